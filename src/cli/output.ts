@@ -1,0 +1,49 @@
+// Everything the CLI prints goes through here: colour rules, --json, -q/-v.
+import { Chalk } from 'chalk';
+import type { Command } from 'commander';
+
+export interface GlobalOptions {
+  db?: string;
+  quiet?: boolean;
+  verbose?: boolean;
+  color?: boolean;
+}
+
+/** Colour only on a TTY, never under NO_COLOR (https://no-color.org) or --no-color. */
+export function colourFor(stream: NodeJS.WriteStream, opts: GlobalOptions = {}): InstanceType<typeof Chalk> {
+  const on = stream.isTTY === true && !process.env.NO_COLOR && opts.color !== false;
+  return new Chalk({ level: on ? 1 : 0 });
+}
+
+export const out = {
+  line(text = ''): void {
+    process.stdout.write(text + '\n');
+  },
+  /** One JSON document per call; a stable contract documented in docs/CLI_JSON_OUTPUT.md. */
+  json(value: unknown): void {
+    process.stdout.write(JSON.stringify(value, jsonReplacer, 2) + '\n');
+  },
+  jsonLine(value: unknown): void {
+    process.stdout.write(JSON.stringify(value, jsonReplacer) + '\n');
+  },
+  info(opts: GlobalOptions, text: string): void {
+    if (!opts.quiet) process.stdout.write(text + '\n');
+  },
+  verbose(opts: GlobalOptions, text: string): void {
+    if (opts.verbose) process.stderr.write(text + '\n');
+  },
+};
+
+/** BigInt has no JSON form: integers beyond 2^53 stay exact as strings, smaller ones as numbers. */
+export function jsonReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') {
+    return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number(value)
+      : value.toString();
+  }
+  return value;
+}
+
+export function globals(cmd: Command): GlobalOptions {
+  return cmd.optsWithGlobals() as GlobalOptions;
+}
