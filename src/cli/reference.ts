@@ -1,0 +1,29 @@
+// The CLI reference (docs/CLI.md) is generated from --help, so the docs cannot drift:
+// `npm run docs` rewrites it and a test fails when it is stale.
+import type { Command } from 'commander';
+import { buildProgram } from './main.ts';
+
+function walk(cmd: Command, path: string[]): Array<{ path: string[]; cmd: Command }> {
+  const here = [{ path, cmd }];
+  return here.concat(cmd.commands.flatMap((sub) => walk(sub, [...path, sub.name()])));
+}
+
+/** Every command with its full path, the root included. */
+export function allCommands(): Array<{ path: string[]; cmd: Command }> {
+  return walk(buildProgram(), []);
+}
+
+function helpOf(cmd: Command): string {
+  let text = '';
+  cmd.configureOutput({ writeOut: (s) => (text += s), writeErr: (s) => (text += s), getOutHelpWidth: () => 80 });
+  cmd.outputHelp();
+  return text.trimEnd();
+}
+
+export function renderReference(): string {
+  const sections = allCommands().map(({ path, cmd }) => {
+    const title = ['sqlferry', ...path].join(' ');
+    return `## ${title}\n\n\`\`\`text\n${helpOf(cmd)}\n\`\`\`\n`;
+  });
+  return `# CLI reference\n\nGenerated from \`--help\` by \`npm run docs\`; do not edit by hand.\n\n${sections.join('\n')}`;
+}
