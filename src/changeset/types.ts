@@ -16,6 +16,22 @@ export interface TableHeader {
   name: string;
   /** One entry per column: true where the column is part of the primary key. */
   pk: boolean[];
+  /**
+   * The byte SQLite writes per column: the column's 1-based position in the PRIMARY KEY
+   * (PRAGMA table_info's `pk`), 0 for other columns. For PRIMARY KEY(b, a) it is [2, 1], not
+   * [1, 1]: applyChangeset compares these bytes with the schema and silently skips the table
+   * when they differ. The reader always sets it; writers given none number the PK columns
+   * 1, 2, … in column order, which is right only when the key lists columns in table order.
+   */
+  pkIndex?: number[];
+  /**
+   * Tables the file names with no change to them, just before this table's header (sqldiff
+   * writes a header for every table it compares). They do not affect apply; the reader keeps
+   * them, and the writer writes them back, so such a file is rewritten byte for byte.
+   */
+  emptyBefore?: TableHeader[];
+  /** The same, after this table's changes at the very end of the file. */
+  emptyAfter?: TableHeader[];
 }
 
 export interface Change {

@@ -8,8 +8,9 @@ const utf8 = new TextEncoder();
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 const utf8Lossy = new TextDecoder('utf-8');
 
-export const NULL: SqlValue = { type: 'null' };
-export const UNDEFINED: SqlValue = { type: 'undefined' };
+// Shared by every decoded NULL and "not present" value, hence frozen.
+export const NULL: SqlValue = Object.freeze({ type: 'null' });
+export const UNDEFINED: SqlValue = Object.freeze({ type: 'undefined' });
 
 export function fromJs(v: JsValue): SqlValue {
   if (v === null) return NULL;
@@ -69,7 +70,8 @@ export function sqlLiteral(v: SqlValue): string {
       return /[.eE]/.test(s) ? s : `${s}.0`;
     }
     case 'text':
-      return isValidUtf8(v.value)
+      // A NUL byte would end the statement for the sqlite3 shell and most C callers.
+      return isValidUtf8(v.value) && !v.value.includes(0)
         ? `'${utf8Strict.decode(v.value).replaceAll("'", "''")}'`
         : `CAST(X'${hex(v.value)}' AS TEXT)`;
     case 'blob':

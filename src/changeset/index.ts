@@ -1,0 +1,12 @@
+// The changeset codec: SQLite session changesets and patchsets read, written, inverted,
+// squashed, converted and rendered. Pure functions over bytes: no files, no database.
+export type { Change, ChangeOp, ChangesetKind, SqlValue, TableHeader } from './types.ts';
+export { detectKind, iterateChanges, parseChangeset } from './reader.ts';
+export { writeChangeset } from './writer.ts';
+export { invertChangeset } from './invert.ts';
+export { concatChangesets } from './concat.ts';
+export { changesetToPatchset } from './patchset.ts';
+export { renderSql, renderJson } from './render.ts';
+export type { ColumnNames, JsonChange, JsonValue } from './render.ts';
+export { changesetStats } from './stats.ts';
+export type { ChangeCounts, ChangesetStats } from './stats.ts';

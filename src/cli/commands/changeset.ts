@@ -1,0 +1,153 @@
+// `sqlferry changeset dump|sql|invert|concat|stats FILE…`: raw changeset and patchset files,
+// for interop and inspection. Parsing and rendering live in src/changeset; this only reads
+// files, prints, and writes output files.
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
+import type { Command } from 'commander';
+import {
+  changesetStats, concatChangesets, invertChangeset, iterateChanges, renderJson, renderSql,
+} from '../../changeset/index.ts';
+import type { ColumnNames } from '../../changeset/index.ts';
+import { EXIT, SqlferryError } from '../../errors/index.ts';
+import { globals, out } from '../output.ts';
+import { printLines } from './print-lines.ts';
+
+function readChangesetFile(path: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    throw new SqlferryError('FILE_UNREADABLE', `cannot read ${path}: ${reason}`, { data: { path } });
+  }
+}
+
+/** Runs `f` on a file's bytes; a format error names the file as well as the offset. */
+function withFile<T>(path: string, f: (bytes: Uint8Array) => T): T {
+  const bytes = readChangesetFile(path);
+  try {
+    return f(bytes);
+  } catch (e) {
+    if (!(e instanceof SqlferryError) || e.code !== 'CHANGESET_MALFORMED') throw e;
+    throw new SqlferryError(e.code, `${path}: ${e.message}`, { data: { path, ...e.data }, hint: e.hint, exitCode: e.exitCode, cause: e });
+  }
+}
+
+/** Binary output: to -o FILE (temp + fsync + rename), or to stdout unless it is a terminal. */
+function writeBinary(bytes: Uint8Array, path: string | undefined): void {
+  if (path === undefined) {
+    if (process.stdout.isTTY) {
+      throw new SqlferryError('BINARY_TO_TERMINAL', 'refusing to write a binary changeset to the terminal', {
+        hint: 'pass -o FILE, or redirect the output to a file',
+        exitCode: EXIT.usage,
+      });
+    }
+    process.stdout.write(bytes);
+    return;
+  }
+  const temp = `${path}.${process.pid}.tmp`;
+  const fd = openSync(temp, 'w');
+  try {
+    writeSync(fd, bytes);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, path);
+}
+
+/** Column names from a database's schema, so that rendered SQL names real columns. */
+function columnNamesFrom(dbPath: string | undefined): ColumnNames | undefined {
+  if (dbPath === undefined) return undefined;
+  let db: DatabaseSync;
+  try {
+    db = new DatabaseSync(dbPath, { readOnly: true });
+  } catch (e) {
+    throw new SqlferryError('DB_UNREADABLE', `cannot open ${dbPath} to read column names: ${(e as Error).message}`, { data: { path: dbPath } });
+  }
+  const names = new Map<string, string[]>();
+  return (table) => {
+    if (!names.has(table.name)) {
+      names.set(table.name, db.prepare('SELECT name FROM pragma_table_info(?)').all(table.name).map((r) => String(r.name)));
+    }
+    return names.get(table.name);
+  };
+}
+
+const example = (text: string): string => `\nExample:\n  ${text}\n`;
+
+export function registerChangeset(program: Command): void {
+  const changeset = program
+    .command('changeset')
+    .description('inspect, invert and combine raw SQLite changeset or patchset files')
+    .addHelpText('after', example('$ sqlferry changeset stats app.db.sqlferry/log/0000000001.changeset'));
+
+  changeset
+    .command('dump')
+    .description('print every change as one JSON object per line (shape: docs/CLI_JSON_OUTPUT.md)')
+    .argument('<files...>', 'changeset or patchset files')
+    .addHelpText('after', example('$ sqlferry changeset dump 0000000001.changeset | jq -c \'select(.op == "DELETE")\''))
+    .action((files: string[]) => {
+      for (const file of files) {
+        withFile(file, (bytes) => printLines(map(iterateChanges(bytes), (c) => JSON.stringify(renderJson(c)))));
+      }
+    });
+
+  changeset
+    .command('sql')
+    .description('print every change as an SQL statement; with --db, columns get their real names (else c1, c2, …)')
+    .argument('<files...>', 'changeset or patchset files')
+    .addHelpText('after', example('$ sqlferry --db app.db changeset sql 0000000001.changeset'))
+    .action((files: string[], _opts: unknown, cmd: Command) => {
+      const names = columnNamesFrom(globals(cmd).db);
+      for (const file of files) withFile(file, (bytes) => printLines(renderSql(iterateChanges(bytes), names)));
+    });
+
+  changeset
+    .command('invert')
+    .description('write the changeset that undoes FILE (a patchset cannot be inverted)')
+    .argument('<file>', 'a changeset file')
+    .option('-o, --output <file>', 'where to write the inverse (default: stdout, never a terminal)')
+    .addHelpText('after', example('$ sqlferry changeset invert 0000000007.changeset -o undo-7.changeset'))
+    .action((file: string, opts: { output?: string }) => {
+      writeBinary(withFile(file, invertChangeset), opts.output);
+    });
+
+  changeset
+    .command('concat')
+    .description('squash several changesets (or several patchsets) into one, in the order given')
+    .argument('<files...>', 'changeset files, or patchset files, oldest first')
+    .option('-o, --output <file>', 'where to write the result (default: stdout, never a terminal)')
+    .addHelpText('after', example('$ sqlferry changeset concat 0000000001.changeset 0000000002.changeset -o 1-2.changeset'))
+    .action((files: string[], opts: { output?: string }) => {
+      writeBinary(concatChangesets(files.map((f) => withFile(f, validated))), opts.output);
+    });
+
+  changeset
+    .command('stats')
+    .description('count inserts, updates and deletes per table')
+    .argument('<files...>', 'changeset or patchset files')
+    .option('--json', 'one JSON document: an array with one entry per file')
+    .addHelpText('after', example('$ sqlferry changeset stats --json 0000000001.changeset'))
+    .action((files: string[], opts: { json?: boolean }) => {
+      const stats = files.map((file) => ({ file, ...withFile(file, changesetStats) }));
+      if (opts.json) return out.json(stats);
+      for (const s of stats) {
+        out.line(`${s.file} (${s.kind}): ${counts(s.total)}`);
+        for (const t of s.tables) out.line(`  ${t.table}: ${counts(t)}`);
+      }
+    });
+}
+
+function counts(c: { inserts: number; updates: number; deletes: number; total: number }): string {
+  return `${c.total} changes (${c.inserts} inserts, ${c.updates} updates, ${c.deletes} deletes)`;
+}
+
+/** The bytes, once every change in them has been read (so a format error names its file). */
+function validated(bytes: Uint8Array): Uint8Array {
+  for (const _change of iterateChanges(bytes));
+  return bytes;
+}
+
+function* map<A, B>(items: Iterable<A>, f: (a: A) => B): Generator<B> {
+  for (const item of items) yield f(item);
+}
