@@ -1,0 +1,27 @@
+// `sqlferry clone URL DB`: a new replica from a hub's snapshot and the entries after it.
+import type { Command } from 'commander';
+import { openRemote } from '../../remote/registry.ts';
+import { clone } from '../../sync/clone.ts';
+import { globals, out } from '../output.ts';
+import { handlersFor } from './sync-options.ts';
+
+export function registerClone(program: Command): void {
+  program
+    .command('clone')
+    .description("make a new replica from a hub: its latest snapshot, then the entries after it; the remote is saved as origin")
+    .argument('<url>', 'the hub: a folder path or file:///path')
+    .argument('<db>', 'the new database file (must not exist)')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExample:\n  $ sqlferry clone /srv/hubs/app app.db')
+    .action(async (url: string, db: string, opts: { json?: boolean }, cmd: Command) => {
+      const g = globals(cmd);
+      const remote = await openRemote(url);
+      try {
+        const r = await clone(remote, db, { handlers: await handlersFor(undefined, {}) });
+        if (opts.json) return out.json({ db: r.replica.paths.db, replicaId: r.replica.replicaId, snapshot: r.snapshot, head: r.pull.head });
+        out.info(g, `Cloned ${url} into ${r.replica.paths.db} (snapshot at ${r.snapshot}, hub at ${Math.max(r.pull.head, r.snapshot)}).`);
+      } finally {
+        await remote.close();
+      }
+    });
+}

@@ -1,0 +1,46 @@
+// `sqlferry pull [REMOTE]`: fetch the hub's new entries and rebase the local commits onto them.
+import type { Command } from 'commander';
+import { EXIT } from '../../errors/index.ts';
+import { Replica } from '../../repo/replica.ts';
+import { pull } from '../../sync/pull.ts';
+import { withSyncLock } from '../../sync/session-lock.ts';
+import type { Assumption } from '../../sync/recover.ts';
+import { globals, out } from '../output.ts';
+import { addHandlerOption, conflictLine, handlersFor, remoteOf, type HandlerFlags } from './sync-options.ts';
+
+interface PullFlags extends HandlerFlags {
+  commit: boolean;
+  message?: string;
+  json?: boolean;
+  recover?: Assumption;
+}
+
+export function registerPull(program: Command): void {
+  const cmd = program
+    .command('pull')
+    .description("fetch the hub's new entries, undo the local commits, apply the hub's, re-apply the local ones through the conflict handlers — all in one transaction")
+    .argument('[remote]', 'the remote name (default: the only remote, or origin)')
+    .option('--no-commit', 'refuse to pull over uncommitted changes instead of committing them first')
+    .option('-m, --message <msg>', 'message for the commit of uncommitted changes')
+    .option('--recover <outcome>', 'after an interrupted pull that cannot tell on its own: committed or rolled-back')
+    .option('--json', 'print the result as JSON');
+  addHandlerOption(cmd)
+    .addHelpText('after', '\nExample:\n  $ sqlferry pull origin --conflict-handler items=newest:updated_at')
+    .action(async (name: string | undefined, opts: PullFlags, command: Command) => {
+      const g = globals(command);
+      const replica = Replica.find(g.db);
+      if (opts.recover) await withSyncLock(replica, async () => {}, opts.recover);
+      const remote = await remoteOf(replica, name);
+      try {
+        const r = await pull(replica, remote, { handlers: await handlersFor(replica, opts), commit: opts.commit, ...(opts.message ? { message: opts.message } : {}) });
+        if (opts.json) out.json(r);
+        else {
+          for (const c of r.conflicts) process.stderr.write(conflictLine(c) + '\n');
+          out.info(g, r.pulled === 0 ? `Already up to date (hub at ${r.head}).` : `Pulled ${r.pulled} entr${r.pulled === 1 ? 'y' : 'ies'}; hub at ${r.head}${r.localCommit ? `; local changes rebased as commit ${r.localCommit}` : ''}.`);
+        }
+        if (r.conflicts.length > 0) process.exitCode = EXIT.conflicts;
+      } finally {
+        await remote.close();
+      }
+    });
+}

@@ -1,0 +1,45 @@
+// `sqlferry show N`: one commit — its metadata and its changes as SQL, JSON or counts.
+import type { Command } from 'commander';
+import { changesetStats, iterateChanges, renderJson, renderSql } from '../../changeset/index.ts';
+import { Replica } from '../../repo/replica.ts';
+import { columnNamesOf } from '../../repo/diff.ts';
+import { readSchema } from '../../repo/schema-read.ts';
+import { openDatabase } from '../../repo/sqlite.ts';
+import { globals, out } from '../output.ts';
+import { printLines } from './print-lines.ts';
+import { parseSeq } from './parse-seq.ts';
+
+export function registerShow(program: Command): void {
+  program
+    .command('show')
+    .description('show commit N: its metadata and its changes')
+    .argument('<n>', 'the commit number (see sqlferry log)')
+    .option('--sql', 'only the SQL: schema statements, then one statement per row')
+    .option('--json', 'as JSON: {entry, changes}')
+    .option('--stat', 'rows inserted, updated and deleted per table')
+    .addHelpText('after', '\nExample:\n  $ sqlferry show 3 --stat')
+    .action((n: string, opts: { sql?: boolean; json?: boolean; stat?: boolean }, cmd: Command) => {
+      const replica = Replica.find(globals(cmd).db);
+      const { meta, bytes } = replica.entry(parseSeq(n));
+      if (opts.json) return out.json({ entry: meta, changes: [...iterateChanges(bytes)].map(renderJson) });
+      if (opts.stat) {
+        const stats = changesetStats(bytes);
+        for (const t of stats.tables) out.line(`${t.table}  ${t.inserts} inserted, ${t.updates} updated, ${t.deletes} deleted`);
+        return out.line(`${stats.total.total} change(s) in ${stats.tables.length} table(s)`);
+      }
+      if (!opts.sql) {
+        out.line(`commit ${meta.seq}  ${meta.time}  replica ${meta.replicaId}`);
+        out.line(`sha256 ${meta.sha256}  ${meta.size} bytes`);
+        out.line(`    ${meta.message || '(no message)'}`);
+        out.line();
+      }
+      // Column names from the base snapshot, the schema as of the last commit.
+      const base = openDatabase(replica.paths.base, { readOnly: true });
+      try {
+        printLines(meta.schema.map((s) => `${s};`));
+        printLines(renderSql(iterateChanges(bytes), columnNamesOf(readSchema(base))));
+      } finally {
+        base.close();
+      }
+    });
+}

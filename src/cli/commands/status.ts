@@ -1,0 +1,29 @@
+// `sqlferry status`: what changed since the last commit.
+import type { Command } from 'commander';
+import { Replica } from '../../repo/replica.ts';
+import { status } from '../../repo/status.ts';
+import { globals, out } from '../output.ts';
+
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .description('what changed since the last commit: rows per table, schema changes, tables that cannot be tracked')
+    .option('--json', 'print the status as JSON')
+    .addHelpText('after', '\nExample:\n  $ sqlferry status --json')
+    .action((opts: { json?: boolean }, cmd: Command) => {
+      const s = status(Replica.find(globals(cmd).db));
+      if (opts.json) return out.json(s);
+      out.line(`On commit ${s.commit} of ${s.db}`);
+      if (s.schema.length > 0) {
+        out.line('Schema changes:');
+        for (const sql of s.schema) out.line(`  ${sql}`);
+      }
+      if (s.tables.length > 0) {
+        out.line('Changed rows:');
+        const width = Math.max(...s.tables.map((t) => t.table.length));
+        for (const t of s.tables) out.line(`  ${t.table.padEnd(width)}  ${t.inserted} inserted, ${t.updated} updated, ${t.deleted} deleted`);
+      }
+      for (const u of s.untracked) out.line(`Not tracked: ${u.table}: ${u.reason}`);
+      out.line(s.clean ? 'Nothing to commit.' : 'Run sqlferry commit to record these changes.');
+    });
+}

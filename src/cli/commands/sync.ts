@@ -1,0 +1,47 @@
+// `sqlferry sync [REMOTE]`: commit, pull, push, with retries — for cron. Quiet unless a human
+// is needed; exit 3 when it synced but recorded conflicts.
+import type { Command } from 'commander';
+import { EXIT } from '../../errors/index.ts';
+import { Replica } from '../../repo/replica.ts';
+import { sync } from '../../sync/sync.ts';
+import { globals, out } from '../output.ts';
+import { addHandlerOption, conflictLine, handlersFor, remoteOf, type HandlerFlags } from './sync-options.ts';
+
+interface SyncFlags extends HandlerFlags {
+  commit: boolean;
+  message?: string;
+  attempts: string;
+  json?: boolean;
+}
+
+export function registerSync(program: Command): void {
+  const cmd = program
+    .command('sync')
+    .description('commit, pull and push, retrying when another replica pushed in between; exit 3 when conflicts were recorded')
+    .argument('[remote]', 'the remote name (default: the only remote, or origin)')
+    .option('--no-commit', 'refuse to sync over uncommitted changes instead of committing them')
+    .option('-m, --message <msg>', 'message for the commit of uncommitted changes', 'sync')
+    .option('--attempts <n>', 'pull-and-push rounds before giving up', '5')
+    .option('--json', 'print the result as JSON');
+  addHandlerOption(cmd)
+    .addHelpText('after', '\nExample:\n  $ sqlferry sync -q        # in a crontab: */5 * * * * cd /srv/app && sqlferry sync -q')
+    .action(async (name: string | undefined, opts: SyncFlags, command: Command) => {
+      const g = globals(command);
+      const replica = Replica.find(g.db);
+      const remote = await remoteOf(replica, name);
+      try {
+        const r = await sync(replica, remote, {
+          handlers: await handlersFor(replica, opts), commit: opts.commit, attempts: Math.max(1, Number(opts.attempts) || 5),
+          ...(opts.message ? { message: opts.message } : {}),
+        });
+        if (opts.json) out.json(r);
+        else {
+          for (const c of r.conflicts) process.stderr.write(conflictLine(c) + '\n');
+          out.verbose(g, `Pulled ${r.pulled}, pushed ${r.pushed}; hub at ${r.head} (${r.attempts} round(s)).`);
+        }
+        if (r.conflicts.length > 0) process.exitCode = EXIT.conflicts;
+      } finally {
+        await remote.close();
+      }
+    });
+}

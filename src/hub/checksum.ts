@@ -1,0 +1,43 @@
+// Checksums on everything that crosses a transport: bytes are verified as they stream,
+// so a reader never finishes consuming a damaged entry.
+import { createHash } from 'node:crypto';
+import { EntryCorruptError } from './errors.ts';
+import type { Body } from './remote.ts';
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Passes the chunks through; the last one is held back until size and sha256 are checked. */
+export async function* verified(
+  what: string,
+  expected: { sha256: string; size: number },
+  body: AsyncIterable<Uint8Array>,
+): AsyncGenerator<Uint8Array> {
+  const hash = createHash('sha256');
+  let size = 0;
+  let held: Uint8Array | undefined;
+  for await (const chunk of body) {
+    size += chunk.byteLength;
+    if (size > expected.size) throw new EntryCorruptError(what, `${expected.size} bytes`, `more`);
+    hash.update(chunk);
+    if (held) yield held;
+    held = chunk;
+  }
+  if (size !== expected.size) throw new EntryCorruptError(what, `${expected.size} bytes`, `${size} bytes`);
+  const actual = hash.digest('hex');
+  if (actual !== expected.sha256) throw new EntryCorruptError(what, expected.sha256, actual);
+  if (held) yield held;
+}
+
+export async function collect(body: Body): Promise<Uint8Array> {
+  if (body instanceof Uint8Array) return body;
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of body) chunks.push(chunk);
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+}
+
+export async function* asStream(body: Body): AsyncGenerator<Uint8Array> {
+  if (body instanceof Uint8Array) yield body;
+  else yield* body;
+}

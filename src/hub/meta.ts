@@ -1,0 +1,62 @@
+// Parsing the hub's JSON files: a damaged or foreign file becomes one clear error, never a crash later.
+import { SqlferryError, EXIT } from '../errors/index.ts';
+import type { EntryMeta, HubInfo, SnapshotMeta } from './remote.ts';
+
+function corrupt(where: string, why: string): SqlferryError {
+  return new SqlferryError('HUB_META_CORRUPT', `${where} is not valid sqlferry hub metadata (${why})`, {
+    data: { where },
+    exitCode: EXIT.corrupt,
+    hint: 'the hub folder is damaged or was written by something else',
+  });
+}
+
+function object(text: string, where: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw corrupt(where, 'not JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw corrupt(where, 'not an object');
+  return value as Record<string, unknown>;
+}
+
+const isSeq = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isHash = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
+const isKind = (v: unknown): v is 'changeset' | 'patchset' => v === 'changeset' || v === 'patchset';
+
+export function parseHubInfo(text: string, where: string): HubInfo {
+  const o = object(text, where);
+  if (o.format !== 'sqlferry-hub') throw corrupt(where, 'format is not sqlferry-hub');
+  if (o.version !== 1) throw corrupt(where, `unsupported version ${String(o.version)}`);
+  if (typeof o.hubId !== 'string' || !isKind(o.kind)) throw corrupt(where, 'hubId or kind missing');
+  return { format: 'sqlferry-hub', version: 1, hubId: o.hubId, kind: o.kind, created: String(o.created ?? '') };
+}
+
+export function parseEntryMeta(text: string, where: string): EntryMeta & { file: string } {
+  const o = object(text, where);
+  const ok =
+    isSeq(o.seq) && isHash(o.parent) && isHash(o.sha256) && isSeq(o.size) && isKind(o.kind) &&
+    typeof o.replica === 'string' && typeof o.time === 'string' && typeof o.message === 'string' &&
+    typeof o.file === 'string' && Array.isArray(o.schema) && o.schema.every((s) => typeof s === 'string');
+  if (!ok) throw corrupt(where, 'a field is missing or has the wrong type');
+  return o as unknown as EntryMeta & { file: string };
+}
+
+export function parseSnapshotMeta(text: string, where: string): SnapshotMeta & { file: string } {
+  const o = object(text, where);
+  const ok = isSeq(o.seq) && isHash(o.sha256) && isSeq(o.size) && typeof o.file === 'string';
+  if (!ok) throw corrupt(where, 'a field is missing or has the wrong type');
+  return o as unknown as SnapshotMeta & { file: string };
+}
+
+/** Only the contract's fields: a transport's own bookkeeping (file names) never leaks out. */
+export function entryMeta(m: EntryMeta): EntryMeta {
+  const { seq, parent, replica, time, message, schema, kind, sha256, size } = m;
+  return { seq, parent, replica, time, message, schema, kind, sha256, size };
+}
+
+export function snapshotMeta(m: SnapshotMeta): SnapshotMeta {
+  const { seq, sha256, size, replica, time } = m;
+  return { seq, sha256, size, replica, time };
+}

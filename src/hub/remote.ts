@@ -1,0 +1,82 @@
+// The whole contract a hub transport implements. Rebase and conflicts never live here:
+// a Remote stores and returns numbered entries and snapshots, nothing more.
+import type { ChangesetKind } from '../changeset/types.ts';
+
+/** `sqlferry-hub.json`: who the hub is. Created once by `init --bare`, never changed. */
+export interface HubInfo {
+  format: 'sqlferry-hub';
+  version: 1;
+  /** Random id; a replica remembers it and refuses a hub with another one (unrelated history). */
+  hubId: string;
+  /** What entries hold: a patchset hub stores smaller entries (every replica applies them to the state they were made on). */
+  kind: ChangesetKind;
+  created: string;
+}
+
+/** Metadata of hub entry `seq`, stored beside its bytes and never mixed into them. */
+export interface EntryMeta {
+  seq: number;
+  /** sha256 of entry seq-1's bytes, or of the genesis snapshot for seq 1: the chain a reader checks. */
+  parent: string;
+  /** The replica that pushed it. */
+  replica: string;
+  time: string;
+  message: string;
+  /** SQL statements (schema changes) replayed before the bytes, in order. */
+  schema: string[];
+  kind: ChangesetKind;
+  sha256: string;
+  size: number;
+}
+
+/** A full database as of entry `seq` (seq 0 is the genesis: the database the first pusher started from). */
+export interface SnapshotMeta {
+  seq: number;
+  sha256: string;
+  size: number;
+  replica: string;
+  time: string;
+}
+
+export type Body = AsyncIterable<Uint8Array> | Uint8Array;
+
+/**
+ * A hub's storage. Rules every implementation keeps (test/remote/conformance.ts checks them):
+ * - Entries are numbered 1..head without gaps; an entry, once readable, never changes.
+ * - `append(meta, bytes)` stores entry `meta.seq` only if `meta.seq == head + 1` and no entry
+ *   `meta.seq` exists; otherwise it throws `EntryExistsError` (code HUB_ENTRY_EXISTS) and stores
+ *   nothing. Of two racing appends for one number exactly one wins.
+ * - An append is atomic: a crash at any moment leaves either the whole entry or nothing that
+ *   `head`, `list` or `read` reports.
+ * - `read(seq)` yields bytes whose sha256 and size are checked against the metadata as they
+ *   stream; a mismatch throws `EntryCorruptError` (code HUB_ENTRY_CORRUPT) before the stream
+ *   ends, so a consumer never finishes reading bad bytes. A missing entry throws code HUB_ENTRY_NOT_FOUND.
+ * - Snapshots follow the same rules: `writeSnapshot` is exclusive per seq (HUB_SNAPSHOT_EXISTS),
+ *   atomic, and `readSnapshot` verifies its checksum.
+ * - Methods are safe to call concurrently from several processes; `close` is idempotent.
+ */
+export interface Remote {
+  readonly url: string;
+  /** The hub's identity; throws HUB_NOT_FOUND when the URL holds no hub. */
+  info(): Promise<HubInfo>;
+  /** The number of the last entry; 0 for an empty hub. */
+  head(): Promise<number>;
+  /** Metadata of entries after `after`, in order, at most `limit` of them (default: all). */
+  list(after: number, limit?: number): Promise<EntryMeta[]>;
+  /** The bytes of entry `seq`, checksum-verified while they stream. */
+  read(seq: number): Promise<{ meta: EntryMeta; body: AsyncIterable<Uint8Array> }>;
+  append(meta: EntryMeta, bytes: Uint8Array): Promise<void>;
+  /** The snapshot with the greatest seq not above `atMost` (default: any), or null. */
+  latestSnapshot(atMost?: number): Promise<SnapshotMeta | null>;
+  readSnapshot(seq: number): Promise<{ meta: SnapshotMeta; body: AsyncIterable<Uint8Array> }>;
+  writeSnapshot(meta: SnapshotMeta, body: Body): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Each transport (src/remote/<scheme>/) exports one of these; src/remote/registry.ts picks it by URL scheme. */
+export interface RemoteFactory {
+  /** Connect to an existing hub (or a URL where one may be created). */
+  open(url: string): Promise<Remote>;
+  /** Create an empty hub at the URL; throws HUB_EXISTS when one is there. */
+  create(url: string, info: HubInfo): Promise<Remote>;
+}

@@ -1,0 +1,127 @@
+// A hub in a folder (local disk, NFS). Layout in docs/ARCHITECTURE.md: an entry's metadata
+// file appearing is its commit point; the bytes it names are written and fsynced first.
+import { readFile, readdir, unlink, mkdir } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
+import type { Body, EntryMeta, HubInfo, Remote, SnapshotMeta } from '../../hub/remote.ts';
+import { EntryExistsError, SnapshotExistsError, entryNotFound, hubNotFound } from '../../hub/errors.ts';
+import { parseEntryMeta, parseHubInfo, parseSnapshotMeta, entryMeta, snapshotMeta } from '../../hub/meta.ts';
+import { verified } from '../../hub/checksum.ts';
+import { HUB_FILE, committedSeqs, entryBytesName, metaName, snapshotBytesName } from '../../hub/layout.ts';
+import { SqlferryError } from '../../errors/index.ts';
+import { publishExclusive, writeNewFile } from './durable.ts';
+
+export { HUB_FILE };
+
+/** Entries up to this size are read in one call (fewer, larger reads); bigger ones stream. */
+const ONE_READ = 16 * 1024 * 1024;
+
+async function* bodyOf(path: string, size: number): AsyncGenerator<Uint8Array> {
+  if (size <= ONE_READ) yield await readFile(path);
+  else yield* createReadStream(path);
+}
+
+export class FileRemote implements Remote {
+  readonly url: string;
+  readonly dir: string;
+
+  constructor(url: string, dir: string) {
+    this.url = url;
+    this.dir = dir;
+  }
+
+  async info(): Promise<HubInfo> {
+    const path = join(this.dir, HUB_FILE);
+    const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') throw hubNotFound(this.url);
+      throw err;
+    });
+    return parseHubInfo(text, path);
+  }
+
+  async head(): Promise<number> {
+    const seqs = await this.seqs('log');
+    return seqs.length === 0 ? 0 : seqs[seqs.length - 1]!;
+  }
+
+  async list(after: number, limit = Infinity): Promise<EntryMeta[]> {
+    const seqs = (await this.seqs('log')).filter((s) => s > after).slice(0, limit);
+    return Promise.all(seqs.map(async (seq) => entryMeta(await this.entryMetaOf(seq))));
+  }
+
+  async read(seq: number): Promise<{ meta: EntryMeta; body: AsyncIterable<Uint8Array> }> {
+    const meta = await this.entryMetaOf(seq);
+    return { meta: entryMeta(meta), body: verified(`hub entry ${seq}`, meta, bodyOf(join(this.dir, 'log', meta.file), meta.size)) };
+  }
+
+  async append(meta: EntryMeta, bytes: Uint8Array): Promise<void> {
+    const head = await this.head();
+    if (meta.seq <= head) throw new EntryExistsError(this.url, meta.seq);
+    if (meta.seq !== head + 1) {
+      throw new SqlferryError('HUB_SEQ_GAP', `cannot append entry ${meta.seq}: the hub's last entry is ${head}`);
+    }
+    const file = entryBytesName(meta.seq, meta.kind);
+    const path = join(this.dir, 'log', file);
+    await writeNewFile(path, bytes);
+    const won = await publishExclusive(join(this.dir, 'log', metaName(meta.seq)), JSON.stringify({ ...entryMeta(meta), file }));
+    if (!won) {
+      await unlink(path).catch(() => {});
+      throw new EntryExistsError(this.url, meta.seq);
+    }
+  }
+
+  async latestSnapshot(atMost = Infinity): Promise<SnapshotMeta | null> {
+    const seqs = (await this.seqs('snapshots')).filter((s) => s <= atMost);
+    const last = seqs[seqs.length - 1];
+    return last === undefined ? null : snapshotMeta(await this.snapshotMetaOf(last));
+  }
+
+  async readSnapshot(seq: number): Promise<{ meta: SnapshotMeta; body: AsyncIterable<Uint8Array> }> {
+    const meta = await this.snapshotMetaOf(seq);
+    const stream = createReadStream(join(this.dir, 'snapshots', meta.file));
+    return { meta: snapshotMeta(meta), body: verified(`hub snapshot ${seq}`, meta, stream) };
+  }
+
+  async writeSnapshot(meta: SnapshotMeta, body: Body): Promise<void> {
+    await this.info();
+    await mkdir(join(this.dir, 'snapshots'), { recursive: true });
+    const file = snapshotBytesName(meta.seq);
+    const path = join(this.dir, 'snapshots', file);
+    await writeNewFile(path, body);
+    const won = await publishExclusive(join(this.dir, 'snapshots', metaName(meta.seq)), JSON.stringify({ ...snapshotMeta(meta), file }));
+    if (!won) {
+      await unlink(path).catch(() => {});
+      throw new SnapshotExistsError(this.url, meta.seq);
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  /** The committed numbers in a folder: only metadata files count, never bytes or temp files. */
+  private async seqs(folder: 'log' | 'snapshots'): Promise<number[]> {
+    const names = await readdir(join(this.dir, folder)).catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+      await this.info(); // a missing folder in a real hub means "none yet"; no hub at all is an error
+      return [] as string[];
+    });
+    return committedSeqs(names);
+  }
+
+  private async entryMetaOf(seq: number): Promise<EntryMeta & { file: string }> {
+    const path = join(this.dir, 'log', metaName(seq));
+    const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') throw entryNotFound(this.url, seq);
+      throw err;
+    });
+    return parseEntryMeta(text, path);
+  }
+
+  private async snapshotMetaOf(seq: number): Promise<SnapshotMeta & { file: string }> {
+    const path = join(this.dir, 'snapshots', metaName(seq));
+    const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') throw entryNotFound(this.url, seq, 'snapshot');
+      throw err;
+    });
+    return parseSnapshotMeta(text, path);
+  }
+}

@@ -1,0 +1,53 @@
+// URL scheme → transport. A URL is a path, file://, ssh://, user@host:path or http(s)://.
+import { SqlferryError, EXIT } from '../errors/index.ts';
+import type { HubInfo, Remote, RemoteFactory } from '../hub/remote.ts';
+import { fileRemote } from './file/index.ts';
+import { sshRemote } from './ssh/index.ts';
+import { httpRemote } from './http/index.ts';
+
+export type Scheme = 'file' | 'ssh' | 'http';
+
+const factories: Partial<Record<Scheme, RemoteFactory>> = { file: fileRemote, ssh: sshRemote, http: httpRemote };
+
+/** Which transport a URL names; throws one clear sentence for anything else. */
+export function schemeOf(url: string): Scheme {
+  const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(url);
+  if (m) {
+    const scheme = m[1]!.toLowerCase();
+    if (scheme === 'file') return 'file';
+    if (scheme === 'ssh' || scheme === 'sftp') return 'ssh';
+    if (scheme === 'http' || scheme === 'https') return 'http';
+    throw unsupported(url, `the scheme ${scheme}:// is not one sqlferry knows`);
+  }
+  // scp-like user@host:path (but not a Windows drive letter or a plain path containing ':')
+  if (/^[^/\s@]+@[^/\s:]+:/.test(url) || /^[^/\s:]{2,}:[^/]/.test(url) && !url.startsWith('.')) return 'ssh';
+  if (url.trim() === '') throw unsupported(url, 'the URL is empty');
+  return 'file';
+}
+
+function unsupported(url: string, why: string): SqlferryError {
+  return new SqlferryError('REMOTE_URL_UNSUPPORTED', `cannot use ${JSON.stringify(url)} as a remote: ${why}`, {
+    data: { url },
+    exitCode: EXIT.usage,
+    hint: 'use a folder path, file:///path, ssh://user@host/path, user@host:path or https://host/REPO',
+  });
+}
+
+function factoryFor(url: string): RemoteFactory {
+  const scheme = schemeOf(url);
+  const factory = factories[scheme];
+  if (!factory) throw unsupported(url, `${scheme} remotes are not available in this version yet`);
+  return factory;
+}
+
+export function registerTransport(scheme: Scheme, factory: RemoteFactory): void {
+  factories[scheme] = factory;
+}
+
+export async function openRemote(url: string): Promise<Remote> {
+  return factoryFor(url).open(url);
+}
+
+export async function createHub(url: string, info: HubInfo): Promise<Remote> {
+  return factoryFor(url).create(url, info);
+}

@@ -1,0 +1,68 @@
+// Where this replica stands against its hub: state.json's hubId, hubSeq and hubTip (the sha256
+// of the last hub entry it has, or of the genesis snapshot). Also what a push interrupted
+// after its append but before its state write left: hub entries that are this replica's own.
+import { readFileSync } from 'node:fs';
+import type { HubInfo, Remote } from '../hub/remote.ts';
+import { sha256 } from '../hub/checksum.ts';
+import type { Replica } from '../repo/replica.ts';
+import { unrelatedHub } from './fetch.ts';
+import { hubBytes } from './hub-bytes.ts';
+
+export interface HubPosition {
+  hubId: string | null;
+  hubSeq: number;
+  /** null until the replica has met its hub (first push or clone). */
+  hubTip: string | null;
+}
+
+export function positionOf(replica: Replica): HubPosition {
+  const state = replica.state();
+  return { hubId: state.hubId, hubSeq: state.hubSeq, hubTip: typeof state.hubTip === 'string' ? state.hubTip : null };
+}
+
+export function savePosition(replica: Replica, pos: { hubId: string; hubSeq: number; hubTip: string }): void {
+  replica.writeState({ ...replica.state(), ...pos });
+}
+
+export function genesisSha(replica: Replica): string {
+  return sha256(readFileSync(replica.paths.genesis));
+}
+
+/**
+ * Where to continue from. A replica that never met a hub may meet an empty one (its first
+ * push uploads its genesis), or one whose genesis is its own (a first push that was cut
+ * short). Anything else is another history: clone instead.
+ */
+export async function meetHub(replica: Replica, remote: Remote, info: HubInfo): Promise<HubPosition> {
+  let pos = positionOf(replica);
+  if (pos.hubId === null) {
+    const genesis = await remote.latestSnapshot(0);
+    if (genesis === null) {
+      if ((await remote.head()) > 0) throw unrelatedHub(remote.url);
+      return pos;
+    }
+    const mine = genesisSha(replica);
+    if (genesis.sha256 !== mine) throw unrelatedHub(remote.url);
+    pos = { hubId: info.hubId, hubSeq: 0, hubTip: mine };
+    savePosition(replica, { hubId: info.hubId, hubSeq: 0, hubTip: mine });
+  }
+  if (pos.hubId !== info.hubId || pos.hubTip === null) throw unrelatedHub(remote.url);
+  return adoptOwnEntries(replica, remote, info, pos);
+}
+
+/** Hub entries that are byte for byte this replica's next local entries were pushed by it: take them as pushed. */
+async function adoptOwnEntries(replica: Replica, remote: Remote, info: HubInfo, pos: HubPosition): Promise<HubPosition> {
+  const local = replica.seqs().filter((s) => s > pos.hubSeq);
+  if (local.length === 0) return pos;
+  const hub = await remote.list(pos.hubSeq, local.length);
+  let { hubSeq, hubTip } = pos;
+  for (const meta of hub) {
+    const mine = replica.entry(meta.seq);
+    if (meta.replica !== replica.replicaId || meta.sha256 !== sha256(hubBytes(mine.bytes, info.kind))) break;
+    hubSeq = meta.seq;
+    hubTip = meta.sha256;
+  }
+  if (hubSeq === pos.hubSeq) return pos;
+  savePosition(replica, { hubId: info.hubId, hubSeq, hubTip: hubTip! });
+  return { hubId: info.hubId, hubSeq, hubTip };
+}

@@ -1,0 +1,152 @@
+// `pull`: fetch the hub's new entries and rebase the local commits onto them, in one
+// transaction on the live database (docs/ARCHITECTURE.md, "Sync"). The sidecar follows after
+// the COMMIT, through the pending-pull record (pending-pull.ts) that makes a crash recoverable.
+import { randomUUID } from 'node:crypto';
+import type { DatabaseSync } from 'node:sqlite';
+import { concatChangesets, invertChangeset } from '../changeset/index.ts';
+import { SqlferryError, EXIT } from '../errors/index.ts';
+import type { Remote } from '../hub/remote.ts';
+import { applyChecked, applySchema } from '../repo/apply.ts';
+import type { LogEntry, LogEntryMeta } from '../repo/log.ts';
+import { sha256Hex } from '../repo/log.ts';
+import type { Replica } from '../repo/replica.ts';
+import { openDatabase } from '../repo/sqlite.ts';
+import { copyIsCheaper, snapshotAfterCommit } from './base-snapshot.ts';
+import { ConflictStore, type ConflictRecord } from './conflict-store.ts';
+import { fetchEntries, type FetchedEntry } from './fetch.ts';
+import type { HandlerChooser } from './handlers/index.ts';
+import { meetHub } from './hub-state.ts';
+import { markTransaction, schemaVersion, writePending, type PendingPull } from './pending-pull.ts';
+import { reapplyLocal } from './rebase/index.ts';
+import { conflictRecords } from './record-conflicts.ts';
+import { finishPull } from './recover.ts';
+import { readLocalRows } from './local-rows.ts';
+import { withSyncLock } from './session-lock.ts';
+import { commitWorkingChanges, isDirty } from './working.ts';
+import { withLiveTransaction } from './transaction.ts';
+
+export interface PullOptions {
+  handlers: HandlerChooser;
+  /** Commit uncommitted changes first (default); false refuses to pull over them. */
+  commit?: boolean;
+  message?: string;
+}
+
+export interface PullResult {
+  /** Hub entries applied. */
+  pulled: number;
+  head: number;
+  /** Whether local commits were rebased, and the new local commit (null when none remained). */
+  rebased: boolean;
+  localCommit: number | null;
+  conflicts: ConflictRecord[];
+}
+
+const nothing = (head: number): PullResult => ({ pulled: 0, head, rebased: false, localCommit: null, conflicts: [] });
+
+export async function pull(replica: Replica, remote: Remote, opts: PullOptions): Promise<PullResult> {
+  for (let attempt = 0; ; attempt++) {
+    await commitWorkingChanges(replica, opts);
+    const result = await withSyncLock(replica, () => pullLocked(replica, remote, opts));
+    if (result !== 'dirty') return result;
+    // Another program wrote between our commit and our transaction: commit that too, again.
+    if (attempt === 3) throw new SqlferryError('DATABASE_BUSY_WRITING', `${replica.paths.db} keeps changing while sqlferry pulls`, { exitCode: EXIT.locked, hint: 'run the pull again when the database is quieter' });
+  }
+}
+
+async function pullLocked(replica: Replica, remote: Remote, opts: PullOptions): Promise<PullResult | 'dirty'> {
+  const info = await remote.info();
+  const pos = await meetHub(replica, remote, info);
+  const head = await remote.head();
+  if (pos.hubTip === null || head === pos.hubSeq) return nothing(head);
+  if (head < pos.hubSeq) {
+    throw new SqlferryError('HUB_BEHIND', `the hub at ${remote.url} has ${head} entries, this replica has seen ${pos.hubSeq}`, {
+      exitCode: EXIT.corrupt,
+      hint: 'the hub was restored from an older backup; push from this replica to a fresh hub, or clone again',
+    });
+  }
+  const incoming = await fetchEntries(remote, pos.hubSeq, pos.hubTip);
+  const local = replica.seqs().filter((s) => s > pos.hubSeq).map((s) => replica.entry(s));
+  if (local.some((e) => e.meta.schema.length > 0)) {
+    throw new SqlferryError('SCHEMA_REBASE_UNSUPPORTED', 'a local commit not yet on the hub changes the schema, and the hub has moved on', {
+      exitCode: EXIT.failure,
+      hint: 'sqlferry cannot rebase schema changes yet: clone the hub again and re-apply the schema change there, then push right away',
+    });
+  }
+  const db = openDatabase(replica.paths.db, { foreignKeys: false });
+  try {
+    return await rebaseOnto(replica, db, info.hubId, pos.hubSeq, incoming, local, opts);
+  } finally {
+    db.close();
+  }
+}
+
+async function rebaseOnto(
+  replica: Replica, db: DatabaseSync, hubId: string, hubSeq: number,
+  incoming: FetchedEntry[], local: LogEntry[], opts: PullOptions,
+): Promise<PullResult | 'dirty'> {
+  const paths = replica.paths;
+  const pullId = randomUUID();
+  const head = incoming.at(-1)!.meta.seq;
+  let pending: PendingPull | undefined;
+  let localCommit: number | null = null;
+  const outcome = await withLiveTransaction(db, paths.db, async (tx) => {
+    const before = schemaVersion(db);
+    if (isDirty(replica)) return 'dirty' as const;
+    const localBytes = local.length > 0 ? concatChangesets(local.map((e) => e.bytes)) : new Uint8Array();
+    const localRows = readLocalRows(db, localBytes);
+    for (const e of [...local].reverse()) applyChecked(db, invertChangeset(e.bytes));
+    for (const e of incoming) applyHubEntry(db, e);
+    const rebase = localBytes.length > 0 ? await reapplyLocal(db, localBytes, localRows, opts.handlers) : undefined;
+    const entries: LogEntryMeta[] = incoming.map((e) => ({
+      seq: e.meta.seq, parent: e.meta.seq === 1 ? null : e.meta.parent, replicaId: e.meta.replica, time: e.meta.time,
+      message: e.meta.message, kind: e.meta.kind, schema: e.meta.schema, sha256: e.meta.sha256, size: e.meta.size,
+    }));
+    const bytes = new Map(incoming.map((e) => [e.meta.seq, e.bytes]));
+    if (rebase && rebase.recorded.length > 0) {
+      localCommit = head + 1;
+      entries.push({
+        seq: localCommit, parent: incoming.at(-1)!.meta.sha256, replicaId: replica.replicaId, time: new Date().toISOString(),
+        message: local.map((e) => e.meta.message).filter(Boolean).join('; '), kind: 'changeset', schema: [],
+        sha256: sha256Hex(rebase.recorded), size: rebase.recorded.length,
+      });
+      bytes.set(localCommit, rebase.recorded);
+    }
+    const conflicts = rebase ? conflictRecords(db, rebase.resolved, head) : [];
+    tx.beforeCommit(() => {
+      const after = markTransaction(db);
+      pending = {
+        id: pullId, phase: 'prepared', schemaVersion: { before, after }, oldHubSeq: hubSeq, oldLast: local.at(-1)?.meta.seq ?? hubSeq,
+        state: { hubId, hubSeq: head, hubTip: incoming.at(-1)!.meta.sha256 }, entries, conflicts,
+      };
+      writePending(paths, pending, bytes);
+    });
+    return 'applied' as const;
+  });
+  if (outcome === 'dirty') return 'dirty';
+  const newLast = pending!.entries.at(-1)!.seq;
+  if (copyIsCheaper(db, incoming.reduce((n, e) => n + e.bytes.length, 0))) snapshotAfterCommit(db, paths, newLast);
+  finishPull(paths, pending!);
+  const store = new ConflictStore(paths.conflicts);
+  try {
+    return { pulled: incoming.length, head, rebased: local.length > 0, localCommit, conflicts: store.ofPull(pullId) };
+  } finally {
+    store.close();
+  }
+}
+
+/** A hub entry applies to exactly the state it was made on; a conflict means this replica diverged. */
+function applyHubEntry(db: DatabaseSync, e: FetchedEntry): void {
+  applySchema(db, e.meta.schema);
+  try {
+    applyChecked(db, e.bytes);
+  } catch (err) {
+    if ((err as SqlferryError).code !== 'APPLY_CONFLICT') throw err;
+    throw new SqlferryError('REPLICA_DIVERGED', `hub entry ${e.meta.seq} does not apply to this replica: its content differs from the hub's`, {
+      data: { seq: e.meta.seq },
+      exitCode: EXIT.corrupt,
+      hint: 'run sqlferry verify; then clone a fresh replica from the hub and carry local work over',
+      cause: err,
+    });
+  }
+}

@@ -1,0 +1,71 @@
+// `push`: fast-forward only. The replica must have every hub entry; its local commits are
+// appended at head+1…, one by one, each a race that exactly one pusher wins. The first push
+// to an empty hub uploads the genesis snapshot so that clones can start.
+import { readFileSync } from 'node:fs';
+import { SqlferryError, EXIT } from '../errors/index.ts';
+import { sha256 } from '../hub/checksum.ts';
+import type { HubInfo, Remote } from '../hub/remote.ts';
+import type { Replica } from '../repo/replica.ts';
+import { genesisSha, meetHub, savePosition, type HubPosition } from './hub-state.ts';
+import { hubBytes } from './hub-bytes.ts';
+import { unrelatedHub } from './fetch.ts';
+import { withSyncLock } from './session-lock.ts';
+
+export interface PushResult {
+  pushed: number;
+  head: number;
+}
+
+export function pullFirst(url: string, head: number, hubSeq: number): SqlferryError {
+  return new SqlferryError('PUSH_REJECTED', `the hub at ${url} has entries this replica does not have yet (hub at ${head}, replica at ${hubSeq}): pull first`, {
+    data: { url, head, hubSeq },
+    exitCode: EXIT.rejected,
+    hint: 'run sqlferry pull (or sqlferry sync, which pulls and pushes)',
+  });
+}
+
+export async function push(replica: Replica, remote: Remote): Promise<PushResult> {
+  return withSyncLock(replica, async () => {
+    const info = await remote.info();
+    let pos = await meetHub(replica, remote, info);
+    const head = await remote.head();
+    if (head !== pos.hubSeq) throw pullFirst(remote.url, head, pos.hubSeq);
+    if (pos.hubId === null) pos = await uploadGenesis(replica, remote, info);
+    const local = replica.seqs().filter((s) => s > pos.hubSeq);
+    for (const seq of local) pos = await appendOne(replica, remote, info, pos, seq);
+    return { pushed: local.length, head: pos.hubSeq };
+  });
+}
+
+async function uploadGenesis(replica: Replica, remote: Remote, info: HubInfo): Promise<HubPosition> {
+  const bytes = readFileSync(replica.paths.genesis);
+  const meta = { seq: 0, sha256: sha256(bytes), size: bytes.length, replica: replica.replicaId, time: new Date().toISOString() };
+  try {
+    await remote.writeSnapshot(meta, bytes);
+  } catch (err) {
+    // Another replica's first push won the race: this one's history is not the hub's.
+    if ((err as SqlferryError).code === 'HUB_SNAPSHOT_EXISTS') throw unrelatedHub(remote.url);
+    throw err;
+  }
+  const pos = { hubId: info.hubId, hubSeq: 0, hubTip: genesisSha(replica) };
+  savePosition(replica, pos);
+  return pos;
+}
+
+async function appendOne(replica: Replica, remote: Remote, info: HubInfo, pos: HubPosition, seq: number): Promise<HubPosition> {
+  const entry = replica.entry(seq);
+  const bytes = hubBytes(entry.bytes, info.kind);
+  const meta = {
+    seq, parent: pos.hubTip!, replica: replica.replicaId, time: entry.meta.time, message: entry.meta.message,
+    schema: entry.meta.schema, kind: info.kind, sha256: sha256(bytes), size: bytes.length,
+  };
+  try {
+    await remote.append(meta, bytes);
+  } catch (err) {
+    if ((err as SqlferryError).code === 'HUB_ENTRY_EXISTS') throw pullFirst(remote.url, seq, pos.hubSeq);
+    throw err;
+  }
+  const next = { hubId: info.hubId, hubSeq: seq, hubTip: meta.sha256 };
+  savePosition(replica, next);
+  return next;
+}

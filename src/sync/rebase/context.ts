@@ -1,0 +1,58 @@
+// One local change being re-applied, with everything handlers and the conflict store need.
+import type { Change } from '../../changeset/types.ts';
+import { UNDEFINED } from '../../changeset/value.ts';
+import type { ConflictContext, ConflictKind } from '../handlers/types.ts';
+import { asRow, keyOf, overlay, type Values } from '../rows.ts';
+import type { TableShape } from '../table-shape.ts';
+
+export interface Pending {
+  shape: TableShape;
+  change: Change;
+  key: Values;
+  /** The full row this replica had (its state before the pull), or null for a DELETE. */
+  localRow: Values | null;
+}
+
+export interface Conflict {
+  kind: ConflictKind;
+  pending: Pending;
+  /** The row at the key as the hub left it. */
+  remote: Values | null;
+  /** For `unique`: the collision's columns and the hub row holding them. */
+  uniqueColumns: number[];
+  conflicting: Values | null;
+}
+
+/** The change's key, and the full local row: INSERT's new, or the row read before the undo. */
+export function pendingChange(shape: TableShape, change: Change, localRows: Map<string, Values>): Pending {
+  const key = keyOf(shape, change.op === 'INSERT' ? change.new! : change.old!);
+  const localRow = change.op === 'DELETE' ? null : change.op === 'INSERT' ? change.new! : (localRows.get(rowId(shape.name, key)) ?? overlay(change.old!, change.new!));
+  return { shape, change, key, localRow };
+}
+
+export function rowId(table: string, key: Values): string {
+  return `${table}\u0000${JSON.stringify(key, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v))}`;
+}
+
+export function contextOf(c: Conflict): ConflictContext {
+  const { shape, change, localRow } = c.pending;
+  const { pk } = shape;
+  const old = change.old ? change.old.map((v) => v ?? UNDEFINED) : null;
+  return {
+    kind: c.kind,
+    table: shape.name,
+    columns: [...shape.columns],
+    primaryKey: asRow(shape, pkValues(shape, c.pending.key), pk)!,
+    local: { op: change.op, old: change.op === 'UPDATE' && c.remote ? asRow(shape, overlay(c.remote, old!)) : asRow(shape, old), new: asRow(shape, localRow) },
+    remote: asRow(shape, c.remote),
+    uniqueColumns: c.uniqueColumns.map((i) => shape.columns[i]!),
+    conflicting: asRow(shape, c.conflicting),
+  };
+}
+
+/** A full-width row holding only the key columns (others undefined). */
+export function pkValues(shape: TableShape, key: Values): Values {
+  const row: Values = shape.columns.map(() => UNDEFINED);
+  shape.pk.forEach((col, i) => (row[col] = key[i]!));
+  return row;
+}

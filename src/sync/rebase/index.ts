@@ -1,0 +1,77 @@
+// Re-applying this replica's unpushed changes on top of the hub's entries, inside the pull's
+// transaction. The common case (no conflict) is one native applyChangeset; otherwise change by
+// change, each conflict put to its handler. A session records what really happened: that
+// recording is the new local commit.
+import type { DatabaseSync } from 'node:sqlite';
+import { constants } from 'node:sqlite';
+import { iterateChanges } from '../../changeset/index.ts';
+import { SqlferryError, EXIT } from '../../errors/index.ts';
+import type { HandlerChooser } from '../handlers/index.ts';
+import type { ConflictContext } from '../handlers/types.ts';
+import type { Values } from '../rows.ts';
+import { Shapes } from '../table-shape.ts';
+import { contextOf, pendingChange, rowId, type Pending } from './context.ts';
+import { applyOrConflict } from './detect.ts';
+import { followRemaps, remapKey, violations, type Remap } from './references.ts';
+import { resolveDangling } from './dangling.ts';
+import { decide, type Resolved } from './decide.ts';
+
+export type { Resolved };
+
+export interface RebaseResult {
+  /** What the re-applied local changes really did, as a changeset on the hub's state. */
+  recorded: Uint8Array;
+  resolved: Resolved[];
+}
+
+export async function reapplyLocal(db: DatabaseSync, local: Uint8Array, localRows: Map<string, Values>, choose: HandlerChooser): Promise<RebaseResult> {
+  const shapes = new Shapes(db);
+  const checkReferences = shapes.foreignKeys().length > 0;
+  const before = checkReferences ? new Set(violations(db).map((v) => v.id)) : new Set<string>();
+  const session = db.createSession();
+  try {
+    const resolved: Resolved[] = [];
+    const pendings = new Map<string, Pending>();
+    const fast = db.applyChangeset(local, { onConflict: () => constants.SQLITE_CHANGESET_ABORT });
+    if (!fast) await changeByChange(db, shapes, local, localRows, choose, pendings, resolved);
+    else for (const change of iterateChanges(local)) {
+      const p = pendingChange(shapes.of(change.table.name), change, localRows);
+      pendings.set(rowId(p.shape.name, p.key), p);
+    }
+    if (checkReferences) await resolveDangling(db, shapes, before, pendings, choose, resolved);
+    const aborted = resolved.filter((r) => r.outcome.resolution === 'abort');
+    if (aborted.length > 0) throw abortError(aborted.map((r) => contextOf(r.conflict)));
+    return { recorded: session.changeset(), resolved };
+  } finally {
+    session.close();
+  }
+}
+
+async function changeByChange(
+  db: DatabaseSync, shapes: Shapes, local: Uint8Array, localRows: Map<string, Values>,
+  choose: HandlerChooser, pendings: Map<string, Pending>, resolved: Resolved[],
+): Promise<void> {
+  const remaps: Remap[] = [];
+  for (const change of iterateChanges(local)) {
+    const p = remapKey(pendingChange(shapes.of(change.table.name), change, localRows), remaps);
+    pendings.set(rowId(p.shape.name, p.key), p);
+    const conflict = applyOrConflict(db, p);
+    if (!conflict) continue;
+    const r = await decide(db, conflict, choose);
+    resolved.push(r);
+    for (const victim of r.outcome.victims) {
+      resolved.push({ conflict: { ...conflict, kind: 'unique', remote: victim }, handler: r.handler, outcome: { ...r.outcome, local: conflict.pending.localRow, remote: victim, victims: [], discarded: 'remote' } });
+    }
+    if (r.outcome.remap) remaps.push({ table: p.shape.name, ...r.outcome.remap });
+  }
+  followRemaps(db, shapes, remaps, [...pendings.values()]);
+}
+
+function abortError(conflicts: ConflictContext[]): SqlferryError {
+  const lines = conflicts.map((c) => `${c.kind} on ${c.table} ${JSON.stringify(c.primaryKey, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))}`);
+  return new SqlferryError('SYNC_CONFLICT_ABORT', `pull stopped at ${conflicts.length} conflict(s), nothing was applied:\n  ${lines.join('\n  ')}`, {
+    data: { conflicts },
+    exitCode: EXIT.failure,
+    hint: 'look at the rows (--json shows them), then pull again with --conflict-handler local|remote|… for the tables involved',
+  });
+}

@@ -1,0 +1,91 @@
+// Finishing (or discarding) a pull that stopped between the live COMMIT and the end of the
+// sidecar update. Every sync command calls this first, holding the replica lock. Each phase
+// is idempotent and recorded, so a crash during recovery is recovered the same way.
+import type { DatabaseSync } from 'node:sqlite';
+import { invertChangeset } from '../changeset/index.ts';
+import { SqlferryError, EXIT } from '../errors/index.ts';
+import { applyChecked, withApplyTransaction } from '../repo/apply.ts';
+import { openBase, rollForward } from '../repo/base.ts';
+import { writeState } from '../repo/config.ts';
+import { forgetFingerprint } from '../repo/fingerprint.ts';
+import { readEntry, removeEntriesAfter, writeEntry } from '../repo/log.ts';
+import type { SidecarPaths } from '../repo/sidecar.ts';
+import { markSeq, readSeq } from '../repo/snapshot.ts';
+import { openDatabase } from '../repo/sqlite.ts';
+import { installSnapshot } from './base-snapshot.ts';
+import { ConflictStore } from './conflict-store.ts';
+import { clearPending, pendingBytes, readPending, schemaVersion, updatePhase, type PendingPull } from './pending-pull.ts';
+
+export type Assumption = 'committed' | 'rolled-back';
+
+/** Whether the live COMMIT of `pending` happened, from the schema_version it recorded. */
+function outcomeOf(paths: SidecarPaths, pending: PendingPull, assume: Assumption | undefined): Assumption {
+  const db = openDatabase(paths.db, { readOnly: true });
+  let now: number;
+  try {
+    now = schemaVersion(db);
+  } finally {
+    db.close();
+  }
+  if (now === pending.schemaVersion.after) return 'committed';
+  if (now === pending.schemaVersion.before) return 'rolled-back';
+  if (assume) return assume;
+  throw new SqlferryError('PULL_RECOVERY_UNCERTAIN', `an interrupted pull cannot tell whether it reached ${paths.db}: another program changed the schema since`, {
+    data: { schemaVersion: now, ...pending.schemaVersion },
+    exitCode: EXIT.failure,
+    hint: 'check whether the rows the hub sent are in the database, then run `sqlferry pull --recover committed` or `--recover rolled-back`',
+  });
+}
+
+/** Call holding the replica lock. Returns true when a pull was finished. */
+export function recoverPendingPull(paths: SidecarPaths, assume?: Assumption): boolean {
+  const pending = readPending(paths);
+  if (!pending) return false;
+  if (pending.phase === 'prepared' && outcomeOf(paths, pending, assume) === 'rolled-back') {
+    clearPending(paths);
+    return false;
+  }
+  finishPull(paths, pending);
+  return true;
+}
+
+/** The sidecar half of a pull whose live transaction committed. */
+export function finishPull(paths: SidecarPaths, pending: PendingPull): void {
+  if (pending.phase === 'prepared') updatePhase(paths, pending, 'committed');
+  if (pending.phase === 'committed' || pending.phase === 'rewound') {
+    // Also when already rewound: a command that rolled base.db forward from the old log in
+    // between would have moved it again. Rewinding is idempotent.
+    rewindBase(paths, pending);
+    if (pending.phase === 'committed') updatePhase(paths, pending, 'rewound');
+    forgetFingerprint(paths);
+    removeEntriesAfter(paths, pending.oldHubSeq);
+    for (const meta of pending.entries) writeEntry(paths, meta, pendingBytes(paths, meta.seq));
+    writeState(paths.state, pending.state);
+    updatePhase(paths, pending, 'logged');
+  }
+  // A verified copy of the live database (base-snapshot.ts) replaces re-applying the entries.
+  if (!installSnapshot(paths)) rollForward(paths);
+  if (pending.conflicts.length > 0) {
+    const store = new ConflictStore(paths.conflicts);
+    try {
+      store.addAll(pending.id, pending.conflicts);
+    } finally {
+      store.close();
+    }
+  }
+  clearPending(paths);
+}
+
+/** base.db back to the last hub entry: the local commits being replaced are undone, newest first. */
+function rewindBase(paths: SidecarPaths, pending: PendingPull): void {
+  const base: DatabaseSync = openBase(paths);
+  try {
+    withApplyTransaction(base, paths.base, () => {
+      const at = readSeq(base, paths.base);
+      for (let seq = at; seq > pending.oldHubSeq; seq--) applyChecked(base, invertChangeset(readEntry(paths, seq).bytes));
+      markSeq(base, pending.oldHubSeq);
+    });
+  } finally {
+    base.close();
+  }
+}

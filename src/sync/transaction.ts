@@ -1,0 +1,31 @@
+// The pull's one transaction on the live database, like repo/apply.ts's withApplyTransaction
+// but for an async body (conflict handlers may be async): foreign keys off on our connection,
+// triggers dropped and re-created inside the transaction (their effects are already in the
+// changesets), COMMIT only if the body returns, ROLLBACK otherwise.
+import type { DatabaseSync } from 'node:sqlite';
+import { quoteIdent } from '../changeset/value.ts';
+import { beginImmediate, rollbackQuietly, withSqliteErrors } from '../repo/sqlite.ts';
+
+export interface LiveTransaction {
+  db: DatabaseSync;
+  /** Runs just before COMMIT, after triggers are back: the last moment to write the pending-pull marker. */
+  beforeCommit(fn: () => void): void;
+}
+
+export async function withLiveTransaction<T>(db: DatabaseSync, path: string, fn: (tx: LiveTransaction) => Promise<T>): Promise<T> {
+  db.exec('PRAGMA foreign_keys = OFF');
+  beginImmediate(db, path);
+  try {
+    const triggers = db.prepare("SELECT name, sql FROM main.sqlite_schema WHERE type = 'trigger' AND sql IS NOT NULL").all() as Array<{ name: string; sql: string }>;
+    for (const t of triggers) db.exec(`DROP TRIGGER main.${quoteIdent(t.name)}`);
+    let last: (() => void) | undefined;
+    const result = await fn({ db, beforeCommit: (f) => (last = f) });
+    for (const t of triggers) db.exec(t.sql);
+    last?.();
+    withSqliteErrors(path, () => db.exec('COMMIT'));
+    return result;
+  } catch (err) {
+    rollbackQuietly(db);
+    throw err;
+  }
+}

@@ -1,0 +1,28 @@
+// Uncommitted changes in the live database: a pull commits them first (or, asked not to,
+// refuses), and checks again inside its transaction in case a program wrote in between.
+import { SqlferryError, EXIT } from '../errors/index.ts';
+import { commit } from '../repo/commit.ts';
+import { withWorkingDiff } from '../repo/diff.ts';
+import { takeStamp, unchangedSince } from '../repo/fingerprint.ts';
+import type { Replica } from '../repo/replica.ts';
+import { withSyncLock } from './session-lock.ts';
+
+/** Whether the live database differs from the base snapshot. Call holding the replica lock. */
+export function isDirty(replica: Replica): boolean {
+  const stamp = takeStamp(replica.paths);
+  if (unchangedSince(replica.paths, stamp, replica.lastSeq())) return false;
+  return withWorkingDiff(replica.paths.db, replica.paths.base, (diff) => diff.schema.statements.length > 0 || !diff.changes().next().done);
+}
+
+export async function commitWorkingChanges(replica: Replica, opts: { commit?: boolean; message?: string }): Promise<void> {
+  // Finish an interrupted pull before anything reads the log or the base snapshot.
+  const dirty = await withSyncLock(replica, async () => isDirty(replica));
+  if (!dirty) return;
+  if (opts.commit === false) {
+    throw new SqlferryError('UNCOMMITTED_CHANGES', `${replica.paths.db} has uncommitted changes`, {
+      exitCode: EXIT.failure,
+      hint: 'commit them first (sqlferry commit), or leave out --no-commit to let sync commit them',
+    });
+  }
+  commit(replica, { message: opts.message ?? '' });
+}

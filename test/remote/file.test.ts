@@ -1,0 +1,56 @@
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, it, expect } from 'vitest';
+import { remoteConformance } from './conformance.ts';
+import { fileRemote, folderOf } from '../../src/remote/file/index.ts';
+import { schemeOf, openRemote } from '../../src/remote/registry.ts';
+import { seqName } from '../../src/hub/naming.ts';
+
+let n = 0;
+async function damage(url: string, seq: number): Promise<void> {
+  const log = join(folderOf(url), 'log');
+  const name = (await readdir(log)).find((f) => f.startsWith(seqName(seq)) && f.endsWith('.changeset'))!;
+  const bytes = await readFile(join(log, name));
+  bytes[bytes.length - 1]! ^= 0xff;
+  await writeFile(join(log, name), bytes);
+}
+
+const root = await mkdtemp(join(tmpdir(), 'sqlferry-file-remote-'));
+// Run it once addressed by path and once by file:// URL: both must behave the same.
+remoteConformance('file (path)', {
+  freshUrl: async () => join(root, `hub${n++}`),
+  create: (url, info) => fileRemote.create(url, info),
+  open: (url) => openRemote(url),
+  damageEntry: damage,
+});
+remoteConformance('file (file:// URL)', {
+  freshUrl: async () => pathToFileURL(join(root, `hub${n++}`)).href,
+  create: (url, info) => fileRemote.create(url, info),
+  open: (url) => openRemote(url),
+  damageEntry: damage,
+});
+
+describe('remote URLs', () => {
+  it('picks the transport by scheme', () => {
+    expect(schemeOf('/srv/hub')).toBe('file');
+    expect(schemeOf('./hub')).toBe('file');
+    expect(schemeOf('file:///srv/hub')).toBe('file');
+    expect(schemeOf('ssh://me@host/srv/hub')).toBe('ssh');
+    expect(schemeOf('me@host:srv/hub')).toBe('ssh');
+    expect(schemeOf('https://hub.example/r')).toBe('http');
+  });
+
+  it('answers an unknown scheme with one sentence', async () => {
+    expect(() => schemeOf('ftp://host/x')).toThrow(/cannot use "ftp:\/\/host\/x" as a remote: the scheme ftp:\/\/ is not one sqlferry knows/);
+    await expect(openRemote('ftp://host/x')).rejects.toMatchObject({ code: 'REMOTE_URL_UNSUPPORTED', exitCode: 2 });
+  });
+
+  it('refuses to create a hub in a folder that holds other files', async () => {
+    const dir = join(root, 'busy');
+    await fileRemote.create(dir, { format: 'sqlferry-hub', version: 1, hubId: 'x', kind: 'changeset', created: '' }).catch(() => {});
+    await writeFile(join(root, 'plain.txt'), 'x');
+    await expect(fileRemote.create(root, { format: 'sqlferry-hub', version: 1, hubId: 'x', kind: 'changeset', created: '' })).rejects.toMatchObject({ code: 'HUB_DIR_NOT_EMPTY' });
+  });
+});

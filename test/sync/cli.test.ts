@@ -1,0 +1,51 @@
+// The sync commands as a user runs them: exit codes, one line per conflict, one-sentence errors.
+import { describe, it, expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { rows, sql, tempDir } from './helpers.ts';
+
+const bin = fileURLToPath(new URL('../../bin/sqlferry.js', import.meta.url));
+const run = (cwd: string, ...args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+
+describe('sqlferry init --bare, remote, push, sync, clone, conflicts', () => {
+  it('syncs two replicas through a hub, with exit codes 4 (pull first) and 3 (conflicts)', () => {
+    const dir = tempDir();
+    sql(join(dir, 'a.db'), "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'one');");
+    expect(run(dir, 'init', '--bare', 'hub').status).toBe(0);
+    expect(run(dir, 'init', 'a.db').status).toBe(0);
+    expect(run(dir, '--db', 'a.db', 'remote', 'add', 'origin', 'hub').status).toBe(0);
+    expect(JSON.parse(run(dir, '--db', 'a.db', 'remote', 'list', '--json').stdout)).toEqual({ origin: join(dir, 'hub') });
+    expect(run(dir, '--db', 'a.db', 'push').status).toBe(0);
+    expect(run(dir, 'clone', 'hub', 'b.db').status).toBe(0);
+
+    sql(join(dir, 'a.db'), "UPDATE t SET v = 'from a' WHERE id = 1");
+    sql(join(dir, 'b.db'), "UPDATE t SET v = 'from b' WHERE id = 1");
+    expect(run(dir, '--db', 'a.db', 'sync', '-q')).toMatchObject({ status: 0, stdout: '', stderr: '' });
+    expect(run(dir, '--db', 'b.db', 'commit').status).toBe(0);
+    const rejected = run(dir, '--db', 'b.db', 'push');
+    expect(rejected.status).toBe(4);
+    expect(rejected.stderr).toMatch(/^error: .*pull first/);
+
+    const synced = run(dir, '--db', 'b.db', 'sync', '-q');
+    expect(synced.status).toBe(3);
+    expect(synced.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^conflict #1: data on t \{"id":1\}: the hub's version was kept/)]);
+    const listed = JSON.parse(run(dir, '--db', 'b.db', 'conflicts', 'list', '--json').stdout);
+    expect(listed[0]).toMatchObject({ id: 1, kind: 'data', table: 't', local: { id: 1, v: 'from b' }, remote: { id: 1, v: 'from a' }, discarded: 'local' });
+
+    // Restoring the losing version makes it an ordinary change that the next sync shares.
+    expect(run(dir, '--db', 'b.db', 'conflicts', 'restore', '1').status).toBe(0);
+    expect(run(dir, '--db', 'b.db', 'sync').status).toBe(0);
+    expect(run(dir, '--db', 'a.db', 'sync').status).toBe(0);
+    expect(run(dir, 'verify', '--db', 'a.db').status).toBe(0);
+    expect(rows(join(dir, 'a.db'), 't')).toEqual([{ id: 1, v: 'from b' }]);
+    expect(run(dir, '--db', 'a.db', 'conflicts', 'list').stdout).toBe('');
+  });
+
+  it('answers a URL it cannot use with one sentence and exit code 2', () => {
+    const dir = tempDir();
+    const r = run(dir, 'clone', 'ftp://example.com/hub', 'x.db');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^error: cannot use "ftp:\/\/example.com\/hub" as a remote: the scheme ftp:\/\/ is not one sqlferry knows\n/);
+  });
+});

@@ -1,0 +1,25 @@
+// Convergence: after random edits, collisions and interleaved commit/push/pull/sync, a final
+// round of syncs leaves every replica identical, nothing discarded unrecorded, verify clean.
+// Short profile in CI; the long one on demand: SQLFERRY_SIM_LONG=1 npx vitest run test/sync/convergence.test.ts
+import { describe, it, expect } from 'vitest';
+import { simulate } from './simulation.ts';
+
+const long = process.env.SQLFERRY_SIM_LONG === '1';
+const profile = long ? { seeds: [1, 2, 3, 4, 5, 6], operations: 10_000 } : { seeds: [20240611], operations: 2500 };
+
+describe('convergence simulation', () => {
+  for (const seed of profile.seeds) {
+    it(`converges with 4 replicas and one hub (seed ${seed}, ${profile.operations} operations)`, { timeout: long ? 3_600_000 : 60_000 }, async () => {
+      const report = await simulate(seed, profile.operations);
+      const byTable = (t: string) => Object.entries(report.tables).filter(([k]) => k.endsWith(`.${t}`)).map(([, rows]) => rows);
+      for (const t of ['parent', 'child']) {
+        const [first, ...rest] = byTable(t);
+        for (const other of rest) expect(other).toEqual(first);
+      }
+      expect(report.lost).toEqual([]);
+      expect(report.verifyProblems).toEqual([]);
+      // The run must have exercised conflicts, or it proves little.
+      expect(report.conflicts).toBeGreaterThan(10);
+    });
+  }
+});

@@ -1,0 +1,72 @@
+// A pull killed (SIGKILL) at random moments: the database is always exactly as before or
+// exactly as after, and the next command finishes the job (pending-pull.ts, recover.ts).
+import { describe, it, expect } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Replica } from '../../src/repo/replica.ts';
+import { verify } from '../../src/repo/verify.ts';
+import { cloneReplica, commitAll, firstReplica, newHub, pushTo, rows, sql, tempDir } from './helpers.ts';
+
+const bin = fileURLToPath(new URL('../../bin/sqlferry.js', import.meta.url));
+const SCHEMA = 'CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT, n INT);';
+
+function content(db: string): string {
+  return JSON.stringify(rows(db, 't'));
+}
+
+function pullCli(db: string) {
+  return spawn(process.execPath, [bin, '--db', db, 'pull'], { stdio: 'ignore' });
+}
+
+async function prepared(): Promise<{ dir: string; before: string }> {
+  const dir = tempDir('sqlferry-crash-');
+  const hub = await newHub(dir);
+  const a = await firstReplica(dir, hub, SCHEMA);
+  const b = await cloneReplica(dir, hub, 'b');
+  sql(a.paths.db, `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 30000) INSERT INTO t SELECT i, 'hub ' || i, i FROM s;`);
+  commitAll(a);
+  await pushTo(a, hub);
+  // b's unpushed commit collides with the hub's rows: the pull rebases it, with conflicts.
+  sql(b.paths.db, `WITH RECURSIVE s(i) AS (SELECT 29900 UNION ALL SELECT i + 1 FROM s WHERE i < 30100) INSERT INTO t SELECT i, 'b ' || i, -i FROM s;`);
+  commitAll(b);
+  return { dir, before: content(b.paths.db) };
+}
+
+describe('a pull killed at any moment', () => {
+  it('leaves the database as it was or as it will be, and the next command finishes it', async () => {
+    const { dir, before } = await prepared();
+    // The reference: an uninterrupted pull on a copy.
+    const ref = tempDir('sqlferry-crash-ref-');
+    cpSync(dir, ref, { recursive: true });
+    const started = Date.now();
+    expect(spawnSync(process.execPath, [bin, '--db', join(ref, 'b.db'), 'pull'], { stdio: 'ignore' }).status).toBe(3);
+    const took = Date.now() - started;
+    const after = content(join(ref, 'b.db'));
+    expect(after).not.toBe(before);
+
+    const outcomes = new Set<string>();
+    for (let round = 0; round < 8; round++) {
+      const run = tempDir('sqlferry-crash-run-');
+      cpSync(dir, run, { recursive: true });
+      const db = join(run, 'b.db');
+      const child = pullCli(db);
+      const exited = new Promise((r) => child.on('exit', r));
+      await new Promise((r) => setTimeout(r, ((round + Math.random()) / 8) * took));
+      child.kill('SIGKILL');
+      await exited;
+      const now = content(db);
+      expect([before, after]).toContain(now);
+      outcomes.add(now === before ? 'before' : 'after');
+      // Whatever the kill interrupted, the next pull ends in the reference state, with a sound sidecar.
+      spawnSync(process.execPath, [bin, '--db', db, 'pull'], { stdio: 'ignore' });
+      expect(content(db)).toBe(after);
+      const replica = Replica.open(db);
+      expect(verify(replica)).toMatchObject({ ok: true });
+      expect(replica.state().hubSeq).toBe(1);
+      expect(replica.seqs()).toEqual([1, 2]);
+    }
+    expect(outcomes.size).toBeGreaterThan(0);
+  });
+});

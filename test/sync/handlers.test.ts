@@ -1,0 +1,120 @@
+// Each built-in handler on real rows: what each side ends up with, and what the conflict store keeps.
+import { describe, it, expect } from 'vitest';
+import { ConflictStore } from '../../src/sync/conflict-store.ts';
+import { readableRow } from '../../src/sync/exact-json.ts';
+import { jsonReplacer } from '../../src/cli/output.ts';
+import type { Replica } from '../../src/repo/replica.ts';
+import { collide, pullWith, pushTo, rows, tempDir } from './helpers.ts';
+
+const SCHEMA = `
+  CREATE TABLE author(id INTEGER PRIMARY KEY, email TEXT UNIQUE, name TEXT, updated_at INT);
+  CREATE TABLE book(id INTEGER PRIMARY KEY, author_id INT REFERENCES author(id), title TEXT);
+  INSERT INTO author VALUES (1, 'ann@x', 'Ann', 100);`;
+
+function stored(replica: Replica) {
+  const store = new ConflictStore(replica.paths.conflicts);
+  try {
+    const list = store.list().map((c) => ({ kind: c.kind, table: c.table, handler: c.handler, discarded: c.discarded, local: readableRow(c.local), remote: readableRow(c.remote) }));
+    return JSON.parse(JSON.stringify(list, jsonReplacer)) as typeof list;
+  } finally {
+    store.close();
+  }
+}
+
+/** After b's rebased commit is pushed and a pulls it, both hold the same rows. */
+async function settle(hub: string, a: Replica, b: Replica) {
+  await pushTo(b, hub);
+  await pullWith(a, hub);
+  expect(rows(a.paths.db, 'author')).toEqual(rows(b.paths.db, 'author'));
+  expect(rows(a.paths.db, 'book')).toEqual(rows(b.paths.db, 'book'));
+}
+
+const annBy = (name: string, at: number) => `UPDATE author SET name = '${name}', updated_at = ${at} WHERE id = 1`;
+
+describe('conflict handlers', () => {
+  it('default (remote): the hub keeps its version, the local one is stored', async () => {
+    const { hub, a, b, result } = await collide(tempDir(), SCHEMA, annBy('Ann A', 200), annBy('Ann B', 300));
+    expect(rows(b.paths.db, 'author')).toEqual([{ id: 1, email: 'ann@x', name: 'Ann A', updated_at: 200 }]);
+    expect(result.conflicts).toHaveLength(1);
+    expect(stored(b)).toEqual([{ kind: 'data', table: 'author', handler: 'remote', discarded: 'local', local: { id: 1, email: 'ann@x', name: 'Ann B', updated_at: 300 }, remote: { id: 1, email: 'ann@x', name: 'Ann A', updated_at: 200 } }]);
+    await settle(hub, a, b);
+  });
+
+  it('local: this replica wins, the hub version it overwrote is stored', async () => {
+    const { hub, a, b } = await collide(tempDir(), SCHEMA, annBy('Ann A', 200), annBy('Ann B', 300), ['local']);
+    expect(rows(b.paths.db, 'author')[0]).toMatchObject({ name: 'Ann B', updated_at: 300 });
+    expect(stored(b)[0]).toMatchObject({ discarded: 'remote', remote: { name: 'Ann A' } });
+    await settle(hub, a, b);
+    expect(rows(a.paths.db, 'author')[0]).toMatchObject({ name: 'Ann B' });
+  });
+
+  it('newest:updated_at: the greater value wins on either side; a tie keeps the hub version', async () => {
+    const later = await collide(tempDir(), SCHEMA, annBy('Ann A', 200), annBy('Ann B', 300), ['author=newest:updated_at']);
+    expect(rows(later.b.paths.db, 'author')[0]).toMatchObject({ name: 'Ann B' });
+    const earlier = await collide(tempDir(), SCHEMA, annBy('Ann A', 300), annBy('Ann B', 200), ['author=newest:updated_at']);
+    expect(rows(earlier.b.paths.db, 'author')[0]).toMatchObject({ name: 'Ann A' });
+    const tie = await collide(tempDir(), SCHEMA, annBy('Ann A', 300), annBy('Ann B', 300), ['newest:updated_at']);
+    expect(rows(tie.b.paths.db, 'author')[0]).toMatchObject({ name: 'Ann A' });
+    await settle(later.hub, later.a, later.b);
+  });
+
+  it('abort: nothing is applied, and the conflicts are listed with their rows', async () => {
+    const dir = tempDir();
+    const attempt = collide(dir, SCHEMA, annBy('Ann A', 200), annBy('Ann B', 300), ['abort']);
+    await expect(attempt).rejects.toMatchObject({
+      code: 'SYNC_CONFLICT_ABORT',
+      message: expect.stringMatching(/data on author \{"id":1\}/),
+      data: { conflicts: [expect.objectContaining({ kind: 'data', remote: expect.objectContaining({ name: 'Ann A' }), local: expect.objectContaining({ new: expect.objectContaining({ name: 'Ann B' }) }) })] },
+    });
+    // b still has its own edit and not the hub's entry.
+    expect(rows(`${dir}/b.db`, 'author')[0]).toMatchObject({ name: 'Ann B' });
+  });
+
+  it('rekey: a colliding local insert gets a fresh key and its local books follow', async () => {
+    const { hub, a, b, result } = await collide(
+      tempDir(), SCHEMA,
+      "INSERT INTO author VALUES (2, 'al@x', 'Al', 1)",
+      "INSERT INTO author VALUES (2, 'bo@x', 'Bo', 1); INSERT INTO book VALUES (10, 2, 'Bo''s book')",
+      ['author.primary-key=rekey'],
+    );
+    expect(rows(b.paths.db, 'author').map((r) => [r.id, r.name])).toEqual([[1, 'Ann'], [2, 'Al'], [3, 'Bo']]);
+    expect(rows(b.paths.db, 'book')).toEqual([{ id: 10, author_id: 3, title: "Bo's book" }]);
+    expect(result.conflicts[0]).toMatchObject({ kind: 'primary-key', resolution: 'rekey', discarded: 'none' });
+    await settle(hub, a, b);
+  });
+
+  it('merge-unique: the same email under two keys becomes one author, and references follow', async () => {
+    const { hub, a, b } = await collide(
+      tempDir(), SCHEMA,
+      "INSERT INTO author VALUES (2, 'bob@x', 'Bob (a)', 1)",
+      "INSERT INTO author VALUES (5, 'bob@x', 'Bob (b)', 1); INSERT INTO book VALUES (10, 5, 'Bob''s book')",
+      ['merge-unique'],
+    );
+    expect(rows(b.paths.db, 'author').map((r) => [r.id, r.name])).toEqual([[1, 'Ann'], [2, 'Bob (a)']]);
+    expect(rows(b.paths.db, 'book')).toEqual([{ id: 10, author_id: 2, title: "Bob's book" }]);
+    expect(stored(b)).toEqual([expect.objectContaining({ kind: 'unique', discarded: 'local', local: { id: 5, email: 'bob@x', name: 'Bob (b)', updated_at: 1 } })]);
+    await settle(hub, a, b);
+  });
+
+  it('not-found: an update of a row the hub deleted is stored by default, or resurrects it with local', async () => {
+    const gone = await collide(tempDir(), SCHEMA, 'DELETE FROM author WHERE id = 1', annBy('Ann B', 300));
+    expect(rows(gone.b.paths.db, 'author')).toEqual([]);
+    expect(stored(gone.b)).toEqual([expect.objectContaining({ kind: 'not-found', discarded: 'local', local: { id: 1, email: 'ann@x', name: 'Ann B', updated_at: 300 }, remote: null })]);
+    const back = await collide(tempDir(), SCHEMA, 'DELETE FROM author WHERE id = 1', annBy('Ann B', 300), ['local']);
+    expect(rows(back.b.paths.db, 'author')).toEqual([{ id: 1, email: 'ann@x', name: 'Ann B', updated_at: 300 }]);
+    await settle(back.hub, back.a, back.b);
+  });
+
+  it('foreign-key: a local book for an author the hub deleted is taken out and stored', async () => {
+    const { hub, a, b } = await collide(tempDir(), SCHEMA, 'DELETE FROM author WHERE id = 1', "INSERT INTO book VALUES (10, 1, 'orphan')");
+    expect(rows(b.paths.db, 'book')).toEqual([]);
+    expect(stored(b)).toEqual([expect.objectContaining({ kind: 'foreign-key', table: 'book', discarded: 'local', local: { id: 10, author_id: 1, title: 'orphan' } })]);
+    await settle(hub, a, b);
+  });
+
+  it('foreign-key: a local delete of an author the hub gave a book is undone', async () => {
+    const { b } = await collide(tempDir(), SCHEMA, "INSERT INTO book VALUES (10, 1, 'new book')", 'DELETE FROM author WHERE id = 1');
+    expect(rows(b.paths.db, 'author')).toEqual([{ id: 1, email: 'ann@x', name: 'Ann', updated_at: 100 }]);
+    expect(stored(b)).toEqual([expect.objectContaining({ kind: 'foreign-key', table: 'author', discarded: 'local', local: null })]);
+  });
+});

@@ -1,0 +1,93 @@
+// Real replicas and hubs in a temp folder, driven through the library (the CLI tests spawn the binary).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { Replica } from '../../src/repo/replica.ts';
+import { commit } from '../../src/repo/commit.ts';
+import { openRemote } from '../../src/remote/registry.ts';
+import type { Remote } from '../../src/hub/remote.ts';
+import { initHub } from '../../src/sync/init-hub.ts';
+import { chooseHandlers, type HandlerRule } from '../../src/sync/handlers/index.ts';
+import { pull, type PullResult } from '../../src/sync/pull.ts';
+import { push } from '../../src/sync/push.ts';
+import { clone } from '../../src/sync/clone.ts';
+import { addRemote } from '../../src/sync/remotes.ts';
+
+export function tempDir(prefix = 'sqlferry-sync-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export async function newHub(dir: string, kind: 'changeset' | 'patchset' = 'changeset'): Promise<string> {
+  const url = join(dir, 'hub');
+  await initHub(url, kind);
+  return url;
+}
+
+export function sql(path: string, text: string): void {
+  const db = new DatabaseSync(path);
+  try {
+    db.exec(text);
+  } finally {
+    db.close();
+  }
+}
+
+export function rows(path: string, table: string): Array<Record<string, unknown>> {
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    return (db.prepare(`SELECT * FROM "${table}" ORDER BY 1`).all() as Array<Record<string, unknown>>).map((r) => ({ ...r }));
+  } finally {
+    db.close();
+  }
+}
+
+/** A replica whose database starts with `schema`, pushed to the hub (its genesis becomes the hub's). */
+export async function firstReplica(dir: string, hubUrl: string, schema: string, name = 'a'): Promise<Replica> {
+  const path = join(dir, `${name}.db`);
+  sql(path, schema);
+  const replica = Replica.init(path);
+  addRemote(replica, 'origin', hubUrl);
+  await withRemote(hubUrl, (r) => push(replica, r));
+  return replica;
+}
+
+export async function cloneReplica(dir: string, hubUrl: string, name: string): Promise<Replica> {
+  return withRemote(hubUrl, async (r) => (await clone(r, join(dir, `${name}.db`), { handlers: await chooseHandlers([]) })).replica);
+}
+
+export async function withRemote<T>(url: string, fn: (remote: Remote) => Promise<T>): Promise<T> {
+  const remote = await openRemote(url);
+  try {
+    return await fn(remote);
+  } finally {
+    await remote.close();
+  }
+}
+
+export function commitAll(replica: Replica, message = ''): void {
+  commit(replica, { message });
+}
+
+export async function pullWith(replica: Replica, hubUrl: string, rules: string[] = [], baseDir = process.cwd()): Promise<PullResult> {
+  const handlers = await chooseHandlers(rules.map((rule): HandlerRule => ({ rule, baseDir })));
+  return withRemote(hubUrl, (r) => pull(replica, r, { handlers }));
+}
+
+export async function pushTo(replica: Replica, hubUrl: string) {
+  return withRemote(hubUrl, (r) => push(replica, r));
+}
+
+/** a edits and pushes first; b edits the same rows, commits, and pulls with `rules`. */
+export async function collide(dir: string, schema: string, aEdit: string, bEdit: string, rules: string[] = []) {
+  const hub = await newHub(dir);
+  const a = await firstReplica(dir, hub, schema);
+  const b = await cloneReplica(dir, hub, 'b');
+  sql(a.paths.db, aEdit);
+  commitAll(a);
+  await pushTo(a, hub);
+  sql(b.paths.db, bEdit);
+  commitAll(b);
+  const result = await pullWith(b, hub, rules, dir);
+  return { hub, a, b, result };
+}
