@@ -12,7 +12,7 @@ import { pullDir } from './pending-pull.ts';
 
 const readyFile = (paths: SidecarPaths) => join(pullDir(paths), 'base.db');
 
-function dataVersion(db: DatabaseSync): number {
+export function dataVersion(db: DatabaseSync): number {
   return Number((db.prepare('PRAGMA data_version').get() as { data_version: bigint | number }).data_version);
 }
 
@@ -22,12 +22,15 @@ export function copyIsCheaper(db: DatabaseSync, pulledBytes: number): boolean {
   return pulledBytes * 2 >= Number(n);
 }
 
-/** Call right after the pull's COMMIT, on its connection: leaves pull/base.db only when it is exact. */
-export function snapshotAfterCommit(db: DatabaseSync, paths: SidecarPaths, seq: number): void {
-  const before = dataVersion(db);
+/**
+ * Call right after the pull's COMMIT, on its connection, with `atCommit` = dataVersion(db) read
+ * inside the pull's transaction (while no other connection could commit): leaves pull/base.db
+ * only when nothing else committed between that COMMIT and the end of the copy.
+ */
+export function snapshotAfterCommit(db: DatabaseSync, paths: SidecarPaths, seq: number, atCommit: number): void {
   const candidate = join(pullDir(paths), 'base.candidate.db');
   snapshotInto(db, paths.db, candidate, (copy) => markSeq(copy, seq));
-  if (dataVersion(db) === before) renameSync(candidate, readyFile(paths));
+  if (dataVersion(db) === atCommit) renameSync(candidate, readyFile(paths));
   else rmSync(candidate, { force: true });
 }
 

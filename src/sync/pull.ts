@@ -11,7 +11,7 @@ import type { LogEntry, LogEntryMeta } from '../repo/log.ts';
 import { sha256Hex } from '../repo/log.ts';
 import type { Replica } from '../repo/replica.ts';
 import { openDatabase } from '../repo/sqlite.ts';
-import { copyIsCheaper, snapshotAfterCommit } from './base-snapshot.ts';
+import { copyIsCheaper, dataVersion, snapshotAfterCommit } from './base-snapshot.ts';
 import { ConflictStore, type ConflictRecord } from './conflict-store.ts';
 import { fetchEntries, type FetchedEntry } from './fetch.ts';
 import type { HandlerChooser } from './handlers/index.ts';
@@ -89,6 +89,7 @@ async function rebaseOnto(
   const pullId = randomUUID();
   const head = incoming.at(-1)!.meta.seq;
   let pending: PendingPull | undefined;
+  let dataVersionAtCommit = 0;
   let localCommit: number | null = null;
   const outcome = await withLiveTransaction(db, paths.db, async (tx) => {
     const before = schemaVersion(db);
@@ -115,6 +116,7 @@ async function rebaseOnto(
     const conflicts = rebase ? conflictRecords(db, rebase.resolved, head) : [];
     tx.beforeCommit(() => {
       const after = markTransaction(db);
+      dataVersionAtCommit = dataVersion(db);
       pending = {
         id: pullId, phase: 'prepared', schemaVersion: { before, after }, oldHubSeq: hubSeq, oldLast: local.at(-1)?.meta.seq ?? hubSeq,
         state: { hubId, hubSeq: head, hubTip: incoming.at(-1)!.meta.sha256 }, entries, conflicts,
@@ -125,7 +127,7 @@ async function rebaseOnto(
   });
   if (outcome === 'dirty') return 'dirty';
   const newLast = pending!.entries.at(-1)!.seq;
-  if (copyIsCheaper(db, incoming.reduce((n, e) => n + e.bytes.length, 0))) snapshotAfterCommit(db, paths, newLast);
+  if (copyIsCheaper(db, incoming.reduce((n, e) => n + e.bytes.length, 0))) snapshotAfterCommit(db, paths, newLast, dataVersionAtCommit);
   finishPull(paths, pending!);
   const store = new ConflictStore(paths.conflicts);
   try {

@@ -17,6 +17,7 @@ import { registerPull } from './pull.ts';
 import { registerSync } from './sync.ts';
 import { registerClone } from './clone.ts';
 import { registerConflicts } from './conflicts.ts';
+import { registerServe } from './serve.ts';
 
 export const commands: Array<(program: Command) => void> = [
   registerInit,
@@ -36,4 +37,5 @@ export const commands: Array<(program: Command) => void> = [
   registerSync,
   registerClone,
   registerConflicts,
+  registerServe,
 ];

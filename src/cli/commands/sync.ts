@@ -37,7 +37,7 @@ export function registerSync(program: Command): void {
         if (opts.json) out.json(r);
         else {
           for (const c of r.conflicts) process.stderr.write(conflictLine(c) + '\n');
-          out.verbose(g, `Pulled ${r.pulled}, pushed ${r.pushed}; hub at ${r.head} (${r.attempts} round(s)).`);
+          out.info(g, `Pulled ${r.pulled}, pushed ${r.pushed}; hub at ${r.head}.`);
         }
         if (r.conflicts.length > 0) process.exitCode = EXIT.conflicts;
       } finally {

@@ -1,0 +1,111 @@
+// Applying changesets to a database (base snapshot, pull, revert) so that what the
+// changeset already holds happens exactly once:
+// - foreign keys are off on our connection (set before BEGIN: the pragma is a no-op inside
+//   a transaction), so ON DELETE CASCADE cannot delete rows the changeset deletes itself;
+// - the database's triggers are dropped and re-created inside the same transaction, so a
+//   trigger's effect, already captured in the changeset, is not applied a second time;
+// - every table the changeset names is checked first: applyChangeset silently skips a
+//   missing table or one whose columns differ, which would lose the change.
+import type { DatabaseSync } from 'node:sqlite';
+import { iterateChanges } from '../changeset/index.ts';
+import type { TableHeader } from '../changeset/types.ts';
+import { quoteIdent } from '../changeset/value.ts';
+import { SqlferryError, EXIT } from '../errors/index.ts';
+import { beginImmediate, rollbackQuietly } from './sqlite.ts';
+
+export interface ApplyOptions {
+  /** node:sqlite conflict callback: receives SQLITE_CHANGESET_* and returns OMIT/REPLACE/ABORT. Default: abort. */
+  onConflict?: (conflictType: number) => number;
+  /** Tables for which it returns false are not applied (nor checked). */
+  filter?: (table: string) => boolean;
+}
+
+export interface ApplyTransactionOptions {
+  /** Run PRAGMA foreign_key_check before COMMIT and refuse dangling references. */
+  foreignKeyCheck?: boolean;
+}
+
+/**
+ * BEGIN IMMEDIATE on `db` with foreign keys suspended, run `fn`, then COMMIT — or ROLLBACK
+ * if `fn` throws, leaving the database exactly as it was. `path` names the file in messages.
+ */
+export function withApplyTransaction<T>(db: DatabaseSync, path: string, fn: () => T, opts: ApplyTransactionOptions = {}): T {
+  const fkWas = (db.prepare('PRAGMA foreign_keys').get() as { foreign_keys: bigint | number }).foreign_keys;
+  db.exec('PRAGMA foreign_keys = OFF');
+  try {
+    beginImmediate(db, path);
+    try {
+      const result = fn();
+      if (opts.foreignKeyCheck) refuseDanglingReferences(db);
+      db.exec('COMMIT');
+      return result;
+    } catch (err) {
+      rollbackQuietly(db);
+      throw err;
+    }
+  } finally {
+    db.exec(`PRAGMA foreign_keys = ${Number(fkWas) ? 'ON' : 'OFF'}`);
+  }
+}
+
+/** Apply `bytes` inside withApplyTransaction: schema-checked, triggers suspended. Throws if a conflict aborts it. */
+export function applyChecked(db: DatabaseSync, bytes: Uint8Array, opts: ApplyOptions = {}): void {
+  if (!db.isTransaction) throw new Error('applyChecked must run inside withApplyTransaction');
+  checkTables(db, bytes, opts.filter);
+  const triggers = db.prepare("SELECT name, sql FROM main.sqlite_schema WHERE type = 'trigger' AND sql IS NOT NULL").all() as Array<{ name: string; sql: string }>;
+  for (const t of triggers) db.exec(`DROP TRIGGER main.${quoteIdent(t.name)}`);
+  let applied: boolean;
+  try {
+    applied = db.applyChangeset(bytes, { onConflict: opts.onConflict ?? (() => 2), ...(opts.filter ? { filter: opts.filter } : {}) });
+  } finally {
+    for (const t of triggers) db.exec(t.sql);
+  }
+  if (!applied) {
+    throw new SqlferryError('APPLY_CONFLICT', 'the changes conflict with the database and were not applied', {
+      exitCode: EXIT.failure,
+      hint: 'the database differs from what the changes expect (a row changed, missing or duplicated)',
+    });
+  }
+}
+
+/** Run schema statements (CREATE/DROP/ALTER captured with a commit), in order. */
+export function applySchema(db: DatabaseSync, statements: readonly string[]): void {
+  for (const sql of statements) db.exec(sql);
+}
+
+function checkTables(db: DatabaseSync, bytes: Uint8Array, filter: ((table: string) => boolean) | undefined): void {
+  const seen = new Set<string>();
+  for (const change of iterateChanges(bytes)) {
+    const table = change.table;
+    if (seen.has(table.name)) continue;
+    seen.add(table.name);
+    if (filter && !filter(table.name)) continue;
+    const problem = tableMismatch(db, table);
+    if (problem) {
+      throw new SqlferryError('SCHEMA_MISMATCH', `cannot apply changes to table "${table.name}": ${problem}`, {
+        data: { table: table.name },
+        hint: 'the database schema differs from the one the changes were captured on; bring the schema up to date first',
+      });
+    }
+  }
+}
+
+function tableMismatch(db: DatabaseSync, table: TableHeader): string | undefined {
+  const cols = db.prepare('SELECT pk FROM pragma_table_info(?, ?)').all(table.name, 'main') as Array<{ pk: bigint | number }>;
+  if (cols.length === 0) return 'there is no such table';
+  if (cols.length !== table.pk.length) return `it has ${cols.length} columns here, ${table.pk.length} in the changes`;
+  // The reader always records SQLite's per-column PK ordinals.
+  const want = table.pkIndex ?? table.pk.map((isPk) => (isPk ? 1 : 0));
+  if (cols.some((c, i) => Number(c.pk) !== want[i])) return 'its primary key differs';
+  return undefined;
+}
+
+export function refuseDanglingReferences(db: DatabaseSync): void {
+  const rows = db.prepare('PRAGMA foreign_key_check').all() as Array<{ table: string; parent: string }>;
+  if (rows.length === 0) return;
+  const first = rows[0]!;
+  throw new SqlferryError('FOREIGN_KEY_VIOLATION', `${rows.length} row(s) would reference missing rows (first: ${first.table} → ${first.parent}); nothing was applied`, {
+    data: { violations: rows.map((r) => ({ table: r.table, parent: r.parent })) },
+    hint: 'apply the changes that create the referenced rows first, or remove the dangling references',
+  });
+}

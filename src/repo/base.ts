@@ -1,0 +1,53 @@
+// The base snapshot advances only by applying log entries to it, each together with its
+// sequence number in one transaction. A crash after a log entry is written but before the
+// base took it leaves base seq < last log seq; rollForward finishes the job.
+import type { DatabaseSync } from 'node:sqlite';
+import { SqlferryError, EXIT } from '../errors/index.ts';
+import { applyChecked, applySchema, withApplyTransaction } from './apply.ts';
+import { listSeqs, readEntry, type LogEntry } from './log.ts';
+import type { SidecarPaths } from './sidecar.ts';
+import { markSeq, readSeq } from './snapshot.ts';
+import { openDatabase } from './sqlite.ts';
+
+export function openBase(paths: SidecarPaths): DatabaseSync {
+  const db = openDatabase(paths.base, { foreignKeys: false });
+  db.exec('PRAGMA synchronous = FULL');
+  return db;
+}
+
+/** Apply one entry (schema statements, then the changeset) to a snapshot at entry.seq - 1. */
+export function applyEntry(db: DatabaseSync, path: string, entry: LogEntry): void {
+  withApplyTransaction(db, path, () => {
+    const at = readSeq(db, path);
+    if (at !== entry.meta.seq - 1) {
+      throw new SqlferryError('SNAPSHOT_OUT_OF_STEP', `${path} is at commit ${at}, cannot apply commit ${entry.meta.seq}`, {
+        data: { path, at, seq: entry.meta.seq },
+        exitCode: EXIT.corrupt,
+      });
+    }
+    applySchema(db, entry.meta.schema);
+    applyChecked(db, entry.bytes);
+    markSeq(db, entry.meta.seq);
+  });
+}
+
+/** Bring base.db up to the last log entry. Returns the base's sequence afterwards. */
+export function rollForward(paths: SidecarPaths): number {
+  const seqs = listSeqs(paths);
+  const last = seqs.at(-1) ?? 0;
+  const db = openBase(paths);
+  try {
+    let at = readSeq(db, paths.base);
+    if (at > last) {
+      throw new SqlferryError('LOG_MISSING', `the base snapshot is at commit ${at} but the log ends at ${last}`, {
+        data: { at, last },
+        exitCode: EXIT.corrupt,
+        hint: 'log files were removed; restore the sidecar folder from a backup',
+      });
+    }
+    for (; at < last; at++) applyEntry(db, paths.base, readEntry(paths, at + 1));
+    return at;
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,97 @@
+// Row capture: the changes that turn the base snapshot (attached as `base`) into the live
+// database, as SQLite's session module would record them. Runs inside one read transaction
+// on the live connection; rows stream from SQLite to the caller, one at a time.
+// Per table two passes: base rows LEFT JOIN live rows (deletes and updates), then live rows
+// missing from the base (inserts), so every DELETE of a key comes before its re-INSERT.
+// Rows match on the primary key compared by type and bytes (a key changed only in case
+// under NOCASE is a delete plus an insert); a column differs when its bytes or its type
+// differ (1 vs 1.0, 'a' vs 'A'). Rows with a NULL in a key column are skipped, as sessions do.
+import type { DatabaseSync } from 'node:sqlite';
+import type { Change, SqlValue, TableHeader } from '../changeset/types.ts';
+import { quoteIdent, sqlLiteral, sameValue, UNDEFINED } from '../changeset/value.ts';
+import { exactColumnList, exactColumns, readValues } from './values.ts';
+import { mayHoldEqualValuesOfTwoTypes, type TableInfo } from './schema-read.ts';
+
+export interface TablePair {
+  live: TableInfo;
+  /** For tables that exist in the base: the base value of each column added since (ADD COLUMN). */
+  addedDefaults?: SqlValue[];
+  /** The table is new: every live row is an insert. */
+  created: boolean;
+}
+
+export function headerOf(table: TableInfo): TableHeader {
+  return { name: table.name, pk: table.columns.map((c) => c.pk > 0), pkIndex: table.columns.map((c) => c.pk) };
+}
+
+export function* captureTable(db: DatabaseSync, pair: TablePair): Generator<Change> {
+  const table = pair.live;
+  const header = headerOf(table);
+  const cols = table.columns;
+  const n = cols.length;
+  const t = quoteIdent(table.name);
+  const a = (i: number): string => `A.${quoteIdent(cols[i]!.name)}`;
+  const keys = cols.map((_, i) => i).filter((i) => header.pk[i]);
+  const notNull = (expr: (i: number) => string): string => keys.map((i) => `${expr(i)} IS NOT NULL`).join(' AND ');
+  const allLive = exactColumnList('A', cols.map((c) => c.name));
+  const inserts = function* (sql: string): Generator<Change> {
+    for (const row of rows(db, sql)) yield { table: header, op: 'INSERT', indirect: false, old: undefined, new: readValues(row, 0, n) };
+  };
+  if (pair.created) {
+    yield* inserts(`SELECT ${allLive} FROM main.${t} AS A WHERE ${notNull(a)}`);
+    return;
+  }
+  const baseCount = n - (pair.addedDefaults?.length ?? 0);
+  const b = (i: number): string => (i < baseCount ? `B.${quoteIdent(cols[i]!.name)}` : sqlLiteral(pair.addedDefaults![i - baseCount]!));
+  const sameKey = keys.map((i) => `${a(i)} = ${b(i)}${exactKeyCheck(table, i, a(i), b(i))}`).join(' AND ');
+  const differs = cols
+    .map((c, i) => (header.pk[i] ? '' : `${a(i)} IS NOT ${b(i)} COLLATE BINARY${mayHoldEqualValuesOfTwoTypes(c) ? ` OR typeof(${a(i)}) <> typeof(${b(i)})` : ''}`))
+    .filter((s) => s !== '');
+  const unmatched = `${a(keys[0]!)} IS NULL`;
+  const allBase = cols.map((_, i) => exactColumns(b(i))).join(', ');
+  const sql = `SELECT ${allLive}, ${allBase} FROM base.${t} AS B LEFT JOIN main.${t} AS A ON ${sameKey} WHERE ${notNull(b)} AND (${[unmatched, ...differs].join(' OR ')})`;
+  for (const row of rows(db, sql)) {
+    const before = readValues(row, 2 * n, n);
+    if (row[2 * keys[0]!] === 'null') yield { table: header, op: 'DELETE', indirect: false, old: before, new: undefined };
+    else yield updateOf(header, before, readValues(row, 0, n));
+  }
+  // LEFT JOIN … IS NULL rather than NOT EXISTS: SQLite runs it about twice as fast.
+  yield* inserts(`SELECT ${allLive} FROM main.${t} AS A LEFT JOIN base.${t} AS B ON ${sameKey} WHERE ${notNull(a)} AND ${b(keys[0]!)} IS NULL`);
+}
+
+/**
+ * The join uses the key's own collation so its index serves it; a rowid key needs nothing
+ * more, other keys must also match byte for byte (and by type where the column allows 1 and 1.0).
+ */
+function exactKeyCheck(table: TableInfo, i: number, a: string, b: string): string {
+  const col = table.columns[i]!;
+  const rowidAlias = !table.withoutRowid && col.type.toUpperCase() === 'INTEGER' && table.columns.filter((c) => c.pk > 0).length === 1;
+  if (rowidAlias) return '';
+  return ` AND ${a} = ${b} COLLATE BINARY${mayHoldEqualValuesOfTwoTypes(col) ? ` AND typeof(${a}) = typeof(${b})` : ''}`;
+}
+
+/** A session UPDATE: old.* holds the key and the changed columns, new.* only the changed columns. */
+function updateOf(header: TableHeader, before: SqlValue[], after: SqlValue[]): Change {
+  const old = new Array<SqlValue>(before.length);
+  const next = new Array<SqlValue>(before.length);
+  for (let i = 0; i < before.length; i++) {
+    if (header.pk[i]) {
+      old[i] = before[i]!;
+      next[i] = UNDEFINED;
+    } else if (sameValue(before[i]!, after[i]!)) {
+      old[i] = UNDEFINED;
+      next[i] = UNDEFINED;
+    } else {
+      old[i] = before[i]!;
+      next[i] = after[i]!;
+    }
+  }
+  return { table: header, op: 'UPDATE', indirect: false, old, new: next };
+}
+
+function* rows(db: DatabaseSync, sql: string): Generator<unknown[]> {
+  const stmt = db.prepare(sql);
+  stmt.setReadBigInts(true);
+  stmt.setReturnArrays(true);
+  yield* stmt.iterate() as Iterable<unknown[]>;
+}

@@ -1,0 +1,57 @@
+// `commit`: the difference between the base snapshot and the live database becomes the next
+// log entry; then the base advances by applying exactly that entry (see base.ts).
+import { writeChangeset } from '../changeset/index.ts';
+import { applyEntry, openBase } from './base.ts';
+import { withWorkingDiff } from './diff.ts';
+import { saveFingerprint, takeStamp, unchangedSince } from './fingerprint.ts';
+import { sha256Hex, writeEntry, type LogEntryMeta } from './log.ts';
+import type { Replica } from './replica.ts';
+
+export interface CommitOptions {
+  message?: string;
+}
+
+/** The new entry, or null when nothing changed. */
+export function commit(replica: Replica, opts: CommitOptions = {}): LogEntryMeta | null {
+  return replica.withLock(() => {
+    const paths = replica.paths;
+    const last = replica.lastSeq();
+    const stamp = takeStamp(paths);
+    if (unchangedSince(paths, stamp, last)) return null;
+    const captured = withWorkingDiff(paths.db, paths.base, (diff) => {
+      const bytes = writeChangeset('changeset', diff.changes());
+      return bytes.byteLength === 0 && diff.schema.statements.length === 0 ? null : { bytes, schema: diff.schema.statements };
+    });
+    if (captured === null) {
+      saveFingerprint(paths, stamp, last);
+      return null;
+    }
+    const meta = appendEntry(replica, captured.bytes, captured.schema, opts.message ?? '');
+    const base = openBase(paths);
+    try {
+      applyEntry(base, paths.base, { meta, bytes: captured.bytes });
+    } finally {
+      base.close();
+    }
+    saveFingerprint(paths, stamp, meta.seq);
+    return meta;
+  });
+}
+
+/** Metadata for the next entry, written to the log (bytes, then metadata). Call with the lock held. */
+export function appendEntry(replica: Replica, bytes: Uint8Array, schema: string[], message: string): LogEntryMeta {
+  const last = replica.lastSeq();
+  const meta: LogEntryMeta = {
+    seq: last + 1,
+    parent: last === 0 || !replica.seqs().includes(last) ? null : replica.meta(last).sha256,
+    replicaId: replica.replicaId,
+    time: new Date().toISOString(),
+    message,
+    kind: 'changeset',
+    schema,
+    sha256: sha256Hex(bytes),
+    size: bytes.byteLength,
+  };
+  writeEntry(replica.paths, meta, bytes);
+  return meta;
+}

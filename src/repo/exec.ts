@@ -1,0 +1,75 @@
+// `exec`: run SQL on the live database through a session and commit exactly what it changed.
+// The base advances by applying that changeset, never by diffing: the cost follows the
+// change, not the database. Order, for crash safety: the live COMMIT first (a crash after it
+// leaves an ordinary uncommitted change for the next commit), then the log entry, then the
+// base's COMMIT (a crash before it is finished by the roll-forward).
+import { SqlferryError } from '../errors/index.ts';
+import { applyChecked, withApplyTransaction } from './apply.ts';
+import { openBase } from './base.ts';
+import { appendEntry } from './commit.ts';
+import { forgetFingerprint } from './fingerprint.ts';
+import type { LogEntryMeta } from './log.ts';
+import type { Replica } from './replica.ts';
+import { markSeq } from './snapshot.ts';
+import { beginImmediate, openDatabase, rollbackQuietly, translateSqliteError, withSqliteErrors } from './sqlite.ts';
+
+export function execSql(replica: Replica, sql: string, message?: string): LogEntryMeta | null {
+  return replica.withLock(() => {
+    const paths = replica.paths;
+    const live = openDatabase(paths.db);
+    const base = openBase(paths);
+    try {
+      beginImmediate(live, paths.db);
+      try {
+        const schemaBefore = schemaVersion(live);
+        const session = live.createSession();
+        runUserSql(live, paths.db, sql);
+        const bytes = session.changeset();
+        session.close();
+        if (schemaVersion(live) !== schemaBefore) {
+          throw new SqlferryError('EXEC_SCHEMA_CHANGE', 'exec records row changes only, and this SQL changes the schema; nothing was changed', {
+            hint: 'run schema changes with any SQLite tool, then sqlferry commit',
+          });
+        }
+        if (bytes.byteLength === 0) {
+          live.exec('ROLLBACK');
+          return null;
+        }
+        return withApplyTransaction(base, paths.base, () => {
+          try {
+            applyChecked(base, bytes);
+          } catch (err) {
+            throw new SqlferryError('EXEC_OVER_UNCOMMITTED', 'the SQL changed rows that have uncommitted changes; nothing was changed', {
+              hint: 'run sqlferry commit first, then exec again',
+              cause: err,
+            });
+          }
+          withSqliteErrors(paths.db, () => live.exec('COMMIT'));
+          forgetFingerprint(paths);
+          const meta = appendEntry(replica, bytes, [], message ?? `exec: ${sql}`);
+          markSeq(base, meta.seq);
+          return meta;
+        });
+      } finally {
+        rollbackQuietly(live);
+      }
+    } finally {
+      base.close();
+      live.close();
+    }
+  });
+}
+
+function runUserSql(live: ReturnType<typeof openDatabase>, path: string, sql: string): void {
+  try {
+    live.exec(sql);
+  } catch (err) {
+    const translated = translateSqliteError(err, path);
+    if (translated !== err) throw translated;
+    throw new SqlferryError('EXEC_FAILED', `the SQL failed: ${(err as Error).message}; nothing was changed`, { cause: err });
+  }
+}
+
+function schemaVersion(db: ReturnType<typeof openDatabase>): number {
+  return Number((db.prepare('PRAGMA schema_version').get() as { schema_version: bigint }).schema_version);
+}

@@ -1,0 +1,79 @@
+// "Anything changed since the last capture?" answered without reading the database.
+// Every write SQLite makes to a database goes through write(2) to the main file or its WAL,
+// which moves that file's mtime/ctime (or its size or inode). So if the database and WAL
+// files stat the same as when the last capture started, nothing changed since then.
+//
+// One trap, the one git calls "racily clean": timestamps are coarse (a clock tick, or 2 s on
+// some filesystems), so a write in the same tick as the stat would not move them. The stamp
+// is therefore trusted only when every timestamp in it is strictly older than a clock reading
+// taken after the stat and before the capture's read transaction began, from the same
+// filesystem (the mtime of a file created in the sidecar). Any write the capture did not see
+// happened after that reading, in a later tick, and shows up as a different timestamp.
+import { existsSync, statSync, writeFileSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { readJson, writeJsonAtomic } from './atomic.ts';
+import type { SidecarPaths } from './sidecar.ts';
+
+interface FileStamp {
+  ino: string;
+  size: string;
+  mtimeNs: string;
+  ctimeNs: string;
+}
+
+export interface Stamp {
+  db: FileStamp;
+  wal: FileStamp | null;
+  /** A rollback journal exists: a writer is mid-transaction, nothing can be concluded. */
+  journal: boolean;
+  /** The filesystem's clock right after the stat; see the comment at the top. */
+  clockNs: string;
+}
+
+interface Fingerprint {
+  baseSeq: number;
+  db: FileStamp;
+  wal: FileStamp | null;
+}
+
+function stampOf(path: string): FileStamp | null {
+  if (!existsSync(path)) return null;
+  const s = statSync(path, { bigint: true });
+  return { ino: String(s.ino), size: String(s.size), mtimeNs: String(s.mtimeNs), ctimeNs: String(s.ctimeNs) };
+}
+
+/** Take before the capture's read transaction starts. */
+export function takeStamp(paths: SidecarPaths): Stamp {
+  const db = stampOf(paths.db)!;
+  const wal = stampOf(paths.db + '-wal');
+  const journal = existsSync(paths.db + '-journal');
+  const probe = join(paths.dir, `.clock.${process.pid}`);
+  writeFileSync(probe, '');
+  const clockNs = String(statSync(probe, { bigint: true }).mtimeNs);
+  unlinkSync(probe);
+  return { db, wal, journal, clockNs };
+}
+
+function sameFile(a: FileStamp | null, b: FileStamp | null): boolean {
+  return a === b || (a !== null && b !== null && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs);
+}
+
+/** True only when the live files are provably untouched since the capture that produced `baseSeq`. */
+export function unchangedSince(paths: SidecarPaths, stamp: Stamp, baseSeq: number): boolean {
+  if (stamp.journal || !existsSync(paths.fingerprint)) return false;
+  const saved = readJson<Fingerprint>(paths.fingerprint);
+  return saved.baseSeq === baseSeq && sameFile(saved.db, stamp.db) && sameFile(saved.wal, stamp.wal);
+}
+
+/** Record `stamp` as the state the base `baseSeq` reflects — when it can be trusted; else forget. */
+export function saveFingerprint(paths: SidecarPaths, stamp: Stamp, baseSeq: number): void {
+  const clock = BigInt(stamp.clockNs);
+  const files = [stamp.db, stamp.wal].filter((f): f is FileStamp => f !== null);
+  const trusted = !stamp.journal && files.every((f) => BigInt(f.mtimeNs) < clock && BigInt(f.ctimeNs) < clock);
+  if (trusted) writeJsonAtomic(paths.fingerprint, { baseSeq, db: stamp.db, wal: stamp.wal } satisfies Fingerprint);
+  else forgetFingerprint(paths);
+}
+
+export function forgetFingerprint(paths: SidecarPaths): void {
+  if (existsSync(paths.fingerprint)) unlinkSync(paths.fingerprint);
+}

@@ -1,0 +1,84 @@
+// The numbered local log: `log/0000000001.changeset` holds exactly the changeset bytes,
+// `log/0000000001.json` its metadata. The metadata file is written last: its existence
+// is the commit point, so bytes without metadata are the leftovers of a crash.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import type { ChangesetKind } from '../changeset/types.ts';
+import { SqlferryError, EXIT } from '../errors/index.ts';
+import { readJson, writeFileAtomic, writeJsonAtomic } from './atomic.ts';
+import { entryPaths, type SidecarPaths } from './sidecar.ts';
+
+export interface LogEntryMeta {
+  seq: number;
+  /** sha256 of the previous entry's bytes; null for the first entry after genesis. */
+  parent: string | null;
+  replicaId: string;
+  /** ISO 8601, UTC. */
+  time: string;
+  message: string;
+  kind: ChangesetKind;
+  /** SQL replayed, in order, before the changeset: CREATE/DROP/ALTER … */
+  schema: string[];
+  sha256: string;
+  size: number;
+}
+
+export interface LogEntry {
+  meta: LogEntryMeta;
+  bytes: Uint8Array;
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Sequence numbers present in the log (metadata written), ascending. */
+export function listSeqs(paths: SidecarPaths): number[] {
+  if (!existsSync(paths.log)) return [];
+  return readdirSync(paths.log)
+    .filter((name) => /^\d{10}\.json$/.test(name))
+    .map((name) => Number(name.slice(0, 10)))
+    .sort((a, b) => a - b);
+}
+
+export function readMeta(paths: SidecarPaths, seq: number): LogEntryMeta {
+  const { meta } = entryPaths(paths, seq);
+  if (!existsSync(meta)) {
+    throw new SqlferryError('NO_SUCH_ENTRY', `there is no commit ${seq}`, {
+      data: { seq },
+      hint: 'sqlferry log lists the commits',
+    });
+  }
+  return readJson<LogEntryMeta>(meta);
+}
+
+/** The entry with its bytes, checked against the recorded size and sha256. */
+export function readEntry(paths: SidecarPaths, seq: number): LogEntry {
+  const meta = readMeta(paths, seq);
+  const file = entryPaths(paths, seq).bytes;
+  const bytes = existsSync(file) ? new Uint8Array(readFileSync(file)) : undefined;
+  if (bytes === undefined || bytes.byteLength !== meta.size || sha256Hex(bytes) !== meta.sha256) {
+    throw new SqlferryError('LOG_CORRUPT', `log entry ${seq} does not match its checksum`, {
+      data: { seq, path: file },
+      exitCode: EXIT.corrupt,
+      hint: 'the file was changed or damaged; restore the sidecar folder from a backup',
+    });
+  }
+  return { meta, bytes };
+}
+
+/** Write an entry (bytes, then metadata: the commit point). Overwrites leftovers of a crash. */
+export function writeEntry(paths: SidecarPaths, meta: LogEntryMeta, bytes: Uint8Array): void {
+  const target = entryPaths(paths, meta.seq);
+  writeFileAtomic(target.bytes, bytes);
+  writeJsonAtomic(target.meta, meta);
+}
+
+/** Remove entries after `seq`, newest first, metadata before bytes (the reverse of writing). */
+export function removeEntriesAfter(paths: SidecarPaths, seq: number): void {
+  for (const s of listSeqs(paths).filter((s) => s > seq).reverse()) {
+    const target = entryPaths(paths, s);
+    unlinkSync(target.meta);
+    if (existsSync(target.bytes)) unlinkSync(target.bytes);
+  }
+}

@@ -1,0 +1,142 @@
+// A replica: a SQLite database plus its sidecar folder (config, genesis and base snapshots,
+// numbered log). The object the CLI and sync use to reach all of it.
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { SqlferryError } from '../errors/index.ts';
+import { readConfig, readState, writeConfig, writeState, newConfig, type ReplicaConfig, type ReplicaState } from './config.ts';
+import { acquireLock } from './lock.ts';
+import { listSeqs, readEntry, readMeta, type LogEntry, type LogEntryMeta } from './log.ts';
+import { rollForward } from './base.ts';
+import { discoverReplicas, isReplica, sidecarPaths, type SidecarPaths } from './sidecar.ts';
+import { markSeq, snapshotInto } from './snapshot.ts';
+import { openDatabase, withSqliteErrors } from './sqlite.ts';
+
+export class Replica {
+  readonly paths: SidecarPaths;
+  readonly config: ReplicaConfig;
+
+  private constructor(paths: SidecarPaths, config: ReplicaConfig) {
+    this.paths = paths;
+    this.config = config;
+  }
+
+  /** Make `dbPath` a replica: sidecar folder, genesis and base snapshots, config. */
+  static init(dbPath: string): Replica {
+    const paths = sidecarPaths(dbPath);
+    requireDatabaseFile(paths.db);
+    if (isReplica(paths.db)) {
+      throw new SqlferryError('ALREADY_A_REPLICA', `${paths.db} is already a sqlferry replica`, {
+        data: { path: paths.db },
+        hint: 'sqlferry status shows what changed since the last commit',
+      });
+    }
+    const live = openDatabase(paths.db);
+    try {
+      withSqliteErrors(paths.db, () => {
+        const { encoding } = live.prepare('PRAGMA encoding').get() as { encoding: string };
+        if (encoding !== 'UTF-8') {
+          throw new SqlferryError('UNSUPPORTED_ENCODING', `${paths.db} stores text as ${encoding}; sqlferry supports UTF-8 databases only`, {
+            hint: 'convert it: sqlite3 old.db .dump | sqlite3 new.db (a new database is UTF-8 by default)',
+          });
+        }
+      });
+      // config.json is written last: a sidecar without it is an interrupted init, started again.
+      rmSync(paths.dir, { recursive: true, force: true });
+      mkdirSync(paths.log, { recursive: true });
+      snapshotInto(live, paths.db, paths.genesis, (db) => markSeq(db, 0));
+    } finally {
+      live.close();
+    }
+    const genesis = openDatabase(paths.genesis, { readOnly: true });
+    try {
+      snapshotInto(genesis, paths.genesis, paths.base, () => {});
+    } finally {
+      genesis.close();
+    }
+    writeState(paths.state, { hubId: null, hubSeq: 0 });
+    const config = newConfig();
+    writeConfig(paths.config, config);
+    return new Replica(paths, config);
+  }
+
+  static open(dbPath: string): Replica {
+    const paths = sidecarPaths(dbPath);
+    requireDatabaseFile(paths.db);
+    if (!isReplica(paths.db)) {
+      throw new SqlferryError('NOT_A_REPLICA', `${paths.db} is not a sqlferry replica`, {
+        data: { path: paths.db },
+        hint: `run: sqlferry init ${dbPath}`,
+      });
+    }
+    return new Replica(paths, readConfig(paths.config));
+  }
+
+  /** --db when given, else the replica found from `cwd` upward, like git finds .git. */
+  static find(dbOption: string | undefined, cwd = process.cwd()): Replica {
+    if (dbOption !== undefined) return Replica.open(dbOption);
+    const found = discoverReplicas(cwd, (dir) => readdirSync(dir));
+    if (found.length === 1) return Replica.open(found[0]!);
+    if (found.length === 0) {
+      throw new SqlferryError('NOT_A_REPLICA', 'no sqlferry replica in this folder or any parent folder', {
+        hint: 'run sqlferry init DB first, or name the database with --db PATH',
+      });
+    }
+    throw new SqlferryError('AMBIGUOUS_REPLICA', `several replicas here: ${found.join(', ')}`, {
+      data: { replicas: found },
+      hint: 'choose one with --db PATH',
+    });
+  }
+
+  get replicaId(): string {
+    return this.config.replicaId;
+  }
+
+  state(): ReplicaState {
+    return readState(this.paths.state);
+  }
+
+  writeState(state: ReplicaState): void {
+    writeState(this.paths.state, state);
+  }
+
+  /** Sequence numbers in the local log, ascending. */
+  seqs(): number[] {
+    return listSeqs(this.paths);
+  }
+
+  lastSeq(): number {
+    return this.seqs().at(-1) ?? 0;
+  }
+
+  meta(seq: number): LogEntryMeta {
+    return readMeta(this.paths, seq);
+  }
+
+  /** An entry with its bytes, checksum verified. */
+  entry(seq: number): LogEntry {
+    return readEntry(this.paths, seq);
+  }
+
+  /**
+   * Run `fn` holding the replica lock, after rolling the base snapshot forward to the end of
+   * the log (finishing whatever a killed command left half done). Every command that changes
+   * the replica goes through here.
+   */
+  withLock<T>(fn: () => T): T {
+    const lock = acquireLock(this.paths.lock);
+    try {
+      rollForward(this.paths);
+      return fn();
+    } finally {
+      lock.release();
+    }
+  }
+}
+
+function requireDatabaseFile(path: string): void {
+  if (!existsSync(path)) {
+    throw new SqlferryError('DB_NOT_FOUND', `${path} does not exist`, { data: { path }, hint: 'check the path, or create the database first' });
+  }
+  if (!statSync(path).isFile()) {
+    throw new SqlferryError('NOT_A_DATABASE', `${path} is not a SQLite database (it is not a file)`, { data: { path } });
+  }
+}

@@ -1,0 +1,72 @@
+// Where a replica's files live: `app.db.sqlferry/` beside `app.db` (docs/ARCHITECTURE.md).
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join, resolve, basename } from 'node:path';
+
+export const SIDECAR_SUFFIX = '.sqlferry';
+
+export interface SidecarPaths {
+  db: string;
+  dir: string;
+  config: string;
+  state: string;
+  genesis: string;
+  base: string;
+  log: string;
+  lock: string;
+  /** Stat fingerprint of the live files at the last capture: the fast "nothing changed" answer. */
+  fingerprint: string;
+  conflicts: string;
+}
+
+export function sidecarPaths(dbPath: string): SidecarPaths {
+  const db = resolve(dbPath);
+  const dir = db + SIDECAR_SUFFIX;
+  return {
+    db,
+    dir,
+    config: join(dir, 'config.json'),
+    state: join(dir, 'state.json'),
+    genesis: join(dir, 'genesis.db'),
+    base: join(dir, 'base.db'),
+    log: join(dir, 'log'),
+    lock: join(dir, 'lock'),
+    fingerprint: join(dir, 'fingerprint.json'),
+    conflicts: join(dir, 'conflicts.db'),
+  };
+}
+
+/** Fixed-width, sortable log names: 0000000001.changeset / .json. */
+export function entryName(seq: number): string {
+  return String(seq).padStart(10, '0');
+}
+
+export function entryPaths(paths: SidecarPaths, seq: number): { bytes: string; meta: string } {
+  const name = entryName(seq);
+  return { bytes: join(paths.log, `${name}.changeset`), meta: join(paths.log, `${name}.json`) };
+}
+
+export function isReplica(dbPath: string): boolean {
+  return existsSync(join(resolve(dbPath) + SIDECAR_SUFFIX, 'config.json'));
+}
+
+/**
+ * Like git finding `.git`: from `start` upward, the first folder holding a `*.sqlferry/`
+ * sidecar names the database. Two replicas in one folder are ambiguous: return all of them.
+ */
+export function discoverReplicas(start: string, list: (dir: string) => string[]): string[] {
+  let dir = resolve(start);
+  for (;;) {
+    const found = list(dir)
+      .filter((name) => name.endsWith(SIDECAR_SUFFIX) && name.length > SIDECAR_SUFFIX.length)
+      .map((name) => join(dir, name.slice(0, -SIDECAR_SUFFIX.length)))
+      .filter((db) => isReplica(db) && existsSync(db) && statSync(db).isFile());
+    if (found.length > 0) return found.sort();
+    const parent = dirname(dir);
+    if (parent === dir) return [];
+    dir = parent;
+  }
+}
+
+export function displayName(dbPath: string): string {
+  return basename(dbPath);
+}

@@ -1,0 +1,89 @@
+// How sqlferry opens SQLite files: bounded busy wait, exact integers, and one clear
+// message when another program holds the lock longer than the wait.
+import { DatabaseSync } from 'node:sqlite';
+import { SqlferryError, EXIT } from '../errors/index.ts';
+import { quoteIdent } from '../changeset/value.ts';
+
+/** How long a command waits for another program's lock (ms); SQLFERRY_BUSY_TIMEOUT_MS overrides. */
+export function busyTimeoutMs(): number {
+  const env = Number(process.env.SQLFERRY_BUSY_TIMEOUT_MS);
+  return Number.isFinite(env) && env >= 0 ? env : 5000;
+}
+
+export interface OpenOptions {
+  readOnly?: boolean;
+  /** node:sqlite turns foreign keys on by default; sqlferry's apply needs them off. */
+  foreignKeys?: boolean;
+}
+
+export function openDatabase(path: string, opts: OpenOptions = {}): DatabaseSync {
+  try {
+    return new DatabaseSync(path, {
+      readOnly: opts.readOnly ?? false,
+      timeout: busyTimeoutMs(),
+      readBigInts: true,
+      enableForeignKeyConstraints: opts.foreignKeys ?? true,
+    });
+  } catch (err) {
+    throw translateSqliteError(err, path);
+  }
+}
+
+interface NodeSqliteError {
+  errcode?: number;
+  message?: string;
+}
+
+export function isBusy(err: unknown): boolean {
+  const code = (err as NodeSqliteError | null)?.errcode;
+  // SQLITE_BUSY, SQLITE_LOCKED and their extended codes.
+  return typeof code === 'number' && ((code & 0xff) === 5 || (code & 0xff) === 6);
+}
+
+export function lockedError(path: string, cause?: unknown): SqlferryError {
+  return new SqlferryError('DATABASE_LOCKED', `${path} is locked by another program (waited ${busyTimeoutMs()} ms)`, {
+    data: { path },
+    exitCode: EXIT.locked,
+    hint: 'let the other program finish its transaction, then run the command again',
+    cause,
+  });
+}
+
+/** A SQLite failure the user can act on becomes a SqlferryError; anything else stays as it is. */
+export function translateSqliteError(err: unknown, path: string): unknown {
+  if (err instanceof SqlferryError) return err;
+  if (isBusy(err)) return lockedError(path, err);
+  const code = (err as NodeSqliteError | null)?.errcode;
+  if (code === 26) {
+    return new SqlferryError('NOT_A_DATABASE', `${path} is not a SQLite database`, {
+      data: { path },
+      hint: 'point --db at a SQLite database file',
+      cause: err,
+    });
+  }
+  if (code !== undefined && (code & 0xff) === 14) {
+    return new SqlferryError('CANNOT_OPEN', `cannot open ${path}`, { data: { path }, cause: err });
+  }
+  return err;
+}
+
+/** Run `fn` and translate SQLite's busy/not-a-database errors into sentences about `path`. */
+export function withSqliteErrors<T>(path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw translateSqliteError(err, path);
+  }
+}
+
+export function beginImmediate(db: DatabaseSync, path: string): void {
+  withSqliteErrors(path, () => db.exec('BEGIN IMMEDIATE'));
+}
+
+export function rollbackQuietly(db: DatabaseSync): void {
+  if (db.isTransaction) db.exec('ROLLBACK');
+}
+
+export function attach(db: DatabaseSync, path: string, schema: string): void {
+  db.prepare(`ATTACH DATABASE ? AS ${quoteIdent(schema)}`).run(path);
+}

@@ -1,0 +1,48 @@
+// `status`: what changed since the last commit, counted per table, plus schema statements
+// and the tables sqlferry cannot track (and why).
+import { withWorkingDiff } from './diff.ts';
+import type { Replica } from './replica.ts';
+
+export interface TableCounts {
+  table: string;
+  inserted: number;
+  updated: number;
+  deleted: number;
+}
+
+export interface Status {
+  db: string;
+  /** The commit the base snapshot reflects. */
+  commit: number;
+  clean: boolean;
+  schema: string[];
+  tables: TableCounts[];
+  untracked: Array<{ table: string; reason: string }>;
+}
+
+export function status(replica: Replica): Status {
+  return replica.withLock(() =>
+    withWorkingDiff(replica.paths.db, replica.paths.base, (diff) => {
+      const byTable = new Map<string, TableCounts>();
+      for (const change of diff.changes()) {
+        let counts = byTable.get(change.table.name);
+        if (counts === undefined) {
+          counts = { table: change.table.name, inserted: 0, updated: 0, deleted: 0 };
+          byTable.set(change.table.name, counts);
+        }
+        if (change.op === 'INSERT') counts.inserted++;
+        else if (change.op === 'UPDATE') counts.updated++;
+        else counts.deleted++;
+      }
+      const tables = [...byTable.values()];
+      return {
+        db: replica.paths.db,
+        commit: diff.baseSeq,
+        clean: tables.length === 0 && diff.schema.statements.length === 0,
+        schema: diff.schema.statements,
+        tables,
+        untracked: diff.untracked.map((t) => ({ table: t.name, reason: t.untracked! })),
+      };
+    }),
+  );
+}

@@ -1,0 +1,76 @@
+// `verify`: every log file matches its checksum and chains to its parent, the databases
+// pass PRAGMA integrity_check, and replaying the log onto the genesis snapshot gives
+// exactly the base snapshot.
+import { rmSync } from 'node:fs';
+import type { DatabaseSync } from 'node:sqlite';
+import { SqlferryError } from '../errors/index.ts';
+import { tempPathFor } from './atomic.ts';
+import { applyEntry } from './base.ts';
+import { withWorkingDiff } from './diff.ts';
+import type { Replica } from './replica.ts';
+import { readSeq, snapshotInto } from './snapshot.ts';
+import { openDatabase } from './sqlite.ts';
+
+export interface VerifyReport {
+  ok: boolean;
+  entries: number;
+  problems: string[];
+}
+
+export function verify(replica: Replica): VerifyReport {
+  return replica.withLock(() => {
+    const paths = replica.paths;
+    const problems: string[] = [];
+    const seqs = replica.seqs();
+    let parent: string | null = null;
+    for (const seq of seqs) {
+      try {
+        const { meta } = replica.entry(seq);
+        if (meta.seq !== seq) problems.push(`log entry ${seq} says it is entry ${meta.seq}`);
+        if (parent !== null && meta.parent !== parent) problems.push(`log entry ${seq} does not follow entry ${seq - 1} (parent checksum differs)`);
+        parent = meta.sha256;
+      } catch (err) {
+        problems.push(err instanceof SqlferryError ? err.message : String(err));
+        parent = null;
+      }
+    }
+    for (const [label, path] of [['the database', paths.db], ['the base snapshot', paths.base], ['the genesis snapshot', paths.genesis]] as const) {
+      const db = openDatabase(path, { readOnly: true });
+      try {
+        const bad = integrityProblems(db);
+        if (bad.length > 0) problems.push(`${label} fails PRAGMA integrity_check: ${bad.slice(0, 3).join('; ')}`);
+      } finally {
+        db.close();
+      }
+    }
+    if (problems.length === 0) replayMatchesBase(replica, problems);
+    return { ok: problems.length === 0, entries: seqs.length, problems };
+  });
+}
+
+function integrityProblems(db: DatabaseSync): string[] {
+  const rows = db.prepare('PRAGMA integrity_check').all() as Array<{ integrity_check: string }>;
+  return rows.map((r) => r.integrity_check).filter((m) => m !== 'ok');
+}
+
+function replayMatchesBase(replica: Replica, problems: string[]): void {
+  const paths = replica.paths;
+  const replay = tempPathFor(paths.base);
+  const genesis = openDatabase(paths.genesis, { readOnly: true });
+  try {
+    snapshotInto(genesis, paths.genesis, replay, (db) => {
+      for (let s = readSeq(db, replay) + 1; s <= replica.lastSeq(); s++) applyEntry(db, replay, replica.entry(s));
+    });
+    withWorkingDiff(replay, paths.base, (diff) => {
+      if (diff.baseSeq !== replica.lastSeq()) problems.push(`the base snapshot is at commit ${diff.baseSeq}, the log ends at ${replica.lastSeq()}`);
+      if (diff.schema.statements.length > 0) problems.push(`replaying the log gives a different schema than the base snapshot: ${diff.schema.statements[0]}`);
+      for (const change of diff.changes()) {
+        problems.push(`replaying the log gives a different database than the base snapshot (first difference: ${change.op} in table "${change.table.name}")`);
+        break;
+      }
+    });
+  } finally {
+    genesis.close();
+    rmSync(replay, { force: true });
+  }
+}

@@ -1,0 +1,60 @@
+// exec commits exactly what its SQL changed; the replica lock keeps two commands apart and
+// is taken over when its holder is dead.
+import { describe, it, expect } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { Replica } from '../../src/repo/replica.ts';
+import { commit } from '../../src/repo/commit.ts';
+import { execSql } from '../../src/repo/exec.ts';
+import { status } from '../../src/repo/status.ts';
+import { iterateChanges } from '../../src/changeset/index.ts';
+import { SqlferryError } from '../../src/errors/index.ts';
+import { dumpTables, sqlite3, tempDir } from './helpers.ts';
+
+function setup(): { db: string; replica: Replica } {
+  const db = join(tempDir(), 'e.db');
+  sqlite3(db, `CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c');
+    CREATE TABLE log(id INTEGER PRIMARY KEY, msg TEXT);
+    CREATE TRIGGER t_upd AFTER UPDATE ON t BEGIN INSERT INTO log(msg) VALUES ('updated ' || new.id); END;`);
+  return { db, replica: Replica.init(db) };
+}
+
+describe('exec', () => {
+  it('commits exactly the rows its SQL changed (trigger effects included), leaving other edits uncommitted', () => {
+    const { db, replica } = setup();
+    sqlite3(db, `INSERT INTO t VALUES (4, 'uncommitted');`);
+    const entry = execSql(replica, "UPDATE t SET v = 'B' WHERE id = 2")!;
+    const changes = [...iterateChanges(replica.entry(entry.seq).bytes)];
+    expect(changes.map((c) => `${c.table.name} ${c.op}`).sort()).toEqual(['log INSERT', 't UPDATE']);
+    expect(status(replica).tables).toEqual([{ table: 't', inserted: 1, updated: 0, deleted: 0 }]);
+    commit(replica);
+    expect(dumpTables(replica.paths.base)).toEqual(dumpTables(db));
+  });
+
+  it('refuses SQL touching rows with uncommitted changes, and schema changes, changing nothing', () => {
+    const { db, replica } = setup();
+    sqlite3(db, `UPDATE t SET v = 'edited' WHERE id = 1;`);
+    expect(() => execSql(replica, "UPDATE t SET v = 'exec' WHERE id = 1")).toThrowError(/uncommitted changes; nothing was changed/);
+    expect(() => execSql(replica, 'CREATE TABLE x(id INTEGER PRIMARY KEY)')).toThrowError(/changes the schema; nothing was changed/);
+    expect(sqlite3(db, "SELECT v FROM t WHERE id = 1; SELECT count(*) FROM sqlite_schema WHERE name = 'x';").trim()).toBe('edited\n0');
+    expect(replica.lastSeq()).toBe(0);
+  });
+});
+
+describe('the replica lock', () => {
+  it('refuses while a live process holds it, and takes over a lock whose process is dead', () => {
+    const { db, replica } = setup();
+    writeFileSync(replica.paths.lock, `${process.ppid}\n`); // a live process (our parent)
+    try {
+      commit(replica);
+      expect.unreachable();
+    } catch (err) {
+      expect((err as SqlferryError).code).toBe('REPLICA_LOCKED');
+    }
+    const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }).stdout.trim();
+    writeFileSync(replica.paths.lock, `${dead}\n`);
+    sqlite3(db, `DELETE FROM t WHERE id = 3;`);
+    expect(commit(replica)?.seq).toBe(1);
+  });
+});
