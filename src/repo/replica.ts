@@ -6,6 +6,7 @@ import { readConfig, readState, writeConfig, writeState, newConfig, type Replica
 import { acquireLock } from './lock.ts';
 import { listSeqs, readEntry, readMeta, type LogEntry, type LogEntryMeta } from './log.ts';
 import { rollForward } from './base.ts';
+import { recoverPendingPull, type Assumption } from './recover-pull.ts';
 import { discoverReplicas, isReplica, sidecarPaths, type SidecarPaths } from './sidecar.ts';
 import { markSeq, snapshotInto } from './snapshot.ts';
 import { openDatabase, withSqliteErrors } from './sqlite.ts';
@@ -117,18 +118,35 @@ export class Replica {
   }
 
   /**
-   * Run `fn` holding the replica lock, after rolling the base snapshot forward to the end of
-   * the log (finishing whatever a killed command left half done). Every command that changes
-   * the replica goes through here.
+   * Run `fn` holding the replica lock, after finishing whatever a killed command left half
+   * done: an interrupted pull first (recover-pull.ts), then rolling the base snapshot forward
+   * to the end of the log. Every command that changes the replica goes through here.
+   * `assume` settles a pull recovery that cannot tell on its own (pull --recover).
    */
-  withLock<T>(fn: () => T): T {
+  withLock<T>(fn: () => T, assume?: Assumption): T {
     const lock = acquireLock(this.paths.lock);
     try {
-      rollForward(this.paths);
+      this.recover(assume);
       return fn();
     } finally {
       lock.release();
     }
+  }
+
+  /** withLock for an async body (sync commands wait on the network and on handlers). */
+  async withLockAsync<T>(fn: () => Promise<T>, assume?: Assumption): Promise<T> {
+    const lock = acquireLock(this.paths.lock);
+    try {
+      this.recover(assume);
+      return await fn();
+    } finally {
+      lock.release();
+    }
+  }
+
+  private recover(assume: Assumption | undefined): void {
+    recoverPendingPull(this.paths, assume);
+    rollForward(this.paths);
   }
 }
 

@@ -11,17 +11,16 @@ import type { LogEntry, LogEntryMeta } from '../repo/log.ts';
 import { sha256Hex } from '../repo/log.ts';
 import type { Replica } from '../repo/replica.ts';
 import { openDatabase } from '../repo/sqlite.ts';
-import { copyIsCheaper, dataVersion, snapshotAfterCommit } from './base-snapshot.ts';
-import { ConflictStore, type ConflictRecord } from './conflict-store.ts';
+import { copyIsCheaper, dataVersion, snapshotAfterCommit } from '../repo/base-from-live.ts';
+import { ConflictStore, type ConflictRecord } from '../repo/conflict-store.ts';
 import { fetchEntries, type FetchedEntry } from './fetch.ts';
 import type { HandlerChooser } from './handlers/index.ts';
 import { meetHub } from './hub-state.ts';
-import { markTransaction, schemaVersion, writePending, type PendingPull } from './pending-pull.ts';
+import { markTransaction, schemaVersion, writePending, type PendingPull } from '../repo/pending-pull.ts';
 import { reapplyLocal } from './rebase/index.ts';
 import { conflictRecords } from './record-conflicts.ts';
-import { finishPull } from './recover.ts';
+import { finishPull } from '../repo/recover-pull.ts';
 import { readLocalRows } from './local-rows.ts';
-import { withSyncLock } from './session-lock.ts';
 import { commitWorkingChanges, isDirty } from './working.ts';
 import { withLiveTransaction } from './transaction.ts';
 
@@ -47,7 +46,7 @@ const nothing = (head: number): PullResult => ({ pulled: 0, head, rebased: false
 export async function pull(replica: Replica, remote: Remote, opts: PullOptions): Promise<PullResult> {
   for (let attempt = 0; ; attempt++) {
     await commitWorkingChanges(replica, opts);
-    const result = await withSyncLock(replica, () => pullLocked(replica, remote, opts));
+    const result = await replica.withLockAsync(() => pullLocked(replica, remote, opts));
     if (result !== 'dirty') return result;
     // Another program wrote between our commit and our transaction: commit that too, again.
     if (attempt === 3) throw new SqlferryError('DATABASE_BUSY_WRITING', `${replica.paths.db} keeps changing while sqlferry pulls`, { exitCode: EXIT.locked, hint: 'run the pull again when the database is quieter' });

@@ -9,7 +9,6 @@ import type { Replica } from '../repo/replica.ts';
 import { genesisSha, meetHub, savePosition, type HubPosition } from './hub-state.ts';
 import { hubBytes } from './hub-bytes.ts';
 import { unrelatedHub } from './fetch.ts';
-import { withSyncLock } from './session-lock.ts';
 
 export interface PushResult {
   pushed: number;
@@ -25,7 +24,7 @@ export function pullFirst(url: string, head: number, hubSeq: number): SqlferryEr
 }
 
 export async function push(replica: Replica, remote: Remote): Promise<PushResult> {
-  return withSyncLock(replica, async () => {
+  return replica.withLockAsync(async () => {
     const info = await remote.info();
     let pos = await meetHub(replica, remote, info);
     const head = await remote.head();

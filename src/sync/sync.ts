@@ -6,7 +6,7 @@ import { SqlferryError } from '../errors/index.ts';
 import type { Remote } from '../hub/remote.ts';
 import { acquireLock } from '../repo/lock.ts';
 import type { Replica } from '../repo/replica.ts';
-import type { ConflictRecord } from './conflict-store.ts';
+import type { ConflictRecord } from '../repo/conflict-store.ts';
 import { pull, type PullOptions } from './pull.ts';
 import { push } from './push.ts';
 

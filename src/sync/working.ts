@@ -5,7 +5,6 @@ import { commit } from '../repo/commit.ts';
 import { withWorkingDiff } from '../repo/diff.ts';
 import { takeStamp, unchangedSince } from '../repo/fingerprint.ts';
 import type { Replica } from '../repo/replica.ts';
-import { withSyncLock } from './session-lock.ts';
 
 /** Whether the live database differs from the base snapshot. Call holding the replica lock. */
 export function isDirty(replica: Replica): boolean {
@@ -16,7 +15,7 @@ export function isDirty(replica: Replica): boolean {
 
 export async function commitWorkingChanges(replica: Replica, opts: { commit?: boolean; message?: string }): Promise<void> {
   // Finish an interrupted pull before anything reads the log or the base snapshot.
-  const dirty = await withSyncLock(replica, async () => isDirty(replica));
+  const dirty = await replica.withLockAsync(async () => isDirty(replica));
   if (!dirty) return;
   if (opts.commit === false) {
     throw new SqlferryError('UNCOMMITTED_CHANGES', `${replica.paths.db} has uncommitted changes`, {

@@ -59,6 +59,11 @@ describe('a pull killed at any moment', () => {
       const now = content(db);
       expect([before, after]).toContain(now);
       outcomes.add(now === before ? 'before' : 'after');
+      // The next command, even one that is not a pull, finishes or discards the interrupted pull:
+      // `commit` must not mistake the hub's rows for local changes.
+      const commit = spawnSync(process.execPath, [bin, '--db', db, 'commit'], { encoding: 'utf8' });
+      expect(commit.stdout).toContain('Nothing to commit');
+      expect(content(db)).toBe(now);
       // Whatever the kill interrupted, the next pull ends in the reference state, with a sound sidecar.
       spawnSync(process.execPath, [bin, '--db', db, 'pull'], { stdio: 'ignore' });
       expect(content(db)).toBe(after);

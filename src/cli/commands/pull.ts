@@ -3,8 +3,7 @@ import type { Command } from 'commander';
 import { EXIT } from '../../errors/index.ts';
 import { Replica } from '../../repo/replica.ts';
 import { pull } from '../../sync/pull.ts';
-import { withSyncLock } from '../../sync/session-lock.ts';
-import type { Assumption } from '../../sync/recover.ts';
+import type { Assumption } from '../../repo/recover-pull.ts';
 import { globals, out } from '../output.ts';
 import { addHandlerOption, conflictLine, handlersFor, remoteOf, type HandlerFlags } from './sync-options.ts';
 
@@ -29,7 +28,7 @@ export function registerPull(program: Command): void {
     .action(async (name: string | undefined, opts: PullFlags, command: Command) => {
       const g = globals(command);
       const replica = Replica.find(g.db);
-      if (opts.recover) await withSyncLock(replica, async () => {}, opts.recover);
+      if (opts.recover) await replica.withLockAsync(async () => {}, opts.recover);
       const remote = await remoteOf(replica, name);
       try {
         const r = await pull(replica, remote, { handlers: await handlersFor(replica, opts), commit: opts.commit, ...(opts.message ? { message: opts.message } : {}) });

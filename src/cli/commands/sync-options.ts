@@ -8,8 +8,8 @@ import type { Remote } from '../../hub/remote.ts';
 import { openRemote } from '../../remote/registry.ts';
 import { remoteUrl } from '../../sync/remotes.ts';
 import { chooseHandlers, rulesFromConfig, type HandlerChooser } from '../../sync/handlers/index.ts';
-import type { ConflictRecord } from '../../sync/conflict-store.ts';
-import { readableRow } from '../../sync/exact-json.ts';
+import type { ConflictRecord } from '../../repo/conflict-store.ts';
+import { readableRow } from '../../repo/exact-json.ts';
 import { jsonReplacer } from '../output.ts';
 
 export interface HandlerFlags {

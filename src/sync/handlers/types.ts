@@ -2,7 +2,9 @@
 // decision. Built-ins live one per file beside this one; users write the same in a .mjs file.
 import type { JsValue } from '../../changeset/value.ts';
 
-export type ConflictKind = 'primary-key' | 'unique' | 'data' | 'not-found' | 'foreign-key';
+import type { ConflictKind } from '../../repo/conflict-store.ts';
+
+export type { ConflictKind };
 export const CONFLICT_KINDS: readonly ConflictKind[] = ['primary-key', 'unique', 'data', 'not-found', 'foreign-key'];
 
 export type Row = Record<string, JsValue>;

@@ -3,7 +3,9 @@
 import { DatabaseSync } from 'node:sqlite';
 import { SqlferryError } from '../errors/index.ts';
 import type { ExactRow } from './exact-json.ts';
-import type { ConflictKind } from './handlers/types.ts';
+
+/** What SQLite's conflict kinds mean to a user (the handler contract uses the same names). */
+export type ConflictKind = 'primary-key' | 'unique' | 'data' | 'not-found' | 'foreign-key';
 
 export type Discarded = 'local' | 'remote' | 'both' | 'none';
 

@@ -4,15 +4,15 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { invertChangeset } from '../changeset/index.ts';
 import { SqlferryError, EXIT } from '../errors/index.ts';
-import { applyChecked, withApplyTransaction } from '../repo/apply.ts';
-import { openBase, rollForward } from '../repo/base.ts';
-import { writeState } from '../repo/config.ts';
-import { forgetFingerprint } from '../repo/fingerprint.ts';
-import { readEntry, removeEntriesAfter, writeEntry } from '../repo/log.ts';
-import type { SidecarPaths } from '../repo/sidecar.ts';
-import { markSeq, readSeq } from '../repo/snapshot.ts';
-import { openDatabase } from '../repo/sqlite.ts';
-import { installSnapshot } from './base-snapshot.ts';
+import { applyChecked, withApplyTransaction } from './apply.ts';
+import { openBase, rollForward } from './base.ts';
+import { writeState } from './config.ts';
+import { forgetFingerprint } from './fingerprint.ts';
+import { readEntry, removeEntriesAfter, writeEntry } from './log.ts';
+import type { SidecarPaths } from './sidecar.ts';
+import { markSeq, readSeq } from './snapshot.ts';
+import { openDatabase } from './sqlite.ts';
+import { installSnapshot } from './base-from-live.ts';
 import { ConflictStore } from './conflict-store.ts';
 import { clearPending, pendingBytes, readPending, schemaVersion, updatePhase, type PendingPull } from './pending-pull.ts';
 

@@ -9,9 +9,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { randomBytes, randomInt } from 'node:crypto';
-import { readJson, writeFileAtomic, writeJsonAtomic } from '../repo/atomic.ts';
-import type { LogEntryMeta } from '../repo/log.ts';
-import type { SidecarPaths } from '../repo/sidecar.ts';
+import { readJson, writeFileAtomic, writeJsonAtomic } from './atomic.ts';
+import type { LogEntryMeta } from './log.ts';
+import type { SidecarPaths } from './sidecar.ts';
 import type { NewConflict } from './conflict-store.ts';
 
 export type PullPhase = 'prepared' | 'committed' | 'rewound' | 'logged';

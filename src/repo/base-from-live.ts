@@ -5,9 +5,9 @@
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
-import { fsyncDir } from '../repo/atomic.ts';
-import type { SidecarPaths } from '../repo/sidecar.ts';
-import { markSeq, snapshotInto } from '../repo/snapshot.ts';
+import { fsyncDir } from './atomic.ts';
+import type { SidecarPaths } from './sidecar.ts';
+import { markSeq, snapshotInto } from './snapshot.ts';
 import { pullDir } from './pending-pull.ts';
 
 const readyFile = (paths: SidecarPaths) => join(pullDir(paths), 'base.db');
