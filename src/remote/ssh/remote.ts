@@ -1,0 +1,106 @@
+// A hub on any SSH server, over plain SFTP: the folder layout of src/hub/layout.ts, the same
+// commit point (a metadata file created exclusively), nothing installed on the server.
+import { posix } from 'node:path';
+import type { SFTPWrapper } from 'ssh2';
+import type { Body, EntryMeta, HubInfo, Remote, SnapshotMeta } from '../../hub/remote.ts';
+import { EntryExistsError, SnapshotExistsError, entryNotFound, hubNotFound } from '../../hub/errors.ts';
+import { parseEntryMeta, parseHubInfo, parseSnapshotMeta, entryMeta, snapshotMeta } from '../../hub/meta.ts';
+import { verified } from '../../hub/checksum.ts';
+import { HUB_FILE, LOG_DIR, SNAPSHOTS_DIR, committedSeqs, entryBytesName, metaName, snapshotBytesName } from '../../hub/layout.ts';
+import type { HubFolder } from '../../hub/layout.ts';
+import { SqlferryError } from '../../errors/index.ts';
+import { publishExclusive, readText, readdirNames, removeQuietly, writeNewFile } from './sftp.ts';
+import { SshLink } from './link.ts';
+
+export class SshRemote implements Remote {
+  readonly url: string;
+  private readonly dir: string;
+  private readonly link: SshLink;
+
+  constructor(url: string, link: SshLink, dir: string) {
+    this.url = url;
+    this.link = link;
+    this.dir = dir;
+  }
+
+  async info(): Promise<HubInfo> {
+    const path = posix.join(this.dir, HUB_FILE);
+    const text = await this.link.run('reading the hub info', (sftp) => readText(sftp, path));
+    if (text === undefined) throw hubNotFound(this.url);
+    return parseHubInfo(text, `${this.url}/${HUB_FILE}`);
+  }
+
+  async head(): Promise<number> {
+    const seqs = await this.seqs(LOG_DIR);
+    return seqs.length === 0 ? 0 : seqs[seqs.length - 1]!;
+  }
+
+  async list(after: number, limit = Infinity): Promise<EntryMeta[]> {
+    const seqs = (await this.seqs(LOG_DIR)).filter((s) => s > after).slice(0, limit);
+    return Promise.all(seqs.map(async (seq) => entryMeta(await this.metaOf(LOG_DIR, seq, parseEntryMeta))));
+  }
+
+  async read(seq: number): Promise<{ meta: EntryMeta; body: AsyncIterable<Uint8Array> }> {
+    const meta = await this.metaOf(LOG_DIR, seq, parseEntryMeta);
+    const bytes = this.link.stream(`reading entry ${seq}`, posix.join(this.dir, LOG_DIR, meta.file));
+    return { meta: entryMeta(meta), body: verified(`hub entry ${seq}`, meta, bytes) };
+  }
+
+  async append(meta: EntryMeta, bytes: Uint8Array): Promise<void> {
+    const head = await this.head();
+    if (meta.seq <= head) throw new EntryExistsError(this.url, meta.seq);
+    if (meta.seq !== head + 1) {
+      throw new SqlferryError('HUB_SEQ_GAP', `cannot append entry ${meta.seq}: the hub's last entry is ${head}`);
+    }
+    const file = entryBytesName(meta.seq, meta.kind);
+    const won = await this.publish(`appending entry ${meta.seq}`, LOG_DIR, file, bytes, metaName(meta.seq), { ...entryMeta(meta), file });
+    if (!won) throw new EntryExistsError(this.url, meta.seq);
+  }
+
+  async latestSnapshot(atMost = Infinity): Promise<SnapshotMeta | null> {
+    const last = (await this.seqs(SNAPSHOTS_DIR)).filter((s) => s <= atMost).pop();
+    return last === undefined ? null : snapshotMeta(await this.metaOf(SNAPSHOTS_DIR, last, parseSnapshotMeta));
+  }
+
+  async readSnapshot(seq: number): Promise<{ meta: SnapshotMeta; body: AsyncIterable<Uint8Array> }> {
+    const meta = await this.metaOf(SNAPSHOTS_DIR, seq, parseSnapshotMeta);
+    const bytes = this.link.stream(`reading snapshot ${seq}`, posix.join(this.dir, SNAPSHOTS_DIR, meta.file));
+    return { meta: snapshotMeta(meta), body: verified(`hub snapshot ${seq}`, meta, bytes) };
+  }
+
+  async writeSnapshot(meta: SnapshotMeta, body: Body): Promise<void> {
+    await this.info();
+    const file = snapshotBytesName(meta.seq);
+    const won = await this.publish(`writing snapshot ${meta.seq}`, SNAPSHOTS_DIR, file, body, metaName(meta.seq), { ...snapshotMeta(meta), file });
+    if (!won) throw new SnapshotExistsError(this.url, meta.seq);
+  }
+
+  async close(): Promise<void> {
+    this.link.close();
+  }
+
+  /** Bytes first (fsynced), then the metadata that commits them; the loser of a race removes its bytes. */
+  private async publish(during: string, folder: HubFolder, file: string, body: Body, name: string, record: object): Promise<boolean> {
+    const dir = posix.join(this.dir, folder);
+    return this.link.run(during, async (sftp) => {
+      await writeNewFile(sftp, posix.join(dir, file), body);
+      const won = await publishExclusive(sftp, dir, name, JSON.stringify(record));
+      if (!won) await removeQuietly(sftp, posix.join(dir, file));
+      return won;
+    });
+  }
+
+  private async seqs(folder: HubFolder): Promise<number[]> {
+    const names = await this.link.run('listing the hub', (sftp: SFTPWrapper) => readdirNames(sftp, posix.join(this.dir, folder)));
+    if (names !== undefined) return committedSeqs(names);
+    await this.info(); // a missing folder in a real hub means "none yet"; no hub at all is an error
+    return [];
+  }
+
+  private async metaOf<T>(folder: HubFolder, seq: number, parse: (text: string, where: string) => T): Promise<T> {
+    const path = posix.join(this.dir, folder, metaName(seq));
+    const text = await this.link.run(`reading ${folder} ${seq}`, (sftp) => readText(sftp, path));
+    if (text === undefined) throw entryNotFound(this.url, seq, folder === LOG_DIR ? 'entry' : 'snapshot');
+    return parse(text, `${this.url}/${folder}/${metaName(seq)}`);
+  }
+}

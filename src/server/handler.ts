@@ -1,0 +1,126 @@
+// One request → one call on the folder transport. The server keeps nothing between requests:
+// every fact lives in the hub folders, so any number of `serve` processes can share them and
+// the folder's exclusive link() keeps racing appends exactly-one-wins across all of them.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { SqlferryError } from '../errors/index.ts';
+import { FileRemote } from '../remote/file/remote.ts';
+import { fileRemote } from '../remote/file/index.ts';
+import { collect, verified } from '../hub/checksum.ts';
+import { parseHubInfo } from '../hub/meta.ts';
+import { META_LENGTH_HEADER, parseMetaLength, readFrame, wireEntryMeta, wireSnapshotMeta } from '../remote/http/wire.ts';
+import { accessOf } from './tokens.ts';
+import type { Tokens } from './tokens.ts';
+import { route } from './routes.ts';
+import type { Route } from './routes.ts';
+import { limitedBody, sendError, sendFramed, sendJson } from './respond.ts';
+
+export interface HubServerOptions {
+  /** The folder whose subfolders are the hubs served as /REPO. */
+  root: string;
+  /** Empty: no authentication (only with an explicit --no-auth). */
+  tokens: Tokens;
+  maxEntryBytes: number;
+  maxSnapshotBytes: number;
+  log: (line: string) => void;
+}
+
+const MAX_META_BYTES = 1 << 20;
+
+function authorize(opts: HubServerOptions, req: IncomingMessage, r: Route): void {
+  if (opts.tokens.length === 0) return;
+  const access = accessOf(opts.tokens, req.headers.authorization);
+  if (access === 'missing') throw new SqlferryError('HUB_TOKEN_MISSING', 'this hub server needs a token');
+  if (access === 'invalid') throw new SqlferryError('HUB_TOKEN_INVALID', 'this hub server does not accept that token');
+  if (r.write && access !== 'write') throw new SqlferryError('HUB_READ_ONLY', 'that token may read this hub server but not write to it');
+}
+
+async function framedMeta(req: IncomingMessage, body: AsyncIterable<Uint8Array>) {
+  const length = parseMetaLength(req.headers[META_LENGTH_HEADER] as string | undefined, MAX_META_BYTES);
+  if (length === undefined) throw new SqlferryError('HUB_BAD_REQUEST', `the request lacks a valid ${META_LENGTH_HEADER} header`);
+  return readFrame(body, length);
+}
+
+export function hubHandler(opts: HubServerOptions) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://hub');
+      const r = route(req.method ?? 'GET', url.pathname);
+      authorize(opts, req, r);
+      await answer(opts, r, url.searchParams, req, res);
+    } catch (err) {
+      if (req.socket.destroyed) opts.log(`${req.method} ${req.url}: the client went away mid-request; nothing was stored`);
+      else sendError(res, err, opts.log);
+    }
+  };
+}
+
+async function answer(opts: HubServerOptions, r: Route, query: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const dir = join(opts.root, r.repo);
+  const hub = new FileRemote(`/${r.repo}`, dir);
+  const where = `the request for /${r.repo}`;
+  const number = (name: string): number | undefined => {
+    const raw = query.get(name);
+    if (raw === null) return undefined;
+    if (!/^\d{1,15}$/.test(raw)) throw new SqlferryError('HUB_BAD_REQUEST', `?${name}= must be a whole number, not ${JSON.stringify(raw)}`);
+    return Number(raw);
+  };
+  switch (r.write ? `put ${r.action}` : r.action) {
+    case 'info':
+      return sendJson(res, 200, await hub.info());
+    case 'put info': {
+      const info = parseHubInfo(Buffer.from(await collect(limitedBody(req, MAX_META_BYTES, 'the hub info'))).toString('utf8'), where);
+      await (await fileRemote.create(dir, info).catch((err) => Promise.reject(renamed(err, r.repo)))).close();
+      return sendJson(res, 201, info);
+    }
+    case 'head':
+      return sendJson(res, 200, { head: await hub.head() });
+    case 'entries':
+      return sendJson(res, 200, await hub.list(number('after') ?? 0, number('limit')));
+    case 'entry': {
+      const { meta, body } = await hub.read(r.seq);
+      return sendFramed(res, meta, body, opts.log);
+    }
+    case 'put entry': {
+      const frame = await framedMeta(req, limitedBody(req, opts.maxEntryBytes + MAX_META_BYTES, `entry ${r.seq}`));
+      const meta = wireEntryMeta(frame.meta, where);
+      if (meta.seq !== r.seq) throw new SqlferryError('HUB_BAD_REQUEST', `the URL names entry ${r.seq} but the metadata says ${meta.seq}`);
+      const bytes = await collect(uploaded(`entry ${r.seq}`, meta, frame.rest));
+      await hub.append(meta, bytes);
+      return sendJson(res, 201, meta);
+    }
+    case 'latest-snapshot':
+      return sendJson(res, 200, await hub.latestSnapshot(number('atMost')));
+    case 'snapshot': {
+      const { meta, body } = await hub.readSnapshot(r.seq);
+      return sendFramed(res, meta, body, opts.log);
+    }
+    case 'put snapshot': {
+      const frame = await framedMeta(req, limitedBody(req, opts.maxSnapshotBytes + MAX_META_BYTES, `snapshot ${r.seq}`));
+      const meta = wireSnapshotMeta(frame.meta, where);
+      if (meta.seq !== r.seq) throw new SqlferryError('HUB_BAD_REQUEST', `the URL names snapshot ${r.seq} but the metadata says ${meta.seq}`);
+      await hub.writeSnapshot(meta, uploaded(`snapshot ${r.seq}`, meta, frame.rest));
+      return sendJson(res, 201, meta);
+    }
+  }
+}
+
+/** Upload bytes are checked like stored ones; a mismatch is the upload's fault, so a 400 of its own. */
+async function* uploaded(what: string, meta: { sha256: string; size: number }, body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  try {
+    yield* verified(`the uploaded ${what}`, meta, body);
+  } catch (err) {
+    if (err instanceof SqlferryError && err.code === 'HUB_ENTRY_CORRUPT') {
+      throw new SqlferryError('HUB_UPLOAD_CORRUPT', `${err.message}; it was damaged in transit`, { data: err.data });
+    }
+    throw err;
+  }
+}
+
+/** The folder transport names server paths in its errors; a client should see only the hub's name. */
+function renamed(err: unknown, repo: string): unknown {
+  if (!(err instanceof SqlferryError)) return err;
+  if (err.code === 'HUB_EXISTS') return new SqlferryError(err.code, `there is already a sqlferry hub at /${repo}`, { data: { repo } });
+  if (err.code === 'HUB_DIR_NOT_EMPTY') return new SqlferryError(err.code, `/${repo} is not empty; a hub needs a folder of its own`, { data: { repo } });
+  return err;
+}

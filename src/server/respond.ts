@@ -1,0 +1,68 @@
+// Writing answers and reading request bodies for the hub server: JSON, typed errors with their
+// status, framed streams, and bodies read with a size limit (never past it).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { once } from 'node:events';
+import { SqlferryError } from '../errors/index.ts';
+import { META_LENGTH_HEADER, PROTOCOL_HEADER, PROTOCOL_VERSION, frameHead, statusFor } from '../remote/http/wire.ts';
+import type { WireError } from '../remote/http/wire.ts';
+
+export function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = Buffer.from(JSON.stringify(value));
+  res.writeHead(status, { [PROTOCOL_HEADER]: PROTOCOL_VERSION, 'content-type': 'application/json', 'content-length': body.length });
+  res.end(body);
+}
+
+/** A typed error keeps its code across the wire; anything else is a server fault, logged here, vague there. */
+export function sendError(res: ServerResponse, err: unknown, log: (line: string) => void): void {
+  const wire: WireError =
+    err instanceof SqlferryError
+      ? { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}), data: err.data, exitCode: err.exitCode }
+      : { code: 'HUB_SERVER_ERROR', message: 'the hub server failed to answer (see its log)' };
+  if (!(err instanceof SqlferryError) || statusFor(err.code) >= 500) log(`error: ${(err as Error)?.stack ?? String(err)}`);
+  if (res.headersSent) {
+    res.destroy(); // mid-stream: the client sees a broken transfer, never a short "success"
+    return;
+  }
+  sendJson(res, statusFor(wire.code), { error: wire });
+}
+
+/**
+ * Streams metadata then bytes. If the bytes fail their checksum mid-way the answer ends short
+ * (cleanly): the client's own size/sha256 check then reports HUB_ENTRY_CORRUPT, as the folder
+ * transport would, instead of a dropped connection.
+ */
+export async function sendFramed(res: ServerResponse, meta: object, body: AsyncIterable<Uint8Array>, log: (line: string) => void): Promise<void> {
+  const head = frameHead(meta);
+  res.writeHead(200, { [PROTOCOL_HEADER]: PROTOCOL_VERSION, 'content-type': 'application/octet-stream', [META_LENGTH_HEADER]: head.length });
+  res.write(head);
+  const closed = once(res, 'close');
+  try {
+    for await (const chunk of body) {
+      if (!res.write(chunk)) await Promise.race([once(res, 'drain'), closed]);
+      if (res.destroyed) return;
+    }
+  } catch (err) {
+    if (!(err instanceof SqlferryError) || err.code !== 'HUB_ENTRY_CORRUPT') throw err;
+    log(`error: ${err.message}`);
+  }
+  res.end();
+}
+
+export function tooLarge(what: string, limit: number): SqlferryError {
+  return new SqlferryError('HUB_BODY_TOO_LARGE', `${what} is larger than this hub server accepts (${limit} bytes)`, {
+    data: { limit },
+    hint: 'the server operator can raise the limit with `sqlferry serve --max-entry-mb / --max-snapshot-mb`',
+  });
+}
+
+/** The request body, stopping with 413 as soon as it passes `limit` bytes. */
+export async function* limitedBody(req: IncomingMessage, limit: number, what: string): AsyncGenerator<Uint8Array> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge(what, limit);
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw tooLarge(what, limit);
+    yield chunk;
+  }
+}
