@@ -1,6 +1,6 @@
 // The replica lock: a file created with O_EXCL holding our pid, while a command changes
 // the sidecar. A lock left by a process that no longer exists is taken over.
-import { openSync, writeSync, closeSync, readFileSync, unlinkSync, renameSync, linkSync } from 'node:fs';
+import { openSync, writeSync, closeSync, readFileSync, unlinkSync, renameSync, linkSync, statSync } from 'node:fs';
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import { tempPathFor } from './atomic.ts';
 
@@ -38,6 +38,14 @@ function holderOf(path: string): number | undefined {
   }
 }
 
+function heldFor(path: string): number {
+  try {
+    return Date.now() - statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
 export function acquireLock(path: string): ReplicaLock {
   for (let attempt = 0; attempt < 3; attempt++) {
     if (tryCreate(path)) {
@@ -50,7 +58,7 @@ export function acquireLock(path: string): ReplicaLock {
     const holder = holderOf(path);
     if (holder !== undefined && pidAlive(holder)) {
       throw new SqlferryError('REPLICA_LOCKED', `another sqlferry command (pid ${holder}) is changing this replica`, {
-        data: { path, pid: holder },
+        data: { path, pid: holder, heldMs: heldFor(path) },
         exitCode: EXIT.locked,
         hint: 'wait for it to finish, then run the command again',
       });

@@ -2,9 +2,9 @@
 // Made for cron: one run at a time per replica (sync.lock), quiet when all is well.
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SqlferryError } from '../errors/index.ts';
+import { SqlferryError, EXIT } from '../errors/index.ts';
 import type { Remote } from '../hub/remote.ts';
-import { acquireLock } from '../repo/lock.ts';
+import { acquireLock, type ReplicaLock } from '../repo/lock.ts';
 import type { Replica } from '../repo/replica.ts';
 import type { ConflictRecord } from '../repo/conflict-store.ts';
 import { pull, type PullOptions } from './pull.ts';
@@ -16,6 +16,8 @@ export interface SyncOptions extends PullOptions {
 }
 
 export interface SyncResult {
+  /** True when another sync was already running on this replica: cron overlap, nothing done. */
+  skipped: boolean;
   pulled: number;
   pushed: number;
   head: number;
@@ -23,8 +25,27 @@ export interface SyncResult {
   conflicts: ConflictRecord[];
 }
 
+/** An overlapping cron run is normal and skipped quietly; one that holds the lock this long needs a human. */
+const STUCK_AFTER_MS = 30 * 60_000;
+
+function takeSyncLock(replica: Replica): ReplicaLock | null {
+  try {
+    return acquireLock(join(replica.paths.dir, 'sync.lock'));
+  } catch (err) {
+    if (!(err instanceof SqlferryError) || err.code !== 'REPLICA_LOCKED') throw err;
+    const heldMs = Number(err.data.heldMs ?? 0);
+    if (heldMs < STUCK_AFTER_MS) return null;
+    throw new SqlferryError('SYNC_STUCK', `another sync (pid ${String(err.data.pid)}) has held this replica for ${Math.round(heldMs / 60_000)} minutes`, {
+      data: err.data,
+      exitCode: EXIT.locked,
+      hint: 'see what that process is doing; if it hangs, stop it and sync again',
+    });
+  }
+}
+
 export async function sync(replica: Replica, remote: Remote, opts: SyncOptions): Promise<SyncResult> {
-  const lock = acquireLock(join(replica.paths.dir, 'sync.lock'));
+  const lock = takeSyncLock(replica);
+  if (lock === null) return { skipped: true, pulled: 0, pushed: 0, head: 0, attempts: 0, conflicts: [] };
   try {
     const attempts = opts.attempts ?? 5;
     const conflicts: ConflictRecord[] = [];
@@ -35,7 +56,7 @@ export async function sync(replica: Replica, remote: Remote, opts: SyncOptions):
       conflicts.push(...p.conflicts);
       try {
         const pushed = await push(replica, remote);
-        return { pulled, pushed: pushed.pushed, head: pushed.head, attempts: attempt, conflicts };
+        return { skipped: false, pulled, pushed: pushed.pushed, head: pushed.head, attempts: attempt, conflicts };
       } catch (err) {
         if (!(err instanceof SqlferryError) || err.code !== 'PUSH_REJECTED' || attempt >= attempts) throw err;
       }

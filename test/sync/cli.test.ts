@@ -1,6 +1,7 @@
 // The sync commands as a user runs them: exit codes, one line per conflict, one-sentence errors.
 import { describe, it, expect } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rows, sql, tempDir } from './helpers.ts';
@@ -47,5 +48,38 @@ describe('sqlferry init --bare, remote, push, sync, clone, conflicts', () => {
     const r = run(dir, 'clone', 'ftp://example.com/hub', 'x.db');
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^error: cannot use "ftp:\/\/example.com\/hub" as a remote: the scheme ftp:\/\/ is not one sqlferry knows\n/);
+  });
+});
+
+describe('sqlferry sync from cron, overlapping itself', () => {
+  it('skips quietly while another sync runs, and asks for a human when one has held the replica for long', async () => {
+    const dir = tempDir();
+    sql(join(dir, 'a.db'), 'CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);');
+    run(dir, 'init', '--bare', 'hub');
+    run(dir, 'init', 'a.db');
+    run(dir, '--db', 'a.db', 'remote', 'add', 'origin', 'hub');
+    sql(join(dir, 'a.db'), "INSERT INTO t VALUES (1, 'one')");
+    // A live process holds the sync lock, as a slow sync started by the previous cron tick would.
+    const holder = spawn('sleep', ['30']);
+    try {
+      const lock = join(dir, 'a.db.sqlferry', 'sync.lock');
+      writeFileSync(lock, `${holder.pid}\n`);
+      expect(run(dir, '--db', 'a.db', 'sync', '-q')).toMatchObject({ status: 0, stdout: '', stderr: '' });
+      expect(run(dir, '--db', 'a.db', 'sync').stdout).toBe('Another sync is running on this replica; nothing done.\n');
+      expect(run(dir, '--db', 'a.db', 'log', '--json').stdout.trim()).toBe('[]');
+
+      const anHourAgo = new Date(Date.now() - 60 * 60_000);
+      utimesSync(lock, anHourAgo, anHourAgo);
+      const stuck = run(dir, '--db', 'a.db', 'sync', '-q');
+      expect(stuck.status).toBe(5);
+      expect(stuck.stderr).toMatch(new RegExp(`^error: another sync \\(pid ${holder.pid}\\) has held this replica for 60 minutes\\n`));
+    } finally {
+      const gone = new Promise((resolve) => holder.on('exit', resolve));
+      holder.kill();
+      await gone;
+    }
+    // Once the holder is gone, its lock is stale and the next run syncs.
+    expect(run(dir, '--db', 'a.db', 'sync', '-q').status).toBe(0);
+    expect(rows(join(dir, 'a.db'), 't')).toHaveLength(1);
   });
 });

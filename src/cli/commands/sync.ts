@@ -35,6 +35,7 @@ export function registerSync(program: Command): void {
           ...(opts.message ? { message: opts.message } : {}),
         });
         if (opts.json) out.json(r);
+        else if (r.skipped) out.info(g, 'Another sync is running on this replica; nothing done.');
         else {
           for (const c of r.conflicts) process.stderr.write(conflictLine(c) + '\n');
           out.info(g, `Pulled ${r.pulled}, pushed ${r.pushed}; hub at ${r.head}.`);
