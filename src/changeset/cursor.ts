@@ -94,6 +94,24 @@ export class ByteCursor {
     }
   }
 
+  /** Step over a value with the checks of value(), allocating nothing (table scans). */
+  skipValue(mustBeDefined: boolean): void {
+    const at = this.pos;
+    const type = this.byte('value type');
+    if (type === TYPE_INTEGER || type === TYPE_REAL) {
+      if (this.end - this.pos < 8) throw new ChangesetFormatError('truncated 8-byte number', at);
+      this.pos += 8;
+    } else if (type === TYPE_TEXT || type === TYPE_BLOB) {
+      const n = this.varint(type === TYPE_TEXT ? 'text length' : 'blob length');
+      if (n > this.end - this.pos) throw new ChangesetFormatError(`${type === TYPE_TEXT ? 'text' : 'blob'} of ${n} bytes runs past the end`, at);
+      this.pos += n;
+    } else if (type === TYPE_UNDEFINED) {
+      if (mustBeDefined) throw new ChangesetFormatError('undefined value (type 0x00) where the format requires a value', at);
+    } else if (type !== TYPE_NULL) {
+      throw new ChangesetFormatError(`unknown value type 0x${hex2(type)}`, at);
+    }
+  }
+
   /**
    * A record of one field per column. `required` says which fields must hold a value:
    * 'all' (INSERT, changeset DELETE), 'key' (the key of an UPDATE) or 'none' (UPDATE new.*).

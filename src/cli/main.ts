@@ -3,10 +3,11 @@
 import { Command, CommanderError } from 'commander';
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import { colourFor } from './output.ts';
-import { commands } from './commands/index.ts';
+import { commands, commandsFor, type CommandEntry } from './commands/index.ts';
 import pkg from '../../package.json' with { type: 'json' };
 
-export function buildProgram(): Command {
+/** The program with `which` commands registered (all of them by default: --help, docs). */
+export async function buildProgram(which: readonly CommandEntry[] = commands): Promise<Command> {
   const program = new Command('sqlferry')
     .description('Git-like sync for SQLite files: capture changes as SQLite changesets, push and pull them between replicas.')
     .version(pkg.version, '-V, --version')
@@ -18,27 +19,27 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(str) });
-  for (const register of commands) register(program);
+  for (const register of await Promise.all(which.map((c) => c.load()))) register(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    const program = await buildProgram(commandsFor(argv));
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (err) {
-    return reportError(err);
+    return reportError(err, argv.includes('--no-color'));
   }
 }
 
-function reportError(err: unknown): number {
+function reportError(err: unknown, noColor: boolean): number {
   if (err instanceof CommanderError) {
     // --help and --version arrive here too, with exit code 0.
     return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }
-  const c = colourFor(process.stderr);
+  const c = colourFor(process.stderr, { color: !noColor });
   if (err instanceof SqlferryError) {
     process.stderr.write(`${c.red('error:')} ${err.message}\n`);
     if (err.hint) process.stderr.write(`${c.dim('hint:')} ${err.hint}\n`);

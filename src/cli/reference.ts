@@ -9,8 +9,8 @@ function walk(cmd: Command, path: string[]): Array<{ path: string[]; cmd: Comman
 }
 
 /** Every command with its full path, the root included. */
-export function allCommands(): Array<{ path: string[]; cmd: Command }> {
-  return walk(buildProgram(), []);
+export async function allCommands(): Promise<Array<{ path: string[]; cmd: Command }>> {
+  return walk(await buildProgram(), []);
 }
 
 function helpOf(cmd: Command): string {
@@ -20,8 +20,8 @@ function helpOf(cmd: Command): string {
   return text.trimEnd();
 }
 
-export function renderReference(): string {
-  const sections = allCommands().map(({ path, cmd }) => {
+export async function renderReference(): Promise<string> {
+  const sections = (await allCommands()).map(({ path, cmd }) => {
     const title = ['sqlferry', ...path].join(' ');
     return `## ${title}\n\n\`\`\`text\n${helpOf(cmd)}\n\`\`\`\n`;
   });

@@ -2,4 +2,4 @@
 import { writeFileSync } from 'node:fs';
 import { renderReference } from './reference.ts';
 
-writeFileSync(new URL('../../docs/CLI.md', import.meta.url), renderReference());
+writeFileSync(new URL('../../docs/CLI.md', import.meta.url), await renderReference());

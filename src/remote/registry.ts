@@ -1,9 +1,10 @@
 // URL scheme → transport. A URL is a path, file://, ssh://, user@host:path or http(s)://.
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import type { HubInfo, Remote, RemoteFactory } from '../hub/remote.ts';
-import { fileRemote } from './file/index.ts';
+import { fileRemote, folderOf } from './file/index.ts';
 import { sshRemote } from './ssh/index.ts';
-import { httpRemote } from './http/index.ts';
+import { checkedUrl as checkedHttpUrl, httpRemote } from './http/index.ts';
+import { parseSshUrl } from './ssh/url.ts';
 
 export type Scheme = 'file' | 'ssh' | 'http';
 
@@ -42,6 +43,17 @@ function factoryFor(url: string): RemoteFactory {
 
 export function registerTransport(scheme: Scheme, factory: RemoteFactory): void {
   factories[scheme] = factory;
+}
+
+/**
+ * Checks that `url` is one sqlferry can use, without connecting: what `remote add` stores
+ * must not fail later on a typo. Each transport's own parser gives the sentence.
+ */
+export function checkRemoteUrl(url: string): void {
+  const scheme = schemeOf(url);
+  if (scheme === 'file') folderOf(url);
+  else if (scheme === 'ssh') parseSshUrl(url);
+  else checkedHttpUrl(url);
 }
 
 export async function openRemote(url: string): Promise<Remote> {

@@ -7,7 +7,7 @@
 // - every table the changeset names is checked first: applyChangeset silently skips a
 //   missing table or one whose columns differ, which would lose the change.
 import type { DatabaseSync } from 'node:sqlite';
-import { iterateChanges } from '../changeset/index.ts';
+import { changedTables } from '../changeset/index.ts';
 import type { TableHeader } from '../changeset/types.ts';
 import { quoteIdent } from '../changeset/value.ts';
 import { SqlferryError, EXIT } from '../errors/index.ts';
@@ -75,8 +75,7 @@ export function applySchema(db: DatabaseSync, statements: readonly string[]): vo
 
 function checkTables(db: DatabaseSync, bytes: Uint8Array, filter: ((table: string) => boolean) | undefined): void {
   const seen = new Set<string>();
-  for (const change of iterateChanges(bytes)) {
-    const table = change.table;
+  for (const table of changedTables(bytes)) {
     if (seen.has(table.name)) continue;
     seen.add(table.name);
     if (filter && !filter(table.name)) continue;

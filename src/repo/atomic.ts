@@ -20,6 +20,16 @@ export function tempPathFor(path: string): string {
 }
 
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
+  writeFileUnsynced(path, data);
+  fsyncDir(dirname(path));
+}
+
+/**
+ * writeFileAtomic without the folder's fsync, for a batch of files in one folder: the content
+ * is durable, the name is not until the caller fsyncs the folder once for all of them. Only
+ * where a crash before that fsync is recovered by doing the batch again.
+ */
+export function writeFileUnsynced(path: string, data: Uint8Array | string): void {
   const tmp = tempPathFor(path);
   const fd = openSync(tmp, 'wx');
   try {
@@ -34,7 +44,6 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   }
   closeSync(fd);
   renameSync(tmp, path);
-  fsyncDir(dirname(path));
 }
 
 export function writeJsonAtomic(path: string, value: unknown): void {

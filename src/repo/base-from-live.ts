@@ -1,13 +1,17 @@
-// After a big pull, copying the live database into base.db (VACUUM INTO) is cheaper than
-// applying every pulled change a second time to base.db. The copy is right only if nothing
-// else committed to the live database between the pull's COMMIT and the end of the copy:
-// PRAGMA data_version, read on the pull's connection before and after, proves that.
+// After a big pull, copying the live database into base.db is cheaper than applying every
+// pulled change a second time to base.db. The copy is right only if nothing else committed to
+// the live database between the pull's COMMIT and the end of the copy: PRAGMA data_version,
+// read on the pull's connection before and after, proves that.
+// The copy is SQLite's online backup (pages copied as they are, on libuv's thread pool), so it
+// runs while the pull writes the log on the main thread; VACUUM INTO would rebuild every
+// b-tree, on the main thread.
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DatabaseSync } from 'node:sqlite';
+import { backup, type DatabaseSync } from 'node:sqlite';
 import { fsyncDir } from './atomic.ts';
 import type { SidecarPaths } from './sidecar.ts';
-import { markSeq, snapshotInto } from './snapshot.ts';
+import { markSeq } from './snapshot.ts';
+import { openDatabase, translateSqliteError } from './sqlite.ts';
 import { pullDir } from './pending-pull.ts';
 
 const readyFile = (paths: SidecarPaths) => join(pullDir(paths), 'base.db');
@@ -25,13 +29,31 @@ export function copyIsCheaper(db: DatabaseSync, pulledBytes: number): boolean {
 /**
  * Call right after the pull's COMMIT, on its connection, with `atCommit` = dataVersion(db) read
  * inside the pull's transaction (while no other connection could commit): leaves pull/base.db
- * only when nothing else committed between that COMMIT and the end of the copy.
+ * only when nothing else committed between that COMMIT and the end of the copy. Do not use `db`
+ * until the promise settles: the copy reads through it from another thread.
  */
-export function snapshotAfterCommit(db: DatabaseSync, paths: SidecarPaths, seq: number, atCommit: number): void {
+export async function snapshotAfterCommit(db: DatabaseSync, paths: SidecarPaths, seq: number, atCommit: number): Promise<void> {
   const candidate = join(pullDir(paths), 'base.candidate.db');
-  snapshotInto(db, paths.db, candidate, (copy) => markSeq(copy, seq));
-  if (dataVersion(db) === atCommit) renameSync(candidate, readyFile(paths));
-  else rmSync(candidate, { force: true });
+  rmSync(candidate, { force: true });
+  try {
+    await backup(db, candidate, { rate: 2 ** 30 }); // every page in one step
+  } catch (err) {
+    throw translateSqliteError(err, paths.db);
+  }
+  if (dataVersion(db) !== atCommit) {
+    rmSync(candidate, { force: true });
+    return;
+  }
+  const copy = openDatabase(candidate, { foreignKeys: false });
+  try {
+    // A copy of a WAL database says WAL in its header: base.db is always a rollback-journal file.
+    copy.exec('PRAGMA journal_mode = DELETE');
+    copy.exec('PRAGMA synchronous = FULL');
+    markSeq(copy, seq); // its COMMIT fsyncs the whole file
+  } finally {
+    copy.close();
+  }
+  renameSync(candidate, readyFile(paths));
 }
 
 /** Installs pull/base.db as base.db when the pull left one; false means roll forward instead. */

@@ -7,11 +7,17 @@ import { applyChecked, applySchema, withApplyTransaction } from './apply.ts';
 import { listSeqs, readEntry, type LogEntry } from './log.ts';
 import type { SidecarPaths } from './sidecar.ts';
 import { markSeq, readSeq } from './snapshot.ts';
-import { openDatabase } from './sqlite.ts';
+import { openDatabase, withSnapshotErrors } from './sqlite.ts';
 
 export function openBase(paths: SidecarPaths): DatabaseSync {
-  const db = openDatabase(paths.base, { foreignKeys: false });
-  db.exec('PRAGMA synchronous = FULL');
+  const db = withSnapshotErrors(paths.base, () => openDatabase(paths.base, { foreignKeys: false }));
+  try {
+    // The first statement is where SQLite reads the file: a damaged base.db shows here.
+    withSnapshotErrors(paths.base, () => db.exec('PRAGMA synchronous = FULL; SELECT count(*) FROM sqlite_schema'));
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   return db;
 }
 

@@ -2,10 +2,10 @@
 // `log/0000000001.json` its metadata. The metadata file is written last: its existence
 // is the commit point, so bytes without metadata are the leftovers of a crash.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { existsSync, linkSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import type { ChangesetKind } from '../changeset/types.ts';
 import { SqlferryError, EXIT } from '../errors/index.ts';
-import { readJson, writeFileAtomic, writeJsonAtomic } from './atomic.ts';
+import { fsyncDir, readJson, writeFileAtomic, writeFileUnsynced, writeJsonAtomic } from './atomic.ts';
 import { entryPaths, type SidecarPaths } from './sidecar.ts';
 
 export interface LogEntryMeta {
@@ -72,6 +72,27 @@ export function writeEntry(paths: SidecarPaths, meta: LogEntryMeta, bytes: Uint8
   const target = entryPaths(paths, meta.seq);
   writeFileAtomic(target.bytes, bytes);
   writeJsonAtomic(target.meta, meta);
+}
+
+/**
+ * Write entries whose bytes are already durable in files on the same filesystem (a pull's
+ * pending record): each bytes file is hard-linked into the log instead of written a second
+ * time, each metadata file is fsynced, and the log folder is fsynced once for the batch.
+ * Until that fsync some names may be lost in a crash, so only for a caller that redoes the
+ * whole batch after one (recover-pull.ts records phase 'logged' only after this returns).
+ */
+export function linkEntries(paths: SidecarPaths, entries: Array<{ meta: LogEntryMeta; bytesFile: string }>): void {
+  for (const { meta, bytesFile } of entries) {
+    const target = entryPaths(paths, meta.seq);
+    rmSync(target.bytes, { force: true }); // the leftover of a crash, or of an earlier try
+    try {
+      linkSync(bytesFile, target.bytes);
+    } catch {
+      writeFileUnsynced(target.bytes, readFileSync(bytesFile)); // a filesystem without hard links
+    }
+    writeFileUnsynced(target.meta, JSON.stringify(meta, null, 2) + '\n');
+  }
+  if (entries.length > 0) fsyncDir(paths.log);
 }
 
 /** Remove entries after `seq`, newest first, metadata before bytes (the reverse of writing). */

@@ -5,11 +5,11 @@
 // scratch table a random number of times (each statement moves schema_version by one).
 // Afterwards schema_version equal to `after` means committed; equal to `before` means rolled
 // back; anything else (another program changed the schema meanwhile) is not guessed at.
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { randomBytes, randomInt } from 'node:crypto';
-import { readJson, writeFileAtomic, writeJsonAtomic } from './atomic.ts';
+import { readJson, writeFileUnsynced, writeJsonAtomic } from './atomic.ts';
 import type { LogEntryMeta } from './log.ts';
 import type { SidecarPaths } from './sidecar.ts';
 import type { NewConflict } from './conflict-store.ts';
@@ -34,7 +34,8 @@ export function pullDir(paths: SidecarPaths): string {
 }
 
 const pendingFile = (paths: SidecarPaths) => join(pullDir(paths), 'pending.json');
-const bytesFile = (paths: SidecarPaths, seq: number) => join(pullDir(paths), `${seq}.bytes`);
+/** Where the pending record keeps an entry's bytes (linked into the log by finishPull). */
+export const pendingBytesFile = (paths: SidecarPaths, seq: number) => join(pullDir(paths), `${seq}.bytes`);
 
 export function schemaVersion(db: DatabaseSync): number {
   return Number((db.prepare('PRAGMA main.schema_version').get() as { schema_version: bigint | number }).schema_version);
@@ -47,20 +48,21 @@ export function markTransaction(db: DatabaseSync): number {
   return schemaVersion(db);
 }
 
-/** Entry bytes first, pending.json last: its existence means "a pull may have committed". */
+/**
+ * Entry bytes first, pending.json last: its existence means "a pull may have committed". The
+ * bytes files' contents are fsynced one by one, their names by the one folder fsync that
+ * makes pending.json durable (same folder, after them): without pending.json the folder is
+ * discarded whole, so a bytes file whose name was lost cannot matter.
+ */
 export function writePending(paths: SidecarPaths, pending: PendingPull, bytes: Map<number, Uint8Array>): void {
   rmSync(pullDir(paths), { recursive: true, force: true });
   mkdirSync(pullDir(paths), { recursive: true });
-  for (const [seq, b] of bytes) writeFileAtomic(bytesFile(paths, seq), b);
+  for (const [seq, b] of bytes) writeFileUnsynced(pendingBytesFile(paths, seq), b);
   writeJsonAtomic(pendingFile(paths), pending);
 }
 
 export function readPending(paths: SidecarPaths): PendingPull | null {
   return existsSync(pendingFile(paths)) ? readJson<PendingPull>(pendingFile(paths)) : null;
-}
-
-export function pendingBytes(paths: SidecarPaths, seq: number): Uint8Array {
-  return new Uint8Array(readFileSync(bytesFile(paths, seq)));
 }
 
 export function updatePhase(paths: SidecarPaths, pending: PendingPull, phase: PullPhase): void {

@@ -8,13 +8,13 @@ import { applyChecked, withApplyTransaction } from './apply.ts';
 import { openBase, rollForward } from './base.ts';
 import { writeState } from './config.ts';
 import { forgetFingerprint } from './fingerprint.ts';
-import { readEntry, removeEntriesAfter, writeEntry } from './log.ts';
+import { linkEntries, readEntry, removeEntriesAfter } from './log.ts';
 import type { SidecarPaths } from './sidecar.ts';
 import { markSeq, readSeq } from './snapshot.ts';
 import { openDatabase } from './sqlite.ts';
 import { installSnapshot } from './base-from-live.ts';
 import { ConflictStore } from './conflict-store.ts';
-import { clearPending, pendingBytes, readPending, schemaVersion, updatePhase, type PendingPull } from './pending-pull.ts';
+import { clearPending, pendingBytesFile, readPending, schemaVersion, updatePhase, type PendingPull } from './pending-pull.ts';
 
 export type Assumption = 'committed' | 'rolled-back';
 
@@ -51,6 +51,12 @@ export function recoverPendingPull(paths: SidecarPaths, assume?: Assumption): bo
 
 /** The sidecar half of a pull whose live transaction committed. */
 export function finishPull(paths: SidecarPaths, pending: PendingPull): void {
+  finishLog(paths, pending);
+  finishBase(paths, pending);
+}
+
+/** The first part of finishPull: the log and state.json as the pull left them (phase 'logged'). */
+export function finishLog(paths: SidecarPaths, pending: PendingPull): void {
   if (pending.phase === 'prepared') updatePhase(paths, pending, 'committed');
   if (pending.phase === 'committed' || pending.phase === 'rewound') {
     // Also when already rewound: a command that rolled base.db forward from the old log in
@@ -59,10 +65,14 @@ export function finishPull(paths: SidecarPaths, pending: PendingPull): void {
     if (pending.phase === 'committed') updatePhase(paths, pending, 'rewound');
     forgetFingerprint(paths);
     removeEntriesAfter(paths, pending.oldHubSeq);
-    for (const meta of pending.entries) writeEntry(paths, meta, pendingBytes(paths, meta.seq));
+    linkEntries(paths, pending.entries.map((meta) => ({ meta, bytesFile: pendingBytesFile(paths, meta.seq) })));
     writeState(paths.state, pending.state);
     updatePhase(paths, pending, 'logged');
   }
+}
+
+/** The rest, once the log is written: base.db, the conflict store, the pending record gone. */
+export function finishBase(paths: SidecarPaths, pending: PendingPull): void {
   // A verified copy of the live database (base-snapshot.ts) replaces re-applying the entries.
   if (!installSnapshot(paths)) rollForward(paths);
   if (pending.conflicts.length > 0) {
@@ -80,6 +90,7 @@ export function finishPull(paths: SidecarPaths, pending: PendingPull): void {
 function rewindBase(paths: SidecarPaths, pending: PendingPull): void {
   const base: DatabaseSync = openBase(paths);
   try {
+    if (readSeq(base, paths.base) === pending.oldHubSeq) return; // nothing to undo: no write, no fsync
     withApplyTransaction(base, paths.base, () => {
       const at = readSeq(base, paths.base);
       for (let seq = at; seq > pending.oldHubSeq; seq--) applyChecked(base, invertChangeset(readEntry(paths, seq).bytes));

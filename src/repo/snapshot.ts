@@ -13,7 +13,20 @@ import { openDatabase, withSqliteErrors } from './sqlite.ts';
 export function snapshotInto(source: DatabaseSync, sourcePath: string, target: string, prepare: (db: DatabaseSync) => void): void {
   const tmp = tempPathFor(target);
   try {
-    withSqliteErrors(sourcePath, () => source.prepare('VACUUM main INTO ?').run(tmp));
+    try {
+      withSqliteErrors(sourcePath, () => source.prepare('VACUUM main INTO ?').run(tmp));
+    } catch (err) {
+      // The source is open already: SQLITE_CANTOPEN here is about the file being written.
+      const code = (err as { cause?: { errcode?: number } }).cause?.errcode ?? (err as { errcode?: number }).errcode;
+      if (typeof code === 'number' && (code & 0xff) === 14) {
+        throw new SqlferryError('CANNOT_WRITE', `cannot write ${target}: ${existsSync(dirname(target)) ? 'the folder is not writable' : `the folder ${dirname(target)} does not exist`}`, {
+          data: { path: target },
+          hint: 'choose a file in a folder that exists and that you can write to',
+          cause: err,
+        });
+      }
+      throw err;
+    }
     const db = openDatabase(tmp, { foreignKeys: false });
     try {
       db.exec('PRAGMA journal_mode = DELETE');

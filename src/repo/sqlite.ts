@@ -67,6 +67,33 @@ export function translateSqliteError(err: unknown, path: string): unknown {
   return err;
 }
 
+/** True for SQLITE_NOTADB and SQLITE_CORRUPT: the file is not (or no longer) a sound database. */
+export function isDamaged(err: unknown): boolean {
+  const code = (err as NodeSqliteError | null)?.errcode;
+  return typeof code === 'number' && ((code & 0xff) === 26 || (code & 0xff) === 11);
+}
+
+/** A snapshot in the sidecar folder (base.db, genesis.db) that SQLite cannot read. */
+export function damagedSnapshotError(path: string, cause: unknown): SqlferryError {
+  return new SqlferryError('SNAPSHOT_CORRUPT', `${path} is damaged: ${(cause as Error).message}`, {
+    data: { path },
+    exitCode: EXIT.corrupt,
+    hint: 'the sidecar snapshot was damaged; restore the sidecar folder from a backup',
+    cause,
+  });
+}
+
+/** Run `fn` on a sidecar snapshot: busy becomes DATABASE_LOCKED, an unreadable file SNAPSHOT_CORRUPT. */
+export function withSnapshotErrors<T>(path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof SqlferryError) throw err;
+    if (isDamaged(err)) throw damagedSnapshotError(path, err);
+    throw translateSqliteError(err, path);
+  }
+}
+
 /** Run `fn` and translate SQLite's busy/not-a-database errors into sentences about `path`. */
 export function withSqliteErrors<T>(path: string, fn: () => T): T {
   try {

@@ -9,7 +9,7 @@ import { applyEntry } from './base.ts';
 import { withWorkingDiff } from './diff.ts';
 import type { Replica } from './replica.ts';
 import { readSeq, snapshotInto } from './snapshot.ts';
-import { openDatabase } from './sqlite.ts';
+import { isBusy, isDamaged, lockedError, openDatabase } from './sqlite.ts';
 
 export interface VerifyReport {
   ok: boolean;
@@ -39,6 +39,12 @@ export function verify(replica: Replica): VerifyReport {
       try {
         const bad = integrityProblems(db);
         if (bad.length > 0) problems.push(`${label} fails PRAGMA integrity_check: ${bad.slice(0, 3).join('; ')}`);
+      } catch (err) {
+        // Another program's lock is DATABASE_LOCKED (exit 5), not a crash; a file SQLite
+        // cannot read at all is a problem to report like any other.
+        if (isBusy(err)) throw lockedError(path, err);
+        if (!isDamaged(err)) throw err;
+        problems.push(`${label} (${path}) cannot be read: ${(err as Error).message}`);
       } finally {
         db.close();
       }

@@ -19,7 +19,7 @@ import { meetHub } from './hub-state.ts';
 import { markTransaction, schemaVersion, writePending, type PendingPull } from '../repo/pending-pull.ts';
 import { reapplyLocal } from './rebase/index.ts';
 import { conflictRecords } from './record-conflicts.ts';
-import { finishPull } from '../repo/recover-pull.ts';
+import { finishBase, finishLog } from '../repo/recover-pull.ts';
 import { readLocalRows } from './local-rows.ts';
 import { commitWorkingChanges, isDirty } from './working.ts';
 import { withLiveTransaction } from './transaction.ts';
@@ -126,11 +126,21 @@ async function rebaseOnto(
   });
   if (outcome === 'dirty') return 'dirty';
   const newLast = pending!.entries.at(-1)!.seq;
-  if (copyIsCheaper(db, incoming.reduce((n, e) => n + e.bytes.length, 0))) snapshotAfterCommit(db, paths, newLast, dataVersionAtCommit);
-  finishPull(paths, pending!);
+  // The base copy runs on the thread pool while the log is written here; finishBase installs it.
+  const copy = copyIsCheaper(db, incoming.reduce((n, e) => n + e.bytes.length, 0)) ? snapshotAfterCommit(db, paths, newLast, dataVersionAtCommit) : undefined;
+  try {
+    finishLog(paths, pending!);
+  } catch (err) {
+    await copy?.catch(() => undefined); // our caller closes `db`: the copy must be done with it first
+    throw err;
+  }
+  await copy;
+  finishBase(paths, pending!);
+  const result = { pulled: incoming.length, head, rebased: local.length > 0, localCommit };
+  if (pending!.conflicts.length === 0) return { ...result, conflicts: [] }; // no need to open the store
   const store = new ConflictStore(paths.conflicts);
   try {
-    return { pulled: incoming.length, head, rebased: local.length > 0, localCommit, conflicts: store.ofPull(pullId) };
+    return { ...result, conflicts: store.ofPull(pullId) };
   } finally {
     store.close();
   }

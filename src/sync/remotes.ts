@@ -4,7 +4,7 @@ import { SqlferryError, EXIT } from '../errors/index.ts';
 import { readConfig, writeConfig } from '../repo/config.ts';
 import type { Replica } from '../repo/replica.ts';
 import { folderOf } from '../remote/file/index.ts';
-import { schemeOf } from '../remote/registry.ts';
+import { checkRemoteUrl, schemeOf } from '../remote/registry.ts';
 
 export type Remotes = Record<string, string>;
 
@@ -25,9 +25,15 @@ export function addRemote(replica: Replica, name: string, url: string): string {
   if (remotes[name] !== undefined) {
     throw new SqlferryError('REMOTE_EXISTS', `there is already a remote named ${name} (${remotes[name]})`, { exitCode: EXIT.usage, hint: `sqlferry remote remove ${name} first` });
   }
-  const stored = schemeOf(url) === 'file' && !url.startsWith('file:') ? folderOf(url) : url;
+  checkRemoteUrl(url);
+  const stored = storedRemoteUrl(url);
   save(replica, { ...remotes, [name]: stored });
   return stored;
+}
+
+/** How a URL is kept in config.json: a folder path made absolute, so it works from any folder. */
+export function storedRemoteUrl(url: string): string {
+  return schemeOf(url) === 'file' && !url.startsWith('file:') ? folderOf(url) : url;
 }
 
 export function removeRemote(replica: Replica, name: string): void {

@@ -7,10 +7,14 @@ import { beginImmediate, openDatabase, rollbackQuietly } from '../repo/sqlite.ts
 import { ConflictStore, type ConflictRecord } from '../repo/conflict-store.ts';
 import { fromExact } from '../repo/exact-json.ts';
 import { isConstraintError } from './rebase/constraint.ts';
-import { deleteRow, insertRow, readRow } from './rows.ts';
+import { deleteRow, insertRow, readRow, updateRow } from './rows.ts';
+import type { SqlValue } from '../changeset/types.ts';
 import { Shapes } from './table-shape.ts';
 
 export type Side = 'local' | 'remote';
+
+const UNCHANGED: SqlValue = { type: 'undefined' };
+const SQLITE_CONSTRAINT_FOREIGNKEY = 787;
 
 export function restoreConflict(replica: Replica, id: number, side?: Side): ConflictRecord {
   const store = new ConflictStore(replica.paths.conflicts);
@@ -24,20 +28,29 @@ export function restoreConflict(replica: Replica, id: number, side?: Side): Conf
       try {
         const shape = new Shapes(db).of(record.table);
         const key = record.primaryKey.values.map(fromExact);
-        if (readRow(db, shape, key)) deleteRow(db, shape, key);
+        const exists = readRow(db, shape, key) !== null;
         if (version) {
           if (version.columns.join('\u0000') !== shape.columns.join('\u0000')) {
             throw new SqlferryError('RESTORE_SCHEMA_CHANGED', `table "${record.table}" has other columns now than when conflict ${id} was recorded`, { exitCode: EXIT.failure });
           }
-          insertRow(db, shape, version.values.map(fromExact));
+          const values = version.values.map(fromExact);
+          // A row that is there is updated in place (its key stays): deleting and re-inserting
+          // it would trip the foreign keys of rows that refer to it, or cascade to them.
+          if (exists) updateRow(db, shape, key, values.map((v, i) => (shape.pk.includes(i) ? UNCHANGED : v)));
+          else insertRow(db, shape, values);
+        } else if (exists) {
+          deleteRow(db, shape, key);
         }
         db.exec('COMMIT');
       } catch (err) {
         rollbackQuietly(db);
         if (isConstraintError(err)) {
-          throw new SqlferryError('RESTORE_CONSTRAINT', `conflict ${id} cannot be restored: the row collides with another (${(err as Error).message})`, {
+          const fk = ((err as { errcode?: number }).errcode ?? 0) === SQLITE_CONSTRAINT_FOREIGNKEY;
+          throw new SqlferryError('RESTORE_CONSTRAINT', fk
+            ? `conflict ${id} cannot be restored: a foreign key would be left dangling (${(err as Error).message})`
+            : `conflict ${id} cannot be restored: the row collides with another (${(err as Error).message})`, {
             exitCode: EXIT.failure,
-            hint: 'change or remove the row in the way, then restore again',
+            hint: fk ? 'add or remove the rows it refers to or that refer to it, then restore again' : 'change or remove the row in the way, then restore again',
           });
         }
         throw err;

@@ -9,7 +9,7 @@ export function registerClone(program: Command): void {
   program
     .command('clone')
     .description("make a new replica from a hub: its latest snapshot, then the entries after it; the remote is saved as origin")
-    .argument('<url>', 'the hub: a folder path or file:///path')
+    .argument('<url>', 'the hub: a folder path, file:///path, ssh://user@host/path, user@host:path or https://host/REPO')
     .argument('<db>', 'the new database file (must not exist)')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExample:\n  $ sqlferry clone /srv/hubs/app app.db')

@@ -72,14 +72,15 @@ export function registerConflicts(program: Command): void {
     .command('restore')
     .description('put the discarded version back into the database as an uncommitted change (commit or sync shares it)')
     .argument('<id>', 'the conflict number')
-    .option('--version <side>', 'which version: local or remote (default: the one discarded)')
+    // Not --version: that is the program's own flag, and commander would print the version instead.
+    .option('--side <side>', 'which version: local or remote (default: the one discarded)')
     .option('--json', 'print the conflict as JSON')
     .addHelpText('after', '\nExample:\n  $ sqlferry conflicts restore 3 && sqlferry sync')
-    .action((id: string, opts: { version?: Side; json?: boolean }, cmd: Command) => {
-      if (opts.version !== undefined && opts.version !== 'local' && opts.version !== 'remote') {
-        throw new SqlferryError('USAGE', '--version must be local or remote', { exitCode: EXIT.usage });
+    .action((id: string, opts: { side?: Side; json?: boolean }, cmd: Command) => {
+      if (opts.side !== undefined && opts.side !== 'local' && opts.side !== 'remote') {
+        throw new SqlferryError('USAGE', `--side must be local or remote, not ${JSON.stringify(opts.side)}`, { exitCode: EXIT.usage });
       }
-      const c = restoreConflict(Replica.find(globals(cmd).db), parseId(id), opts.version);
+      const c = restoreConflict(Replica.find(globals(cmd).db), parseId(id), opts.side);
       if (opts.json) return out.json(asJson(c));
       out.info(globals(cmd), `Restored conflict #${c.id} into ${c.table}; commit or sync to share it.`);
     });

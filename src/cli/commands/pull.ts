@@ -1,6 +1,6 @@
 // `sqlferry pull [REMOTE]`: fetch the hub's new entries and rebase the local commits onto them.
 import type { Command } from 'commander';
-import { EXIT } from '../../errors/index.ts';
+import { EXIT, SqlferryError } from '../../errors/index.ts';
 import { Replica } from '../../repo/replica.ts';
 import { pull } from '../../sync/pull.ts';
 import type { Assumption } from '../../repo/recover-pull.ts';
@@ -27,6 +27,9 @@ export function registerPull(program: Command): void {
     .addHelpText('after', '\nExample:\n  $ sqlferry pull origin --conflict-handler items=newest:updated_at')
     .action(async (name: string | undefined, opts: PullFlags, command: Command) => {
       const g = globals(command);
+      if (opts.recover !== undefined && opts.recover !== 'committed' && opts.recover !== 'rolled-back') {
+        throw new SqlferryError('USAGE', `--recover must be committed or rolled-back, not ${JSON.stringify(opts.recover)}`, { exitCode: EXIT.usage });
+      }
       const replica = Replica.find(g.db);
       if (opts.recover) await replica.withLockAsync(async () => {}, opts.recover);
       const remote = await remoteOf(replica, name);

@@ -11,7 +11,7 @@ export function registerRemote(program: Command): void {
     .addHelpText('after', '\nExample:\n  $ sqlferry remote add origin /srv/hubs/app');
   remote
     .command('add')
-    .description('add a remote: URL is a folder path or file:///path (ssh:// and https:// come later)')
+    .description('add a remote: URL is a folder path, file:///path, ssh://user@host/path, user@host:path or https://host/REPO')
     .argument('<name>', 'a short name, e.g. origin')
     .argument('<url>', 'where the hub is')
     .addHelpText('after', '\nExample:\n  $ sqlferry remote add origin file:///mnt/share/app-hub')

@@ -1,7 +1,7 @@
 // `sqlferry sync [REMOTE]`: commit, pull, push, with retries — for cron. Quiet unless a human
 // is needed; exit 3 when it synced but recorded conflicts.
 import type { Command } from 'commander';
-import { EXIT } from '../../errors/index.ts';
+import { EXIT, SqlferryError } from '../../errors/index.ts';
 import { Replica } from '../../repo/replica.ts';
 import { sync } from '../../sync/sync.ts';
 import { globals, out } from '../output.ts';
@@ -27,11 +27,15 @@ export function registerSync(program: Command): void {
     .addHelpText('after', '\nExample:\n  $ sqlferry sync -q        # in a crontab: */5 * * * * cd /srv/app && sqlferry sync -q')
     .action(async (name: string | undefined, opts: SyncFlags, command: Command) => {
       const g = globals(command);
+      const attempts = Number(opts.attempts);
+      if (!/^\s*\d+\s*$/.test(opts.attempts) || attempts < 1) {
+        throw new SqlferryError('USAGE', `--attempts must be a whole number of at least 1, not ${JSON.stringify(opts.attempts)}`, { exitCode: EXIT.usage });
+      }
       const replica = Replica.find(g.db);
       const remote = await remoteOf(replica, name);
       try {
         const r = await sync(replica, remote, {
-          handlers: await handlersFor(replica, opts), commit: opts.commit, attempts: Math.max(1, Number(opts.attempts) || 5),
+          handlers: await handlersFor(replica, opts), commit: opts.commit, attempts,
           ...(opts.message ? { message: opts.message } : {}),
         });
         if (opts.json) out.json(r);

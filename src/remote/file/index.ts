@@ -1,10 +1,11 @@
 // The folder transport: `file:///path/to/hub` or a plain path.
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HubInfo, Remote, RemoteFactory } from '../../hub/remote.ts';
 import { hubExists } from '../../hub/errors.ts';
-import { SqlferryError } from '../../errors/index.ts';
+import { SqlferryError, EXIT } from '../../errors/index.ts';
 import { FileRemote, HUB_FILE } from './remote.ts';
 import { fsyncDir, publishExclusive } from './durable.ts';
 
@@ -14,7 +15,7 @@ export function folderOf(url: string): string {
     try {
       return fileURLToPath(url);
     } catch {
-      throw new SqlferryError('REMOTE_URL_INVALID', `${url} is not a valid file:// URL (write file:///absolute/path)`);
+      throw new SqlferryError('REMOTE_URL_INVALID', `${url} is not a valid file:// URL (write file:///absolute/path)`, { data: { url }, exitCode: EXIT.usage });
     }
   }
   return isAbsolute(url) ? url : resolve(url);
@@ -27,6 +28,12 @@ export const fileRemote: RemoteFactory = {
 
   async create(url: string, info: HubInfo): Promise<Remote> {
     const dir = folderOf(url);
+    if (existsSync(dir) && !statSync(dir).isDirectory()) {
+      throw new SqlferryError('HUB_DIR_NOT_A_FOLDER', `${dir} is a file, not a folder; a hub needs a folder of its own`, {
+        data: { dir },
+        hint: 'name a new folder, e.g. sqlferry init --bare app-hub',
+      });
+    }
     await mkdir(dir, { recursive: true });
     const existing = (await readdir(dir)).filter((n) => !n.startsWith('.'));
     if (existing.includes(HUB_FILE)) throw hubExists(url);

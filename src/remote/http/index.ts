@@ -4,7 +4,7 @@ import { SqlferryError, EXIT } from '../../errors/index.ts';
 import { HubHttpClient } from './client.ts';
 import { HttpRemote } from './remote.ts';
 
-function checkedUrl(url: string): string {
+export function checkedUrl(url: string): string {
   const parsed = URL.canParse(url) ? new URL(url) : undefined;
   if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.pathname.replace(/\/+$/, '') === '' || parsed.search || parsed.hash) {
     throw new SqlferryError('REMOTE_URL_INVALID', `${url} is not a valid hub server URL`, {

@@ -1,0 +1,158 @@
+// Acceptance review: requirements of issues 2–4 that no other test pinned down
+// (docs/ACCEPTANCE.md maps every requirement to its test).
+import { describe, it, expect, afterEach } from 'vitest';
+import { createHash } from 'node:crypto';
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { colourFor } from '../../src/cli/output.ts';
+import { EXIT } from '../../src/errors/index.ts';
+import { chinookCopy, cli, dumpTables, sqlite3, tempDir } from '../repo/helpers.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/sqlferry.js', import.meta.url));
+
+describe('init on an empty database (issue 3)', () => {
+  for (const [what, make] of [
+    ['a 0-byte file', (path: string) => writeFileSync(path, '')],
+    ['a database without tables', (path: string) => sqlite3(path, 'PRAGMA user_version = 1;')],
+  ] as const) {
+    it(`works on ${what}: the first table and its rows are the first commit`, () => {
+      const dir = tempDir();
+      make(join(dir, 'e.db'));
+      expect(cli(dir, 'init', 'e.db').status).toBe(0);
+      expect(cli(dir, 'status').stdout).toContain('Nothing to commit.');
+      sqlite3(join(dir, 'e.db'), "CREATE TABLE k(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO k VALUES (1, 'x');");
+      expect(cli(dir, 'commit', '-m', 'first').stdout).toMatch(/^Committed 1 .*1 schema statement/);
+      expect(cli(dir, 'verify').status).toBe(0);
+      expect(cli(dir, 'checkout', '1', '-o', 'at1.db').status).toBe(0);
+      expect(dumpTables(join(dir, 'at1.db'))).toEqual(dumpTables(join(dir, 'e.db')));
+    });
+  }
+});
+
+describe('diff --json and the commit metadata (issue 3)', () => {
+  it('diff --json lists the uncommitted changes; the commit beside them records seq, parent, replica, time, message, schema, sha256', () => {
+    const dir = tempDir();
+    const db = chinookCopy(dir);
+    cli(dir, 'init', 'chinook.db');
+    sqlite3(db, "UPDATE Genre SET Name = 'Rock & Roll' WHERE GenreId = 1; CREATE INDEX genre_name ON Genre(Name);");
+    const diff = JSON.parse(cli(dir, 'diff', '--json').stdout);
+    expect(diff.schema).toEqual(['CREATE INDEX genre_name ON Genre(Name)']);
+    expect(diff.changes).toHaveLength(1);
+    expect(diff.changes[0]).toMatchObject({ table: 'Genre', op: 'UPDATE' });
+    expect(cli(dir, 'commit', '-m', 'one').status).toBe(0);
+    sqlite3(db, "INSERT INTO Genre VALUES (26, 'Polka');");
+    expect(cli(dir, 'commit', '-m', 'two').status).toBe(0);
+
+    const sidecar = join(dir, 'chinook.db.sqlferry');
+    const replicaId = JSON.parse(readFileSync(join(sidecar, 'config.json'), 'utf8')).replicaId;
+    const meta = [1, 2].map((n) => JSON.parse(readFileSync(join(sidecar, 'log', `000000000${n}.json`), 'utf8')));
+    const bytes = [1, 2].map((n) => readFileSync(join(sidecar, 'log', `000000000${n}.changeset`)));
+    expect(meta[0]).toMatchObject({ seq: 1, parent: null, replicaId, message: 'one', schema: ['CREATE INDEX genre_name ON Genre(Name)'] });
+    expect(meta[1]).toMatchObject({ seq: 2, parent: meta[0].sha256, replicaId, message: 'two', schema: [] });
+    for (const i of [0, 1]) {
+      expect(meta[i].sha256).toBe(createHash('sha256').update(bytes[i]!).digest('hex'));
+      expect(meta[i].size).toBe(bytes[i]!.length);
+      expect(Date.parse(meta[i].time)).toBeGreaterThan(Date.now() - 60_000);
+    }
+    // The file is a plain SQLite changeset: node:sqlite applies it with no help from sqlferry.
+    const copy = join(dir, 'genesis-copy.db');
+    sqlite3(join(sidecar, 'genesis.db'), `VACUUM INTO '${copy}';`);
+    const target = new DatabaseSync(copy);
+    try {
+      expect(target.applyChangeset(bytes[1]!, { onConflict: () => 2 /* SQLITE_CHANGESET_ABORT */ })).toBe(true);
+      expect(target.prepare('SELECT Name FROM Genre WHERE GenreId = 26').get()).toEqual({ Name: 'Polka' });
+    } finally {
+      target.close();
+    }
+  });
+});
+
+describe('conflict handler rules from config.json (issue 4)', () => {
+  it('a per-table rule in config.json decides, and the command line overrides it', () => {
+    const dir = tempDir();
+    const a = chinookCopy(dir, 'a.db');
+    cli(dir, 'init', '--bare', 'hub');
+    cli(dir, 'init', 'a.db');
+    cli(dir, '--db', a, 'remote', 'add', 'origin', 'hub');
+    cli(dir, '--db', a, 'push');
+    cli(dir, 'clone', 'hub', 'b.db');
+    const b = join(dir, 'b.db');
+    const config = join(dir, 'b.db.sqlferry', 'config.json');
+    writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), conflictHandlers: ['Genre=local'] }));
+
+    sqlite3(a, "UPDATE Genre SET Name = 'a' WHERE GenreId IN (1, 2); UPDATE MediaType SET Name = 'a' WHERE MediaTypeId = 1;");
+    sqlite3(b, "UPDATE Genre SET Name = 'b' WHERE GenreId IN (1, 2); UPDATE MediaType SET Name = 'b' WHERE MediaTypeId = 1;");
+    expect(cli(dir, '--db', a, 'sync').status).toBe(0);
+    const r = cli(dir, '--db', b, 'sync', '--conflict-handler', 'Genre.data=local', '--conflict-handler', 'MediaType=local');
+    expect(r.status).toBe(EXIT.conflicts);
+    expect(sqlite3(b, 'SELECT Name FROM Genre WHERE GenreId IN (1, 2); SELECT Name FROM MediaType WHERE MediaTypeId = 1;').trim()).toBe('b\nb\nb');
+    writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), conflictHandlers: 'Genre=remote' }));
+    sqlite3(a, "UPDATE Genre SET Name = 'a2' WHERE GenreId = 3;");
+    sqlite3(b, "UPDATE Genre SET Name = 'b2' WHERE GenreId = 3;");
+    expect(cli(dir, '--db', a, 'sync').status).toBe(0);
+    expect(cli(dir, '--db', b, 'sync').status).toBe(EXIT.conflicts);
+    expect(sqlite3(b, 'SELECT Name FROM Genre WHERE GenreId = 3;').trim()).toBe('a2');
+    expect(cli(dir, '--db', a, 'sync').status).toBe(0);
+    expect(dumpTables(a)).toEqual(dumpTables(b));
+  });
+});
+
+describe('colour (issue 2)', () => {
+  const saved = process.env.NO_COLOR;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.NO_COLOR;
+    else process.env.NO_COLOR = saved;
+  });
+  const tty = { isTTY: true } as NodeJS.WriteStream;
+  const pipe = { isTTY: false } as NodeJS.WriteStream;
+
+  it('is on only on a TTY, and never under NO_COLOR or --no-color', () => {
+    delete process.env.NO_COLOR;
+    expect(colourFor(tty).red('x')).not.toBe('x');
+    expect(colourFor(pipe).red('x')).toBe('x');
+    expect(colourFor(tty, { color: false }).red('x')).toBe('x');
+    process.env.NO_COLOR = '1';
+    expect(colourFor(tty).red('x')).toBe('x');
+  });
+
+  it('the CLI writes no escape codes when its output is not a terminal', () => {
+    const dir = tempDir();
+    chinookCopy(dir);
+    cli(dir, 'init', 'chinook.db');
+    const { NO_COLOR: _omit, ...env } = process.env;
+    for (const args of [['status'], ['log'], ['show', '7']]) {
+      const r = spawnPlain(dir, env, args);
+      expect(r.stdout + r.stderr).not.toMatch(/\x1b\[/);
+    }
+  });
+});
+
+function spawnPlain(cwd: string, env: NodeJS.ProcessEnv, args: string[]) {
+  return spawnSync(process.execPath, [BIN, ...args], { cwd, env, encoding: 'utf8' });
+}
+
+describe('sync retries when another replica pushed in between (issue 4)', () => {
+  it('four replicas syncing at the same moment all succeed and converge', async () => {
+    const dir = tempDir();
+    const a = chinookCopy(dir, 'r0.db');
+    cli(dir, 'init', '--bare', 'hub');
+    cli(dir, 'init', 'r0.db');
+    cli(dir, '--db', a, 'remote', 'add', 'origin', 'hub');
+    cli(dir, '--db', a, 'push');
+    const dbs = [a, ...[1, 2, 3].map((i) => (cli(dir, 'clone', 'hub', `r${i}.db`), join(dir, `r${i}.db`)))];
+    dbs.forEach((db, i) => sqlite3(db, `INSERT INTO Genre VALUES (${100 + i}, 'from r${i}');`));
+    const runs = await Promise.all(dbs.map((db) => new Promise<{ code: number; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [BIN, '--db', db, 'sync', '-q', '--attempts', '20'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('exit', (code) => resolve({ code: code ?? -1, stderr }));
+    })));
+    expect(runs).toEqual(dbs.map(() => ({ code: 0, stderr: '' })));
+    for (const db of dbs) expect(cli(dir, '--db', db, 'sync', '-q').status).toBe(0);
+    for (const db of dbs.slice(1)) expect(dumpTables(db)).toEqual(dumpTables(a));
+    expect(sqlite3(a, 'SELECT count(*) FROM Genre WHERE GenreId >= 100;').trim()).toBe('4');
+  });
+});
