@@ -130,6 +130,22 @@ describe('colour (issue 2)', () => {
   });
 });
 
+describe('colour on a terminal (issue 2)', () => {
+  // util-linux `script` gives the CLI a real pseudo-terminal.
+  const onTty = (cwd: string, env: NodeJS.ProcessEnv, args: string[]) =>
+    spawnSync('script', ['-qec', [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' '), '/dev/null'], { cwd, env, encoding: 'utf8' });
+
+  it('colours the error line on a TTY, and not with --no-color or NO_COLOR', () => {
+    const dir = tempDir();
+    chinookCopy(dir);
+    cli(dir, 'init', 'chinook.db');
+    const { NO_COLOR: _omit, ...env } = process.env;
+    expect(onTty(dir, env, ['show', '99']).stdout).toMatch(/\x1b\[31merror:/);
+    expect(onTty(dir, env, ['--no-color', 'show', '99']).stdout).toMatch(/^error: /);
+    expect(onTty(dir, { ...env, NO_COLOR: '1' }, ['show', '99']).stdout).toMatch(/^error: /);
+  });
+});
+
 function spawnPlain(cwd: string, env: NodeJS.ProcessEnv, args: string[]) {
   return spawnSync(process.execPath, [BIN, ...args], { cwd, env, encoding: 'utf8' });
 }
