@@ -4,7 +4,8 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import { applyChecked, applySchema, withApplyTransaction } from './apply.ts';
-import { listSeqs, readEntry, type LogEntry } from './log.ts';
+import { readEntry, type LogEntry } from './log.ts';
+import { logEnd } from './log-end.ts';
 import type { SidecarPaths } from './sidecar.ts';
 import { markSeq, readSeq } from './snapshot.ts';
 import { openDatabase, withSnapshotErrors } from './sqlite.ts';
@@ -39,8 +40,7 @@ export function applyEntry(db: DatabaseSync, path: string, entry: LogEntry): voi
 
 /** Bring base.db up to the last log entry. Returns the base's sequence afterwards. */
 export function rollForward(paths: SidecarPaths): number {
-  const seqs = listSeqs(paths);
-  const last = seqs.at(-1) ?? 0;
+  const last = logEnd(paths);
   const db = openBase(paths);
   try {
     let at = readSeq(db, paths.base);

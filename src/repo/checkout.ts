@@ -1,5 +1,6 @@
 // `checkout N -o FILE`: the database as it was after commit N, rebuilt from the genesis
 // snapshot and the log — never from the live file — into a new file.
+import { genesisSeq } from './log-end.ts';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { SqlferryError } from '../errors/index.ts';
@@ -15,7 +16,7 @@ export function checkout(replica: Replica, seq: number, output: string): string 
   }
   const last = replica.lastSeq();
   if (!Number.isInteger(seq) || seq < 0 || seq > last) {
-    throw new SqlferryError('NO_SUCH_ENTRY', `there is no commit ${seq} (the log goes from 0 to ${last})`, { data: { seq }, hint: 'sqlferry log lists the commits' });
+    throw new SqlferryError('NO_SUCH_ENTRY', `there is no commit ${seq} (the log goes from ${genesisSeq(replica.paths)} to ${last})`, { data: { seq }, hint: 'sqlferry log lists the commits' });
   }
   const genesis = openDatabase(replica.paths.genesis, { readOnly: true });
   try {

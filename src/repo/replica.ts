@@ -6,6 +6,7 @@ import { readConfig, readState, writeConfig, writeState, newConfig, type Replica
 import { acquireLock } from './lock.ts';
 import { listSeqs, readEntry, readMeta, type LogEntry, type LogEntryMeta } from './log.ts';
 import { rollForward } from './base.ts';
+import { logEnd } from './log-end.ts';
 import { recoverPendingPull, type Assumption } from './recover-pull.ts';
 import { discoverReplicas, isReplica, sidecarPaths, type SidecarPaths } from './sidecar.ts';
 import { markSeq, snapshotInto } from './snapshot.ts';
@@ -104,8 +105,9 @@ export class Replica {
     return listSeqs(this.paths);
   }
 
+  /** The last log entry, or the entry the genesis reflects when the log is empty (log-end.ts). */
   lastSeq(): number {
-    return this.seqs().at(-1) ?? 0;
+    return logEnd(this.paths);
   }
 
   meta(seq: number): LogEntryMeta {

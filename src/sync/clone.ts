@@ -59,8 +59,9 @@ export async function clone(remote: Remote, dbPath: string, opts: PullOptions & 
   }
 }
 
-/** A clone from snapshot N: its log starts at N+1, so genesis and base say they reflect entry N. */
+/** A clone from snapshot N: its log starts at N+1, so genesis, base and state say they reflect entry N. */
 function markSnapshots(replica: Replica, seq: number): void {
+  replica.writeState({ ...replica.state(), genesisSeq: seq });
   for (const path of [replica.paths.genesis, replica.paths.base]) {
     const db = openDatabase(path, { foreignKeys: false });
     try {

@@ -9,10 +9,13 @@ import type { Replica } from '../repo/replica.ts';
 import { genesisSha, meetHub, savePosition, type HubPosition } from './hub-state.ts';
 import { hubBytes } from './hub-bytes.ts';
 import { unrelatedHub } from './fetch.ts';
+import { uploadSnapshotIfDue, type SnapshotOutcome } from './hub-snapshot.ts';
 
 export interface PushResult {
   pushed: number;
   head: number;
+  /** Whether this push also left a snapshot on the hub for fast clones (hub-snapshot.ts). */
+  snapshot: SnapshotOutcome;
 }
 
 export function pullFirst(url: string, head: number, hubSeq: number): SqlferryError {
@@ -32,7 +35,8 @@ export async function push(replica: Replica, remote: Remote): Promise<PushResult
     if (pos.hubId === null) pos = await uploadGenesis(replica, remote, info);
     const local = replica.seqs().filter((s) => s > pos.hubSeq);
     for (const seq of local) pos = await appendOne(replica, remote, info, pos, seq);
-    return { pushed: local.length, head: pos.hubSeq };
+    const snapshot: SnapshotOutcome = local.length > 0 ? await uploadSnapshotIfDue(replica, remote, pos.hubSeq) : { skipped: 'not-due' };
+    return { pushed: local.length, head: pos.hubSeq, snapshot };
   });
 }
 

@@ -9,6 +9,7 @@ import type { Replica } from '../repo/replica.ts';
 import type { ConflictRecord } from '../repo/conflict-store.ts';
 import { pull, type PullOptions } from './pull.ts';
 import { push } from './push.ts';
+import type { SnapshotOutcome } from './hub-snapshot.ts';
 
 export interface SyncOptions extends PullOptions {
   /** Pull-and-push rounds before giving up when others keep pushing first (default 5). */
@@ -23,6 +24,7 @@ export interface SyncResult {
   head: number;
   attempts: number;
   conflicts: ConflictRecord[];
+  snapshot: SnapshotOutcome;
 }
 
 /** An overlapping cron run is normal and skipped quietly; one that holds the lock this long needs a human. */
@@ -45,7 +47,7 @@ function takeSyncLock(replica: Replica): ReplicaLock | null {
 
 export async function sync(replica: Replica, remote: Remote, opts: SyncOptions): Promise<SyncResult> {
   const lock = takeSyncLock(replica);
-  if (lock === null) return { skipped: true, pulled: 0, pushed: 0, head: 0, attempts: 0, conflicts: [] };
+  if (lock === null) return { skipped: true, pulled: 0, pushed: 0, head: 0, attempts: 0, conflicts: [], snapshot: { skipped: 'not-due' } };
   try {
     const attempts = opts.attempts ?? 5;
     const conflicts: ConflictRecord[] = [];
@@ -56,7 +58,7 @@ export async function sync(replica: Replica, remote: Remote, opts: SyncOptions):
       conflicts.push(...p.conflicts);
       try {
         const pushed = await push(replica, remote);
-        return { skipped: false, pulled, pushed: pushed.pushed, head: pushed.head, attempts: attempt, conflicts };
+        return { skipped: false, pulled, pushed: pushed.pushed, head: pushed.head, attempts: attempt, conflicts, snapshot: pushed.snapshot };
       } catch (err) {
         if (!(err instanceof SqlferryError) || err.code !== 'PUSH_REJECTED' || attempt >= attempts) throw err;
       }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { Replica } from '../../repo/replica.ts';
 import { push } from '../../sync/push.ts';
 import { globals, out } from '../output.ts';
-import { remoteOf } from './sync-options.ts';
+import { remoteOf, warnSnapshot } from './sync-options.ts';
 
 export function registerPush(program: Command): void {
   program
@@ -20,6 +20,8 @@ export function registerPush(program: Command): void {
         const r = await push(replica, remote);
         if (opts.json) return out.json(r);
         out.info(g, r.pushed === 0 ? `Everything up to date (hub at ${r.head}).` : `Pushed ${r.pushed} commit(s); hub at ${r.head}.`);
+        if ('uploaded' in r.snapshot) out.info(g, `Uploaded a snapshot at ${r.snapshot.uploaded}, so new clones start from it.`);
+        if ('failed' in r.snapshot) warnSnapshot(r.snapshot.failed);
       } finally {
         await remote.close();
       }

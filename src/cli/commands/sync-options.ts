@@ -39,3 +39,8 @@ export function conflictLine(c: ConflictRecord): string {
   const kept = { local: "the hub's version was kept", remote: 'your version was kept', both: 'the rows were merged', none: 'nothing was discarded' }[c.discarded];
   return `conflict #${c.id}: ${c.kind} on ${c.table} ${key}: ${kept} (${c.handler}: ${c.resolution}); see sqlferry conflicts show ${c.id}`;
 }
+
+/** The push succeeded; only the snapshot for fast clones did not. Said, but not an error. */
+export function warnSnapshot(message: string): void {
+  process.stderr.write(`warning: could not upload a snapshot for new clones (the next push tries again): ${message}\n`);
+}

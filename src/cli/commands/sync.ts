@@ -5,7 +5,7 @@ import { EXIT, SqlferryError } from '../../errors/index.ts';
 import { Replica } from '../../repo/replica.ts';
 import { sync } from '../../sync/sync.ts';
 import { globals, out } from '../output.ts';
-import { addHandlerOption, conflictLine, handlersFor, remoteOf, type HandlerFlags } from './sync-options.ts';
+import { addHandlerOption, conflictLine, handlersFor, remoteOf, warnSnapshot, type HandlerFlags } from './sync-options.ts';
 
 interface SyncFlags extends HandlerFlags {
   commit: boolean;
@@ -42,6 +42,7 @@ export function registerSync(program: Command): void {
         else if (r.skipped) out.info(g, 'Another sync is running on this replica; nothing done.');
         else {
           for (const c of r.conflicts) process.stderr.write(conflictLine(c) + '\n');
+          if ('failed' in r.snapshot) warnSnapshot(r.snapshot.failed);
           out.info(g, `Pulled ${r.pulled}, pushed ${r.pushed}; hub at ${r.head}.`);
         }
         if (r.conflicts.length > 0) process.exitCode = EXIT.conflicts;

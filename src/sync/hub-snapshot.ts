@@ -1,0 +1,45 @@
+// Later snapshots keep clones fast: without them a clone replays the hub's whole history.
+// After a push, once the entries since the hub's latest snapshot add up to more bytes than
+// the database itself, the pusher uploads its base snapshot — exactly the hub's state at
+// head, since every local commit is now on the hub. Each snapshot is paid for by at least
+// as many bytes of log, so all uploads together stay within the size of the log.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { SqlferryError } from '../errors/index.ts';
+import type { Remote } from '../hub/remote.ts';
+import { openBase } from '../repo/base.ts';
+import type { Replica } from '../repo/replica.ts';
+import { readSeq, snapshotInto } from '../repo/snapshot.ts';
+
+export type SnapshotOutcome = { uploaded: number } | { skipped: 'not-due' | 'taken' } | { failed: string };
+
+/** Call holding the replica lock, right after a push that left the replica at the hub's `head`. */
+export async function uploadSnapshotIfDue(replica: Replica, remote: Remote, head: number): Promise<SnapshotOutcome> {
+  const latest = await remote.latestSnapshot();
+  const logBytes = (await remote.list(latest?.seq ?? 0)).reduce((n, e) => n + e.size, 0);
+  const file = join(replica.paths.dir, 'snapshot-upload.db');
+  const base = openBase(replica.paths);
+  try {
+    const dbBytes = Number((base.prepare('SELECT page_count * page_size AS n FROM pragma_page_count(), pragma_page_size()').get() as { n: bigint }).n);
+    if (logBytes <= dbBytes || readSeq(base, replica.paths.base) !== head) return { skipped: 'not-due' };
+    await rm(file, { force: true });
+    snapshotInto(base, replica.paths.base, file, () => {});
+  } finally {
+    base.close();
+  }
+  try {
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+    const meta = { seq: head, sha256: hash.digest('hex'), size: (await stat(file)).size, replica: replica.replicaId, time: new Date().toISOString() };
+    await remote.writeSnapshot(meta, createReadStream(file));
+    return { uploaded: head };
+  } catch (err) {
+    // The push itself succeeded; a snapshot is an optimisation the next push tries again.
+    if ((err as SqlferryError).code === 'HUB_SNAPSHOT_EXISTS') return { skipped: 'taken' };
+    return { failed: (err as Error).message };
+  } finally {
+    await rm(file, { force: true });
+  }
+}

@@ -1,0 +1,55 @@
+// Later hub snapshots: once the log since the last snapshot outweighs the database, a push
+// leaves a snapshot of the hub's state, and new clones start from it instead of replaying all.
+import { describe, it, expect } from 'vitest';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { verify } from '../../src/repo/verify.ts';
+import { cloneReplica, commitAll, firstReplica, newHub, pullWith, pushTo, rows, sql, tempDir } from './helpers.ts';
+
+const SCHEMA = 'CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);';
+const snapshotsOf = (hub: string) => readdirSync(join(hub, 'snapshots')).filter((f) => f.endsWith('.json')).sort();
+
+describe('hub snapshots for fast clones', () => {
+  it('are left by a push once the log outweighs the database, and a clone starts from the latest', async () => {
+    const dir = tempDir();
+    const hub = await newHub(dir);
+    const a = await firstReplica(dir, hub, SCHEMA);
+    expect(snapshotsOf(hub)).toHaveLength(1); // the genesis
+
+    // Small pushes: the log stays lighter than the database, so no snapshot yet.
+    sql(a.paths.db, "INSERT INTO t VALUES (1, 'one')");
+    commitAll(a);
+    expect((await pushTo(a, hub)).snapshot).toEqual({ skipped: 'not-due' });
+
+    // Rewriting every row many times makes the log heavier than the database.
+    for (let round = 0; round < 6; round++) {
+      sql(a.paths.db, `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 500)
+        INSERT OR REPLACE INTO t SELECT i, printf('round %d row %d %.200c', ${round}, i, 'x') FROM s`);
+      commitAll(a);
+    }
+    const pushed = await pushTo(a, hub);
+    expect(pushed.snapshot).toEqual({ uploaded: pushed.head });
+    expect(snapshotsOf(hub)).toHaveLength(2);
+
+    const b = await cloneReplica(dir, hub, 'b');
+    expect(b.seqs()).toEqual([]); // nothing replayed: the snapshot is the hub's state at head
+    expect(b.state().hubSeq).toBe(pushed.head);
+    expect(rows(b.paths.db, 't')).toEqual(rows(a.paths.db, 't'));
+    expect(rows(b.paths.db, 'sqlite_schema').map((r) => r.name)).toEqual(rows(a.paths.db, 'sqlite_schema').map((r) => r.name));
+    expect(verify(b)).toMatchObject({ ok: true });
+
+    // The clone works on like any replica: its change reaches a, and a's reaches it.
+    sql(b.paths.db, "UPDATE t SET v = 'from b' WHERE id = 2");
+    commitAll(b);
+    await pushTo(b, hub);
+    sql(a.paths.db, "UPDATE t SET v = 'from a' WHERE id = 3");
+    commitAll(a);
+    await pullWith(a, hub);
+    await pushTo(a, hub);
+    await pullWith(b, hub);
+    expect(rows(b.paths.db, 't')).toEqual(rows(a.paths.db, 't'));
+    expect(rows(a.paths.db, 't').find((r) => r.id === 2n || r.id === 2)?.v).toBe('from b');
+    expect(verify(a)).toMatchObject({ ok: true });
+    expect(verify(b)).toMatchObject({ ok: true });
+  });
+});
