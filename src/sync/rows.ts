@@ -1,7 +1,8 @@
 // Reading and writing single rows by primary key, in the changeset's exact value model.
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import type { SqlValue } from '../changeset/types.ts';
-import { fromJs, quoteIdent, sameValue, toJs, type JsValue } from '../changeset/value.ts';
+import { fromJs, isValidUtf8, quoteIdent, sameValue, toJs, type JsValue } from '../changeset/value.ts';
+import { exactColumns, readValues } from '../repo/values.ts';
 import type { TableShape } from './table-shape.ts';
 
 /** One value per column, in column order. */
@@ -9,10 +10,25 @@ export type Values = SqlValue[];
 /** A row as handlers and --json see it: column name → value. */
 export type Row = Record<string, JsValue>;
 
-const bind = (v: SqlValue): SQLInputValue => toJs(v) as SQLInputValue;
+const bind = (v: SqlValue): SQLInputValue => (v.type === 'text' && !isValidUtf8(v.value) ? v.value : (toJs(v) as SQLInputValue));
 
-function keyWhere(shape: TableShape): string {
-  return shape.pk.map((i) => `${quoteIdent(shape.columns[i]!)} IS ?`).join(' AND ');
+/**
+ * The placeholder for `v`. TEXT that is not valid UTF-8 cannot be bound as a JS string without
+ * being rewritten (U+FFFD): it is bound as bytes and cast back to TEXT, byte for byte. The
+ * `|| ''` drops the CAST's TEXT affinity, so comparisons behave as with a bound string.
+ */
+const mark = (v: SqlValue): string => (v.type === 'text' && !isValidUtf8(v.value) ? "(CAST(? AS TEXT) || '')" : '?');
+
+function keyWhere(shape: TableShape, key: Values): string {
+  return shape.pk.map((i, j) => `${quoteIdent(shape.columns[i]!)} IS ${mark(key[j]!)}`).join(' AND ');
+}
+
+/** The columns selected exactly (type and bytes: TEXT arrives as it is stored, invalid UTF-8 included). */
+function exactSelect(db: DatabaseSync, shape: TableShape, rest: string): { all: (...p: SQLInputValue[]) => Values[] } {
+  const stmt = db.prepare(`SELECT ${shape.columns.map((c) => exactColumns(quoteIdent(c))).join(', ')} FROM main.${quoteIdent(shape.name)} ${rest}`);
+  stmt.setReadBigInts(true);
+  stmt.setReturnArrays(true);
+  return { all: (...p) => (stmt.all(...p) as unknown as unknown[][]).map((row) => readValues(row, 0, shape.columns.length)) };
 }
 
 export function keyOf(shape: TableShape, values: Values): Values {
@@ -20,25 +36,19 @@ export function keyOf(shape: TableShape, values: Values): Values {
 }
 
 export function readRow(db: DatabaseSync, shape: TableShape, key: Values): Values | null {
-  const cols = shape.columns.map(quoteIdent).join(', ');
-  const stmt = db.prepare(`SELECT ${cols} FROM main.${quoteIdent(shape.name)} WHERE ${keyWhere(shape)}`);
-  stmt.setReadBigInts(true);
-  const row = stmt.get(...key.map(bind)) as Record<string, JsValue> | undefined;
-  return row ? shape.columns.map((c) => fromJs(row[c] ?? null)) : null;
+  return exactSelect(db, shape, `WHERE ${keyWhere(shape, key)}`).all(...key.map(bind))[0] ?? null;
 }
 
 /** Rows other than `key` holding the same values in the columns `cols` (a UNIQUE collision). */
 export function rowsWithValues(db: DatabaseSync, shape: TableShape, cols: number[], values: Values): Values[] {
   if (cols.some((i) => values[i]?.type === 'null')) return []; // NULLs never collide in UNIQUE
-  const where = cols.map((i) => `${quoteIdent(shape.columns[i]!)} = ?`).join(' AND ');
-  const stmt = db.prepare(`SELECT ${shape.columns.map(quoteIdent).join(', ')} FROM main.${quoteIdent(shape.name)} WHERE ${where}`);
-  stmt.setReadBigInts(true);
-  return (stmt.all(...cols.map((i) => bind(values[i]!))) as Array<Record<string, JsValue>>).map((row) => shape.columns.map((c) => fromJs(row[c] ?? null)));
+  const where = cols.map((i) => `${quoteIdent(shape.columns[i]!)} = ${mark(values[i]!)}`).join(' AND ');
+  return exactSelect(db, shape, `WHERE ${where}`).all(...cols.map((i) => bind(values[i]!)));
 }
 
 export function insertRow(db: DatabaseSync, shape: TableShape, values: Values, replace = false): void {
   const cols = shape.columns.map(quoteIdent).join(', ');
-  const marks = shape.columns.map(() => '?').join(', ');
+  const marks = values.map(mark).join(', ');
   db.prepare(`INSERT ${replace ? 'OR REPLACE ' : ''}INTO main.${quoteIdent(shape.name)} (${cols}) VALUES (${marks})`).run(...values.map(bind));
 }
 
@@ -46,12 +56,12 @@ export function insertRow(db: DatabaseSync, shape: TableShape, values: Values, r
 export function updateRow(db: DatabaseSync, shape: TableShape, key: Values, values: Values): void {
   const set = values.flatMap((v, i) => (v.type === 'undefined' ? [] : [i]));
   if (set.length === 0) return;
-  const sql = `UPDATE main.${quoteIdent(shape.name)} SET ${set.map((i) => `${quoteIdent(shape.columns[i]!)} = ?`).join(', ')} WHERE ${keyWhere(shape)}`;
+  const sql = `UPDATE main.${quoteIdent(shape.name)} SET ${set.map((i) => `${quoteIdent(shape.columns[i]!)} = ${mark(values[i]!)}`).join(', ')} WHERE ${keyWhere(shape, key)}`;
   db.prepare(sql).run(...set.map((i) => bind(values[i]!)), ...key.map(bind));
 }
 
 export function deleteRow(db: DatabaseSync, shape: TableShape, key: Values): void {
-  db.prepare(`DELETE FROM main.${quoteIdent(shape.name)} WHERE ${keyWhere(shape)}`).run(...key.map(bind));
+  db.prepare(`DELETE FROM main.${quoteIdent(shape.name)} WHERE ${keyWhere(shape, key)}`).run(...key.map(bind));
 }
 
 /** `base` with the defined values of `patch` laid over it (an UPDATE's new.* onto a row). */

@@ -1,6 +1,9 @@
 // What conflict handling needs to know about a table: column names, its key, its UNIQUE
 // indexes and the foreign keys that point at it. Read once per pull from the live schema.
 import type { DatabaseSync } from 'node:sqlite';
+import type { SqlValue } from '../changeset/types.ts';
+import { quoteIdent } from '../changeset/value.ts';
+import { readValues } from '../repo/values.ts';
 import { SqlferryError } from '../errors/index.ts';
 
 export interface ForeignKey {
@@ -21,6 +24,12 @@ export interface TableShape {
   integerKey: boolean;
   /** UNIQUE constraints and unique indexes other than the primary key, as column positions. */
   unique: number[][];
+  /**
+   * Each column's DEFAULT as SQLite stores it in a new row (affinity applied). A local change
+   * captured before the hub added a column (ALTER TABLE ADD COLUMN) has fewer columns than the
+   * table: its rows take these values for the columns added since, as SQLite's own apply does.
+   */
+  defaults(): SqlValue[];
 }
 
 export class Shapes {
@@ -65,7 +74,7 @@ export class Shapes {
 }
 
 function readShape(db: DatabaseSync, table: string): TableShape {
-  const cols = db.prepare('SELECT name, type, pk FROM pragma_table_info(?) ORDER BY cid').all(table) as Array<{ name: string; type: string; pk: bigint }>;
+  const cols = db.prepare('SELECT name, type, pk, dflt_value FROM pragma_table_info(?) ORDER BY cid').all(table) as Array<{ name: string; type: string; pk: bigint; dflt_value: string | null }>;
   if (cols.length === 0) throw new SqlferryError('SCHEMA_MISMATCH', `there is no table "${table}" in the database`, { data: { table } });
   const columns = cols.map((c) => c.name);
   const pk = cols
@@ -78,5 +87,22 @@ function readShape(db: DatabaseSync, table: string): TableShape {
   const unique = indexes.map(({ name }) =>
     (db.prepare('SELECT name FROM pragma_index_info(?) ORDER BY seqno').all(name) as Array<{ name: string | null }>).map((c) => columns.indexOf(c.name ?? '')),
   ).filter((idx) => idx.every((i) => i >= 0));
-  return { name: table, columns, pk, integerKey, unique };
+  let defaults: SqlValue[] | undefined;
+  return { name: table, columns, pk, integerKey, unique, defaults: () => (defaults ??= defaultRow(db, cols)) };
+}
+
+/** One row inserted with DEFAULT VALUES into a TEMP table of the same column types and defaults. */
+function defaultRow(db: DatabaseSync, cols: Array<{ name: string; type: string; dflt_value: string | null }>): SqlValue[] {
+  const scratch = 'sqlferry_defaults';
+  const defs = cols.map((c, i) => `c${i} ${c.type.replace(/[^A-Za-z0-9_ (),.+-]/g, '')}${c.dflt_value === null ? '' : ` DEFAULT (${c.dflt_value})`}`);
+  db.exec(`DROP TABLE IF EXISTS temp.${scratch}; CREATE TEMP TABLE ${scratch}(${defs.join(', ')}); INSERT INTO temp.${scratch} DEFAULT VALUES`);
+  try {
+    const sel = cols.map((_, i) => `typeof(c${i}), CASE WHEN typeof(c${i}) = 'text' THEN CAST(c${i} AS BLOB) ELSE c${i} END`).join(', ');
+    const stmt = db.prepare(`SELECT ${sel} FROM temp.${quoteIdent(scratch)}`);
+    stmt.setReadBigInts(true);
+    stmt.setReturnArrays(true);
+    return readValues(stmt.get() as unknown as unknown[], 0, cols.length);
+  } finally {
+    db.exec(`DROP TABLE temp.${scratch}`);
+  }
 }

@@ -24,10 +24,35 @@ export interface Conflict {
 }
 
 /** The change's key, and the full local row: INSERT's new, or the row read before the undo. */
-export function pendingChange(shape: TableShape, change: Change, localRows: Map<string, Values>): Pending {
+export function pendingChange(shape: TableShape, narrow: Change, localRows: Map<string, Values>): Pending {
+  const change = widen(shape, narrow);
   const key = keyOf(shape, change.op === 'INSERT' ? change.new! : change.old!);
-  const localRow = change.op === 'DELETE' ? null : change.op === 'INSERT' ? change.new! : (localRows.get(rowId(shape.name, key)) ?? overlay(change.old!, change.new!));
+  const read = localRows.get(rowId(shape.name, key));
+  const localRow = change.op === 'DELETE' ? null : change.op === 'INSERT' ? change.new! : read ? withDefaults(shape, read) : overlay(withDefaults(shape, change.old!), change.new!);
   return { shape, change, key, localRow };
+}
+
+/**
+ * A change captured before the hub added columns (ALTER TABLE ADD COLUMN) names fewer columns
+ * than the table has now. As SQLite's own apply does, an INSERT gives the added columns their
+ * defaults; an UPDATE or DELETE neither checks nor sets them (undefined).
+ */
+function widen(shape: TableShape, change: Change): Change {
+  const width = change.table.pk.length;
+  const n = shape.columns.length;
+  if (width >= n) return change;
+  const more = <T>(xs: T[], fill: (i: number) => T): T[] => [...xs, ...Array.from({ length: n - width }, (_, j) => fill(width + j))];
+  const table = { ...change.table, pk: more(change.table.pk, () => false), ...(change.table.pkIndex ? { pkIndex: more(change.table.pkIndex, () => 0) } : {}) };
+  const pad = (values: Values | undefined): Values | undefined => (values ? more(values, () => UNDEFINED) : undefined);
+  if (change.op === 'INSERT') return { ...change, table, new: withDefaults(shape, change.new!) };
+  return { ...change, table, old: pad(change.old), new: pad(change.new) };
+}
+
+/** A full row for the table as it is now: columns added since it was read take their defaults. */
+function withDefaults(shape: TableShape, row: Values): Values {
+  if (row.length >= shape.columns.length) return row;
+  const defaults = shape.defaults();
+  return [...row, ...defaults.slice(row.length)];
 }
 
 export function rowId(table: string, key: Values): string {

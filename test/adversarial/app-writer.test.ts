@@ -1,0 +1,77 @@
+// An application keeps writing through its own connection while `sqlferry sync` runs on the
+// same database again and again (and another replica pushes, so the pulls really rebase):
+// every row and every update the application wrote reaches the hub, and all replicas end
+// identical. Rollback-journal and WAL mode.
+import { describe, it, expect } from 'vitest';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { dumpTables } from '../repo/helpers.ts';
+import { cli, cliAsync, ok, sqlite3, tempDir, type Run } from './helpers.ts';
+
+const ROWS = 300;
+
+/** A Node process with its own node:sqlite connection: one row per transaction, and an update of an earlier row. */
+function appWriter(db: string, mode: string): { done: Promise<number>; finished: () => boolean } {
+  const code = `
+    const { DatabaseSync } = require('node:sqlite');
+    const db = new DatabaseSync(${JSON.stringify(db)}, { timeout: 20000 });
+    db.exec('PRAGMA journal_mode = ${mode}');
+    const ins = db.prepare('INSERT INTO app(id, token, hits) VALUES (?, ?, 0)');
+    const upd = db.prepare('UPDATE app SET hits = hits + 1 WHERE id = ?');
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    for (let i = 1; i <= ${ROWS}; i++) {
+      ins.run(i, 'app-' + i);
+      upd.run(Math.ceil(i / 2));
+      if (i % 4 === 0) Atomics.wait(pause, 0, 0, 3);
+    }
+    db.close();`;
+  let over = false;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const done = new Promise<number>((resolve) => child.on('exit', (c) => ((over = true), resolve(c ?? -1))));
+  return { done, finished: () => over };
+}
+
+describe('an application writing while sqlferry syncs', () => {
+  for (const mode of ['delete', 'wal']) {
+    it(`loses no write and converges (journal_mode=${mode})`, { timeout: 30_000 }, async () => {
+      const dir = tempDir();
+      ok(cli(dir, 'init', '--bare', 'hub'));
+      sqlite3(join(dir, 'a.db'), `PRAGMA journal_mode = ${mode}; CREATE TABLE app(id INTEGER PRIMARY KEY, token TEXT, hits INTEGER); CREATE TABLE other(id INTEGER PRIMARY KEY, v TEXT);`);
+      ok(cli(dir, 'init', 'a.db'));
+      ok(cli(dir, '--db', 'a.db', 'remote', 'add', 'origin', join(dir, 'hub')));
+      ok(cli(dir, '--db', 'a.db', 'sync'));
+      ok(cli(dir, 'clone', join(dir, 'hub'), 'b.db'));
+
+      const writer = appWriter(join(dir, 'a.db'), mode);
+      const runs: Run[] = [];
+      let bRows = 0;
+      // a syncs in a loop under the writer; b keeps pushing rows of its own in between.
+      const aLoop = (async () => {
+        while (!writer.finished()) runs.push(await cliAsync(dir, '--db', 'a.db', 'sync'));
+      })();
+      const bLoop = (async () => {
+        while (!writer.finished()) {
+          bRows++;
+          sqlite3(join(dir, 'b.db'), `INSERT INTO other VALUES (${bRows}, 'b-${bRows}');`);
+          runs.push(await cliAsync(dir, '--db', 'b.db', 'sync'));
+        }
+      })();
+      expect(await writer.done).toBe(0);
+      await Promise.all([aLoop, bLoop]);
+      expect(runs.length).toBeGreaterThan(4);
+      for (const r of runs) {
+        // Busy for too long is allowed only as one clear sentence with its exit code (5).
+        if (r.status !== 0) expect({ status: r.status, stderr: r.stderr }).toMatchObject({ status: 5, stderr: expect.not.stringMatching(/\n\s+at /) });
+      }
+      for (const db of ['a.db', 'b.db', 'a.db', 'b.db']) ok(cli(dir, '--db', db, 'sync'));
+      ok(cli(dir, 'clone', join(dir, 'hub'), 'c.db'));
+
+      const fromHub = dumpTables(join(dir, 'c.db'));
+      expect(dumpTables(join(dir, 'a.db'))).toEqual(fromHub);
+      expect(dumpTables(join(dir, 'b.db'))).toEqual(fromHub);
+      expect(sqlite3(join(dir, 'c.db'), 'SELECT count(*), sum(hits), count(DISTINCT token) FROM app; SELECT count(*) FROM other;').trim()).toBe(`${ROWS}|${ROWS}|${ROWS}\n${bRows}`);
+      for (const db of ['a.db', 'b.db', 'c.db']) ok(cli(dir, '--db', db, 'verify'));
+      expect(ok(cli(dir, '--db', 'a.db', 'status', '--json')).stdout).not.toMatch(/"inserted":\s*[1-9]/);
+    });
+  }
+});
