@@ -3,9 +3,11 @@
 // exactly the base snapshot.
 import { rmSync } from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
+import { changesetToPatchset, detectKind } from '../changeset/index.ts';
 import { SqlferryError } from '../errors/index.ts';
 import { tempPathFor } from './atomic.ts';
 import { applyEntry } from './base.ts';
+import { sha256Hex } from './log.ts';
 import { withWorkingDiff } from './diff.ts';
 import type { Replica } from './replica.ts';
 import { readSeq, snapshotInto } from './snapshot.ts';
@@ -22,16 +24,18 @@ export function verify(replica: Replica): VerifyReport {
     const paths = replica.paths;
     const problems: string[] = [];
     const seqs = replica.seqs();
-    let parent: string | null = null;
+    let parents: string[] | null = null;
     for (const seq of seqs) {
       try {
-        const { meta } = replica.entry(seq);
+        const { meta, bytes } = replica.entry(seq);
         if (meta.seq !== seq) problems.push(`log entry ${seq} says it is entry ${meta.seq}`);
-        if (parent !== null && meta.parent !== parent) problems.push(`log entry ${seq} does not follow entry ${seq - 1} (parent checksum differs)`);
-        parent = meta.sha256;
+        if (parents !== null && !parents.includes(meta.parent ?? '')) problems.push(`log entry ${seq} does not follow entry ${seq - 1} (parent checksum differs)`);
+        parents = [meta.sha256];
+        // On a patchset hub, a commit this replica pushed is known by its patchset's checksum.
+        if (bytes.length > 0 && detectKind(bytes) === 'changeset') parents.push(sha256Hex(changesetToPatchset(bytes)));
       } catch (err) {
         problems.push(err instanceof SqlferryError ? err.message : String(err));
-        parent = null;
+        parents = null;
       }
     }
     for (const [label, path] of [['the database', paths.db], ['the base snapshot', paths.base], ['the genesis snapshot', paths.genesis]] as const) {

@@ -5,12 +5,14 @@ import { describe, it, expect } from 'vitest';
 import { simulate } from './simulation.ts';
 
 const long = process.env.SQLFERRY_SIM_LONG === '1';
-const profile = long ? { seeds: [1, 2, 3, 4, 5, 6], operations: 10_000 } : { seeds: [20240611], operations: 2500 };
+const profile = long
+  ? { runs: [1, 2, 3, 4, 5, 6].flatMap((seed) => [{ seed, hub: 'changeset' as const }, { seed, hub: 'patchset' as const }]), operations: 10_000 }
+  : { runs: [{ seed: 20240611, hub: 'changeset' as const }, { seed: 7, hub: 'patchset' as const }], operations: 2500 };
 
 describe('convergence simulation', () => {
-  for (const seed of profile.seeds) {
-    it(`converges with 4 replicas and one hub (seed ${seed}, ${profile.operations} operations)`, { timeout: long ? 3_600_000 : 60_000 }, async () => {
-      const report = await simulate(seed, profile.operations);
+  for (const { seed, hub } of profile.runs) {
+    it(`converges with 4 replicas and one ${hub} hub (seed ${seed}, ${profile.operations} operations)`, { timeout: long ? 3_600_000 : 60_000 }, async () => {
+      const report = await simulate(seed, profile.operations, 4, hub);
       const byTable = (t: string) => Object.entries(report.tables).filter(([k]) => k.endsWith(`.${t}`)).map(([, rows]) => rows);
       for (const t of ['parent', 'child']) {
         const [first, ...rest] = byTable(t);

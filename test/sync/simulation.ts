@@ -47,11 +47,11 @@ export interface SimulationReport {
 
 const RULES: string[][] = [[], [], ['parent.primary-key=rekey'], ['*.unique=merge-unique']];
 
-export async function simulate(seed: number, operations: number, replicas = 4): Promise<SimulationReport> {
+export async function simulate(seed: number, operations: number, replicas = 4, hubKind: 'changeset' | 'patchset' = 'changeset'): Promise<SimulationReport> {
   const random = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
   const dir = tempDir('sqlferry-sim-');
-  const hubUrl = await newHub(dir);
+  const hubUrl = await newHub(dir, hubKind);
   const remote: Remote = await openRemote(hubUrl);
   const nodes: Node[] = [];
   for (let i = 0; i < replicas; i++) {
