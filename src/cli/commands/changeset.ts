@@ -1,7 +1,6 @@
 // `sqlferry changeset dump|sql|invert|concat|stats FILE…`: raw changeset and patchset files,
 // for interop and inspection. Parsing and rendering live in src/changeset; this only reads
 // files, prints, and writes output files.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import type { Command } from 'commander';
 import {
@@ -11,49 +10,7 @@ import type { ColumnNames } from '../../changeset/index.ts';
 import { EXIT, SqlferryError } from '../../errors/index.ts';
 import { globals, out } from '../output.ts';
 import { printLines } from './print-lines.ts';
-
-function readChangesetFile(path: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
-    throw new SqlferryError('FILE_UNREADABLE', `cannot read ${path}: ${reason}`, { data: { path } });
-  }
-}
-
-/** Runs `f` on a file's bytes; a format error names the file as well as the offset. */
-function withFile<T>(path: string, f: (bytes: Uint8Array) => T): T {
-  const bytes = readChangesetFile(path);
-  try {
-    return f(bytes);
-  } catch (e) {
-    if (!(e instanceof SqlferryError) || e.code !== 'CHANGESET_MALFORMED') throw e;
-    throw new SqlferryError(e.code, `${path}: ${e.message}`, { data: { path, ...e.data }, hint: e.hint, exitCode: e.exitCode, cause: e });
-  }
-}
-
-/** Binary output: to -o FILE (temp + fsync + rename), or to stdout unless it is a terminal. */
-function writeBinary(bytes: Uint8Array, path: string | undefined): void {
-  if (path === undefined) {
-    if (process.stdout.isTTY) {
-      throw new SqlferryError('BINARY_TO_TERMINAL', 'refusing to write a binary changeset to the terminal', {
-        hint: 'pass -o FILE, or redirect the output to a file',
-        exitCode: EXIT.usage,
-      });
-    }
-    process.stdout.write(bytes);
-    return;
-  }
-  const temp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(temp, 'w');
-  try {
-    writeSync(fd, bytes);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temp, path);
-}
+import { withFile, writeBinary } from '../binary-files.ts';
 
 /** Column names from a database's schema, so that rendered SQL names real columns. */
 function columnNamesFrom(dbPath: string | undefined): ColumnNames | undefined {

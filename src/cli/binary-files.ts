@@ -1,0 +1,47 @@
+// Changeset and patchset files on the command line: read with the file named in format
+// errors, and binary output written durably to -o FILE, or to stdout unless it is a terminal.
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { EXIT, SqlferryError } from '../errors/index.ts';
+
+function readChangesetFile(path: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    throw new SqlferryError('FILE_UNREADABLE', `cannot read ${path}: ${reason}`, { data: { path } });
+  }
+}
+
+/** Runs `f` on a file's bytes; a format error names the file as well as the offset. */
+export function withFile<T>(path: string, f: (bytes: Uint8Array) => T): T {
+  const bytes = readChangesetFile(path);
+  try {
+    return f(bytes);
+  } catch (e) {
+    if (!(e instanceof SqlferryError) || e.code !== 'CHANGESET_MALFORMED') throw e;
+    throw new SqlferryError(e.code, `${path}: ${e.message}`, { data: { path, ...e.data }, hint: e.hint, exitCode: e.exitCode, cause: e });
+  }
+}
+
+/** Binary output: to -o FILE (temp + fsync + rename), or to stdout unless it is a terminal. */
+export function writeBinary(bytes: Uint8Array, path: string | undefined): void {
+  if (path === undefined) {
+    if (process.stdout.isTTY) {
+      throw new SqlferryError('BINARY_TO_TERMINAL', 'refusing to write a binary changeset to the terminal', {
+        hint: 'pass -o FILE, or redirect the output to a file',
+        exitCode: EXIT.usage,
+      });
+    }
+    process.stdout.write(bytes);
+    return;
+  }
+  const temp = `${path}.${process.pid}.tmp`;
+  const fd = openSync(temp, 'w');
+  try {
+    writeSync(fd, bytes);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, path);
+}
