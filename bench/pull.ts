@@ -2,9 +2,9 @@
 // pulls 100,000 hub changes (10 entries: inserts, updates, deletes), end to end — fetch and
 // checksum, the live transaction, the sidecar (log, base snapshot). Target: ≤ 1.3 × applyChangeset
 // of the same entries on a copy of the same database, in one transaction.
-// Run: npx node bench/pull.ts [changes]
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// Run: npx node bench/pull.ts [changes] [runs]
+import { closeSync, cpSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { commit } from '../src/repo/commit.ts';
@@ -18,6 +18,7 @@ import { push } from '../src/sync/push.ts';
 import { addRemote } from '../src/sync/remotes.ts';
 
 const changes = Number(process.argv[2] ?? 100_000);
+const runs = Number(process.argv[3] ?? 5); // timed runs per side, one after the other
 const entries = 10;
 const per = changes / entries;
 const existing = Math.round(changes * 0.3);
@@ -62,7 +63,16 @@ function fresh(run: string): string {
   const target = join(dir, run);
   rmSync(target, { recursive: true, force: true });
   cpSync(pristine, target, { recursive: true });
+  flush(target);
   return target;
+}
+
+/** The copy is setup, not either side's work: written back before timing, so neither side waits on it. */
+function flush(path: string): void {
+  if (statSync(path).isDirectory()) for (const name of readdirSync(path)) flush(join(path, name));
+  const fd = openSync(path, 'r');
+  fsyncSync(fd);
+  closeSync(fd);
 }
 
 async function timePull(run: string): Promise<number> {
@@ -95,11 +105,12 @@ function timeApply(run: string): number {
 const pulls: number[] = [];
 const applies: number[] = [];
 await timePull('warm');
-for (let i = 0; i < 5; i++) {
+for (let i = 0; i < runs; i++) {
   applies.push(timeApply(`apply${i}`));
   pulls.push(await timePull(`pull${i}`));
 }
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+console.log(`load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} after ${runs} runs per side`);
 console.log(`applyChangeset: median ${median(applies).toFixed(0)} ms of ${applies.map((x) => x.toFixed(0)).join(', ')}`);
 console.log(`sqlferry pull:  median ${median(pulls).toFixed(0)} ms of ${pulls.map((x) => x.toFixed(0)).join(', ')}`);
 console.log(`ratio pull/applyChangeset: ${(median(pulls) / median(applies)).toFixed(2)} (target ≤ 1.30)`);

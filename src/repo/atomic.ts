@@ -1,17 +1,43 @@
 // Every file sqlferry writes in the sidecar is written whole or not at all:
 // temp file + fsync + rename + fsync of the folder, so a crash never leaves half a file.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync, unlinkSync } from 'node:fs';
+// Batches (a pull's sidecar update) write first and fsync after, all files at once.
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync, unlinkSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { SqlferryError, EXIT } from '../errors/index.ts';
 
 export function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
+  fsyncPath(dir);
+}
+
+/** fsync files (or folders) one after the other; opened read-only, which Linux allows. */
+export function fsyncPaths(paths: readonly string[]): void {
+  for (const path of paths) fsyncPath(path);
+}
+
+function fsyncPath(path: string): void {
+  const fd = openSync(path, 'r');
   try {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * fsync files all at once on libuv's thread pool: the filesystem can write them back and
+ * commit its journal for several together, instead of one journal commit per file.
+ */
+export async function fsyncPathsConcurrently(paths: readonly string[]): Promise<void> {
+  await Promise.all(paths.map(async (path) => {
+    const fh = await open(path, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }));
 }
 
 /** A temp name beside `path`, unique per call, so two writers never share one. */
@@ -43,6 +69,22 @@ export function writeFileUnsynced(path: string, data: Uint8Array | string): void
     throw err;
   }
   closeSync(fd);
+  renameSync(tmp, path);
+}
+
+/**
+ * Temp file + rename, no fsync at all: readers never see half a file, but after a power
+ * loss the file may be empty or old. Only where the caller fsyncs it (fsyncPaths…) before
+ * anything records it as written, and a crash before that does the batch again.
+ */
+export function writeFileRenamed(path: string, data: Uint8Array | string): void {
+  const tmp = tempPathFor(path);
+  try {
+    writeFileSync(tmp, data, { flag: 'wx' });
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
   renameSync(tmp, path);
 }
 

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, linkSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import type { ChangesetKind } from '../changeset/types.ts';
 import { SqlferryError, EXIT } from '../errors/index.ts';
-import { fsyncDir, readJson, writeFileAtomic, writeFileUnsynced, writeJsonAtomic } from './atomic.ts';
+import { readJson, writeFileAtomic, writeFileRenamed, writeJsonAtomic } from './atomic.ts';
 import { entryPaths, type SidecarPaths } from './sidecar.ts';
 
 export interface LogEntryMeta {
@@ -77,22 +77,25 @@ export function writeEntry(paths: SidecarPaths, meta: LogEntryMeta, bytes: Uint8
 /**
  * Write entries whose bytes are already durable in files on the same filesystem (a pull's
  * pending record): each bytes file is hard-linked into the log instead of written a second
- * time, each metadata file is fsynced, and the log folder is fsynced once for the batch.
- * Until that fsync some names may be lost in a crash, so only for a caller that redoes the
- * whole batch after one (recover-pull.ts records phase 'logged' only after this returns).
+ * time, each metadata file written without fsync. Returns the files the caller must fsync,
+ * then the log folder, before anything records the batch as written (recover-pull.ts: phase
+ * 'logged'); a crash before that redoes the whole batch.
  */
-export function linkEntries(paths: SidecarPaths, entries: Array<{ meta: LogEntryMeta; bytesFile: string }>): void {
+export function linkEntries(paths: SidecarPaths, entries: Array<{ meta: LogEntryMeta; bytesFile: string }>): string[] {
+  const written: string[] = [];
   for (const { meta, bytesFile } of entries) {
     const target = entryPaths(paths, meta.seq);
     rmSync(target.bytes, { force: true }); // the leftover of a crash, or of an earlier try
     try {
       linkSync(bytesFile, target.bytes);
     } catch {
-      writeFileUnsynced(target.bytes, readFileSync(bytesFile)); // a filesystem without hard links
+      writeFileRenamed(target.bytes, readFileSync(bytesFile)); // a filesystem without hard links
+      written.push(target.bytes);
     }
-    writeFileUnsynced(target.meta, JSON.stringify(meta, null, 2) + '\n');
+    writeFileRenamed(target.meta, JSON.stringify(meta, null, 2) + '\n');
+    written.push(target.meta);
   }
-  if (entries.length > 0) fsyncDir(paths.log);
+  return written;
 }
 
 /** Remove entries after `seq`, newest first, metadata before bytes (the reverse of writing). */

@@ -5,16 +5,18 @@
 // scratch table a random number of times (each statement moves schema_version by one).
 // Afterwards schema_version equal to `after` means committed; equal to `before` means rolled
 // back; anything else (another program changed the schema meanwhile) is not guessed at.
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, rmSync, write } from 'node:fs';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { randomBytes, randomInt } from 'node:crypto';
-import { readJson, writeFileUnsynced, writeJsonAtomic } from './atomic.ts';
-import type { LogEntryMeta } from './log.ts';
+import { fsyncDir, fsyncPaths, readJson, writeFileUnsynced, writeJsonAtomic } from './atomic.ts';
+import { sha256Hex, type LogEntryMeta } from './log.ts';
 import type { SidecarPaths } from './sidecar.ts';
 import type { NewConflict } from './conflict-store.ts';
 
-export type PullPhase = 'prepared' | 'committed' | 'rewound' | 'logged';
+/** prepared: written before COMMIT; rewound: committed, base.db at oldHubSeq; logged: log and state written. */
+export type PullPhase = 'prepared' | 'rewound' | 'logged';
 
 export interface PendingPull {
   id: string;
@@ -28,6 +30,8 @@ export interface PendingPull {
   entries: LogEntryMeta[];
   conflicts: NewConflict[];
 }
+
+const writeAsync = promisify(write);
 
 export function pullDir(paths: SidecarPaths): string {
   return join(paths.dir, 'pull');
@@ -49,16 +53,62 @@ export function markTransaction(db: DatabaseSync): number {
 }
 
 /**
- * Entry bytes first, pending.json last: its existence means "a pull may have committed". The
- * bytes files' contents are fsynced one by one, their names by the one folder fsync that
- * makes pending.json durable (same folder, after them): without pending.json the folder is
- * discarded whole, so a bytes file whose name was lost cannot matter.
+ * Before the live transaction: the hub entries' bytes, written on the thread pool while the
+ * main thread applies. O_DSYNC makes each write return only once its data is on disk, so
+ * they are durable by the time the pull awaits them, without a request the main thread would
+ * have to issue after the write (it is busy applying). The caller awaits the writes before
+ * writePending: pending.json never names a half-written file. They are checked by sha256 all
+ * the same before they enter the log (recover-pull.ts): the hub keeps them, so a damaged one
+ * is fetched again (fetch.ts, restoreLostEntries) rather than trusted.
  */
-export function writePending(paths: SidecarPaths, pending: PendingPull, bytes: Map<number, Uint8Array>): void {
+export async function stageHubEntries(paths: SidecarPaths, entries: ReadonlyArray<{ seq: number; bytes: Uint8Array }>): Promise<void> {
   rmSync(pullDir(paths), { recursive: true, force: true });
   mkdirSync(pullDir(paths), { recursive: true });
-  for (const [seq, b] of bytes) writeFileUnsynced(pendingBytesFile(paths, seq), b);
-  writeJsonAtomic(pendingFile(paths), pending);
+  // Every file is created before the first write starts: creating one waits while the
+  // filesystem's journal commits for an O_DSYNC write.
+  const fds: number[] = [];
+  try {
+    for (const e of entries) fds.push(openSync(pendingBytesFile(paths, e.seq), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DSYNC));
+  } catch (err) {
+    for (const fd of fds) closeSync(fd);
+    throw err;
+  }
+  await Promise.all(entries.map(async (e, i) => {
+    try {
+      for (let off = 0; off < e.bytes.byteLength;) off += (await writeAsync(fds[i]!, e.bytes, off)).bytesWritten;
+    } finally {
+      closeSync(fds[i]!);
+    }
+  }));
+}
+
+/**
+ * The last write before COMMIT; pending.json's existence means "a pull may have committed".
+ * What exists nowhere else is made durable first: the rebased local commit's bytes (not on
+ * the hub). Then pending.json, and the folders that name it and the staged files.
+ */
+export function writePending(paths: SidecarPaths, pending: PendingPull, local: { seq: number; bytes: Uint8Array } | undefined): void {
+  if (local) writeFileUnsynced(pendingBytesFile(paths, local.seq), local.bytes);
+  writeFileUnsynced(pendingFile(paths), JSON.stringify(pending, null, 2) + '\n');
+  fsyncPaths([pullDir(paths), paths.dir]);
+}
+
+export function hasPendingPull(paths: SidecarPaths): boolean {
+  return existsSync(pendingFile(paths));
+}
+
+/** Whether a pending entry's bytes are there and match their recorded size and sha256. */
+export function entryBytesIntact(paths: SidecarPaths, meta: LogEntryMeta): boolean {
+  const file = pendingBytesFile(paths, meta.seq);
+  if (!existsSync(file)) return false;
+  const bytes = readFileSync(file);
+  return bytes.byteLength === meta.size && sha256Hex(bytes) === meta.sha256;
+}
+
+/** Bytes fetched again from the hub, checked by the caller against the recorded sha256. */
+export function restoreEntryBytes(paths: SidecarPaths, entries: ReadonlyArray<{ seq: number; bytes: Uint8Array }>): void {
+  for (const e of entries) writeFileUnsynced(pendingBytesFile(paths, e.seq), e.bytes);
+  fsyncDir(pullDir(paths));
 }
 
 export function readPending(paths: SidecarPaths): PendingPull | null {

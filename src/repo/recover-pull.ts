@@ -5,33 +5,35 @@ import type { DatabaseSync } from 'node:sqlite';
 import { invertChangeset } from '../changeset/index.ts';
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import { applyChecked, withApplyTransaction } from './apply.ts';
+import { fsyncPaths, fsyncPathsConcurrently, writeFileRenamed } from './atomic.ts';
 import { openBase, rollForward } from './base.ts';
-import { writeState } from './config.ts';
 import { forgetFingerprint } from './fingerprint.ts';
-import { linkEntries, readEntry, removeEntriesAfter } from './log.ts';
+import { linkEntries, readEntry, removeEntriesAfter, type LogEntryMeta } from './log.ts';
 import type { SidecarPaths } from './sidecar.ts';
 import { markSeq, readSeq } from './snapshot.ts';
 import { openDatabase } from './sqlite.ts';
 import { installSnapshot } from './base-from-live.ts';
 import { ConflictStore } from './conflict-store.ts';
-import { clearPending, pendingBytesFile, readPending, schemaVersion, updatePhase, type PendingPull } from './pending-pull.ts';
+import { clearPending, entryBytesIntact, pendingBytesFile, readPending, schemaVersion, updatePhase, type PendingPull } from './pending-pull.ts';
 
 export type Assumption = 'committed' | 'rolled-back';
 
-/** Whether the live COMMIT of `pending` happened, from the schema_version it recorded. */
-function outcomeOf(paths: SidecarPaths, pending: PendingPull, assume: Assumption | undefined): Assumption {
+/** Whether the live COMMIT of `pending` happened, from the schema_version it recorded; undefined: cannot tell. */
+function observedOutcome(paths: SidecarPaths, pending: PendingPull): Assumption | undefined {
   const db = openDatabase(paths.db, { readOnly: true });
-  let now: number;
   try {
-    now = schemaVersion(db);
+    const now = schemaVersion(db);
+    return now === pending.schemaVersion.after ? 'committed' : now === pending.schemaVersion.before ? 'rolled-back' : undefined;
   } finally {
     db.close();
   }
-  if (now === pending.schemaVersion.after) return 'committed';
-  if (now === pending.schemaVersion.before) return 'rolled-back';
-  if (assume) return assume;
+}
+
+function outcomeOf(paths: SidecarPaths, pending: PendingPull, assume: Assumption | undefined): Assumption {
+  const outcome = observedOutcome(paths, pending) ?? assume;
+  if (outcome) return outcome;
   throw new SqlferryError('PULL_RECOVERY_UNCERTAIN', `an interrupted pull cannot tell whether it reached ${paths.db}: another program changed the schema since`, {
-    data: { schemaVersion: now, ...pending.schemaVersion },
+    data: pending.schemaVersion,
     exitCode: EXIT.failure,
     hint: 'check whether the rows the hub sent are in the database, then run `sqlferry pull --recover committed` or `--recover rolled-back`',
   });
@@ -45,35 +47,76 @@ export function recoverPendingPull(paths: SidecarPaths, assume?: Assumption): bo
     clearPending(paths);
     return false;
   }
-  finishPull(paths, pending);
+  if (pending.phase !== 'logged') {
+    const lost = lostOf(paths, pending);
+    if (lost.length > 0) throw entriesLost(lost);
+    fsyncPaths(writeLog(paths, pending));
+    logged(paths, pending);
+  }
+  finishBase(paths, pending);
   return true;
 }
 
-/** The sidecar half of a pull whose live transaction committed. */
-export function finishPull(paths: SidecarPaths, pending: PendingPull): void {
-  finishLog(paths, pending);
-  finishBase(paths, pending);
+/**
+ * Entries an interrupted, possibly committed pull needs whose bytes in pull/ are missing or
+ * fail their sha256 (a damaged disk, a hand-edited folder): hub entries can be fetched again
+ * by seq and checked against the recorded sha256 (fetch.ts, restoreLostEntries), never guessed.
+ * Empty when there is no such pull, or it is known to have rolled back. Call holding the lock.
+ */
+export function lostEntries(paths: SidecarPaths): LogEntryMeta[] {
+  const pending = readPending(paths);
+  if (!pending || pending.phase === 'logged') return [];
+  if (pending.phase === 'prepared' && observedOutcome(paths, pending) === 'rolled-back') return [];
+  return lostOf(paths, pending);
 }
 
-/** The first part of finishPull: the log and state.json as the pull left them (phase 'logged'). */
-export function finishLog(paths: SidecarPaths, pending: PendingPull): void {
-  if (pending.phase === 'prepared') updatePhase(paths, pending, 'committed');
-  if (pending.phase === 'committed' || pending.phase === 'rewound') {
-    // Also when already rewound: a command that rolled base.db forward from the old log in
-    // between would have moved it again. Rewinding is idempotent.
-    rewindBase(paths, pending);
-    if (pending.phase === 'committed') updatePhase(paths, pending, 'rewound');
-    forgetFingerprint(paths);
-    removeEntriesAfter(paths, pending.oldHubSeq);
-    linkEntries(paths, pending.entries.map((meta) => ({ meta, bytesFile: pendingBytesFile(paths, meta.seq) })));
-    writeState(paths.state, pending.state);
-    updatePhase(paths, pending, 'logged');
-  }
+function lostOf(paths: SidecarPaths, pending: PendingPull): LogEntryMeta[] {
+  return pending.entries.filter((meta) => !entryBytesIntact(paths, meta));
+}
+
+function entriesLost(lost: LogEntryMeta[]): SqlferryError {
+  const seqs = lost.map((m) => m.seq).join(', ');
+  return new SqlferryError('PULL_ENTRIES_LOST', `an interrupted pull's copy of hub entries ${seqs} is missing or damaged; the next \`sqlferry pull\` fetches them again from the hub and finishes it`, {
+    data: { seqs: lost.map((m) => m.seq) },
+    exitCode: EXIT.failure,
+    hint: 'run sqlferry pull (or sync) with the hub reachable',
+  });
+}
+
+/**
+ * The log and state.json as a committed pull leaves them, written without fsync; returns the
+ * files to fsync before `logged`. Until then a crash redoes all of it from phase 'rewound'.
+ */
+function writeLog(paths: SidecarPaths, pending: PendingPull, mayNeedRewind = true): string[] {
+  // Also when already rewound: a command that rolled base.db forward from the old log in
+  // between would have moved it again. Rewinding is idempotent. Rewinding before the phase is
+  // recorded is safe: base.db below the log is what rollForward repairs.
+  if (mayNeedRewind) rewindBase(paths, pending);
+  // Recorded (durably) before the log changes: from here on, recovery never asks schema_version.
+  if (pending.phase === 'prepared') updatePhase(paths, pending, 'rewound');
+  forgetFingerprint(paths);
+  removeEntriesAfter(paths, pending.oldHubSeq);
+  const files = linkEntries(paths, pending.entries.map((meta) => ({ meta, bytesFile: pendingBytesFile(paths, meta.seq) })));
+  writeFileRenamed(paths.state, JSON.stringify(pending.state, null, 2) + '\n');
+  return [...files, paths.state];
+}
+
+/** After the files of writeLog are durable: their names (one fsync per folder), then the phase. */
+function logged(paths: SidecarPaths, pending: PendingPull): void {
+  fsyncPaths([paths.log, paths.dir]);
+  updatePhase(paths, pending, 'logged');
+}
+
+/** A pull's own sidecar update right after its COMMIT: writeLog's files fsynced all at once. */
+export async function finishLog(paths: SidecarPaths, pending: PendingPull): Promise<void> {
+  // base.db is at oldLast: rolled forward under this lock when the pull began, untouched since.
+  await fsyncPathsConcurrently(writeLog(paths, pending, pending.oldLast > pending.oldHubSeq));
+  logged(paths, pending);
 }
 
 /** The rest, once the log is written: base.db, the conflict store, the pending record gone. */
 export function finishBase(paths: SidecarPaths, pending: PendingPull): void {
-  // A verified copy of the live database (base-snapshot.ts) replaces re-applying the entries.
+  // A verified copy of the live database (base-from-live.ts) replaces re-applying the entries.
   if (!installSnapshot(paths)) rollForward(paths);
   if (pending.conflicts.length > 0) {
     const store = new ConflictStore(paths.conflicts);

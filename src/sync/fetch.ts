@@ -2,25 +2,82 @@
 // verified as it streams, and its parent must be the entry before it (or the genesis), so a
 // hub with another history is refused instead of applied.
 import type { EntryMeta, Remote } from '../hub/remote.ts';
-import { collect } from '../hub/checksum.ts';
+import { collect, sha256 } from '../hub/checksum.ts';
 import { SqlferryError, EXIT } from '../errors/index.ts';
+import { acquireLock } from '../repo/lock.ts';
+import { hasPendingPull, restoreEntryBytes } from '../repo/pending-pull.ts';
+import { lostEntries } from '../repo/recover-pull.ts';
+import type { Replica } from '../repo/replica.ts';
 
 export interface FetchedEntry {
   meta: EntryMeta;
   bytes: Uint8Array;
 }
 
+/** Reads in flight at once: each costs a round trip on a network hub, and a file descriptor. */
+const WINDOW = 8;
+
 export async function fetchEntries(remote: Remote, after: number, tip: string): Promise<FetchedEntry[]> {
   const metas = await remote.list(after);
-  const fetched: FetchedEntry[] = [];
-  let parent = tip;
-  for (const listed of metas) {
+  const fetched = await inWindow(metas, async (listed) => {
     const { meta, body } = await remote.read(listed.seq);
-    if (meta.seq !== after + fetched.length + 1 || meta.parent !== parent) throw historyMismatch(remote.url, meta.seq);
-    fetched.push({ meta, bytes: await collect(body) });
+    return { meta, bytes: await collect(body) };
+  });
+  let parent = tip;
+  fetched.forEach(({ meta }, i) => {
+    if (meta.seq !== after + i + 1 || meta.parent !== parent) throw historyMismatch(remote.url, meta.seq);
     parent = meta.sha256;
-  }
+  });
   return fetched;
+}
+
+async function inWindow<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(WINDOW, items.length) }, worker));
+  return out;
+}
+
+/**
+ * An interrupted pull whose copy of some hub entries is missing or damaged (recover-pull.ts,
+ * lostEntries) cannot be finished offline: fetch them again by seq, accept only the recorded
+ * sha256, before recovery needs them. If the hub cannot send them, say so; the pending record
+ * is left as it is, so the next pull tries again.
+ */
+export async function restoreLostEntries(replica: Replica, remote: Remote): Promise<void> {
+  if (!hasPendingPull(replica.paths)) return; // the usual case, answered without the lock
+  const lock = acquireLock(replica.paths.lock);
+  try {
+    const lost = lostEntries(replica.paths);
+    if (lost.length === 0) return;
+    const seqs = lost.map((m) => m.seq).join(', ');
+    const restored = await inWindow(lost, async (meta) => {
+      let bytes: Uint8Array;
+      try {
+        bytes = await collect((await remote.read(meta.seq)).body);
+      } catch (err) {
+        throw new SqlferryError('PULL_ENTRIES_UNREACHABLE', `an interrupted pull needs hub entries ${seqs} again and the hub at ${remote.url} could not send them (${(err as Error).message}); the next pull tries again`, {
+          data: { url: remote.url, seqs: lost.map((m) => m.seq) },
+          exitCode: err instanceof SqlferryError ? err.exitCode : EXIT.failure,
+          cause: err,
+        });
+      }
+      if (sha256(bytes) !== meta.sha256) {
+        throw new SqlferryError('HUB_HISTORY_MISMATCH', `the hub at ${remote.url} holds other bytes for entry ${meta.seq} than the interrupted pull recorded`, {
+          data: { url: remote.url, seq: meta.seq },
+          exitCode: EXIT.corrupt,
+          hint: 'the hub was replaced or rewritten; clone a fresh replica from it (sqlferry clone URL DB)',
+        });
+      }
+      return { seq: meta.seq, bytes };
+    });
+    restoreEntryBytes(replica.paths, restored);
+  } finally {
+    lock.release();
+  }
 }
 
 export function historyMismatch(url: string, seq: number): SqlferryError {

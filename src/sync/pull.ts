@@ -13,10 +13,10 @@ import type { Replica } from '../repo/replica.ts';
 import { openDatabase } from '../repo/sqlite.ts';
 import { copyIsCheaper, dataVersion, snapshotAfterCommit } from '../repo/base-from-live.ts';
 import { ConflictStore, type ConflictRecord } from '../repo/conflict-store.ts';
-import { fetchEntries, type FetchedEntry } from './fetch.ts';
+import { fetchEntries, restoreLostEntries, type FetchedEntry } from './fetch.ts';
 import type { HandlerChooser } from './handlers/index.ts';
 import { meetHub } from './hub-state.ts';
-import { markTransaction, schemaVersion, writePending, type PendingPull } from '../repo/pending-pull.ts';
+import { clearPending, markTransaction, schemaVersion, stageHubEntries, writePending, type PendingPull } from '../repo/pending-pull.ts';
 import { reapplyLocal } from './rebase/index.ts';
 import { conflictRecords } from './record-conflicts.ts';
 import { finishBase, finishLog } from '../repo/recover-pull.ts';
@@ -44,12 +44,14 @@ export interface PullResult {
 const nothing = (head: number): PullResult => ({ pulled: 0, head, rebased: false, localCommit: null, conflicts: [] });
 
 export async function pull(replica: Replica, remote: Remote, opts: PullOptions): Promise<PullResult> {
+  await restoreLostEntries(replica, remote);
   for (let attempt = 0; ; attempt++) {
-    await commitWorkingChanges(replica, opts);
-    const result = await replica.withLockAsync(() => pullLocked(replica, remote, opts));
+    // One lock in the usual case: nothing uncommitted (the fingerprint says so), pull at once.
+    const result = await replica.withLockAsync(async () => (isDirty(replica) ? 'dirty' : pullLocked(replica, remote, opts)));
     if (result !== 'dirty') return result;
-    // Another program wrote between our commit and our transaction: commit that too, again.
-    if (attempt === 3) throw new SqlferryError('DATABASE_BUSY_WRITING', `${replica.paths.db} keeps changing while sqlferry pulls`, { exitCode: EXIT.locked, hint: 'run the pull again when the database is quieter' });
+    // Uncommitted changes, or another program wrote between our commit and our transaction: commit them.
+    if (attempt === 4) throw new SqlferryError('DATABASE_BUSY_WRITING', `${replica.paths.db} keeps changing while sqlferry pulls`, { exitCode: EXIT.locked, hint: 'run the pull again when the database is quieter' });
+    await commitWorkingChanges(replica, opts);
   }
 }
 
@@ -72,17 +74,28 @@ async function pullLocked(replica: Replica, remote: Remote, opts: PullOptions): 
       hint: 'sqlferry cannot rebase schema changes yet: clone the hub again and re-apply the schema change there, then push right away',
     });
   }
+  // The hub entries' bytes are written on the thread pool while the transaction runs. `settled`
+  // also marks a failure as handled until the transaction awaits `staged` (it may await handlers first).
+  const staged = stageHubEntries(replica.paths, incoming.map((e) => ({ seq: e.meta.seq, bytes: e.bytes })));
+  const settled = staged.then(() => undefined, () => undefined);
+  let pendingMayExist = false;
   const db = openDatabase(replica.paths.db, { foreignKeys: false });
   try {
-    return await rebaseOnto(replica, db, info.hubId, pos.hubSeq, incoming, local, opts);
+    return await rebaseOnto(replica, db, info.hubId, pos.hubSeq, incoming, local, opts, async () => {
+      await staged;
+      pendingMayExist = true;
+    });
   } finally {
     db.close();
+    // Never leave writes in flight behind the lock; a pull that wrote no pending record leaves nothing.
+    await settled;
+    if (!pendingMayExist) clearPending(replica.paths);
   }
 }
 
 async function rebaseOnto(
   replica: Replica, db: DatabaseSync, hubId: string, hubSeq: number,
-  incoming: FetchedEntry[], local: LogEntry[], opts: PullOptions,
+  incoming: FetchedEntry[], local: LogEntry[], opts: PullOptions, beforePending: () => Promise<void>,
 ): Promise<PullResult | 'dirty'> {
   const paths = replica.paths;
   const pullId = randomUUID();
@@ -102,7 +115,7 @@ async function rebaseOnto(
       seq: e.meta.seq, parent: e.meta.seq === 1 ? null : e.meta.parent, replicaId: e.meta.replica, time: e.meta.time,
       message: e.meta.message, kind: e.meta.kind, schema: e.meta.schema, sha256: e.meta.sha256, size: e.meta.size,
     }));
-    const bytes = new Map(incoming.map((e) => [e.meta.seq, e.bytes]));
+    let localEntry: { seq: number; bytes: Uint8Array } | undefined;
     if (rebase && rebase.recorded.length > 0) {
       localCommit = head + 1;
       entries.push({
@@ -110,9 +123,10 @@ async function rebaseOnto(
         message: local.map((e) => e.meta.message).filter(Boolean).join('; '), kind: 'changeset', schema: [],
         sha256: sha256Hex(rebase.recorded), size: rebase.recorded.length,
       });
-      bytes.set(localCommit, rebase.recorded);
+      localEntry = { seq: localCommit, bytes: rebase.recorded };
     }
     const conflicts = rebase ? conflictRecords(db, rebase.resolved, head) : [];
+    await beforePending();
     tx.beforeCommit(() => {
       const after = markTransaction(db);
       dataVersionAtCommit = dataVersion(db);
@@ -120,7 +134,7 @@ async function rebaseOnto(
         id: pullId, phase: 'prepared', schemaVersion: { before, after }, oldHubSeq: hubSeq, oldLast: local.at(-1)?.meta.seq ?? hubSeq,
         state: { hubId, hubSeq: head, hubTip: incoming.at(-1)!.meta.sha256 }, entries, conflicts,
       };
-      writePending(paths, pending, bytes);
+      writePending(paths, pending, localEntry);
     });
     return 'applied' as const;
   });
@@ -129,7 +143,7 @@ async function rebaseOnto(
   // The base copy runs on the thread pool while the log is written here; finishBase installs it.
   const copy = copyIsCheaper(db, incoming.reduce((n, e) => n + e.bytes.length, 0)) ? snapshotAfterCommit(db, paths, newLast, dataVersionAtCommit) : undefined;
   try {
-    finishLog(paths, pending!);
+    await finishLog(paths, pending!);
   } catch (err) {
     await copy?.catch(() => undefined); // our caller closes `db`: the copy must be done with it first
     throw err;

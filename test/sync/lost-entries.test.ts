@@ -1,0 +1,64 @@
+// A pull stopped after its live COMMIT whose copy of a hub entry in pull/ is then damaged (a
+// power loss, a bad disk): recovery must not link the damaged bytes into the log. Offline
+// commands say what is wrong and change nothing; the next pull fetches the entry again from
+// the hub by sha256 (or says the hub could not send it) and finishes the interrupted pull.
+import { describe, it, expect } from 'vitest';
+import { mkdirSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { commit } from '../../src/repo/commit.ts';
+import { pendingBytesFile, readPending } from '../../src/repo/pending-pull.ts';
+import { verify } from '../../src/repo/verify.ts';
+import { openRemote } from '../../src/remote/registry.ts';
+import { chooseHandlers } from '../../src/sync/handlers/index.ts';
+import { pull } from '../../src/sync/pull.ts';
+import { cloneReplica, commitAll, firstReplica, newHub, pullWith, pushTo, rows, sql, tempDir } from './helpers.ts';
+
+const SCHEMA = 'CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);';
+const content = (db: string) => JSON.stringify(rows(db, 't'));
+
+describe('an interrupted pull whose copy of a hub entry was damaged', () => {
+  it('refuses offline, then fetches the entry again from the hub and finishes', async () => {
+    const dir = tempDir('sqlferry-lost-');
+    const hub = await newHub(dir);
+    const a = await firstReplica(dir, hub, SCHEMA);
+    const b = await cloneReplica(dir, hub, 'b');
+    sql(a.paths.db, `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 500) INSERT INTO t SELECT i, 'hub ' || i FROM s;`);
+    commitAll(a);
+    await pushTo(a, hub);
+    const after = content(a.paths.db);
+
+    // Stop b's pull after its COMMIT: a folder where the log's first entry's bytes go makes the
+    // sidecar update fail (rmSync refuses a folder), as a crash there would stop it.
+    const obstacle = join(b.paths.log, '0000000001.changeset');
+    mkdirSync(obstacle);
+    writeFileSync(join(obstacle, 'x'), '');
+    await expect(pullWith(b, hub)).rejects.toThrow();
+    rmSync(obstacle, { recursive: true });
+    expect(content(b.paths.db)).toBe(after);
+    expect(readPending(b.paths)?.phase).toBe('rewound');
+
+    // The damage: the pending copy of hub entry 1 loses its tail.
+    truncateSync(pendingBytesFile(b.paths, 1), 10);
+    expect(() => commit(b)).toThrow(expect.objectContaining({ code: 'PULL_ENTRIES_LOST' }));
+    expect(content(b.paths.db)).toBe(after);
+
+    // The hub unreachable: one clear error, the pending record kept for the next try.
+    const remote = await openRemote(hub);
+    renameSync(hub, `${hub}.away`);
+    const handlers = await chooseHandlers([]);
+    const unreachable = await pull(b, remote, { handlers }).catch((err: unknown) => err);
+    expect(unreachable).toMatchObject({ code: 'PULL_ENTRIES_UNREACHABLE', message: expect.stringContaining('the next pull tries again') });
+    expect(readPending(b.paths)?.phase).toBe('rewound');
+    renameSync(`${hub}.away`, hub);
+
+    // Reachable again: fetched by sha256, the interrupted pull finished, nothing left to pull.
+    expect(await pull(b, remote, { handlers })).toMatchObject({ pulled: 0 });
+    await remote.close();
+    expect(readPending(b.paths)).toBeNull();
+    expect(content(b.paths.db)).toBe(after);
+    expect(verify(b)).toMatchObject({ ok: true });
+    expect(b.state().hubSeq).toBe(1);
+    expect(b.seqs()).toEqual([1]);
+    expect(commit(b)).toBeNull(); // the hub's rows are not mistaken for local changes
+  });
+});
