@@ -1,17 +1,14 @@
 // `apply FILE`: a changeset or patchset from elsewhere (another tool, `sqldiff --changeset`,
 // an old export) applied to the live database and committed as exactly what it changed.
 // Triggers and foreign-key actions are suspended (their effects, if any, are in the file);
-// a conflict applies nothing. Order as in exec.ts: the live COMMIT, the log entry, then
-// the base's COMMIT (a crash before it is finished by the roll-forward).
+// a conflict applies nothing. The commit itself is exec's (commit-live.ts).
 import { SqlferryError } from '../errors/index.ts';
-import { applyChecked, refuseDanglingReferences, withApplyTransaction } from './apply.ts';
+import { applyChecked, refuseDanglingReferences } from './apply.ts';
 import { openBase } from './base.ts';
-import { appendEntry } from './commit.ts';
-import { forgetFingerprint } from './fingerprint.ts';
+import { commitLiveChanges } from './commit-live.ts';
 import type { LogEntryMeta } from './log.ts';
 import type { Replica } from './replica.ts';
-import { markSeq } from './snapshot.ts';
-import { beginImmediate, openDatabase, rollbackQuietly, withSqliteErrors } from './sqlite.ts';
+import { beginImmediate, openDatabase, rollbackQuietly } from './sqlite.ts';
 
 export function applyFile(replica: Replica, bytes: Uint8Array, message: string): LogEntryMeta | null {
   return replica.withLock(() => {
@@ -35,21 +32,7 @@ export function applyFile(replica: Replica, bytes: Uint8Array, message: string):
         const applied = session.changeset();
         session.close();
         if (applied.byteLength === 0) return null;
-        return withApplyTransaction(base, paths.base, () => {
-          try {
-            applyChecked(base, applied);
-          } catch (err) {
-            throw new SqlferryError('APPLY_OVER_UNCOMMITTED', 'the file changes rows that have uncommitted changes; nothing was changed', {
-              hint: 'run sqlferry commit first, then apply again',
-              cause: err,
-            });
-          }
-          withSqliteErrors(paths.db, () => live.exec('COMMIT'));
-          forgetFingerprint(paths);
-          const meta = appendEntry(replica, applied, [], message);
-          markSeq(base, meta.seq);
-          return meta;
-        });
+        return commitLiveChanges(replica, live, base, applied, message, 'the file');
       } finally {
         rollbackQuietly(live);
       }

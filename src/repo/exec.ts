@@ -1,17 +1,12 @@
 // `exec`: run SQL on the live database through a session and commit exactly what it changed.
 // The base advances by applying that changeset, never by diffing: the cost follows the
-// change, not the database. Order, for crash safety: the live COMMIT first (a crash after it
-// leaves an ordinary uncommitted change for the next commit), then the log entry, then the
-// base's COMMIT (a crash before it is finished by the roll-forward).
+// change, not the database (commit-live.ts, which also gives the crash-safe order).
 import { SqlferryError } from '../errors/index.ts';
-import { applyChecked, withApplyTransaction } from './apply.ts';
 import { openBase } from './base.ts';
-import { appendEntry } from './commit.ts';
-import { forgetFingerprint } from './fingerprint.ts';
+import { commitLiveChanges } from './commit-live.ts';
 import type { LogEntryMeta } from './log.ts';
 import type { Replica } from './replica.ts';
-import { markSeq } from './snapshot.ts';
-import { beginImmediate, openDatabase, rollbackQuietly, translateSqliteError, withSqliteErrors } from './sqlite.ts';
+import { beginImmediate, openDatabase, rollbackQuietly, translateSqliteError } from './sqlite.ts';
 
 export function execSql(replica: Replica, sql: string, message?: string): LogEntryMeta | null {
   return replica.withLock(() => {
@@ -35,21 +30,7 @@ export function execSql(replica: Replica, sql: string, message?: string): LogEnt
           live.exec('ROLLBACK');
           return null;
         }
-        return withApplyTransaction(base, paths.base, () => {
-          try {
-            applyChecked(base, bytes);
-          } catch (err) {
-            throw new SqlferryError('EXEC_OVER_UNCOMMITTED', 'the SQL changed rows that have uncommitted changes; nothing was changed', {
-              hint: 'run sqlferry commit first, then exec again',
-              cause: err,
-            });
-          }
-          withSqliteErrors(paths.db, () => live.exec('COMMIT'));
-          forgetFingerprint(paths);
-          const meta = appendEntry(replica, bytes, [], message ?? `exec: ${sql}`);
-          markSeq(base, meta.seq);
-          return meta;
-        });
+        return commitLiveChanges(replica, live, base, bytes, message ?? `exec: ${sql}`, 'the SQL');
       } finally {
         rollbackQuietly(live);
       }
