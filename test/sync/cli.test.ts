@@ -83,3 +83,22 @@ describe('sqlferry sync from cron, overlapping itself', () => {
     expect(rows(join(dir, 'a.db'), 't')).toHaveLength(1);
   });
 });
+
+describe('conflict handler rules on the command line', () => {
+  it('refuses a rule naming a table or a conflict kind the database does not have, before doing anything', () => {
+    const dir = tempDir();
+    sql(join(dir, 'a.db'), 'CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);');
+    run(dir, 'init', '--bare', 'hub');
+    run(dir, 'init', 'a.db');
+    run(dir, '--db', 'a.db', 'remote', 'add', 'origin', 'hub');
+    sql(join(dir, 'a.db'), "INSERT INTO t VALUES (1, 'one')");
+    const typoKind = run(dir, '--db', 'a.db', 'sync', '--conflict-handler', 't.dta=local');
+    expect(typoKind.status).toBe(2);
+    expect(typoKind.stderr).toMatch(/^error: the conflict handler rule "t\.dta=local" is not valid: "dta" is not a conflict kind/);
+    const typoTable = run(dir, '--db', 'a.db', 'sync', '--conflict-handler', 'T=local');
+    expect(typoTable.status).toBe(2);
+    expect(typoTable.stderr).toMatch(/^error: the conflict handler rule "T=local" is not valid: the database has no table "T"/);
+    expect(run(dir, '--db', 'a.db', 'log', '--json').stdout.trim()).toBe('[]'); // nothing was committed or pushed
+    expect(run(dir, '--db', 'a.db', 'sync', '--conflict-handler', 't.data=local', '--conflict-handler', '*.primary-key=remote').status).toBe(0);
+  });
+});

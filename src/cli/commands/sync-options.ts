@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import type { Replica } from '../../repo/replica.ts';
 import { readConfig } from '../../repo/config.ts';
+import { openDatabase } from '../../repo/sqlite.ts';
 import type { Remote } from '../../hub/remote.ts';
 import { openRemote } from '../../remote/registry.ts';
 import { remoteUrl } from '../../sync/remotes.ts';
@@ -27,7 +28,16 @@ export function addHandlerOption(cmd: Command): Command {
 export async function handlersFor(replica: Replica | undefined, flags: HandlerFlags): Promise<HandlerChooser> {
   const fromConfig = replica ? rulesFromConfig(readConfig(replica.paths.config).conflictHandlers, dirname(replica.paths.db)) : [];
   const fromFlags = (flags.conflictHandler ?? []).map((rule) => ({ rule, baseDir: process.cwd() }));
-  return chooseHandlers([...fromConfig, ...fromFlags]);
+  return chooseHandlers([...fromConfig, ...fromFlags], replica ? tablesOf(replica.paths.db) : undefined);
+}
+
+function tablesOf(dbPath: string): Set<string> {
+  const db = openDatabase(dbPath, { readOnly: true });
+  try {
+    return new Set((db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").all() as Array<{ name: string }>).map((r) => r.name));
+  } finally {
+    db.close();
+  }
 }
 
 export async function remoteOf(replica: Replica, name: string | undefined): Promise<Remote> {

@@ -13,7 +13,7 @@ import { mergeUnique } from './merge-unique.ts';
 import { newestBy } from './newest.ts';
 import { rekey } from './rekey.ts';
 import { remoteWins } from './remote.ts';
-import type { ConflictKind, NamedHandler } from './types.ts';
+import { CONFLICT_KINDS, type ConflictKind, type NamedHandler } from './types.ts';
 
 export type HandlerChooser = (table: string, kind: ConflictKind) => NamedHandler;
 
@@ -54,10 +54,23 @@ function parseRule(rule: string): { scope: string; spec: string } {
   return { scope, spec };
 }
 
-export async function chooseHandlers(rules: readonly HandlerRule[]): Promise<HandlerChooser> {
+/** A scope must name a table the database has (`TABLE`, `TABLE.KIND`), or be `*` / `*.KIND`: a typo would otherwise never apply. */
+function checkScope(rule: string, scope: string, tables: ReadonlySet<string>): void {
+  if (scope === '*' || tables.has(scope)) return;
+  const dot = scope.lastIndexOf('.');
+  const [table, kind] = dot < 0 ? [scope, undefined] : [scope.slice(0, dot), scope.slice(dot + 1)];
+  if (kind !== undefined && !(CONFLICT_KINDS as readonly string[]).includes(kind)) {
+    throw badRule(rule, `${JSON.stringify(kind)} is not a conflict kind (${CONFLICT_KINDS.join(', ')}), and there is no table ${JSON.stringify(scope)}`);
+  }
+  if (table !== '*' && !tables.has(table)) throw badRule(rule, `the database has no table ${JSON.stringify(table)}`);
+}
+
+/** `tables`, when given, are the database's tables: rules naming another table are refused. */
+export async function chooseHandlers(rules: readonly HandlerRule[], tables?: ReadonlySet<string>): Promise<HandlerChooser> {
   const byScope = new Map<string, NamedHandler>();
   for (const r of rules) {
     const { scope, spec } = parseRule(r.rule);
+    if (tables) checkScope(r.rule, scope, tables);
     byScope.set(scope, await handlerFor(spec, r));
   }
   return (table, kind) =>
