@@ -59,7 +59,7 @@ for db in laptop.db server.db; do
                UNION ALL SELECT 'Genre 26: ' || Name FROM Genre WHERE GenreId = 26
                UNION ALL SELECT 'Track 1 price: ' || UnitPrice FROM Track WHERE TrackId = 1"
 done
-show --db laptop.db log
+show --db laptop.db log --stat
 show --db laptop.db verify
 show --db server.db verify
 

@@ -1,32 +1,54 @@
-// `sqlferry log`: the commits, newest first.
+// `sqlferry log`: the commits, newest first. It reads metadata only, so it stays fast on a
+// long log; --stat also reads each changeset to count its rows.
 import type { Command } from 'commander';
 import { changesetStats } from '../../changeset/index.ts';
+import { EXIT, SqlferryError } from '../../errors/index.ts';
 import { Replica } from '../../repo/replica.ts';
 import { globals, out } from '../output.ts';
+
+type Counts = ReturnType<typeof changesetStats>['total'];
 
 export function registerLog(program: Command): void {
   program
     .command('log')
     .description('list the commits, newest first')
+    .option('--stat', 'also count the rows each commit inserts, updates and deletes (reads every changeset)')
     .option('--json', 'print the entries as a JSON array')
-    .addHelpText('after', '\nExample:\n  $ sqlferry log --json')
-    .action((opts: { json?: boolean }, cmd: Command) => {
+    .addHelpText('after', '\nExample:\n  $ sqlferry log --stat')
+    .action((opts: { stat?: boolean; json?: boolean }, cmd: Command) => {
       const replica = Replica.find(globals(cmd).db);
       const hubSeq = replica.state().hubSeq;
       const entries = replica
         .seqs()
         .reverse()
         .map((seq) => {
-          const { meta, bytes } = replica.entry(seq);
-          return { ...meta, onHub: seq <= hubSeq, changes: changesetStats(bytes).total };
+          const meta = replica.meta(seq);
+          const entry = { ...meta, onHub: seq <= hubSeq };
+          return opts.stat ? { ...entry, changes: countsOf(replica, seq) } : entry;
         });
-      if (opts.json) return out.json(entries);
-      for (const e of entries) {
-        const c = e.changes;
-        out.line(`commit ${e.seq}${e.onHub ? '' : ' (not pushed)'}  ${e.time}  replica ${e.replicaId.slice(0, 8)}`);
-        out.line(`    ${e.message || '(no message)'}`);
-        out.line(`    ${c.inserts} inserted, ${c.updates} updated, ${c.deletes} deleted${e.schema.length ? `, ${e.schema.length} schema statement(s)` : ''}`);
-        out.line();
+      if (opts.json) out.json(entries);
+      else {
+        for (const e of entries) {
+          out.line(`commit ${e.seq}${e.onHub ? '' : ' (not pushed)'}  ${e.time}  replica ${e.replicaId.slice(0, 8)}`);
+          out.line(`    ${e.message || '(no message)'}`);
+          const schema = e.schema.length ? `, ${e.schema.length} schema statement(s)` : '';
+          const changes = 'changes' in e ? e.changes : undefined;
+          if (changes === undefined) out.line(`    ${e.size} bytes${schema}`);
+          else if ('error' in changes) out.line(`    cannot be read: ${changes.error}`);
+          else out.line(`    ${changes.inserts} inserted, ${changes.updates} updated, ${changes.deletes} deleted${schema}`);
+          out.line();
+        }
       }
+      if (entries.some((e) => 'changes' in e && 'error' in e.changes)) process.exitCode = EXIT.corrupt;
     });
+}
+
+/** A damaged entry is reported in its place (exit code 6 at the end), not the end of the listing. */
+function countsOf(replica: Replica, seq: number): Counts | { error: string } {
+  try {
+    return changesetStats(replica.entry(seq).bytes).total;
+  } catch (err) {
+    if (err instanceof SqlferryError) return { error: err.message };
+    throw err;
+  }
 }

@@ -1,0 +1,36 @@
+// `sqlferry log`: metadata only by default; --stat counts rows, and a damaged entry is
+// reported in its place instead of ending the listing.
+import { describe, it, expect } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chinookCopy, cli, sqlite3, tempDir } from './helpers.ts';
+
+describe('sqlferry log', () => {
+  it('lists every commit, and with --stat counts rows, naming a damaged entry in its place', () => {
+    const dir = tempDir();
+    const db = chinookCopy(dir);
+    cli(dir, 'init', 'chinook.db');
+    sqlite3(db, "UPDATE Track SET UnitPrice = 2 WHERE TrackId <= 3;");
+    cli(dir, 'commit', '-m', 'prices');
+    sqlite3(db, "INSERT INTO Genre VALUES (41, 'x'); DELETE FROM PlaylistTrack WHERE TrackId = 2;");
+    cli(dir, 'commit', '-m', 'genre');
+
+    const stat = JSON.parse(cli(dir, 'log', '--stat', '--json').stdout);
+    expect(stat.map((e: { seq: number; changes: unknown }) => [e.seq, e.changes])).toEqual([
+      [2, { inserts: 1, updates: 0, deletes: 3, total: 4 }],
+      [1, { inserts: 0, updates: 3, deletes: 0, total: 3 }],
+    ]);
+
+    const file = join(dir, 'chinook.db.sqlferry', 'log', '0000000001.changeset');
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 1] ^= 0xff;
+    writeFileSync(file, bytes);
+    const plain = cli(dir, 'log');
+    expect(plain.status).toBe(0);
+    expect(plain.stdout).toMatch(/commit 2 \(not pushed\).*\n {4}genre\n {4}\d+ bytes\n\ncommit 1 /);
+    const damaged = cli(dir, 'log', '--stat');
+    expect(damaged.status).toBe(6);
+    expect(damaged.stdout).toContain('    1 inserted, 0 updated, 3 deleted\n');
+    expect(damaged.stdout).toMatch(/commit 1 .*\n {4}prices\n {4}cannot be read: .*checksum/);
+  });
+});
