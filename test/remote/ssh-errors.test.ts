@@ -23,7 +23,7 @@ let n = 0;
 
 beforeEach(() => {
   process.env.HOME = sshd.home;
-  for (const v of ['SSH_AUTH_SOCK', 'SQLFERRY_SSH_KEY', 'SQLFERRY_SSH_ACCEPT_NEW', 'SQLFERRY_TIMEOUT']) delete process.env[v];
+  for (const v of ['SSH_AUTH_SOCK', 'SQLFERRY_SSH_KEY', 'SQLFERRY_SSH_ACCEPT_NEW', 'SQLFERRY_TIMEOUT', 'SQLFERRY_SSH_CONFIG']) delete process.env[v];
   writeFileSync(knownHosts, goodKnownHosts);
 });
 
@@ -165,12 +165,12 @@ describe('ssh: one layout with the folder transport', () => {
 });
 
 describe('ssh URLs', () => {
-  it('parses ssh:// and scp-like forms', () => {
+  it('parses ssh:// and scp-like forms, leaving an unnamed user and port to ~/.ssh/config', () => {
     expect(parseSshUrl('ssh://alice@hub.example:2222/srv/hubs/app')).toEqual({ host: 'hub.example', port: 2222, user: 'alice', path: '/srv/hubs/app' });
-    expect(parseSshUrl('ssh://alice@hub.example/~/hubs/app')).toMatchObject({ port: 22, path: 'hubs/app' });
-    expect(parseSshUrl('alice@hub.example:hubs/app')).toEqual({ host: 'hub.example', port: 22, user: 'alice', path: 'hubs/app' });
+    expect(parseSshUrl('ssh://alice@hub.example/~/hubs/app')).toMatchObject({ port: undefined, path: 'hubs/app' });
+    expect(parseSshUrl('alice@hub.example:hubs/app')).toEqual({ host: 'hub.example', port: undefined, user: 'alice', path: 'hubs/app' });
     expect(parseSshUrl('alice@hub.example:/srv/app')).toMatchObject({ path: '/srv/app' });
-    expect(parseSshUrl('hub.example:~/app')).toMatchObject({ user: userInfo().username, path: 'app' });
+    expect(parseSshUrl('hub.example:~/app')).toMatchObject({ user: undefined, path: 'app' });
     expect(parseSshUrl('ssh://[::1]:2200/h')).toMatchObject({ host: '::1', port: 2200 });
   });
 

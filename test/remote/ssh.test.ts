@@ -14,6 +14,7 @@ process.env.HOME = sshd.home; // keys and known_hosts as a user has them; worker
 delete process.env.SSH_AUTH_SOCK;
 delete process.env.SQLFERRY_SSH_KEY;
 delete process.env.SQLFERRY_SSH_ACCEPT_NEW;
+delete process.env.SQLFERRY_SSH_CONFIG;
 afterAll(() => sshd.stop());
 
 const hubs = await mkdtemp(join(sshd.dir, 'hubs-'));

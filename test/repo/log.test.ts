@@ -23,7 +23,7 @@ describe('sqlferry log', () => {
 
     const file = join(dir, 'chinook.db.sqlferry', 'log', '0000000001.changeset');
     const bytes = readFileSync(file);
-    bytes[bytes.length - 1] ^= 0xff;
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 0xff, bytes.length - 1);
     writeFileSync(file, bytes);
     const plain = cli(dir, 'log');
     expect(plain.status).toBe(0);

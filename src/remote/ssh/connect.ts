@@ -1,12 +1,13 @@
 // One SSH connection with its SFTP channel, opened with a bounded wait, the host key checked
 // and every failure turned into one sentence: nothing listening, no answer, wrong server,
-// refused login, no SFTP.
-import type { Client, SFTPWrapper } from 'ssh2';
+// refused login, no SFTP. ProxyJump hops are SSH connections of their own, each carrying the
+// next one in a forwarded channel (direct-tcpip), so nothing runs on any host but its sshd.
+import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
 import { SqlferryError } from '../../errors/index.ts';
 import { describeSocketError, timedOut, timeoutSeconds, unreachable } from '../errors.ts';
+import type { SshHost } from './config.ts';
 import { hostKeyCheck } from './host-key.ts';
 import { authRefused, identities, noIdentity } from './identities.ts';
-import type { SshLocation } from './url.ts';
 
 export interface SshSession {
   client: Client;
@@ -20,29 +21,45 @@ export interface SshSession {
   lost: Promise<never>;
 }
 
-export async function connectSftp(url: string, at: SshLocation): Promise<SshSession> {
-  const ids = await identities(at.user);
+export async function connectSftp(url: string, target: SshHost): Promise<SshSession> {
+  const hops: Client[] = [];
+  const endHops = () => hops.forEach((hop) => hop.end());
+  try {
+    let through: ClientChannel | undefined;
+    for (const [i, hop] of target.jumps.entries()) {
+      hops.push(await login(url, hop, through));
+      through = await forward(url, hops[i]!, hop, target.jumps[i + 1] ?? target);
+    }
+    const client = await login(url, target, through);
+    client.once('close', endHops);
+    const sftp = await new Promise<SFTPWrapper>((resolve, reject) => {
+      client.sftp((err, channel) => (err ? reject(noSftp(url, target, err)) : resolve(channel)));
+    }).catch((err: unknown) => {
+      client.end();
+      throw err;
+    });
+    const lost = new Promise<never>((_, fail) => client.once('close', () => fail(new Error('the SSH connection closed'))));
+    lost.catch(() => {});
+    const session: SshSession = { client, sftp, closed: false, lost };
+    client.on('close', () => (session.closed = true));
+    return session;
+  } catch (err) {
+    endHops();
+    throw err;
+  }
+}
+
+/** An SSH connection to `at`, logged in; over `through` (a forwarded channel) when it is a hop away. */
+async function login(url: string, at: SshHost, through: ClientChannel | undefined): Promise<Client> {
+  const ids = await identities(at);
   if (ids.methods.length === 0) throw noIdentity(url, ids);
   const hostKey = hostKeyCheck(url, at);
-  const seconds = timeoutSeconds();
+  // SQLFERRY_TIMEOUT, when set, is the user's word for this run; the config's is a standing default.
+  const seconds = process.env.SQLFERRY_TIMEOUT ? timeoutSeconds() : at.connectTimeout ?? timeoutSeconds();
   const where = `${at.host}:${at.port}`;
   const client: Client = new (await import('ssh2')).default.Client();
-  const session = await new Promise<SshSession>((resolve, reject) => {
-    client.once('ready', () => {
-      client.sftp((err, sftp) => {
-        if (err) {
-          client.end();
-          reject(new SqlferryError('SSH_NO_SFTP', `the SSH server ${where} does not offer SFTP (${err.message})`, {
-            data: { url },
-            hint: 'sqlferry needs the SFTP subsystem; enable `Subsystem sftp` in the server\'s sshd_config',
-          }));
-        } else {
-          const lost = new Promise<never>((_, fail) => client.once('close', () => fail(new Error('the SSH connection closed'))));
-          lost.catch(() => {});
-          resolve({ client, sftp, closed: false, lost });
-        }
-      });
-    });
+  return new Promise<Client>((resolve, reject) => {
+    client.once('ready', () => resolve(client));
     // Errors may come more than once (a timeout, then the socket's end): a promise settles once,
     // and after 'ready' failures surface through the operation that meets them.
     client.on('error', (err: Error & { level?: string }) => {
@@ -55,6 +72,7 @@ export async function connectSftp(url: string, at: SshLocation): Promise<SshSess
     client.connect({
       host: at.host,
       port: at.port,
+      sock: through,
       username: at.user,
       authHandler: ids.methods,
       hostVerifier: (key: Buffer) => hostKey.verify(key),
@@ -66,6 +84,24 @@ export async function connectSftp(url: string, at: SshLocation): Promise<SshSess
     // SFTP is request/answer: without this, Nagle + delayed ACKs add ~40 ms to every round trip.
     client.setNoDelay(true);
   });
-  client.on('close', () => (session.closed = true));
-  return session;
+}
+
+/** A channel from the jump host `via` to the next host, for that host's own SSH connection. */
+function forward(url: string, client: Client, via: SshHost, next: SshHost): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => {
+    client.forwardOut('127.0.0.1', 0, next.host, next.port, (err, channel) => {
+      if (!err) return resolve(channel);
+      reject(new SqlferryError('SSH_JUMP_FAILED', `the jump host ${via.alias} could not open a connection to ${next.host}:${next.port} for ${url} (${err.message})`, {
+        data: { url, jump: via.alias, host: next.host, port: next.port },
+        hint: `check that ${next.host}:${next.port} is reachable from ${via.alias}, and that its sshd allows TCP forwarding (AllowTcpForwarding)`,
+      }));
+    });
+  });
+}
+
+function noSftp(url: string, at: SshHost, err: Error): SqlferryError {
+  return new SqlferryError('SSH_NO_SFTP', `the SSH server ${at.host}:${at.port} does not offer SFTP (${err.message})`, {
+    data: { url },
+    hint: 'sqlferry needs the SFTP subsystem; enable `Subsystem sftp` in the server\'s sshd_config',
+  });
 }

@@ -6,6 +6,7 @@ import { SqlferryError } from '../../errors/index.ts';
 import { mkdirIfMissing, publishExclusive, readdirNames } from './sftp.ts';
 import { SshLink } from './link.ts';
 import { SshRemote } from './remote.ts';
+import { sshHostOf } from './config-file.ts';
 import { parseSshUrl } from './url.ts';
 
 /** Every folder along a path, shortest first (`a/b/c` → a, a/b, a/b/c), so they can be made in turn. */
@@ -17,12 +18,12 @@ function ancestry(path: string): string[] {
 export const sshRemote: RemoteFactory = {
   async open(url: string): Promise<Remote> {
     const at = parseSshUrl(url);
-    return new SshRemote(url, new SshLink(url, at), at.path);
+    return new SshRemote(url, new SshLink(url, sshHostOf(at), at.path), at.path);
   },
 
   async create(url: string, info: HubInfo): Promise<Remote> {
     const at = parseSshUrl(url);
-    const link = new SshLink(url, at);
+    const link = new SshLink(url, sshHostOf(at), at.path);
     const dir = at.path;
     try {
       await link.run('creating the hub', async (sftp) => {

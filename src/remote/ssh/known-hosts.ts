@@ -24,7 +24,8 @@ export function fingerprint(blob: Buffer): string {
   return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
 
-function globMatch(pattern: string, name: string): boolean {
+/** ssh's host patterns: `*` any run, `?` one character, case-insensitive. */
+export function globMatch(pattern: string, name: string): boolean {
   const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
   return new RegExp(`^${re}$`, 'i').test(name);
 }

@@ -5,19 +5,21 @@ import { SqlferryError } from '../../errors/index.ts';
 import { connectionLost } from '../errors.ts';
 import { connectSftp } from './connect.ts';
 import type { SshSession } from './connect.ts';
-import type { SshLocation } from './url.ts';
+import type { SshHost } from './config.ts';
 
 const PERMISSION_DENIED = 3;
 const CHUNK = 64 * 1024;
 
 export class SshLink {
   private readonly url: string;
-  private readonly at: SshLocation;
+  private readonly target: SshHost;
+  private readonly path: string;
   private session: Promise<SshSession> | undefined;
 
-  constructor(url: string, at: SshLocation) {
+  constructor(url: string, target: SshHost, path: string) {
     this.url = url;
-    this.at = at;
+    this.target = target;
+    this.path = path;
   }
 
   /** Runs one operation on the SFTP channel, mapping whatever goes wrong to a sentence. */
@@ -60,7 +62,7 @@ export class SshLink {
   private async open(): Promise<SshSession> {
     const current = this.session && (await this.session.catch(() => undefined));
     if (current && !current.closed) return current;
-    const opening = connectSftp(this.url, this.at);
+    const opening = connectSftp(this.url, this.target);
     this.session = opening;
     opening.catch(() => {
       if (this.session === opening) this.session = undefined; // let the next call try again
@@ -78,7 +80,7 @@ export class SshLink {
       return new SqlferryError('HUB_PERMISSION_DENIED', `the SSH server for ${this.url} denied permission while ${during}`, {
         data: { url: this.url, during },
         cause: err,
-        hint: `the login ${this.at.user} needs read and write access to the hub folder ${this.at.path}`,
+        hint: `the login ${this.target.user} needs read and write access to the hub folder ${this.path}`,
       });
     }
     return new SqlferryError('HUB_SFTP_FAILED', `the SSH server for ${this.url} failed while ${during}: ${message}`, {

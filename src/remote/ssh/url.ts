@@ -1,12 +1,13 @@
 // Where an SSH hub is: ssh://[user@]host[:port]/abs/path (or /~/rel for a home-relative path,
 // as git allows) and scp-like [user@]host:path, relative to the login's home unless absolute.
-import { userInfo } from 'node:os';
+// The user and port stay unset when the URL does not name them: ~/.ssh/config may (config-file.ts).
 import { SqlferryError, EXIT } from '../../errors/index.ts';
 
 export interface SshLocation {
+  /** As written: a Host alias of ~/.ssh/config, or the real name. */
   host: string;
-  port: number;
-  user: string;
+  port: number | undefined;
+  user: string | undefined;
   /** The hub folder as the SFTP server resolves it: absolute, or relative to the login's home. */
   path: string;
 }
@@ -25,7 +26,6 @@ function homeRelative(path: string): string {
 }
 
 export function parseSshUrl(url: string): SshLocation {
-  const defaultUser = () => userInfo().username; // what OpenSSH logs in as when the URL names nobody
   if (/^(ssh|sftp):\/\//i.test(url)) {
     let parsed: URL;
     try {
@@ -38,14 +38,14 @@ export function parseSshUrl(url: string): SshLocation {
     const raw = decodeURIComponent(parsed.pathname);
     if (raw === '' || raw === '/') throw invalid(url, 'the path of the hub folder is missing');
     const path = raw.startsWith('/~') ? homeRelative(raw.slice(1)) : raw;
-    const user = parsed.username ? decodeURIComponent(parsed.username) : defaultUser();
-    return { host, port: parsed.port ? Number(parsed.port) : 22, user, path };
+    const user = parsed.username ? decodeURIComponent(parsed.username) : undefined;
+    return { host, port: parsed.port ? Number(parsed.port) : undefined, user, path };
   }
   const m = /^(?:([^@/\s]+)@)?(\[[^\]]+\]|[^:/\s]+):(.*)$/.exec(url);
   if (!m) throw invalid(url, 'expected ssh://host/path or host:path');
   const path = homeRelative(m[3]!);
   if (path === '') throw invalid(url, 'the path of the hub folder is missing');
-  return { host: m[2]!.replace(/^\[(.*)\]$/, '$1'), port: 22, user: m[1] ?? defaultUser(), path };
+  return { host: m[2]!.replace(/^\[(.*)\]$/, '$1'), port: undefined, user: m[1], path };
 }
 
 /** The name known_hosts files use for a host: `host` on port 22, `[host]:port` otherwise. */
