@@ -20,8 +20,8 @@ export function schemeOf(url: string): Scheme {
     if (scheme === 'http' || scheme === 'https') return 'http';
     throw unsupported(url, `the scheme ${scheme}:// is not one sqlferry knows`);
   }
-  // scp-like user@host:path (but not a Windows drive letter or a plain path containing ':')
-  if (/^[^/\s@]+@[^/\s:]+:/.test(url) || /^[^/\s:]{2,}:[^/]/.test(url) && !url.startsWith('.')) return 'ssh';
+  // scp-like [user@]host:path, as git reads it: a colon before any slash (but not a drive letter)
+  if (/^[^/\s@]+@[^/\s:]+:/.test(url) || /^[^/\s:]{2,}:/.test(url) && !url.startsWith('.')) return 'ssh';
   if (url.trim() === '') throw unsupported(url, 'the URL is empty');
   return 'file';
 }

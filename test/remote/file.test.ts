@@ -39,6 +39,11 @@ describe('remote URLs', () => {
     expect(schemeOf('file:///srv/hub')).toBe('file');
     expect(schemeOf('ssh://me@host/srv/hub')).toBe('ssh');
     expect(schemeOf('me@host:srv/hub')).toBe('ssh');
+    // scp-like as git reads it: a colon before any slash; an ~/.ssh/config alias needs no user.
+    expect(schemeOf('hubhost:/srv/hub')).toBe('ssh');
+    expect(schemeOf('hubhost:hubs/app')).toBe('ssh');
+    expect(schemeOf('/srv/a:b')).toBe('file');
+    expect(schemeOf('C:/hubs/app')).toBe('file');
     expect(schemeOf('https://hub.example/r')).toBe('http');
   });
 
