@@ -48,3 +48,9 @@ export function hubNotFound(url: string): SqlferryError {
 export function hubExists(url: string): SqlferryError {
   return new SqlferryError('HUB_EXISTS', `there is already a sqlferry hub at ${url}`, { data: { url } });
 }
+
+/** The contract's rule for `append(meta)` against the current `head`: only head + 1 may be written. */
+export function checkAppendable(url: string, seq: number, head: number): void {
+  if (seq <= head) throw new EntryExistsError(url, seq);
+  if (seq !== head + 1) throw new SqlferryError('HUB_SEQ_GAP', `cannot append entry ${seq}: the hub's last entry is ${head}`);
+}

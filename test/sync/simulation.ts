@@ -49,7 +49,6 @@ const RULES: string[][] = [[], [], ['parent.primary-key=rekey'], ['*.unique=merg
 
 export async function simulate(seed: number, operations: number, replicas = 4, hubKind: 'changeset' | 'patchset' = 'changeset'): Promise<SimulationReport> {
   const random = prng(seed);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
   const dir = tempDir('sqlferry-sim-');
   const hubUrl = await newHub(dir, hubKind);
   const remote: Remote = await openRemote(hubUrl);

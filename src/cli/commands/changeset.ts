@@ -7,7 +7,7 @@ import {
   changesetStats, concatChangesets, invertChangeset, iterateChanges, renderJson, renderSql,
 } from '../../changeset/index.ts';
 import type { ColumnNames } from '../../changeset/index.ts';
-import { EXIT, SqlferryError } from '../../errors/index.ts';
+import { SqlferryError } from '../../errors/index.ts';
 import { globals, out } from '../output.ts';
 import { printLines } from './print-lines.ts';
 import { withFile, writeBinary } from '../binary-files.ts';

@@ -4,11 +4,10 @@ import { readFile, readdir, unlink, mkdir } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Body, EntryMeta, HubInfo, Remote, SnapshotMeta } from '../../hub/remote.ts';
-import { EntryExistsError, SnapshotExistsError, entryNotFound, hubNotFound } from '../../hub/errors.ts';
+import { EntryExistsError, SnapshotExistsError, checkAppendable, entryNotFound, hubNotFound } from '../../hub/errors.ts';
 import { parseEntryMeta, parseHubInfo, parseSnapshotMeta, entryMeta, snapshotMeta } from '../../hub/meta.ts';
 import { verified } from '../../hub/checksum.ts';
 import { HUB_FILE, committedSeqs, entryBytesName, metaName, snapshotBytesName } from '../../hub/layout.ts';
-import { SqlferryError } from '../../errors/index.ts';
 import { publishExclusive, writeNewFile } from './durable.ts';
 
 export { HUB_FILE };
@@ -55,11 +54,7 @@ export class FileRemote implements Remote {
   }
 
   async append(meta: EntryMeta, bytes: Uint8Array): Promise<void> {
-    const head = await this.head();
-    if (meta.seq <= head) throw new EntryExistsError(this.url, meta.seq);
-    if (meta.seq !== head + 1) {
-      throw new SqlferryError('HUB_SEQ_GAP', `cannot append entry ${meta.seq}: the hub's last entry is ${head}`);
-    }
+    checkAppendable(this.url, meta.seq, await this.head());
     const file = entryBytesName(meta.seq, meta.kind);
     const path = join(this.dir, 'log', file);
     await writeNewFile(path, bytes);

@@ -3,12 +3,11 @@
 import { posix } from 'node:path';
 import type { SFTPWrapper } from 'ssh2';
 import type { Body, EntryMeta, HubInfo, Remote, SnapshotMeta } from '../../hub/remote.ts';
-import { EntryExistsError, SnapshotExistsError, entryNotFound, hubNotFound } from '../../hub/errors.ts';
+import { EntryExistsError, SnapshotExistsError, checkAppendable, entryNotFound, hubNotFound } from '../../hub/errors.ts';
 import { parseEntryMeta, parseHubInfo, parseSnapshotMeta, entryMeta, snapshotMeta } from '../../hub/meta.ts';
 import { verified } from '../../hub/checksum.ts';
 import { HUB_FILE, LOG_DIR, SNAPSHOTS_DIR, committedSeqs, entryBytesName, metaName, snapshotBytesName } from '../../hub/layout.ts';
 import type { HubFolder } from '../../hub/layout.ts';
-import { SqlferryError } from '../../errors/index.ts';
 import { publishExclusive, readText, readdirNames, removeQuietly, writeNewFile } from './sftp.ts';
 import { SshLink } from './link.ts';
 
@@ -47,11 +46,7 @@ export class SshRemote implements Remote {
   }
 
   async append(meta: EntryMeta, bytes: Uint8Array): Promise<void> {
-    const head = await this.head();
-    if (meta.seq <= head) throw new EntryExistsError(this.url, meta.seq);
-    if (meta.seq !== head + 1) {
-      throw new SqlferryError('HUB_SEQ_GAP', `cannot append entry ${meta.seq}: the hub's last entry is ${head}`);
-    }
+    checkAppendable(this.url, meta.seq, await this.head());
     const file = entryBytesName(meta.seq, meta.kind);
     const won = await this.publish(`appending entry ${meta.seq}`, LOG_DIR, file, bytes, metaName(meta.seq), { ...entryMeta(meta), file });
     if (!won) throw new EntryExistsError(this.url, meta.seq);
