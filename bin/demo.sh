@@ -50,6 +50,7 @@ echo "(exit code $code)"
 
 step "Nothing is lost: the laptop's losing versions are in its conflict store"
 show --db laptop.db conflicts list
+show --db laptop.db conflicts show 1
 
 step "The server syncs again; both replicas now hold the same data"
 show --db server.db sync

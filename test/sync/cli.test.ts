@@ -34,6 +34,14 @@ describe('sqlferry init --bare, remote, push, sync, clone, conflicts', () => {
     const listed = JSON.parse(run(dir, '--db', 'b.db', 'conflicts', 'list', '--json').stdout);
     expect(listed[0]).toMatchObject({ id: 1, kind: 'data', table: 't', local: { id: 1, v: 'from b' }, remote: { id: 1, v: 'from a' }, discarded: 'local' });
 
+    const shown = run(dir, '--db', 'b.db', 'conflicts', 'show', '1').stdout.split('\n');
+    expect(shown.slice(0, 4)).toEqual([
+      'conflict #1: data on t {"id":1}: the hub\'s version was kept (remote: take-remote)',
+      '  local  {"id":1,"v":"from b"}',
+      '  remote {"id":1,"v":"from a"}',
+      '  result {"id":1,"v":"from a"}',
+    ]);
+
     // Restoring the losing version makes it an ordinary change that the next sync shares.
     expect(run(dir, '--db', 'b.db', 'conflicts', 'restore', '1').status).toBe(0);
     expect(run(dir, '--db', 'b.db', 'sync').status).toBe(0);

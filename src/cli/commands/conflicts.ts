@@ -63,7 +63,7 @@ export function registerConflicts(program: Command): void {
         const c = store.get(parseId(id));
         if (opts.json) return out.json(asJson(c));
         const j = asJson(c);
-        out.line(conflictLine(c));
+        out.line(conflictLine(c, false));
         for (const side of ['local', 'remote', 'result'] as const) out.line(`  ${side.padEnd(6)} ${JSON.stringify(j[side], jsonReplacer) ?? 'null'}`);
         out.line(`  at ${c.time}, hub entry ${c.hubSeq}${c.restoredAt ? `, restored ${c.restoredAt}` : ''}`);
       }),

@@ -44,10 +44,11 @@ export async function remoteOf(replica: Replica, name: string | undefined): Prom
   return openRemote(remoteUrl(replica, name).url);
 }
 
-export function conflictLine(c: ConflictRecord): string {
+export function conflictLine(c: ConflictRecord, pointer = true): string {
   const key = JSON.stringify(readableRow(c.primaryKey), jsonReplacer);
   const kept = { local: "the hub's version was kept", remote: 'your version was kept', both: 'the rows were merged', none: 'nothing was discarded' }[c.discarded];
-  return `conflict #${c.id}: ${c.kind} on ${c.table} ${key}: ${kept} (${c.handler}: ${c.resolution}); see sqlferry conflicts show ${c.id}`;
+  const line = `conflict #${c.id}: ${c.kind} on ${c.table} ${key}: ${kept} (${c.handler}: ${c.resolution})`;
+  return pointer ? `${line}; see sqlferry conflicts show ${c.id}` : line;
 }
 
 /** The push succeeded; only the snapshot for fast clones did not. Said, but not an error. */
