@@ -51,6 +51,16 @@ describe('custom conflict handlers', () => {
     expect(unique.result.conflicts[0]).toMatchObject({ kind: 'unique', resolution: 'skip', discarded: 'local' });
   });
 
+  it('may answer keep-local or take-remote, and each side ends as they said', async () => {
+    for (const [answer, qty, discarded] of [['keep-local', 2, 'remote'], ['take-remote', 7, 'local']] as const) {
+      const dir = tempDir();
+      const mod = handlerModule(dir, `export default () => '${answer}';`);
+      const { b, result } = await collide(dir, SCHEMA, 'UPDATE item SET qty = 7 WHERE id = 1', 'UPDATE item SET qty = 2 WHERE id = 1', [mod]);
+      expect(rows(b.paths.db, 'item')).toEqual([{ id: 1, sku: 'A-1', qty, note: 'start' }]);
+      expect(result.conflicts[0]).toMatchObject({ kind: 'data', resolution: answer, discarded });
+    }
+  });
+
   it('abort the pull with its message when they throw, applying nothing', async () => {
     const dir = tempDir();
     const mod = handlerModule(dir, `export default () => { throw new Error('ask Carol first'); }`);
