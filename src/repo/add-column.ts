@@ -63,12 +63,16 @@ function splitDefinitions(text: string, names: string[]): string[] | undefined {
 }
 
 function findDefinitionStart(text: string, name: string, from: number): number {
-  const spellings = [name, `"${name.replaceAll('"', '""')}"`, `[${name}]`, `\`${name.replaceAll('`', '``')}\``, `'${name.replaceAll("'", "''")}'`];
   for (let at = text.indexOf(', ', from); at >= 0; at = text.indexOf(', ', at + 1)) {
-    const rest = text.slice(at + 2);
-    if (spellings.some((s) => rest.toLowerCase().startsWith(s.toLowerCase()) && !/[\w$]/.test(rest.charAt(s.length)))) return at + 2;
+    if (startsWithName(text.slice(at + 2), name)) return at + 2;
   }
   return -1;
+}
+
+/** Whether a column definition begins with `name`, in any of the spellings SQLite accepts. */
+export function startsWithName(definition: string, name: string): boolean {
+  const spellings = [name, `"${name.replaceAll('"', '""')}"`, `[${name}]`, `\`${name.replaceAll('`', '``')}\``, `'${name.replaceAll("'", "''")}'`];
+  return spellings.some((s) => definition.toLowerCase().startsWith(s.toLowerCase()) && !/[\w$]/.test(definition.charAt(s.length)));
 }
 
 /** Store the default in a column of the same declared type, so SQLite applies the same affinity. */

@@ -2,9 +2,9 @@
 // sidecar update. Every sync command calls this first, holding the replica lock. Each phase
 // is idempotent and recorded, so a crash during recovery is recovered the same way.
 import type { DatabaseSync } from 'node:sqlite';
-import { invertChangeset } from '../changeset/index.ts';
 import { SqlferryError, EXIT } from '../errors/index.ts';
-import { applyChecked, withApplyTransaction } from './apply.ts';
+import { withApplyTransaction } from './apply.ts';
+import { undoEntry } from './undo-schema.ts';
 import { fsyncPaths, fsyncPathsConcurrently, writeFileRenamed } from './atomic.ts';
 import { openBase, rollForward } from './base.ts';
 import { forgetFingerprint } from './fingerprint.ts';
@@ -129,14 +129,14 @@ export function finishBase(paths: SidecarPaths, pending: PendingPull): void {
   clearPending(paths);
 }
 
-/** base.db back to the last hub entry: the local commits being replaced are undone, newest first. */
+/** base.db back to the last hub entry: the local commits being replaced (data and schema) are undone, newest first. */
 function rewindBase(paths: SidecarPaths, pending: PendingPull): void {
   const base: DatabaseSync = openBase(paths);
   try {
     if (readSeq(base, paths.base) === pending.oldHubSeq) return; // nothing to undo: no write, no fsync
     withApplyTransaction(base, paths.base, () => {
       const at = readSeq(base, paths.base);
-      for (let seq = at; seq > pending.oldHubSeq; seq--) applyChecked(base, invertChangeset(readEntry(paths, seq).bytes));
+      for (let seq = at; seq > pending.oldHubSeq; seq--) undoEntry(base, readEntry(paths, seq));
       markSeq(base, pending.oldHubSeq);
     });
   } finally {

@@ -3,7 +3,6 @@
 // the COMMIT, through the pending-pull record (pending-pull.ts) that makes a crash recoverable.
 import { randomUUID } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
-import { concatChangesets, invertChangeset } from '../changeset/index.ts';
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import type { Remote } from '../hub/remote.ts';
 import { applyChecked, applySchema } from '../repo/apply.ts';
@@ -18,6 +17,7 @@ import type { HandlerChooser } from './handlers/index.ts';
 import { meetHub } from './hub-state.ts';
 import { clearPending, markTransaction, schemaVersion, stageHubEntries, writePending, type PendingPull } from '../repo/pending-pull.ts';
 import { reapplyLocal } from './rebase/index.ts';
+import { redoLocal, refuseNonAdditive, squashLocal, undoLocal } from './rebase/schema.ts';
 import { conflictRecords } from './record-conflicts.ts';
 import { finishBase, finishLog } from '../repo/recover-pull.ts';
 import { readLocalRows } from './local-rows.ts';
@@ -68,12 +68,7 @@ async function pullLocked(replica: Replica, remote: Remote, opts: PullOptions): 
   }
   const incoming = await fetchEntries(remote, pos.hubSeq, pos.hubTip);
   const local = replica.seqs().filter((s) => s > pos.hubSeq).map((s) => replica.entry(s));
-  if (local.some((e) => e.meta.schema.length > 0)) {
-    throw new SqlferryError('SCHEMA_REBASE_UNSUPPORTED', 'a local commit not yet on the hub changes the schema, and the hub has moved on', {
-      exitCode: EXIT.failure,
-      hint: 'sqlferry cannot rebase schema changes yet: clone the hub again and re-apply the schema change there, then push right away',
-    });
-  }
+  refuseNonAdditive(local);
   // The hub entries' bytes are written on the thread pool while the transaction runs. `settled`
   // also marks a failure as handled until the transaction awaits `staged` (it may await handlers first).
   const staged = stageHubEntries(replica.paths, incoming.map((e) => ({ seq: e.meta.seq, bytes: e.bytes })));
@@ -106,24 +101,27 @@ async function rebaseOnto(
   const outcome = await withLiveTransaction(db, paths.db, async (tx) => {
     const before = schemaVersion(db);
     if (isDirty(replica)) return 'dirty' as const;
-    const localBytes = local.length > 0 ? concatChangesets(local.map((e) => e.bytes)) : new Uint8Array();
+    const localBytes = local.length > 0 ? squashLocal(local) : new Uint8Array();
     const localRows = readLocalRows(db, localBytes);
-    for (const e of [...local].reverse()) applyChecked(db, invertChangeset(e.bytes));
+    const undone = undoLocal(db, local);
     for (const e of incoming) applyHubEntry(db, e);
+    redoLocal(db, undone, incoming.flatMap((e) => e.meta.schema));
     const rebase = localBytes.length > 0 ? await reapplyLocal(db, localBytes, localRows, opts.handlers) : undefined;
     const entries: LogEntryMeta[] = incoming.map((e) => ({
       seq: e.meta.seq, parent: e.meta.seq === 1 ? null : e.meta.parent, replicaId: e.meta.replica, time: e.meta.time,
       message: e.meta.message, kind: e.meta.kind, schema: e.meta.schema, sha256: e.meta.sha256, size: e.meta.size,
     }));
     let localEntry: { seq: number; bytes: Uint8Array } | undefined;
-    if (rebase && rebase.recorded.length > 0) {
+    const schema = undone.statements.map((s) => s.sql);
+    const recorded = rebase?.recorded ?? new Uint8Array();
+    if (recorded.length > 0 || schema.length > 0) {
       localCommit = head + 1;
       entries.push({
         seq: localCommit, parent: incoming.at(-1)!.meta.sha256, replicaId: replica.replicaId, time: new Date().toISOString(),
-        message: local.map((e) => e.meta.message).filter(Boolean).join('; '), kind: 'changeset', schema: [],
-        sha256: sha256Hex(rebase.recorded), size: rebase.recorded.length,
+        message: local.map((e) => e.meta.message).filter(Boolean).join('; '), kind: 'changeset', schema,
+        sha256: sha256Hex(recorded), size: recorded.length,
       });
-      localEntry = { seq: localCommit, bytes: rebase.recorded };
+      localEntry = { seq: localCommit, bytes: recorded };
     }
     const conflicts = rebase ? conflictRecords(db, rebase.resolved, head) : [];
     await beforePending();

@@ -13,14 +13,14 @@ const bin = fileURLToPath(new URL('../../bin/sqlferry.js', import.meta.url));
 const SCHEMA = 'CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT, n INT);';
 
 function content(db: string): string {
-  return JSON.stringify(rows(db, 't'));
+  return JSON.stringify([rows(db, 't'), rows(db, 'sqlite_schema')]);
 }
 
 function pullCli(db: string) {
   return spawn(process.execPath, [bin, '--db', db, 'pull'], { stdio: 'ignore' });
 }
 
-async function prepared(): Promise<{ dir: string; before: string }> {
+async function prepared(schemaChange: boolean): Promise<{ dir: string; before: string }> {
   const dir = tempDir('sqlferry-crash-');
   const hub = await newHub(dir);
   const a = await firstReplica(dir, hub, SCHEMA);
@@ -28,15 +28,17 @@ async function prepared(): Promise<{ dir: string; before: string }> {
   sql(a.paths.db, `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 30000) INSERT INTO t SELECT i, 'hub ' || i, i FROM s;`);
   commitAll(a);
   await pushTo(a, hub);
+  // With `schemaChange`, b's commit also adds a column and an index the rebase undoes and redoes.
+  if (schemaChange) sql(b.paths.db, "ALTER TABLE t ADD COLUMN w TEXT DEFAULT 'b'; CREATE INDEX t_w ON t(w);");
   // b's unpushed commit collides with the hub's rows: the pull rebases it, with conflicts.
-  sql(b.paths.db, `WITH RECURSIVE s(i) AS (SELECT 29900 UNION ALL SELECT i + 1 FROM s WHERE i < 30100) INSERT INTO t SELECT i, 'b ' || i, -i FROM s;`);
+  sql(b.paths.db, `WITH RECURSIVE s(i) AS (SELECT 29900 UNION ALL SELECT i + 1 FROM s WHERE i < 30100) INSERT INTO t(id, v, n) SELECT i, 'b ' || i, -i FROM s;`);
   commitAll(b);
   return { dir, before: content(b.paths.db) };
 }
 
 describe('a pull killed at any moment', () => {
-  it('leaves the database as it was or as it will be, and the next command finishes it', async () => {
-    const { dir, before } = await prepared();
+  for (const schemaChange of [false, true]) it(`leaves the database as it was or as it will be, and the next command finishes it${schemaChange ? ' (a local ADD COLUMN and index rebased)' : ''}`, async () => {
+    const { dir, before } = await prepared(schemaChange);
     // The reference: an uninterrupted pull on a copy.
     const ref = tempDir('sqlferry-crash-ref-');
     cpSync(dir, ref, { recursive: true });

@@ -1,0 +1,87 @@
+// A laptop's unpushed schema change (a column, a table, an index) rebases onto what the server
+// pushed meanwhile, like data does; what cannot be undone or collides is refused, nothing applied.
+import { describe, it, expect } from 'vitest';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { dumpSchema, dumpTables } from '../repo/helpers.ts';
+import { cli, ok, sqlite3, tempDir } from '../adversarial/helpers.ts';
+
+/** server.db pushed first; laptop.db cloned from the hub. */
+function setup(): { dir: string; run: (db: string, ...args: string[]) => ReturnType<typeof cli>; db: (name: string) => string } {
+  const dir = tempDir('sqlferry-schema-rebase-');
+  ok(cli(dir, 'init', '--bare', 'hub'));
+  sqlite3(join(dir, 'server.db'), "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'one'), (2, 'two'), (3, 'three'); CREATE TABLE u(id INTEGER PRIMARY KEY, x);");
+  ok(cli(dir, 'init', 'server.db'));
+  ok(cli(dir, '--db', 'server.db', 'remote', 'add', 'origin', join(dir, 'hub')));
+  ok(cli(dir, '--db', 'server.db', 'sync'));
+  ok(cli(dir, 'clone', join(dir, 'hub'), 'laptop.db'));
+  return { dir, run: (db, ...args) => cli(dir, '--db', db, ...args), db: (name) => join(dir, name) };
+}
+
+function serverPushesEdits(s: ReturnType<typeof setup>): void {
+  sqlite3(s.db('server.db'), "UPDATE t SET v = 'S2' WHERE id = 2; DELETE FROM t WHERE id = 3; INSERT INTO t VALUES (4, 's4');");
+  ok(s.run('server.db', 'sync'));
+}
+
+function converged(s: ReturnType<typeof setup>): void {
+  ok(s.run('server.db', 'sync'));
+  expect(dumpSchema(s.db('laptop.db'))).toEqual(dumpSchema(s.db('server.db')));
+  expect(dumpTables(s.db('laptop.db'))).toEqual(dumpTables(s.db('server.db')));
+  for (const db of ['server.db', 'laptop.db']) ok(s.run(db, 'verify'));
+}
+
+/** Everything a refused sync must leave as it was: content, schema, log. */
+function snapshot(s: ReturnType<typeof setup>, name: string): unknown {
+  return { schema: dumpSchema(s.db(name)), tables: dumpTables(s.db(name)), log: readdirSync(join(s.dir, `${name}.sqlferry`, 'log')).sort() };
+}
+
+describe('rebasing unpushed schema changes', () => {
+  it('a column added and filled on the laptop, while the server edited the same table', () => {
+    const s = setup();
+    sqlite3(s.db('laptop.db'), "ALTER TABLE t ADD COLUMN note TEXT DEFAULT 'none'; CREATE INDEX t_note ON t(note); UPDATE t SET note = 'n1' WHERE id = 1; UPDATE t SET note = 'n2' WHERE id = 2; INSERT INTO t VALUES (5, 'l5', 'n5');");
+    ok(s.run('laptop.db', 'commit', '-m', 'notes'));
+    serverPushesEdits(s);
+    ok(s.run('laptop.db', 'sync'));
+    converged(s);
+    expect(sqlite3(s.db('server.db'), 'SELECT id, v, note FROM t ORDER BY id;').trim().split('\n')).toEqual(['1|one|n1', '2|S2|n2', '4|s4|none', '5|l5|n5']);
+    expect(dumpSchema(s.db('server.db'))).toEqual(expect.arrayContaining(["table t: CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT, note TEXT DEFAULT 'none')", 'index t_note: CREATE INDEX t_note ON t(note)']));
+  });
+
+  it('a table and an index created on the laptop, with rows, while the server pushed', () => {
+    const s = setup();
+    sqlite3(s.db('laptop.db'), "CREATE TABLE notes(id INTEGER PRIMARY KEY, t_id INT REFERENCES t(id), body TEXT); CREATE INDEX notes_t ON notes(t_id); INSERT INTO notes VALUES (1, 1, 'first'), (2, 2, 'second');");
+    ok(s.run('laptop.db', 'commit', '-m', 'a notes table'));
+    sqlite3(s.db('laptop.db'), "INSERT INTO notes VALUES (3, 1, 'uncommitted'); UPDATE t SET v = 'L1' WHERE id = 1;");
+    serverPushesEdits(s);
+    ok(s.run('laptop.db', 'sync'));
+    converged(s);
+    expect(sqlite3(s.db('server.db'), 'SELECT id, t_id, body FROM notes ORDER BY id;').trim().split('\n')).toEqual(['1|1|first', '2|2|second', '3|1|uncommitted']);
+    expect(sqlite3(s.db('server.db'), 'SELECT id, v FROM t ORDER BY id;').trim().split('\n')).toEqual(['1|L1', '2|S2', '4|s4']);
+    expect(dumpSchema(s.db('server.db'))).toContain('index notes_t: CREATE INDEX notes_t ON notes(t_id)');
+  });
+
+  it('refuses, changing nothing, when both sides added a column of the same name', () => {
+    const s = setup();
+    sqlite3(s.db('server.db'), "ALTER TABLE t ADD COLUMN note TEXT; UPDATE t SET note = 'server' WHERE id = 1;");
+    ok(s.run('server.db', 'sync'));
+    sqlite3(s.db('laptop.db'), "ALTER TABLE t ADD COLUMN note INTEGER; UPDATE t SET note = 7 WHERE id = 2;");
+    ok(s.run('laptop.db', 'commit'));
+    const before = snapshot(s, 'laptop.db');
+    const refused = ok(s.run('laptop.db', 'sync'), 1);
+    expect(refused.stderr).toMatch(/^error: cannot rebase: the local `ALTER TABLE "t" ADD COLUMN note INTEGER` does not apply after the hub's `ALTER TABLE "t" ADD COLUMN note TEXT` \(duplicate column name: note\), so nothing was applied — clone the hub again/);
+    expect(refused.stderr.split('\n')[0]).not.toMatch(/\.\s+\S/); // one sentence
+    expect(snapshot(s, 'laptop.db')).toEqual(before);
+    ok(s.run('laptop.db', 'verify'));
+  });
+
+  it('still refuses a local DROP TABLE once the hub has moved on', () => {
+    const s = setup();
+    sqlite3(s.db('laptop.db'), 'DROP TABLE u;');
+    ok(s.run('laptop.db', 'commit'));
+    serverPushesEdits(s);
+    const before = snapshot(s, 'laptop.db');
+    const refused = ok(s.run('laptop.db', 'sync'), 1);
+    expect(refused.stderr).toMatch(/cannot rebase the local schema change `DROP TABLE "u"`/);
+    expect(snapshot(s, 'laptop.db')).toEqual(before);
+  });
+});
