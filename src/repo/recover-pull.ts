@@ -20,7 +20,8 @@ export type Assumption = 'committed' | 'rolled-back';
 
 /** Whether the live COMMIT of `pending` happened, from the schema_version it recorded; undefined: cannot tell. */
 function observedOutcome(paths: SidecarPaths, pending: PendingPull): Assumption | undefined {
-  const db = openDatabase(paths.db, { readOnly: true });
+  // Read-write: the killed pull may have left a hot journal, which only a writer can roll back.
+  const db = openDatabase(paths.db);
   try {
     const now = schemaVersion(db);
     return now === pending.schemaVersion.after ? 'committed' : now === pending.schemaVersion.before ? 'rolled-back' : undefined;

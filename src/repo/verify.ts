@@ -39,7 +39,9 @@ export function verify(replica: Replica): VerifyReport {
       }
     }
     for (const [label, path] of [['the database', paths.db], ['the base snapshot', paths.base], ['the genesis snapshot', paths.genesis]] as const) {
-      const db = openDatabase(path, { readOnly: true });
+      // Read-write, as any SQLite program opens it: a hot journal left by a killed writer must be
+      // rolled back, which a read-only connection refuses to do.
+      const db = openDatabase(path);
       try {
         const bad = integrityProblems(db);
         if (bad.length > 0) problems.push(`${label} fails PRAGMA integrity_check: ${bad.slice(0, 3).join('; ')}`);

@@ -50,7 +50,8 @@ function exact(v: unknown): string {
 
 /** Every tracked table's rows with a non-NULL key, exactly: per column its type and bytes, rows in key order. */
 export function dumpTables(path: string): Record<string, string[]> {
-  const db = new DatabaseSync(path, { readOnly: true, readBigInts: true });
+  // Read-write on purpose: after a killed command the file may hold a hot journal to roll back.
+  const db = new DatabaseSync(path, { readBigInts: true });
   try {
     const out: Record<string, string[]> = {};
     for (const t of trackedTables(readSchema(db))) {

@@ -33,8 +33,9 @@ export function sql(path: string, text: string): void {
   }
 }
 
+/** Read-write on purpose: after a killed command the file may hold a hot journal to roll back. */
 export function rows(path: string, table: string): Array<Record<string, unknown>> {
-  const db = new DatabaseSync(path, { readOnly: true });
+  const db = new DatabaseSync(path);
   try {
     return (db.prepare(`SELECT * FROM "${table}" ORDER BY 1`).all() as Array<Record<string, unknown>>).map((r) => ({ ...r }));
   } finally {
