@@ -66,6 +66,7 @@ export function sqlLiteral(v: SqlValue): string {
       if (Number.isNaN(v.value)) return 'NULL'; // SQLite stores NaN as NULL
       if (v.value === Infinity) return '9e999';
       if (v.value === -Infinity) return '-9e999';
+      if (Object.is(v.value, -0)) return '-0.0'; // String(-0) is "0": the sign would be lost
       const s = String(v.value); // shortest form that round-trips bit for bit
       return /[.eE]/.test(s) ? s : `${s}.0`;
     }
