@@ -101,7 +101,7 @@ async function rebaseOnto(
   const outcome = await withLiveTransaction(db, paths.db, async (tx) => {
     const before = schemaVersion(db);
     if (isDirty(replica)) return 'dirty' as const;
-    const localBytes = local.length > 0 ? squashLocal(local) : new Uint8Array();
+    const localBytes = local.length > 0 ? squashLocal(db, local) : new Uint8Array();
     const localRows = readLocalRows(db, localBytes);
     const undone = undoLocal(db, local);
     for (const e of incoming) applyHubEntry(db, e);

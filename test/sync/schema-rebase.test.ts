@@ -47,6 +47,37 @@ describe('rebasing unpushed schema changes', () => {
     expect(dumpSchema(s.db('server.db'))).toEqual(expect.arrayContaining(["table t: CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT, note TEXT DEFAULT 'none')", 'index t_note: CREATE INDEX t_note ON t(note)']));
   });
 
+  it('rows the laptop wrote before and after adding a column, while the server edited the same table', () => {
+    const s = setup();
+    sqlite3(s.db('laptop.db'), "INSERT INTO t VALUES (6, 'l6'); UPDATE t SET v = 'L1' WHERE id = 1; DELETE FROM t WHERE id = 2;");
+    ok(s.run('laptop.db', 'commit', '-m', 'rows first'));
+    sqlite3(s.db('laptop.db'), "ALTER TABLE t ADD COLUMN note TEXT DEFAULT 'none'; UPDATE t SET note = 'n6' WHERE id = 6; INSERT INTO t VALUES (7, 'l7', 'n7');");
+    ok(s.run('laptop.db', 'commit', '-m', 'then a column'));
+    sqlite3(s.db('server.db'), "UPDATE t SET v = 'S3' WHERE id = 3; INSERT INTO t VALUES (4, 's4');");
+    ok(s.run('server.db', 'sync'));
+    ok(s.run('laptop.db', 'sync'));
+    converged(s);
+    expect(sqlite3(s.db('server.db'), 'SELECT id, v, note FROM t ORDER BY id;').trim().split('\n')).toEqual(['1|L1|none', '3|S3|none', '4|s4|none', '6|l6|n6', '7|l7|n7']);
+  });
+
+  it('the same, with a row both sides changed: the conflict is settled on the widened row, whole', () => {
+    const s = setup();
+    sqlite3(s.db('laptop.db'), "UPDATE t SET v = 'L3' WHERE id = 3; INSERT INTO t VALUES (6, 'l6');");
+    ok(s.run('laptop.db', 'commit', '-m', 'rows first'));
+    sqlite3(s.db('laptop.db'), "ALTER TABLE t ADD COLUMN note TEXT DEFAULT 'none'; UPDATE t SET note = 'n3' WHERE id = 3;");
+    ok(s.run('laptop.db', 'commit', '-m', 'then a column'));
+    sqlite3(s.db('server.db'), "UPDATE t SET v = 'S3' WHERE id = 3;");
+    ok(s.run('server.db', 'sync'));
+    const synced = s.run('laptop.db', 'sync');
+    expect(synced.status).toBe(3);
+    expect(synced.stderr).toMatch(/^conflict #1: data on t \{"id":3\}/);
+    converged(s);
+    // The default handler keeps the hub's row: the laptop's change to row 3 (v, then note) is the
+    // losing version, kept in the conflict store with its note.
+    expect(sqlite3(s.db('server.db'), 'SELECT id, v, note FROM t ORDER BY id;').trim().split('\n')).toEqual(['1|one|none', '2|two|none', '3|S3|none', '6|l6|none']);
+    expect(JSON.parse(s.run('laptop.db', 'conflicts', 'show', '1', '--json').stdout)).toMatchObject({ local: { id: 3, v: 'L3', note: 'n3' }, remote: { id: 3, v: 'S3', note: 'none' } });
+  });
+
   it('a table and an index created on the laptop, with rows, while the server pushed', () => {
     const s = setup();
     sqlite3(s.db('laptop.db'), "CREATE TABLE notes(id INTEGER PRIMARY KEY, t_id INT REFERENCES t(id), body TEXT); CREATE INDEX notes_t ON notes(t_id); INSERT INTO notes VALUES (1, 1, 'first'), (2, 2, 'second');");

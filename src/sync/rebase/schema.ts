@@ -8,6 +8,7 @@ import { concatChangesets } from '../../changeset/index.ts';
 import { SqlferryError, EXIT } from '../../errors/index.ts';
 import type { LogEntry } from '../../repo/log.ts';
 import { alteredTable, cannotUndo, isUndoable, undoEntry } from '../../repo/undo-schema.ts';
+import { widenedBytes } from './widen-local.ts';
 
 export interface UndoneSchema {
   /** The local statements in commit order, each with the name of what it created. */
@@ -22,16 +23,9 @@ export function refuseNonAdditive(local: LogEntry[]): void {
   if (sql !== undefined) throw cannotUndo(sql, 'only CREATE TABLE / INDEX / VIEW and ADD COLUMN can be undone and redone');
 }
 
-/** The local commits' data squashed into one changeset, as the rebase re-applies it. */
-export function squashLocal(local: LogEntry[]): Uint8Array {
-  try {
-    return concatChangesets(local.map((e) => e.bytes));
-  } catch (err) {
-    if ((err as SqlferryError).code !== 'CHANGESET_SCHEMA_MISMATCH') throw err;
-    // Rows written before and after an ADD COLUMN have different widths: one changeset cannot hold both.
-    const sql = local.flatMap((e) => e.meta.schema).find((s) => alteredTable(s) !== undefined) ?? local.flatMap((e) => e.meta.schema)[0]!;
-    throw cannotUndo(sql, `${(err as Error).message}: local commits wrote to that table both before and after its columns changed`);
-  }
+/** The local commits' data squashed into one changeset, as the rebase re-applies it; `db` has their schema. */
+export function squashLocal(db: DatabaseSync, local: LogEntry[]): Uint8Array {
+  return concatChangesets(widenedBytes(db, local));
 }
 
 /** Undo the local commits on the live database, newest first: data, then schema statements. */
