@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pkg from '../../package.json' with { type: 'json' };
+import { startSshd } from '../remote/sshd.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const exe = join(root, 'dist', 'sqlferry');
@@ -63,6 +64,27 @@ describe('the single executable', () => {
     expect(ok('verify', '--db', 'copy.db')).toMatch(/^OK: 1 log entries/);
     // The clone's log holds the edit, as SQL.
     expect(ok('show', '1', '--sql', '--db', 'copy.db')).toContain('AC-DC');
+  });
+
+  it('pushes to and clones from a hub on a real sshd, with ssh2 in its JavaScript fallbacks', async () => {
+    const sshd = await startSshd();
+    try {
+      const hub = join(sshd.dir, 'ssh-hub');
+      const url = `ssh://${sshd.user}@127.0.0.1:${sshd.port}${hub}`;
+      const env = { PATH: join(dir, 'empty-bin'), HOME: sshd.home, NO_COLOR: '1' };
+      const viaSsh = (...args: string[]) => spawnSync(exe, args, { cwd: dir, env, encoding: 'utf8' });
+      copyFileSync(join(root, 'fixtures', 'Chinook_Sqlite.sqlite'), join(dir, 'far.db'));
+      expect(viaSsh('init', 'far.db')).toMatchObject({ status: 0 });
+      expect(viaSsh('exec', "UPDATE Artist SET Name = 'AC-DC' WHERE ArtistId = 1", '--db', 'far.db')).toMatchObject({ status: 0 });
+      expect(viaSsh('init', '--bare', url)).toMatchObject({ status: 0 });
+      expect(viaSsh('remote', 'add', 'far', url, '--db', 'far.db')).toMatchObject({ status: 0 });
+      expect(viaSsh('push', 'far', '--db', 'far.db')).toMatchObject({ status: 0, stderr: '' });
+      const cloned = viaSsh('clone', url, 'far-copy.db');
+      expect(cloned.stderr).toBe('');
+      expect(viaSsh('show', '1', '--sql', '--db', 'far-copy.db').stdout).toContain('AC-DC');
+    } finally {
+      await sshd.stop();
+    }
   });
 
   it('imports a user module at run time (a custom conflict handler)', () => {
