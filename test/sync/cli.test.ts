@@ -59,14 +59,20 @@ describe('sqlferry init --bare, remote, push, sync, clone, conflicts', () => {
   });
 });
 
+/** a.db, a replica with remote origin (an empty hub) and one uncommitted row in t. */
+function replicaWithUncommittedRow(): string {
+  const dir = tempDir();
+  sql(join(dir, 'a.db'), 'CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);');
+  run(dir, 'init', '--bare', 'hub');
+  run(dir, 'init', 'a.db');
+  run(dir, '--db', 'a.db', 'remote', 'add', 'origin', 'hub');
+  sql(join(dir, 'a.db'), "INSERT INTO t VALUES (1, 'one')");
+  return dir;
+}
+
 describe('sqlferry sync from cron, overlapping itself', () => {
   it('skips quietly while another sync runs, and asks for a human when one has held the replica for long', async () => {
-    const dir = tempDir();
-    sql(join(dir, 'a.db'), 'CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);');
-    run(dir, 'init', '--bare', 'hub');
-    run(dir, 'init', 'a.db');
-    run(dir, '--db', 'a.db', 'remote', 'add', 'origin', 'hub');
-    sql(join(dir, 'a.db'), "INSERT INTO t VALUES (1, 'one')");
+    const dir = replicaWithUncommittedRow();
     // A live process holds the sync lock, as a slow sync started by the previous cron tick would.
     const holder = spawn('sleep', ['30']);
     try {
@@ -94,12 +100,7 @@ describe('sqlferry sync from cron, overlapping itself', () => {
 
 describe('conflict handler rules on the command line', () => {
   it('refuses a rule naming a table or a conflict kind the database does not have, before doing anything', () => {
-    const dir = tempDir();
-    sql(join(dir, 'a.db'), 'CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);');
-    run(dir, 'init', '--bare', 'hub');
-    run(dir, 'init', 'a.db');
-    run(dir, '--db', 'a.db', 'remote', 'add', 'origin', 'hub');
-    sql(join(dir, 'a.db'), "INSERT INTO t VALUES (1, 'one')");
+    const dir = replicaWithUncommittedRow();
     const typoKind = run(dir, '--db', 'a.db', 'sync', '--conflict-handler', 't.dta=local');
     expect(typoKind.status).toBe(2);
     expect(typoKind.stderr).toMatch(/^error: the conflict handler rule "t\.dta=local" is not valid: "dta" is not a conflict kind/);
