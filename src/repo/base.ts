@@ -38,12 +38,29 @@ export function applyEntry(db: DatabaseSync, path: string, entry: LogEntry): voi
   });
 }
 
+/**
+ * Apply log entries at+1..to to a snapshot at `at`, in one transaction (one COMMIT for a pull
+ * of many entries, not one each), recording `to` as its sequence.
+ */
+export function applyEntries(db: DatabaseSync, path: string, paths: SidecarPaths, to: number): void {
+  const at = readSeq(db, path);
+  if (at >= to) return;
+  withApplyTransaction(db, path, () => {
+    for (let seq = at + 1; seq <= to; seq++) {
+      const entry = readEntry(paths, seq);
+      applySchema(db, entry.meta.schema);
+      applyChecked(db, entry.bytes);
+    }
+    markSeq(db, to);
+  });
+}
+
 /** Bring base.db up to the last log entry. Returns the base's sequence afterwards. */
 export function rollForward(paths: SidecarPaths): number {
   const last = logEnd(paths);
   const db = openBase(paths);
   try {
-    let at = readSeq(db, paths.base);
+    const at = readSeq(db, paths.base);
     if (at > last) {
       throw new SqlferryError('LOG_MISSING', `the base snapshot is at commit ${at} but the log ends at ${last}`, {
         data: { at, last },
@@ -51,8 +68,8 @@ export function rollForward(paths: SidecarPaths): number {
         hint: 'log files were removed; restore the sidecar folder from a backup',
       });
     }
-    for (; at < last; at++) applyEntry(db, paths.base, readEntry(paths, at + 1));
-    return at;
+    applyEntries(db, paths.base, paths, last);
+    return last;
   } finally {
     db.close();
   }

@@ -4,7 +4,7 @@ import { genesisSeq } from './log-end.ts';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { SqlferryError } from '../errors/index.ts';
-import { applyEntry } from './base.ts';
+import { applyEntries } from './base.ts';
 import type { Replica } from './replica.ts';
 import { dropSeqTable, readSeq, snapshotInto } from './snapshot.ts';
 import { openDatabase } from './sqlite.ts';
@@ -25,7 +25,7 @@ export function checkout(replica: Replica, seq: number, output: string): string 
       throw new SqlferryError('BEFORE_GENESIS', `this replica starts at commit ${from}; commit ${seq} is not in it`, { data: { seq, from } });
     }
     snapshotInto(genesis, replica.paths.genesis, out, (db) => {
-      for (let s = from + 1; s <= seq; s++) applyEntry(db, out, replica.entry(s));
+      applyEntries(db, out, replica.paths, seq);
       dropSeqTable(db);
     });
   } finally {

@@ -6,11 +6,11 @@ import type { DatabaseSync } from 'node:sqlite';
 import { changesetToPatchset, detectKind } from '../changeset/index.ts';
 import { SqlferryError } from '../errors/index.ts';
 import { tempPathFor } from './atomic.ts';
-import { applyEntry } from './base.ts';
+import { applyEntries } from './base.ts';
 import { sha256Hex } from './log.ts';
 import { withWorkingDiff } from './diff.ts';
 import type { Replica } from './replica.ts';
-import { readSeq, snapshotInto } from './snapshot.ts';
+import { snapshotInto } from './snapshot.ts';
 import { isBusy, isDamaged, lockedError, openDatabase } from './sqlite.ts';
 
 export interface VerifyReport {
@@ -71,7 +71,7 @@ function replayMatchesBase(replica: Replica, problems: string[]): void {
   const genesis = openDatabase(paths.genesis, { readOnly: true });
   try {
     snapshotInto(genesis, paths.genesis, replay, (db) => {
-      for (let s = readSeq(db, replay) + 1; s <= replica.lastSeq(); s++) applyEntry(db, replay, replica.entry(s));
+      applyEntries(db, replay, paths, replica.lastSeq());
     });
     withWorkingDiff(replay, paths.base, (diff) => {
       if (diff.baseSeq !== replica.lastSeq()) problems.push(`the base snapshot is at commit ${diff.baseSeq}, the log ends at ${replica.lastSeq()}`);
