@@ -48,17 +48,28 @@ export function withApplyTransaction<T>(db: DatabaseSync, path: string, fn: () =
   }
 }
 
+/**
+ * Drop the database's triggers inside the open transaction and return what re-creates them:
+ * the changes applied meanwhile already hold the triggers' effects, which must not happen twice.
+ */
+export function suspendTriggers(db: DatabaseSync): () => void {
+  const triggers = db.prepare("SELECT name, sql FROM main.sqlite_schema WHERE type = 'trigger' AND sql IS NOT NULL").all() as Array<{ name: string; sql: string }>;
+  for (const t of triggers) db.exec(`DROP TRIGGER main.${quoteIdent(t.name)}`);
+  return () => {
+    for (const t of triggers) db.exec(t.sql);
+  };
+}
+
 /** Apply `bytes` inside withApplyTransaction: schema-checked, triggers suspended. Throws if a conflict aborts it. */
 export function applyChecked(db: DatabaseSync, bytes: Uint8Array, opts: ApplyOptions = {}): void {
   if (!db.isTransaction) throw new Error('applyChecked must run inside withApplyTransaction');
   checkTables(db, bytes, opts.filter);
-  const triggers = db.prepare("SELECT name, sql FROM main.sqlite_schema WHERE type = 'trigger' AND sql IS NOT NULL").all() as Array<{ name: string; sql: string }>;
-  for (const t of triggers) db.exec(`DROP TRIGGER main.${quoteIdent(t.name)}`);
+  const restoreTriggers = suspendTriggers(db);
   let applied: boolean;
   try {
     applied = db.applyChangeset(bytes, { onConflict: opts.onConflict ?? (() => 2), ...(opts.filter ? { filter: opts.filter } : {}) });
   } finally {
-    for (const t of triggers) db.exec(t.sql);
+    restoreTriggers();
   }
   if (!applied) {
     throw new SqlferryError('APPLY_CONFLICT', 'the changes conflict with the database and were not applied', {

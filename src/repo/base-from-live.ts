@@ -11,7 +11,7 @@ import { backup, type DatabaseSync } from 'node:sqlite';
 import { fsyncDir, fsyncPathsConcurrently } from './atomic.ts';
 import type { SidecarPaths } from './sidecar.ts';
 import { markSeq } from './snapshot.ts';
-import { openDatabase, translateSqliteError } from './sqlite.ts';
+import { databaseBytes, openDatabase, translateSqliteError } from './sqlite.ts';
 import { pullDir } from './pending-pull.ts';
 
 const readyFile = (paths: SidecarPaths) => join(pullDir(paths), 'base.db');
@@ -22,8 +22,7 @@ export function dataVersion(db: DatabaseSync): number {
 
 /** Whether copying beats re-applying: the pulled bytes are at least half the database's size. */
 export function copyIsCheaper(db: DatabaseSync, pulledBytes: number): boolean {
-  const { n } = db.prepare('SELECT page_count * page_size AS n FROM pragma_page_count(), pragma_page_size()').get() as { n: bigint | number };
-  return pulledBytes * 2 >= Number(n);
+  return pulledBytes * 2 >= databaseBytes(db);
 }
 
 /**

@@ -6,7 +6,7 @@ import { openBase } from './base.ts';
 import { commitLiveChanges } from './commit-live.ts';
 import type { LogEntryMeta } from './log.ts';
 import type { Replica } from './replica.ts';
-import { beginImmediate, openDatabase, rollbackQuietly, translateSqliteError } from './sqlite.ts';
+import { beginImmediate, openDatabase, rollbackQuietly, schemaVersion, translateSqliteError } from './sqlite.ts';
 
 export function execSql(replica: Replica, sql: string, message?: string): LogEntryMeta | null {
   return replica.withLock(() => {
@@ -49,8 +49,4 @@ function runUserSql(live: ReturnType<typeof openDatabase>, path: string, sql: st
     if (translated !== err) throw translated;
     throw new SqlferryError('EXEC_FAILED', `the SQL failed: ${(err as Error).message}; nothing was changed`, { cause: err });
   }
-}
-
-function schemaVersion(db: ReturnType<typeof openDatabase>): number {
-  return Number((db.prepare('PRAGMA schema_version').get() as { schema_version: bigint }).schema_version);
 }

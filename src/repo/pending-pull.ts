@@ -13,6 +13,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { fsyncDir, fsyncPaths, readJson, writeFileUnsynced, writeJsonAtomic } from './atomic.ts';
 import { sha256Hex, type LogEntryMeta } from './log.ts';
 import type { SidecarPaths } from './sidecar.ts';
+import { schemaVersion } from './sqlite.ts';
 import type { NewConflict } from './conflict-store.ts';
 
 /** prepared: written before COMMIT; rewound: committed, base.db at oldHubSeq; logged: log and state written. */
@@ -40,10 +41,6 @@ export function pullDir(paths: SidecarPaths): string {
 const pendingFile = (paths: SidecarPaths) => join(pullDir(paths), 'pending.json');
 /** Where the pending record keeps an entry's bytes (linked into the log by finishPull). */
 export const pendingBytesFile = (paths: SidecarPaths, seq: number) => join(pullDir(paths), `${seq}.bytes`);
-
-export function schemaVersion(db: DatabaseSync): number {
-  return Number((db.prepare('PRAGMA main.schema_version').get() as { schema_version: bigint | number }).schema_version);
-}
 
 /** Inside the transaction, last thing before COMMIT: move schema_version by a random, recorded amount. */
 export function markTransaction(db: DatabaseSync): number {

@@ -11,10 +11,10 @@ import { forgetFingerprint } from './fingerprint.ts';
 import { linkEntries, readEntry, removeEntriesAfter, type LogEntryMeta } from './log.ts';
 import type { SidecarPaths } from './sidecar.ts';
 import { markSeq, readSeq } from './snapshot.ts';
-import { openDatabase } from './sqlite.ts';
+import { openDatabase, schemaVersion } from './sqlite.ts';
 import { installSnapshot } from './base-from-live.ts';
 import { ConflictStore } from './conflict-store.ts';
-import { clearPending, entryBytesIntact, pendingBytesFile, readPending, schemaVersion, updatePhase, type PendingPull } from './pending-pull.ts';
+import { clearPending, entryBytesIntact, pendingBytesFile, readPending, updatePhase, type PendingPull } from './pending-pull.ts';
 
 export type Assumption = 'committed' | 'rolled-back';
 

@@ -114,3 +114,12 @@ export function rollbackQuietly(db: DatabaseSync): void {
 export function attach(db: DatabaseSync, path: string, schema: string): void {
   db.prepare(`ATTACH DATABASE ? AS ${quoteIdent(schema)}`).run(path);
 }
+
+export function schemaVersion(db: DatabaseSync): number {
+  return Number((db.prepare('PRAGMA main.schema_version').get() as { schema_version: bigint | number }).schema_version);
+}
+
+/** The main database's size in bytes, as SQLite counts its pages. */
+export function databaseBytes(db: DatabaseSync): number {
+  return Number((db.prepare('SELECT page_count * page_size AS n FROM pragma_page_count(), pragma_page_size()').get() as { n: bigint | number }).n);
+}

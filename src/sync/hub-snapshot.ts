@@ -12,6 +12,7 @@ import type { Remote } from '../hub/remote.ts';
 import { openBase } from '../repo/base.ts';
 import type { Replica } from '../repo/replica.ts';
 import { readSeq, snapshotInto } from '../repo/snapshot.ts';
+import { databaseBytes } from '../repo/sqlite.ts';
 
 export type SnapshotOutcome = { uploaded: number } | { skipped: 'not-due' | 'taken' } | { failed: string };
 
@@ -22,8 +23,7 @@ export async function uploadSnapshotIfDue(replica: Replica, remote: Remote, head
   const file = join(replica.paths.dir, 'snapshot-upload.db');
   const base = openBase(replica.paths);
   try {
-    const dbBytes = Number((base.prepare('SELECT page_count * page_size AS n FROM pragma_page_count(), pragma_page_size()').get() as { n: bigint }).n);
-    if (logBytes <= dbBytes || readSeq(base, replica.paths.base) !== head) return { skipped: 'not-due' };
+    if (logBytes <= databaseBytes(base) || readSeq(base, replica.paths.base) !== head) return { skipped: 'not-due' };
     await rm(file, { force: true });
     snapshotInto(base, replica.paths.base, file, () => {});
   } finally {

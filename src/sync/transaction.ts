@@ -3,7 +3,7 @@
 // triggers dropped and re-created inside the transaction (their effects are already in the
 // changesets), COMMIT only if the body returns, ROLLBACK otherwise.
 import type { DatabaseSync } from 'node:sqlite';
-import { quoteIdent } from '../changeset/value.ts';
+import { suspendTriggers } from '../repo/apply.ts';
 import { beginImmediate, rollbackQuietly, withSqliteErrors } from '../repo/sqlite.ts';
 
 export interface LiveTransaction {
@@ -16,11 +16,10 @@ export async function withLiveTransaction<T>(db: DatabaseSync, path: string, fn:
   db.exec('PRAGMA foreign_keys = OFF');
   beginImmediate(db, path);
   try {
-    const triggers = db.prepare("SELECT name, sql FROM main.sqlite_schema WHERE type = 'trigger' AND sql IS NOT NULL").all() as Array<{ name: string; sql: string }>;
-    for (const t of triggers) db.exec(`DROP TRIGGER main.${quoteIdent(t.name)}`);
+    const restoreTriggers = suspendTriggers(db);
     let last: (() => void) | undefined;
     const result = await fn({ db, beforeCommit: (f) => (last = f) });
-    for (const t of triggers) db.exec(t.sql);
+    restoreTriggers();
     last?.();
     withSqliteErrors(path, () => db.exec('COMMIT'));
     return result;
