@@ -5,7 +5,7 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { rollForward } from '../src/repo/base.ts';
+import { catchUpBase } from '../src/repo/base.ts';
 import { execSql } from '../src/repo/exec.ts';
 import { Replica } from '../src/repo/replica.ts';
 
@@ -21,7 +21,7 @@ const times: number[] = [];
 for (let run = 0; run < 3; run++) {
   copyFileSync(replica.paths.genesis, replica.paths.base);
   const started = performance.now();
-  rollForward(replica.paths);
+  catchUpBase(replica.paths);
   times.push(performance.now() - started);
 }
 console.log(`rollForward of ${entries} one-row entries: best ${Math.min(...times).toFixed(0)} ms of ${times.map((t) => t.toFixed(0)).join(', ')}`);

@@ -1,67 +1,50 @@
-// After a big pull, copying the live database into base.db is cheaper than applying every
-// pulled change a second time to base.db. The copy is right only if nothing else committed to
-// the live database between the pull's COMMIT and the end of the copy: PRAGMA data_version,
-// read on the pull's connection before and after, proves that.
-// The copy is SQLite's online backup (pages copied as they are, on libuv's thread pool), so it
-// runs while the pull writes the log on the main thread; VACUUM INTO would rebuild every
-// b-tree, on the main thread.
-import { existsSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { backup, type DatabaseSync } from 'node:sqlite';
-import { fsyncDir, fsyncPathsConcurrently } from './atomic.ts';
+// A replica that only pulls lets base.db fall behind the log (base.ts). Re-applying what it
+// missed costs as much as the pulls did; once that outweighs copying the database, and the
+// live database provably equals the log's end (its files stat as the fingerprint recorded,
+// fingerprint.ts), base.db is replaced by a copy of it instead. A commit that found nothing
+// to record does this, so the lag stays under half the database's size.
+import { renameSync, rmSync } from 'node:fs';
+import type { DatabaseSync } from 'node:sqlite';
+import { fsyncDir, tempPathFor } from './atomic.ts';
+import { openBaseAsIs } from './base.ts';
+import { statLive, unchangedSince } from './fingerprint.ts';
+import { readMeta } from './log.ts';
 import type { SidecarPaths } from './sidecar.ts';
-import { markSeq } from './snapshot.ts';
-import { databaseBytes, openDatabase, translateSqliteError } from './sqlite.ts';
-import { pullDir } from './pending-pull.ts';
-
-const readyFile = (paths: SidecarPaths) => join(pullDir(paths), 'base.db');
+import { markSeq, readSeq, snapshotInto } from './snapshot.ts';
+import { databaseBytes, openDatabase } from './sqlite.ts';
 
 export function dataVersion(db: DatabaseSync): number {
   return Number((db.prepare('PRAGMA data_version').get() as { data_version: bigint | number }).data_version);
 }
 
-/** Whether copying beats re-applying: the pulled bytes are at least half the database's size. */
-export function copyIsCheaper(db: DatabaseSync, pulledBytes: number): boolean {
-  return pulledBytes * 2 >= databaseBytes(db);
-}
-
 /**
- * Call right after the pull's COMMIT, on its connection, with `atCommit` = dataVersion(db) read
- * inside the pull's transaction (while no other connection could commit): leaves pull/base.db
- * only when nothing else committed between that COMMIT and the end of the copy. Do not use `db`
- * until the promise settles: the copy reads through it from another thread.
+ * Call holding the replica lock, when the fingerprint says the live database equals log entry
+ * `last`. Returns whether base.db was replaced.
  */
-export async function snapshotAfterCommit(db: DatabaseSync, paths: SidecarPaths, seq: number, atCommit: number): Promise<void> {
-  const candidate = join(pullDir(paths), 'base.candidate.db');
-  rmSync(candidate, { force: true });
+export function refreshBaseIfFarBehind(paths: SidecarPaths, last: number): boolean {
+  const base = openBaseAsIs(paths);
+  let behind: number;
   try {
-    await backup(db, candidate, { rate: 2 ** 30 }); // every page in one step
-  } catch (err) {
-    throw translateSqliteError(err, paths.db);
-  }
-  if (dataVersion(db) !== atCommit) {
-    rmSync(candidate, { force: true });
-    return;
-  }
-  const copy = openDatabase(candidate, { foreignKeys: false });
-  try {
-    // A copy of a WAL database says WAL in its header: base.db is always a rollback-journal file.
-    copy.exec('PRAGMA journal_mode = DELETE');
-    // No fsync inside SQLite: the file is fsynced once below, on the thread pool, and becomes
-    // pull/base.db (then base.db) only after that; a crash before leaves a candidate nobody uses.
-    copy.exec('PRAGMA synchronous = OFF');
-    markSeq(copy, seq);
+    behind = readSeq(base, paths.base);
   } finally {
-    copy.close();
+    base.close();
   }
-  await fsyncPathsConcurrently([candidate]);
-  renameSync(candidate, readyFile(paths));
-}
-
-/** Installs pull/base.db as base.db when the pull left one; false means roll forward instead. */
-export function installSnapshot(paths: SidecarPaths): boolean {
-  if (!existsSync(readyFile(paths))) return false;
-  renameSync(readyFile(paths), paths.base);
-  fsyncDir(paths.dir);
-  return true;
+  let lagBytes = 0;
+  for (let seq = behind + 1; seq <= last; seq++) lagBytes += readMeta(paths, seq).size;
+  if (lagBytes === 0) return false;
+  const live = openDatabase(paths.db);
+  const candidate = tempPathFor(paths.base);
+  try {
+    if (lagBytes * 2 < databaseBytes(live)) return false;
+    snapshotInto(live, paths.db, candidate, (db) => markSeq(db, last));
+    // A write by another program during the copy moves the files' stat: then the copy is not
+    // the log's end, and base.db stays as it was, to be rolled forward when needed.
+    if (!unchangedSince(paths, statLive(paths), last)) return false;
+    renameSync(candidate, paths.base);
+    fsyncDir(paths.dir);
+    return true;
+  } finally {
+    live.close();
+    rmSync(candidate, { force: true });
+  }
 }

@@ -1,6 +1,10 @@
 // The base snapshot advances only by applying log entries to it, each together with its
-// sequence number in one transaction. A crash after a log entry is written but before the
-// base took it leaves base seq < last log seq; rollForward finishes the job.
+// sequence number in one transaction, or by being replaced with a copy of the live database
+// taken when that provably equals the log's end (base-from-live.ts). It may lag the log: a
+// pull leaves it behind (the live database already holds the pulled rows, and a replica that
+// never writes locally never needs them applied twice), and so does a crash after a log entry
+// is written but before the base took it. Whoever reads it brings it up to the log's end
+// first: openBase, catchUpBase.
 import type { DatabaseSync } from 'node:sqlite';
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import { applyChecked, applySchema, withApplyTransaction } from './apply.ts';
@@ -10,7 +14,8 @@ import type { SidecarPaths } from './sidecar.ts';
 import { markSeq, readSeq } from './snapshot.ts';
 import { openDatabase, withSnapshotErrors } from './sqlite.ts';
 
-export function openBase(paths: SidecarPaths): DatabaseSync {
+/** base.db as it is, possibly behind the log: for moving it. Readers use openBase. */
+export function openBaseAsIs(paths: SidecarPaths): DatabaseSync {
   const db = withSnapshotErrors(paths.base, () => openDatabase(paths.base, { foreignKeys: false }));
   try {
     // The first statement is where SQLite reads the file: a damaged base.db shows here.
@@ -55,10 +60,10 @@ export function applyEntries(db: DatabaseSync, path: string, paths: SidecarPaths
   });
 }
 
-/** Bring base.db up to the last log entry. Returns the base's sequence afterwards. */
-export function rollForward(paths: SidecarPaths): number {
+/** base.db brought up to the last log entry. Call holding the replica lock. */
+export function openBase(paths: SidecarPaths): DatabaseSync {
   const last = logEnd(paths);
-  const db = openBase(paths);
+  const db = openBaseAsIs(paths);
   try {
     const at = readSeq(db, paths.base);
     if (at > last) {
@@ -69,8 +74,14 @@ export function rollForward(paths: SidecarPaths): number {
       });
     }
     applyEntries(db, paths.base, paths, last);
-    return last;
-  } finally {
+    return db;
+  } catch (err) {
     db.close();
+    throw err;
   }
+}
+
+/** Bring base.db up to the last log entry, for a reader that attaches it by path. Call holding the replica lock. */
+export function catchUpBase(paths: SidecarPaths): void {
+  openBase(paths).close();
 }

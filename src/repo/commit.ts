@@ -1,8 +1,11 @@
 // `commit`: the difference between the base snapshot and the live database becomes the next
-// log entry; then the base advances by applying exactly that entry (see base.ts).
+// log entry; then the base advances by applying exactly that entry (see base.ts). When the
+// fingerprint says nothing changed, the base is not read at all (only refreshed by a copy
+// when a replica that only pulls has let it fall far behind, base-from-live.ts).
 import { writeChangeset } from '../changeset/index.ts';
-import { applyEntry, openBase } from './base.ts';
-import { withWorkingDiff } from './diff.ts';
+import { applyEntry, openBaseAsIs } from './base.ts';
+import { refreshBaseIfFarBehind } from './base-from-live.ts';
+import { withUncommittedDiff } from './diff.ts';
 import { saveFingerprint, takeStamp, unchangedSince } from './fingerprint.ts';
 import { sha256Hex, writeEntry, type LogEntryMeta } from './log.ts';
 import type { Replica } from './replica.ts';
@@ -17,8 +20,11 @@ export function commit(replica: Replica, opts: CommitOptions = {}): LogEntryMeta
     const paths = replica.paths;
     const last = replica.lastSeq();
     const stamp = takeStamp(paths);
-    if (unchangedSince(paths, stamp, last)) return null;
-    const captured = withWorkingDiff(paths.db, paths.base, (diff) => {
+    if (unchangedSince(paths, stamp, last)) {
+      refreshBaseIfFarBehind(paths, last);
+      return null;
+    }
+    const captured = withUncommittedDiff(paths, (diff) => {
       const bytes = writeChangeset('changeset', diff.changes());
       return bytes.byteLength === 0 && diff.schema.statements.length === 0 ? null : { bytes, schema: diff.schema.statements };
     });
@@ -27,7 +33,7 @@ export function commit(replica: Replica, opts: CommitOptions = {}): LogEntryMeta
       return null;
     }
     const meta = appendEntry(replica, captured.bytes, captured.schema, opts.message ?? '');
-    const base = openBase(paths);
+    const base = openBaseAsIs(paths); // caught up by withUncommittedDiff, one entry behind now
     try {
       applyEntry(base, paths.base, { meta, bytes: captured.bytes });
     } finally {

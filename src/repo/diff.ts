@@ -6,6 +6,8 @@ import type { Change } from '../changeset/types.ts';
 import { captureTable, type TablePair } from './capture.ts';
 import { diffSchema, type SchemaDiff } from './schema-diff.ts';
 import { readSchema, trackedTables, type Schema, type TableInfo } from './schema-read.ts';
+import { catchUpBase } from './base.ts';
+import type { SidecarPaths } from './sidecar.ts';
 import { readSeq } from './snapshot.ts';
 import { attach, openDatabase, withSqliteErrors } from './sqlite.ts';
 
@@ -18,6 +20,12 @@ export interface WorkingDiff {
   untracked: TableInfo[];
   /** Row changes, grouped by table, in the live schema's table order. */
   changes(): Generator<Change>;
+}
+
+/** What changed in the live database since the last log entry. Call holding the replica lock. */
+export function withUncommittedDiff<T>(paths: SidecarPaths, fn: (diff: WorkingDiff) => T): T {
+  catchUpBase(paths);
+  return withWorkingDiff(paths.db, paths.base, fn);
 }
 
 /**

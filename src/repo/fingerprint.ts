@@ -21,11 +21,16 @@ interface FileStamp {
   ctimeNs: string;
 }
 
-export interface Stamp {
+/** What the live files look like now: enough to compare with a fingerprint. */
+export interface LiveFiles {
   db: FileStamp;
   wal: FileStamp | null;
   /** A rollback journal exists: a writer is mid-transaction, nothing can be concluded. */
   journal: boolean;
+}
+
+/** LiveFiles plus a clock reading: enough to record them as a fingerprint. */
+export interface Stamp extends LiveFiles {
   /** The filesystem's clock right after the stat; see the comment at the top. */
   clockNs: string;
 }
@@ -42,30 +47,51 @@ function stampOf(path: string): FileStamp | null {
   return { ino: String(s.ino), size: String(s.size), mtimeNs: String(s.mtimeNs), ctimeNs: String(s.ctimeNs) };
 }
 
+export function statLive(paths: SidecarPaths): LiveFiles {
+  return { db: stampOf(paths.db)!, wal: stampOf(paths.db + '-wal'), journal: existsSync(paths.db + '-journal') };
+}
+
 /** Take before the capture's read transaction starts. */
 export function takeStamp(paths: SidecarPaths): Stamp {
-  const db = stampOf(paths.db)!;
-  const wal = stampOf(paths.db + '-wal');
-  const journal = existsSync(paths.db + '-journal');
+  return { ...statLive(paths), clockNs: String(clockNow(paths)) };
+}
+
+/**
+ * `live`, read at a moment the database equalled a log entry, with a clock reading taken now,
+ * a tick past its timestamps if need be (a millisecond or a few): then saveFingerprint
+ * trusts it. The caller must prove no other program committed between `live` and now.
+ */
+export async function stampPastTick(paths: SidecarPaths, live: LiveFiles): Promise<Stamp> {
+  const newest = [live.db, live.wal].filter((f): f is FileStamp => f !== null).flatMap((f) => [BigInt(f.mtimeNs), BigInt(f.ctimeNs)]).reduce((a, b) => (a > b ? a : b));
+  let clock = clockNow(paths);
+  for (let waited = 0; clock <= newest && waited < 50; waited++) {
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    clock = clockNow(paths);
+  }
+  return { ...live, clockNs: String(clock) };
+}
+
+/** The filesystem's clock: the mtime of a file created in the sidecar. */
+function clockNow(paths: SidecarPaths): bigint {
   const probe = join(paths.dir, `.clock.${process.pid}`);
   writeFileSync(probe, '');
-  const clockNs = String(statSync(probe, { bigint: true }).mtimeNs);
+  const clockNs = statSync(probe, { bigint: true }).mtimeNs;
   unlinkSync(probe);
-  return { db, wal, journal, clockNs };
+  return clockNs;
 }
 
 function sameFile(a: FileStamp | null, b: FileStamp | null): boolean {
   return a === b || (a !== null && b !== null && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs);
 }
 
-/** True only when the live files are provably untouched since the capture that produced `baseSeq`. */
-export function unchangedSince(paths: SidecarPaths, stamp: Stamp, baseSeq: number): boolean {
+/** True only when the live files are provably untouched since they equalled log entry `baseSeq`. */
+export function unchangedSince(paths: SidecarPaths, stamp: LiveFiles, baseSeq: number): boolean {
   if (stamp.journal || !existsSync(paths.fingerprint)) return false;
   const saved = readJson<Fingerprint>(paths.fingerprint);
   return saved.baseSeq === baseSeq && sameFile(saved.db, stamp.db) && sameFile(saved.wal, stamp.wal);
 }
 
-/** Record `stamp` as the state the base `baseSeq` reflects — when it can be trusted; else forget. */
+/** Record `stamp` as the live files equal to log entry `baseSeq` — when it can be trusted; else forget. */
 export function saveFingerprint(paths: SidecarPaths, stamp: Stamp, baseSeq: number): void {
   const clock = BigInt(stamp.clockNs);
   const files = [stamp.db, stamp.wal].filter((f): f is FileStamp => f !== null);

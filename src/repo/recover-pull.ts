@@ -6,13 +6,12 @@ import { SqlferryError, EXIT } from '../errors/index.ts';
 import { withApplyTransaction } from './apply.ts';
 import { undoEntry } from './undo-schema.ts';
 import { fsyncPaths, fsyncPathsConcurrently, writeFileRenamed } from './atomic.ts';
-import { openBase, rollForward } from './base.ts';
+import { openBaseAsIs } from './base.ts';
 import { forgetFingerprint } from './fingerprint.ts';
 import { linkEntries, readEntry, removeEntriesAfter, type LogEntryMeta } from './log.ts';
 import type { SidecarPaths } from './sidecar.ts';
 import { markSeq, readSeq } from './snapshot.ts';
 import { openDatabase, schemaVersion } from './sqlite.ts';
-import { installSnapshot } from './base-from-live.ts';
 import { ConflictStore } from './conflict-store.ts';
 import { clearPending, entryBytesIntact, pendingBytesFile, readPending, updatePhase, type PendingPull } from './pending-pull.ts';
 
@@ -54,7 +53,7 @@ export function recoverPendingPull(paths: SidecarPaths, assume?: Assumption): bo
     fsyncPaths(writeLog(paths, pending));
     logged(paths, pending);
   }
-  finishBase(paths, pending);
+  finishPull(paths, pending);
   return true;
 }
 
@@ -91,7 +90,7 @@ function entriesLost(lost: LogEntryMeta[]): SqlferryError {
 function writeLog(paths: SidecarPaths, pending: PendingPull, mayNeedRewind = true): string[] {
   // Also when already rewound: a command that rolled base.db forward from the old log in
   // between would have moved it again. Rewinding is idempotent. Rewinding before the phase is
-  // recorded is safe: base.db below the log is what rollForward repairs.
+  // recorded is safe: base.db below the log is what openBase repairs.
   if (mayNeedRewind) rewindBase(paths, pending);
   // Recorded (durably) before the log changes: from here on, recovery never asks schema_version.
   if (pending.phase === 'prepared') updatePhase(paths, pending, 'rewound');
@@ -110,15 +109,16 @@ function logged(paths: SidecarPaths, pending: PendingPull): void {
 
 /** A pull's own sidecar update right after its COMMIT: writeLog's files fsynced all at once. */
 export async function finishLog(paths: SidecarPaths, pending: PendingPull): Promise<void> {
-  // base.db is at oldLast: rolled forward under this lock when the pull began, untouched since.
+  // base.db is at oldLast, or behind the hub entries (an earlier pull left it there): untouched since the pull began.
   await fsyncPathsConcurrently(writeLog(paths, pending, pending.oldLast > pending.oldHubSeq));
   logged(paths, pending);
 }
 
-/** The rest, once the log is written: base.db, the conflict store, the pending record gone. */
-export function finishBase(paths: SidecarPaths, pending: PendingPull): void {
-  // A verified copy of the live database (base-from-live.ts) replaces re-applying the entries.
-  if (!installSnapshot(paths)) rollForward(paths);
+/**
+ * The rest, once the log is written: the conflict store, the pending record gone. base.db
+ * stays behind the pulled entries until something reads it (base.ts).
+ */
+export function finishPull(paths: SidecarPaths, pending: PendingPull): void {
   if (pending.conflicts.length > 0) {
     const store = new ConflictStore(paths.conflicts);
     try {
@@ -132,9 +132,10 @@ export function finishBase(paths: SidecarPaths, pending: PendingPull): void {
 
 /** base.db back to the last hub entry: the local commits being replaced (data and schema) are undone, newest first. */
 function rewindBase(paths: SidecarPaths, pending: PendingPull): void {
-  const base: DatabaseSync = openBase(paths);
+  const base: DatabaseSync = openBaseAsIs(paths);
   try {
-    if (readSeq(base, paths.base) === pending.oldHubSeq) return; // nothing to undo: no write, no fsync
+    // At or behind the last hub entry, it holds none of the local commits: no write, no fsync.
+    if (readSeq(base, paths.base) <= pending.oldHubSeq) return;
     withApplyTransaction(base, paths.base, () => {
       const at = readSeq(base, paths.base);
       for (let seq = at; seq > pending.oldHubSeq; seq--) undoEntry(base, readEntry(paths, seq));

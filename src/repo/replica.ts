@@ -5,7 +5,6 @@ import { SqlferryError } from '../errors/index.ts';
 import { readConfig, readState, writeConfig, writeState, newConfig, type ReplicaConfig, type ReplicaState } from './config.ts';
 import { acquireLock } from './lock.ts';
 import { listSeqs, readEntry, readMeta, type LogEntry, type LogEntryMeta } from './log.ts';
-import { rollForward } from './base.ts';
 import { logEnd } from './log-end.ts';
 import { recoverPendingPull, type Assumption } from './recover-pull.ts';
 import { discoverReplicas, isReplica, sidecarPaths, type SidecarPaths } from './sidecar.ts';
@@ -120,9 +119,8 @@ export class Replica {
   }
 
   /**
-   * Run `fn` holding the replica lock, after finishing whatever a killed command left half
-   * done: an interrupted pull first (recover-pull.ts), then rolling the base snapshot forward
-   * to the end of the log. Every command that changes the replica goes through here.
+   * Run `fn` holding the replica lock, after finishing an interrupted pull (recover-pull.ts).
+   * Every command that changes the replica goes through here.
    * `assume` settles a pull recovery that cannot tell on its own (pull --recover).
    */
   withLock<T>(fn: () => T, assume?: Assumption): T {
@@ -148,7 +146,6 @@ export class Replica {
 
   private recover(assume: Assumption | undefined): void {
     recoverPendingPull(this.paths, assume);
-    rollForward(this.paths);
   }
 }
 

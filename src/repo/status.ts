@@ -1,6 +1,6 @@
 // `status`: what changed since the last commit, counted per table, plus schema statements
 // and the tables sqlferry cannot track (and why).
-import { withWorkingDiff } from './diff.ts';
+import { withUncommittedDiff } from './diff.ts';
 import type { Replica } from './replica.ts';
 
 export interface TableCounts {
@@ -22,7 +22,7 @@ export interface Status {
 
 export function status(replica: Replica): Status {
   return replica.withLock(() =>
-    withWorkingDiff(replica.paths.db, replica.paths.base, (diff) => {
+    withUncommittedDiff(replica.paths, (diff) => {
       const byTable = new Map<string, TableCounts>();
       for (const change of diff.changes()) {
         let counts = byTable.get(change.table.name);

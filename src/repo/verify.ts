@@ -6,7 +6,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { changesetToPatchset, detectKind } from '../changeset/index.ts';
 import { SqlferryError } from '../errors/index.ts';
 import { tempPathFor } from './atomic.ts';
-import { applyEntries } from './base.ts';
+import { applyEntries, catchUpBase } from './base.ts';
 import { sha256Hex } from './log.ts';
 import { withWorkingDiff } from './diff.ts';
 import type { Replica } from './replica.ts';
@@ -67,6 +67,7 @@ function integrityProblems(db: DatabaseSync): string[] {
 
 function replayMatchesBase(replica: Replica, problems: string[]): void {
   const paths = replica.paths;
+  catchUpBase(paths); // behind the log after a pull: a normal state, not a problem
   const replay = tempPathFor(paths.base);
   const genesis = openDatabase(paths.genesis, { readOnly: true });
   try {

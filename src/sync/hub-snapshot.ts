@@ -9,7 +9,7 @@ import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SqlferryError } from '../errors/index.ts';
 import type { Remote } from '../hub/remote.ts';
-import { openBase } from '../repo/base.ts';
+import { openBase, openBaseAsIs } from '../repo/base.ts';
 import type { Replica } from '../repo/replica.ts';
 import { readSeq, snapshotInto } from '../repo/snapshot.ts';
 import { databaseBytes } from '../repo/sqlite.ts';
@@ -21,9 +21,15 @@ export async function uploadSnapshotIfDue(replica: Replica, remote: Remote, head
   const latest = await remote.latestSnapshot();
   const logBytes = (await remote.list(latest?.seq ?? 0)).reduce((n, e) => n + e.size, 0);
   const file = join(replica.paths.dir, 'snapshot-upload.db');
-  const base = openBase(replica.paths);
+  const asIs = openBaseAsIs(replica.paths);
   try {
-    if (logBytes <= databaseBytes(base) || readSeq(base, replica.paths.base) !== head) return { skipped: 'not-due' };
+    if (logBytes <= databaseBytes(asIs)) return { skipped: 'not-due' };
+  } finally {
+    asIs.close();
+  }
+  const base = openBase(replica.paths); // only now worth bringing up to the log's end
+  try {
+    if (readSeq(base, replica.paths.base) !== head) return { skipped: 'not-due' };
     await rm(file, { force: true });
     snapshotInto(base, replica.paths.base, file, () => {});
   } finally {

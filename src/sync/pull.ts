@@ -10,7 +10,8 @@ import type { LogEntry, LogEntryMeta } from '../repo/log.ts';
 import { sha256Hex } from '../repo/log.ts';
 import type { Replica } from '../repo/replica.ts';
 import { openDatabase, schemaVersion } from '../repo/sqlite.ts';
-import { copyIsCheaper, dataVersion, snapshotAfterCommit } from '../repo/base-from-live.ts';
+import { dataVersion } from '../repo/base-from-live.ts';
+import { saveFingerprint, stampPastTick, statLive, type LiveFiles } from '../repo/fingerprint.ts';
 import { ConflictStore, type ConflictRecord } from '../repo/conflict-store.ts';
 import { fetchEntries, restoreLostEntries, type FetchedEntry } from './fetch.ts';
 import type { HandlerChooser } from './handlers/index.ts';
@@ -19,7 +20,7 @@ import { clearPending, markTransaction, stageHubEntries, writePending, type Pend
 import { reapplyLocal } from './rebase/index.ts';
 import { redoLocal, refuseNonAdditive, squashLocal, undoLocal } from './rebase/schema.ts';
 import { conflictRecords } from './record-conflicts.ts';
-import { finishBase, finishLog } from '../repo/recover-pull.ts';
+import { finishLog, finishPull } from '../repo/recover-pull.ts';
 import { readLocalRows } from './local-rows.ts';
 import { commitWorkingChanges, isDirty } from './working.ts';
 import { withLiveTransaction } from './transaction.ts';
@@ -137,17 +138,10 @@ async function rebaseOnto(
     return 'applied' as const;
   });
   if (outcome === 'dirty') return 'dirty';
-  const newLast = pending!.entries.at(-1)!.seq;
-  // The base copy runs on the thread pool while the log is written here; finishBase installs it.
-  const copy = copyIsCheaper(db, incoming.reduce((n, e) => n + e.bytes.length, 0)) ? snapshotAfterCommit(db, paths, newLast, dataVersionAtCommit) : undefined;
-  try {
-    await finishLog(paths, pending!);
-  } catch (err) {
-    await copy?.catch(() => undefined); // our caller closes `db`: the copy must be done with it first
-    throw err;
-  }
-  await copy;
-  finishBase(paths, pending!);
+  const liveAtCommit = statLive(paths);
+  await finishLog(paths, pending!);
+  finishPull(paths, pending!);
+  await rememberLiveAtLogEnd(replica, db, liveAtCommit, dataVersionAtCommit);
   const result = { pulled: incoming.length, head, rebased: local.length > 0, localCommit };
   if (pending!.conflicts.length === 0) return { ...result, conflicts: [] }; // no need to open the store
   const store = new ConflictStore(paths.conflicts);
@@ -156,6 +150,17 @@ async function rebaseOnto(
   } finally {
     store.close();
   }
+}
+
+/**
+ * After the log is written: the live database equals its last entry, as its files stat right
+ * after our COMMIT, unless another program committed since. data_version, read on our
+ * connection after the clock reading, proves it did not, so the next commit finds nothing
+ * without reading the database (fingerprint.ts) and base.db is not needed.
+ */
+async function rememberLiveAtLogEnd(replica: Replica, db: DatabaseSync, live: LiveFiles, atCommit: number): Promise<void> {
+  const stamp = await stampPastTick(replica.paths, live);
+  if (dataVersion(db) === atCommit) saveFingerprint(replica.paths, stamp, replica.lastSeq());
 }
 
 /** A hub entry applies to exactly the state it was made on; a conflict means this replica diverged. */

@@ -2,15 +2,14 @@
 // refuses), and checks again inside its transaction in case a program wrote in between.
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import { commit } from '../repo/commit.ts';
-import { withWorkingDiff } from '../repo/diff.ts';
-import { takeStamp, unchangedSince } from '../repo/fingerprint.ts';
+import { withUncommittedDiff } from '../repo/diff.ts';
+import { statLive, unchangedSince } from '../repo/fingerprint.ts';
 import type { Replica } from '../repo/replica.ts';
 
 /** Whether the live database differs from the base snapshot. Call holding the replica lock. */
 export function isDirty(replica: Replica): boolean {
-  const stamp = takeStamp(replica.paths);
-  if (unchangedSince(replica.paths, stamp, replica.lastSeq())) return false;
-  return withWorkingDiff(replica.paths.db, replica.paths.base, (diff) => diff.schema.statements.length > 0 || !diff.changes().next().done);
+  if (unchangedSince(replica.paths, statLive(replica.paths), replica.lastSeq())) return false;
+  return withUncommittedDiff(replica.paths, (diff) => diff.schema.statements.length > 0 || !diff.changes().next().done);
 }
 
 export async function commitWorkingChanges(replica: Replica, opts: { commit?: boolean; message?: string }): Promise<void> {

@@ -1,7 +1,7 @@
 // `sqlferry diff`: the uncommitted changes themselves, as SQL or JSON.
 import type { Command } from 'commander';
 import { renderJson, renderSql } from '../../changeset/index.ts';
-import { columnNamesOf, withWorkingDiff } from '../../repo/diff.ts';
+import { columnNamesOf, withUncommittedDiff } from '../../repo/diff.ts';
 import { Replica } from '../../repo/replica.ts';
 import { globals, out } from '../output.ts';
 import { printLines } from './print-lines.ts';
@@ -16,7 +16,7 @@ export function registerDiff(program: Command): void {
     .action((opts: { json?: boolean; sql?: boolean }, cmd: Command) => {
       const replica = Replica.find(globals(cmd).db);
       replica.withLock(() =>
-        withWorkingDiff(replica.paths.db, replica.paths.base, (diff) => {
+        withUncommittedDiff(replica.paths, (diff) => {
           if (opts.json) {
             out.json({ schema: diff.schema.statements, changes: [...diff.changes()].map(renderJson) });
           } else {

@@ -33,13 +33,13 @@ export function registerShow(program: Command): void {
         out.line(`    ${meta.message || '(no message)'}`);
         out.line();
       }
-      // Column names from the base snapshot, the schema as of the last commit.
-      const base = openDatabase(replica.paths.base, { readOnly: true });
+      // Column names from the live database's schema.
+      const live = openDatabase(replica.paths.db);
       try {
         printLines(meta.schema.map((s) => `${s};`));
-        printLines(renderSql(iterateChanges(bytes), columnNamesOf(readSchema(base))));
+        printLines(renderSql(iterateChanges(bytes), columnNamesOf(readSchema(live))));
       } finally {
-        base.close();
+        live.close();
       }
     });
 }
