@@ -11,7 +11,7 @@
 // happened after that reading, in a later tick, and shows up as a different timestamp.
 import { existsSync, statSync, writeFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { readJson, writeJsonAtomic } from './atomic.ts';
+import { readJson, writeFileRenamed } from './atomic.ts';
 import type { SidecarPaths } from './sidecar.ts';
 
 interface FileStamp {
@@ -87,7 +87,12 @@ function sameFile(a: FileStamp | null, b: FileStamp | null): boolean {
 /** True only when the live files are provably untouched since they equalled log entry `baseSeq`. */
 export function unchangedSince(paths: SidecarPaths, stamp: LiveFiles, baseSeq: number): boolean {
   if (stamp.journal || !existsSync(paths.fingerprint)) return false;
-  const saved = readJson<Fingerprint>(paths.fingerprint);
+  let saved: Fingerprint;
+  try {
+    saved = readJson<Fingerprint>(paths.fingerprint);
+  } catch {
+    return false; // written without fsync (a cache, not a record): a crash may have cut it short
+  }
   return saved.baseSeq === baseSeq && sameFile(saved.db, stamp.db) && sameFile(saved.wal, stamp.wal);
 }
 
@@ -96,7 +101,7 @@ export function saveFingerprint(paths: SidecarPaths, stamp: Stamp, baseSeq: numb
   const clock = BigInt(stamp.clockNs);
   const files = [stamp.db, stamp.wal].filter((f): f is FileStamp => f !== null);
   const trusted = !stamp.journal && files.every((f) => BigInt(f.mtimeNs) < clock && BigInt(f.ctimeNs) < clock);
-  if (trusted) writeJsonAtomic(paths.fingerprint, { baseSeq, db: stamp.db, wal: stamp.wal } satisfies Fingerprint);
+  if (trusted) writeFileRenamed(paths.fingerprint, JSON.stringify({ baseSeq, db: stamp.db, wal: stamp.wal } satisfies Fingerprint));
   else forgetFingerprint(paths);
 }
 

@@ -2,7 +2,7 @@
 // `log/0000000001.json` its metadata. The metadata file is written last: its existence
 // is the commit point, so bytes without metadata are the leftovers of a crash.
 import { createHash } from 'node:crypto';
-import { existsSync, linkSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
+import { existsSync, linkSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import type { ChangesetKind } from '../changeset/types.ts';
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import { readJson, writeFileAtomic, writeFileRenamed, writeJsonAtomic } from './atomic.ts';
@@ -75,11 +75,10 @@ export function writeEntry(paths: SidecarPaths, meta: LogEntryMeta, bytes: Uint8
 }
 
 /**
- * Write entries whose bytes are already durable in files on the same filesystem (a pull's
- * pending record): each bytes file is hard-linked into the log instead of written a second
- * time, each metadata file written without fsync. Returns the files the caller must fsync,
- * then the log folder, before anything records the batch as written (recover-pull.ts: phase
- * 'logged'); a crash before that redoes the whole batch.
+ * Put entries into the log whose bytes are already durable in files on the same filesystem
+ * (a pull's staging folder): each bytes file is hard-linked, not written a second time; each
+ * metadata file is written without fsync. Returns the files the caller must fsync, with the
+ * log folder, before anything forgets how to redo the batch (recover-pull.ts).
  */
 export function linkEntries(paths: SidecarPaths, entries: Array<{ meta: LogEntryMeta; bytesFile: string }>): string[] {
   const written: string[] = [];
@@ -96,6 +95,19 @@ export function linkEntries(paths: SidecarPaths, entries: Array<{ meta: LogEntry
     written.push(target.meta);
   }
   return written;
+}
+
+/** Whether the log holds exactly this entry (metadata and bytes, as a pull wrote them). */
+export function logHolds(paths: SidecarPaths, meta: LogEntryMeta): boolean {
+  const target = entryPaths(paths, meta.seq);
+  if (!existsSync(target.meta) || !existsSync(target.bytes)) return false;
+  let found: LogEntryMeta;
+  try {
+    found = readJson<LogEntryMeta>(target.meta);
+  } catch {
+    return false;
+  }
+  return found.sha256 === meta.sha256 && found.time === meta.time && found.replicaId === meta.replicaId && statSync(target.bytes).size === meta.size;
 }
 
 /** Remove entries after `seq`, newest first, metadata before bytes (the reverse of writing). */

@@ -5,7 +5,7 @@
 // scratch table a random number of times (each statement moves schema_version by one).
 // Afterwards schema_version equal to `after` means committed; equal to `before` means rolled
 // back; anything else (another program changed the schema meanwhile) is not guessed at.
-import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, rmSync, write } from 'node:fs';
+import { closeSync, constants, existsSync, fsync, mkdirSync, openSync, readFileSync, rmSync, write } from 'node:fs';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
@@ -16,8 +16,11 @@ import type { SidecarPaths } from './sidecar.ts';
 import { schemaVersion } from './sqlite.ts';
 import type { NewConflict } from './conflict-store.ts';
 
-/** prepared: written before COMMIT; rewound: committed, base.db at oldHubSeq; logged: log and state written. */
-export type PullPhase = 'prepared' | 'rewound' | 'logged';
+/**
+ * prepared: written before COMMIT; rewound: committed, base.db at oldHubSeq. A pull whose
+ * log and state are written is recognised by them (recover-pull.ts), not by a phase.
+ */
+export type PullPhase = 'prepared' | 'rewound';
 
 export interface PendingPull {
   id: string;
@@ -33,13 +36,14 @@ export interface PendingPull {
 }
 
 const writeAsync = promisify(write);
+const fsyncAsync = promisify(fsync);
 
 export function pullDir(paths: SidecarPaths): string {
   return join(paths.dir, 'pull');
 }
 
 const pendingFile = (paths: SidecarPaths) => join(pullDir(paths), 'pending.json');
-/** Where the pending record keeps an entry's bytes (linked into the log by finishPull). */
+/** Where the pending record keeps an entry's bytes (linked into the log after COMMIT). */
 export const pendingBytesFile = (paths: SidecarPaths, seq: number) => join(pullDir(paths), `${seq}.bytes`);
 
 /** Inside the transaction, last thing before COMMIT: move schema_version by a random, recorded amount. */
@@ -53,30 +57,38 @@ export function markTransaction(db: DatabaseSync): number {
  * Before the live transaction: the hub entries' bytes, written on the thread pool while the
  * main thread applies. O_DSYNC makes each write return only once its data is on disk, so
  * they are durable by the time the pull awaits them, without a request the main thread would
- * have to issue after the write (it is busy applying). The caller awaits the writes before
- * writePending: pending.json never names a half-written file. They are checked by sha256 all
- * the same before they enter the log (recover-pull.ts): the hub keeps them, so a damaged one
- * is fetched again (fetch.ts, restoreLostEntries) rather than trusted.
+ * have to issue after the write (it is busy applying); after COMMIT they are hard-linked into
+ * the log. The caller awaits this before writePending: pending.json never names a
+ * half-written file. The bytes are checked by sha256 all the same before they enter the log
+ * (recover-pull.ts): the hub keeps them, so a damaged one is fetched again (fetch.ts,
+ * restoreLostEntries) rather than trusted.
  */
 export async function stageHubEntries(paths: SidecarPaths, entries: ReadonlyArray<{ seq: number; bytes: Uint8Array }>): Promise<void> {
+  // The main thread is about to apply without a pause, so every request is issued here as one
+  // step that needs nothing from it to finish. Files are created first, synchronously (creating
+  // one waits while the filesystem's journal commits for an O_DSYNC write).
   rmSync(pullDir(paths), { recursive: true, force: true });
-  mkdirSync(pullDir(paths), { recursive: true });
-  // Every file is created before the first write starts: creating one waits while the
-  // filesystem's journal commits for an O_DSYNC write.
+  mkdirSync(pullDir(paths));
+  const files = entries.map((e) => ({ path: pendingBytesFile(paths, e.seq), bytes: e.bytes }));
   const fds: number[] = [];
   try {
-    for (const e of entries) fds.push(openSync(pendingBytesFile(paths, e.seq), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DSYNC));
+    for (const f of files) fds.push(openSync(f.path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DSYNC));
+    fds.push(openSync(paths.dir, 'r'));
   } catch (err) {
     for (const fd of fds) closeSync(fd);
     throw err;
   }
-  await Promise.all(entries.map(async (e, i) => {
-    try {
-      for (let off = 0; off < e.bytes.byteLength;) off += (await writeAsync(fds[i]!, e.bytes, off)).bytesWritten;
-    } finally {
-      closeSync(fds[i]!);
-    }
-  }));
+  const dirFd = fds.at(-1)!;
+  await Promise.all([
+    ...files.map(async (f, i) => {
+      try {
+        for (let off = 0; off < f.bytes.byteLength;) off += (await writeAsync(fds[i]!, f.bytes, off)).bytesWritten;
+      } finally {
+        closeSync(fds[i]!);
+      }
+    }),
+    fsyncAsync(dirFd).finally(() => closeSync(dirFd)), // the folder pull/ itself
+  ]);
 }
 
 /**
@@ -87,7 +99,7 @@ export async function stageHubEntries(paths: SidecarPaths, entries: ReadonlyArra
 export function writePending(paths: SidecarPaths, pending: PendingPull, local: { seq: number; bytes: Uint8Array } | undefined): void {
   if (local) writeFileUnsynced(pendingBytesFile(paths, local.seq), local.bytes);
   writeFileUnsynced(pendingFile(paths), JSON.stringify(pending, null, 2) + '\n');
-  fsyncPaths([pullDir(paths), paths.dir]);
+  fsyncPaths([pullDir(paths)]); // the folder itself was made durable by stageHubEntries
 }
 
 export function hasPendingPull(paths: SidecarPaths): boolean {

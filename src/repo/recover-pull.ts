@@ -1,6 +1,6 @@
 // Finishing (or discarding) a pull that stopped between the live COMMIT and the end of the
-// sidecar update. Every sync command calls this first, holding the replica lock. Each phase
-// is idempotent and recorded, so a crash during recovery is recovered the same way.
+// sidecar update. Every sync command calls this first, holding the replica lock. Each step
+// is idempotent and recognisable afterwards, so a crash during recovery is recovered the same way.
 import type { DatabaseSync } from 'node:sqlite';
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import { withApplyTransaction } from './apply.ts';
@@ -8,8 +8,9 @@ import { undoEntry } from './undo-schema.ts';
 import { fsyncPaths, fsyncPathsConcurrently, writeFileRenamed } from './atomic.ts';
 import { openBaseAsIs } from './base.ts';
 import { forgetFingerprint } from './fingerprint.ts';
-import { linkEntries, readEntry, removeEntriesAfter, type LogEntryMeta } from './log.ts';
-import type { SidecarPaths } from './sidecar.ts';
+import { readState } from './config.ts';
+import { linkEntries, logHolds, readEntry, removeEntriesAfter, type LogEntryMeta } from './log.ts';
+import { entryPaths, type SidecarPaths } from './sidecar.ts';
 import { markSeq, readSeq } from './snapshot.ts';
 import { openDatabase, schemaVersion } from './sqlite.ts';
 import { ConflictStore } from './conflict-store.ts';
@@ -17,8 +18,13 @@ import { clearPending, entryBytesIntact, pendingBytesFile, readPending, updatePh
 
 export type Assumption = 'committed' | 'rolled-back';
 
-/** Whether the live COMMIT of `pending` happened, from the schema_version it recorded; undefined: cannot tell. */
+/**
+ * Whether the live COMMIT of `pending` happened: certainly, once any of its entries is in the
+ * log (they are linked only after it); else from the schema_version it recorded. undefined:
+ * cannot tell.
+ */
 function observedOutcome(paths: SidecarPaths, pending: PendingPull): Assumption | undefined {
+  if (pending.entries.some((meta) => logHolds(paths, meta))) return 'committed';
   // Read-write: the killed pull may have left a hot journal, which only a writer can roll back.
   const db = openDatabase(paths.db);
   try {
@@ -43,15 +49,17 @@ function outcomeOf(paths: SidecarPaths, pending: PendingPull, assume: Assumption
 export function recoverPendingPull(paths: SidecarPaths, assume?: Assumption): boolean {
   const pending = readPending(paths);
   if (!pending) return false;
-  if (pending.phase === 'prepared' && outcomeOf(paths, pending, assume) === 'rolled-back') {
-    clearPending(paths);
-    return false;
-  }
-  if (pending.phase !== 'logged') {
+  if (logWritten(paths, pending)) {
+    // Written, but a killed pull may not have made it durable yet: it must be, before the record goes.
+    fsyncPaths([...pending.entries.flatMap((meta) => Object.values(entryPaths(paths, meta.seq))), paths.state, paths.log, paths.dir]);
+  } else {
+    if (pending.phase === 'prepared' && outcomeOf(paths, pending, assume) === 'rolled-back') {
+      clearPending(paths);
+      return false;
+    }
     const lost = lostOf(paths, pending);
     if (lost.length > 0) throw entriesLost(lost);
     fsyncPaths(writeLog(paths, pending));
-    logged(paths, pending);
   }
   finishPull(paths, pending);
   return true;
@@ -65,7 +73,7 @@ export function recoverPendingPull(paths: SidecarPaths, assume?: Assumption): bo
  */
 export function lostEntries(paths: SidecarPaths): LogEntryMeta[] {
   const pending = readPending(paths);
-  if (!pending || pending.phase === 'logged') return [];
+  if (!pending || logWritten(paths, pending)) return [];
   if (pending.phase === 'prepared' && observedOutcome(paths, pending) === 'rolled-back') return [];
   return lostOf(paths, pending);
 }
@@ -85,33 +93,35 @@ function entriesLost(lost: LogEntryMeta[]): SqlferryError {
 
 /**
  * The log and state.json as a committed pull leaves them, written without fsync; returns the
- * files to fsync before `logged`. Until then a crash redoes all of it from phase 'rewound'.
+ * files to fsync, with the folders. Until all are fsynced a crash redoes all of it (the pending
+ * record is cleared only after); then recovery finds it done (logWritten).
  */
 function writeLog(paths: SidecarPaths, pending: PendingPull, mayNeedRewind = true): string[] {
-  // Also when already rewound: a command that rolled base.db forward from the old log in
-  // between would have moved it again. Rewinding is idempotent. Rewinding before the phase is
-  // recorded is safe: base.db below the log is what openBase repairs.
-  if (mayNeedRewind) rewindBase(paths, pending);
-  // Recorded (durably) before the log changes: from here on, recovery never asks schema_version.
-  if (pending.phase === 'prepared') updatePhase(paths, pending, 'rewound');
+  if (mayNeedRewind) {
+    // Also when already rewound: a command that rolled base.db forward from the old log in
+    // between would have moved it again. Rewinding is idempotent. Rewinding before the phase
+    // is recorded is safe: base.db below the log is what openBase repairs.
+    rewindBase(paths, pending);
+    // Recorded (durably) before the log changes: from here on, recovery never asks schema_version.
+    if (pending.phase === 'prepared') updatePhase(paths, pending, 'rewound');
+    removeEntriesAfter(paths, pending.oldHubSeq);
+  }
   forgetFingerprint(paths);
-  removeEntriesAfter(paths, pending.oldHubSeq);
   const files = linkEntries(paths, pending.entries.map((meta) => ({ meta, bytesFile: pendingBytesFile(paths, meta.seq) })));
   writeFileRenamed(paths.state, JSON.stringify(pending.state, null, 2) + '\n');
-  return [...files, paths.state];
+  return [...files, paths.state, paths.log, paths.dir];
 }
 
-/** After the files of writeLog are durable: their names (one fsync per folder), then the phase. */
-function logged(paths: SidecarPaths, pending: PendingPull): void {
-  fsyncPaths([paths.log, paths.dir]);
-  updatePhase(paths, pending, 'logged');
+/** Whether the log and state.json already are what `pending` leaves: only its clean-up is left. */
+function logWritten(paths: SidecarPaths, pending: PendingPull): boolean {
+  const state = readState(paths.state);
+  return state.hubId === pending.state.hubId && state.hubSeq === pending.state.hubSeq && state.hubTip === pending.state.hubTip && pending.entries.every((meta) => logHolds(paths, meta));
 }
 
 /** A pull's own sidecar update right after its COMMIT: writeLog's files fsynced all at once. */
 export async function finishLog(paths: SidecarPaths, pending: PendingPull): Promise<void> {
   // base.db is at oldLast, or behind the hub entries (an earlier pull left it there): untouched since the pull began.
   await fsyncPathsConcurrently(writeLog(paths, pending, pending.oldLast > pending.oldHubSeq));
-  logged(paths, pending);
 }
 
 /**

@@ -35,7 +35,7 @@ describe('an interrupted pull whose copy of a hub entry was damaged', () => {
     await expect(pullWith(b, hub)).rejects.toThrow();
     rmSync(obstacle, { recursive: true });
     expect(content(b.paths.db)).toBe(after);
-    expect(readPending(b.paths)?.phase).toBe('rewound');
+    expect(readPending(b.paths)?.phase).toBe('prepared');
 
     // The damage: the pending copy of hub entry 1 loses its tail.
     truncateSync(pendingBytesFile(b.paths, 1), 10);
@@ -48,7 +48,7 @@ describe('an interrupted pull whose copy of a hub entry was damaged', () => {
     const handlers = await chooseHandlers([]);
     const unreachable = await pull(b, remote, { handlers }).catch((err: unknown) => err);
     expect(unreachable).toMatchObject({ code: 'PULL_ENTRIES_UNREACHABLE', message: expect.stringContaining('the next pull tries again') });
-    expect(readPending(b.paths)?.phase).toBe('rewound');
+    expect(readPending(b.paths)?.phase).toBe('prepared');
     renameSync(`${hub}.away`, hub);
 
     // Reachable again: fetched by sha256, the interrupted pull finished, nothing left to pull.
@@ -60,5 +60,34 @@ describe('an interrupted pull whose copy of a hub entry was damaged', () => {
     expect(b.state().hubSeq).toBe(1);
     expect(b.seqs()).toEqual([1]);
     expect(commit(b)).toBeNull(); // the hub's rows are not mistaken for local changes
+  });
+
+  it('is finished with certainty once one of its entries is in the log, even after the schema changed', async () => {
+    const dir = tempDir('sqlferry-lost-');
+    const hub = await newHub(dir);
+    const a = await firstReplica(dir, hub, SCHEMA);
+    const b = await cloneReplica(dir, hub, 'b');
+    for (const v of ['one', 'two']) {
+      sql(a.paths.db, `INSERT INTO t(v) VALUES ('${v}')`);
+      commitAll(a);
+    }
+    await pushTo(a, hub);
+
+    // Stop b's pull after its COMMIT, with hub entry 1 linked into the log and entry 2 not.
+    const obstacle = join(b.paths.log, '0000000002.changeset');
+    mkdirSync(obstacle);
+    writeFileSync(join(obstacle, 'x'), '');
+    await expect(pullWith(b, hub)).rejects.toThrow();
+    rmSync(obstacle, { recursive: true });
+    expect(readPending(b.paths)?.phase).toBe('prepared');
+    // Another program changes the schema: schema_version alone could no longer tell.
+    sql(b.paths.db, 'CREATE TABLE notes(id INTEGER PRIMARY KEY, body TEXT)');
+
+    const entry = commit(b)!; // finishes the pull first, then records the new table
+    expect(readPending(b.paths)).toBeNull();
+    expect(b.state().hubSeq).toBe(2);
+    expect(entry).toMatchObject({ seq: 3, schema: [expect.stringContaining('CREATE TABLE notes')] });
+    expect(verify(b)).toMatchObject({ ok: true });
+    expect(content(b.paths.db)).toBe(content(a.paths.db));
   });
 });
