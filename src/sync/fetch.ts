@@ -17,8 +17,8 @@ export interface FetchedEntry {
 /** Reads in flight at once: each costs a round trip on a network hub, and a file descriptor. */
 const WINDOW = 8;
 
-export async function fetchEntries(remote: Remote, after: number, tip: string): Promise<FetchedEntry[]> {
-  const metas = await remote.list(after);
+/** The entries `remote.list(after)` gave, read and checked. */
+export async function fetchEntries(remote: Remote, metas: readonly EntryMeta[], after: number, tip: string): Promise<FetchedEntry[]> {
   const fetched = await inWindow(metas, async (listed) => {
     const { meta, body } = await remote.read(listed.seq);
     return { meta, bytes: await collect(body) };

@@ -16,7 +16,7 @@ import { ConflictStore, type ConflictRecord } from '../repo/conflict-store.ts';
 import { fetchEntries, restoreLostEntries, type FetchedEntry } from './fetch.ts';
 import type { HandlerChooser } from './handlers/index.ts';
 import { meetHub } from './hub-state.ts';
-import { clearPending, markTransaction, stageHubEntries, writePending, type PendingPull } from '../repo/pending-pull.ts';
+import { markTransaction, Staging, writePending, type PendingPull } from '../repo/pending-pull.ts';
 import { reapplyLocal } from './rebase/index.ts';
 import { redoLocal, refuseNonAdditive, squashLocal, undoLocal } from './rebase/schema.ts';
 import { conflictRecords } from './record-conflicts.ts';
@@ -67,31 +67,47 @@ async function pullLocked(replica: Replica, remote: Remote, opts: PullOptions): 
       hint: 'the hub was restored from an older backup; push from this replica to a fresh hub, or clone again',
     });
   }
-  const incoming = await fetchEntries(remote, pos.hubSeq, pos.hubTip);
-  const local = replica.seqs().filter((s) => s > pos.hubSeq).map((s) => replica.entry(s));
-  refuseNonAdditive(local);
-  // The hub entries' bytes are written on the thread pool while the transaction runs. `settled`
-  // also marks a failure as handled until the transaction awaits `staged` (it may await handlers first).
-  const staged = stageHubEntries(replica.paths, incoming.map((e) => ({ seq: e.meta.seq, bytes: e.bytes })));
-  const settled = staged.then(() => undefined, () => undefined);
+  const listed = await remote.list(pos.hubSeq);
+  // pull/ and its files are created on the thread pool while the entries are read.
+  const [made, fetched] = await Promise.allSettled([Staging.create(replica.paths, listed.map((m) => m.seq)), fetchEntries(remote, listed, pos.hubSeq, pos.hubTip)]);
+  if (fetched.status === 'rejected') {
+    if (made.status === 'fulfilled') made.value.discard();
+    throw fetched.reason;
+  }
+  if (made.status === 'rejected') throw made.reason;
+  const staging = made.value;
+  const incoming = fetched.value;
+  let staged: Promise<void> | undefined;
   let pendingMayExist = false;
-  const db = openDatabase(replica.paths.db, { foreignKeys: false });
   try {
-    return await rebaseOnto(replica, db, info.hubId, pos.hubSeq, incoming, local, opts, async () => {
-      await staged;
-      pendingMayExist = true;
-    });
+    const local = replica.seqs().filter((s) => s > pos.hubSeq).map((s) => replica.entry(s));
+    refuseNonAdditive(local);
+    const hubEntries = incoming.map((e) => ({ meta: logMetaOf(e), bytes: e.bytes }));
+    const last = incoming.at(-1)!.meta;
+    const state = { hubId: info.hubId, hubSeq: last.seq, hubTip: last.sha256 };
+    // Written on the thread pool while the transaction runs. A failure is handled where the
+    // transaction awaits it (it may await handlers first), or below.
+    staged = staging.write(hubEntries, state);
+    staged.catch(() => undefined);
+    const db = openDatabase(replica.paths.db, { foreignKeys: false });
+    try {
+      return await rebaseOnto(replica, db, state, pos.hubSeq, incoming, hubEntries.map((e) => e.meta), local, opts, async () => {
+        await staged;
+        pendingMayExist = true;
+      });
+    } finally {
+      db.close();
+    }
   } finally {
-    db.close();
     // Never leave writes in flight behind the lock; a pull that wrote no pending record leaves nothing.
-    await settled;
-    if (!pendingMayExist) clearPending(replica.paths);
+    await staged?.catch(() => undefined);
+    if (!pendingMayExist) staging.discard();
   }
 }
 
 async function rebaseOnto(
-  replica: Replica, db: DatabaseSync, hubId: string, hubSeq: number,
-  incoming: FetchedEntry[], local: LogEntry[], opts: PullOptions, beforePending: () => Promise<void>,
+  replica: Replica, db: DatabaseSync, state: PendingPull['state'], hubSeq: number,
+  incoming: FetchedEntry[], hubMetas: LogEntryMeta[], local: LogEntry[], opts: PullOptions, beforePending: () => Promise<void>,
 ): Promise<PullResult | 'dirty'> {
   const paths = replica.paths;
   const pullId = randomUUID();
@@ -108,8 +124,8 @@ async function rebaseOnto(
     for (const e of incoming) applyHubEntry(db, e);
     redoLocal(db, undone, incoming.flatMap((e) => e.meta.schema));
     const rebase = localBytes.length > 0 ? await reapplyLocal(db, localBytes, localRows, opts.handlers) : undefined;
-    const entries = incoming.map(logMetaOf);
-    let localEntry: { seq: number; bytes: Uint8Array } | undefined;
+    const entries = [...hubMetas];
+    let localEntry: { meta: LogEntryMeta; bytes: Uint8Array } | undefined;
     const schema = undone.statements.map((s) => s.sql);
     const recorded = rebase?.recorded ?? new Uint8Array();
     if (recorded.length > 0 || schema.length > 0) {
@@ -120,7 +136,7 @@ async function rebaseOnto(
         sha256: sha256Hex(recorded), size: recorded.length,
       };
       entries.push(meta);
-      localEntry = { seq: localCommit, bytes: recorded };
+      localEntry = { meta, bytes: recorded };
     }
     const conflicts = rebase ? conflictRecords(db, rebase.resolved, head) : [];
     await beforePending();
@@ -129,7 +145,7 @@ async function rebaseOnto(
       dataVersionAtCommit = dataVersion(db);
       pending = {
         id: pullId, phase: 'prepared', schemaVersion: { before, after }, oldHubSeq: hubSeq, oldLast: local.at(-1)?.meta.seq ?? hubSeq,
-        state: { hubId, hubSeq: head, hubTip: incoming.at(-1)!.meta.sha256 }, entries, conflicts,
+        state, entries, conflicts,
       };
       writePending(paths, pending, localEntry);
     });
