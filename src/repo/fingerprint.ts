@@ -9,9 +9,9 @@
 // taken after the stat and before the capture's read transaction began, from the same
 // filesystem (the mtime of a file created in the sidecar). Any write the capture did not see
 // happened after that reading, in a later tick, and shows up as a different timestamp.
-import { existsSync, statSync, writeFileSync, unlinkSync } from 'node:fs';
+import { existsSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readJson, writeFileRenamed } from './atomic.ts';
+import { readJson } from './atomic.ts';
 import type { SidecarPaths } from './sidecar.ts';
 
 interface FileStamp {
@@ -91,7 +91,7 @@ export function unchangedSince(paths: SidecarPaths, stamp: LiveFiles, baseSeq: n
   try {
     saved = readJson<Fingerprint>(paths.fingerprint);
   } catch {
-    return false; // written without fsync (a cache, not a record): a crash may have cut it short
+    return false; // forgotten (empty), or cut short by a crash
   }
   return saved.baseSeq === baseSeq && sameFile(saved.db, stamp.db) && sameFile(saved.wal, stamp.wal);
 }
@@ -101,10 +101,13 @@ export function saveFingerprint(paths: SidecarPaths, stamp: Stamp, baseSeq: numb
   const clock = BigInt(stamp.clockNs);
   const files = [stamp.db, stamp.wal].filter((f): f is FileStamp => f !== null);
   const trusted = !stamp.journal && files.every((f) => BigInt(f.mtimeNs) < clock && BigInt(f.ctimeNs) < clock);
-  if (trusted) writeFileRenamed(paths.fingerprint, JSON.stringify({ baseSeq, db: stamp.db, wal: stamp.wal } satisfies Fingerprint));
+  // Written in place, without fsync: a cache, not a record. Cut short by a crash, it no longer
+  // parses, and unchangedSince treats it as absent.
+  if (trusted) writeFileSync(paths.fingerprint, JSON.stringify({ baseSeq, db: stamp.db, wal: stamp.wal } satisfies Fingerprint));
   else forgetFingerprint(paths);
 }
 
+/** Emptied rather than removed, so saving the next one creates no file. */
 export function forgetFingerprint(paths: SidecarPaths): void {
-  if (existsSync(paths.fingerprint)) unlinkSync(paths.fingerprint);
+  if (existsSync(paths.fingerprint)) truncateSync(paths.fingerprint);
 }
