@@ -23,6 +23,8 @@ async function* bodyOf(path: string, size: number): AsyncGenerator<Uint8Array> {
 export class FileRemote implements Remote {
   readonly url: string;
   readonly dir: string;
+  /** Entry metadata read so far, by seq. */
+  private readonly listed = new Map<number, EntryMeta & { file: string }>();
 
   constructor(url: string, dir: string) {
     this.url = url;
@@ -49,7 +51,8 @@ export class FileRemote implements Remote {
   }
 
   async read(seq: number): Promise<{ meta: EntryMeta; body: AsyncIterable<Uint8Array> }> {
-    const meta = await this.entryMetaOf(seq);
+    // A published entry never changes: what list() read is reused (its bytes are still checked).
+    const meta = this.listed.get(seq) ?? (await this.entryMetaOf(seq));
     return { meta: entryMeta(meta), body: verified(`hub entry ${seq}`, meta, bodyOf(join(this.dir, 'log', meta.file), meta.size)) };
   }
 
@@ -108,7 +111,9 @@ export class FileRemote implements Remote {
       if (err.code === 'ENOENT') throw entryNotFound(this.url, seq);
       throw err;
     });
-    return parseEntryMeta(text, path);
+    const meta = parseEntryMeta(text, path);
+    this.listed.set(seq, meta);
+    return meta;
   }
 
   private async snapshotMetaOf(seq: number): Promise<SnapshotMeta & { file: string }> {
