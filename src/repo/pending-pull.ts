@@ -68,9 +68,9 @@ export function markTransaction(db: DatabaseSync): number {
  * What a pull writes before its live transaction, in pull/: the hub entries' bytes and log
  * metadata, and state.json as the pull leaves it. After COMMIT they are hard-linked (renamed)
  * into place, so only folders need an fsync then. The files are created while the entries
- * are still being read from the hub, and written while the main thread applies: each write
- * is one request on the thread pool (O_DSYNC: it returns once its data is on disk), which
- * needs nothing from the busy main thread to finish. The bytes are checked by sha256 all the
+ * are still being read from the hub, and each entry is written as soon as it arrives; each
+ * write is one request on the thread pool (O_DSYNC: it returns once its data is on disk), so
+ * what is left when the apply starts needs nothing from the busy main thread to finish. The bytes are checked by sha256 all the
  * same before they enter the log (recover-pull.ts): the hub keeps them, so a damaged one is
  * fetched again (fetch.ts, restoreLostEntries) rather than trusted.
  */
@@ -98,24 +98,28 @@ export class Staging {
     return staging;
   }
 
-  /** Writes every file; resolves once all are durable, and pull/ itself with them. */
-  async write(entries: ReadonlyArray<{ meta: LogEntryMeta; bytes: Uint8Array }>, state: PendingPull['state']): Promise<void> {
-    const contents = new Map<string, Uint8Array>([
-      ...entries.flatMap((e) => [[pendingBytesFile(this.paths, e.meta.seq), e.bytes], [pendingMetaFile(this.paths, e.meta.seq), Buffer.from(metaJson(e.meta))]] as const),
-      [pendingStateFile(this.paths), Buffer.from(stateJson(state))],
-    ]);
+  /** Writes an entry's bytes, as soon as they arrive from the hub. */
+  writeBytes(seq: number, bytes: Uint8Array): Promise<void> {
+    return this.writeFile(pendingBytesFile(this.paths, seq), bytes);
+  }
+
+  /** Writes the entries' log metadata and state.json; resolves once they are durable, and pull/ itself with them. */
+  async writeRecord(entries: readonly LogEntryMeta[], state: PendingPull['state']): Promise<void> {
     const dirFd = openSync(this.paths.dir, 'r');
     await Promise.all([
-      ...[...this.fds].map(async ([path, fd]) => {
-        const bytes = contents.get(path)!;
-        try {
-          for (let off = 0; off < bytes.byteLength;) off += (await writeAsync(fd, bytes, off)).bytesWritten;
-        } finally {
-          this.close(path);
-        }
-      }),
+      ...entries.map((meta) => this.writeFile(pendingMetaFile(this.paths, meta.seq), Buffer.from(metaJson(meta)))),
+      this.writeFile(pendingStateFile(this.paths), Buffer.from(stateJson(state))),
       fsyncAsync(dirFd).finally(() => closeSync(dirFd)), // the name of pull/ itself
     ]);
+  }
+
+  private async writeFile(path: string, bytes: Uint8Array): Promise<void> {
+    const fd = this.fds.get(path)!;
+    try {
+      for (let off = 0; off < bytes.byteLength;) off += (await writeAsync(fd, bytes, off)).bytesWritten;
+    } finally {
+      this.close(path);
+    }
   }
 
   /** Closes what is still open and removes pull/: for a pull that stopped before writePending. */

@@ -21,13 +21,15 @@ export interface FetchedEntry {
 /** Reads in flight at once: each costs a round trip on a network hub, and a file descriptor. */
 const WINDOW = 8;
 
-/** The entries `remote.list(after)` gave, read and checked. */
-export async function fetchEntries(remote: Remote, metas: readonly EntryMeta[], after: number, tip: string): Promise<FetchedEntry[]> {
+/** The entries `remote.list(after)` gave, read and checked; `onEntry` sees each as it arrives. */
+export async function fetchEntries(remote: Remote, metas: readonly EntryMeta[], after: number, tip: string, onEntry: (entry: FetchedEntry) => void = () => {}): Promise<FetchedEntry[]> {
   const fetched = await inWindow(metas, async (listed) => {
     const { meta, body } = await remote.read(listed.seq);
     const bytes = await collect(body);
     // Read here, while other entries are still on their way, rather than inside the transaction.
-    return { meta, bytes, tables: changedTables(bytes) };
+    const entry = { meta, bytes, tables: changedTables(bytes) };
+    onEntry(entry);
+    return entry;
   });
   let parent = tip;
   fetched.forEach(({ meta }, i) => {

@@ -68,31 +68,33 @@ async function pullLocked(replica: Replica, remote: Remote, opts: PullOptions): 
     });
   }
   const listed = await remote.list(pos.hubSeq);
-  // pull/ and its files are created on the thread pool while the entries are read.
-  const [made, fetched] = await Promise.allSettled([Staging.create(replica.paths, listed.map((m) => m.seq)), fetchEntries(remote, listed, pos.hubSeq, pos.hubTip)]);
-  if (fetched.status === 'rejected') {
-    if (made.status === 'fulfilled') made.value.discard();
-    throw fetched.reason;
-  }
-  if (made.status === 'rejected') throw made.reason;
+  // pull/ and its files are created on the thread pool while the entries are read, and each
+  // entry is written there as it arrives. A failed write is reported where the transaction
+  // awaits them all (it may await handlers first); `.catch` only marks it as handled till then.
+  const creating = Staging.create(replica.paths, listed.map((m) => m.seq));
+  const writes: Array<Promise<void>> = [];
+  const write = (start: (staging: Staging) => Promise<void>) => {
+    const written = creating.then(start);
+    written.catch(() => undefined);
+    writes.push(written);
+  };
+  const [made, fetched] = await Promise.allSettled([creating, fetchEntries(remote, listed, pos.hubSeq, pos.hubTip, (e) => write((s) => s.writeBytes(e.meta.seq, e.bytes)))]);
+  if (made.status === 'rejected') throw made.reason; // no file was left open
   const staging = made.value;
-  const incoming = fetched.value;
-  let staged: Promise<void> | undefined;
   let pendingMayExist = false;
   try {
+    if (fetched.status === 'rejected') throw fetched.reason;
+    const incoming = fetched.value;
     const local = replica.seqs().filter((s) => s > pos.hubSeq).map((s) => replica.entry(s));
     refuseNonAdditive(local);
-    const hubEntries = incoming.map((e) => ({ meta: logMetaOf(e), bytes: e.bytes }));
+    const hubMetas = incoming.map(logMetaOf);
     const last = incoming.at(-1)!.meta;
     const state = { hubId: info.hubId, hubSeq: last.seq, hubTip: last.sha256 };
-    // Written on the thread pool while the transaction runs. A failure is handled where the
-    // transaction awaits it (it may await handlers first), or below.
-    staged = staging.write(hubEntries, state);
-    staged.catch(() => undefined);
+    write((s) => s.writeRecord(hubMetas, state));
     const db = openDatabase(replica.paths.db, { foreignKeys: false });
     try {
-      return await rebaseOnto(replica, db, state, pos.hubSeq, incoming, hubEntries.map((e) => e.meta), local, opts, async () => {
-        await staged;
+      return await rebaseOnto(replica, db, state, pos.hubSeq, incoming, hubMetas, local, opts, async () => {
+        await Promise.all(writes);
         pendingMayExist = true;
       });
     } finally {
@@ -100,7 +102,7 @@ async function pullLocked(replica: Replica, remote: Remote, opts: PullOptions): 
     }
   } finally {
     // Never leave writes in flight behind the lock; a pull that wrote no pending record leaves nothing.
-    await staged?.catch(() => undefined);
+    await Promise.allSettled(writes);
     if (!pendingMayExist) staging.discard();
   }
 }
