@@ -74,31 +74,25 @@ export function writeEntry(paths: SidecarPaths, meta: LogEntryMeta, bytes: Uint8
   writeJsonAtomic(target.meta, meta);
 }
 
-export function metaJson(meta: LogEntryMeta): string {
-  return JSON.stringify(meta, null, 2) + '\n';
-}
-
 /**
- * Put entries into the log whose files are already durable on the same filesystem (a pull's
- * staging folder): each is hard-linked, not written a second time. A metadata file that was
- * not staged is written from `meta`, without fsync. Returns the files the caller must fsync,
- * with the log folder, before anything forgets how to redo the batch (recover-pull.ts).
+ * Put entries into the log whose bytes are already durable in files on the same filesystem
+ * (a pull's staging folder): each bytes file is hard-linked, not written a second time; each
+ * metadata file is written without fsync. Returns the files the caller must fsync, with the
+ * log folder, before anything forgets how to redo the batch (recover-pull.ts).
  */
-export function linkEntries(paths: SidecarPaths, entries: Array<{ meta: LogEntryMeta; bytesFile: string; metaFile: string }>): string[] {
+export function linkEntries(paths: SidecarPaths, entries: Array<{ meta: LogEntryMeta; bytesFile: string }>): string[] {
   const written: string[] = [];
-  const put = (from: string, to: string, content: () => Uint8Array | string) => {
-    rmSync(to, { force: true }); // the leftover of a crash, or of an earlier try
-    try {
-      linkSync(from, to);
-    } catch {
-      writeFileRenamed(to, content()); // nothing staged, or a filesystem without hard links
-      written.push(to);
-    }
-  };
-  for (const { meta, bytesFile, metaFile } of entries) {
+  for (const { meta, bytesFile } of entries) {
     const target = entryPaths(paths, meta.seq);
-    put(bytesFile, target.bytes, () => readFileSync(bytesFile));
-    put(metaFile, target.meta, () => metaJson(meta));
+    rmSync(target.bytes, { force: true }); // the leftover of a crash, or of an earlier try
+    try {
+      linkSync(bytesFile, target.bytes);
+    } catch {
+      writeFileRenamed(target.bytes, readFileSync(bytesFile)); // a filesystem without hard links
+      written.push(target.bytes);
+    }
+    writeFileRenamed(target.meta, JSON.stringify(meta, null, 2) + '\n');
+    written.push(target.meta);
   }
   return written;
 }

@@ -1,7 +1,6 @@
 // Finishing (or discarding) a pull that stopped between the live COMMIT and the end of the
 // sidecar update. Every sync command calls this first, holding the replica lock. Each step
 // is idempotent and recognisable afterwards, so a crash during recovery is recovered the same way.
-import { existsSync, renameSync } from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import { withApplyTransaction } from './apply.ts';
@@ -15,7 +14,7 @@ import { entryPaths, type SidecarPaths } from './sidecar.ts';
 import { markSeq, readSeq } from './snapshot.ts';
 import { openDatabase, schemaVersion } from './sqlite.ts';
 import { ConflictStore } from './conflict-store.ts';
-import { clearPending, entryBytesIntact, pendingBytesFile, pendingMetaFile, pendingStateFile, readPending, stateJson, updatePhase, type PendingPull } from './pending-pull.ts';
+import { clearPending, entryBytesIntact, pendingBytesFile, readPending, updatePhase, type PendingPull } from './pending-pull.ts';
 
 export type Assumption = 'committed' | 'rolled-back';
 
@@ -93,8 +92,8 @@ function entriesLost(lost: LogEntryMeta[]): SqlferryError {
 }
 
 /**
- * The log and state.json as a committed pull leaves them, linked from pull/ (or written without
- * fsync); returns the files to fsync, with the folders. Until all are fsynced a crash redoes all of it (the pending
+ * The log and state.json as a committed pull leaves them, written without fsync; returns the
+ * files to fsync, with the folders. Until all are fsynced a crash redoes all of it (the pending
  * record is cleared only after); then recovery finds it done (logWritten).
  */
 function writeLog(paths: SidecarPaths, pending: PendingPull, mayNeedRewind = true): string[] {
@@ -108,14 +107,9 @@ function writeLog(paths: SidecarPaths, pending: PendingPull, mayNeedRewind = tru
     removeEntriesAfter(paths, pending.oldHubSeq);
   }
   forgetFingerprint(paths);
-  const files = linkEntries(paths, pending.entries.map((meta) => ({ meta, bytesFile: pendingBytesFile(paths, meta.seq), metaFile: pendingMetaFile(paths, meta.seq) })));
-  if (existsSync(pendingStateFile(paths))) {
-    renameSync(pendingStateFile(paths), paths.state);
-  } else {
-    writeFileRenamed(paths.state, stateJson(pending.state));
-    files.push(paths.state);
-  }
-  return [...files, paths.log, paths.dir];
+  const files = linkEntries(paths, pending.entries.map((meta) => ({ meta, bytesFile: pendingBytesFile(paths, meta.seq) })));
+  writeFileRenamed(paths.state, JSON.stringify(pending.state, null, 2) + '\n');
+  return [...files, paths.state, paths.log, paths.dir];
 }
 
 /** Whether the log and state.json already are what `pending` leaves: only its clean-up is left. */

@@ -16,7 +16,7 @@ import { ConflictStore, type ConflictRecord } from '../repo/conflict-store.ts';
 import { fetchEntries, restoreLostEntries, type FetchedEntry } from './fetch.ts';
 import type { HandlerChooser } from './handlers/index.ts';
 import { meetHub } from './hub-state.ts';
-import { markTransaction, Staging, writePending, type PendingPull } from '../repo/pending-pull.ts';
+import { clearPending, markTransaction, stageHubEntries, writePending, type PendingPull } from '../repo/pending-pull.ts';
 import { reapplyLocal } from './rebase/index.ts';
 import { redoLocal, refuseNonAdditive, squashLocal, undoLocal } from './rebase/schema.ts';
 import { conflictRecords } from './record-conflicts.ts';
@@ -67,49 +67,31 @@ async function pullLocked(replica: Replica, remote: Remote, opts: PullOptions): 
       hint: 'the hub was restored from an older backup; push from this replica to a fresh hub, or clone again',
     });
   }
-  const listed = await remote.list(pos.hubSeq);
-  // pull/ and its files are created on the thread pool while the entries are read, and each
-  // entry is written there as it arrives. A failed write is reported where the transaction
-  // awaits them all (it may await handlers first); `.catch` only marks it as handled till then.
-  const creating = Staging.create(replica.paths, listed.map((m) => m.seq));
-  const writes: Array<Promise<void>> = [];
-  const write = (start: (staging: Staging) => Promise<void>) => {
-    const written = creating.then(start);
-    written.catch(() => undefined);
-    writes.push(written);
-  };
-  const [made, fetched] = await Promise.allSettled([creating, fetchEntries(remote, listed, pos.hubSeq, pos.hubTip, (e) => write((s) => s.writeBytes(e.meta.seq, e.bytes)))]);
-  if (made.status === 'rejected') throw made.reason; // no file was left open
-  const staging = made.value;
+  const incoming = await fetchEntries(remote, pos.hubSeq, pos.hubTip);
+  const local = replica.seqs().filter((s) => s > pos.hubSeq).map((s) => replica.entry(s));
+  refuseNonAdditive(local);
+  // The hub entries' bytes are written on the thread pool while the transaction runs. `settled`
+  // also marks a failure as handled until the transaction awaits `staged` (it may await handlers first).
+  const staged = stageHubEntries(replica.paths, incoming.map((e) => ({ seq: e.meta.seq, bytes: e.bytes })));
+  const settled = staged.then(() => undefined, () => undefined);
   let pendingMayExist = false;
+  const db = openDatabase(replica.paths.db, { foreignKeys: false });
   try {
-    if (fetched.status === 'rejected') throw fetched.reason;
-    const incoming = fetched.value;
-    const local = replica.seqs().filter((s) => s > pos.hubSeq).map((s) => replica.entry(s));
-    refuseNonAdditive(local);
-    const hubMetas = incoming.map(logMetaOf);
-    const last = incoming.at(-1)!.meta;
-    const state = { hubId: info.hubId, hubSeq: last.seq, hubTip: last.sha256 };
-    write((s) => s.writeRecord(hubMetas, state));
-    const db = openDatabase(replica.paths.db, { foreignKeys: false });
-    try {
-      return await rebaseOnto(replica, db, state, pos.hubSeq, incoming, hubMetas, local, opts, async () => {
-        await Promise.all(writes);
-        pendingMayExist = true;
-      });
-    } finally {
-      db.close();
-    }
+    return await rebaseOnto(replica, db, info.hubId, pos.hubSeq, incoming, local, opts, async () => {
+      await staged;
+      pendingMayExist = true;
+    });
   } finally {
+    db.close();
     // Never leave writes in flight behind the lock; a pull that wrote no pending record leaves nothing.
-    await Promise.allSettled(writes);
-    if (!pendingMayExist) staging.discard();
+    await settled;
+    if (!pendingMayExist) clearPending(replica.paths);
   }
 }
 
 async function rebaseOnto(
-  replica: Replica, db: DatabaseSync, state: PendingPull['state'], hubSeq: number,
-  incoming: FetchedEntry[], hubMetas: LogEntryMeta[], local: LogEntry[], opts: PullOptions, beforePending: () => Promise<void>,
+  replica: Replica, db: DatabaseSync, hubId: string, hubSeq: number,
+  incoming: FetchedEntry[], local: LogEntry[], opts: PullOptions, beforePending: () => Promise<void>,
 ): Promise<PullResult | 'dirty'> {
   const paths = replica.paths;
   const pullId = randomUUID();
@@ -126,8 +108,8 @@ async function rebaseOnto(
     for (const e of incoming) applyHubEntry(db, e);
     redoLocal(db, undone, incoming.flatMap((e) => e.meta.schema));
     const rebase = localBytes.length > 0 ? await reapplyLocal(db, localBytes, localRows, opts.handlers) : undefined;
-    const entries = [...hubMetas];
-    let localEntry: { meta: LogEntryMeta; bytes: Uint8Array } | undefined;
+    const entries = incoming.map(logMetaOf);
+    let localEntry: { seq: number; bytes: Uint8Array } | undefined;
     const schema = undone.statements.map((s) => s.sql);
     const recorded = rebase?.recorded ?? new Uint8Array();
     if (recorded.length > 0 || schema.length > 0) {
@@ -138,7 +120,7 @@ async function rebaseOnto(
         sha256: sha256Hex(recorded), size: recorded.length,
       };
       entries.push(meta);
-      localEntry = { meta, bytes: recorded };
+      localEntry = { seq: localCommit, bytes: recorded };
     }
     const conflicts = rebase ? conflictRecords(db, rebase.resolved, head) : [];
     await beforePending();
@@ -147,7 +129,7 @@ async function rebaseOnto(
       dataVersionAtCommit = dataVersion(db);
       pending = {
         id: pullId, phase: 'prepared', schemaVersion: { before, after }, oldHubSeq: hubSeq, oldLast: local.at(-1)?.meta.seq ?? hubSeq,
-        state, entries, conflicts,
+        state: { hubId, hubSeq: head, hubTip: incoming.at(-1)!.meta.sha256 }, entries, conflicts,
       };
       writePending(paths, pending, localEntry);
     });
@@ -189,7 +171,7 @@ function logMetaOf(e: FetchedEntry): LogEntryMeta {
 function applyHubEntry(db: DatabaseSync, e: FetchedEntry): void {
   applySchema(db, e.meta.schema);
   try {
-    applyChecked(db, e.bytes, { tables: e.tables });
+    applyChecked(db, e.bytes);
   } catch (err) {
     if ((err as SqlferryError).code !== 'APPLY_CONFLICT') throw err;
     throw new SqlferryError('REPLICA_DIVERGED', `hub entry ${e.meta.seq} does not apply to this replica: its content differs from the hub's`, {
