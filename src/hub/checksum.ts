@@ -17,15 +17,20 @@ export async function* verified(
   const hash = createHash('sha256');
   let size = 0;
   let held: Uint8Array | undefined;
+  let streamed = false;
   for await (const chunk of body) {
     size += chunk.byteLength;
     if (size > expected.size) throw new EntryCorruptError(what, `${expected.size} bytes`, `more`);
-    hash.update(chunk);
-    if (held) yield held;
+    if (held) {
+      hash.update(held);
+      streamed = true;
+      yield held;
+    }
     held = chunk;
   }
   if (size !== expected.size) throw new EntryCorruptError(what, `${expected.size} bytes`, `${size} bytes`);
-  const actual = hash.digest('hex');
+  // A body read in one piece (a file read whole) is hashed on the thread pool, beside the main thread's work.
+  const actual = held && !streamed ? Buffer.from(await crypto.subtle.digest('SHA-256', held)).toString('hex') : hash.update(held ?? new Uint8Array()).digest('hex');
   if (actual !== expected.sha256) throw new EntryCorruptError(what, expected.sha256, actual);
   if (held) yield held;
 }

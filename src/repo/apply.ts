@@ -18,6 +18,8 @@ export interface ApplyOptions {
   onConflict?: (conflictType: number) => number;
   /** Tables for which it returns false are not applied (nor checked). */
   filter?: (table: string) => boolean;
+  /** changedTables(bytes), when the caller read them already (a pull, while waiting on the hub). */
+  tables?: readonly TableHeader[];
 }
 
 export interface ApplyTransactionOptions {
@@ -63,7 +65,7 @@ export function suspendTriggers(db: DatabaseSync): () => void {
 /** Apply `bytes` inside withApplyTransaction: schema-checked, triggers suspended. Throws if a conflict aborts it. */
 export function applyChecked(db: DatabaseSync, bytes: Uint8Array, opts: ApplyOptions = {}): void {
   if (!db.isTransaction) throw new Error('applyChecked must run inside withApplyTransaction');
-  checkTables(db, bytes, opts.filter);
+  checkTables(db, opts.tables ?? changedTables(bytes), opts.filter);
   const restoreTriggers = suspendTriggers(db);
   let applied: boolean;
   try {
@@ -84,9 +86,9 @@ export function applySchema(db: DatabaseSync, statements: readonly string[]): vo
   for (const sql of statements) db.exec(sql);
 }
 
-function checkTables(db: DatabaseSync, bytes: Uint8Array, filter: ((table: string) => boolean) | undefined): void {
+function checkTables(db: DatabaseSync, tables: readonly TableHeader[], filter: ((table: string) => boolean) | undefined): void {
   const seen = new Set<string>();
-  for (const table of changedTables(bytes)) {
+  for (const table of tables) {
     if (seen.has(table.name)) continue;
     seen.add(table.name);
     if (filter && !filter(table.name)) continue;
