@@ -3,19 +3,14 @@
 // live database provably equals the log's end (its files stat as the fingerprint recorded,
 // fingerprint.ts), base.db is replaced by a copy of it instead. A commit that found nothing
 // to record does this, so the lag stays under half the database's size.
-import { renameSync, rmSync } from 'node:fs';
-import type { DatabaseSync } from 'node:sqlite';
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { fsyncDir, tempPathFor } from './atomic.ts';
 import { openBaseAsIs } from './base.ts';
 import { statLive, unchangedSince } from './fingerprint.ts';
 import { readMeta } from './log.ts';
 import type { SidecarPaths } from './sidecar.ts';
 import { markSeq, readSeq, snapshotInto } from './snapshot.ts';
-import { databaseBytes, openDatabase } from './sqlite.ts';
-
-export function dataVersion(db: DatabaseSync): number {
-  return Number((db.prepare('PRAGMA data_version').get() as { data_version: bigint | number }).data_version);
-}
+import { openDatabase } from './sqlite.ts';
 
 /**
  * Call holding the replica lock, when the fingerprint says the live database equals log entry
@@ -29,13 +24,12 @@ export function refreshBaseIfFarBehind(paths: SidecarPaths, last: number): boole
   } finally {
     base.close();
   }
-  let lagBytes = 0;
-  for (let seq = behind + 1; seq <= last; seq++) lagBytes += readMeta(paths, seq).size;
-  if (lagBytes === 0) return false;
+  const lag = lagBytes(paths, behind, last);
+  // The file's size, not SQLite's page count: stat opens no descriptor on the live database.
+  if (lag === 0 || lag * 2 < statSync(paths.db).size) return false;
   const live = openDatabase(paths.db);
   const candidate = tempPathFor(paths.base);
   try {
-    if (lagBytes * 2 < databaseBytes(live)) return false;
     snapshotInto(live, paths.db, candidate, (db) => markSeq(db, last));
     // A write by another program during the copy moves the files' stat: then the copy is not
     // the log's end, and base.db stays as it was, to be rolled forward when needed.
@@ -47,4 +41,32 @@ export function refreshBaseIfFarBehind(paths: SidecarPaths, last: number): boole
     live.close();
     rmSync(candidate, { force: true });
   }
+}
+
+interface LagCount {
+  baseSeq: number;
+  upTo: number;
+  bytes: number;
+}
+
+/**
+ * The size of log entries `at`+1..`last`. A replica that only pulls asks after every pull, and
+ * its lag may span many entries: what was counted before (for the same base) is kept in
+ * base-lag.json, so each call reads only the metadata of entries it has not counted yet.
+ * Written without fsync, like the fingerprint; a count that does not parse is started over.
+ * Entries a pull replaces (unpushed local commits) keep their old size in the count until
+ * base.db moves: the count only decides when a copy is worth it.
+ */
+function lagBytes(paths: SidecarPaths, at: number, last: number): number {
+  let count: LagCount = { baseSeq: at, upTo: at, bytes: 0 };
+  try {
+    const saved = JSON.parse(readFileSync(paths.baseLag, 'utf8')) as LagCount;
+    if (saved.baseSeq === at && saved.upTo <= last) count = saved;
+  } catch {
+    // none yet, or cut short by a crash
+  }
+  if (count.upTo === last) return count.bytes;
+  for (let seq = count.upTo + 1; seq <= last; seq++) count.bytes += readMeta(paths, seq).size;
+  writeFileSync(paths.baseLag, JSON.stringify({ baseSeq: at, upTo: last, bytes: count.bytes } satisfies LagCount));
+  return count.bytes;
 }

@@ -15,6 +15,8 @@ export interface SidecarPaths {
   lock: string;
   /** Stat fingerprint of the live files at the last capture: the fast "nothing changed" answer. */
   fingerprint: string;
+  /** How many log bytes base.db is behind, counted so far (base-from-live.ts): a cache. */
+  baseLag: string;
   conflicts: string;
 }
 
@@ -31,6 +33,7 @@ export function sidecarPaths(dbPath: string): SidecarPaths {
     log: join(dir, 'log'),
     lock: join(dir, 'lock'),
     fingerprint: join(dir, 'fingerprint.json'),
+    baseLag: join(dir, 'base-lag.json'),
     conflicts: join(dir, 'conflicts.db'),
   };
 }

@@ -119,6 +119,11 @@ export function schemaVersion(db: DatabaseSync): number {
   return Number((db.prepare('PRAGMA main.schema_version').get() as { schema_version: bigint | number }).schema_version);
 }
 
+/** Moves whenever another connection commits to the database (never for this connection's own commits). */
+export function dataVersion(db: DatabaseSync): number {
+  return Number((db.prepare('PRAGMA data_version').get() as { data_version: bigint | number }).data_version);
+}
+
 /** The main database's size in bytes, as SQLite counts its pages. */
 export function databaseBytes(db: DatabaseSync): number {
   return Number((db.prepare('SELECT page_count * page_size AS n FROM pragma_page_count(), pragma_page_size()').get() as { n: bigint | number }).n);

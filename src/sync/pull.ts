@@ -9,8 +9,7 @@ import { applyChecked, applySchema } from '../repo/apply.ts';
 import type { LogEntry, LogEntryMeta } from '../repo/log.ts';
 import { sha256Hex } from '../repo/log.ts';
 import type { Replica } from '../repo/replica.ts';
-import { openDatabase, schemaVersion } from '../repo/sqlite.ts';
-import { dataVersion } from '../repo/base-from-live.ts';
+import { dataVersion, openDatabase, schemaVersion } from '../repo/sqlite.ts';
 import { saveFingerprint, stampPastTick, statLive, type LiveFiles } from '../repo/fingerprint.ts';
 import { ConflictStore, type ConflictRecord } from '../repo/conflict-store.ts';
 import { fetchEntries, restoreLostEntries, type FetchedEntry } from './fetch.ts';
@@ -108,18 +107,20 @@ async function rebaseOnto(
     for (const e of incoming) applyHubEntry(db, e);
     redoLocal(db, undone, incoming.flatMap((e) => e.meta.schema));
     const rebase = localBytes.length > 0 ? await reapplyLocal(db, localBytes, localRows, opts.handlers) : undefined;
-    const entries = incoming.map(logMetaOf);
+    const entries: LogEntryMeta[] = incoming.map((e) => ({
+      seq: e.meta.seq, parent: e.meta.seq === 1 ? null : e.meta.parent, replicaId: e.meta.replica, time: e.meta.time,
+      message: e.meta.message, kind: e.meta.kind, schema: e.meta.schema, sha256: e.meta.sha256, size: e.meta.size,
+    }));
     let localEntry: { seq: number; bytes: Uint8Array } | undefined;
     const schema = undone.statements.map((s) => s.sql);
     const recorded = rebase?.recorded ?? new Uint8Array();
     if (recorded.length > 0 || schema.length > 0) {
       localCommit = head + 1;
-      const meta: LogEntryMeta = {
+      entries.push({
         seq: localCommit, parent: incoming.at(-1)!.meta.sha256, replicaId: replica.replicaId, time: new Date().toISOString(),
         message: local.map((e) => e.meta.message).filter(Boolean).join('; '), kind: 'changeset', schema,
         sha256: sha256Hex(recorded), size: recorded.length,
-      };
-      entries.push(meta);
+      });
       localEntry = { seq: localCommit, bytes: recorded };
     }
     const conflicts = rebase ? conflictRecords(db, rebase.resolved, head) : [];
@@ -159,12 +160,6 @@ async function rebaseOnto(
 async function rememberLiveAtLogEnd(replica: Replica, db: DatabaseSync, live: LiveFiles, atCommit: number): Promise<void> {
   const stamp = await stampPastTick(replica.paths, live);
   if (dataVersion(db) === atCommit) saveFingerprint(replica.paths, stamp, replica.lastSeq());
-}
-
-/** A hub entry as this replica's log records it. */
-function logMetaOf(e: FetchedEntry): LogEntryMeta {
-  const m = e.meta;
-  return { seq: m.seq, parent: m.seq === 1 ? null : m.parent, replicaId: m.replica, time: m.time, message: m.message, kind: m.kind, schema: m.schema, sha256: m.sha256, size: m.size };
 }
 
 /** A hub entry applies to exactly the state it was made on; a conflict means this replica diverged. */

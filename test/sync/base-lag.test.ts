@@ -85,4 +85,28 @@ describe('base.db after a pull', () => {
     expect(changesetStats(b.entry(entry.seq).bytes).total).toMatchObject({ inserts: 0, updates: 0, deletes: 1 });
     expect(verify(b)).toMatchObject({ ok: true, problems: [] });
   });
+
+  it('counts the lag across pulls: small pulls that add up to half the database end in one copy', async () => {
+    const dir = tempDir();
+    const hub = await newHub(dir);
+    const a = await firstReplica(dir, hub, schema(2000));
+    const b = await cloneReplica(dir, hub, 'b');
+    const fileBytes = (path: string) => statSync(path).size;
+    let copiedAt = 0;
+    for (let round = 1; round <= 40 && copiedAt === 0; round++) {
+      sql(a.paths.db, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100) INSERT INTO item SELECT 100000 + ${round * 1000} + i, 'round ${round}' FROM n`);
+      commit(a);
+      await pushTo(a, hub);
+      await pullWith(b, hub);
+      const behind = baseSeq(b);
+      let lag = 0;
+      for (let seq = behind + 1; seq <= b.lastSeq(); seq++) lag += b.meta(seq).size;
+      const due = lag * 2 >= fileBytes(b.paths.db);
+      expect(commit(b)).toBeNull();
+      expect(baseSeq(b)).toBe(due ? round : behind); // copied exactly when due, else left alone
+      if (due) copiedAt = round;
+    }
+    expect(copiedAt).toBeGreaterThan(1); // several pulls were counted before the copy
+    expect(verify(b)).toMatchObject({ ok: true, problems: [] });
+  });
 });
