@@ -105,3 +105,19 @@ export function readJson<T>(path: string): T {
     });
   }
 }
+
+/**
+ * A cache file of ours (the fingerprint, the base lag count): written in place without fsync,
+ * because losing it only costs work. Missing, empty, or cut short by a crash reads as absent.
+ */
+export function readCache<T>(path: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeCache(path: string, value: unknown): void {
+  writeFileSync(path, JSON.stringify(value));
+}

@@ -3,8 +3,8 @@
 // live database provably equals the log's end (its files stat as the fingerprint recorded,
 // fingerprint.ts), base.db is replaced by a copy of it instead. A commit that found nothing
 // to record does this, so the lag stays under half the database's size.
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { fsyncDir, tempPathFor } from './atomic.ts';
+import { renameSync, rmSync, statSync } from 'node:fs';
+import { fsyncDir, readCache, tempPathFor, writeCache } from './atomic.ts';
 import { openBaseAsIs } from './base.ts';
 import { statLive, unchangedSince } from './fingerprint.ts';
 import { readMeta } from './log.ts';
@@ -14,9 +14,9 @@ import { openDatabase } from './sqlite.ts';
 
 /**
  * Call holding the replica lock, when the fingerprint says the live database equals log entry
- * `last`. Returns whether base.db was replaced.
+ * `last`.
  */
-export function refreshBaseIfFarBehind(paths: SidecarPaths, last: number): boolean {
+export function refreshBaseIfFarBehind(paths: SidecarPaths, last: number): void {
   const base = openBaseAsIs(paths);
   let behind: number;
   try {
@@ -26,17 +26,16 @@ export function refreshBaseIfFarBehind(paths: SidecarPaths, last: number): boole
   }
   const lag = lagBytes(paths, behind, last);
   // The file's size, not SQLite's page count: stat opens no descriptor on the live database.
-  if (lag === 0 || lag * 2 < statSync(paths.db).size) return false;
+  if (lag === 0 || lag * 2 < statSync(paths.db).size) return;
   const live = openDatabase(paths.db);
   const candidate = tempPathFor(paths.base);
   try {
     snapshotInto(live, paths.db, candidate, (db) => markSeq(db, last));
     // A write by another program during the copy moves the files' stat: then the copy is not
     // the log's end, and base.db stays as it was, to be rolled forward when needed.
-    if (!unchangedSince(paths, statLive(paths), last)) return false;
+    if (!unchangedSince(paths, statLive(paths), last)) return;
     renameSync(candidate, paths.base);
     fsyncDir(paths.dir);
-    return true;
   } finally {
     live.close();
     rmSync(candidate, { force: true });
@@ -53,20 +52,15 @@ interface LagCount {
  * The size of log entries `at`+1..`last`. A replica that only pulls asks after every pull, and
  * its lag may span many entries: what was counted before (for the same base) is kept in
  * base-lag.json, so each call reads only the metadata of entries it has not counted yet.
- * Written without fsync, like the fingerprint; a count that does not parse is started over.
+ * A cache (atomic.ts, readCache): a count that does not read is started over.
  * Entries a pull replaces (unpushed local commits) keep their old size in the count until
  * base.db moves: the count only decides when a copy is worth it.
  */
 function lagBytes(paths: SidecarPaths, at: number, last: number): number {
-  let count: LagCount = { baseSeq: at, upTo: at, bytes: 0 };
-  try {
-    const saved = JSON.parse(readFileSync(paths.baseLag, 'utf8')) as LagCount;
-    if (saved.baseSeq === at && saved.upTo <= last) count = saved;
-  } catch {
-    // none yet, or cut short by a crash
-  }
+  const saved = readCache<LagCount>(paths.baseLag);
+  const count = saved !== undefined && saved.baseSeq === at && saved.upTo <= last ? saved : { baseSeq: at, upTo: at, bytes: 0 };
   if (count.upTo === last) return count.bytes;
   for (let seq = count.upTo + 1; seq <= last; seq++) count.bytes += readMeta(paths, seq).size;
-  writeFileSync(paths.baseLag, JSON.stringify({ baseSeq: at, upTo: last, bytes: count.bytes } satisfies LagCount));
+  writeCache(paths.baseLag, { baseSeq: at, upTo: last, bytes: count.bytes } satisfies LagCount);
   return count.bytes;
 }

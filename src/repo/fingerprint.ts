@@ -11,7 +11,7 @@
 // happened after that reading, in a later tick, and shows up as a different timestamp.
 import { existsSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readJson } from './atomic.ts';
+import { readCache, writeCache } from './atomic.ts';
 import type { SidecarPaths } from './sidecar.ts';
 
 interface FileStamp {
@@ -86,14 +86,9 @@ function sameFile(a: FileStamp | null, b: FileStamp | null): boolean {
 
 /** True only when the live files are provably untouched since they equalled log entry `baseSeq`. */
 export function unchangedSince(paths: SidecarPaths, stamp: LiveFiles, baseSeq: number): boolean {
-  if (stamp.journal || !existsSync(paths.fingerprint)) return false;
-  let saved: Fingerprint;
-  try {
-    saved = readJson<Fingerprint>(paths.fingerprint);
-  } catch {
-    return false; // forgotten (empty), or cut short by a crash
-  }
-  return saved.baseSeq === baseSeq && sameFile(saved.db, stamp.db) && sameFile(saved.wal, stamp.wal);
+  if (stamp.journal) return false;
+  const saved = readCache<Fingerprint>(paths.fingerprint);
+  return saved !== undefined && saved.baseSeq === baseSeq && sameFile(saved.db, stamp.db) && sameFile(saved.wal, stamp.wal);
 }
 
 /** Record `stamp` as the live files equal to log entry `baseSeq` — when it can be trusted; else forget. */
@@ -101,9 +96,7 @@ export function saveFingerprint(paths: SidecarPaths, stamp: Stamp, baseSeq: numb
   const clock = BigInt(stamp.clockNs);
   const files = [stamp.db, stamp.wal].filter((f): f is FileStamp => f !== null);
   const trusted = !stamp.journal && files.every((f) => BigInt(f.mtimeNs) < clock && BigInt(f.ctimeNs) < clock);
-  // Written in place, without fsync: a cache, not a record. Cut short by a crash, it no longer
-  // parses, and unchangedSince treats it as absent.
-  if (trusted) writeFileSync(paths.fingerprint, JSON.stringify({ baseSeq, db: stamp.db, wal: stamp.wal } satisfies Fingerprint));
+  if (trusted) writeCache(paths.fingerprint, { baseSeq, db: stamp.db, wal: stamp.wal } satisfies Fingerprint);
   else forgetFingerprint(paths);
 }
 
