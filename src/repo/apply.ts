@@ -11,7 +11,7 @@ import { changedTables } from '../changeset/index.ts';
 import type { TableHeader } from '../changeset/types.ts';
 import { quoteIdent } from '../changeset/value.ts';
 import { SqlferryError, EXIT } from '../errors/index.ts';
-import { beginImmediate, rollbackQuietly } from './sqlite.ts';
+import { beginImmediate, preparedOnce, rollbackQuietly } from './sqlite.ts';
 
 export interface ApplyOptions {
   /** node:sqlite conflict callback: receives SQLITE_CHANGESET_* and returns OMIT/REPLACE/ABORT. Default: abort. */
@@ -55,7 +55,7 @@ export function withApplyTransaction<T>(db: DatabaseSync, path: string, fn: () =
  * the changes applied meanwhile already hold the triggers' effects, which must not happen twice.
  */
 export function suspendTriggers(db: DatabaseSync): () => void {
-  const triggers = db.prepare("SELECT name, sql FROM main.sqlite_schema WHERE type = 'trigger' AND sql IS NOT NULL").all() as Array<{ name: string; sql: string }>;
+  const triggers = preparedOnce(db, "SELECT name, sql FROM main.sqlite_schema WHERE type = 'trigger' AND sql IS NOT NULL").all() as Array<{ name: string; sql: string }>;
   for (const t of triggers) db.exec(`DROP TRIGGER main.${quoteIdent(t.name)}`);
   return () => {
     for (const t of triggers) db.exec(t.sql);
@@ -103,7 +103,7 @@ function checkTables(db: DatabaseSync, tables: readonly TableHeader[], filter: (
 }
 
 function tableMismatch(db: DatabaseSync, table: TableHeader): string | undefined {
-  const cols = db.prepare('SELECT pk FROM pragma_table_info(?, ?)').all(table.name, 'main') as Array<{ pk: bigint | number }>;
+  const cols = preparedOnce(db, 'SELECT pk FROM pragma_table_info(?, ?)').all(table.name, 'main') as Array<{ pk: bigint | number }>;
   if (cols.length === 0) return 'there is no such table';
   if (cols.length !== table.pk.length) return `it has ${cols.length} columns here, ${table.pk.length} in the changes`;
   // The reader always records SQLite's per-column PK ordinals.
