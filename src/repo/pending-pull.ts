@@ -2,7 +2,8 @@
 // two must be recoverable with certainty, so before COMMIT the pull writes `pull/pending.json`
 // (with the new log entries and conflicts beside it) and records which PRAGMA schema_version
 // the database will have if the COMMIT lands: inside the transaction it creates and drops a
-// scratch table a random number of times (each statement moves schema_version by one).
+// scratch view a random number of times (each statement moves schema_version by one; a view,
+// unlike a table, allocates no page).
 // Afterwards schema_version equal to `after` means committed; equal to `before` means rolled
 // back; anything else (another program changed the schema meanwhile) is not guessed at.
 import { closeSync, constants, existsSync, fsync, mkdirSync, openSync, readFileSync, rmSync, write } from 'node:fs';
@@ -49,7 +50,7 @@ export const pendingBytesFile = (paths: SidecarPaths, seq: number) => join(pullD
 /** Inside the transaction, last thing before COMMIT: move schema_version by a random, recorded amount. */
 export function markTransaction(db: DatabaseSync): number {
   const scratch = `sqlferry_pull_${randomBytes(6).toString('hex')}`;
-  for (let i = randomInt(16, 48); i > 0; i--) db.exec(`CREATE TABLE main.${scratch}(x); DROP TABLE main.${scratch};`);
+  for (let i = randomInt(16, 48); i > 0; i--) db.exec(`CREATE VIEW main.${scratch} AS SELECT 1; DROP VIEW main.${scratch};`);
   return schemaVersion(db);
 }
 
