@@ -8,6 +8,20 @@ import { ByteCursor } from './cursor.ts';
 import { detectKind } from './reader.ts';
 import { hex2, OP_CODE, TABLE_CHANGESET, TABLE_PATCHSET } from './format.ts';
 
+/**
+ * The header that starts the file, read without reading past it, when a change follows it:
+ * all a caller needs to check a file that changes one table. undefined for an empty file or
+ * one that starts with a table it does not change (sqldiff names every table it compared).
+ */
+export function firstTableHeader(bytes: Uint8Array): TableHeader | undefined {
+  if (bytes.length === 0) return undefined;
+  detectKind(bytes);
+  const c = new ByteCursor(bytes);
+  const header = c.tableHeader();
+  const next = bytes[c.pos];
+  return next === OP_CODE.INSERT || next === OP_CODE.UPDATE || next === OP_CODE.DELETE ? header : undefined;
+}
+
 /** The header of every table group that holds at least one change, in file order. */
 export function changedTables(bytes: Uint8Array): TableHeader[] {
   const patchset = detectKind(bytes) === 'patchset';

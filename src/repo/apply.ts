@@ -4,23 +4,15 @@
 //   a transaction), so ON DELETE CASCADE cannot delete rows the changeset deletes itself;
 // - the database's triggers are dropped and re-created inside the same transaction, so a
 //   trigger's effect, already captured in the changeset, is not applied a second time;
-// - every table the changeset names is checked first: applyChangeset silently skips a
-//   missing table or one whose columns differ, which would lose the change.
-import type { DatabaseSync } from 'node:sqlite';
-import { changedTables } from '../changeset/index.ts';
+// - every table the changeset changes is checked against the schema as SQLite reaches it:
+//   applyChangeset silently skips a missing table or one whose columns differ, which would
+//   lose the change.
+import { constants, type DatabaseSync } from 'node:sqlite';
+import { changedTables, firstTableHeader } from '../changeset/index.ts';
 import type { TableHeader } from '../changeset/types.ts';
 import { quoteIdent } from '../changeset/value.ts';
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import { beginImmediate, preparedOnce, rollbackQuietly } from './sqlite.ts';
-
-export interface ApplyOptions {
-  /** node:sqlite conflict callback: receives SQLITE_CHANGESET_* and returns OMIT/REPLACE/ABORT. Default: abort. */
-  onConflict?: (conflictType: number) => number;
-  /** Tables for which it returns false are not applied (nor checked). */
-  filter?: (table: string) => boolean;
-  /** changedTables(bytes), when the caller read them already (a pull, while waiting on the hub). */
-  tables?: readonly TableHeader[];
-}
 
 export interface ApplyTransactionOptions {
   /** Run PRAGMA foreign_key_check before COMMIT and refuse dangling references. */
@@ -62,17 +54,21 @@ export function suspendTriggers(db: DatabaseSync): () => void {
   };
 }
 
-/** Apply `bytes` inside withApplyTransaction: schema-checked, triggers suspended. Throws if a conflict aborts it. */
-export function applyChecked(db: DatabaseSync, bytes: Uint8Array, opts: ApplyOptions = {}): void {
+/**
+ * Apply `bytes` inside withApplyTransaction, triggers suspended. Throws if a conflict aborts it
+ * or a table does not match the schema; the caller's ROLLBACK then undoes what did apply.
+ */
+export function applyChecked(db: DatabaseSync, bytes: Uint8Array): void {
   if (!db.isTransaction) throw new Error('applyChecked must run inside withApplyTransaction');
-  checkTables(db, opts.tables ?? changedTables(bytes), opts.filter);
+  const check = new TableCheck(db, bytes);
   const restoreTriggers = suspendTriggers(db);
   let applied: boolean;
   try {
-    applied = db.applyChangeset(bytes, { onConflict: opts.onConflict ?? (() => 2), ...(opts.filter ? { filter: opts.filter } : {}) });
+    applied = db.applyChangeset(bytes, { filter: check.filter, onConflict: () => constants.SQLITE_CHANGESET_ABORT });
   } finally {
     restoreTriggers();
   }
+  if (check.failure) throw check.failure;
   if (!applied) {
     throw new SqlferryError('APPLY_CONFLICT', 'the changes conflict with the database and were not applied', {
       exitCode: EXIT.failure,
@@ -81,25 +77,65 @@ export function applyChecked(db: DatabaseSync, bytes: Uint8Array, opts: ApplyOpt
   }
 }
 
-/** Run schema statements (CREATE/DROP/ALTER captured with a commit), in order. */
-export function applySchema(db: DatabaseSync, statements: readonly string[]): void {
-  for (const sql of statements) db.exec(sql);
-}
+/**
+ * The schema check, as applyChangeset's filter: SQLite calls it at each table before applying
+ * that table's changes. Comparing needs the changeset's header for the table: the first one is
+ * read where it starts, the others only once a second table turns up (changedTables reads the
+ * whole file). So a changeset of one table, the usual entry, is never read twice. A table that
+ * does not match is skipped and the failure kept, to be thrown once SQLite has returned.
+ */
+class TableCheck {
+  failure: Error | undefined;
+  private readonly db: DatabaseSync;
+  private readonly bytes: Uint8Array;
+  private readonly first: TableHeader | undefined;
+  /** By table name, the first group's header (what SQLite checks first). */
+  private headers: Map<string, TableHeader> | undefined;
+  private readonly verdicts = new Map<string, boolean>();
 
-function checkTables(db: DatabaseSync, tables: readonly TableHeader[], filter: ((table: string) => boolean) | undefined): void {
-  const seen = new Set<string>();
-  for (const table of tables) {
-    if (seen.has(table.name)) continue;
-    seen.add(table.name);
-    if (filter && !filter(table.name)) continue;
-    const problem = tableMismatch(db, table);
+  constructor(db: DatabaseSync, bytes: Uint8Array) {
+    this.db = db;
+    this.bytes = bytes;
+    this.first = firstTableHeader(bytes);
+  }
+
+  readonly filter = (name: string): boolean => {
+    let ok = this.verdicts.get(name);
+    if (ok === undefined) {
+      try {
+        ok = this.matches(this.headerOf(name));
+      } catch (err) {
+        this.failure ??= err as Error;
+        ok = false;
+      }
+      this.verdicts.set(name, ok);
+    }
+    return ok;
+  };
+
+  private headerOf(name: string): TableHeader {
+    if (name === this.first?.name) return this.first;
+    this.headers ??= new Map(changedTables(this.bytes).reverse().map((h) => [h.name, h]));
+    const header = this.headers.get(name);
+    if (!header) throw new Error(`applyChangeset reached table "${name}", which the changeset's headers do not name`);
+    return header;
+  }
+
+  private matches(table: TableHeader): boolean {
+    const problem = tableMismatch(this.db, table);
     if (problem) {
-      throw new SqlferryError('SCHEMA_MISMATCH', `cannot apply changes to table "${table.name}": ${problem}`, {
+      this.failure ??= new SqlferryError('SCHEMA_MISMATCH', `cannot apply changes to table "${table.name}": ${problem}`, {
         data: { table: table.name },
         hint: 'the database schema differs from the one the changes were captured on; bring the schema up to date first',
       });
     }
+    return problem === undefined;
   }
+}
+
+/** Run schema statements (CREATE/DROP/ALTER captured with a commit), in order. */
+export function applySchema(db: DatabaseSync, statements: readonly string[]): void {
+  for (const sql of statements) db.exec(sql);
 }
 
 function tableMismatch(db: DatabaseSync, table: TableHeader): string | undefined {

@@ -1,8 +1,6 @@
 // Fetching the hub's entries after the ones this replica has: every entry's checksum is
 // verified as it streams, and its parent must be the entry before it (or the genesis), so a
 // hub with another history is refused instead of applied.
-import { changedTables } from '../changeset/index.ts';
-import type { TableHeader } from '../changeset/types.ts';
 import type { EntryMeta, Remote } from '../hub/remote.ts';
 import { collect, sha256 } from '../hub/checksum.ts';
 import { SqlferryError, EXIT } from '../errors/index.ts';
@@ -14,8 +12,6 @@ import type { Replica } from '../repo/replica.ts';
 export interface FetchedEntry {
   meta: EntryMeta;
   bytes: Uint8Array;
-  /** The tables it changes (changedTables), for the schema check before it is applied. */
-  tables: TableHeader[];
 }
 
 /** Reads in flight at once: each costs a round trip on a network hub, and a file descriptor. */
@@ -25,10 +21,7 @@ export async function fetchEntries(remote: Remote, after: number, tip: string): 
   const metas = await remote.list(after);
   const fetched = await inWindow(metas, async (listed) => {
     const { meta, body } = await remote.read(listed.seq);
-    const bytes = await collect(body);
-    // Read here, while other entries are still on their way (and hashed on the thread pool),
-    // rather than inside the transaction.
-    return { meta, bytes, tables: changedTables(bytes) };
+    return { meta, bytes: await collect(body) };
   });
   let parent = tip;
   fetched.forEach(({ meta }, i) => {

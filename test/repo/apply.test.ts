@@ -59,6 +59,15 @@ describe('applyChecked inside withApplyTransaction', () => {
     expect(count(db, 'parent')).toBe(0);
   });
 
+  it('refuses a missing table that the changeset reaches after another one, undoing the first table too', () => {
+    const { bytes } = recorded(`INSERT INTO parent VALUES (5, 'five'); INSERT INTO child VALUES (12, 5); INSERT INTO audit(what) VALUES ('x')`);
+    const db = new DatabaseSync(':memory:');
+    db.exec(`CREATE TABLE parent(id INTEGER PRIMARY KEY, name TEXT); CREATE TABLE child(id INTEGER PRIMARY KEY, parent INTEGER)`);
+    const run = () => withApplyTransaction(db, 'test.db', () => applyChecked(db, bytes));
+    expect(run).toThrowError(/table "audit": there is no such table/);
+    expect(count(db, 'parent') + count(db, 'child')).toBe(0);
+  });
+
   it('refuses a table with fewer columns than the changeset', () => {
     const { bytes } = recorded(`INSERT INTO parent VALUES (5, 'five')`);
     const db = new DatabaseSync(':memory:');
