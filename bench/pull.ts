@@ -1,9 +1,9 @@
 // Pull speed against SQLite's own applyChangeset, side by side: a replica with no local changes
 // pulls 100,000 hub changes (10 entries: inserts, updates, deletes), end to end — fetch and
-// checksum, the live transaction, the sidecar (log, base snapshot). Target: ≤ 1.3 × applyChangeset
-// of the same entries on a copy of the same database, in one transaction. Two cases: a database
-// small next to the pull (30% as many rows as changes), and a big one (500,000 rows), where the
-// base snapshot cannot be a cheap copy of the live database.
+// checksum, the live transaction, the sidecar (log, state, fingerprint). Target: ≤ 1.3 ×
+// applyChangeset of the same entries on a copy of the same database, in one transaction. Two
+// cases: a database small next to the pull (30% as many rows as changes), and a big one (500,000
+// rows), where copying the database to refresh base.db would cost more than the pull.
 // Run: npx node bench/pull.ts [changes] [runs] [big-case rows]
 import { closeSync, cpSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -20,7 +20,7 @@ import { push } from '../src/sync/push.ts';
 import { addRemote } from '../src/sync/remotes.ts';
 
 const changes = Number(process.argv[2] ?? 100_000);
-const runs = Number(process.argv[3] ?? 5); // timed runs per side, one after the other
+const runs = Number(process.argv[3] ?? 15); // timed runs per side, one after the other
 const entries = 10;
 const per = changes / entries;
 const bigRows = Number(process.argv[4] ?? 500_000);
