@@ -14,6 +14,7 @@ import { writeStreamDurably } from './write-stream.ts';
 import { pull, type PullOptions, type PullResult } from './pull.ts';
 import { savePosition } from './hub-state.ts';
 import { storedRemoteUrl } from './remotes.ts';
+import { counted, tracked } from './progress.ts';
 
 export async function clone(remote: Remote, dbPath: string, opts: PullOptions & { remoteName?: string }): Promise<{ replica: Replica; snapshot: number; pull: PullResult }> {
   if (existsSync(dbPath)) {
@@ -32,7 +33,8 @@ export async function clone(remote: Remote, dbPath: string, opts: PullOptions & 
   }
   const tmp = tempPathFor(dbPath);
   try {
-    await writeStreamDurably(tmp, (await remote.readSnapshot(snap.seq)).body);
+    const label = snap.seq === 0 ? 'Downloading the genesis snapshot' : `Downloading the snapshot at ${snap.seq}`;
+    await tracked(opts.progress, label, snap.size, 'bytes', async (advance) => writeStreamDurably(tmp, counted((await remote.readSnapshot(snap.seq)).body, advance)));
     const db = openDatabase(tmp, { foreignKeys: false });
     try {
       dropSeqTable(db); // snapshots are sidecar snapshots: their bookkeeping table is not user data

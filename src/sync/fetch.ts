@@ -8,6 +8,7 @@ import { acquireLock } from '../repo/lock.ts';
 import { hasPendingPull, restoreEntryBytes } from '../repo/pending-pull.ts';
 import { lostEntries } from '../repo/recover-pull.ts';
 import type { Replica } from '../repo/replica.ts';
+import { counted, tracked, type Progress } from './progress.ts';
 
 export interface FetchedEntry {
   meta: EntryMeta;
@@ -17,12 +18,14 @@ export interface FetchedEntry {
 /** Reads in flight at once: each costs a round trip on a network hub, and a file descriptor. */
 const WINDOW = 8;
 
-export async function fetchEntries(remote: Remote, after: number, tip: string): Promise<FetchedEntry[]> {
+export async function fetchEntries(remote: Remote, after: number, tip: string, progress?: Progress): Promise<FetchedEntry[]> {
   const metas = await remote.list(after);
-  const fetched = await inWindow(metas, async (listed) => {
+  const total = metas.reduce((n, m) => n + m.size, 0);
+  const label = `Fetching ${metas.length} hub entr${metas.length === 1 ? 'y' : 'ies'}`;
+  const fetched = await tracked(progress, label, total, 'bytes', (advance) => inWindow(metas, async (listed) => {
     const { meta, body } = await remote.read(listed.seq);
-    return { meta, bytes: await collect(body) };
-  });
+    return { meta, bytes: await collect(counted(body, advance)) };
+  }));
   let parent = tip;
   fetched.forEach(({ meta }, i) => {
     if (meta.seq !== after + i + 1 || meta.parent !== parent) throw historyMismatch(remote.url, meta.seq);

@@ -5,7 +5,7 @@
 // as many bytes of log, so all uploads together stay within the size of the log.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SqlferryError } from '../errors/index.ts';
 import type { Remote } from '../hub/remote.ts';
@@ -13,11 +13,12 @@ import { openBase, openBaseAsIs } from '../repo/base.ts';
 import type { Replica } from '../repo/replica.ts';
 import { readSeq, snapshotInto } from '../repo/snapshot.ts';
 import { databaseBytes } from '../repo/sqlite.ts';
+import { counted, tracked, type Progress } from './progress.ts';
 
 export type SnapshotOutcome = { uploaded: number } | { skipped: 'not-due' | 'taken' } | { failed: string };
 
 /** Call holding the replica lock, right after a push that left the replica at the hub's `head`. */
-export async function uploadSnapshotIfDue(replica: Replica, remote: Remote, head: number): Promise<SnapshotOutcome> {
+export async function uploadSnapshotIfDue(replica: Replica, remote: Remote, head: number, progress?: Progress): Promise<SnapshotOutcome> {
   const latest = await remote.latestSnapshot();
   const logBytes = (await remote.list(latest?.seq ?? 0)).reduce((n, e) => n + e.size, 0);
   const file = join(replica.paths.dir, 'snapshot-upload.db');
@@ -36,10 +37,7 @@ export async function uploadSnapshotIfDue(replica: Replica, remote: Remote, head
     base.close();
   }
   try {
-    const hash = createHash('sha256');
-    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-    const meta = { seq: head, sha256: hash.digest('hex'), size: (await stat(file)).size, replica: replica.replicaId, time: new Date().toISOString() };
-    await remote.writeSnapshot(meta, createReadStream(file));
+    await uploadSnapshotFile(remote, file, head, replica.replicaId, progress, `Uploading a snapshot at ${head}`);
     return { uploaded: head };
   } catch (err) {
     // The push itself succeeded; a snapshot is an optimisation the next push tries again.
@@ -48,4 +46,16 @@ export async function uploadSnapshotIfDue(replica: Replica, remote: Remote, head
   } finally {
     await rm(file, { force: true });
   }
+}
+
+/** A database file sent as hub snapshot `seq`: read once for its sha256 and size, then streamed, never held whole in memory. */
+export async function uploadSnapshotFile(remote: Remote, path: string, seq: number, replicaId: string, progress: Progress | undefined, label: string): Promise<void> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of createReadStream(path)) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).byteLength;
+  }
+  const meta = { seq, sha256: hash.digest('hex'), size, replica: replicaId, time: new Date().toISOString() };
+  await tracked(progress, label, size, 'bytes', (advance) => remote.writeSnapshot(meta, counted(createReadStream(path), advance)));
 }

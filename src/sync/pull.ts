@@ -23,12 +23,15 @@ import { finishLog, finishPull } from '../repo/recover-pull.ts';
 import { readLocalRows } from './local-rows.ts';
 import { commitWorkingChanges, isDirty } from './working.ts';
 import { withLiveTransaction } from './transaction.ts';
+import type { Progress } from './progress.ts';
 
 export interface PullOptions {
   handlers: HandlerChooser;
   /** Commit uncommitted changes first (default); false refuses to pull over them. */
   commit?: boolean;
   message?: string;
+  /** Told how the fetch goes (the CLI shows it on a terminal). */
+  progress?: Progress | undefined;
 }
 
 export interface PullResult {
@@ -66,7 +69,7 @@ async function pullLocked(replica: Replica, remote: Remote, opts: PullOptions): 
       hint: 'the hub was restored from an older backup; push from this replica to a fresh hub, or clone again',
     });
   }
-  const incoming = await fetchEntries(remote, pos.hubSeq, pos.hubTip);
+  const incoming = await fetchEntries(remote, pos.hubSeq, pos.hubTip, opts.progress);
   const local = replica.seqs().filter((s) => s > pos.hubSeq).map((s) => replica.entry(s));
   refuseNonAdditive(local);
   // The hub entries' bytes are written on the thread pool while the transaction runs. `settled`

@@ -1,7 +1,6 @@
 // `push`: fast-forward only. The replica must have every hub entry; its local commits are
 // appended at head+1…, one by one, each a race that exactly one pusher wins. The first push
 // to an empty hub uploads the genesis snapshot so that clones can start.
-import { readFileSync } from 'node:fs';
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import { sha256 } from '../hub/checksum.ts';
 import type { HubInfo, Remote } from '../hub/remote.ts';
@@ -9,7 +8,8 @@ import type { Replica } from '../repo/replica.ts';
 import { genesisSha, meetHub, savePosition, type HubPosition } from './hub-state.ts';
 import { hubBytes } from './hub-bytes.ts';
 import { unrelatedHub } from './fetch.ts';
-import { uploadSnapshotIfDue, type SnapshotOutcome } from './hub-snapshot.ts';
+import { uploadSnapshotFile, uploadSnapshotIfDue, type SnapshotOutcome } from './hub-snapshot.ts';
+import { tracked, type Progress } from './progress.ts';
 
 export interface PushResult {
   pushed: number;
@@ -26,25 +26,33 @@ export function pullFirst(url: string, head: number, hubSeq: number): SqlferryEr
   });
 }
 
-export async function push(replica: Replica, remote: Remote): Promise<PushResult> {
+export interface PushOptions {
+  /** Told how the uploads go (the CLI shows it on a terminal). */
+  progress?: Progress | undefined;
+}
+
+export async function push(replica: Replica, remote: Remote, opts: PushOptions = {}): Promise<PushResult> {
   return replica.withLockAsync(async () => {
     const info = await remote.info();
     let pos = await meetHub(replica, remote, info);
     const head = await remote.head();
     if (head !== pos.hubSeq) throw pullFirst(remote.url, head, pos.hubSeq);
-    if (pos.hubId === null) pos = await uploadGenesis(replica, remote, info);
+    if (pos.hubId === null) pos = await uploadGenesis(replica, remote, info, opts.progress);
     const local = replica.seqs().filter((s) => s > pos.hubSeq);
-    for (const seq of local) pos = await appendOne(replica, remote, info, pos, seq);
-    const snapshot: SnapshotOutcome = local.length > 0 ? await uploadSnapshotIfDue(replica, remote, pos.hubSeq) : { skipped: 'not-due' };
+    await tracked(opts.progress, `Pushing ${local.length} commit${local.length === 1 ? '' : 's'}`, local.length, 'entries', async (advance) => {
+      for (const seq of local) {
+        pos = await appendOne(replica, remote, info, pos, seq);
+        advance?.(1);
+      }
+    });
+    const snapshot: SnapshotOutcome = local.length > 0 ? await uploadSnapshotIfDue(replica, remote, pos.hubSeq, opts.progress) : { skipped: 'not-due' };
     return { pushed: local.length, head: pos.hubSeq, snapshot };
   });
 }
 
-async function uploadGenesis(replica: Replica, remote: Remote, info: HubInfo): Promise<HubPosition> {
-  const bytes = readFileSync(replica.paths.genesis);
-  const meta = { seq: 0, sha256: sha256(bytes), size: bytes.length, replica: replica.replicaId, time: new Date().toISOString() };
+async function uploadGenesis(replica: Replica, remote: Remote, info: HubInfo, progress: Progress | undefined): Promise<HubPosition> {
   try {
-    await remote.writeSnapshot(meta, bytes);
+    await uploadSnapshotFile(remote, replica.paths.genesis, 0, replica.replicaId, progress, 'Uploading the genesis snapshot');
   } catch (err) {
     // Another replica's first push won the race: this one's history is not the hub's.
     if ((err as SqlferryError).code === 'HUB_SNAPSHOT_EXISTS') throw unrelatedHub(remote.url);

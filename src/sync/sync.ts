@@ -57,7 +57,7 @@ export async function sync(replica: Replica, remote: Remote, opts: SyncOptions):
       pulled += p.pulled;
       conflicts.push(...p.conflicts);
       try {
-        const pushed = await push(replica, remote);
+        const pushed = await push(replica, remote, { progress: opts.progress });
         return { skipped: false, pulled, pushed: pushed.pushed, head: pushed.head, attempts: attempt, conflicts, snapshot: pushed.snapshot };
       } catch (err) {
         if (!(err instanceof SqlferryError) || err.code !== 'PUSH_REJECTED' || attempt >= attempts) throw err;

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { openRemote } from '../../remote/registry.ts';
 import { clone } from '../../sync/clone.ts';
 import { globals, out } from '../output.ts';
+import { terminalProgress } from '../progress.ts';
 import { handlersFor } from './sync-options.ts';
 
 export function registerClone(program: Command): void {
@@ -17,7 +18,7 @@ export function registerClone(program: Command): void {
       const g = globals(cmd);
       const remote = await openRemote(url);
       try {
-        const r = await clone(remote, db, { handlers: await handlersFor(undefined, {}) });
+        const r = await clone(remote, db, { handlers: await handlersFor(undefined, {}), progress: terminalProgress(g) });
         if (opts.json) return out.json({ db: r.replica.paths.db, replicaId: r.replica.replicaId, snapshot: r.snapshot, head: r.pull.head });
         out.info(g, `Cloned ${url} into ${r.replica.paths.db} (snapshot at ${r.snapshot}, hub at ${Math.max(r.pull.head, r.snapshot)}).`);
       } finally {

@@ -5,6 +5,7 @@ import { Replica } from '../../repo/replica.ts';
 import { pull } from '../../sync/pull.ts';
 import type { Assumption } from '../../repo/recover-pull.ts';
 import { globals, out } from '../output.ts';
+import { terminalProgress } from '../progress.ts';
 import { addHandlerOption, conflictLine, handlersFor, remoteOf, type HandlerFlags } from './sync-options.ts';
 
 interface PullFlags extends HandlerFlags {
@@ -34,7 +35,7 @@ export function registerPull(program: Command): void {
       if (opts.recover) await replica.withLockAsync(async () => {}, opts.recover);
       const remote = await remoteOf(replica, name);
       try {
-        const r = await pull(replica, remote, { handlers: await handlersFor(replica, opts), commit: opts.commit, ...(opts.message ? { message: opts.message } : {}) });
+        const r = await pull(replica, remote, { handlers: await handlersFor(replica, opts), commit: opts.commit, progress: terminalProgress(g), ...(opts.message ? { message: opts.message } : {}) });
         if (opts.json) out.json(r);
         else {
           for (const c of r.conflicts) process.stderr.write(conflictLine(c) + '\n');

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { Replica } from '../../repo/replica.ts';
 import { push } from '../../sync/push.ts';
 import { globals, out } from '../output.ts';
+import { terminalProgress } from '../progress.ts';
 import { remoteOf, warnSnapshot } from './sync-options.ts';
 
 export function registerPush(program: Command): void {
@@ -17,7 +18,7 @@ export function registerPush(program: Command): void {
       const replica = Replica.find(g.db);
       const remote = await remoteOf(replica, name);
       try {
-        const r = await push(replica, remote);
+        const r = await push(replica, remote, { progress: terminalProgress(g) });
         if (opts.json) return out.json(r);
         out.info(g, r.pushed === 0 ? `Everything up to date (hub at ${r.head}).` : `Pushed ${r.pushed} commit(s); hub at ${r.head}.`);
         if ('uploaded' in r.snapshot) out.info(g, `Uploaded a snapshot at ${r.snapshot.uploaded}, so new clones start from it.`);

@@ -5,6 +5,7 @@ import { EXIT, SqlferryError } from '../../errors/index.ts';
 import { Replica } from '../../repo/replica.ts';
 import { sync } from '../../sync/sync.ts';
 import { globals, out } from '../output.ts';
+import { terminalProgress } from '../progress.ts';
 import { addHandlerOption, conflictLine, handlersFor, remoteOf, warnSnapshot, type HandlerFlags } from './sync-options.ts';
 
 interface SyncFlags extends HandlerFlags {
@@ -35,7 +36,7 @@ export function registerSync(program: Command): void {
       const remote = await remoteOf(replica, name);
       try {
         const r = await sync(replica, remote, {
-          handlers: await handlersFor(replica, opts), commit: opts.commit, attempts,
+          handlers: await handlersFor(replica, opts), commit: opts.commit, attempts, progress: terminalProgress(g),
           ...(opts.message ? { message: opts.message } : {}),
         });
         if (opts.json) out.json(r);

@@ -1,0 +1,145 @@
+// Progress lines for long transfers, as a user at a terminal sees them: `sqlferry serve` behind
+// a TCP proxy that passes 1 MB/s (a slow link), the CLI on a real pseudo-terminal (script(1)).
+// Without a terminal, or with -q, nothing but the result is printed: cron's output stays clean.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { connect, createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tempDir, sql, firstReplica, newHub, pushTo, commitAll } from '../sync/helpers.ts';
+import type { Replica } from '../../src/repo/replica.ts';
+
+const bin = fileURLToPath(new URL('../../bin/sqlferry.js', import.meta.url));
+const TOKEN = 'progress-test-token-0123456789abcdef';
+const dir = tempDir('sqlferry-progress-');
+let server: ChildProcess;
+let proxy: Server;
+let dropping: Server;
+let hubUrl = '';
+let droppingUrl = '';
+let hubFolder = '';
+let source: Replica;
+
+/**
+ * Passes bytes from the server to the client at `bytesPerSecond`, the other way untouched;
+ * with `dropAfter`, a connection is cut once that many bytes went to the client.
+ */
+function slowProxy(target: URL, bytesPerSecond: number, dropAfter = Infinity): Promise<{ server: Server; port: number }> {
+  const server = createServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    let sent = 0;
+    client.pipe(upstream);
+    upstream.on('data', (chunk: Buffer) => {
+      client.write(chunk);
+      sent += chunk.length;
+      if (sent >= dropAfter) {
+        client.destroy();
+        upstream.destroy();
+        return;
+      }
+      upstream.pause();
+      setTimeout(() => upstream.resume(), (chunk.length / bytesPerSecond) * 1000);
+    });
+    upstream.on('end', () => client.end());
+    for (const s of [client, upstream]) s.on('error', () => { client.destroy(); upstream.destroy(); });
+  });
+  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok({ server, port: (server.address() as { port: number }).port })));
+}
+
+beforeAll(async () => {
+  // A hub whose genesis snapshot is about 1.3 MB: 1.3 s through the proxy.
+  const root = join(dir, 'hubs');
+  const replicaDir = join(dir, 'source');
+  spawnSync('mkdir', ['-p', root, replicaDir]);
+  const hub = (hubFolder = await newHub(root));
+  const schema = `CREATE TABLE item(id INTEGER PRIMARY KEY, note TEXT);
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500) INSERT INTO item SELECT i, randomblob(500) FROM n;`;
+  const replica = (source = await firstReplica(replicaDir, hub, schema));
+  sql(replica.paths.db, "INSERT INTO item VALUES (100000, 'after the genesis')");
+  commitAll(replica);
+  await pushTo(replica, hub);
+  server = spawn(process.execPath, [bin, 'serve', '--root', root, '--port', '0'], { env: { ...process.env, SQLFERRY_TOKEN: TOKEN } });
+  const base = await new Promise<URL>((ok) => {
+    let output = '';
+    server.stdout!.on('data', (d) => {
+      output += d;
+      const m = /at (http:\/\/\S+)\/NAME/.exec(output);
+      if (m) ok(new URL(m[1]!));
+    });
+  });
+  const slow = await slowProxy(base, 1_000_000);
+  proxy = slow.server;
+  hubUrl = `http://127.0.0.1:${slow.port}/hub`;
+  const cut = await slowProxy(base, 1_000_000, 800_000);
+  dropping = cut.server;
+  droppingUrl = `http://127.0.0.1:${cut.port}/hub`;
+});
+
+afterAll(() => {
+  server?.kill('SIGTERM');
+  proxy?.close();
+  dropping?.close();
+});
+
+const env = { ...process.env, SQLFERRY_TOKEN: TOKEN, NO_COLOR: '1' };
+
+/** Runs a program to its end without blocking this process, which relays the proxy's bytes. */
+function run(file: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(file, args, { cwd: dir, env });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  return new Promise((ok) => child.on('close', (status) => ok({ status, stdout, stderr })));
+}
+
+/** The command on a pseudo-terminal: what script(1) relays is what the terminal received. */
+async function onTerminal(args: string[]): Promise<{ status: number | null; screen: string }> {
+  const command = [process.execPath, bin, ...args].map((a) => `'${a}'`).join(' ');
+  const r = await run('script', ['-qec', command, '/dev/null']);
+  return { status: r.status, screen: r.stdout };
+}
+
+describe('progress of a long transfer', () => {
+  it('is drawn on a terminal while a clone downloads, then erased before the result', async () => {
+    const r = await onTerminal(['clone', hubUrl, 'on-terminal.db']);
+    expect(r.status).toBe(0);
+    const frames = r.screen.split('\r').filter((f) => f.startsWith('Downloading the genesis snapshot: '));
+    expect(frames.length).toBeGreaterThan(3);
+    expect(frames[0]).toMatch(/^Downloading the genesis snapshot: \d+% \(\d+ kB of 1\.\d MB, \d+ kB\/s\)/);
+    const percents = frames.map((f) => Number(/: (\d+)%/.exec(f)![1]));
+    expect(percents).toEqual([...percents].sort((a, b) => a - b));
+    expect(percents.at(-1)! - percents[0]!).toBeGreaterThan(30);
+    // Erased: the result starts on a clean line.
+    expect(r.screen).toMatch(/\r\x1b\[KCloned /);
+  }, 30_000);
+
+  it('is never drawn without a terminal, nor with -q on one', async () => {
+    const piped = await run(process.execPath, [bin, 'clone', hubUrl, 'piped.db']);
+    expect(piped.status).toBe(0);
+    expect(piped.stderr).toBe('');
+    expect(piped.stdout).toMatch(/^Cloned .* \(snapshot at 0, hub at \d+\)\.\n$/);
+    const quiet = await onTerminal(['-q', 'clone', hubUrl, 'quiet.db']);
+    expect(quiet.status).toBe(0);
+    expect(quiet.screen).toBe('');
+  }, 30_000);
+
+  it('is erased when the link drops mid-transfer, so the error starts its own line', async () => {
+    const r = await onTerminal(['clone', droppingUrl, 'dropped.db']);
+    expect(r.status).not.toBe(0);
+    expect(r.screen).toMatch(/Downloading the genesis snapshot: \d+%/);
+    expect(r.screen).toMatch(/\r\x1b\[Kerror: /);
+  }, 30_000);
+
+  it('is drawn while a pull fetches hub entries', async () => {
+    expect((await run(process.execPath, [bin, 'clone', hubFolder, 'puller.db'])).status).toBe(0);
+    expect((await run(process.execPath, [bin, '--db', 'puller.db', 'remote', 'add', 'slow', hubUrl])).status).toBe(0);
+    sql(source.paths.db, 'UPDATE item SET note = randomblob(500)'); // an entry of about 2.5 MB (old and new values)
+    commitAll(source);
+    await pushTo(source, hubFolder);
+    const r = await onTerminal(['--db', 'puller.db', 'pull', 'slow']);
+    expect(r.status).toBe(0);
+    expect(r.screen).toMatch(/\rFetching 1 hub entry: \d+% \(\d+ kB of 2\.\d MB, \d+ kB\/s\)/);
+    expect(r.screen).toMatch(/\r\x1b\[KPulled 1 entry; hub at 2\./);
+  }, 30_000);
+});
