@@ -5,14 +5,17 @@ import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import type { EntryMeta, HubInfo, Remote } from '../../src/hub/remote.ts';
 import { sha256, collect } from '../../src/hub/checksum.ts';
+import { seqName } from '../../src/hub/naming.ts';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 export interface TransportUnderTest {
   /** A URL where no hub exists yet (fresh per test). */
   freshUrl(): Promise<string>;
   create(url: string, info: HubInfo): Promise<Remote>;
   open(url: string): Promise<Remote>;
-  /** Damage the stored bytes of entry `seq` the way a bad disk would (same size, one byte flipped). */
-  damageEntry(url: string, seq: number): Promise<void>;
+  /** The folder on this machine that holds the hub's log (every transport stores files). */
+  logFolder(url: string): string;
   /**
    * Network transports only: the same hub reached through a real TCP link that drops (both ways)
    * once `bytes` have crossed in `direction`; `close` stops the link.
@@ -41,6 +44,14 @@ function runWorker(url: string, id: string, count: number, size: number) {
     child.on('close', (code, signal) => resolve({ code, signal, won: [...stdout.matchAll(/won (\d+)/g)].map((m) => Number(m[1])), ...(stderr && code ? { stderr } : {}) })),
   );
   return { child, done };
+}
+
+/** Damage the stored bytes of entry `seq` the way a bad disk would (same size, one byte flipped). */
+async function damageEntry(log: string, seq: number): Promise<void> {
+  const name = (await readdir(log)).find((f) => f.startsWith(seqName(seq)) && f.endsWith('.changeset'))!;
+  const bytes = await readFile(join(log, name));
+  bytes[bytes.length - 1]! ^= 0xff;
+  await writeFile(join(log, name), bytes);
 }
 
 export function remoteConformance(name: string, transport: TransportUnderTest): void {
@@ -79,6 +90,24 @@ export function remoteConformance(name: string, transport: TransportUnderTest): 
       expect(second.meta).toEqual(entry(2, bodies[1]!));
       expect(Buffer.compare(await collect(second.body), bodies[1]!)).toBe(0);
       await expect(remote.read(4)).rejects.toMatchObject({ code: 'HUB_ENTRY_NOT_FOUND' });
+    });
+
+    it('finds the head and lists entries whatever the head hint says: stale, past the end, torn, garbage or missing', async () => {
+      for (let seq = 1; seq <= 5; seq++) await remote.append(entry(seq, Buffer.from(`e${seq}`)), Buffer.from(`e${seq}`));
+      const hint = join(transport.logFolder(url), 'head');
+      expect(await readFile(hint, 'utf8')).toBe(seqName(5)); // what a writer leaves
+      for (const text of [seqName(2), seqName(6), seqName(99), seqName(5).slice(0, 12), 'garbage', '', undefined]) {
+        if (text === undefined) await rm(hint); // a hub written before hints existed
+        else await writeFile(hint, text);
+        const reader = await transport.open(url);
+        expect(await reader.head()).toBe(5);
+        expect((await reader.list(2)).map((m) => m.seq)).toEqual([3, 4, 5]);
+        expect((await reader.list(0, 2)).map((m) => m.seq)).toEqual([1, 2]);
+        await reader.close();
+      }
+      await remote.append(entry(6, Buffer.from('e6')), Buffer.from('e6'));
+      expect(await readFile(hint, 'utf8')).toBe(seqName(6));
+      expect(await remote.head()).toBe(6);
     });
 
     it('refuses an append at a number that exists, and leaves the entry untouched', async () => {
@@ -142,7 +171,7 @@ export function remoteConformance(name: string, transport: TransportUnderTest): 
     it('verifies checksums on read: damaged bytes are an error, not data', async () => {
       const bytes = Buffer.alloc(200_000, 1);
       await remote.append(entry(1, bytes), bytes);
-      await transport.damageEntry(url, 1);
+      await damageEntry(transport.logFolder(url), 1);
       const { body } = await remote.read(1);
       const seen: number[] = [];
       const reading = (async () => {

@@ -1,6 +1,6 @@
 // The shared conformance suite against the real hub server (`sqlferry serve`'s library call),
 // in-process on port 0 with a token; appenders in other processes reach it over loopback.
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
@@ -10,7 +10,6 @@ import { httpRemote } from '../../src/remote/http/index.ts';
 import { openRemote } from '../../src/remote/registry.ts';
 import { startHubServer } from '../../src/server/serve.ts';
 import { loadTokens } from '../../src/server/tokens.ts';
-import { seqName } from '../../src/hub/naming.ts';
 
 const token = 'conformance-token-0123456789abcdef';
 process.env.SQLFERRY_TOKEN = token; // the client's token; worker processes inherit it
@@ -28,13 +27,7 @@ remoteConformance('http', {
   freshUrl: async () => `${server.url}/hub${n++}`,
   create: (url, info) => httpRemote.create(url, info),
   open: (url) => openRemote(url),
-  async damageEntry(url, seq) {
-    const log = join(root, repoOf(url), 'log');
-    const name = (await readdir(log)).find((f) => f.startsWith(seqName(seq)) && f.endsWith('.changeset'))!;
-    const bytes = await readFile(join(log, name));
-    bytes[bytes.length - 1]! ^= 0xff;
-    await writeFile(join(log, name), bytes);
-  },
+  logFolder: (url) => join(root, repoOf(url), 'log'),
   async throughDroppingLink(url, direction, bytes) {
     const link = await droppingLink({ host: '127.0.0.1', port: Number(new URL(server.url).port) }, direction, bytes);
     return { url: `http://127.0.0.1:${link.port}/${repoOf(url)}`, close: link.close };

@@ -1,6 +1,6 @@
 // A hub in a folder (local disk, NFS). Layout in docs/ARCHITECTURE.md: an entry's metadata
 // file appearing is its commit point; the bytes it names are written and fsynced first.
-import { readFile, readdir, unlink, mkdir } from 'node:fs/promises';
+import { access, readFile, readdir, unlink, mkdir, writeFile } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Body, EntryMeta, HubInfo, Remote, SnapshotMeta } from '../../hub/remote.ts';
@@ -8,12 +8,15 @@ import { EntryExistsError, SnapshotExistsError, checkAppendable, entryNotFound, 
 import { parseEntryMeta, parseHubInfo, parseSnapshotMeta, entryMeta, snapshotMeta } from '../../hub/meta.ts';
 import { verified } from '../../hub/checksum.ts';
 import { HUB_FILE, committedSeqs, entryBytesName, metaName, snapshotBytesName } from '../../hub/layout.ts';
+import { HEAD_HINT, findHead, headHint, readInOrder } from '../../hub/find-head.ts';
 import { publishExclusive, writeNewFile } from './durable.ts';
 
 export { HUB_FILE };
 
 /** Entries up to this size are read in one call (fewer, larger reads); bigger ones stream. */
 const ONE_READ = 16 * 1024 * 1024;
+/** Metadata files read at once by list(): enough to overlap, few enough file descriptors. */
+const LIST_WINDOW = 64;
 
 async function* bodyOf(path: string, size: number): AsyncGenerator<Uint8Array> {
   if (size <= ONE_READ) yield await readFile(path);
@@ -41,13 +44,18 @@ export class FileRemote implements Remote {
   }
 
   async head(): Promise<number> {
-    const seqs = await this.seqs('log');
-    return seqs.length === 0 ? 0 : seqs[seqs.length - 1]!;
+    const log = join(this.dir, 'log');
+    const head = await findHead({
+      exists: (seq) => access(join(log, metaName(seq))).then(() => true, () => false),
+      readHint: () => readFile(join(log, HEAD_HINT), 'utf8').catch(() => undefined),
+    });
+    if (head === 0) await this.info(); // no entry yet, or no hub at all: say which
+    return head;
   }
 
   async list(after: number, limit = Infinity): Promise<EntryMeta[]> {
-    const seqs = (await this.seqs('log')).filter((s) => s > after).slice(0, limit);
-    return Promise.all(seqs.map(async (seq) => entryMeta(await this.entryMetaOf(seq))));
+    const last = Math.min(await this.head(), after + limit);
+    return readInOrder(after, last, LIST_WINDOW, async (seq) => entryMeta(await this.entryMetaOf(seq)));
   }
 
   async read(seq: number): Promise<{ meta: EntryMeta; body: AsyncIterable<Uint8Array> }> {
@@ -66,10 +74,12 @@ export class FileRemote implements Remote {
       await unlink(path).catch(() => {});
       throw new EntryExistsError(this.url, meta.seq);
     }
+    // Advice for readers (find-head.ts); the entry is committed whether or not this lands.
+    await writeFile(join(this.dir, 'log', HEAD_HINT), headHint(meta.seq)).catch(() => {});
   }
 
   async latestSnapshot(atMost = Infinity): Promise<SnapshotMeta | null> {
-    const seqs = (await this.seqs('snapshots')).filter((s) => s <= atMost);
+    const seqs = (await this.snapshotSeqs()).filter((s) => s <= atMost);
     const last = seqs[seqs.length - 1];
     return last === undefined ? null : snapshotMeta(await this.snapshotMetaOf(last));
   }
@@ -96,8 +106,9 @@ export class FileRemote implements Remote {
   async close(): Promise<void> {}
 
   /** The committed numbers in a folder: only metadata files count, never bytes or temp files. */
-  private async seqs(folder: 'log' | 'snapshots'): Promise<number[]> {
-    const names = await readdir(join(this.dir, folder)).catch(async (err: NodeJS.ErrnoException) => {
+  /** The committed snapshot numbers (a few: each costs a database's worth of log). */
+  private async snapshotSeqs(): Promise<number[]> {
+    const names = await readdir(join(this.dir, 'snapshots')).catch(async (err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
       await this.info(); // a missing folder in a real hub means "none yet"; no hub at all is an error
       return [] as string[];

@@ -8,8 +8,12 @@ import { parseEntryMeta, parseHubInfo, parseSnapshotMeta, entryMeta, snapshotMet
 import { verified } from '../../hub/checksum.ts';
 import { HUB_FILE, LOG_DIR, SNAPSHOTS_DIR, committedSeqs, entryBytesName, metaName, snapshotBytesName } from '../../hub/layout.ts';
 import type { HubFolder } from '../../hub/layout.ts';
-import { publishExclusive, readText, readdirNames, removeQuietly, writeNewFile } from './sftp.ts';
+import { exists, overwriteText, publishExclusive, readText, readdirNames, removeQuietly, writeNewFile } from './sftp.ts';
+import { HEAD_HINT, findHead, headHint, readInOrder } from '../../hub/find-head.ts';
 import { SshLink } from './link.ts';
+
+/** Metadata files read at once by list(): each is a round trip, so a window keeps a slow link busy. */
+const LIST_WINDOW = 32;
 
 export class SshRemote implements Remote {
   readonly url: string;
@@ -30,13 +34,18 @@ export class SshRemote implements Remote {
   }
 
   async head(): Promise<number> {
-    const seqs = await this.seqs(LOG_DIR);
-    return seqs.length === 0 ? 0 : seqs[seqs.length - 1]!;
+    const log = posix.join(this.dir, LOG_DIR);
+    const head = await this.link.run('finding the hub head', (sftp) => findHead({
+      exists: (seq) => exists(sftp, posix.join(log, metaName(seq))),
+      readHint: () => readText(sftp, posix.join(log, HEAD_HINT)).catch(() => undefined),
+    }));
+    if (head === 0) await this.info(); // no entry yet, or no hub at all: say which
+    return head;
   }
 
   async list(after: number, limit = Infinity): Promise<EntryMeta[]> {
-    const seqs = (await this.seqs(LOG_DIR)).filter((s) => s > after).slice(0, limit);
-    return Promise.all(seqs.map(async (seq) => entryMeta(await this.metaOf(LOG_DIR, seq, parseEntryMeta))));
+    const last = Math.min(await this.head(), after + limit);
+    return readInOrder(after, last, LIST_WINDOW, async (seq) => entryMeta(await this.metaOf(LOG_DIR, seq, parseEntryMeta)));
   }
 
   async read(seq: number): Promise<{ meta: EntryMeta; body: AsyncIterable<Uint8Array> }> {
@@ -50,10 +59,12 @@ export class SshRemote implements Remote {
     const file = entryBytesName(meta.seq, meta.kind);
     const won = await this.publish(`appending entry ${meta.seq}`, LOG_DIR, file, bytes, metaName(meta.seq), { ...entryMeta(meta), file });
     if (!won) throw new EntryExistsError(this.url, meta.seq);
+    // Advice for readers (find-head.ts); the entry is committed whether or not this lands.
+    await this.link.run('noting the hub head', (sftp) => overwriteText(sftp, posix.join(this.dir, LOG_DIR, HEAD_HINT), headHint(meta.seq))).catch(() => {});
   }
 
   async latestSnapshot(atMost = Infinity): Promise<SnapshotMeta | null> {
-    const last = (await this.seqs(SNAPSHOTS_DIR)).filter((s) => s <= atMost).pop();
+    const last = (await this.snapshotSeqs()).filter((s) => s <= atMost).pop();
     return last === undefined ? null : snapshotMeta(await this.metaOf(SNAPSHOTS_DIR, last, parseSnapshotMeta));
   }
 
@@ -85,8 +96,9 @@ export class SshRemote implements Remote {
     });
   }
 
-  private async seqs(folder: HubFolder): Promise<number[]> {
-    const names = await this.link.run('listing the hub', (sftp: SFTPWrapper) => readdirNames(sftp, posix.join(this.dir, folder)));
+  /** The committed snapshot numbers (a few: each costs a database's worth of log). */
+  private async snapshotSeqs(): Promise<number[]> {
+    const names = await this.link.run('listing the hub', (sftp: SFTPWrapper) => readdirNames(sftp, posix.join(this.dir, SNAPSHOTS_DIR)));
     if (names !== undefined) return committedSeqs(names);
     await this.info(); // a missing folder in a real hub means "none yet"; no hub at all is an error
     return [];

@@ -36,6 +36,11 @@ export async function exists(sftp: SFTPWrapper, path: string): Promise<boolean> 
   return call((done) => sftp.stat(path, done)).then(() => true, (err) => (isMissing(err) ? false : Promise.reject(err)));
 }
 
+/** Replaces a small file's content in place (an advisory file: see hub/find-head.ts). */
+export async function overwriteText(sftp: SFTPWrapper, path: string, text: string): Promise<void> {
+  await call<void>((done) => sftp.writeFile(path, text, (err) => done(err, undefined)));
+}
+
 export async function mkdirIfMissing(sftp: SFTPWrapper, path: string): Promise<void> {
   await call<void>((done) => sftp.mkdir(path, (err) => done(err, undefined))).catch(async (err) => {
     if (!(await exists(sftp, path))) throw err;
