@@ -1,12 +1,13 @@
 // The hub's head found by names, never by listing the log folder. A hub gains an entry per
 // push for ever: listing the log folder of a hub with 100,000 entries (200,000 names) took
 // 227 ms on local disk, twice per pull, and over SFTP a listing is many round trips
-// (bench/hub-head.ts; by name: 0.6 ms). Entries are numbered 1..head without gaps and never
+// (bench/growing-logs.ts; by name: 0.6 ms). Entries are numbered 1..head without gaps and never
 // removed, so entry n's metadata file exists exactly when n ≤ head. Writers leave the number
-// they published in log/head; a reader starts from it, checks it, and gallops forward past
-// entries others appended since. The hint is advice: stale, torn, garbage or missing (a hub
+// they published in log/head; a reader starts from it, checks it, and searches forward past
+// entries others appended since (shared/last-present.ts). The hint is advice: stale, torn, garbage or missing (a hub
 // from an older sqlferry) only costs a few more probes.
 import { seqName, SEQ_WIDTH } from './naming.ts';
+import { lastPresentAsync } from '../shared/last-present.ts';
 
 /** In the log folder; not a metadata name (layout.ts), so nothing else ever reads it as one. */
 export const HEAD_HINT = 'head';
@@ -20,21 +21,9 @@ export interface LogProbe {
 
 export async function findHead(probe: LogProbe): Promise<number> {
   const hint = await probe.readHint();
-  let present = hint !== undefined && new RegExp(`^\\d{${SEQ_WIDTH}}$`).test(hint) ? Number(hint) : 0;
-  if (present > 0 && !(await probe.exists(present))) present = 0;
-  // Double the step until a number is missing, then halve the gap between present and missing.
-  let step = 1;
-  while (await probe.exists(present + step)) {
-    present += step;
-    step *= 2;
-  }
-  let missing = present + step;
-  while (missing - present > 1) {
-    const mid = Math.floor((present + missing) / 2);
-    if (await probe.exists(mid)) present = mid;
-    else missing = mid;
-  }
-  return present;
+  let start = hint !== undefined && new RegExp(`^\\d{${SEQ_WIDTH}}$`).test(hint) ? Number(hint) : 0;
+  if (start > 0 && !(await probe.exists(start))) start = 0;
+  return lastPresentAsync(start, probe.exists);
 }
 
 /** log/head's text for entry `seq`: fixed width, so writers racing to rewrite it never leave a longer number. */

@@ -49,7 +49,7 @@ export function appendEntry(replica: Replica, bytes: Uint8Array, schema: string[
   const last = replica.lastSeq();
   const meta: LogEntryMeta = {
     seq: last + 1,
-    parent: last === 0 || !replica.seqs().includes(last) ? null : replica.meta(last).sha256,
+    parent: last === 0 || !replica.hasEntry(last) ? null : replica.meta(last).sha256,
     replicaId: replica.replicaId,
     time: new Date().toISOString(),
     message,

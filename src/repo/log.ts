@@ -7,6 +7,7 @@ import type { ChangesetKind } from '../changeset/types.ts';
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import { readJson, writeFileAtomic, writeFileRenamed, writeJsonAtomic } from './atomic.ts';
 import { entryPaths, type SidecarPaths } from './sidecar.ts';
+import { seqsAfter } from './log-end.ts';
 
 export interface LogEntryMeta {
   seq: number;
@@ -32,7 +33,7 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Sequence numbers present in the log (metadata written), ascending. */
+/** Every sequence number in the log (metadata written), ascending, from a listing of the folder: for commands that show or check the whole log. */
 export function listSeqs(paths: SidecarPaths): number[] {
   if (!existsSync(paths.log)) return [];
   return readdirSync(paths.log)
@@ -112,7 +113,7 @@ export function logHolds(paths: SidecarPaths, meta: LogEntryMeta): boolean {
 
 /** Remove entries after `seq`, newest first, metadata before bytes (the reverse of writing). */
 export function removeEntriesAfter(paths: SidecarPaths, seq: number): void {
-  for (const s of listSeqs(paths).filter((s) => s > seq).reverse()) {
+  for (const s of seqsAfter(paths, seq).reverse()) {
     const target = entryPaths(paths, s);
     unlinkSync(target.meta);
     if (existsSync(target.bytes)) unlinkSync(target.bytes);

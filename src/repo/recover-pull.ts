@@ -108,7 +108,8 @@ function writeLog(paths: SidecarPaths, pending: PendingPull, mayNeedRewind = tru
   }
   forgetFingerprint(paths);
   const files = linkEntries(paths, pending.entries.map((meta) => ({ meta, bytesFile: pendingBytesFile(paths, meta.seq) })));
-  writeFileRenamed(paths.state, JSON.stringify(pending.state, null, 2) + '\n');
+  // The hub position changes; the rest (genesisSeq of a replica cloned from a snapshot) stays.
+  writeFileRenamed(paths.state, JSON.stringify({ ...readState(paths.state), ...pending.state }, null, 2) + '\n');
   return [...files, paths.state, paths.log, paths.dir];
 }
 

@@ -5,7 +5,7 @@ import { SqlferryError } from '../errors/index.ts';
 import { readConfig, readState, writeConfig, writeState, newConfig, type ReplicaConfig, type ReplicaState } from './config.ts';
 import { acquireLock } from './lock.ts';
 import { listSeqs, readEntry, readMeta, type LogEntry, type LogEntryMeta } from './log.ts';
-import { logEnd } from './log-end.ts';
+import { hasEntry, logEnd, seqsAfter } from './log-end.ts';
 import { recoverPendingPull, type Assumption } from './recover-pull.ts';
 import { discoverReplicas, isReplica, sidecarPaths, type SidecarPaths } from './sidecar.ts';
 import { markSeq, snapshotInto } from './snapshot.ts';
@@ -99,9 +99,18 @@ export class Replica {
     writeState(this.paths.state, state);
   }
 
-  /** Sequence numbers in the local log, ascending. */
+  /** Sequence numbers in the local log, ascending (a listing of its folder: see seqsAfter). */
   seqs(): number[] {
     return listSeqs(this.paths);
+  }
+
+  /** The entries after `seq`, ascending, found without listing the log (log-end.ts). */
+  seqsAfter(seq: number): number[] {
+    return seqsAfter(this.paths, seq);
+  }
+
+  hasEntry(seq: number): boolean {
+    return hasEntry(this.paths, seq);
   }
 
   /** The last log entry, or the entry the genesis reflects when the log is empty (log-end.ts). */

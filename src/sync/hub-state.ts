@@ -52,7 +52,7 @@ export async function meetHub(replica: Replica, remote: Remote, info: HubInfo): 
 
 /** Hub entries that are byte for byte this replica's next local entries were pushed by it: take them as pushed. */
 async function adoptOwnEntries(replica: Replica, remote: Remote, info: HubInfo, pos: HubPosition): Promise<HubPosition> {
-  const local = replica.seqs().filter((s) => s > pos.hubSeq);
+  const local = replica.seqsAfter(pos.hubSeq);
   if (local.length === 0) return pos;
   const hub = await remote.list(pos.hubSeq, local.length);
   let { hubSeq, hubTip } = pos;

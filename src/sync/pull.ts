@@ -70,7 +70,7 @@ async function pullLocked(replica: Replica, remote: Remote, opts: PullOptions): 
     });
   }
   const incoming = await fetchEntries(remote, pos.hubSeq, pos.hubTip, opts.progress);
-  const local = replica.seqs().filter((s) => s > pos.hubSeq).map((s) => replica.entry(s));
+  const local = replica.seqsAfter(pos.hubSeq).map((s) => replica.entry(s));
   refuseNonAdditive(local);
   // The hub entries' bytes are written on the thread pool while the transaction runs. `settled`
   // also marks a failure as handled until the transaction awaits `staged` (it may await handlers first).

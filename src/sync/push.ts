@@ -38,7 +38,7 @@ export async function push(replica: Replica, remote: Remote, opts: PushOptions =
     const head = await remote.head();
     if (head !== pos.hubSeq) throw pullFirst(remote.url, head, pos.hubSeq);
     if (pos.hubId === null) pos = await uploadGenesis(replica, remote, info, opts.progress);
-    const local = replica.seqs().filter((s) => s > pos.hubSeq);
+    const local = replica.seqsAfter(pos.hubSeq);
     await tracked(opts.progress, `Pushing ${local.length} commit${local.length === 1 ? '' : 's'}`, local.length, 'entries', async (advance) => {
       for (const seq of local) {
         pos = await appendOne(replica, remote, info, pos, seq);

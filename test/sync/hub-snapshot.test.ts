@@ -4,6 +4,8 @@ import { describe, it, expect } from 'vitest';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { verify } from '../../src/repo/verify.ts';
+import { checkout } from '../../src/repo/checkout.ts';
+import { writeState } from '../../src/repo/config.ts';
 import { cloneReplica, commitAll, firstReplica, newHub, pullWith, pushTo, rows, sql, tempDir } from './helpers.ts';
 
 const SCHEMA = 'CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);';
@@ -50,6 +52,38 @@ describe('hub snapshots for fast clones', () => {
     expect(rows(b.paths.db, 't')).toEqual(rows(a.paths.db, 't'));
     expect(rows(a.paths.db, 't').find((r) => r.id === 2n || r.id === 2)?.v).toBe('from b');
     expect(verify(a)).toMatchObject({ ok: true });
+    expect(verify(b)).toMatchObject({ ok: true });
+  });
+
+  it('keep the log of a clone starting at its snapshot through pulls, also when state.json lost that start', async () => {
+    const dir = tempDir();
+    const hub = await newHub(dir);
+    const a = await firstReplica(dir, hub, SCHEMA);
+    for (let round = 0; round < 6; round++) {
+      sql(a.paths.db, `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 300)
+        INSERT OR REPLACE INTO t SELECT i, printf('round %d row %d %.200c', ${round}, i, 'x') FROM s`);
+      commitAll(a);
+    }
+    const at = (await pushTo(a, hub)).head; // 6, with a snapshot there
+    const b = await cloneReplica(dir, hub, 'b');
+    for (let i = 1; i <= 3; i++) {
+      sql(a.paths.db, `INSERT INTO t VALUES (${1000 + i}, 'later ${i}')`);
+      commitAll(a);
+      await pushTo(a, hub);
+    }
+    await pullWith(b, hub);
+    expect(b.seqs()).toEqual([at + 1, at + 2, at + 3]);
+    expect(b.state().genesisSeq).toBe(at);
+    expect(() => checkout(b, at + 9, join(dir, 'later.db'))).toThrowError(`there is no commit ${at + 9} (the log goes from ${at} to ${at + 3})`);
+
+    // A pull of an earlier sqlferry wrote state.json without genesisSeq: the log's end is still found.
+    const { genesisSeq: _dropped, ...older } = b.state();
+    writeState(b.paths.state, older);
+    expect(b.lastSeq()).toBe(at + 3);
+    sql(b.paths.db, "UPDATE t SET v = 'from b' WHERE id = 1001");
+    commitAll(b);
+    expect(b.seqs()).toEqual([at + 1, at + 2, at + 3, at + 4]);
+    expect((await pushTo(b, hub)).head).toBe(at + 4);
     expect(verify(b)).toMatchObject({ ok: true });
   });
 });

@@ -1,8 +1,9 @@
-// What a pull or push pays to learn a folder hub's head and list the new entries, as the hub
-// grows: finding the head by names (hub/find-head.ts) against listing the log folder (what
-// sqlferry did before, and the obvious way). The hub holds `entries` entries written directly
-// in the hub layout (what as many pushes leave, without their fsyncs, so the setup is quick).
-// Run: npx node bench/hub-head.ts [entries] [runs]
+// What a sync pays to find where a log ends, as logs grow by two files per entry for ever: a
+// folder hub's head and its new entries (hub/find-head.ts), and a replica's own log end
+// (repo/log-end.ts), found by probing names, against listing the log folder (what sqlferry did
+// before, and the obvious way). Each log holds `entries` entries written directly in its layout
+// (what as many pushes or pulls leave, without their fsyncs, so the setup is quick).
+// Run: npx node bench/growing-logs.ts [entries] [runs]
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,10 +13,14 @@ import { committedSeqs, metaName } from '../src/hub/layout.ts';
 import { parseEntryMeta } from '../src/hub/meta.ts';
 import { FileRemote } from '../src/remote/file/remote.ts';
 import { initHub } from '../src/sync/init-hub.ts';
+import { listSeqs } from '../src/repo/log.ts';
+import { logEnd } from '../src/repo/log-end.ts';
+import { entryPaths, sidecarPaths } from '../src/repo/sidecar.ts';
+import { writeState } from '../src/repo/config.ts';
 
 const entries = Number(process.argv[2] ?? 100_000);
 const runs = Number(process.argv[3] ?? 9);
-const dir = mkdtempSync(join(tmpdir(), 'sqlferry-bench-hub-head-'));
+const dir = mkdtempSync(join(tmpdir(), 'sqlferry-bench-growing-logs-'));
 const hub = join(dir, 'hub');
 await initHub(hub);
 const log = join(hub, 'log');
@@ -28,6 +33,18 @@ for (let seq = 1; seq <= entries; seq++) {
   writeFileSync(join(log, metaName(seq)), JSON.stringify({ seq, parent: hash, replica: 'r', time: new Date(0).toISOString(), message: '', schema: [], kind: 'changeset', sha256: hash, size: 1, file }));
 }
 console.log(`hub: ${entries.toLocaleString('en')} entries (${(2 * entries).toLocaleString('en')} files in log/), written in ${((performance.now() - t) / 1000).toFixed(0)} s`);
+
+// A replica that pulled them all: its sidecar's log, and state.json at the hub's head.
+const replica = sidecarPaths(join(dir, 'replica.db'));
+mkdirSync(replica.log, { recursive: true });
+t = performance.now();
+for (let seq = 1; seq <= entries; seq++) {
+  const { bytes, meta } = entryPaths(replica, seq);
+  writeFileSync(bytes, 'x');
+  writeFileSync(meta, '{}');
+}
+writeState(replica.state, { hubId: 'h', hubSeq: entries });
+console.log(`replica: ${entries.toLocaleString('en')} entries in its log, written in ${((performance.now() - t) / 1000).toFixed(0)} s`);
 
 /** The folder listed, as before: every name read and parsed, on each call. */
 async function headByListing(): Promise<number> {
@@ -59,6 +76,11 @@ for (let i = 0; i < runs; i++) {
 }
 rmSync(join(log, HEAD_HINT)); // a hub written by an older sqlferry
 for (let i = 0; i < runs; i++) record('by name, no hint: head', await time(() => new FileRemote(hub, hub).head()));
+// A replica's log end, asked several times per sync: listing its log folder, or probing names.
+for (let i = 0; i < runs; i++) {
+  record('replica log end, listing the folder', await time(async () => listSeqs(replica).at(-1)));
+  record('replica log end, by name', await time(async () => logEnd(replica)));
+}
 
 console.log(`${runs} runs each, medians:`);
 for (const [name, ms] of Object.entries(cases)) console.log(`  ${name.padEnd(48)} ${median(ms).toFixed(2)} ms`);
