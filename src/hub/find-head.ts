@@ -1,11 +1,11 @@
 // The hub's head found by names, never by listing the log folder. A hub gains an entry per
 // push for ever: listing the log folder of a hub with 100,000 entries (200,000 names) took
-// 227 ms on local disk, twice per pull, and over SFTP a listing is many round trips
-// (bench/growing-logs.ts; by name: 0.6 ms). Entries are numbered 1..head without gaps and never
-// removed, so entry n's metadata file exists exactly when n ≤ head. Writers leave the number
-// they published in log/head; a reader starts from it, checks it, and searches forward past
-// entries others appended since (shared/last-present.ts). The hint is advice: stale, torn, garbage or missing (a hub
-// from an older sqlferry) only costs a few more probes.
+// about 230 ms on local disk, at each head and list, and over SFTP a listing is many round
+// trips (bench/growing-logs.ts; by name: 0.6 ms). Entries are numbered 1..head without gaps and
+// never removed, so entry n's metadata file exists exactly when n ≤ head. Writers leave the
+// number they published in log/head; a reader starts from it, checks it, and searches forward
+// past entries others appended since (shared/last-present.ts). The hint is advice: stale,
+// torn, garbage or missing (a hub from an older sqlferry) only costs a few more probes.
 import { seqName, SEQ_WIDTH } from './naming.ts';
 import { lastPresentAsync } from '../shared/last-present.ts';
 

@@ -2,7 +2,7 @@
 // found by probing rather than listing a folder that grows for ever. From a number known to be
 // present (or the run's floor), the step doubles until a number is missing, then the gap
 // between the last present and the first missing is halved: about 2·log2 n probes for n
-// numbers past the start, two when the start is the last.
+// numbers past the start, one when the start is the last.
 // A generator of the numbers to probe, so that one search serves sync (local files) and async
 // (a hub over the network) callers: send back whether each number is present.
 export function* lastPresent(start: number): Generator<number, number, boolean> {
