@@ -33,4 +33,21 @@ describe('sqlferry log', () => {
     expect(damaged.stdout).toContain('    1 inserted, 0 updated, 3 deleted\n');
     expect(damaged.stdout).toMatch(/commit 1 .*\n {4}prices\n {4}cannot be read: .*checksum/);
   });
+
+  it('-n N shows only the newest N commits, and refuses a count it cannot use', () => {
+    const dir = tempDir();
+    const db = chinookCopy(dir);
+    cli(dir, 'init', 'chinook.db');
+    for (const price of [2, 3, 4]) {
+      sqlite3(db, `UPDATE Track SET UnitPrice = ${price} WHERE TrackId = 1;`);
+      cli(dir, 'commit', '-m', `price ${price}`);
+    }
+    const seqsOf = (...args: string[]) => JSON.parse(cli(dir, 'log', '--json', ...args).stdout).map((e: { seq: number }) => e.seq);
+    expect(seqsOf('-n', '2')).toEqual([3, 2]);
+    expect(seqsOf('--max-count', '9')).toEqual([3, 2, 1]);
+    expect(seqsOf()).toEqual([3, 2, 1]);
+    const bad = cli(dir, 'log', '-n', '0');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^error: -n must be a whole number of at least 1, not "0"\n/);
+  });
 });

@@ -1,5 +1,6 @@
 // `sqlferry log`: the commits, newest first. It reads metadata only, so it stays fast on a
-// long log; --stat also reads each changeset to count its rows.
+// long log; --stat also reads each changeset to count its rows. -n N reads only the newest N,
+// found by name without listing the log folder.
 import type { Command } from 'commander';
 import { changesetStats } from '../../changeset/index.ts';
 import { EXIT, SqlferryError } from '../../errors/index.ts';
@@ -14,12 +15,17 @@ export function registerLog(program: Command): void {
     .description('list the commits, newest first')
     .option('--stat', 'also count the rows each commit inserts, updates and deletes (reads every changeset)')
     .option('--json', 'print the entries as a JSON array')
-    .addHelpText('after', '\nExample:\n  $ sqlferry log --stat')
-    .action((opts: { stat?: boolean; json?: boolean }, cmd: Command) => {
+    .option('-n, --max-count <n>', 'only the newest N commits')
+    .addHelpText('after', '\nExample:\n  $ sqlferry log -n 5 --stat')
+    .action((opts: { stat?: boolean; json?: boolean; maxCount?: string }, cmd: Command) => {
+      const count = opts.maxCount === undefined ? undefined : Number(opts.maxCount);
+      if (count !== undefined && (!/^\s*\d+\s*$/.test(opts.maxCount!) || count < 1)) {
+        throw new SqlferryError('USAGE', `-n must be a whole number of at least 1, not ${JSON.stringify(opts.maxCount)}`, { exitCode: EXIT.usage });
+      }
       const replica = Replica.find(globals(cmd).db);
       const hubSeq = replica.state().hubSeq;
-      const entries = replica
-        .seqs()
+      const seqs = count === undefined ? replica.seqs() : replica.seqsAfter(replica.lastSeq() - count);
+      const entries = seqs
         .reverse()
         .map((seq) => {
           const meta = replica.meta(seq);
