@@ -3,11 +3,12 @@
 // Without a terminal, or with -q, nothing but the result is printed: cron's output stays clean.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { connect, createServer, type Server } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir, sql, firstReplica, newHub, pushTo, commitAll } from '../sync/helpers.ts';
 import type { Replica } from '../../src/repo/replica.ts';
+import { initHub } from '../../src/sync/init-hub.ts';
 
 const bin = fileURLToPath(new URL('../../bin/sqlferry.js', import.meta.url));
 const TOKEN = 'progress-test-token-0123456789abcdef';
@@ -19,36 +20,40 @@ let hubUrl = '';
 let droppingUrl = '';
 let hubFolder = '';
 let source: Replica;
+let slowBase = '';
+let hubsRoot = '';
 
-/**
- * Passes bytes from the server to the client at `bytesPerSecond`, the other way untouched;
- * with `dropAfter`, a connection is cut once that many bytes went to the client.
- */
+/** Copies `from` to `to` at `bytesPerSecond`; once `dropAfter` bytes went across, cuts both. */
+function relay(from: Socket, to: Socket, bytesPerSecond: number, dropAfter: number): void {
+  let sent = 0;
+  from.on('data', (chunk: Buffer) => {
+    to.write(chunk);
+    sent += chunk.length;
+    if (sent >= dropAfter) {
+      from.destroy();
+      to.destroy();
+      return;
+    }
+    from.pause();
+    setTimeout(() => from.resume(), (chunk.length / bytesPerSecond) * 1000);
+  });
+  from.on('end', () => to.end());
+  from.on('error', () => to.destroy());
+}
+
+/** A slow link to `target`: `bytesPerSecond` each way; with `dropAfter`, cut once that many bytes went one way. */
 function slowProxy(target: URL, bytesPerSecond: number, dropAfter = Infinity): Promise<{ server: Server; port: number }> {
   const server = createServer((client) => {
     const upstream = connect(Number(target.port), target.hostname);
-    let sent = 0;
-    client.pipe(upstream);
-    upstream.on('data', (chunk: Buffer) => {
-      client.write(chunk);
-      sent += chunk.length;
-      if (sent >= dropAfter) {
-        client.destroy();
-        upstream.destroy();
-        return;
-      }
-      upstream.pause();
-      setTimeout(() => upstream.resume(), (chunk.length / bytesPerSecond) * 1000);
-    });
-    upstream.on('end', () => client.end());
-    for (const s of [client, upstream]) s.on('error', () => { client.destroy(); upstream.destroy(); });
+    relay(client, upstream, bytesPerSecond, dropAfter);
+    relay(upstream, client, bytesPerSecond, dropAfter);
   });
   return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok({ server, port: (server.address() as { port: number }).port })));
 }
 
 beforeAll(async () => {
   // A hub whose genesis snapshot is about 1.3 MB: 1.3 s through the proxy.
-  const root = join(dir, 'hubs');
+  const root = (hubsRoot = join(dir, 'hubs'));
   const replicaDir = join(dir, 'source');
   spawnSync('mkdir', ['-p', root, replicaDir]);
   const hub = (hubFolder = await newHub(root));
@@ -69,7 +74,8 @@ beforeAll(async () => {
   });
   const slow = await slowProxy(base, 1_000_000);
   proxy = slow.server;
-  hubUrl = `http://127.0.0.1:${slow.port}/hub`;
+  slowBase = `http://127.0.0.1:${slow.port}`;
+  hubUrl = `${slowBase}/hub`;
   const cut = await slowProxy(base, 1_000_000, 800_000);
   dropping = cut.server;
   droppingUrl = `http://127.0.0.1:${cut.port}/hub`;
@@ -141,5 +147,19 @@ describe('progress of a long transfer', () => {
     expect(r.status).toBe(0);
     expect(r.screen).toMatch(/\rFetching 1 hub entry: \d+% \(\d+ kB of 2\.\d MB, \d+ kB\/s\)/);
     expect(r.screen).toMatch(/\r\x1b\[KPulled 1 entry; hub at 2\./);
+  }, 30_000);
+
+  it('is drawn while a first push uploads the genesis snapshot', async () => {
+    await initHub(join(hubsRoot, 'pushed'));
+    sql(join(dir, 'pusher.db'), `CREATE TABLE item(id INTEGER PRIMARY KEY, note BLOB);
+      WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500) INSERT INTO item SELECT i, randomblob(500) FROM n;`);
+    expect((await run(process.execPath, [bin, 'init', 'pusher.db'])).status).toBe(0);
+    expect((await run(process.execPath, [bin, '--db', 'pusher.db', 'remote', 'add', 'slow', `${slowBase}/pushed`])).status).toBe(0);
+    const r = await onTerminal(['--db', 'pusher.db', 'push', 'slow']);
+    expect(r.status).toBe(0);
+    // Counted as the HTTP client takes the bytes: socket buffers take a file this small at once,
+    // so the line stays at 100% while they drain to the server.
+    expect(r.screen).toMatch(/\rUploading the genesis snapshot: \d+% \((\d+ kB|\d\.\d MB) of 1\.\d MB, [\d.]+ [kM]B\/s\)/);
+    expect(r.screen).toMatch(/\r\x1b\[KEverything up to date \(hub at 0\)\./);
   }, 30_000);
 });
