@@ -105,8 +105,7 @@ export class FileRemote implements Remote {
 
   async close(): Promise<void> {}
 
-  /** The committed numbers in a folder: only metadata files count, never bytes or temp files. */
-  /** The committed snapshot numbers (a few: each costs a database's worth of log). */
+  /** The committed snapshot numbers: only metadata files count, never bytes or temp files. Few: each costs a database's worth of log. */
   private async snapshotSeqs(): Promise<number[]> {
     const names = await readdir(join(this.dir, 'snapshots')).catch(async (err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
