@@ -1,5 +1,6 @@
 // `status`: what changed since the last commit, counted per table, plus schema statements
-// and the tables sqlferry cannot track (and why).
+// and the tables sqlferry cannot track (and why); and where the replica stood against its hub
+// at its last pull or push (status never asks the hub).
 import { withUncommittedDiff } from './diff.ts';
 import type { Replica } from './replica.ts';
 
@@ -18,6 +19,8 @@ export interface Status {
   schema: string[];
   tables: TableCounts[];
   untracked: Array<{ table: string; reason: string }>;
+  /** Null until the replica first pulls or pushes. seq: the hub's head then; unpushed: local commits after it. */
+  hub: { seq: number; unpushed: number } | null;
 }
 
 export function status(replica: Replica): Status {
@@ -42,7 +45,13 @@ export function status(replica: Replica): Status {
         schema: diff.schema.statements,
         tables,
         untracked: diff.untracked.map((t) => ({ table: t.name, reason: t.untracked! })),
+        hub: hubPosition(replica),
       };
     }),
   );
+}
+
+function hubPosition(replica: Replica): Status['hub'] {
+  const { hubId, hubSeq } = replica.state();
+  return hubId === null ? null : { seq: hubSeq, unpushed: replica.seqsAfter(hubSeq).length };
 }

@@ -24,6 +24,10 @@ describe('sqlferry init --bare, remote, push, sync, clone, conflicts', () => {
     sql(join(dir, 'b.db'), "UPDATE t SET v = 'from b' WHERE id = 1");
     expect(run(dir, '--db', 'a.db', 'sync', '-q')).toMatchObject({ status: 0, stdout: '', stderr: '' });
     expect(run(dir, '--db', 'b.db', 'commit').status).toBe(0);
+    expect(run(dir, '--db', 'b.db', 'status').stdout).toContain('\n1 commit not pushed yet (the hub had 0 entries at the last pull or push); sqlferry sync sends it.\n');
+    expect(JSON.parse(run(dir, '--db', 'b.db', 'status', '--json').stdout).hub).toEqual({ seq: 0, unpushed: 1 });
+    expect(JSON.parse(run(dir, '--db', 'a.db', 'status', '--json').stdout).hub).toEqual({ seq: 1, unpushed: 0 });
+    expect(run(dir, '--db', 'a.db', 'status').stdout).toContain('\nEvery commit is on the hub (the hub had 1 entry at the last pull or push).\n');
     const rejected = run(dir, '--db', 'b.db', 'push');
     expect(rejected.status).toBe(4);
     expect(rejected.stderr).toMatch(/^error: .*pull first/);

@@ -7,7 +7,7 @@ import { globals, out } from '../output.ts';
 export function registerStatus(program: Command): void {
   program
     .command('status')
-    .description('what changed since the last commit: rows per table, schema changes, tables that cannot be tracked')
+    .description('what changed since the last commit: rows per table, schema changes, tables that cannot be tracked; and commits not pushed yet')
     .option('--json', 'print the status as JSON')
     .addHelpText('after', '\nExample:\n  $ sqlferry status --json')
     .action((opts: { json?: boolean }, cmd: Command) => {
@@ -25,5 +25,9 @@ export function registerStatus(program: Command): void {
       }
       for (const u of s.untracked) out.line(`Not tracked: ${u.table}: ${u.reason}`);
       out.line(s.clean ? 'Nothing to commit.' : 'Run sqlferry commit to record these changes.');
+      if (s.hub === null) return;
+      const at = `the hub had ${s.hub.seq} entr${s.hub.seq === 1 ? 'y' : 'ies'} at the last pull or push`;
+      if (s.hub.unpushed === 0) out.line(`Every commit is on the hub (${at}).`);
+      else out.line(`${s.hub.unpushed} commit${s.hub.unpushed === 1 ? '' : 's'} not pushed yet (${at}); sqlferry sync sends ${s.hub.unpushed === 1 ? 'it' : 'them'}.`);
     });
 }
