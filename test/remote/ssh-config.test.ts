@@ -61,11 +61,35 @@ describe('ssh config: which settings apply', () => {
     expect(() => resolve('IdentityFile %x', 'hub')).toThrow(/^cannot use the SSH config file cfg: line 1: sqlferry cannot expand %x there/);
   });
 
-  it('reads the other options it uses, and never applies Match blocks', () => {
-    const text = 'Match all\n  Port 1\nHost hub\n  IdentitiesOnly yes\n  UserKnownHostsFile ~/kh /etc/kh\n  StrictHostKeyChecking no\n  ConnectTimeout 5\n';
+  it('reads the other options it uses', () => {
+    const text = 'Host hub\n  IdentitiesOnly yes\n  UserKnownHostsFile ~/kh /etc/kh\n  StrictHostKeyChecking no\n  ConnectTimeout 5\n';
     expect(resolve(text, 'hub')).toMatchObject({ port: 22, identitiesOnly: true, knownHostsFiles: ['/home/me/kh', '/etc/kh'], strictHostKeyChecking: 'no', connectTimeout: 5 });
     expect(resolve('StrictHostKeyChecking ask', 'x').strictHostKeyChecking).toBe('yes');
     expect(resolve('StrictHostKeyChecking accept-new', 'x').strictHostKeyChecking).toBe('accept-new');
+  });
+
+  it('applies a Match block when all its criteria hold: host after HostName, originalhost, user, localuser, all, and !negations', () => {
+    const text = [
+      'Host hub', '  HostName hub.corp.example',
+      'Match host *.corp.example', '  Port 2201',
+      'Match originalhost hub user deploy', '  IdentityFile ~/.ssh/deploy',
+      'Match localuser me !host *.corp.example', '  User fromlocal',
+      'Match all', '  ConnectTimeout 7',
+    ].join('\n');
+    expect(resolve(text, 'hub')).toMatchObject({ host: 'hub.corp.example', port: 2201, user: 'me', identityFiles: [], connectTimeout: 7 });
+    // The user criterion sees the URL's user.
+    expect(resolve(text, 'hub', { user: 'deploy', port: undefined }).identityFiles).toEqual(['/home/me/.ssh/deploy']);
+    // Another host: not under corp.example, so the negated block applies, the host one does not.
+    expect(resolve(text, 'other')).toMatchObject({ host: 'other', port: 22, user: 'fromlocal', connectTimeout: 7 });
+    expect(resolve('Match host a,b\n  Port 9\n', 'b').port).toBe(9);
+    expect(() => resolve('Match host\n', 'a')).toThrow('line 1: Match host needs a pattern list');
+  });
+
+  it('refuses a Match criterion it cannot evaluate once reached, in one sentence, and passes one it never reaches', () => {
+    const text = 'Match host *.corp exec "nc -z vpn 22"\n  ProxyJump gate\n';
+    expect(resolve(text, 'hub.example')).toMatchObject({ host: 'hub.example', jumps: [] });
+    expect(() => resolve(text, 'db.corp')).toThrow('cannot use the SSH config file cfg: line 1: sqlferry cannot evaluate Match exec, so it cannot tell whether that block applies to db.corp');
+    expect(() => resolve(text, 'db.corp')).toThrow(expect.objectContaining({ code: 'SSH_CONFIG_UNSUPPORTED', exitCode: 2 }));
   });
 
   it('reads Include in place: each file starts matching every host, and the including block resumes after it', () => {

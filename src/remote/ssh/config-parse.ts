@@ -25,6 +25,7 @@ const STRICT = ['yes', 'no', 'ask', 'accept-new', 'off'];
 /** What each keyword sqlferry reads accepts: [fewest, most] arguments, and a check of each. */
 const SHAPES: Record<string, { min: number; max: number; check?: (arg: string) => string | undefined }> = {
   host: { min: 1, max: Infinity },
+  match: { min: 1, max: Infinity },
   include: { min: 1, max: Infinity },
   hostname: { min: 1, max: 1 },
   user: { min: 1, max: 1 },

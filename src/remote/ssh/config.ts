@@ -1,8 +1,8 @@
 // Which ssh_config(5) settings apply to a host, decided as ssh decides it: the Host blocks whose
-// patterns match the name given (not the HostName it leads to), the first value obtained
-// winning (IdentityFile adds up instead), each Include read in place. Match blocks are not
-// supported (`Match all` included): their lines never apply. Pure: `include` reads the files.
-import { SqlferryError } from '../../errors/index.ts';
+// patterns match the name given (not the HostName it leads to), the Match blocks whose criteria
+// all hold, the first value obtained winning (IdentityFile adds up instead), each Include read
+// in place. Pure: `include` reads the files.
+import { SqlferryError, EXIT } from '../../errors/index.ts';
 import { configError } from './config-parse.ts';
 import type { ConfigLine } from './config-parse.ts';
 import { globMatch } from './known-hosts.ts';
@@ -45,7 +45,7 @@ const MAX_DEPTH = 16; // ssh's own Include limit, which also ends a file includi
 export function resolveHost(lines: ConfigLine[], name: string, wanted: Wanted, local: Local, include: Include, isHop = false): SshHost {
   const first = new Map<string, ConfigLine>();
   const identities: ConfigLine[] = [];
-  collect(lines, name, include, first, identities, 0);
+  collect(lines, { name, wanted, local }, include, first, identities, 0);
   const value = (keyword: string) => first.get(keyword)?.args[0];
   const tokens: Record<string, string> = { '%': '%', h: name };
   const hostLine = first.get('hostname');
@@ -76,18 +76,65 @@ export function resolveHost(lines: ConfigLine[], name: string, wanted: Wanted, l
   };
 }
 
-function collect(lines: ConfigLine[], name: string, include: Include, first: Map<string, ConfigLine>, identities: ConfigLine[], depth: number): void {
+/** Who is being connected to, as the URL says it: what Host and Match lines are matched against. */
+interface Target {
+  name: string;
+  wanted: Wanted;
+  local: Local;
+}
+
+function collect(lines: ConfigLine[], target: Target, include: Include, first: Map<string, ConfigLine>, identities: ConfigLine[], depth: number): void {
   let active = true; // lines before the first Host apply to every host; each included file starts so too
   for (const l of lines) {
-    if (l.keyword === 'host') active = hostMatches(l.args, name);
-    else if (l.keyword === 'match') active = false;
+    if (l.keyword === 'host') active = hostMatches(l.args, target.name);
+    else if (l.keyword === 'match') active = matchHolds(l, target, first);
     else if (!active) continue;
     else if (l.keyword === 'include') {
       if (depth >= MAX_DEPTH) throw configError(l.file, l.line, `Include is nested more than ${MAX_DEPTH} deep (does a file include itself?)`);
-      for (const file of include(l)) collect(file, name, include, first, identities, depth + 1);
+      for (const file of include(l)) collect(file, target, include, first, identities, depth + 1);
     } else if (l.keyword === 'identityfile') identities.push(l);
     else if (!first.has(l.keyword)) first.set(l.keyword, l);
   }
+}
+
+const MATCH_SUBJECTS = ['host', 'originalhost', 'user', 'localuser'];
+
+/**
+ * A Match line holds when each of its criteria does, read left to right: `all`; `host` (the
+ * HostName obtained so far, else the name given), `originalhost` (the name given), `user` (the
+ * URL's user, else the User obtained so far, else the local user) and `localuser`, each with a
+ * pattern list; any criterion negated with `!`. The others (exec, canonical, final,
+ * localnetwork, tagged) sqlferry cannot decide: reached, they are refused rather than guessed,
+ * since whether their block applies can decide how to connect.
+ */
+function matchHolds(l: ConfigLine, target: Target, first: Map<string, ConfigLine>): boolean {
+  for (let i = 0; i < l.args.length; i++) {
+    const negated = l.args[i]!.startsWith('!');
+    const criterion = l.args[i]!.slice(negated ? 1 : 0).toLowerCase();
+    let holds: boolean;
+    if (criterion === 'all') holds = true;
+    else if (MATCH_SUBJECTS.includes(criterion)) {
+      const patterns = l.args[++i];
+      if (patterns === undefined) throw configError(l.file, l.line, `Match ${criterion} needs a pattern list`);
+      holds = hostMatches(patterns.split(','), matchSubject(criterion, target, first));
+    } else {
+      throw new SqlferryError('SSH_CONFIG_UNSUPPORTED', `cannot use the SSH config file ${l.file}: line ${l.line}: sqlferry cannot evaluate Match ${criterion}, so it cannot tell whether that block applies to ${target.name}`, {
+        data: { file: l.file, line: l.line, host: target.name },
+        exitCode: EXIT.usage,
+        hint: `give ${target.name} a Host block of its own before that line, or name another config file with SQLFERRY_SSH_CONFIG`,
+      });
+    }
+    if (holds === negated) return false;
+  }
+  return true;
+}
+
+function matchSubject(criterion: string, target: Target, first: Map<string, ConfigLine>): string {
+  if (criterion === 'originalhost') return target.name;
+  if (criterion === 'localuser') return target.local.user;
+  if (criterion === 'user') return target.wanted.user ?? first.get('user')?.args[0] ?? target.local.user;
+  const hostName = first.get('hostname');
+  return hostName ? expand(hostName, hostName.args[0]!, { '%': '%', h: target.name }) : target.name;
 }
 
 /** A Host line matches when one of its patterns does and none of its !negated ones. */
