@@ -36,6 +36,7 @@ show --db laptop.db exec "INSERT INTO Genre (GenreId, Name) VALUES (26, 'Sea sha
 show --db server.db exec "UPDATE Artist SET Name = 'AC/DC (server)' WHERE ArtistId = 1" -m "rename AC/DC on the server"
 show --db server.db exec "INSERT INTO Genre (GenreId, Name) VALUES (26, 'Polka')" -m "new genre on the server"
 show --db server.db exec "UPDATE Track SET UnitPrice = 1.29 WHERE TrackId = 1" -m "price change on the server"
+show --db laptop.db status
 
 step "The server syncs first: its changes reach the hub first and stay"
 show --db server.db sync
