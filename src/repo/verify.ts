@@ -25,7 +25,14 @@ export function verify(replica: Replica): VerifyReport {
     const problems: string[] = [];
     const seqs = replica.seqs();
     let parents: string[] | null = null;
+    // The log has no gaps after its start: commands find its end by name (log-end.ts).
+    let expected = seqs[0] ?? 0;
     for (const seq of seqs) {
+      if (seq > expected) {
+        problems.push(seq - 1 === expected ? `log entry ${expected} is missing` : `log entries ${expected} to ${seq - 1} are missing`);
+        parents = null;
+      }
+      expected = seq + 1;
       try {
         const { meta, bytes } = replica.entry(seq);
         if (meta.seq !== seq) problems.push(`log entry ${seq} says it is entry ${meta.seq}`);

@@ -3,7 +3,7 @@
 // code, no stack trace and no "bug in sqlferry" hint, and nothing half-done left behind.
 import { describe, it, expect } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT } from '../../src/errors/index.ts';
 import { chinookCopy, cli, sqlite3, tempDir } from '../repo/helpers.ts';
@@ -125,6 +125,20 @@ describe('damaged and busy files', () => {
       expectOneSentence(cli(dir, ...args), EXIT.corrupt, /log entry 1 does not match its checksum/);
     }
     expect(existsSync(join(dir, 'c.db'))).toBe(false);
+  });
+
+  it('verify names a log entry missing from the middle of the log', () => {
+    const dir = tempDir();
+    const db = chinookCopy(dir);
+    cli(dir, 'init', 'chinook.db');
+    for (const name of ['a', 'b', 'c']) {
+      sqlite3(db, `UPDATE Track SET Name = '${name}' WHERE TrackId = 1;`);
+      expect(cli(dir, 'commit').status).toBe(0);
+    }
+    for (const ext of ['json', 'changeset']) rmSync(join(dir, 'chinook.db.sqlferry', 'log', `0000000002.${ext}`));
+    const verify = cli(dir, 'verify', '--json');
+    expect(verify.status).toBe(EXIT.corrupt);
+    expect(JSON.parse(verify.stdout).problems).toEqual(['log entry 2 is missing']);
   });
 });
 

@@ -146,6 +146,24 @@ describe('colour on a terminal (issue 2)', () => {
   });
 });
 
+describe('output into a reader that stops early', () => {
+  it('ends quietly, as `sqlferry show 1 --sql | head -1` expects: no stack trace, exit code 0', async () => {
+    const dir = tempDir();
+    const db = chinookCopy(dir);
+    cli(dir, 'init', 'chinook.db');
+    sqlite3(db, "UPDATE Track SET Name = Name || ' (remastered)';"); // about 3,500 statements to print
+    expect(cli(dir, 'commit').status).toBe(0);
+    const child = spawn(process.execPath, [BIN, 'show', '1', '--sql'], { cwd: dir });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    // Like head -1: read the first chunk, then close the pipe while sqlferry still writes.
+    child.stdout.once('data', () => child.stdout.destroy());
+    const status = await new Promise<number | null>((ok) => child.on('close', ok));
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+  });
+});
+
 function spawnPlain(cwd: string, env: NodeJS.ProcessEnv, args: string[]) {
   return spawnSync(process.execPath, [BIN, ...args], { cwd, env, encoding: 'utf8' });
 }
