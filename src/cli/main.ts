@@ -27,9 +27,11 @@ export async function buildProgram(which: readonly CommandEntry[] = commands): P
 export async function main(argv: string[]): Promise<number> {
   // A reader that stops early (`sqlferry log | head`) closes the pipe: what is left to print
   // goes nowhere, and the command still finishes (a sync is not cut short by its output).
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') throw err;
-  });
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+    });
+  }
   try {
     const program = await buildProgram(commandsFor(argv));
     await program.parseAsync(argv);
