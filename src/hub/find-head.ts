@@ -30,13 +30,3 @@ export async function findHead(probe: LogProbe): Promise<number> {
 export function headHint(seq: number): string {
   return seqName(seq);
 }
-
-/** Entry numbers after..last in windows of `window` reads at once, in order. */
-export async function readInOrder<T>(after: number, last: number, window: number, read: (seq: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = [];
-  for (let from = after + 1; from <= last; from += window) {
-    const seqs = Array.from({ length: Math.min(window, last - from + 1) }, (_, i) => from + i);
-    out.push(...(await Promise.all(seqs.map(read))));
-  }
-  return out;
-}

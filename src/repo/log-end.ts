@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { readState } from './config.ts';
 import { entryPaths, type SidecarPaths } from './sidecar.ts';
 import { lastPresentSync } from '../shared/last-present.ts';
+import { range } from '../shared/in-window.ts';
 
 export function genesisSeq(paths: SidecarPaths): number {
   const { genesisSeq } = readState(paths.state);
@@ -27,7 +28,7 @@ export function logEnd(paths: SidecarPaths): number {
 export function seqsAfter(paths: SidecarPaths, after: number): number[] {
   const end = logEnd(paths);
   const from = Math.max(after, genesisSeq(paths)) + 1;
-  return Array.from({ length: Math.max(0, end - from + 1) }, (_, i) => from + i);
+  return range(from, end);
 }
 
 export function hasEntry(paths: SidecarPaths, seq: number): boolean {

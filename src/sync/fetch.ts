@@ -9,6 +9,7 @@ import { hasPendingPull, restoreEntryBytes } from '../repo/pending-pull.ts';
 import { lostEntries } from '../repo/recover-pull.ts';
 import type { Replica } from '../repo/replica.ts';
 import { counted, tracked, type Progress } from './progress.ts';
+import { inWindow } from '../shared/in-window.ts';
 
 export interface FetchedEntry {
   meta: EntryMeta;
@@ -22,7 +23,7 @@ export async function fetchEntries(remote: Remote, after: number, tip: string, p
   const metas = await remote.list(after);
   const total = metas.reduce((n, m) => n + m.size, 0);
   const label = `Fetching ${metas.length} hub entr${metas.length === 1 ? 'y' : 'ies'}`;
-  const fetched = await tracked(progress, label, total, 'bytes', (advance) => inWindow(metas, async (listed) => {
+  const fetched = await tracked(progress, label, total, 'bytes', (advance) => inWindow(metas, WINDOW, async (listed) => {
     const { meta, body } = await remote.read(listed.seq);
     return { meta, bytes: await collect(counted(body, advance)) };
   }));
@@ -32,16 +33,6 @@ export async function fetchEntries(remote: Remote, after: number, tip: string, p
     parent = meta.sha256;
   });
   return fetched;
-}
-
-async function inWindow<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(WINDOW, items.length) }, worker));
-  return out;
 }
 
 /**
@@ -57,7 +48,7 @@ export async function restoreLostEntries(replica: Replica, remote: Remote): Prom
     const lost = lostEntries(replica.paths);
     if (lost.length === 0) return;
     const seqs = lost.map((m) => m.seq).join(', ');
-    const restored = await inWindow(lost, async (meta) => {
+    const restored = await inWindow(lost, WINDOW, async (meta) => {
       let bytes: Uint8Array;
       try {
         bytes = await collect((await remote.read(meta.seq)).body);

@@ -8,7 +8,8 @@ import { EntryExistsError, SnapshotExistsError, checkAppendable, entryNotFound, 
 import { parseEntryMeta, parseHubInfo, parseSnapshotMeta, entryMeta, snapshotMeta } from '../../hub/meta.ts';
 import { verified } from '../../hub/checksum.ts';
 import { HUB_FILE, committedSeqs, entryBytesName, metaName, snapshotBytesName } from '../../hub/layout.ts';
-import { HEAD_HINT, findHead, headHint, readInOrder } from '../../hub/find-head.ts';
+import { HEAD_HINT, findHead, headHint } from '../../hub/find-head.ts';
+import { inWindow, range } from '../../shared/in-window.ts';
 import { publishExclusive, writeNewFile } from './durable.ts';
 
 export { HUB_FILE };
@@ -55,7 +56,7 @@ export class FileRemote implements Remote {
 
   async list(after: number, limit = Infinity): Promise<EntryMeta[]> {
     const last = Math.min(await this.head(), after + limit);
-    return readInOrder(after, last, LIST_WINDOW, async (seq) => entryMeta(await this.entryMetaOf(seq)));
+    return inWindow(range(after + 1, last), LIST_WINDOW, async (seq) => entryMeta(await this.entryMetaOf(seq)));
   }
 
   async read(seq: number): Promise<{ meta: EntryMeta; body: AsyncIterable<Uint8Array> }> {

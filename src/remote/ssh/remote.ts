@@ -9,7 +9,8 @@ import { verified } from '../../hub/checksum.ts';
 import { HUB_FILE, LOG_DIR, SNAPSHOTS_DIR, committedSeqs, entryBytesName, metaName, snapshotBytesName } from '../../hub/layout.ts';
 import type { HubFolder } from '../../hub/layout.ts';
 import { exists, overwriteText, publishExclusive, readText, readdirNames, removeQuietly, writeNewFile } from './sftp.ts';
-import { HEAD_HINT, findHead, headHint, readInOrder } from '../../hub/find-head.ts';
+import { HEAD_HINT, findHead, headHint } from '../../hub/find-head.ts';
+import { inWindow, range } from '../../shared/in-window.ts';
 import { SshLink } from './link.ts';
 
 /** Metadata files read at once by list(): each is a round trip, so a window keeps a slow link busy. */
@@ -45,7 +46,7 @@ export class SshRemote implements Remote {
 
   async list(after: number, limit = Infinity): Promise<EntryMeta[]> {
     const last = Math.min(await this.head(), after + limit);
-    return readInOrder(after, last, LIST_WINDOW, async (seq) => entryMeta(await this.metaOf(LOG_DIR, seq, parseEntryMeta)));
+    return inWindow(range(after + 1, last), LIST_WINDOW, async (seq) => entryMeta(await this.metaOf(LOG_DIR, seq, parseEntryMeta)));
   }
 
   async read(seq: number): Promise<{ meta: EntryMeta; body: AsyncIterable<Uint8Array> }> {
