@@ -13,6 +13,7 @@ import type { TableHeader } from '../changeset/types.ts';
 import { quoteIdent } from '../changeset/value.ts';
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import { beginImmediate, preparedOnce, rollbackQuietly } from './sqlite.ts';
+import { runSchemaStatements } from './schema-guard.ts';
 
 export interface ApplyTransactionOptions {
   /** Run PRAGMA foreign_key_check before COMMIT and refuse dangling references. */
@@ -133,9 +134,9 @@ class TableCheck {
   }
 }
 
-/** Run schema statements (CREATE/DROP/ALTER captured with a commit), in order. */
-export function applySchema(db: DatabaseSync, statements: readonly string[]): void {
-  for (const sql of statements) db.exec(sql);
+/** Run an entry's schema statements (CREATE/DROP/ALTER captured with a commit), in order, each checked (schema-guard.ts). */
+export function applySchema(db: DatabaseSync, statements: readonly string[], where: string): void {
+  runSchemaStatements(db, statements, where);
 }
 
 function tableMismatch(db: DatabaseSync, table: TableHeader): string | undefined {

@@ -37,7 +37,7 @@ export function applyEntry(db: DatabaseSync, path: string, entry: LogEntry): voi
         exitCode: EXIT.corrupt,
       });
     }
-    applySchema(db, entry.meta.schema);
+    applySchema(db, entry.meta.schema, `log entry ${entry.meta.seq}`);
     applyChecked(db, entry.bytes);
     markSeq(db, entry.meta.seq);
   });
@@ -53,7 +53,7 @@ export function applyEntries(db: DatabaseSync, path: string, paths: SidecarPaths
   withApplyTransaction(db, path, () => {
     for (let seq = at + 1; seq <= to; seq++) {
       const entry = readEntry(paths, seq);
-      applySchema(db, entry.meta.schema);
+      applySchema(db, entry.meta.schema, `log entry ${entry.meta.seq}`);
       applyChecked(db, entry.bytes);
     }
     markSeq(db, to);

@@ -3,6 +3,7 @@
 // hub with another history is refused instead of applied.
 import type { EntryMeta, Remote } from '../hub/remote.ts';
 import { collect, sha256 } from '../hub/checksum.ts';
+import { checkSchemaStatements } from '../hub/schema-rule.ts';
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import { acquireLock } from '../repo/lock.ts';
 import { hasPendingPull, restoreEntryBytes } from '../repo/pending-pull.ts';
@@ -30,6 +31,7 @@ export async function fetchEntries(remote: Remote, after: number, tip: string, p
   let parent = tip;
   fetched.forEach(({ meta }, i) => {
     if (meta.seq !== after + i + 1 || meta.parent !== parent) throw historyMismatch(remote.url, meta.seq);
+    checkSchemaStatements(meta.schema, `hub entry ${meta.seq}`); // the whole pull is refused before anything applies
     parent = meta.sha256;
   });
   return fetched;

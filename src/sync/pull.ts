@@ -167,7 +167,7 @@ async function rememberLiveAtLogEnd(replica: Replica, db: DatabaseSync, live: Li
 
 /** A hub entry applies to exactly the state it was made on; a conflict means this replica diverged. */
 function applyHubEntry(db: DatabaseSync, e: FetchedEntry): void {
-  applySchema(db, e.meta.schema);
+  applySchema(db, e.meta.schema, `hub entry ${e.meta.seq}`);
   try {
     applyChecked(db, e.bytes);
   } catch (err) {

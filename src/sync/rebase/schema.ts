@@ -9,6 +9,7 @@ import { SqlferryError, EXIT } from '../../errors/index.ts';
 import type { LogEntry } from '../../repo/log.ts';
 import { alteredTable, cannotUndo, isUndoable, undoEntry } from '../../repo/undo-schema.ts';
 import { widenedBytes } from './widen-local.ts';
+import { runSchemaStatements } from '../../repo/schema-guard.ts';
 
 export interface UndoneSchema {
   /** The local statements in commit order, each with the name of what it created. */
@@ -44,8 +45,9 @@ export function undoLocal(db: DatabaseSync, local: LogEntry[]): UndoneSchema {
 export function redoLocal(db: DatabaseSync, undone: UndoneSchema, hubStatements: string[]): void {
   for (const { sql, name } of undone.statements) {
     try {
-      db.exec(sql);
+      runSchemaStatements(db, [sql], 'a local commit');
     } catch (err) {
+      if (err instanceof SqlferryError && err.code === 'SCHEMA_STATEMENT_REFUSED') throw err;
       throw collision(sql, hubStatementAbout(name, hubStatements), (err as Error).message);
     }
   }
