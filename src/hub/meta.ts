@@ -40,7 +40,16 @@ export function parseEntryMeta(text: string, where: string): EntryMeta & { file:
     typeof o.replica === 'string' && typeof o.time === 'string' && typeof o.message === 'string' &&
     typeof o.file === 'string' && Array.isArray(o.schema) && o.schema.every((s) => typeof s === 'string');
   if (!ok) throw corrupt(where, 'a field is missing or has the wrong type');
+  if (o.digest !== undefined && !isDigest(o.digest)) throw corrupt(where, 'digest is not a map of table names to sha256 checksums');
   return o as unknown as EntryMeta & { file: string };
+}
+
+const MAX_DIGEST_TABLES = 100_000;
+
+function isDigest(v: unknown): v is Record<string, string> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const entries = Object.entries(v);
+  return entries.length <= MAX_DIGEST_TABLES && entries.every(([name, h]) => name.length > 0 && name.length <= 4096 && isHash(h));
 }
 
 export function parseSnapshotMeta(text: string, where: string): SnapshotMeta & { file: string } {
@@ -52,8 +61,8 @@ export function parseSnapshotMeta(text: string, where: string): SnapshotMeta & {
 
 /** Only the contract's fields: a transport's own bookkeeping (file names) never leaks out. */
 export function entryMeta(m: EntryMeta): EntryMeta {
-  const { seq, parent, replica, time, message, schema, kind, sha256, size } = m;
-  return { seq, parent, replica, time, message, schema, kind, sha256, size };
+  const { seq, parent, replica, time, message, schema, kind, sha256, size, digest } = m;
+  return { seq, parent, replica, time, message, schema, kind, sha256, size, ...(digest === undefined ? {} : { digest }) };
 }
 
 export function snapshotMeta(m: SnapshotMeta): SnapshotMeta {

@@ -27,6 +27,12 @@ export interface EntryMeta {
   kind: ChangesetKind;
   sha256: string;
   size: number;
+  /**
+   * The content digest of every table with content after this entry (src/changeset/digest.ts):
+   * table name → hex sha256 of its lattice. Each replica recomputes it from the bytes and
+   * refuses the entry when it differs; absent on entries written before sqlferry kept it.
+   */
+  digest?: Record<string, string>;
 }
 
 /** A full database as of entry `seq` (seq 0 is the genesis: the database the first pusher started from). */

@@ -9,11 +9,11 @@ import { quoteIdent } from '../changeset/value.ts';
 import { readSchema, trackedTables, type TableInfo } from './schema-read.ts';
 import { exactColumnList, readValue } from './values.ts';
 
-/** The digests of every tracked table of `db` (or of the tables named). */
+/** The digests of every tracked table of `db`, or of the tables named in `only` (lower-cased: names are case-blind). */
 export function scanDigests(db: DatabaseSync, only?: ReadonlySet<string>): TableDigests {
   const digests: TableDigests = new Map();
   for (const table of trackedTables(readSchema(db))) {
-    if (only === undefined || only.has(table.name)) scanTable(db, table, digests);
+    if (only === undefined || only.has(table.name.toLowerCase())) scanTable(db, table, digests);
   }
   return digests;
 }
@@ -26,18 +26,22 @@ function scanTable(db: DatabaseSync, table: TableInfo, digests: TableDigests): v
   stmt.setReturnArrays(true);
   const hasher = new CellHasher();
   const lanes = lanesOf(digests, table.name);
-  for (const row of stmt.iterate() as Iterable<unknown[]>) {
-    const encoded = new Array<Uint8Array>(names.length);
-    let nullKey = false;
-    for (let i = 0; i < names.length; i++) {
-      const value = readValue(row[2 * i] as string, row[2 * i + 1]);
-      if (pk[i] && value.type === 'null') nullKey = true;
-      const w = new ByteWriter(16);
-      w.value(value);
-      encoded[i] = w.finish();
-    }
-    if (nullKey) continue;
-    hasher.row(table.name, keyOf({ pk }, encoded));
-    for (let i = 0; i < encoded.length; i++) hasher.cell(lanes, i, encoded[i]!, 1);
+  for (const row of stmt.iterate() as Iterable<unknown[]>) addRowCells(hasher, lanes, table.name, pk, row, 1);
+}
+
+/**
+ * Add (sign 1) or remove (-1) the cells of one row read with exactColumnList, unless a key
+ * column is NULL (sessions never record such a row).
+ */
+export function addRowCells(hasher: CellHasher, lanes: Uint16Array, table: string, pk: readonly boolean[], row: unknown[], sign: 1 | -1): void {
+  const encoded = new Array<Uint8Array>(pk.length);
+  for (let i = 0; i < pk.length; i++) {
+    const value = readValue(row[2 * i] as string, row[2 * i + 1]);
+    if (pk[i] && value.type === 'null') return;
+    const w = new ByteWriter(16);
+    w.value(value);
+    encoded[i] = w.finish();
   }
+  hasher.row(table, keyOf({ pk }, encoded));
+  for (let i = 0; i < encoded.length; i++) hasher.cell(lanes, i, encoded[i]!, sign);
 }

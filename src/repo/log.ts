@@ -22,6 +22,8 @@ export interface LogEntryMeta {
   schema: string[];
   sha256: string;
   size: number;
+  /** For an entry pulled from a hub: the content digest it claimed (per table), checked when it was pulled. */
+  digest?: Record<string, string>;
 }
 
 export interface LogEntry {

@@ -6,6 +6,7 @@ import { readConfig, readState, writeConfig, writeState, newConfig, type Replica
 import { acquireLock } from './lock.ts';
 import { listSeqs, readEntry, readMeta, type LogEntry, type LogEntryMeta } from './log.ts';
 import { hasEntry, logEnd, seqsAfter } from './log-end.ts';
+import { noticeOutsideChanges, stampSidecar } from './sidecar-stamp.ts';
 import { recoverPendingPull, type Assumption } from './recover-pull.ts';
 import { discoverReplicas, isReplica, sidecarPaths, type SidecarPaths } from './sidecar.ts';
 import { markSeq, snapshotInto } from './snapshot.ts';
@@ -54,6 +55,7 @@ export class Replica {
       genesis.close();
     }
     writeState(paths.state, { hubId: null, hubSeq: 0 });
+    stampSidecar(paths, false);
     const config = newConfig();
     writeConfig(paths.config, config);
     return new Replica(paths, config);
@@ -135,9 +137,11 @@ export class Replica {
   withLock<T>(fn: () => T, assume?: Assumption): T {
     const lock = acquireLock(this.paths.lock);
     try {
+      noticeOutsideChanges(this.paths);
       this.recover(assume);
       return fn();
     } finally {
+      stampSidecar(this.paths);
       lock.release();
     }
   }
@@ -146,9 +150,11 @@ export class Replica {
   async withLockAsync<T>(fn: () => Promise<T>, assume?: Assumption): Promise<T> {
     const lock = acquireLock(this.paths.lock);
     try {
+      noticeOutsideChanges(this.paths);
       this.recover(assume);
       return await fn();
     } finally {
+      stampSidecar(this.paths);
       lock.release();
     }
   }

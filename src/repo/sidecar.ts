@@ -18,6 +18,10 @@ export interface SidecarPaths {
   /** How many log bytes base.db is behind, counted so far (base-from-live.ts): a cache. */
   baseLag: string;
   conflicts: string;
+  /** The content digest at the hub position (digest-state.ts): a cache. */
+  digest: string;
+  /** Stat of base.db and the log folder as sqlferry last left them (sidecar-stamp.ts). */
+  stamp: string;
 }
 
 export function sidecarPaths(dbPath: string): SidecarPaths {
@@ -35,6 +39,8 @@ export function sidecarPaths(dbPath: string): SidecarPaths {
     fingerprint: join(dir, 'fingerprint.json'),
     baseLag: join(dir, 'base-lag.json'),
     conflicts: join(dir, 'conflicts.db'),
+    digest: join(dir, 'digest.json'),
+    stamp: join(dir, 'stamp.json'),
   };
 }
 

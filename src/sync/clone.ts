@@ -2,7 +2,10 @@
 // entries after it. The database file appears only once its snapshot is complete and verified.
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { SqlferryError } from '../errors/index.ts';
+import { SqlferryError, EXIT } from '../errors/index.ts';
+import type { TableDigests } from '../changeset/digest.ts';
+import { scanDigests } from '../repo/digest-scan.ts';
+import { claimMismatch, saveDigests } from '../repo/digest-state.ts';
 import type { Remote } from '../hub/remote.ts';
 import { tempPathFor } from '../repo/atomic.ts';
 import { readConfig, writeConfig } from '../repo/config.ts';
@@ -32,14 +35,34 @@ export async function clone(remote: Remote, dbPath: string, opts: PullOptions & 
     });
   }
   const tmp = tempPathFor(dbPath);
+  let digests: TableDigests;
+  // The snapshot must hold what the log says the hub held at its seq (the genesis is checked by
+  // entry 1's parent instead): a snapshot a client made is not trusted on its word.
+  const atSnapshot = snap.seq === 0 ? undefined : (await remote.list(snap.seq - 1, 1))[0];
+  if (snap.seq > 0 && atSnapshot?.seq !== snap.seq) {
+    throw new SqlferryError('HUB_SNAPSHOT_BEYOND_HEAD', `the hub at ${remote.url} offers a snapshot at ${snap.seq}, but its log has no entry ${snap.seq}; nothing was cloned`, {
+      data: { seq: snap.seq },
+      exitCode: EXIT.corrupt,
+      hint: 'the hub holds a snapshot it should not; tell whoever runs it',
+    });
+  }
   try {
     const label = snap.seq === 0 ? 'Downloading the genesis snapshot' : `Downloading the snapshot at ${snap.seq}`;
     await tracked(opts.progress, label, snap.size, 'bytes', async (advance) => writeStreamDurably(tmp, counted((await remote.readSnapshot(snap.seq)).body, advance)));
     const db = openDatabase(tmp, { foreignKeys: false });
     try {
       dropSeqTable(db); // snapshots are sidecar snapshots: their bookkeeping table is not user data
+      digests = scanDigests(db);
     } finally {
       db.close();
+    }
+    const table = atSnapshot?.digest === undefined ? undefined : claimMismatch(digests, atSnapshot.digest);
+    if (table !== undefined) {
+      throw new SqlferryError('HUB_SNAPSHOT_MISMATCH', `the hub's snapshot at ${snap.seq} does not hold what its log says (table "${table}"): it was altered or not made by sqlferry; nothing was cloned`, {
+        data: { seq: snap.seq, table },
+        exitCode: EXIT.corrupt,
+        hint: 'tell whoever runs the hub; the snapshot file should be removed from it',
+      });
     }
     renameSync(tmp, dbPath);
   } finally {
@@ -50,7 +73,8 @@ export async function clone(remote: Remote, dbPath: string, opts: PullOptions & 
     const replica = Replica.init(dbPath);
     writeConfig(replica.paths.config, { ...readConfig(replica.paths.config), format: info.kind, remotes: { [opts.remoteName ?? 'origin']: storedRemoteUrl(remote.url) } });
     if (snap.seq > 0) markSnapshots(replica, snap.seq);
-    const tip = snap.seq === 0 ? snap.sha256 : (await remote.list(snap.seq - 1, 1))[0]!.sha256;
+    saveDigests(replica, snap.seq, digests);
+    const tip = atSnapshot?.sha256 ?? snap.sha256;
     savePosition(replica, { hubId: info.hubId, hubSeq: snap.seq, hubTip: tip });
     return { replica, snapshot: snap.seq, pull: await pull(replica, remote, opts) };
   } catch (err) {

@@ -21,6 +21,10 @@ import { redoLocal, refuseNonAdditive, squashLocal, undoLocal } from './rebase/s
 import { conflictRecords } from './record-conflicts.ts';
 import { finishLog, finishPull } from '../repo/recover-pull.ts';
 import { readLocalRows } from './local-rows.ts';
+import type { TableDigests } from '../changeset/digest.ts';
+import { scanDigests } from '../repo/digest-scan.ts';
+import { addTouchedRows, touchedKeys } from './touched-digest.ts';
+import { advanceDigests, claimMismatch, digestsAt, entryDelta, rescanInto, saveDigests } from '../repo/digest-state.ts';
 import { commitWorkingChanges, isDirty } from './working.ts';
 import { withLiveTransaction } from './transaction.ts';
 import type { Progress } from './progress.ts';
@@ -37,6 +41,8 @@ export interface PullOptions {
 export interface PullResult {
   /** Hub entries applied. */
   pulled: number;
+  /** Of those, entries that carried no content digest (written by an older sqlferry): not checked. */
+  unchecked: number;
   head: number;
   /** Whether local commits were rebased, and the new local commit (null when none remained). */
   rebased: boolean;
@@ -44,7 +50,7 @@ export interface PullResult {
   conflicts: ConflictRecord[];
 }
 
-const nothing = (head: number): PullResult => ({ pulled: 0, head, rebased: false, localCommit: null, conflicts: [] });
+const nothing = (head: number): PullResult => ({ pulled: 0, unchecked: 0, head, rebased: false, localCommit: null, conflicts: [] });
 
 export async function pull(replica: Replica, remote: Remote, opts: PullOptions): Promise<PullResult> {
   await restoreLostEntries(replica, remote);
@@ -101,18 +107,27 @@ async function rebaseOnto(
   let pending: PendingPull | undefined;
   let dataVersionAtCommit = 0;
   let localCommit: number | null = null;
+  const digests = digestsAt(replica, hubSeq);
+  const deltas = incoming.map((e) => entryDelta(e.bytes)); // before the transaction: the app waits less
   const outcome = await withLiveTransaction(db, paths.db, async (tx) => {
     const before = schemaVersion(db);
     if (isDirty(replica)) return 'dirty' as const;
     const localBytes = local.length > 0 ? squashLocal(db, local) : new Uint8Array();
     const localRows = readLocalRows(db, localBytes);
     const undone = undoLocal(db, local);
-    for (const e of incoming) applyHubEntry(db, e);
+    incoming.forEach((e, i) => {
+      const touched = deltas[i] === undefined ? touchedKeys(e.bytes) : undefined;
+      if (touched) addTouchedRows(db, touched, digests, -1);
+      applyHubEntry(db, e);
+      if (touched) addTouchedRows(db, touched, digests, 1);
+      checkEntryDigest(db, digests, e, deltas[i]);
+    });
     redoLocal(db, undone, incoming.flatMap((e) => e.meta.schema));
     const rebase = localBytes.length > 0 ? await reapplyLocal(db, localBytes, localRows, opts.handlers) : undefined;
     const entries: LogEntryMeta[] = incoming.map((e) => ({
       seq: e.meta.seq, parent: e.meta.seq === 1 ? null : e.meta.parent, replicaId: e.meta.replica, time: e.meta.time,
       message: e.meta.message, kind: e.meta.kind, schema: e.meta.schema, sha256: e.meta.sha256, size: e.meta.size,
+      ...(e.meta.digest === undefined ? {} : { digest: e.meta.digest }),
     }));
     let localEntry: { seq: number; bytes: Uint8Array } | undefined;
     const schema = undone.statements.map((s) => s.sql);
@@ -143,8 +158,10 @@ async function rebaseOnto(
   const liveAtCommit = statLive(paths);
   await finishLog(paths, pending!);
   finishPull(paths, pending!);
+  saveDigests(replica, head, digests);
   await rememberLiveAtLogEnd(replica, db, liveAtCommit, dataVersionAtCommit);
-  const result = { pulled: incoming.length, head, rebased: local.length > 0, localCommit };
+  const unchecked = incoming.filter((e) => e.meta.digest === undefined).length;
+  const result = { pulled: incoming.length, unchecked, head, rebased: local.length > 0, localCommit };
   if (pending!.conflicts.length === 0) return { ...result, conflicts: [] }; // no need to open the store
   const store = new ConflictStore(paths.conflicts);
   try {
@@ -163,6 +180,24 @@ async function rebaseOnto(
 async function rememberLiveAtLogEnd(replica: Replica, db: DatabaseSync, live: LiveFiles, atCommit: number): Promise<void> {
   const stamp = await stampPastTick(replica.paths, live);
   if (dataVersion(db) === atCommit) saveFingerprint(replica.paths, stamp, replica.lastSeq());
+}
+
+/**
+ * The entry's claimed content digest against the replica's own count: the digest before it,
+ * plus the change its bytes make (tables given a column, and a patchset's, read again now that
+ * it is applied). A difference means the bytes or the metadata are not what their writer made.
+ */
+function checkEntryDigest(db: DatabaseSync, digests: TableDigests, e: FetchedEntry, delta: TableDigests | undefined): void {
+  const rescan = advanceDigests(digests, e.meta.schema, delta);
+  rescanInto(digests, rescan, (only) => scanDigests(db, only));
+  if (e.meta.digest === undefined) return;
+  const table = claimMismatch(digests, e.meta.digest);
+  if (table === undefined) return;
+  throw new SqlferryError('HUB_ENTRY_DIGEST_MISMATCH', `hub entry ${e.meta.seq} does not match the content digest it claims (table "${table}"): its bytes or metadata are not what its writer made; nothing was applied`, {
+    data: { seq: e.meta.seq, table },
+    exitCode: EXIT.corrupt,
+    hint: 'the hub holds a damaged or forged entry; tell whoever runs the hub (sqlferry verify on the replica that pushed it)',
+  });
 }
 
 /** A hub entry applies to exactly the state it was made on; a conflict means this replica diverged. */

@@ -10,6 +10,7 @@ import { hubBytes } from './hub-bytes.ts';
 import { unrelatedHub } from './fetch.ts';
 import { uploadSnapshotFile, uploadSnapshotIfDue, type SnapshotOutcome } from './hub-snapshot.ts';
 import { tracked, type Progress } from './progress.ts';
+import { ContentClaims, refuseIfDamaged } from './content-claims.ts';
 
 export interface PushResult {
   pushed: number;
@@ -39,12 +40,15 @@ export async function push(replica: Replica, remote: Remote, opts: PushOptions =
     if (head !== pos.hubSeq) throw pullFirst(remote.url, head, pos.hubSeq);
     if (pos.hubId === null) pos = await uploadGenesis(replica, remote, info, opts.progress);
     const local = replica.seqsAfter(pos.hubSeq);
+    if (local.length > 0) refuseIfDamaged(replica);
+    const claims = new ContentClaims(replica, pos.hubSeq);
     await tracked(opts.progress, `Pushing ${local.length} commit${local.length === 1 ? '' : 's'}`, local.length, 'entries', async (advance) => {
       for (const seq of local) {
-        pos = await appendOne(replica, remote, info, pos, seq);
+        pos = await appendOne(replica, remote, info, pos, seq, claims);
         advance?.(1);
       }
     });
+    claims.save();
     const snapshot: SnapshotOutcome = local.length > 0 ? await uploadSnapshotIfDue(replica, remote, pos.hubSeq, opts.progress) : { skipped: 'not-due' };
     return { pushed: local.length, head: pos.hubSeq, snapshot };
   });
@@ -63,12 +67,12 @@ async function uploadGenesis(replica: Replica, remote: Remote, info: HubInfo, pr
   return pos;
 }
 
-async function appendOne(replica: Replica, remote: Remote, info: HubInfo, pos: HubPosition, seq: number): Promise<HubPosition> {
+async function appendOne(replica: Replica, remote: Remote, info: HubInfo, pos: HubPosition, seq: number, claims: ContentClaims): Promise<HubPosition> {
   const entry = replica.entry(seq);
   const bytes = hubBytes(entry.bytes, info.kind);
   const meta = {
     seq, parent: pos.hubTip!, replica: replica.replicaId, time: entry.meta.time, message: entry.meta.message,
-    schema: entry.meta.schema, kind: info.kind, sha256: sha256(bytes), size: bytes.length,
+    schema: entry.meta.schema, kind: info.kind, sha256: sha256(bytes), size: bytes.length, digest: claims.after(entry),
   };
   try {
     await remote.append(meta, bytes);

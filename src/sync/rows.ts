@@ -10,14 +10,14 @@ export type Values = SqlValue[];
 /** A row as handlers and --json see it: column name → value. */
 export type Row = Record<string, JsValue>;
 
-const bind = (v: SqlValue): SQLInputValue => (v.type === 'text' && !isValidUtf8(v.value) ? v.value : (toJs(v) as SQLInputValue));
+export const bind = (v: SqlValue): SQLInputValue => (v.type === 'text' && !isValidUtf8(v.value) ? v.value : (toJs(v) as SQLInputValue));
 
 /**
  * The placeholder for `v`. TEXT that is not valid UTF-8 cannot be bound as a JS string without
  * being rewritten (U+FFFD): it is bound as bytes and cast back to TEXT, byte for byte. The
  * `|| ''` drops the CAST's TEXT affinity, so comparisons behave as with a bound string.
  */
-const mark = (v: SqlValue): string => (v.type === 'text' && !isValidUtf8(v.value) ? "(CAST(? AS TEXT) || '')" : '?');
+export const mark = (v: SqlValue): string => (v.type === 'text' && !isValidUtf8(v.value) ? "(CAST(? AS TEXT) || '')" : '?');
 
 function keyWhere(shape: TableShape, key: Values): string {
   return shape.pk.map((i, j) => `${quoteIdent(shape.columns[i]!)} IS ${mark(key[j]!)}`).join(' AND ');

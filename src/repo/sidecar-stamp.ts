@@ -1,0 +1,49 @@
+// Whether something other than sqlferry wrote base.db or the log, as git notices an index
+// changed behind its back: their stat, recorded whenever a command releases the replica lock
+// and compared when the next one takes it. A difference is no proof of damage; it marks the
+// replica "suspect" until its content is checked against the log (before it pushes, or by
+// verify), so a later command cannot launder the change by stamping over it.
+import { existsSync, statSync } from 'node:fs';
+import { readCache, writeCache } from './atomic.ts';
+import type { SidecarPaths } from './sidecar.ts';
+
+interface Stamp {
+  base: string | null;
+  log: string | null;
+  suspect: boolean;
+}
+
+function statOf(path: string): string | null {
+  if (!existsSync(path)) return null;
+  const s = statSync(path, { bigint: true });
+  return `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+}
+
+function saved(paths: SidecarPaths): Stamp | undefined {
+  return readCache<Stamp>(paths.stamp);
+}
+
+function write(paths: SidecarPaths, suspect: boolean): void {
+  if (existsSync(paths.dir)) writeCache(paths.stamp, { base: statOf(paths.base), log: statOf(paths.log), suspect } satisfies Stamp);
+}
+
+/** On taking the lock: a sidecar that does not stat as sqlferry left it (or was never stamped) becomes suspect. */
+export function noticeOutsideChanges(paths: SidecarPaths): void {
+  const s = saved(paths);
+  if (s?.suspect === true) return;
+  if (s === undefined || s.base !== statOf(paths.base) || s.log !== statOf(paths.log)) write(paths, true);
+}
+
+/** On releasing the lock, after sqlferry's own writes: record them, keeping a suspicion not yet cleared. */
+export function stampSidecar(paths: SidecarPaths, suspect = saved(paths)?.suspect ?? false): void {
+  write(paths, suspect);
+}
+
+export function isSuspect(paths: SidecarPaths): boolean {
+  return saved(paths)?.suspect !== false;
+}
+
+/** The content was checked against the log and found right. */
+export function clearSuspicion(paths: SidecarPaths): void {
+  write(paths, false);
+}

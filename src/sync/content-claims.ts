@@ -1,0 +1,61 @@
+// What a push says about content: each entry it appends carries the digest of every table
+// after it (src/changeset/digest.ts), counted from the replica's digest at the hub position
+// plus each local entry's change. And a replica whose sidecar was written by something other
+// than sqlferry checks its base snapshot against that count before it pushes anything.
+import { digestClaims, type TableDigests } from '../changeset/digest.ts';
+import { SqlferryError, EXIT } from '../errors/index.ts';
+import { scanDigests } from '../repo/digest-scan.ts';
+import { advanceDigests, claimMismatch, digestsAt, entryDelta, rescanInto, saveDigests, scanAt } from '../repo/digest-state.ts';
+import type { LogEntry } from '../repo/log.ts';
+import type { Replica } from '../repo/replica.ts';
+import { openBase } from '../repo/base.ts';
+import { clearSuspicion, isSuspect } from '../repo/sidecar-stamp.ts';
+
+export class ContentClaims {
+  private readonly replica: Replica;
+  private seq: number;
+  private digests: TableDigests | undefined;
+
+  constructor(replica: Replica, hubSeq: number) {
+    this.replica = replica;
+    this.seq = hubSeq;
+  }
+
+  /** The claims of local entry `entry`, the next one after the last asked about. */
+  after(entry: LogEntry): Record<string, string> {
+    const digests = (this.digests ??= digestsAt(this.replica, this.seq));
+    const rescan = advanceDigests(digests, entry.meta.schema, entryDelta(entry.bytes));
+    rescanInto(digests, rescan, (only) => scanAt(this.replica, entry.meta.seq, only));
+    this.seq = entry.meta.seq;
+    return digestClaims(digests);
+  }
+
+  /** Keep the count at the new hub position, once every entry asked about was appended. */
+  save(): void {
+    if (this.digests !== undefined) saveDigests(this.replica, this.seq, this.digests);
+  }
+}
+
+/** Refuse to push when base.db or the log was changed behind sqlferry's back and no longer matches the log. */
+export function refuseIfDamaged(replica: Replica): void {
+  if (!isSuspect(replica.paths)) return;
+  const hubSeq = replica.state().hubSeq;
+  const expected = digestsAt(replica, hubSeq);
+  for (const seq of replica.seqsAfter(hubSeq)) {
+    const entry = replica.entry(seq);
+    rescanInto(expected, advanceDigests(expected, entry.meta.schema, entryDelta(entry.bytes)), (only) => scanAt(replica, seq, only));
+  }
+  const base = openBase(replica.paths);
+  let table: string | undefined;
+  try {
+    table = claimMismatch(scanDigests(base), digestClaims(expected));
+  } finally {
+    base.close();
+  }
+  if (table === undefined) return clearSuspicion(replica.paths);
+  throw new SqlferryError('REPLICA_DAMAGED', `this replica's base snapshot no longer matches its log (table "${table}"): something other than sqlferry changed it, so nothing was pushed`, {
+    data: { table },
+    exitCode: EXIT.corrupt,
+    hint: 'run sqlferry verify; then clone a fresh replica from the hub and carry local work over',
+  });
+}

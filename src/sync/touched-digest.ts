@@ -1,0 +1,52 @@
+// The change of digest of a patchset, which lacks the old values a changeset carries: the
+// rows it touches are read from the database before it applies (their cells removed) and
+// after (their cells added). Two reads by key per touched row, instead of rescanning tables.
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { CellHasher, lanesOf, type TableDigests } from '../changeset/digest.ts';
+import { iterateChanges } from '../changeset/index.ts';
+import type { SqlValue } from '../changeset/types.ts';
+import { quoteIdent } from '../changeset/value.ts';
+import { addRowCells } from '../repo/digest-scan.ts';
+import { exactColumnList } from '../repo/values.ts';
+import { bind, mark } from './rows.ts';
+
+interface Touched {
+  pk: boolean[];
+  keys: SqlValue[][];
+}
+
+/** Per table, the keys (values of the key columns, in column order) the changes of `bytes` touch. */
+export function touchedKeys(bytes: Uint8Array): Map<string, Touched> {
+  const out = new Map<string, Touched>();
+  for (const change of iterateChanges(bytes)) {
+    const values = change.op === 'INSERT' ? change.new! : change.old!;
+    let t = out.get(change.table.name);
+    if (t === undefined) out.set(change.table.name, (t = { pk: change.table.pk, keys: [] }));
+    t.keys.push(values.filter((_, i) => change.table.pk[i]));
+  }
+  return out;
+}
+
+/** Add (sign 1) or remove (-1) the cells the touched rows hold in `db` now; a table that does not exist holds none. */
+export function addTouchedRows(db: DatabaseSync, touched: Map<string, Touched>, digests: TableDigests, sign: 1 | -1): void {
+  const hasher = new CellHasher();
+  for (const [table, { pk, keys }] of touched) {
+    const columns = (db.prepare('SELECT name FROM pragma_table_info(?, ?) ORDER BY cid').all(table, 'main') as Array<{ name: string }>).map((c) => c.name);
+    if (columns.length !== pk.length) continue; // created by this entry (before) or dropped by it (after)
+    const keyColumns = columns.filter((_, i) => pk[i]);
+    const lanes = lanesOf(digests, table);
+    const statements = new Map<string, StatementSync>(); // one per placeholder pattern, not per row
+    for (const key of keys) {
+      const where = keyColumns.map((c, j) => `${quoteIdent(c)} IS ${mark(key[j]!)}`).join(' AND ');
+      let stmt = statements.get(where);
+      if (stmt === undefined) {
+        stmt = db.prepare(`SELECT ${exactColumnList('t', columns)} FROM main.${quoteIdent(table)} AS t WHERE ${where}`);
+        stmt.setReadBigInts(true);
+        stmt.setReturnArrays(true);
+        statements.set(where, stmt);
+      }
+      const row = stmt.get(...key.map(bind)) as unknown[] | undefined;
+      if (row !== undefined) addRowCells(hasher, lanes, table, pk, row, sign);
+    }
+  }
+}
