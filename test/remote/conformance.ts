@@ -2,8 +2,8 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { randomUUID } from 'node:crypto';
-import type { EntryMeta, HubInfo, Remote } from '../../src/hub/remote.ts';
+import type { HubInfo, Remote } from '../../src/hub/remote.ts';
+import { GENESIS, GENESIS_SHA, addGenesis, chain, changeset, entry, hubInfo, snapshotOf } from './hub-fixtures.ts';
 import { sha256, collect } from '../../src/hub/checksum.ts';
 import { seqName } from '../../src/hub/naming.ts';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -23,16 +23,9 @@ export interface TransportUnderTest {
   throughDroppingLink?(url: string, direction: 'down' | 'up', bytes: number): Promise<{ url: string; close(): Promise<void> }>;
 }
 
+export { GENESIS, GENESIS_SHA, addGenesis, chain, changeset, entry, hubInfo, snapshotOf } from './hub-fixtures.ts';
+
 const worker = fileURLToPath(new URL('./append-worker.ts', import.meta.url));
-const ZERO = '0'.repeat(64);
-
-export function hubInfo(kind: 'changeset' | 'patchset' = 'changeset'): HubInfo {
-  return { format: 'sqlferry-hub', version: 1, hubId: randomUUID(), kind, created: new Date().toISOString() };
-}
-
-export function entry(seq: number, bytes: Uint8Array, parent = ZERO): EntryMeta {
-  return { seq, parent, replica: 'r1', time: new Date(0).toISOString(), message: `entry ${seq}`, schema: ['CREATE TABLE t(x)'], kind: 'changeset', sha256: sha256(bytes), size: bytes.length };
-}
 
 function runWorker(url: string, id: string, count: number, size: number) {
   const child = spawn(process.execPath, [worker, url, id, String(count), String(size)], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -81,19 +74,24 @@ export function remoteConformance(name: string, transport: TransportUnderTest): 
     });
 
     it('returns appended entries in order, byte for byte, with their metadata', async () => {
-      const bodies = [Buffer.from('one'), Buffer.alloc(300_000, 7), Buffer.from('three')];
-      for (const [i, b] of bodies.entries()) await remote.append(entry(i + 1, b), b);
+      await addGenesis(remote);
+      const bodies = [changeset('one'), changeset('two', 300_000), changeset('three')];
+      const metas = chain(bodies);
+      for (const [i, b] of bodies.entries()) await remote.append(metas[i]!, b);
       expect(await remote.head()).toBe(3);
       expect((await remote.list(1)).map((m) => m.seq)).toEqual([2, 3]);
       expect((await remote.list(0, 2)).map((m) => m.seq)).toEqual([1, 2]);
       const second = await remote.read(2);
-      expect(second.meta).toEqual(entry(2, bodies[1]!));
+      expect(second.meta).toEqual(metas[1]);
       expect(Buffer.compare(await collect(second.body), bodies[1]!)).toBe(0);
       await expect(remote.read(4)).rejects.toMatchObject({ code: 'HUB_ENTRY_NOT_FOUND' });
     });
 
     it('finds the head and lists entries whatever the head hint says: stale, past the end, torn, garbage or missing', async () => {
-      for (let seq = 1; seq <= 5; seq++) await remote.append(entry(seq, Buffer.from(`e${seq}`)), Buffer.from(`e${seq}`));
+      await addGenesis(remote);
+      const bodies = [1, 2, 3, 4, 5, 6].map((seq) => changeset(`e${seq}`));
+      const metas = chain(bodies);
+      for (let seq = 1; seq <= 5; seq++) await remote.append(metas[seq - 1]!, bodies[seq - 1]!);
       const hint = join(transport.logFolder(url), 'head');
       expect(await readFile(hint, 'utf8')).toBe(seqName(5)); // what a writer leaves
       for (const text of [seqName(2), seqName(6), seqName(99), seqName(5).slice(0, 12), 'garbage', '', undefined]) {
@@ -105,30 +103,36 @@ export function remoteConformance(name: string, transport: TransportUnderTest): 
         expect((await reader.list(0, 2)).map((m) => m.seq)).toEqual([1, 2]);
         await reader.close();
       }
-      await remote.append(entry(6, Buffer.from('e6')), Buffer.from('e6'));
+      await remote.append(metas[5]!, bodies[5]!);
       expect(await readFile(hint, 'utf8')).toBe(seqName(6));
       expect(await remote.head()).toBe(6);
     });
 
     it('refuses an append at a number that exists, and leaves the entry untouched', async () => {
-      await remote.append(entry(1, Buffer.from('first')), Buffer.from('first'));
-      await expect(remote.append(entry(1, Buffer.from('other')), Buffer.from('other'))).rejects.toMatchObject({ code: 'HUB_ENTRY_EXISTS' });
-      await expect(remote.append(entry(3, Buffer.from('gap')), Buffer.from('gap'))).rejects.toMatchObject({ code: 'HUB_SEQ_GAP' });
-      expect(Buffer.from(await collect((await remote.read(1)).body)).toString()).toBe('first');
+      await addGenesis(remote);
+      const first = changeset('first');
+      await remote.append(entry(1, first), first);
+      const other = changeset('other');
+      await expect(remote.append(entry(1, other), other)).rejects.toMatchObject({ code: 'HUB_ENTRY_EXISTS' });
+      const gap = changeset('gap');
+      await expect(remote.append(entry(3, gap, sha256(first)), gap)).rejects.toMatchObject({ code: 'HUB_SEQ_GAP' });
+      expect(Buffer.compare(await collect((await remote.read(1)).body), first)).toBe(0);
       expect(await remote.head()).toBe(1);
     });
 
     it('lets exactly one of many racing appends for one number win', async () => {
+      await addGenesis(remote);
       const racers = await Promise.all(Array.from({ length: 8 }, () => transport.open(url)));
-      const results = await Promise.allSettled(racers.map((r, i) => r.append(entry(1, Buffer.from(`racer ${i}`)), Buffer.from(`racer ${i}`))));
+      const results = await Promise.allSettled(racers.map((r, i) => r.append(entry(1, changeset(`racer ${i}`)), changeset(`racer ${i}`))));
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'HUB_ENTRY_EXISTS' });
       const winner = results.findIndex((r) => r.status === 'fulfilled');
-      expect(Buffer.from(await collect((await remote.read(1)).body)).toString()).toBe(`racer ${winner}`);
+      expect(Buffer.compare(await collect((await remote.read(1)).body), changeset(`racer ${winner}`))).toBe(0);
       await Promise.all(racers.map((r) => r.close()));
     });
 
     it('serialises appenders in separate processes: every entry lands once, none is lost', async () => {
+      await addGenesis(remote);
       const runs = ['a', 'b', 'c'].map((id) => runWorker(url, id, 15, 2000));
       const results = await Promise.all(runs.map((r) => r.done));
       for (const r of results) expect(r, JSON.stringify(r)).toMatchObject({ code: 0 });
@@ -136,11 +140,12 @@ export function remoteConformance(name: string, transport: TransportUnderTest): 
       expect(won).toEqual(Array.from({ length: 45 }, (_, i) => i + 1));
       for (const meta of await remote.list(0)) {
         const text = Buffer.from(await collect((await remote.read(meta.seq)).body)).toString();
-        expect(text.startsWith(`${meta.replica}:${meta.seq}:`)).toBe(true);
+        expect(text).toContain(`${meta.replica}:${meta.seq}:`);
       }
     });
 
     it('never shows a torn entry when an appender is killed at a random moment', async () => {
+      await addGenesis(remote);
       for (let round = 0; round < 4; round++) {
         const run = runWorker(url, `k${round}`, 1000, 256 * 1024);
         await new Promise((r) => setTimeout(r, 150 + Math.random() * 250));
@@ -153,9 +158,10 @@ export function remoteConformance(name: string, transport: TransportUnderTest): 
         expect(metas.map((m) => m.seq)).toEqual(Array.from({ length: head }, (_, i) => i + 1));
         expect(await remote.head()).toBeGreaterThanOrEqual(head);
         for (const meta of metas) expect((await collect((await remote.read(meta.seq)).body)).length).toBe(meta.size);
-        const next = Buffer.from('after the crash');
+        const next = changeset('after the crash');
+        const tip = head === 0 ? GENESIS_SHA : metas[head - 1]!.sha256;
         // If that late request landed, it is whole, and the next number is the one after.
-        const landedLate = await remote.append(entry(head + 1, next), next).then(() => false, (err) => {
+        const landedLate = await remote.append(entry(head + 1, next, tip), next).then(() => false, (err) => {
           if (err.code !== 'HUB_ENTRY_EXISTS') throw err;
           return true;
         });
@@ -163,13 +169,14 @@ export function remoteConformance(name: string, transport: TransportUnderTest): 
           const late = await remote.read(head + 1);
           expect((await collect(late.body)).length).toBe(late.meta.size);
           expect(await remote.head()).toBe(head + 1);
-          await remote.append(entry(head + 2, next), next);
+          await remote.append(entry(head + 2, next, late.meta.sha256), next);
         }
       }
     });
 
     it('verifies checksums on read: damaged bytes are an error, not data', async () => {
-      const bytes = Buffer.alloc(200_000, 1);
+      await addGenesis(remote);
+      const bytes = changeset('x', 200_000);
       await remote.append(entry(1, bytes), bytes);
       await damageEntry(transport.logFolder(url), 1);
       const { body } = await remote.read(1);
@@ -182,20 +189,75 @@ export function remoteConformance(name: string, transport: TransportUnderTest): 
     });
 
     it('stores snapshots exclusively per number and returns the latest', async () => {
-      const genesis = Buffer.alloc(50_000, 3);
-      const meta = { seq: 0, sha256: sha256(genesis), size: genesis.length, replica: 'r1', time: new Date(0).toISOString() };
+      const genesis = Buffer.concat([GENESIS, Buffer.alloc(50_000, 3)]);
+      const meta = snapshotOf(0, genesis);
       await remote.writeSnapshot(meta, genesis);
       await expect(remote.writeSnapshot(meta, genesis)).rejects.toMatchObject({ code: 'HUB_SNAPSHOT_EXISTS' });
-      const later = Buffer.from('later');
-      await remote.writeSnapshot({ ...meta, seq: 5, sha256: sha256(later), size: later.length }, (async function* () { yield later; })());
+      const bodies = [1, 2, 3, 4, 5].map((seq) => changeset(`e${seq}`));
+      for (const [i, m] of bodies.map((b, i) => entry(i + 1, b, i === 0 ? meta.sha256 : sha256(bodies[i - 1]!))).entries()) await remote.append(m, bodies[i]!);
+      const later = Buffer.concat([GENESIS.subarray(0, 16), Buffer.from('later')]);
+      await remote.writeSnapshot(snapshotOf(5, later), (async function* () { yield later.subarray(0, 3); yield later.subarray(3); })());
       expect((await remote.latestSnapshot())?.seq).toBe(5);
       expect(await remote.latestSnapshot(4)).toEqual(meta);
       const read = await remote.readSnapshot(0);
       expect(Buffer.compare(await collect(read.body), genesis)).toBe(0);
     });
 
+    it('refuses an entry that does not continue the hub: no genesis, a gap, a wrong parent; stores nothing', async () => {
+      const one = changeset('one');
+      await expect(remote.append(entry(1, one), one)).rejects.toMatchObject({ code: 'HUB_APPEND_REFUSED', data: { reason: 'parent' }, message: expect.stringContaining('no genesis snapshot') });
+      await addGenesis(remote);
+      await expect(remote.append(entry(2, one), one)).rejects.toMatchObject({ code: 'HUB_SEQ_GAP' });
+      const zeros = entry(1, one, '0'.repeat(64));
+      const refused = await remote.append(zeros, one).catch((e) => e);
+      expect(refused).toMatchObject({ code: 'HUB_APPEND_REFUSED', exitCode: 4, data: { reason: 'parent', seq: 1 } });
+      expect(refused.message).toMatch(/refused entry 1: its parent checksum 0{64} is not the checksum of the genesis snapshot/);
+      await remote.append(entry(1, one), one);
+      const two = changeset('two');
+      await expect(remote.append(entry(2, two, GENESIS_SHA), two)).rejects.toMatchObject({ code: 'HUB_APPEND_REFUSED', data: { reason: 'parent' }, message: expect.stringContaining('the checksum of entry 1') });
+      expect(await remote.head()).toBe(1);
+      expect((await readdir(transport.logFolder(url))).filter((f) => f.startsWith(seqName(2)))).toEqual([]);
+    });
+
+    it('refuses bytes that are not a changeset of the hub\'s kind, or not what the metadata says; stores nothing', async () => {
+      await addGenesis(remote);
+      const garbage = Buffer.from('garbage that is no changeset at all');
+      await expect(remote.append(entry(1, garbage), garbage)).rejects.toMatchObject({ code: 'HUB_APPEND_REFUSED', data: { reason: 'changeset', offset: 0 } });
+      const truncated = changeset('cut short', 100).subarray(0, 50);
+      await expect(remote.append(entry(1, truncated), truncated)).rejects.toMatchObject({ code: 'HUB_APPEND_REFUSED', data: { reason: 'changeset' } });
+      const patchset = changeset('p', 1, 'patchset');
+      await expect(remote.append(entry(1, patchset), patchset)).rejects.toMatchObject({ code: 'HUB_APPEND_REFUSED', data: { reason: 'changeset' } });
+      const one = changeset('one');
+      await expect(remote.append({ ...entry(1, one), kind: 'patchset' }, one)).rejects.toMatchObject({ code: 'HUB_APPEND_REFUSED', data: { reason: 'kind' }, message: expect.stringContaining('it is a patchset and this hub holds changesets') });
+      await expect(remote.append(entry(1, one), changeset('another'))).rejects.toMatchObject({ code: 'HUB_APPEND_REFUSED', data: { reason: 'checksum' } });
+      await expect(remote.append({ ...entry(1, one), size: one.length + 1 }, one)).rejects.toMatchObject({ code: 'HUB_APPEND_REFUSED', data: { reason: 'checksum' } });
+      expect(await remote.head()).toBe(0);
+      expect((await readdir(transport.logFolder(url))).filter((f) => f.startsWith(seqName(1)))).toEqual([]);
+      await remote.append(entry(1, one), one); // the number is still free
+    });
+
+    it('refuses a snapshot beyond the head, one that is not a SQLite file, or not its claimed size; stores nothing', async () => {
+      await expect(remote.writeSnapshot(snapshotOf(1, GENESIS), GENESIS)).rejects.toMatchObject({ code: 'HUB_SNAPSHOT_REFUSED', exitCode: 4, data: { reason: 'beyond-head', seq: 1 } });
+      const notSqlite = Buffer.alloc(5000, 1);
+      await expect(remote.writeSnapshot(snapshotOf(0, notSqlite), notSqlite)).rejects.toMatchObject({ code: 'HUB_SNAPSHOT_REFUSED', data: { reason: 'not-sqlite' } });
+      const short = GENESIS.subarray(0, 10);
+      await expect(remote.writeSnapshot(snapshotOf(0, short), short)).rejects.toMatchObject({ code: 'HUB_SNAPSHOT_REFUSED', data: { reason: 'not-sqlite' } });
+      await expect(remote.writeSnapshot({ ...snapshotOf(0, GENESIS), size: GENESIS.length + 100 }, GENESIS)).rejects.toMatchObject({ code: 'HUB_SNAPSHOT_REFUSED', data: { reason: 'checksum' } });
+      await expect(remote.writeSnapshot(snapshotOf(0, GENESIS), Buffer.concat([GENESIS.subarray(0, -1), Buffer.from([9])]))).rejects.toMatchObject({ code: 'HUB_SNAPSHOT_REFUSED', data: { reason: 'checksum' } });
+      expect(await remote.latestSnapshot()).toBeNull();
+      const snapshots = join(transport.logFolder(url), '..', 'snapshots');
+      expect(await readdir(snapshots).catch(() => [])).toEqual([]);
+      await addGenesis(remote);
+      const one = changeset('one');
+      await remote.append(entry(1, one), one);
+      await expect(remote.writeSnapshot(snapshotOf(1000, GENESIS), GENESIS)).rejects.toMatchObject({ code: 'HUB_SNAPSHOT_REFUSED', data: { reason: 'beyond-head' }, message: expect.stringContaining("refused snapshot 1000: the hub's last entry is 1") });
+      await remote.writeSnapshot(snapshotOf(1, GENESIS), GENESIS);
+      expect((await remote.latestSnapshot())?.seq).toBe(1);
+    });
+
     it.skipIf(!transport.throughDroppingLink)('turns a link dropped mid-transfer into HUB_CONNECTION_LOST, and stores nothing half', async () => {
-      const first = Buffer.alloc(4 << 20, 5);
+      await addGenesis(remote);
+      const first = changeset('5', 4 << 20);
       await remote.append(entry(1, first), first);
       const down = await transport.throughDroppingLink!(url, 'down', 1 << 20);
       const reader = await transport.open(down.url);
@@ -204,14 +266,14 @@ export function remoteConformance(name: string, transport: TransportUnderTest): 
       await reader.close();
       await down.close();
 
-      const second = Buffer.alloc(4 << 20, 6);
+      const second = changeset('6', 4 << 20);
       const up = await transport.throughDroppingLink!(url, 'up', 1 << 20);
       const writer = await transport.open(up.url);
-      await expect(writer.append(entry(2, second), second)).rejects.toMatchObject({ code: 'HUB_CONNECTION_LOST' });
+      await expect(writer.append(entry(2, second, sha256(first)), second)).rejects.toMatchObject({ code: 'HUB_CONNECTION_LOST' });
       await writer.close();
       await up.close();
       expect(await remote.head()).toBe(1);
-      await remote.append(entry(2, second), second); // the number is still free
+      await remote.append(entry(2, second, sha256(first)), second); // the number is still free
       expect(Buffer.compare(await collect((await remote.read(2)).body), second)).toBe(0);
     });
   });

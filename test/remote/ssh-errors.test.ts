@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import { userInfo } from 'node:os';
 import { startSshd, freePort } from './sshd.ts';
-import { entry, hubInfo } from './conformance.ts';
+import { addGenesis, chain, changeset, hubInfo } from './hub-fixtures.ts';
 import { sshRemote } from '../../src/remote/ssh/index.ts';
 import { fileRemote } from '../../src/remote/file/index.ts';
 import { parseSshUrl } from '../../src/remote/ssh/url.ts';
@@ -145,15 +145,17 @@ describe('ssh: one layout with the folder transport', () => {
   it('reads over SSH what a folder wrote, and the other way round', async () => {
     const dir = join(sshd.dir, `shared${n++}`);
     const local = await fileRemote.create(dir, hubInfo());
-    const one = Buffer.from('written through the folder');
-    await local.append(entry(1, one), one);
+    await addGenesis(local);
+    const one = changeset('written through the folder');
+    const two = changeset('written over SFTP');
+    const [first, second] = chain([one, two]);
+    await local.append(first!, one);
     const remote = await sshRemote.open(url(dir));
-    expect(Buffer.from(await collect((await remote.read(1)).body)).toString()).toBe('written through the folder');
-    const two = Buffer.from('written over SFTP');
-    await remote.append(entry(2, two), two);
+    expect(Buffer.compare(await collect((await remote.read(1)).body), one)).toBe(0);
+    await remote.append(second!, two);
     await remote.close();
-    expect(Buffer.from(await collect((await local.read(2)).body)).toString()).toBe('written over SFTP');
-    expect(await local.list(0)).toEqual([entry(1, one), entry(2, two)]);
+    expect(Buffer.compare(await collect((await local.read(2)).body), two)).toBe(0);
+    expect(await local.list(0)).toEqual([first, second]);
   });
 
   it('resolves a home-relative path (ssh://host/~/path) from the login\'s home', async () => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { httpRemote } from '../../src/remote/http/index.ts';
 import { fileRemote } from '../../src/remote/file/index.ts';
-import { entry, hubInfo } from '../remote/conformance.ts';
+import { addGenesis, changeset, entry, hubInfo } from '../remote/hub-fixtures.ts';
 
 const bin = fileURLToPath(new URL('../../bin/sqlferry.js', import.meta.url));
 const TOKEN = 'cli-serve-token-0123456789abcdef';
@@ -35,11 +35,12 @@ async function serve(): Promise<{ child: ChildProcess; url: string; output: () =
 
 describe('sqlferry serve (the command)', () => {
   it('two servers on one folder are one hub: of racing pushes through both, exactly one wins; SIGTERM stops cleanly', async () => {
-    await (await fileRemote.create(join(root, 'shared'), hubInfo())).close();
+    const shared = await fileRemote.create(join(root, 'shared'), hubInfo());
+    await addGenesis(shared);
     const [a, b] = await Promise.all([serve(), serve()]);
     expect(a.url).not.toBe(b.url);
     const racers = await Promise.all(Array.from({ length: 8 }, (_, i) => httpRemote.open(`${i % 2 ? a.url : b.url}/shared`)));
-    const results = await Promise.allSettled(racers.map((r, i) => r.append(entry(1, Buffer.from(`racer ${i}`)), Buffer.from(`racer ${i}`))));
+    const results = await Promise.allSettled(racers.map((r, i) => r.append(entry(1, changeset(`racer ${i}`)), changeset(`racer ${i}`))));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'HUB_ENTRY_EXISTS' });
     expect(await racers[0]!.head()).toBe(1);
@@ -52,7 +53,8 @@ describe('sqlferry serve (the command)', () => {
 
   it('a server killed during a read ends the read with HUB_CONNECTION_LOST, never short data', async () => {
     const hub = await fileRemote.create(join(root, 'killed'), hubInfo());
-    const big = Buffer.alloc(32 << 20, 9); // streamed in chunks, so the kill lands mid-transfer
+    await addGenesis(hub);
+    const big = changeset('9', 32 << 20); // streamed in chunks, so the kill lands mid-transfer
     await hub.append(entry(1, big), big);
     const server = await serve();
     const { body } = await (await httpRemote.open(`${server.url}/killed`)).read(1);

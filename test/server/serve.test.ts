@@ -14,7 +14,7 @@ import type { ServeOptions } from '../../src/server/serve.ts';
 import { loadTokens } from '../../src/server/tokens.ts';
 import { httpRemote } from '../../src/remote/http/index.ts';
 import { fileRemote } from '../../src/remote/file/index.ts';
-import { entry, hubInfo } from '../remote/conformance.ts';
+import { addGenesis, changeset, entry, hubInfo } from '../remote/hub-fixtures.ts';
 import { freePort } from '../remote/sshd.ts';
 
 const WRITER = 'writer-token-0123456789abcdef';
@@ -37,7 +37,9 @@ const server = await serve();
 let n = 0;
 async function freshHub(): Promise<string> {
   const name = `hub${n++}`;
-  await (await fileRemote.create(join(root, name), hubInfo())).close();
+  const hub = await fileRemote.create(join(root, name), hubInfo());
+  await addGenesis(hub);
+  await hub.close();
   return `${server.url}/${name}`;
 }
 function as<T>(token: string | undefined, run: () => Promise<T>): Promise<T> {
@@ -45,7 +47,7 @@ function as<T>(token: string | undefined, run: () => Promise<T>): Promise<T> {
   else process.env.SQLFERRY_TOKEN = token;
   return run();
 }
-const one = Buffer.from('one');
+const one = changeset('one');
 
 describe('serve: tokens', () => {
   it('answers a missing or unknown token with 401 and a sentence', async () => {
@@ -106,7 +108,7 @@ describe('serve: answers', () => {
   it('refuses a body over the limit with 413 and stores nothing', async () => {
     const url = await freshHub();
     const remote = await as(WRITER, () => httpRemote.open(url));
-    const big = Buffer.alloc(2 << 20, 1);
+    const big = changeset('1', 2 << 20);
     await expect(remote.append(entry(1, big), big)).rejects.toMatchObject({ code: 'HUB_BODY_TOO_LARGE', data: { status: 413 } });
     expect(await remote.head()).toBe(0);
   });
@@ -148,7 +150,8 @@ describe('serve: HTTPS', () => {
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
     const tls = await serve({ tls: { cert, key } });
     expect(tls.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-    await (await fileRemote.create(join(root, 'tls-hub'), hubInfo())).close();
+    const tlsHub = await fileRemote.create(join(root, 'tls-hub'), hubInfo());
+    await addGenesis(tlsHub);
     const url = `${tls.url}/tls-hub`;
     const err = await as(WRITER, async () => (await httpRemote.open(url)).head()).catch((e) => e);
     expect(err).toMatchObject({ code: 'HUB_TLS_FAILED' });

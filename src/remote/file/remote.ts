@@ -4,7 +4,9 @@ import { access, readFile, readdir, unlink, mkdir, writeFile } from 'node:fs/pro
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Body, EntryMeta, HubInfo, Remote, SnapshotMeta } from '../../hub/remote.ts';
-import { EntryExistsError, SnapshotExistsError, checkAppendable, entryNotFound, hubNotFound } from '../../hub/errors.ts';
+import { EntryExistsError, SnapshotExistsError, entryNotFound, hubNotFound } from '../../hub/errors.ts';
+import { checkAppend } from '../../hub/check-append.ts';
+import { checkSnapshot } from '../../hub/check-snapshot.ts';
 import { parseEntryMeta, parseHubInfo, parseSnapshotMeta, entryMeta, snapshotMeta } from '../../hub/meta.ts';
 import { verified } from '../../hub/checksum.ts';
 import { HUB_FILE, committedSeqs, entryBytesName, metaName, snapshotBytesName } from '../../hub/layout.ts';
@@ -66,7 +68,7 @@ export class FileRemote implements Remote {
   }
 
   async append(meta: EntryMeta, bytes: Uint8Array): Promise<void> {
-    checkAppendable(this.url, meta.seq, await this.head());
+    await checkAppend(this, meta, bytes);
     const file = entryBytesName(meta.seq, meta.kind);
     const path = join(this.dir, 'log', file);
     await writeNewFile(path, bytes);
@@ -92,11 +94,14 @@ export class FileRemote implements Remote {
   }
 
   async writeSnapshot(meta: SnapshotMeta, body: Body): Promise<void> {
-    await this.info();
+    const checked = await checkSnapshot(this, meta, body);
     await mkdir(join(this.dir, 'snapshots'), { recursive: true });
     const file = snapshotBytesName(meta.seq);
     const path = join(this.dir, 'snapshots', file);
-    await writeNewFile(path, body);
+    await writeNewFile(path, checked).catch(async (err) => {
+      await unlink(path).catch(() => {}); // refused or cut short: no metadata names it, and no bytes stay
+      throw err;
+    });
     const won = await publishExclusive(join(this.dir, 'snapshots', metaName(meta.seq)), JSON.stringify({ ...snapshotMeta(meta), file }));
     if (!won) {
       await unlink(path).catch(() => {});

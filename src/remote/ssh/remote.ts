@@ -3,7 +3,9 @@
 import { posix } from 'node:path';
 import type { SFTPWrapper } from 'ssh2';
 import type { Body, EntryMeta, HubInfo, Remote, SnapshotMeta } from '../../hub/remote.ts';
-import { EntryExistsError, SnapshotExistsError, checkAppendable, entryNotFound, hubNotFound } from '../../hub/errors.ts';
+import { EntryExistsError, SnapshotExistsError, entryNotFound, hubNotFound } from '../../hub/errors.ts';
+import { checkAppend } from '../../hub/check-append.ts';
+import { checkSnapshot } from '../../hub/check-snapshot.ts';
 import { parseEntryMeta, parseHubInfo, parseSnapshotMeta, entryMeta, snapshotMeta } from '../../hub/meta.ts';
 import { verified } from '../../hub/checksum.ts';
 import { HUB_FILE, LOG_DIR, SNAPSHOTS_DIR, committedSeqs, entryBytesName, metaName, snapshotBytesName } from '../../hub/layout.ts';
@@ -56,7 +58,7 @@ export class SshRemote implements Remote {
   }
 
   async append(meta: EntryMeta, bytes: Uint8Array): Promise<void> {
-    checkAppendable(this.url, meta.seq, await this.head());
+    await checkAppend(this, meta, bytes);
     const file = entryBytesName(meta.seq, meta.kind);
     const won = await this.publish(`appending entry ${meta.seq}`, LOG_DIR, file, bytes, metaName(meta.seq), { ...entryMeta(meta), file });
     if (!won) throw new EntryExistsError(this.url, meta.seq);
@@ -76,9 +78,9 @@ export class SshRemote implements Remote {
   }
 
   async writeSnapshot(meta: SnapshotMeta, body: Body): Promise<void> {
-    await this.info();
+    const checked = await checkSnapshot(this, meta, body);
     const file = snapshotBytesName(meta.seq);
-    const won = await this.publish(`writing snapshot ${meta.seq}`, SNAPSHOTS_DIR, file, body, metaName(meta.seq), { ...snapshotMeta(meta), file });
+    const won = await this.publish(`writing snapshot ${meta.seq}`, SNAPSHOTS_DIR, file, checked, metaName(meta.seq), { ...snapshotMeta(meta), file });
     if (!won) throw new SnapshotExistsError(this.url, meta.seq);
   }
 
@@ -90,7 +92,10 @@ export class SshRemote implements Remote {
   private async publish(during: string, folder: HubFolder, file: string, body: Body, name: string, record: object): Promise<boolean> {
     const dir = posix.join(this.dir, folder);
     return this.link.run(during, async (sftp) => {
-      await writeNewFile(sftp, posix.join(dir, file), body);
+      await writeNewFile(sftp, posix.join(dir, file), body).catch(async (err) => {
+        await removeQuietly(sftp, posix.join(dir, file)); // refused or cut short: no bytes stay
+        throw err;
+      });
       const won = await publishExclusive(sftp, dir, name, JSON.stringify(record));
       if (!won) await removeQuietly(sftp, posix.join(dir, file));
       return won;

@@ -1,0 +1,58 @@
+// What a hub admits into its log, checked once for every transport before anything is stored:
+// the folder and SSH remotes call it inside append, and `serve` stores through the folder one.
+// A hub entry is read by every replica that pulls, so a wrong one breaks them all: the hub
+// takes only the next number, on the chain, of its own kind, bytes that parse, schema
+// statements that pass the rule. (Whether the tables exist is the replicas' check: a hub holds
+// no database.)
+import { SqlferryError, EXIT } from '../errors/index.ts';
+import { validateChangeset } from '../changeset/index.ts';
+import { checkAppendable } from './errors.ts';
+import { checkSchemaStatements } from './schema-rule.ts';
+import { sha256 } from './checksum.ts';
+import type { EntryMeta, Remote } from './remote.ts';
+
+/** The read side of a hub the checks need; every Remote is one. */
+export type HubReader = Pick<Remote, 'url' | 'info' | 'head' | 'list' | 'latestSnapshot'>;
+
+export type AppendRefusal = 'parent' | 'kind' | 'checksum' | 'changeset' | 'schema';
+
+export function appendRefused(url: string, seq: number, reason: AppendRefusal, why: string, data: Record<string, unknown> = {}, cause?: unknown): SqlferryError {
+  return new SqlferryError('HUB_APPEND_REFUSED', `the hub at ${url} refused entry ${seq}: ${why}`, {
+    data: { url, seq, reason, ...data },
+    exitCode: EXIT.rejected,
+    cause,
+    hint: reason === 'parent'
+      ? 'the entry does not continue the hub\'s history: run `sqlferry pull`, then push again'
+      : 'nothing was stored; the pushing replica or program sent an entry no replica could apply',
+  });
+}
+
+/** Throws HUB_ENTRY_EXISTS / HUB_SEQ_GAP (409) or HUB_APPEND_REFUSED (422) unless `meta` and `bytes` may become entry `meta.seq`. */
+export async function checkAppend(hub: HubReader, meta: EntryMeta, bytes: Uint8Array): Promise<void> {
+  const [info, head] = await Promise.all([hub.info(), hub.head()]);
+  checkAppendable(hub.url, meta.seq, head);
+  const refuse = (reason: AppendRefusal, why: string, data?: Record<string, unknown>, cause?: unknown) => appendRefused(hub.url, meta.seq, reason, why, data, cause);
+  // Entries never change once published, so the parent read now is the parent for good.
+  const parent = head === 0 ? (await hub.latestSnapshot(0))?.sha256 : (await hub.list(head - 1, 1))[0]?.sha256;
+  if (parent === undefined) throw refuse('parent', 'the hub has no genesis snapshot (snapshot 0) for entry 1 to follow');
+  if (meta.parent !== parent) {
+    const of = head === 0 ? 'the genesis snapshot' : `entry ${head}`;
+    throw refuse('parent', `its parent checksum ${meta.parent} is not the checksum of ${of} (${parent})`, { expected: parent, actual: meta.parent });
+  }
+  if (meta.kind !== info.kind) throw refuse('kind', `it is a ${meta.kind} and this hub holds ${info.kind}s`);
+  if (bytes.byteLength !== meta.size || sha256(bytes) !== meta.sha256) {
+    throw refuse('checksum', `its bytes do not match the size and sha256 its metadata gives (damaged in transit?)`);
+  }
+  try {
+    validateChangeset(bytes, info.kind);
+  } catch (err) {
+    if (!(err instanceof SqlferryError)) throw err;
+    throw refuse('changeset', `its bytes are not a valid ${info.kind} (${err.message})`, { offset: err.data.offset }, err);
+  }
+  try {
+    checkSchemaStatements(meta.schema);
+  } catch (err) {
+    if (!(err instanceof SqlferryError)) throw err;
+    throw refuse('schema', err.message, { ...err.data }, err);
+  }
+}
