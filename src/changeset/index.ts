@@ -11,3 +11,4 @@ export { renderSql, renderJson } from './render.ts';
 export type { ColumnNames, JsonChange, JsonValue } from './render.ts';
 export { changesetStats } from './stats.ts';
 export type { ChangeCounts, ChangesetStats } from './stats.ts';
+export { validateChangeset } from './validate.ts';
