@@ -6,14 +6,14 @@ import { join } from 'node:path';
 import { SqlferryError } from '../errors/index.ts';
 import { FileRemote } from '../remote/file/remote.ts';
 import { fileRemote } from '../remote/file/index.ts';
-import { collect, verified } from '../hub/checksum.ts';
+import { collect } from '../hub/checksum.ts';
 import { parseHubInfo } from '../hub/meta.ts';
 import { META_LENGTH_HEADER, parseMetaLength, readFrame, wireEntryMeta, wireSnapshotMeta } from '../remote/http/wire.ts';
 import { accessOf } from './tokens.ts';
 import type { Tokens } from './tokens.ts';
 import { route } from './routes.ts';
 import type { Route } from './routes.ts';
-import { limitedBody, sendError, sendFramed, sendJson } from './respond.ts';
+import { limitedBody, sendError, sendFramed, sendJson, tooLarge } from './respond.ts';
 
 export interface HubServerOptions {
   /** The folder whose subfolders are the hubs served as /REPO. */
@@ -35,10 +35,24 @@ function authorize(opts: HubServerOptions, req: IncomingMessage, r: Route): void
   if (r.write && access !== 'write') throw new SqlferryError('HUB_READ_ONLY', 'that token may read this hub server but not write to it');
 }
 
+const badRequest = (message: string) => new SqlferryError('HUB_BAD_REQUEST', message);
+
 async function framedMeta(req: IncomingMessage, body: AsyncIterable<Uint8Array>) {
   const length = parseMetaLength(req.headers[META_LENGTH_HEADER] as string | undefined, MAX_META_BYTES);
-  if (length === undefined) throw new SqlferryError('HUB_BAD_REQUEST', `the request lacks a valid ${META_LENGTH_HEADER} header`);
-  return readFrame(body, length);
+  if (length === undefined) throw badRequest(`the request lacks a valid ${META_LENGTH_HEADER} header`);
+  return readFrame(body, length).catch((err) => {
+    throw err instanceof SqlferryError ? err : badRequest(`the body is shorter than its ${META_LENGTH_HEADER} header says`);
+  });
+}
+
+/** Metadata a client sent that does not parse is its mistake (400), unlike a damaged file on the hub. */
+function clientMeta<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof SqlferryError && err.code === 'HUB_META_CORRUPT') throw new SqlferryError('HUB_BAD_REQUEST', err.message, { data: err.data });
+    throw err;
+  }
 }
 
 export function hubHandler(opts: HubServerOptions) {
@@ -49,7 +63,7 @@ export function hubHandler(opts: HubServerOptions) {
       authorize(opts, req, r);
       await answer(opts, r, url.searchParams, req, res);
     } catch (err) {
-      if (req.socket.destroyed) opts.log(`${req.method} ${req.url}: the client went away mid-request; nothing was stored`);
+      if (!res.socket || res.socket.destroyed) opts.log(`${req.method} ${req.url}: the client went away mid-request; nothing was stored`);
       else sendError(res, err, opts.log);
     }
   };
@@ -62,14 +76,15 @@ async function answer(opts: HubServerOptions, r: Route, query: URLSearchParams, 
   const number = (name: string): number | undefined => {
     const raw = query.get(name);
     if (raw === null) return undefined;
-    if (!/^\d{1,15}$/.test(raw)) throw new SqlferryError('HUB_BAD_REQUEST', `?${name}= must be a whole number, not ${JSON.stringify(raw)}`);
+    if (!/^\d{1,15}$/.test(raw)) throw badRequest(`?${name}= must be a whole number, not ${JSON.stringify(raw)}`);
     return Number(raw);
   };
   switch (r.write ? `put ${r.action}` : r.action) {
     case 'info':
       return sendJson(res, 200, await hub.info());
     case 'put info': {
-      const info = parseHubInfo(Buffer.from(await collect(limitedBody(req, MAX_META_BYTES, 'the hub info'))).toString('utf8'), where);
+      const text = Buffer.from(await collect(limitedBody(req, MAX_META_BYTES, 'the hub info'))).toString('utf8');
+      const info = clientMeta(() => parseHubInfo(text, where));
       await (await fileRemote.create(dir, info).catch((err) => Promise.reject(renamed(err, r.repo)))).close();
       return sendJson(res, 201, info);
     }
@@ -83,10 +98,10 @@ async function answer(opts: HubServerOptions, r: Route, query: URLSearchParams, 
     }
     case 'put entry': {
       const frame = await framedMeta(req, limitedBody(req, opts.maxEntryBytes + MAX_META_BYTES, `entry ${r.seq}`));
-      const meta = wireEntryMeta(frame.meta, where);
-      if (meta.seq !== r.seq) throw new SqlferryError('HUB_BAD_REQUEST', `the URL names entry ${r.seq} but the metadata says ${meta.seq}`);
-      const bytes = await collect(uploaded(`entry ${r.seq}`, meta, frame.rest));
-      await hub.append(meta, bytes);
+      const meta = clientMeta(() => wireEntryMeta(frame.meta, where));
+      if (meta.seq !== r.seq) throw badRequest(`the URL names entry ${r.seq} but the metadata says ${meta.seq}`);
+      if (meta.size > opts.maxEntryBytes) throw tooLarge(`entry ${r.seq}`, opts.maxEntryBytes);
+      await hub.append(meta, await collect(frame.rest)); // checked there (hub/check-append.ts), as for every transport
       return sendJson(res, 201, meta);
     }
     case 'latest-snapshot':
@@ -97,23 +112,12 @@ async function answer(opts: HubServerOptions, r: Route, query: URLSearchParams, 
     }
     case 'put snapshot': {
       const frame = await framedMeta(req, limitedBody(req, opts.maxSnapshotBytes + MAX_META_BYTES, `snapshot ${r.seq}`));
-      const meta = wireSnapshotMeta(frame.meta, where);
-      if (meta.seq !== r.seq) throw new SqlferryError('HUB_BAD_REQUEST', `the URL names snapshot ${r.seq} but the metadata says ${meta.seq}`);
-      await hub.writeSnapshot(meta, uploaded(`snapshot ${r.seq}`, meta, frame.rest));
+      const meta = clientMeta(() => wireSnapshotMeta(frame.meta, where));
+      if (meta.seq !== r.seq) throw badRequest(`the URL names snapshot ${r.seq} but the metadata says ${meta.seq}`);
+      if (meta.size > opts.maxSnapshotBytes) throw tooLarge(`snapshot ${r.seq}`, opts.maxSnapshotBytes);
+      await hub.writeSnapshot(meta, frame.rest); // checked as it streams (hub/check-snapshot.ts)
       return sendJson(res, 201, meta);
     }
-  }
-}
-
-/** Upload bytes are checked like stored ones; a mismatch is the upload's fault, so a 400 of its own. */
-async function* uploaded(what: string, meta: { sha256: string; size: number }, body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-  try {
-    yield* verified(`the uploaded ${what}`, meta, body);
-  } catch (err) {
-    if (err instanceof SqlferryError && err.code === 'HUB_ENTRY_CORRUPT') {
-      throw new SqlferryError('HUB_UPLOAD_CORRUPT', `${err.message}; it was damaged in transit`, { data: err.data });
-    }
-    throw err;
   }
 }
 

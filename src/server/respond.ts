@@ -23,7 +23,23 @@ export function sendError(res: ServerResponse, err: unknown, log: (line: string)
     res.destroy(); // mid-stream: the client sees a broken transfer, never a short "success"
     return;
   }
+  if (!res.req.complete) lingerThenClose(res.req);
   sendJson(res, statusFor(wire.code), { error: wire });
+}
+
+/** How long a refused request's body is still read (and dropped) before its connection is closed. */
+const LINGER_MS = 2000;
+
+/**
+ * Refused before its body was read whole: closing at once would reset a client still sending,
+ * and a reset can destroy the answer before the client reads it. So the rest of the body is
+ * read and dropped for a moment (no more than a client can send in it), then the connection closes.
+ */
+function lingerThenClose(req: IncomingMessage): void {
+  req.on('error', () => {});
+  const timer = setTimeout(() => req.socket?.destroy(), LINGER_MS).unref();
+  req.once('end', () => clearTimeout(timer));
+  req.resume();
 }
 
 /**
@@ -55,12 +71,16 @@ export function tooLarge(what: string, limit: number): SqlferryError {
   });
 }
 
-/** The request body, stopping with 413 as soon as it passes `limit` bytes. */
+/**
+ * The request body, stopping with 413 as soon as it passes `limit` bytes, declared or not
+ * (chunked). Stopping leaves the request open, so the answer still reaches the client.
+ */
 export async function* limitedBody(req: IncomingMessage, limit: number, what: string): AsyncGenerator<Uint8Array> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(what, limit);
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
+  const chunks: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => req.iterator({ destroyOnReturn: false }) };
+  for await (const chunk of chunks) {
     size += chunk.length;
     if (size > limit) throw tooLarge(what, limit);
     yield chunk;

@@ -1,7 +1,7 @@
 // `sqlferry serve` as a library call: an HTTP(S) server over a folder of hubs. It holds no
 // state of its own (see handler.ts), so stopping it at any moment loses nothing.
 import { createServer as createHttpServer } from 'node:http';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -37,9 +37,15 @@ export async function startHubServer(opts: ServeOptions): Promise<RunningHubServ
     throw new SqlferryError('SERVE_ROOT_MISSING', `${root} is not a folder`, { exitCode: EXIT.usage, hint: 'create it, or name the folder that holds your hubs with --root DIR' });
   }
   const handler = hubHandler({ ...opts, root });
+  // The handler answers every error itself; should anything still escape, it costs one request, never the server.
+  const answer = (req: IncomingMessage, res: ServerResponse) =>
+    void handler(req, res).catch((err: unknown) => {
+      opts.log(`error: ${(err as Error)?.stack ?? String(err)}`);
+      res.destroy();
+    });
   const server: Server = opts.tls
-    ? createHttpsServer({ ...readTls(opts.tls), requestTimeout: 0 }, (req, res) => void handler(req, res))
-    : createHttpServer({ requestTimeout: 0 }, (req, res) => void handler(req, res));
+    ? createHttpsServer({ ...readTls(opts.tls), requestTimeout: 0 }, answer)
+    : createHttpServer({ requestTimeout: 0 }, answer);
   // A transfer may be long but never silent for long: idle sockets are closed after two minutes.
   server.setTimeout(120_000);
   await new Promise<void>((ok, fail) => {
