@@ -50,7 +50,7 @@ export async function checkAppend(hub: HubReader, meta: EntryMeta, bytes: Uint8A
     throw refuse('changeset', `its bytes are not a valid ${info.kind} (${err.message})`, { offset: err.data.offset }, err);
   }
   try {
-    checkSchemaStatements(meta.schema);
+    checkSchemaStatements(meta.schema, `entry ${meta.seq}`);
   } catch (err) {
     if (!(err instanceof SqlferryError)) throw err;
     throw refuse('schema', err.message, { ...err.data }, err);

@@ -28,7 +28,9 @@ export async function clone(remote: Remote, dbPath: string, opts: PullOptions & 
     throw new SqlferryError('CLONE_FOLDER_MISSING', `cannot clone into ${dbPath}: the folder ${folder} does not exist`, { data: { path: dbPath }, hint: 'create the folder first, or name a file in a folder that exists' });
   }
   const info = await remote.info();
-  const snap = await remote.latestSnapshot();
+  // A snapshot beyond the head (planted, or from a hub written before hubs refused them) would skip the log: never used.
+  const head = await remote.head();
+  const snap = await remote.latestSnapshot(head);
   if (snap === null) {
     throw new SqlferryError('HUB_EMPTY', `the hub at ${remote.url} is empty: nothing to clone yet`, {
       hint: 'push to it from an existing replica first (sqlferry remote add origin URL && sqlferry push)',
@@ -40,10 +42,10 @@ export async function clone(remote: Remote, dbPath: string, opts: PullOptions & 
   // entry 1's parent instead): a snapshot a client made is not trusted on its word.
   const atSnapshot = snap.seq === 0 ? undefined : (await remote.list(snap.seq - 1, 1))[0];
   if (snap.seq > 0 && atSnapshot?.seq !== snap.seq) {
-    throw new SqlferryError('HUB_SNAPSHOT_BEYOND_HEAD', `the hub at ${remote.url} offers a snapshot at ${snap.seq}, but its log has no entry ${snap.seq}; nothing was cloned`, {
-      data: { seq: snap.seq },
+    throw new SqlferryError('HUB_SNAPSHOT_ORPHANED', `the hub at ${remote.url} has a snapshot at entry ${snap.seq} but no entry ${snap.seq}; nothing was cloned`, {
+      data: { url: remote.url, seq: snap.seq },
       exitCode: EXIT.corrupt,
-      hint: 'the hub holds a snapshot it should not; tell whoever runs it',
+      hint: 'the hub folder is damaged; restore it from a backup',
     });
   }
   try {

@@ -19,7 +19,7 @@ export type SnapshotOutcome = { uploaded: number } | { skipped: 'not-due' | 'tak
 
 /** Call holding the replica lock, right after a push that left the replica at the hub's `head`. */
 export async function uploadSnapshotIfDue(replica: Replica, remote: Remote, head: number, progress?: Progress): Promise<SnapshotOutcome> {
-  const latest = await remote.latestSnapshot();
+  const latest = await remote.latestSnapshot(head);
   const logBytes = (await remote.list(latest?.seq ?? 0)).reduce((n, e) => n + e.size, 0);
   const file = join(replica.paths.dir, 'snapshot-upload.db');
   const asIs = openBaseAsIs(replica.paths);

@@ -1,12 +1,12 @@
 // Later hub snapshots: once the log since the last snapshot outweighs the database, a push
 // leaves a snapshot of the hub's state, and new clones start from it instead of replaying all.
 import { describe, it, expect } from 'vitest';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { verify } from '../../src/repo/verify.ts';
 import { checkout } from '../../src/repo/checkout.ts';
 import { writeState } from '../../src/repo/config.ts';
-import { cloneReplica, commitAll, firstReplica, newHub, pullWith, pushTo, rows, sql, tempDir } from './helpers.ts';
+import { cloneReplica, commitAll, firstReplica, newHub, pullWith, pushTo, rows, sql, tempDir, withRemote } from './helpers.ts';
 
 const SCHEMA = 'CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);';
 const snapshotsOf = (hub: string) => readdirSync(join(hub, 'snapshots')).filter((f) => f.endsWith('.json')).sort();
@@ -85,5 +85,28 @@ describe('hub snapshots for fast clones', () => {
     expect(b.seqs()).toEqual([at + 1, at + 2, at + 3, at + 4]);
     expect((await pushTo(b, hub)).head).toBe(at + 4);
     expect(verify(b)).toMatchObject({ ok: true });
+  });
+
+  it('are never taken from beyond the head: a clone ignores one planted there (a hub of an older sqlferry took them)', async () => {
+    const dir = tempDir();
+    const hub = await newHub(dir);
+    const a = await firstReplica(dir, hub, SCHEMA);
+    sql(a.paths.db, "INSERT INTO t VALUES (1, 'one')");
+    commitAll(a);
+    await pushTo(a, hub);
+    // Planted as the folder would store it, past every check a hub makes now.
+    const folder = join(hub, 'snapshots');
+    const genesis = snapshotsOf(hub)[0]!;
+    const meta = JSON.parse(readFileSync(join(folder, genesis), 'utf8'));
+    writeFileSync(join(folder, `${'1000'.padStart(20, '0')}.json`), JSON.stringify({ ...meta, seq: 1000 }));
+    await expect(withRemote(hub, (r) => r.latestSnapshot())).resolves.toMatchObject({ seq: 1000 });
+
+    const b = await cloneReplica(dir, hub, 'b');
+    expect(rows(b.paths.db, 't')).toEqual([{ id: 1, v: 'one' }]);
+    expect(b.state().hubSeq).toBe(1);
+    expect(verify(b)).toMatchObject({ ok: true });
+    sql(a.paths.db, "INSERT INTO t VALUES (2, 'two')");
+    commitAll(a);
+    expect((await pushTo(a, hub)).snapshot).not.toHaveProperty('failed');
   });
 });
