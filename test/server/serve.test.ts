@@ -3,7 +3,7 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import { execFileSync, execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { createServer, request } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,8 @@ import type { ServeOptions } from '../../src/server/serve.ts';
 import { loadTokens } from '../../src/server/tokens.ts';
 import { httpRemote } from '../../src/remote/http/index.ts';
 import { fileRemote } from '../../src/remote/file/index.ts';
-import { addGenesis, changeset, entry, hubInfo } from '../remote/hub-fixtures.ts';
+import { GENESIS, addGenesis, changeset, entry, hubInfo, snapshotOf } from '../remote/hub-fixtures.ts';
+import { sha256 } from '../../src/hub/checksum.ts';
 import { freePort } from '../remote/sshd.ts';
 
 const WRITER = 'writer-token-0123456789abcdef';
@@ -65,6 +66,33 @@ describe('serve: tokens', () => {
     const reader = await as(READER, () => httpRemote.open(url));
     expect(await reader.head()).toBe(1);
     await expect(reader.append(entry(2, one), one)).rejects.toMatchObject({ code: 'HUB_READ_ONLY', data: { status: 403 } });
+  });
+
+  it('refuses a missing, wrong or read-only token on every route that writes, and stores nothing', async () => {
+    const url = await freshHub();
+    await as(WRITER, async () => (await httpRemote.open(url)).append(entry(1, one), one));
+    const refusals: Array<[string | undefined, string, number]> = [
+      [undefined, 'HUB_TOKEN_MISSING', 401],
+      ['not-the-token-0123456789', 'HUB_TOKEN_INVALID', 401],
+      [READER, 'HUB_READ_ONLY', 403],
+    ];
+    const two = changeset('two');
+    for (const [token, code, status] of refusals) {
+      const remote = await as(token, () => httpRemote.open(url));
+      const refused = { code, data: { status } };
+      await expect(remote.append(entry(2, two, sha256(one)), two), `append, ${code}`).rejects.toMatchObject(refused);
+      await expect(remote.writeSnapshot(snapshotOf(1, GENESIS), GENESIS), `snapshot, ${code}`).rejects.toMatchObject(refused);
+      await expect(as(token, () => httpRemote.create(`${server.url}/made-by-${status}-${n++}`, hubInfo())), `hub creation, ${code}`).rejects.toMatchObject(refused);
+    }
+    const stored = await as(WRITER, () => httpRemote.open(url));
+    expect(await stored.head()).toBe(1);
+    expect((await stored.latestSnapshot())?.seq).toBe(0);
+    expect((await readdir(root)).filter((name) => name.startsWith('made-by-'))).toEqual([]);
+    // The same three writes with a read-write token: what was refused was the token, nothing else.
+    await stored.append(entry(2, two, sha256(one)), two);
+    await stored.writeSnapshot(snapshotOf(1, GENESIS), GENESIS);
+    await as(WRITER, () => httpRemote.create(`${server.url}/made-by-writer`, hubInfo()));
+    expect(await stored.head()).toBe(2);
   });
 
   it('reads the client token from SQLFERRY_TOKEN_FILE', async () => {
