@@ -59,6 +59,9 @@ export type Body = AsyncIterable<Uint8Array> | Uint8Array;
  *   ends, so a consumer never finishes reading bad bytes. A missing entry throws code HUB_ENTRY_NOT_FOUND.
  * - Snapshots follow the same rules: `writeSnapshot` is exclusive per seq (HUB_SNAPSHOT_EXISTS),
  *   atomic, and `readSnapshot` verifies its checksum.
+ * - What is stored passes the hub's checks first (`checkAppend` in ./check-append.ts,
+ *   `checkSnapshot` in ./check-snapshot.ts): a refusal (HUB_APPEND_REFUSED, HUB_SEQ_GAP,
+ *   HUB_SNAPSHOT_REFUSED) stores nothing.
  * - Methods are safe to call concurrently from several processes; `close` is idempotent.
  */
 export interface Remote {
