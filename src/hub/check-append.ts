@@ -53,6 +53,6 @@ export async function checkAppend(hub: HubReader, meta: EntryMeta, bytes: Uint8A
     checkSchemaStatements(meta.schema, `entry ${meta.seq}`);
   } catch (err) {
     if (!(err instanceof SqlferryError)) throw err;
-    throw refuse('schema', err.message, { ...err.data }, err);
+    throw refuse('schema', err.message, { statement: err.data.statement, index: err.data.index, rule: err.data.reason }, err);
   }
 }
