@@ -20,9 +20,18 @@ export interface PushResult {
 
 export function pullFirst(url: string, head: number, hubSeq: number): SqlferryError {
   return new SqlferryError('PUSH_REJECTED', `the hub at ${url} has entries this replica does not have yet (hub at ${head}, replica at ${hubSeq}): pull first`, {
-    data: { url, head, hubSeq },
+    data: { url, head, hubSeq, reason: 'pull-first' },
     exitCode: EXIT.rejected,
     hint: 'run sqlferry pull (or sqlferry sync, which pulls and pushes)',
+  });
+}
+
+/** The hub has fewer entries than this replica saw there: restored from an older backup, or replaced. */
+export function hubBehind(url: string, head: number, hubSeq: number): SqlferryError {
+  return new SqlferryError('PUSH_REJECTED', `the hub at ${url} is behind this replica: it ends at entry ${head}, but this replica already had entry ${hubSeq} from it (was the hub restored from an older backup?)`, {
+    data: { url, head, hubSeq, reason: 'hub-behind' },
+    exitCode: EXIT.rejected,
+    hint: `nothing was pushed; restore the hub from a backup that has entries up to ${hubSeq} (pulling cannot help: the hub lost them)`,
   });
 }
 
@@ -36,6 +45,7 @@ export async function push(replica: Replica, remote: Remote, opts: PushOptions =
     const info = await remote.info();
     let pos = await meetHub(replica, remote, info);
     const head = await remote.head();
+    if (head < pos.hubSeq) throw hubBehind(remote.url, head, pos.hubSeq);
     if (head !== pos.hubSeq) throw pullFirst(remote.url, head, pos.hubSeq);
     if (pos.hubId === null) pos = await uploadGenesis(replica, remote, info, opts.progress);
     const local = replica.seqsAfter(pos.hubSeq);
