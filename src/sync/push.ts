@@ -1,6 +1,6 @@
 // `push`: fast-forward only. The replica must have every hub entry; its local commits are
 // appended at head+1…, one by one, each a race that exactly one pusher wins. The first push
-// to an empty hub uploads the genesis snapshot so that clones can start.
+// to an empty hub uploads the replica's starting snapshot (genesis) so that clones can start.
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import { sha256 } from '../hub/checksum.ts';
 import type { HubInfo, Remote } from '../hub/remote.ts';
@@ -13,6 +13,10 @@ import { tracked, type Progress } from './progress.ts';
 
 export interface PushResult {
   pushed: number;
+  /** Bytes of the commits pushed (as the hub stores them). */
+  bytes: number;
+  /** Bytes of the starting snapshot this push uploaded to an empty hub, or null. */
+  started: number | null;
   head: number;
   /** Whether this push also left a snapshot on the hub for fast clones (hub-snapshot.ts). */
   snapshot: SnapshotOutcome;
@@ -47,22 +51,29 @@ export async function push(replica: Replica, remote: Remote, opts: PushOptions =
     const head = await remote.head();
     if (head < pos.hubSeq) throw hubBehind(remote.url, head, pos.hubSeq);
     if (head !== pos.hubSeq) throw pullFirst(remote.url, head, pos.hubSeq);
-    if (pos.hubId === null) pos = await uploadGenesis(replica, remote, info, opts.progress);
+    let started: number | null = null;
+    if (pos.hubId === null) ({ pos, size: started } = await uploadGenesis(replica, remote, info, opts.progress));
     const local = replica.seqsAfter(pos.hubSeq);
-    await tracked(opts.progress, `Pushing ${local.length} commit${local.length === 1 ? '' : 's'}`, local.length, 'entries', async (advance) => {
+    // Counted per commit as it lands: the contract's append takes the bytes whole.
+    const total = local.reduce((n, seq) => n + replica.meta(seq).size, 0);
+    let bytes = 0;
+    await tracked(opts.progress, `Pushing ${local.length} commit${local.length === 1 ? '' : 's'}`, total, 'bytes', async (advance) => {
       for (const seq of local) {
-        pos = await appendOne(replica, remote, info, pos, seq);
-        advance?.(1);
+        let size: number;
+        ({ pos, size } = await appendOne(replica, remote, info, pos, seq));
+        bytes += size;
+        advance?.(replica.meta(seq).size);
       }
     });
     const snapshot: SnapshotOutcome = local.length > 0 ? await uploadSnapshotIfDue(replica, remote, pos.hubSeq, opts.progress) : { skipped: 'not-due' };
-    return { pushed: local.length, head: pos.hubSeq, snapshot };
+    return { pushed: local.length, bytes, started, head: pos.hubSeq, snapshot };
   });
 }
 
-async function uploadGenesis(replica: Replica, remote: Remote, info: HubInfo, progress: Progress | undefined): Promise<HubPosition> {
+async function uploadGenesis(replica: Replica, remote: Remote, info: HubInfo, progress: Progress | undefined): Promise<{ pos: HubPosition; size: number }> {
+  let size: number;
   try {
-    await uploadSnapshotFile(remote, replica.paths.genesis, 0, replica.replicaId, progress, 'Uploading the genesis snapshot');
+    size = await uploadSnapshotFile(remote, replica.paths.genesis, 0, replica.replicaId, progress, 'Uploading the starting snapshot');
   } catch (err) {
     // Another replica's first push won the race: this one's history is not the hub's.
     if ((err as SqlferryError).code === 'HUB_SNAPSHOT_EXISTS') throw unrelatedHub(remote.url);
@@ -70,10 +81,10 @@ async function uploadGenesis(replica: Replica, remote: Remote, info: HubInfo, pr
   }
   const pos = { hubId: info.hubId, hubSeq: 0, hubTip: genesisSha(replica) };
   savePosition(replica, pos);
-  return pos;
+  return { pos, size };
 }
 
-async function appendOne(replica: Replica, remote: Remote, info: HubInfo, pos: HubPosition, seq: number): Promise<HubPosition> {
+async function appendOne(replica: Replica, remote: Remote, info: HubInfo, pos: HubPosition, seq: number): Promise<{ pos: HubPosition; size: number }> {
   const entry = replica.entry(seq);
   const bytes = hubBytes(entry.bytes, info.kind);
   const meta = {
@@ -88,5 +99,5 @@ async function appendOne(replica: Replica, remote: Remote, info: HubInfo, pos: H
   }
   const next = { hubId: info.hubId, hubSeq: seq, hubTip: meta.sha256 };
   savePosition(replica, next);
-  return next;
+  return { pos: next, size: bytes.length };
 }
