@@ -58,8 +58,9 @@ function reportError(err: unknown, argv: readonly string[]): number {
   // An unexpected failure is our bug, not the user's: say so plainly, stack only on request.
   const hint = known ? err.hint : 'this looks like a bug in sqlferry; run again with SQLFERRY_DEBUG=1 for details and report it';
   const exitCode = known ? err.exitCode : EXIT.failure;
-  // A script that asked for --json reads stdout: the error is there too, as a document.
-  if (argv.includes('--json')) {
+  // A script that asked for --json reads stdout: the error is there too, as a document
+  // (unless the command printed its own, as verify --json does before failing).
+  if (argv.includes('--json') && !out.jsonPrinted) {
     out.json({ error: { code: known ? err.code : 'UNEXPECTED', message, hint: hint ?? null, exitCode, data: known ? err.data : {} } });
   }
   process.stderr.write(`${c.red('error:')} ${message}\n`);
