@@ -29,7 +29,7 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'sqlferry-sea-'));
   mkdirSync(join(dir, 'empty-bin'));
   copyFileSync(join(root, 'fixtures', 'Chinook_Sqlite.sqlite'), join(dir, 'chinook.db'));
-}, 120_000);
+}, 300_000);
 
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
