@@ -11,7 +11,18 @@ cd "$work"
 
 ferry() { node "$here/bin/sqlferry.js" "$@"; }
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-show() { printf '$ sqlferry %s\n' "$*"; ferry "$@"; }
+# Printed as it could be pasted into a shell: an argument with spaces or quotes is quoted.
+quoted() {
+  if [[ $1 =~ ^[A-Za-z0-9_./:=@%+-]+$ ]]; then printf '%s' "$1"
+  elif [[ $1 != *[\"\$\`\\!]* ]]; then printf '"%s"' "$1"
+  else printf "'%s'" "${1//\'/\'\\\'\'}"; fi
+}
+show() {
+  printf '$ sqlferry'
+  for arg in "$@"; do printf ' '; quoted "$arg"; done
+  printf '\n'
+  ferry "$@"
+}
 # Read one value with node:sqlite (the demo needs nothing but the project itself).
 query() {
   node -e 'const { DatabaseSync } = require("node:sqlite");

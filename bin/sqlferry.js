@@ -3,14 +3,18 @@
 const [major] = process.versions.node.split('.').map(Number);
 if (major < 24) {
   process.stderr.write(
-    `error: sqlferry needs Node.js 24 or newer (this is ${process.version}); run it through npm (npx sqlferry), which brings its own Node 24, or install Node 24.\n`,
+    `error: sqlferry needs Node.js 24 or newer (this is ${process.version}); install Node.js 24 (https://nodejs.org/en/download, or nvm install 24), or use the single executable, which needs no Node.\n`,
   );
   process.exit(7);
 }
-// Cache compiled code (type-stripped TypeScript included) between runs: most of a short
-// command's start-up is compiling its modules. Node's default folder (NODE_COMPILE_CACHE, or
-// one under the temp dir); a cache that cannot be written is skipped, never an error.
+// Cache compiled code between runs: most of a short command's start-up is compiling its
+// modules. Node's default folder (NODE_COMPILE_CACHE, or one under the temp dir); a cache
+// that cannot be written is skipped, never an error.
 const { enableCompileCache } = await import('node:module');
 enableCompileCache?.();
-const { main } = await import('../src/cli/main.ts');
+// A clone runs its TypeScript as it is; the npm package ships no src/, only the JavaScript
+// built into dist/npm/ by `prepack` (Node strips no types under node_modules).
+const { existsSync } = await import('node:fs');
+const source = new URL('../src/cli/main.ts', import.meta.url);
+const { main } = await import(existsSync(source) ? source.href : '../dist/npm/main.js');
 process.exitCode = await main(process.argv);

@@ -65,6 +65,8 @@ export function jsonValue(v: SqlValue): JsonValue | null {
       return { type: 'integer', value: safe ? Number(v.value) : v.value.toString() };
     }
     case 'real':
+      // A JSON number cannot carry these: -0 would print as 0, NaN and the infinities not at all.
+      if (Object.is(v.value, -0)) return { type: 'real', value: '-0' };
       return { type: 'real', value: Number.isFinite(v.value) ? v.value : String(v.value) };
     case 'text':
       return isValidUtf8(v.value)

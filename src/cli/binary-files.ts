@@ -1,7 +1,8 @@
 // Changeset and patchset files on the command line: read with the file named in format
 // errors, and binary output written durably to -o FILE, or to stdout unless it is a terminal.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { EXIT, SqlferryError } from '../errors/index.ts';
+import { writeOutputFile } from '../repo/atomic.ts';
 
 function readChangesetFile(path: string): Uint8Array {
   try {
@@ -23,7 +24,7 @@ export function withFile<T>(path: string, f: (bytes: Uint8Array) => T): T {
   }
 }
 
-/** Binary output: to -o FILE (temp + fsync + rename), or to stdout unless it is a terminal. */
+/** Binary output: to -o FILE (see writeOutputFile), or to stdout unless it is a terminal. */
 export function writeBinary(bytes: Uint8Array, path: string | undefined): void {
   if (path === undefined) {
     if (process.stdout.isTTY) {
@@ -35,13 +36,10 @@ export function writeBinary(bytes: Uint8Array, path: string | undefined): void {
     process.stdout.write(bytes);
     return;
   }
-  const temp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(temp, 'w');
   try {
-    writeSync(fd, bytes);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    writeOutputFile(path, bytes);
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such folder' : (e as Error).message;
+    throw new SqlferryError('OUTPUT_UNWRITABLE', `cannot write ${path}: ${reason}`, { data: { path } });
   }
-  renameSync(temp, path);
 }

@@ -2,7 +2,7 @@
 // beyond parsing options and printing results.
 import { Command, CommanderError } from 'commander';
 import { SqlferryError, EXIT } from '../errors/index.ts';
-import { colourFor } from './output.ts';
+import { colourFor, out } from './output.ts';
 import { commands, commandsFor, type CommandEntry } from './commands/index.ts';
 import pkg from '../../package.json' with { type: 'json' };
 
@@ -37,29 +37,44 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (err) {
-    return reportError(err, argv.includes('--no-color'));
+    return reportError(err, argv);
   }
 }
 
-function reportError(err: unknown, noColor: boolean): number {
+function reportError(err: unknown, argv: readonly string[]): number {
+  const c = colourFor(process.stderr, { color: !argv.includes('--no-color') });
   if (err instanceof CommanderError) {
     // --help and --version arrive here too, with exit code 0.
-    return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (err.exitCode === 0) return EXIT.ok;
+    // Commander showed the help because a command was missing: say so on the last line.
+    if (err.code === 'commander.help') {
+      const named = commandName(argv);
+      process.stderr.write(`${c.red('error:')} ${named ? `sqlferry ${named} needs a subcommand (listed above)` : 'no command given (the commands are listed above)'}\n`);
+    }
+    return EXIT.usage;
   }
-  const c = colourFor(process.stderr, { color: !noColor });
-  if (err instanceof SqlferryError) {
-    process.stderr.write(`${c.red('error:')} ${err.message}\n`);
-    if (err.hint) process.stderr.write(`${c.dim('hint:')} ${err.hint}\n`);
-    if (process.env.SQLFERRY_DEBUG) process.stderr.write(`${err.stack}\n`);
-    return err.exitCode;
-  }
-  // An unexpected failure is our bug, not the user's: say so plainly, stack only on request.
+  const known = err instanceof SqlferryError;
   const message = err instanceof Error ? err.message : String(err);
+  // An unexpected failure is our bug, not the user's: say so plainly, stack only on request.
+  const hint = known ? err.hint : 'this looks like a bug in sqlferry; run again with SQLFERRY_DEBUG=1 for details and report it';
+  const exitCode = known ? err.exitCode : EXIT.failure;
+  // A script that asked for --json reads stdout: the error is there too, as a document
+  // (unless the command printed its own, as verify --json does before failing).
+  if (argv.includes('--json') && !out.jsonPrinted) {
+    out.json({ error: { code: known ? err.code : 'UNEXPECTED', message, hint: hint ?? null, exitCode, data: known ? err.data : {} } });
+  }
   process.stderr.write(`${c.red('error:')} ${message}\n`);
-  process.stderr.write(
-    process.env.SQLFERRY_DEBUG && err instanceof Error
-      ? `${err.stack}\n`
-      : `${c.dim('hint:')} this looks like a bug in sqlferry; run again with SQLFERRY_DEBUG=1 for details and report it\n`,
-  );
-  return EXIT.failure;
+  if (process.env.SQLFERRY_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  if (hint && !(process.env.SQLFERRY_DEBUG && !known)) process.stderr.write(`${c.dim('hint:')} ${hint}\n`);
+  return exitCode;
+}
+
+/** The command named on the command line, if any (the value of --db is not one). */
+function commandName(argv: readonly string[]): string | undefined {
+  const args = argv.slice(2);
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--db') i++;
+    else if (!args[i]!.startsWith('-')) return args[i];
+  }
+  return undefined;
 }

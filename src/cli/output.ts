@@ -15,15 +15,24 @@ export function colourFor(stream: NodeJS.WriteStream, opts: GlobalOptions = {}):
   return new Chalk({ level: on ? 1 : 0 });
 }
 
+// Whether this run already printed its JSON document: an error after it (verify --json
+// reports its problems, then fails) is not printed as a second one.
+let jsonPrinted = false;
+
 export const out = {
+  get jsonPrinted(): boolean {
+    return jsonPrinted;
+  },
   line(text = ''): void {
     process.stdout.write(text + '\n');
   },
   /** One JSON document per call; a stable contract documented in docs/CLI_JSON_OUTPUT.md. */
   json(value: unknown): void {
+    jsonPrinted = true;
     process.stdout.write(JSON.stringify(value, jsonReplacer, 2) + '\n');
   },
   jsonLine(value: unknown): void {
+    jsonPrinted = true;
     process.stdout.write(JSON.stringify(value, jsonReplacer) + '\n');
   },
   info(opts: GlobalOptions, text: string): void {

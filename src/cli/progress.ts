@@ -55,7 +55,7 @@ class TerminalTask implements ProgressTask {
   }
 }
 
-function formatBytes(n: number): string {
+export function formatBytes(n: number): string {
   if (n < 1e6) return `${Math.round(n / 1e3)} kB`;
   if (n < 1e9) return `${(n / 1e6).toFixed(1)} MB`;
   return `${(n / 1e9).toFixed(2)} GB`;

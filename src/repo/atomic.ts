@@ -1,7 +1,7 @@
 // Every file sqlferry writes in the sidecar is written whole or not at all:
 // temp file + fsync + rename + fsync of the folder, so a crash never leaves half a file.
 // Batches (a pull's sidecar update) write first and fsync after, all files at once.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync, unlinkSync } from 'node:fs';
+import { closeSync, fsyncSync, lstatSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync, unlinkSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -59,9 +59,7 @@ export function writeFileUnsynced(path: string, data: Uint8Array | string): void
   const tmp = tempPathFor(path);
   const fd = openSync(tmp, 'wx');
   try {
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    let off = 0;
-    while (off < bytes.byteLength) off += writeSync(fd, bytes, off, bytes.byteLength - off);
+    writeAll(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
     fsyncSync(fd);
   } catch (err) {
     closeSync(fd);
@@ -86,6 +84,40 @@ export function writeFileRenamed(path: string, data: Uint8Array | string): void 
     throw err;
   }
   renameSync(tmp, path);
+}
+
+/**
+ * A file the user named (-o FILE): a regular file, or a new one, is replaced whole (temp +
+ * fsync + rename), beside a symlink's target so the link stays; anything else — a device such
+ * as /dev/null, a FIFO — is written into, never renamed over (that would replace the device).
+ */
+export function writeOutputFile(path: string, data: Uint8Array): void {
+  const target = lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() ? realTarget(path) : path;
+  const existing = statSync(target, { throwIfNoEntry: false });
+  if (existing === undefined || existing.isFile()) {
+    writeFileAtomic(target, data);
+    return;
+  }
+  const fd = openSync(target, 'w');
+  try {
+    writeAll(fd, data);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Where a symlink leads; a dangling link is written through, creating its target. */
+function realTarget(link: string): string {
+  try {
+    return realpathSync(link);
+  } catch {
+    return link;
+  }
+}
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  let off = 0;
+  while (off < bytes.byteLength) off += writeSync(fd, bytes, off, bytes.byteLength - off);
 }
 
 export function writeJsonAtomic(path: string, value: unknown): void {

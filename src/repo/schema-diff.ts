@@ -70,7 +70,7 @@ function alteredTable(before: SchemaObject, after: SchemaObject, base: Schema, l
 
 function refusal(table: string, what: string): SqlferryError {
   return new SqlferryError('SCHEMA_CHANGE_UNSUPPORTED', `cannot commit: ${what}; sqlferry can replay CREATE/DROP TABLE, ADD COLUMN, indexes, views and triggers, but not this`, {
-    data: { table },
+    data: { table, what },
     hint: `to reshape "${table}", create a table with the new shape under a new name, copy the rows into it and drop the old one, then commit; or undo the change`,
   });
 }

@@ -1,6 +1,7 @@
 // `status`: what changed since the last commit, counted per table, plus schema statements
 // and the tables sqlferry cannot track (and why); and where the replica stood against its hub
 // at its last pull or push (status never asks the hub).
+import { SqlferryError } from '../errors/index.ts';
 import { withUncommittedDiff } from './diff.ts';
 import type { Replica } from './replica.ts';
 
@@ -21,11 +22,26 @@ export interface Status {
   untracked: Array<{ table: string; reason: string }>;
   /** Null until the replica first pulls or pushes. seq: the hub's head then; unpushed: local commits after it. */
   hub: { seq: number; unpushed: number } | null;
+  /** A schema change commit cannot record (a dropped column…): what it is and what to do; rows are not counted then. */
+  blocked: { reason: string; hint: string } | null;
 }
 
 export function status(replica: Replica): Status {
-  return replica.withLock(() =>
-    withUncommittedDiff(replica.paths, (diff) => {
+  return replica.withLock(() => {
+    try {
+      return counted(replica);
+    } catch (err) {
+      if (!(err instanceof SqlferryError) || err.code !== 'SCHEMA_CHANGE_UNSUPPORTED') throw err;
+      return {
+        db: replica.paths.db, commit: replica.lastSeq(), clean: false, schema: [], tables: [], untracked: [], hub: hubPosition(replica),
+        blocked: { reason: String(err.data.what), hint: err.hint ?? '' },
+      };
+    }
+  });
+}
+
+function counted(replica: Replica): Status {
+  return withUncommittedDiff(replica.paths, (diff) => {
       const byTable = new Map<string, TableCounts>();
       for (const change of diff.changes()) {
         let counts = byTable.get(change.table.name);
@@ -46,9 +62,9 @@ export function status(replica: Replica): Status {
         tables,
         untracked: diff.untracked.map((t) => ({ table: t.name, reason: t.untracked! })),
         hub: hubPosition(replica),
+        blocked: null,
       };
-    }),
-  );
+    });
 }
 
 function hubPosition(replica: Replica): Status['hub'] {

@@ -49,7 +49,7 @@ export async function clone(remote: Remote, dbPath: string, opts: PullOptions & 
     });
   }
   try {
-    const label = snap.seq === 0 ? 'Downloading the genesis snapshot' : `Downloading the snapshot at ${snap.seq}`;
+    const label = snap.seq === 0 ? "Downloading the hub's starting snapshot" : `Downloading the hub's snapshot at entry ${snap.seq}`;
     await tracked(opts.progress, label, snap.size, 'bytes', async (advance) => writeStreamDurably(tmp, counted((await remote.readSnapshot(snap.seq)).body, advance)));
     const db = openDatabase(tmp, { foreignKeys: false });
     try {

@@ -37,7 +37,7 @@ export async function uploadSnapshotIfDue(replica: Replica, remote: Remote, head
     base.close();
   }
   try {
-    await uploadSnapshotFile(remote, file, head, replica.replicaId, progress, `Uploading a snapshot at ${head}`);
+    await uploadSnapshotFile(remote, file, head, replica.replicaId, progress, `Uploading a snapshot at entry ${head}`);
     return { uploaded: head };
   } catch (err) {
     // The push itself succeeded; a snapshot is an optimisation the next push tries again.
@@ -49,7 +49,8 @@ export async function uploadSnapshotIfDue(replica: Replica, remote: Remote, head
 }
 
 /** A database file sent as hub snapshot `seq`: read once for its sha256 and size, then streamed, never held whole in memory. */
-export async function uploadSnapshotFile(remote: Remote, path: string, seq: number, replicaId: string, progress: Progress | undefined, label: string): Promise<void> {
+/** Returns the snapshot's size in bytes. */
+export async function uploadSnapshotFile(remote: Remote, path: string, seq: number, replicaId: string, progress: Progress | undefined, label: string): Promise<number> {
   const hash = createHash('sha256');
   let size = 0;
   for await (const chunk of createReadStream(path)) {
@@ -58,4 +59,5 @@ export async function uploadSnapshotFile(remote: Remote, path: string, seq: numb
   }
   const meta = { seq, sha256: hash.digest('hex'), size, replica: replicaId, time: new Date().toISOString() };
   await tracked(progress, label, size, 'bytes', (advance) => remote.writeSnapshot(meta, counted(createReadStream(path), advance)));
+  return size;
 }

@@ -2,6 +2,8 @@
 // of the last hub entry it has, or of the genesis snapshot). Also what a push interrupted
 // after its append but before its state write left: hub entries that are this replica's own.
 import { readFileSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import { SqlferryError, EXIT } from '../errors/index.ts';
 import type { HubInfo, Remote } from '../hub/remote.ts';
 import { sha256 } from '../hub/checksum.ts';
 import type { Replica } from '../repo/replica.ts';
@@ -46,8 +48,28 @@ export async function meetHub(replica: Replica, remote: Remote, info: HubInfo): 
     pos = { hubId: info.hubId, hubSeq: 0, hubTip: mine };
     savePosition(replica, { hubId: info.hubId, hubSeq: 0, hubTip: mine });
   }
-  if (pos.hubId !== info.hubId || pos.hubTip === null) throw unrelatedHub(remote.url);
+  if (pos.hubId !== info.hubId || pos.hubTip === null) {
+    if (await isEmptyHub(remote)) throw emptyHubForAnother(replica, remote.url);
+    throw unrelatedHub(remote.url);
+  }
   return adoptOwnEntries(replica, remote, info, pos);
+}
+
+async function isEmptyHub(remote: Remote): Promise<boolean> {
+  return (await remote.head()) === 0 && (await remote.latestSnapshot(0)) === null;
+}
+
+/**
+ * An empty hub, and a replica whose history belongs to another hub: clone cannot help (there
+ * is nothing to clone), so the hint says how to start this hub from the replica's content.
+ */
+function emptyHubForAnother(replica: Replica, url: string): SqlferryError {
+  const copy = `${basename(replica.paths.db, extname(replica.paths.db))}-new${extname(replica.paths.db)}`;
+  return new SqlferryError('HUB_UNRELATED', `the hub at ${url} is empty, and this replica's history belongs to another hub`, {
+    data: { url, empty: true },
+    exitCode: EXIT.rejected,
+    hint: `to start that hub from this database as of its last commit, push a fresh replica of it: sqlferry --db ${replica.paths.db} checkout ${replica.lastSeq()} -o ${copy} && sqlferry init ${copy} && sqlferry --db ${copy} remote add origin ${url} && sqlferry --db ${copy} push`,
+  });
 }
 
 /** Hub entries that are byte for byte this replica's next local entries were pushed by it: take them as pushed. */

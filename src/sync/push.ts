@@ -1,6 +1,6 @@
 // `push`: fast-forward only. The replica must have every hub entry; its local commits are
 // appended at head+1…, one by one, each a race that exactly one pusher wins. The first push
-// to an empty hub uploads the genesis snapshot so that clones can start.
+// to an empty hub uploads the replica's starting snapshot (genesis) so that clones can start.
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import { sha256 } from '../hub/checksum.ts';
 import type { HubInfo, Remote } from '../hub/remote.ts';
@@ -14,6 +14,10 @@ import { ContentClaims, refuseIfDamaged } from './content-claims.ts';
 
 export interface PushResult {
   pushed: number;
+  /** Bytes of the commits pushed (as the hub stores them). */
+  bytes: number;
+  /** Bytes of the starting snapshot this push uploaded to an empty hub, or null. */
+  started: number | null;
   head: number;
   /** Whether this push also left a snapshot on the hub for fast clones (hub-snapshot.ts). */
   snapshot: SnapshotOutcome;
@@ -21,9 +25,18 @@ export interface PushResult {
 
 export function pullFirst(url: string, head: number, hubSeq: number): SqlferryError {
   return new SqlferryError('PUSH_REJECTED', `the hub at ${url} has entries this replica does not have yet (hub at ${head}, replica at ${hubSeq}): pull first`, {
-    data: { url, head, hubSeq },
+    data: { url, head, hubSeq, reason: 'pull-first' },
     exitCode: EXIT.rejected,
     hint: 'run sqlferry pull (or sqlferry sync, which pulls and pushes)',
+  });
+}
+
+/** The hub has fewer entries than this replica saw there: restored from an older backup, or replaced. */
+export function hubBehind(url: string, head: number, hubSeq: number): SqlferryError {
+  return new SqlferryError('PUSH_REJECTED', `the hub at ${url} is behind this replica: it ends at entry ${head}, but this replica already had entry ${hubSeq} from it (was the hub restored from an older backup?)`, {
+    data: { url, head, hubSeq, reason: 'hub-behind' },
+    exitCode: EXIT.rejected,
+    hint: `nothing was pushed; restore the hub from a backup that has entries up to ${hubSeq} (pulling cannot help: the hub lost them)`,
   });
 }
 
@@ -37,26 +50,34 @@ export async function push(replica: Replica, remote: Remote, opts: PushOptions =
     const info = await remote.info();
     let pos = await meetHub(replica, remote, info);
     const head = await remote.head();
+    if (head < pos.hubSeq) throw hubBehind(remote.url, head, pos.hubSeq);
     if (head !== pos.hubSeq) throw pullFirst(remote.url, head, pos.hubSeq);
-    if (pos.hubId === null) pos = await uploadGenesis(replica, remote, info, opts.progress);
+    let started: number | null = null;
+    if (pos.hubId === null) ({ pos, size: started } = await uploadGenesis(replica, remote, info, opts.progress));
     const local = replica.seqsAfter(pos.hubSeq);
     if (local.length > 0) refuseIfDamaged(replica);
     const claims = new ContentClaims(replica, pos.hubSeq);
-    await tracked(opts.progress, `Pushing ${local.length} commit${local.length === 1 ? '' : 's'}`, local.length, 'entries', async (advance) => {
+    // Counted per commit as it lands: the contract's append takes the bytes whole.
+    const total = local.reduce((n, seq) => n + replica.meta(seq).size, 0);
+    let bytes = 0;
+    await tracked(opts.progress, `Pushing ${local.length} commit${local.length === 1 ? '' : 's'}`, total, 'bytes', async (advance) => {
       for (const seq of local) {
-        pos = await appendOne(replica, remote, info, pos, seq, claims);
-        advance?.(1);
+        let size: number;
+        ({ pos, size } = await appendOne(replica, remote, info, pos, seq, claims));
+        bytes += size;
+        advance?.(replica.meta(seq).size);
       }
     });
     claims.save();
     const snapshot: SnapshotOutcome = local.length > 0 ? await uploadSnapshotIfDue(replica, remote, pos.hubSeq, opts.progress) : { skipped: 'not-due' };
-    return { pushed: local.length, head: pos.hubSeq, snapshot };
+    return { pushed: local.length, bytes, started, head: pos.hubSeq, snapshot };
   });
 }
 
-async function uploadGenesis(replica: Replica, remote: Remote, info: HubInfo, progress: Progress | undefined): Promise<HubPosition> {
+async function uploadGenesis(replica: Replica, remote: Remote, info: HubInfo, progress: Progress | undefined): Promise<{ pos: HubPosition; size: number }> {
+  let size: number;
   try {
-    await uploadSnapshotFile(remote, replica.paths.genesis, 0, replica.replicaId, progress, 'Uploading the genesis snapshot');
+    size = await uploadSnapshotFile(remote, replica.paths.genesis, 0, replica.replicaId, progress, 'Uploading the starting snapshot');
   } catch (err) {
     // Another replica's first push won the race: this one's history is not the hub's.
     if ((err as SqlferryError).code === 'HUB_SNAPSHOT_EXISTS') throw unrelatedHub(remote.url);
@@ -64,10 +85,10 @@ async function uploadGenesis(replica: Replica, remote: Remote, info: HubInfo, pr
   }
   const pos = { hubId: info.hubId, hubSeq: 0, hubTip: genesisSha(replica) };
   savePosition(replica, pos);
-  return pos;
+  return { pos, size };
 }
 
-async function appendOne(replica: Replica, remote: Remote, info: HubInfo, pos: HubPosition, seq: number, claims: ContentClaims): Promise<HubPosition> {
+async function appendOne(replica: Replica, remote: Remote, info: HubInfo, pos: HubPosition, seq: number, claims: ContentClaims): Promise<{ pos: HubPosition; size: number }> {
   const entry = replica.entry(seq);
   const bytes = hubBytes(entry.bytes, info.kind);
   const meta = {
@@ -82,5 +103,5 @@ async function appendOne(replica: Replica, remote: Remote, info: HubInfo, pos: H
   }
   const next = { hubId: info.hubId, hubSeq: seq, hubTip: meta.sha256 };
   savePosition(replica, next);
-  return next;
+  return { pos: next, size: bytes.length };
 }

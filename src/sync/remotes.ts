@@ -36,6 +36,19 @@ export function storedRemoteUrl(url: string): string {
   return schemeOf(url) === 'file' && !url.startsWith('file:') ? folderOf(url) : url;
 }
 
+/**
+ * Point a remote at another URL: the hub moved (a copy of it, same hub id, elsewhere), or a
+ * new empty hub to push to. Returns the URL as stored.
+ */
+export function setRemoteUrl(replica: Replica, name: string, url: string): string {
+  const remotes = listRemotes(replica);
+  if (remotes[name] === undefined) throw noSuchRemote(name, remotes);
+  checkRemoteUrl(url);
+  const stored = storedRemoteUrl(url);
+  save(replica, { ...remotes, [name]: stored });
+  return stored;
+}
+
 export function removeRemote(replica: Replica, name: string): void {
   const remotes = listRemotes(replica);
   if (remotes[name] === undefined) throw noSuchRemote(name, remotes);

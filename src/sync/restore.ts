@@ -16,10 +16,15 @@ export type Side = 'local' | 'remote';
 const UNCHANGED: SqlValue = { type: 'undefined' };
 const SQLITE_CONSTRAINT_FOREIGNKEY = 787;
 
-export function restoreConflict(replica: Replica, id: number, side?: Side): ConflictRecord {
+/**
+ * `already`: the conflict was restored before and no side was named, so nothing was written
+ * (restoring twice would overwrite what was done to the row since). Naming a side restores again.
+ */
+export function restoreConflict(replica: Replica, id: number, side?: Side): { record: ConflictRecord; already: boolean } {
   const store = new ConflictStore(replica.paths.conflicts);
   try {
     const record = store.get(id);
+    if (record.restoredAt !== null && side === undefined) return { record, already: true };
     const chosen: Side = side ?? (record.discarded === 'remote' ? 'remote' : 'local');
     const version = record[chosen];
     const db = openDatabase(replica.paths.db);
@@ -59,7 +64,7 @@ export function restoreConflict(replica: Replica, id: number, side?: Side): Conf
       db.close();
     }
     store.markRestored(id);
-    return store.get(id);
+    return { record: store.get(id), already: false };
   } finally {
     store.close();
   }

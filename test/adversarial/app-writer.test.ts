@@ -33,7 +33,7 @@ function appWriter(db: string, mode: string): { done: Promise<number>; finished:
 
 describe('an application writing while sqlferry syncs', () => {
   for (const mode of ['delete', 'wal']) {
-    it(`loses no write and converges (journal_mode=${mode})`, { timeout: 30_000 }, async () => {
+    it(`loses no write and converges (journal_mode=${mode})`, { timeout: 180_000 }, async () => {
       const dir = tempDir();
       ok(cli(dir, 'init', '--bare', 'hub'));
       sqlite3(join(dir, 'a.db'), `PRAGMA journal_mode = ${mode}; CREATE TABLE app(id INTEGER PRIMARY KEY, token TEXT, hits INTEGER); CREATE TABLE other(id INTEGER PRIMARY KEY, v TEXT);`);

@@ -38,7 +38,7 @@ const digest = (path: string): string[] => {
 
 describe('big values through the hub', () => {
   for (const via of ['folder', 'serve']) {
-    it(`a 20 MB blob and a 2 MB text travel whole (${via})`, { timeout: 30_000 }, async () => {
+    it(`a 20 MB blob and a 2 MB text travel whole (${via})`, { timeout: 180_000 }, async () => {
       const dir = tempDir();
       let server: { child: ChildProcess; url: string } | undefined;
       let hubUrl: string;

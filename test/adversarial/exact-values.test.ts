@@ -25,7 +25,7 @@ const BOUND: SQLInputValue[] = [
 ];
 
 describe('exact values through push, pull and a second commit', () => {
-  it('keeps every type and byte on every replica and in a fresh clone', { timeout: 20_000 }, () => {
+  it('keeps every type and byte on every replica and in a fresh clone', { timeout: 180_000 }, () => {
     const dir = tempDir();
     ok(cli(dir, 'init', '--bare', 'hub'));
     const a = join(dir, 'a.db');

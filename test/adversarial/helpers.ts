@@ -27,7 +27,7 @@ export interface Run {
 }
 
 export function cli(cwd: string, ...args: string[]): Run {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 180_000 });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -16,7 +16,7 @@ function killedSync(dir: string, db: string, afterMs: number): Promise<void> {
 }
 
 describe('syncs killed at random moments on two replicas', () => {
-  it('converge afterwards, losing and duplicating nothing', { timeout: 60_000 }, async () => {
+  it('converge afterwards, losing and duplicating nothing', { timeout: 300_000 }, async () => {
     const dir = tempDir();
     ok(cli(dir, 'init', '--bare', 'hub'));
     sqlite3(join(dir, 'a.db'), 'CREATE TABLE item(id INTEGER PRIMARY KEY, owner TEXT, n INTEGER);');

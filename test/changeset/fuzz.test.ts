@@ -69,7 +69,8 @@ describe('malformed input, fuzzed', () => {
       { numRuns: 4000 },
     );
     expect(outcomes.rejected).toBeGreaterThan(1000);
-    expect(slowest).toBeLessThan(250);
+    // A pathological input (quadratic work, a loop) takes seconds; a busy machine's pauses do not.
+    expect(slowest).toBeLessThan(2000);
   });
 
   it('rejects random bytes and every truncation of a real changeset without crashing', () => {

@@ -1,7 +1,12 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import type { DatabaseSync } from 'node:sqlite';
-import { iterateChanges, renderJson, renderSql } from '../../src/changeset/index.ts';
+import { iterateChanges, renderJson, renderSql, writeChangeset } from '../../src/changeset/index.ts';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ColumnNames } from '../../src/changeset/index.ts';
 import { record } from './helpers/scenario.ts';
 import { opsArb, schemaArb } from './helpers/workload.ts';
@@ -55,5 +60,22 @@ describe('renderJson', () => {
       old: [{ type: 'integer', value: 1 }, { type: 'integer', value: 1 }, null],
       new: [null, { type: 'real', value: 0.5 }, null],
     });
+  });
+
+  // As docs/CLI_JSON_OUTPUT.md says: what a JSON number cannot carry is a string.
+  it('gives -0.0, NaN and the infinities as strings, through changeset dump', () => {
+    const reals = [-0, Number.NaN, Infinity, -Infinity, 0, 1.5];
+    const bytes = writeChangeset('changeset', [{
+      table: { name: 't', pk: [true, ...reals.map(() => false)] }, op: 'INSERT', indirect: false, old: undefined,
+      new: [{ type: 'integer', value: 1n }, ...reals.map((value) => ({ type: 'real' as const, value }))],
+    }]);
+    const dir = mkdtempSync(join(tmpdir(), 'sqlferry-render-'));
+    writeFileSync(join(dir, 'reals.changeset'), bytes);
+    const bin = fileURLToPath(new URL('../../bin/sqlferry.js', import.meta.url));
+    const r = spawnSync(process.execPath, [bin, 'changeset', 'dump', 'reals.changeset'], { cwd: dir, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const values = (JSON.parse(r.stdout) as { new: Array<{ value: unknown }> }).new.slice(1).map((v) => v.value);
+    expect(values).toEqual(['-0', 'NaN', 'Infinity', '-Infinity', 0, 1.5]);
+    expect(Object.is(values[4], 0)).toBe(true);
   });
 });

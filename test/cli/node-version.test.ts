@@ -27,4 +27,22 @@ describe('the CLI entry point', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('error:');
   });
+
+  it('ends with an error line when a command is missing, after the help', () => {
+    const none = spawnSync(process.execPath, [bin], { encoding: 'utf8' });
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain('Usage: sqlferry');
+    expect(none.stderr).toMatch(/\nerror: no command given \(the commands are listed above\)\n$/);
+    const remote = spawnSync(process.execPath, [bin, 'remote', '-v'], { encoding: 'utf8' });
+    expect(remote.status).toBe(2);
+    expect(remote.stderr).toMatch(/\nerror: sqlferry remote needs a subcommand \(listed above\)\n$/);
+  });
+
+  it('prints an error as a JSON document on stdout when --json was asked for', () => {
+    const r = spawnSync(process.execPath, [bin, 'log', '--json', '--db', '/nonexistent/app.db'], { encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    const doc = JSON.parse(r.stdout) as { error: { code: string; message: string; exitCode: number } };
+    expect(doc.error).toMatchObject({ code: expect.any(String), message: expect.stringContaining('/nonexistent/app.db'), exitCode: r.status });
+    expect(r.stderr).toMatch(/^error: /);
+  });
 });

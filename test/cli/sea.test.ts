@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pkg from '../../package.json' with { type: 'json' };
 import { startSshd } from '../remote/sshd.ts';
+import { readmeCronCommands } from './readme-cron.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const exe = join(root, 'dist', 'sqlferry');
@@ -28,7 +29,7 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'sqlferry-sea-'));
   mkdirSync(join(dir, 'empty-bin'));
   copyFileSync(join(root, 'fixtures', 'Chinook_Sqlite.sqlite'), join(dir, 'chinook.db'));
-}, 120_000);
+}, 300_000);
 
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -85,6 +86,25 @@ describe('the single executable', () => {
     } finally {
       await sshd.stop();
     }
+  });
+
+  it("runs the README's cron line verbatim under cron's empty environment", () => {
+    const line = readmeCronCommands().find((c) => c.includes('/usr/local/bin/sqlferry sync -q'));
+    expect(line, 'README.md has a cron line for the single executable').toBeDefined();
+    // A folder of its own: cd finds the one replica in it.
+    const app = join(dir, 'cron-app');
+    mkdirSync(app);
+    copyFileSync(join(root, 'fixtures', 'Chinook_Sqlite.sqlite'), join(app, 'app.db'));
+    for (const args of [['init', 'app.db'], ['init', '--bare', 'hub'], ['remote', 'add', 'origin', './hub'], ['exec', "UPDATE Artist SET Name = 'Queen II' WHERE ArtistId = 51"]]) {
+      expect(spawnSync(exe, args, { cwd: app, env: { PATH: '/usr/bin:/bin' } }).status, args.join(' ')).toBe(0);
+    }
+    // The folder the executable was copied to stands in for /usr/local/bin.
+    mkdirSync(join(dir, 'installed'));
+    copyFileSync(exe, join(dir, 'installed', 'sqlferry'));
+    const command = line!.replaceAll('/srv/app', app).replaceAll('/usr/local/bin', join(dir, 'installed'));
+    const r = spawnSync('/usr/bin/env', ['-i', 'PATH=/usr/bin:/bin', 'sh', '-c', command], { encoding: 'utf8' });
+    expect(r).toMatchObject({ status: 0, stdout: '', stderr: '' });
+    expect(run('status', '--db', join(app, 'app.db')).stdout).toContain('Every commit is on the hub (the hub had 1 entry at');
   });
 
   it('imports a user module at run time (a custom conflict handler)', () => {

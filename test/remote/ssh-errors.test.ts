@@ -137,7 +137,7 @@ describe('ssh: nobody there', () => {
     silent.close();
     expect(err).toMatchObject({ code: 'HUB_TIMEOUT' });
     expect(err.message).toMatch(/did not answer within 1 s while connecting/);
-    expect(Date.now() - started).toBeLessThan(5000);
+    expect(Date.now() - started).toBeLessThan(15_000); // 1 s, and room for a busy machine
   });
 });
 

@@ -56,7 +56,7 @@ export async function startSshd(): Promise<TestSshd> {
   child.stderr.on('data', (d) => (stderr += d));
   const exited = new Promise<void>((ok) => child.on('exit', () => ok()));
   let up = false;
-  for (const start = Date.now(); !up && Date.now() - start < 10_000 && child.exitCode === null; ) {
+  for (const start = Date.now(); !up && Date.now() - start < 60_000 && child.exitCode === null; ) {
     up = await listening(port);
     if (!up) await new Promise((r) => setTimeout(r, 20));
   }

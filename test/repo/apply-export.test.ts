@@ -1,7 +1,8 @@
 // `apply FILE` and `export N..M`: raw changeset files in and out, for other tools.
 import { describe, it, expect } from 'vitest';
-import { copyFileSync, readFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { copyFileSync, lstatSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { chinookCopy, cli, dumpTables, sqlite3, tempDir } from './helpers.ts';
@@ -67,5 +68,54 @@ describe('sqlferry export', () => {
     expect(cli(dir, 'export', '2', '--patchset', '-o', 'two.patchset').status).toBe(0);
     expect(cli(dir, 'changeset', 'stats', 'two.patchset').stdout).toMatch(/^two\.patchset \(patchset\): 5 changes \(1 inserts, 1 updates, 3 deletes\)/);
     expect(cli(dir, 'export', '4').stderr).toMatch(/^error: there is no commit range 4\.\.4 in this log \(it holds 1\.\.3\)/);
+  });
+
+  it('says what it wrote, and refuses an output folder that does not exist in one sentence', () => {
+    const dir = tempDir();
+    const db = chinookCopy(dir);
+    cli(dir, 'init', 'chinook.db');
+    sqlite3(db, "UPDATE Track SET UnitPrice = 2 WHERE TrackId = 1;");
+    cli(dir, 'commit', '-m', 'one');
+    const wrote = cli(dir, 'export', '1', '-o', 'one.changeset');
+    expect(wrote.stdout).toBe(`Wrote commit 1 to one.changeset as a changeset (${statSync(join(dir, 'one.changeset')).size} bytes)\n`);
+    expect(cli(dir, 'export', '1', '-q', '-o', 'one.changeset').stdout).toBe('');
+    const lost = cli(dir, 'export', '1', '-o', 'no/such/one.changeset');
+    expect(lost).toMatchObject({ status: 1, stderr: 'error: cannot write no/such/one.changeset: no such folder\n' });
+  });
+
+  // -o /dev/null, as people do to time a command: renaming over it would replace the device.
+  it('writes into a device, a FIFO and a symlink\'s target, never renaming over them', async () => {
+    const dir = tempDir();
+    const db = chinookCopy(dir);
+    cli(dir, 'init', 'chinook.db');
+    sqlite3(db, "UPDATE Track SET UnitPrice = 2 WHERE TrackId <= 3;");
+    cli(dir, 'commit', '-m', 'one');
+    expect(cli(dir, 'export', '1', '-o', 'one.changeset').status).toBe(0);
+    const expected = readFileSync(join(dir, 'one.changeset'));
+
+    const device = join(dir, 'null');
+    expect(spawnSync('mknod', [device, 'c', '1', '3']).status, 'mknod needs root').toBe(0);
+    expect(cli(dir, 'export', '1', '-o', 'null').status).toBe(0);
+    const after = statSync(device);
+    expect(after.isCharacterDevice()).toBe(true);
+    expect([after.rdev >> 8, after.rdev & 0xff]).toEqual([1, 3]);
+
+    const fifo = join(dir, 'pipe');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    // The reader is another process: this one blocks in spawnSync while the CLI writes.
+    const reader = spawn('cat', [fifo]);
+    const chunks: Buffer[] = [];
+    reader.stdout.on('data', (c: Buffer) => chunks.push(c));
+    const done = once(reader, 'close');
+    expect(cli(dir, 'export', '1', '-o', 'pipe').status).toBe(0);
+    await done;
+    expect(Buffer.concat(chunks)).toEqual(expected);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+
+    writeFileSync(join(dir, 'target.changeset'), 'old');
+    symlinkSync('target.changeset', join(dir, 'link'));
+    expect(cli(dir, 'export', '1', '-o', 'link').status).toBe(0);
+    expect(readlinkSync(join(dir, 'link'))).toBe('target.changeset');
+    expect(readFileSync(join(dir, 'target.changeset'))).toEqual(expected);
   });
 });

@@ -89,4 +89,18 @@ describe('sqlferry on Chinook', () => {
     expect(sqlite3(db, 'SELECT Name FROM Artist WHERE ArtistId = 2;').trim()).toBe('two');
     expect(JSON.parse(cli(dir, 'log', '--json').stdout)).toHaveLength(2);
   });
+  it('show --stat puts table names and counts in columns', () => {
+    const dir = tempDir();
+    const db = chinookCopy(dir);
+    cli(dir, 'init', 'chinook.db');
+    sqlite3(db, "UPDATE Track SET UnitPrice = 1.59 WHERE AlbumId = 1; INSERT INTO Genre VALUES (27, 'x'); DELETE FROM PlaylistTrack WHERE TrackId <= 2;");
+    expect(cli(dir, 'commit', '-q').status).toBe(0);
+    expect(cli(dir, 'show', '1', '--stat').stdout).toBe([
+      'Genre          1 inserted,  0 updated, 0 deleted',
+      'PlaylistTrack  0 inserted,  0 updated, 6 deleted',
+      'Track          0 inserted, 10 updated, 0 deleted',
+      '17 change(s) in 3 table(s)',
+      '',
+    ].join('\n'));
+  });
 });

@@ -6,7 +6,7 @@ import { Replica } from '../../src/repo/replica.ts';
 import { commit } from '../../src/repo/commit.ts';
 import { checkout } from '../../src/repo/checkout.ts';
 import { SqlferryError } from '../../src/errors/index.ts';
-import { dumpSchema, dumpTables, sqlite3, tempDir } from './helpers.ts';
+import { cli, dumpSchema, dumpTables, sqlite3, tempDir } from './helpers.ts';
 
 function replicaWith(sql: string): { path: string; replica: Replica; dir: string } {
   const dir = tempDir();
@@ -63,4 +63,15 @@ describe('schema capture', () => {
       expect(dumpSchema(replica.paths.base)).not.toContain('table other: CREATE TABLE other(id INTEGER PRIMARY KEY)');
     });
   }
+
+  it('status after a dropped column says what it is and what to do, never "cannot commit", exit 0', () => {
+    const { path, replica, dir } = replicaWith(`CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'a');`);
+    sqlite3(path, 'ALTER TABLE t DROP COLUMN v;');
+    const r = cli(dir, 'status');
+    expect(r.status).toBe(0);
+    expect(r.stdout).not.toMatch(/cannot commit/);
+    expect(r.stdout).toContain('A schema change sqlferry cannot record: column "v" of table "t" was dropped or renamed.\nWhat to do: to reshape "t", create a table');
+    expect(JSON.parse(cli(dir, 'status', '--json').stdout)).toMatchObject({ clean: false, blocked: { reason: 'column "v" of table "t" was dropped or renamed' } });
+    expect(replica.lastSeq()).toBe(0);
+  });
 });

@@ -47,7 +47,14 @@ describe('sqlferry init --bare, remote, push, sync, clone, conflicts', () => {
     ]);
 
     // Restoring the losing version makes it an ordinary change that the next sync shares.
-    expect(run(dir, '--db', 'b.db', 'conflicts', 'restore', '1').status).toBe(0);
+    expect(run(dir, '--db', 'b.db', 'conflicts', 'restore', '1').stdout).toBe('Restored conflict #1 into t; commit or sync to share it.\n');
+    // Twice: said, and nothing written over what the row became since.
+    sql(join(dir, 'b.db'), "UPDATE t SET v = 'edited since' WHERE id = 1");
+    const again = run(dir, '--db', 'b.db', 'conflicts', 'restore', '1');
+    expect(again).toMatchObject({ status: 0, stdout: expect.stringMatching(/^Conflict #1 was already restored \(at \d{4}-.*\); nothing changed\. /) });
+    expect(JSON.parse(run(dir, '--db', 'b.db', 'conflicts', 'restore', '1', '--json').stdout)).toMatchObject({ id: 1, alreadyRestored: true });
+    expect(rows(join(dir, 'b.db'), 't')).toEqual([{ id: 1, v: 'edited since' }]);
+    sql(join(dir, 'b.db'), "UPDATE t SET v = 'from b' WHERE id = 1");
     expect(run(dir, '--db', 'b.db', 'sync').status).toBe(0);
     expect(run(dir, '--db', 'a.db', 'sync').status).toBe(0);
     expect(run(dir, 'verify', '--db', 'a.db').status).toBe(0);

@@ -11,7 +11,7 @@ const profile = long
 
 describe('convergence simulation', () => {
   for (const { seed, hub } of profile.runs) {
-    it(`converges with 4 replicas and one ${hub} hub (seed ${seed}, ${profile.operations} operations)`, { timeout: long ? 3_600_000 : 60_000 }, async () => {
+    it(`converges with 4 replicas and one ${hub} hub (seed ${seed}, ${profile.operations} operations)`, { timeout: long ? 3_600_000 : 300_000 }, async () => {
       const report = await simulate(seed, profile.operations, 4, hub);
       const byTable = (t: string) => Object.entries(report.tables).filter(([k]) => k.endsWith(`.${t}`)).map(([, rows]) => rows);
       for (const t of ['parent', 'child']) {

@@ -42,7 +42,7 @@ export function registerChangeset(program: Command): void {
     .command('dump')
     .description('print every change as one JSON object per line (shape: docs/CLI_JSON_OUTPUT.md)')
     .argument('<files...>', 'changeset or patchset files')
-    .addHelpText('after', example('$ sqlferry changeset dump 0000000001.changeset | jq -c \'select(.op == "DELETE")\''))
+    .addHelpText('after', example('$ sqlferry changeset dump app.db.sqlferry/log/0000000001.changeset | jq -c \'select(.op == "DELETE")\''))
     .action((files: string[]) => {
       for (const file of files) {
         withFile(file, (bytes) => printLines(map(iterateChanges(bytes), (c) => JSON.stringify(renderJson(c)))));
@@ -53,7 +53,7 @@ export function registerChangeset(program: Command): void {
     .command('sql')
     .description('print every change as an SQL statement; with --db, columns get their real names (else c1, c2, …)')
     .argument('<files...>', 'changeset or patchset files')
-    .addHelpText('after', example('$ sqlferry --db app.db changeset sql 0000000001.changeset'))
+    .addHelpText('after', `${example('$ sqlferry --db app.db changeset sql app.db.sqlferry/log/0000000001.changeset')}  $ sqlferry changeset sql /srv/hubs/app/log/00000000000000000001.*.changeset   # a hub's entry 1\n`)
     .action((files: string[], _opts: unknown, cmd: Command) => {
       const names = columnNamesFrom(globals(cmd).db);
       for (const file of files) withFile(file, (bytes) => printLines(renderSql(iterateChanges(bytes), names)));
@@ -74,7 +74,7 @@ export function registerChangeset(program: Command): void {
     .description('squash several changesets (or several patchsets) into one, in the order given')
     .argument('<files...>', 'changeset files, or patchset files, oldest first')
     .option('-o, --output <file>', 'where to write the result (default: stdout, never a terminal)')
-    .addHelpText('after', example('$ sqlferry changeset concat 0000000001.changeset 0000000002.changeset -o 1-2.changeset'))
+    .addHelpText('after', example('$ sqlferry changeset concat app.db.sqlferry/log/000000000{1,2}.changeset -o 1-2.changeset'))
     .action((files: string[], opts: { output?: string }) => {
       writeBinary(concatChangesets(files.map((f) => withFile(f, validated))), opts.output);
     });
@@ -84,7 +84,7 @@ export function registerChangeset(program: Command): void {
     .description('count inserts, updates and deletes per table')
     .argument('<files...>', 'changeset or patchset files')
     .option('--json', 'one JSON document: an array with one entry per file')
-    .addHelpText('after', example('$ sqlferry changeset stats --json 0000000001.changeset'))
+    .addHelpText('after', example('$ sqlferry changeset stats --json app.db.sqlferry/log/0000000001.changeset'))
     .action((files: string[], opts: { json?: boolean }) => {
       const stats = files.map((file) => ({ file, ...withFile(file, changesetStats) }));
       if (opts.json) return out.json(stats);

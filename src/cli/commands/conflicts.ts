@@ -80,8 +80,10 @@ export function registerConflicts(program: Command): void {
       if (opts.side !== undefined && opts.side !== 'local' && opts.side !== 'remote') {
         throw new SqlferryError('USAGE', `--side must be local or remote, not ${JSON.stringify(opts.side)}`, { exitCode: EXIT.usage });
       }
-      const c = restoreConflict(Replica.find(globals(cmd).db), parseId(id), opts.side);
-      if (opts.json) return out.json(asJson(c));
-      out.info(globals(cmd), `Restored conflict #${c.id} into ${c.table}; commit or sync to share it.`);
+      const { record: c, already } = restoreConflict(Replica.find(globals(cmd).db), parseId(id), opts.side);
+      if (opts.json) return out.json({ ...asJson(c), alreadyRestored: already });
+      out.info(globals(cmd), already
+        ? `Conflict #${c.id} was already restored (at ${c.restoredAt}); nothing changed. To restore it again, name the side: --side local or --side remote.`
+        : `Restored conflict #${c.id} into ${c.table}; commit or sync to share it.`);
     });
 }

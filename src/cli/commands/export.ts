@@ -4,6 +4,7 @@ import { SqlferryError, EXIT } from '../../errors/index.ts';
 import { exportEntries } from '../../repo/export-entries.ts';
 import { Replica } from '../../repo/replica.ts';
 import { writeBinary } from '../binary-files.ts';
+import { globals, out } from '../output.ts';
 import { parseSeq } from './parse-seq.ts';
 
 function parseRange(text: string): [number, number] {
@@ -21,10 +22,14 @@ export function registerExport(program: Command): void {
     .option('--patchset', 'write a patchset (smaller; cannot be inverted)')
     .addHelpText('after', '\nExample:\n  $ sqlferry export 3..7 -o week.changeset')
     .action((range: string, opts: { output?: string; patchset?: boolean }, cmd: Command) => {
-      const g = cmd.optsWithGlobals() as { db?: string };
+      const g = globals(cmd);
       const [from, to] = parseRange(range);
-      const result = exportEntries(Replica.find(g.db), from, to, opts.patchset ? 'patchset' : 'changeset');
+      const kind = opts.patchset ? 'patchset' : 'changeset';
+      const result = exportEntries(Replica.find(g.db), from, to, kind);
       writeBinary(result.bytes, opts.output);
+      // Written to stdout, the file is the whole output: the report is only for -o.
+      const what = from === to ? `commit ${from}` : `commits ${from}..${to}`;
+      if (opts.output !== undefined) out.info(g, `Wrote ${what} to ${opts.output} as a ${kind} (${result.bytes.length} bytes)`);
       if (result.withSchema.length > 0) {
         process.stderr.write(`note: commit(s) ${result.withSchema.join(', ')} also change the schema, which a changeset file cannot carry; sqlferry show N --sql lists those statements\n`);
       }

@@ -1,7 +1,7 @@
-// `sqlferry remote add|list|remove`: named hubs, like git remotes.
+// `sqlferry remote add|set-url|list|remove`: named hubs, like git remotes.
 import type { Command } from 'commander';
 import { Replica } from '../../repo/replica.ts';
-import { addRemote, listRemotes, removeRemote } from '../../sync/remotes.ts';
+import { addRemote, listRemotes, removeRemote, setRemoteUrl } from '../../sync/remotes.ts';
 import { globals, out } from '../output.ts';
 
 export function registerRemote(program: Command): void {
@@ -19,6 +19,17 @@ export function registerRemote(program: Command): void {
       const g = globals(cmd);
       const stored = addRemote(Replica.find(g.db), name, url);
       out.info(g, `Added remote ${name}: ${stored}`);
+    });
+  remote
+    .command('set-url')
+    .description('point a remote at another URL: the hub was moved or copied elsewhere')
+    .argument('<name>', 'the remote, e.g. origin')
+    .argument('<url>', 'where the hub is now')
+    .addHelpText('after', '\nExample:\n  $ sqlferry remote set-url origin ssh://new-host/srv/hubs/app')
+    .action((name: string, url: string, _opts: unknown, cmd: Command) => {
+      const g = globals(cmd);
+      const stored = setRemoteUrl(Replica.find(g.db), name, url);
+      out.info(g, `Remote ${name} is now ${stored}`);
     });
   remote
     .command('list')

@@ -24,7 +24,11 @@ export function registerShow(program: Command): void {
       if (opts.json) return out.json({ entry: meta, changes: [...iterateChanges(bytes)].map(renderJson) });
       if (opts.stat) {
         const stats = changesetStats(bytes);
-        for (const t of stats.tables) out.line(`${t.table}  ${t.inserts} inserted, ${t.updates} updated, ${t.deletes} deleted`);
+        const width = (f: (t: (typeof stats.tables)[number]) => string | number) => Math.max(0, ...stats.tables.map((t) => String(f(t)).length));
+        const [w, i, u] = [width((t) => t.table), width((t) => t.inserts), width((t) => t.updates)];
+        for (const t of stats.tables) {
+          out.line(`${t.table.padEnd(w)}  ${String(t.inserts).padStart(i)} inserted, ${String(t.updates).padStart(u)} updated, ${t.deletes} deleted`);
+        }
         return out.line(`${stats.total.total} change(s) in ${stats.tables.length} table(s)`);
       }
       if (!opts.sql) {

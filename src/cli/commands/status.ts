@@ -24,7 +24,10 @@ export function registerStatus(program: Command): void {
         for (const t of s.tables) out.line(`  ${t.table.padEnd(width)}  ${t.inserted} inserted, ${t.updated} updated, ${t.deleted} deleted`);
       }
       for (const u of s.untracked) out.line(`Not tracked: ${u.table}: ${u.reason}`);
-      out.line(s.clean ? 'Nothing to commit.' : 'Run sqlferry commit to record these changes.');
+      if (s.blocked) {
+        out.line(`A schema change sqlferry cannot record: ${s.blocked.reason}.`);
+        out.line(`What to do: ${s.blocked.hint}.`);
+      } else out.line(s.clean ? 'Nothing to commit.' : 'Run sqlferry commit to record these changes.');
       if (s.hub === null) return;
       const at = `the hub had ${s.hub.seq} entr${s.hub.seq === 1 ? 'y' : 'ies'} at the last pull or push`;
       if (s.hub.unpushed === 0) out.line(`Every commit is on the hub (${at}).`);
