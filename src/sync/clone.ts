@@ -19,7 +19,7 @@ import { savePosition } from './hub-state.ts';
 import { storedRemoteUrl } from './remotes.ts';
 import { counted, tracked } from './progress.ts';
 
-export async function clone(remote: Remote, dbPath: string, opts: PullOptions & { remoteName?: string }): Promise<{ replica: Replica; snapshot: number; pull: PullResult }> {
+export async function clone(remote: Remote, dbPath: string, opts: PullOptions & { remoteName?: string }): Promise<{ replica: Replica; snapshot: number; snapshotChecked: boolean; pull: PullResult }> {
   if (existsSync(dbPath)) {
     throw new SqlferryError('CLONE_TARGET_EXISTS', `${dbPath} already exists; clone makes a new database`, { hint: 'name a new file' });
   }
@@ -78,7 +78,9 @@ export async function clone(remote: Remote, dbPath: string, opts: PullOptions & 
     saveDigests(replica, snap.seq, digests);
     const tip = atSnapshot?.sha256 ?? snap.sha256;
     savePosition(replica, { hubId: info.hubId, hubSeq: snap.seq, hubTip: tip });
-    return { replica, snapshot: snap.seq, pull: await pull(replica, remote, opts) };
+    // The genesis (snapshot 0) is held to the chain instead: entry 1 names its checksum as parent.
+    const snapshotChecked = snap.seq === 0 || atSnapshot?.digest !== undefined;
+    return { replica, snapshot: snap.seq, snapshotChecked, pull: await pull(replica, remote, opts) };
   } catch (err) {
     // A clone that fails leaves nothing behind (it made these files), so running it again works.
     for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(dbPath + suffix, { force: true });

@@ -20,6 +20,8 @@ export interface SyncResult {
   /** True when another sync was already running on this replica: cron overlap, nothing done. */
   skipped: boolean;
   pulled: number;
+  /** Pulled entries that carried no content digest (written by an older sqlferry): not checked. */
+  unchecked: number;
   pushed: number;
   head: number;
   attempts: number;
@@ -47,18 +49,20 @@ function takeSyncLock(replica: Replica): ReplicaLock | null {
 
 export async function sync(replica: Replica, remote: Remote, opts: SyncOptions): Promise<SyncResult> {
   const lock = takeSyncLock(replica);
-  if (lock === null) return { skipped: true, pulled: 0, pushed: 0, head: 0, attempts: 0, conflicts: [], snapshot: { skipped: 'not-due' } };
+  if (lock === null) return { skipped: true, pulled: 0, unchecked: 0, pushed: 0, head: 0, attempts: 0, conflicts: [], snapshot: { skipped: 'not-due' } };
   try {
     const attempts = opts.attempts ?? 5;
     const conflicts: ConflictRecord[] = [];
     let pulled = 0;
+    let unchecked = 0;
     for (let attempt = 1; ; attempt++) {
       const p = await pull(replica, remote, opts);
       pulled += p.pulled;
+      unchecked += p.unchecked;
       conflicts.push(...p.conflicts);
       try {
         const pushed = await push(replica, remote, { progress: opts.progress });
-        return { skipped: false, pulled, pushed: pushed.pushed, head: pushed.head, attempts: attempt, conflicts, snapshot: pushed.snapshot };
+        return { skipped: false, pulled, unchecked, pushed: pushed.pushed, head: pushed.head, attempts: attempt, conflicts, snapshot: pushed.snapshot };
       } catch (err) {
         if (!(err instanceof SqlferryError) || err.code !== 'PUSH_REJECTED' || attempt >= attempts) throw err;
       }

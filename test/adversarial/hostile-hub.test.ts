@@ -111,6 +111,21 @@ describe('a hostile hub entry', () => {
   });
 });
 
+describe('a hub written by an older sqlferry', () => {
+  it('keeps working: entries without a content digest are accepted, and -v says so', async () => {
+    const { dir, hub, a, b } = await setup();
+    await pushTo(a, hub);
+    const { digest, ...older } = entryMeta(hub, 2);
+    expect(digest).toMatchObject({ t: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    writeFileSync(join(hub, 'log', metaName(2)), JSON.stringify(older));
+    const r = cli(dir, 'pull', '-v', '--db', b.paths.db);
+    expect(r.stderr).toContain('1 pulled entry carried no content digest (written by an older sqlferry): accepted without that check.');
+    expect(r.status).toBe(0);
+    expect(rows(b.paths.db, 't')).toEqual(rows(a.paths.db, 't'));
+    expect(cli(dir, 'verify', '--db', b.paths.db).status).toBe(0);
+  });
+});
+
 describe('a damaged replica', () => {
   it('does not push once its base snapshot was changed behind its back', async () => {
     const { dir, hub, a } = await setup();

@@ -4,7 +4,7 @@ import { openRemote } from '../../remote/registry.ts';
 import { clone } from '../../sync/clone.ts';
 import { globals, out } from '../output.ts';
 import { terminalProgress } from '../progress.ts';
-import { handlersFor } from './sync-options.ts';
+import { handlersFor, uncheckedLine } from './sync-options.ts';
 
 export function registerClone(program: Command): void {
   program
@@ -19,7 +19,9 @@ export function registerClone(program: Command): void {
       const remote = await openRemote(url);
       try {
         const r = await clone(remote, db, { handlers: await handlersFor(undefined, {}), progress: terminalProgress(g) });
-        if (opts.json) return out.json({ db: r.replica.paths.db, replicaId: r.replica.replicaId, snapshot: r.snapshot, head: r.pull.head });
+        if (opts.json) return out.json({ db: r.replica.paths.db, replicaId: r.replica.replicaId, snapshot: r.snapshot, snapshotChecked: r.snapshotChecked, head: r.pull.head });
+        if (!r.snapshotChecked) out.verbose(g, `The hub's snapshot at ${r.snapshot} carries no content digest (its entry was written by an older sqlferry): accepted without that check.`);
+        if (r.pull.unchecked > 0) out.verbose(g, uncheckedLine(r.pull.unchecked));
         out.info(g, `Cloned ${url} into ${r.replica.paths.db} (snapshot at ${r.snapshot}, hub at ${Math.max(r.pull.head, r.snapshot)}).`);
       } finally {
         await remote.close();

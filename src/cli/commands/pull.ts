@@ -6,7 +6,7 @@ import { pull } from '../../sync/pull.ts';
 import type { Assumption } from '../../repo/recover-pull.ts';
 import { globals, out } from '../output.ts';
 import { terminalProgress } from '../progress.ts';
-import { addHandlerOption, conflictLine, handlersFor, remoteOf, type HandlerFlags } from './sync-options.ts';
+import { addHandlerOption, conflictLine, handlersFor, remoteOf, uncheckedLine, type HandlerFlags } from './sync-options.ts';
 
 interface PullFlags extends HandlerFlags {
   commit: boolean;
@@ -39,6 +39,7 @@ export function registerPull(program: Command): void {
         if (opts.json) out.json(r);
         else {
           for (const c of r.conflicts) process.stderr.write(conflictLine(c) + '\n');
+          if (r.unchecked > 0) out.verbose(g, uncheckedLine(r.unchecked));
           out.info(g, r.pulled === 0 ? `Already up to date (hub at ${r.head}).` : `Pulled ${r.pulled} entr${r.pulled === 1 ? 'y' : 'ies'}; hub at ${r.head}${r.localCommit ? `; local changes rebased as commit ${r.localCommit}` : ''}.`);
         }
         if (r.conflicts.length > 0) process.exitCode = EXIT.conflicts;

@@ -55,3 +55,8 @@ export function conflictLine(c: ConflictRecord, pointer = true): string {
 export function warnSnapshot(message: string): void {
   process.stderr.write(`warning: could not upload a snapshot for new clones (the next push tries again): ${message}\n`);
 }
+
+/** -v: entries a hub of an older sqlferry wrote carry no content digest; they are accepted, and said so. */
+export function uncheckedLine(count: number): string {
+  return `${count} pulled entr${count === 1 ? 'y' : 'ies'} carried no content digest (written by an older sqlferry): accepted without that check.`;
+}

@@ -6,7 +6,7 @@ import { Replica } from '../../repo/replica.ts';
 import { sync } from '../../sync/sync.ts';
 import { globals, out } from '../output.ts';
 import { terminalProgress } from '../progress.ts';
-import { addHandlerOption, conflictLine, handlersFor, remoteOf, warnSnapshot, type HandlerFlags } from './sync-options.ts';
+import { addHandlerOption, conflictLine, type HandlerFlags, handlersFor, remoteOf, uncheckedLine, warnSnapshot } from './sync-options.ts';
 
 interface SyncFlags extends HandlerFlags {
   commit: boolean;
@@ -44,6 +44,7 @@ export function registerSync(program: Command): void {
         else {
           for (const c of r.conflicts) process.stderr.write(conflictLine(c) + '\n');
           if ('failed' in r.snapshot) warnSnapshot(r.snapshot.failed);
+          if (r.unchecked > 0) out.verbose(g, uncheckedLine(r.unchecked));
           out.info(g, `Pulled ${r.pulled}, pushed ${r.pushed}; hub at ${r.head}.`);
         }
         if (r.conflicts.length > 0) process.exitCode = EXIT.conflicts;
