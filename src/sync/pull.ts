@@ -169,7 +169,7 @@ async function rememberLiveAtLogEnd(replica: Replica, db: DatabaseSync, live: Li
 function applyHubEntry(db: DatabaseSync, e: FetchedEntry): void {
   applySchema(db, e.meta.schema);
   try {
-    applyChecked(db, e.bytes);
+    applyChecked(db, e.bytes, e.meta.kind);
   } catch (err) {
     if ((err as SqlferryError).code !== 'APPLY_CONFLICT') throw err;
     throw new SqlferryError('REPLICA_DIVERGED', `hub entry ${e.meta.seq} does not apply to this replica: its content differs from the hub's`, {
