@@ -3,7 +3,7 @@
 // the COMMIT, through the pending-pull record (pending-pull.ts) that makes a crash recoverable.
 import { randomUUID } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
-import { SqlferryError, EXIT } from '../errors/index.ts';
+import { ChangesetFormatError, SqlferryError, EXIT } from '../errors/index.ts';
 import type { Remote } from '../hub/remote.ts';
 import { applyChecked, applySchema } from '../repo/apply.ts';
 import type { LogEntry, LogEntryMeta } from '../repo/log.ts';
@@ -165,14 +165,27 @@ async function rememberLiveAtLogEnd(replica: Replica, db: DatabaseSync, live: Li
   if (dataVersion(db) === atCommit) saveFingerprint(replica.paths, stamp, replica.lastSeq());
 }
 
-/** A hub entry applies to exactly the state it was made on; a conflict means this replica diverged. */
+/**
+ * A hub entry applies to exactly the state it was made on: one that does not decode, or does
+ * not fit this replica's schema or rows, is damaged or forged, or this replica diverged.
+ */
 function applyHubEntry(db: DatabaseSync, e: FetchedEntry): void {
   applySchema(db, e.meta.schema);
   try {
     applyChecked(db, e.bytes, e.meta.kind);
   } catch (err) {
-    if ((err as SqlferryError).code !== 'APPLY_CONFLICT') throw err;
-    throw new SqlferryError('REPLICA_DIVERGED', `hub entry ${e.meta.seq} does not apply to this replica: its content differs from the hub's`, {
+    if (err instanceof ChangesetFormatError) {
+      throw new SqlferryError('HUB_ENTRY_CORRUPT', `hub entry ${e.meta.seq} is not a valid ${e.meta.kind}: ${err.message}; nothing was pulled`, {
+        data: { seq: e.meta.seq, offset: err.offset },
+        exitCode: EXIT.corrupt,
+        hint: 'the hub holds a damaged or forged entry that no replica can apply; tell whoever runs the hub',
+        cause: err,
+      });
+    }
+    const code = (err as SqlferryError).code;
+    if (code !== 'APPLY_CONFLICT' && code !== 'SCHEMA_MISMATCH') throw err;
+    const why = code === 'APPLY_CONFLICT' ? "its content differs from the hub's" : (err as Error).message;
+    throw new SqlferryError('REPLICA_DIVERGED', `hub entry ${e.meta.seq} does not apply to this replica: ${why}`, {
       data: { seq: e.meta.seq },
       exitCode: EXIT.corrupt,
       hint: 'run sqlferry verify; then clone a fresh replica from the hub and carry local work over',

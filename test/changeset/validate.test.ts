@@ -4,10 +4,7 @@ import { changedTables, validateChangeset } from '../../src/changeset/index.ts';
 import { ChangesetFormatError } from '../../src/errors/index.ts';
 import { record } from './helpers/scenario.ts';
 import { opsArb, schemaArb } from './helpers/workload.ts';
-
-// The file of issue 11: table t with 2 columns, an UPDATE, then t again with 8 columns and an
-// UPDATE. SQLite's applyChangeset dies on it with SIGSEGV.
-export const CRASHER = Buffer.from('540201007400170001000000000000000103036f6c640003036e657754080100000000000000740017000100000000000000010000000000000000000000000000010000000000000002', 'hex');
+import { CRASHER } from './helpers/issue-11.ts';
 
 const utf8 = new TextEncoder();
 function header(marker: number, name: string, pkIndex: number[]): number[] {
