@@ -103,7 +103,24 @@ export function applyValidated(db: DatabaseSync, bytes: Uint8Array, opts: ApplyV
       });
     }
   }
-  return db.applyChangeset(bytes, { onConflict: opts.onConflict });
+  try {
+    return db.applyChangeset(bytes, { onConflict: opts.onConflict });
+  } catch (err) {
+    throw valueRefused(err) ?? err;
+  }
+}
+
+/** SQLITE_TOOBIG, SQLITE_MISMATCH, SQLITE_RANGE: SQLite's word that a value of the changes does not fit. */
+const VALUE_ERRORS = new Set([18, 20, 25]);
+
+/** A well-formed file can still hold a value the database refuses: a REAL for an INTEGER PRIMARY KEY. */
+function valueRefused(err: unknown): SqlferryError | undefined {
+  const code = (err as { errcode?: unknown } | null)?.errcode;
+  if (typeof code !== 'number' || !VALUE_ERRORS.has(code & 0xff)) return undefined;
+  return new SqlferryError('APPLY_REFUSED', `SQLite refused a value in the changes (${(err as Error).message}); nothing was applied`, {
+    hint: 'the changes do not fit this database: a value of the wrong type for its column, or too big',
+    cause: err,
+  });
 }
 
 /** Run schema statements (CREATE/DROP/ALTER captured with a commit), in order. */

@@ -183,7 +183,7 @@ function applyHubEntry(db: DatabaseSync, e: FetchedEntry): void {
       });
     }
     const code = (err as SqlferryError).code;
-    if (code !== 'APPLY_CONFLICT' && code !== 'SCHEMA_MISMATCH') throw err;
+    if (code !== 'APPLY_CONFLICT' && code !== 'SCHEMA_MISMATCH' && code !== 'APPLY_REFUSED') throw err;
     const why = code === 'APPLY_CONFLICT' ? "its content differs from the hub's" : (err as Error).message;
     throw new SqlferryError('REPLICA_DIVERGED', `hub entry ${e.meta.seq} does not apply to this replica: ${why}`, {
       data: { seq: e.meta.seq },

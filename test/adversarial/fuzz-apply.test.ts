@@ -79,7 +79,7 @@ describe('applyChecked on a real database, fuzzed', () => {
         outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
         const refused = refusal(bytes, kind);
         if (refused) expect(outcome, refused.message).toBe('CHANGESET_MALFORMED');
-        else expect(['applied', 'APPLY_CONFLICT', 'SCHEMA_MISMATCH']).toContain(outcome);
+        else expect(['applied', 'APPLY_CONFLICT', 'SCHEMA_MISMATCH', 'APPLY_REFUSED']).toContain(outcome);
         if (++count % 97 === 0) expect(contents(db)).toBe(pristine.get(seed.scenario));
       }),
       { numRuns: runs.apply, seed: LONG ? Date.now() : 3 },
@@ -243,7 +243,7 @@ describe('a pull from a folder hub holding a damaged entry', () => {
       } else {
         const r = sqlferry(work, 'pull', '--db', 'b.db');
         expectClean(r, refused ? [6] : [0, 6], 'pull');
-        if (r.status !== 0) code = r.stderr.includes('is not a valid') ? 'HUB_ENTRY_CORRUPT' : 'other';
+        if (r.status !== 0) code = /^error: hub entry 1 is not a valid/.test(r.stderr) ? 'HUB_ENTRY_CORRUPT' : /^error: hub entry 1 does not apply to this replica/.test(r.stderr) ? 'REPLICA_DIVERGED' : r.stderr;
       }
       outcomes[code] = (outcomes[code] ?? 0) + 1;
       if (refused) expect(code, refused.message).toBe('HUB_ENTRY_CORRUPT');
