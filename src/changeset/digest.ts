@@ -123,7 +123,8 @@ export function addChangesetDelta(bytes: Uint8Array, digests: TableDigests): voi
       continue;
     }
     if (table === undefined || lanes === undefined) throw new ChangesetFormatError('change before any table header', c.pos);
-    c.pos += 2; // operation and indirect flag (the file was validated whole before)
+    if (code !== OP_CODE.INSERT && code !== OP_CODE.UPDATE && code !== OP_CODE.DELETE) throw new ChangesetFormatError(`unknown change operation ${code}`, c.pos);
+    c.pos += 2; // operation and indirect flag
     const first = slices(c, table.pk.length);
     hasher.row(table.name, keyOf(table, first));
     if (code === OP_CODE.INSERT || code === OP_CODE.DELETE) {

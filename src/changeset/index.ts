@@ -2,7 +2,8 @@
 // squashed, converted and rendered. Pure functions over bytes: no files, no database.
 export type { Change, ChangeOp, ChangesetKind, SqlValue, TableHeader } from './types.ts';
 export { detectKind, iterateChanges, parseChangeset } from './reader.ts';
-export { changedTables, firstTableHeader } from './tables.ts';
+export { changedTables } from './tables.ts';
+export { validateChangeset } from './validate.ts';
 export { writeChangeset } from './writer.ts';
 export { invertChangeset } from './invert.ts';
 export { concatChangesets } from './concat.ts';
@@ -11,4 +12,3 @@ export { renderSql, renderJson } from './render.ts';
 export type { ColumnNames, JsonChange, JsonValue } from './render.ts';
 export { changesetStats } from './stats.ts';
 export type { ChangeCounts, ChangesetStats } from './stats.ts';
-export { validateChangeset } from './validate.ts';

@@ -1,50 +1,56 @@
-// The tables a changeset or patchset changes, without decoding its values: what a caller
-// needs to check the tables against a schema before applying (repo/apply.ts). One pass that
-// validates the structure as iterateChanges does but allocates nothing per value, several
+// Walking a changeset or patchset table by table without decoding its values: what a caller
+// needs to check the file's tables before applying it (validate.ts, repo/apply.ts). One pass
+// that validates the structure as iterateChanges does but allocates nothing per value, several
 // times faster on big files.
 import { ChangesetFormatError } from '../errors/index.ts';
-import type { TableHeader } from './types.ts';
+import type { ChangesetKind, TableHeader } from './types.ts';
 import { ByteCursor } from './cursor.ts';
 import { detectKind } from './reader.ts';
 import { hex2, OP_CODE, TABLE_CHANGESET, TABLE_PATCHSET } from './format.ts';
 
-/**
- * The header that starts the file, read without reading past it, when a change follows it:
- * all a caller needs to check a file that changes one table. undefined for an empty file or
- * one that starts with a table it does not change (sqldiff names every table it compared).
- */
-export function firstTableHeader(bytes: Uint8Array): TableHeader | undefined {
-  if (bytes.length === 0) return undefined;
-  detectKind(bytes);
-  const c = new ByteCursor(bytes);
-  const header = c.tableHeader();
-  const next = bytes[c.pos];
-  return next === OP_CODE.INSERT || next === OP_CODE.UPDATE || next === OP_CODE.DELETE ? header : undefined;
+/** What walkTables reports: every table header where it starts, and each group's first change. */
+export interface TableVisitor {
+  header?(table: TableHeader, at: number): void;
+  changed?(table: TableHeader): void;
 }
 
 /** The header of every table group that holds at least one change, in file order. */
 export function changedTables(bytes: Uint8Array): TableHeader[] {
-  const patchset = detectKind(bytes) === 'patchset';
+  const out: TableHeader[] = [];
+  walkTables(bytes, detectKind(bytes), { changed: (table) => out.push(table) });
+  return out;
+}
+
+/**
+ * Read the whole file with every check iterateChanges makes, telling `visit` about its tables.
+ * `kind` is detectKind(bytes): the caller has it already.
+ */
+export function walkTables(bytes: Uint8Array, kind: ChangesetKind, visit: TableVisitor): void {
+  const patchset = kind === 'patchset';
   const marker = patchset ? TABLE_PATCHSET : TABLE_CHANGESET;
   const c = new ByteCursor(bytes);
-  const out: TableHeader[] = [];
   let table: TableHeader | undefined;
+  let reported: TableHeader | undefined; // the last table passed to visit.changed
   while (c.pos < c.end) {
     const at = c.pos;
     const code = bytes[at]!;
     if (code === marker) {
       table = c.tableHeader();
+      visit.header?.(table, at);
       continue;
     }
     if (code === TABLE_CHANGESET || code === TABLE_PATCHSET) {
-      throw new ChangesetFormatError(`a ${patchset ? 'changeset' : 'patchset'} table header inside a ${patchset ? 'patchset' : 'changeset'}`, at);
+      throw new ChangesetFormatError(`a ${patchset ? 'changeset' : 'patchset'} table header inside a ${kind}`, at);
     }
     if (code !== OP_CODE.INSERT && code !== OP_CODE.UPDATE && code !== OP_CODE.DELETE) throw new ChangesetFormatError(`unknown change operation 0x${hex2(code)}`, at);
     if (table === undefined) throw new ChangesetFormatError('change before any table header', at);
     c.pos++;
     const flag = c.byte('indirect flag');
     if (flag > 1) throw new ChangesetFormatError(`indirect flag must be 0 or 1, found ${flag}`, c.pos - 1);
-    if (out.at(-1) !== table) out.push(table);
+    if (reported !== table) {
+      reported = table;
+      visit.changed?.(table);
+    }
     // The records of each operation, and which fields must hold a value, as iterateChanges reads them.
     const pk = table.pk;
     if (code === OP_CODE.INSERT || (code === OP_CODE.DELETE && !patchset)) skipRecord(c, pk, 'all');
@@ -54,7 +60,6 @@ export function changedTables(bytes: Uint8Array): TableHeader[] {
       if (!patchset) skipRecord(c, pk, 'none');
     }
   }
-  return out;
 }
 
 function skipRecord(c: ByteCursor, pk: boolean[], required: 'all' | 'key' | 'none' | 'key only'): void {

@@ -2,7 +2,6 @@
 // an old export) applied to the live database and committed as exactly what it changed.
 // Triggers and foreign-key actions are suspended (their effects, if any, are in the file);
 // a conflict applies nothing. The commit itself is exec's (commit-live.ts).
-import { changedTables } from '../changeset/index.ts';
 import { SqlferryError } from '../errors/index.ts';
 import { applyChecked, refuseDanglingReferences } from './apply.ts';
 import { openBase } from './base.ts';
@@ -12,8 +11,6 @@ import type { Replica } from './replica.ts';
 import { beginImmediate, openDatabase, rollbackQuietly } from './sqlite.ts';
 
 export function applyFile(replica: Replica, bytes: Uint8Array, message: string): LogEntryMeta | null {
-  // Read whole before SQLite sees it: a malformed file is refused with the byte offset of its fault.
-  changedTables(bytes);
   return replica.withLock(() => {
     const paths = replica.paths;
     const live = openDatabase(paths.db, { foreignKeys: false });

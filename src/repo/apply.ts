@@ -4,12 +4,12 @@
 //   a transaction), so ON DELETE CASCADE cannot delete rows the changeset deletes itself;
 // - the database's triggers are dropped and re-created inside the same transaction, so a
 //   trigger's effect, already captured in the changeset, is not applied a second time;
-// - every table the changeset changes is checked against the schema as SQLite reaches it:
-//   applyChangeset silently skips a missing table or one whose columns differ, which would
-//   lose the change.
+// - the file is checked whole before SQLite sees it (applyValidated): SQLite crashes on some
+//   malformed files, and silently skips a missing table or one whose columns differ, which
+//   would lose the change.
 import { constants, type DatabaseSync } from 'node:sqlite';
-import { changedTables, firstTableHeader } from '../changeset/index.ts';
-import type { TableHeader } from '../changeset/types.ts';
+import { validateChangeset } from '../changeset/index.ts';
+import type { ChangesetKind, TableHeader } from '../changeset/types.ts';
 import { quoteIdent } from '../changeset/value.ts';
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import { beginImmediate, preparedOnce, rollbackQuietly } from './sqlite.ts';
@@ -56,20 +56,19 @@ export function suspendTriggers(db: DatabaseSync): () => void {
 }
 
 /**
- * Apply `bytes` inside withApplyTransaction, triggers suspended. Throws if a conflict aborts it
- * or a table does not match the schema; the caller's ROLLBACK then undoes what did apply.
+ * Apply `bytes` inside withApplyTransaction, triggers suspended. Throws if the file is malformed
+ * (not of the `expect`ed kind, when given), a table does not match the schema, or a conflict
+ * aborts it; the caller's ROLLBACK then undoes what did apply.
  */
-export function applyChecked(db: DatabaseSync, bytes: Uint8Array): void {
+export function applyChecked(db: DatabaseSync, bytes: Uint8Array, expect?: ChangesetKind): void {
   if (!db.isTransaction) throw new Error('applyChecked must run inside withApplyTransaction');
-  const check = new TableCheck(db, bytes);
   const restoreTriggers = suspendTriggers(db);
   let applied: boolean;
   try {
-    applied = db.applyChangeset(bytes, { filter: check.filter, onConflict: () => constants.SQLITE_CHANGESET_ABORT });
+    applied = applyValidated(db, bytes, { expect, onConflict: () => constants.SQLITE_CHANGESET_ABORT });
   } finally {
     restoreTriggers();
   }
-  if (check.failure) throw check.failure;
   if (!applied) {
     throw new SqlferryError('APPLY_CONFLICT', 'the changes conflict with the database and were not applied', {
       exitCode: EXIT.failure,
@@ -78,60 +77,51 @@ export function applyChecked(db: DatabaseSync, bytes: Uint8Array): void {
   }
 }
 
+export interface ApplyValidatedOptions {
+  expect?: ChangesetKind | undefined;
+  onConflict: (kind: number) => number;
+  /**
+   * A table may have more columns than the changes (SQLite then leaves the others alone): a
+   * rebase re-applies local changes after the hub's ALTER TABLE … ADD COLUMN.
+   */
+  widerTables?: boolean;
+}
+
 /**
- * The schema check, as applyChangeset's filter: SQLite calls it at each table before applying
- * that table's changes. Comparing needs the changeset's header for the table: the first one is
- * read where it starts, the others only once a second table turns up (changedTables reads the
- * whole file). So a changeset of one table, the usual entry, is never read twice. A table that
- * does not match is skipped and the failure kept, to be thrown once SQLite has returned.
+ * The one place sqlferry hands a changeset to SQLite. The file is read whole first
+ * (validateChangeset: every record decodes, a table named twice is named alike) and every
+ * table it changes is checked against the schema: exists, same column count, same primary key.
+ * SQLite would crash on the first kind of fault and silently skip the table on the second.
+ * One pass over the bytes that allocates nothing per value, and a query per table.
  */
-class TableCheck {
-  failure: Error | undefined;
-  private readonly db: DatabaseSync;
-  private readonly bytes: Uint8Array;
-  private readonly first: TableHeader | undefined;
-  /** By table name, the first group's header (what SQLite checks first). */
-  private headers: Map<string, TableHeader> | undefined;
-  private readonly verdicts = new Map<string, boolean>();
-
-  constructor(db: DatabaseSync, bytes: Uint8Array) {
-    this.db = db;
-    this.bytes = bytes;
-    this.first = firstTableHeader(bytes);
-  }
-
-  readonly filter = (name: string): boolean => {
-    let ok = this.verdicts.get(name);
-    if (ok === undefined) {
-      try {
-        ok = this.matches(this.headerOf(name));
-      } catch (err) {
-        this.failure ??= err as Error;
-        ok = false;
-      }
-      this.verdicts.set(name, ok);
-    }
-    return ok;
-  };
-
-  private headerOf(name: string): TableHeader {
-    if (name === this.first?.name) return this.first;
-    this.headers ??= new Map(changedTables(this.bytes).reverse().map((h) => [h.name, h]));
-    const header = this.headers.get(name);
-    if (!header) throw new Error(`applyChangeset reached table "${name}", which the changeset's headers do not name`);
-    return header;
-  }
-
-  private matches(table: TableHeader): boolean {
-    const problem = tableMismatch(this.db, table);
+export function applyValidated(db: DatabaseSync, bytes: Uint8Array, opts: ApplyValidatedOptions): boolean {
+  for (const table of validateChangeset(bytes, opts.expect)) {
+    const problem = tableMismatch(db, table, opts.widerTables ?? false);
     if (problem) {
-      this.failure ??= new SqlferryError('SCHEMA_MISMATCH', `cannot apply changes to table "${table.name}": ${problem}`, {
+      throw new SqlferryError('SCHEMA_MISMATCH', `cannot apply changes to table "${table.name}": ${problem}`, {
         data: { table: table.name },
         hint: 'the database schema differs from the one the changes were captured on; bring the schema up to date first',
       });
     }
-    return problem === undefined;
   }
+  try {
+    return db.applyChangeset(bytes, { onConflict: opts.onConflict });
+  } catch (err) {
+    throw valueRefused(err) ?? err;
+  }
+}
+
+/** SQLITE_TOOBIG, SQLITE_MISMATCH, SQLITE_RANGE: SQLite's word that a value of the changes does not fit. */
+const VALUE_ERRORS = new Set([18, 20, 25]);
+
+/** A well-formed file can still hold a value the database refuses: a REAL for an INTEGER PRIMARY KEY. */
+function valueRefused(err: unknown): SqlferryError | undefined {
+  const code = (err as { errcode?: unknown } | null)?.errcode;
+  if (typeof code !== 'number' || !VALUE_ERRORS.has(code & 0xff)) return undefined;
+  return new SqlferryError('APPLY_REFUSED', `SQLite refused a value in the changes (${(err as Error).message}); nothing was applied`, {
+    hint: 'the changes do not fit this database: a value of the wrong type for its column, or too big',
+    cause: err,
+  });
 }
 
 /** Run an entry's schema statements (CREATE/DROP/ALTER captured with a commit), in order, each checked (schema-guard.ts). */
@@ -139,13 +129,14 @@ export function applySchema(db: DatabaseSync, statements: readonly string[], whe
   runSchemaStatements(db, statements, where);
 }
 
-function tableMismatch(db: DatabaseSync, table: TableHeader): string | undefined {
+function tableMismatch(db: DatabaseSync, table: TableHeader, wider: boolean): string | undefined {
   const cols = preparedOnce(db, 'SELECT pk FROM pragma_table_info(?, ?)').all(table.name, 'main') as Array<{ pk: bigint | number }>;
   if (cols.length === 0) return 'there is no such table';
-  if (cols.length !== table.pk.length) return `it has ${cols.length} columns here, ${table.pk.length} in the changes`;
-  // The reader always records SQLite's per-column PK ordinals.
+  const n = table.pk.length;
+  if (wider ? cols.length < n : cols.length !== n) return `it has ${cols.length} columns here, ${n} in the changes`;
+  // The reader always records SQLite's per-column PK ordinals; columns beyond the changes' are keyless.
   const want = table.pkIndex ?? table.pk.map((isPk) => (isPk ? 1 : 0));
-  if (cols.some((c, i) => Number(c.pk) !== want[i])) return 'its primary key differs';
+  if (cols.some((c, i) => Number(c.pk) !== (want[i] ?? 0))) return 'its primary key differs';
   return undefined;
 }
 

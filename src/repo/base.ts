@@ -38,7 +38,7 @@ export function applyEntry(db: DatabaseSync, path: string, entry: LogEntry): voi
       });
     }
     applySchema(db, entry.meta.schema, `log entry ${entry.meta.seq}`);
-    applyChecked(db, entry.bytes);
+    applyChecked(db, entry.bytes, entry.meta.kind);
     markSeq(db, entry.meta.seq);
   });
 }
@@ -54,7 +54,7 @@ export function applyEntries(db: DatabaseSync, path: string, paths: SidecarPaths
     for (let seq = at + 1; seq <= to; seq++) {
       const entry = readEntry(paths, seq);
       applySchema(db, entry.meta.schema, `log entry ${entry.meta.seq}`);
-      applyChecked(db, entry.bytes);
+      applyChecked(db, entry.bytes, entry.meta.kind);
     }
     markSeq(db, to);
   });

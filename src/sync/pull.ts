@@ -3,7 +3,7 @@
 // the COMMIT, through the pending-pull record (pending-pull.ts) that makes a crash recoverable.
 import { randomUUID } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
-import { SqlferryError, EXIT } from '../errors/index.ts';
+import { ChangesetFormatError, SqlferryError, EXIT } from '../errors/index.ts';
 import type { Remote } from '../hub/remote.ts';
 import { applyChecked, applySchema } from '../repo/apply.ts';
 import type { LogEntry, LogEntryMeta } from '../repo/log.ts';
@@ -22,6 +22,7 @@ import { conflictRecords } from './record-conflicts.ts';
 import { finishLog, finishPull } from '../repo/recover-pull.ts';
 import { readLocalRows } from './local-rows.ts';
 import type { TableDigests } from '../changeset/digest.ts';
+import { validateChangeset } from '../changeset/index.ts';
 import { scanDigests } from '../repo/digest-scan.ts';
 import { addTouchedRows, touchedKeys } from './touched-digest.ts';
 import { advanceDigests, claimMismatch, digestsAt, entryDelta, rescanInto, saveDigests } from '../repo/digest-state.ts';
@@ -108,7 +109,7 @@ async function rebaseOnto(
   let dataVersionAtCommit = 0;
   let localCommit: number | null = null;
   const digests = digestsAt(replica, hubSeq);
-  const deltas = incoming.map((e) => entryDelta(e.bytes)); // before the transaction: the app waits less
+  const deltas = digestDeltas(incoming);
   const outcome = await withLiveTransaction(db, paths.db, async (tx) => {
     const before = schemaVersion(db);
     if (isDirty(replica)) return 'dirty' as const;
@@ -116,11 +117,11 @@ async function rebaseOnto(
     const localRows = readLocalRows(db, localBytes);
     const undone = undoLocal(db, local);
     incoming.forEach((e, i) => {
-      const touched = deltas[i] === undefined ? touchedKeys(e.bytes) : undefined;
-      if (touched) addTouchedRows(db, touched, digests, -1);
+      const change = deltas[i]!;
+      if ('touched' in change) addTouchedRows(db, change.touched, digests, -1);
       applyHubEntry(db, e);
-      if (touched) addTouchedRows(db, touched, digests, 1);
-      checkEntryDigest(db, digests, e, deltas[i]);
+      if ('touched' in change) addTouchedRows(db, change.touched, digests, 1);
+      checkEntryDigest(db, digests, e, 'delta' in change ? change.delta : undefined);
     });
     redoLocal(db, undone, incoming.flatMap((e) => e.meta.schema));
     const rebase = localBytes.length > 0 ? await reapplyLocal(db, localBytes, localRows, opts.handlers) : undefined;
@@ -200,14 +201,45 @@ function checkEntryDigest(db: DatabaseSync, digests: TableDigests, e: FetchedEnt
   });
 }
 
-/** A hub entry applies to exactly the state it was made on; a conflict means this replica diverged. */
+function corruptEntry(e: FetchedEntry, err: ChangesetFormatError): SqlferryError {
+  return new SqlferryError('HUB_ENTRY_CORRUPT', `hub entry ${e.meta.seq} is not a valid ${e.meta.kind}: ${err.message}; nothing was pulled`, {
+    data: { seq: e.meta.seq, offset: err.offset },
+    exitCode: EXIT.corrupt,
+    hint: 'the hub holds a damaged or forged entry that no replica can apply; tell whoever runs the hub',
+    cause: err,
+  });
+}
+
+/**
+ * Each entry's change of digest from its bytes, or for a patchset the keys whose rows give it:
+ * before the transaction, so the app waits less, and a file that does not decode names its entry.
+ */
+function digestDeltas(incoming: FetchedEntry[]): Array<{ delta: TableDigests } | { touched: ReturnType<typeof touchedKeys> }> {
+  return incoming.map((e) => {
+    try {
+      validateChangeset(e.bytes, e.meta.kind); // a file that repeats a table otherwise would be read two ways
+      const delta = entryDelta(e.bytes);
+      return delta === undefined ? { touched: touchedKeys(e.bytes) } : { delta };
+    } catch (err) {
+      throw err instanceof ChangesetFormatError ? corruptEntry(e, err) : err;
+    }
+  });
+}
+
+/**
+ * A hub entry applies to exactly the state it was made on: one that does not decode, or does
+ * not fit this replica's schema or rows, is damaged or forged, or this replica diverged.
+ */
 function applyHubEntry(db: DatabaseSync, e: FetchedEntry): void {
   applySchema(db, e.meta.schema, `hub entry ${e.meta.seq}`);
   try {
-    applyChecked(db, e.bytes);
+    applyChecked(db, e.bytes, e.meta.kind);
   } catch (err) {
-    if ((err as SqlferryError).code !== 'APPLY_CONFLICT') throw err;
-    throw new SqlferryError('REPLICA_DIVERGED', `hub entry ${e.meta.seq} does not apply to this replica: its content differs from the hub's`, {
+    if (err instanceof ChangesetFormatError) throw corruptEntry(e, err);
+    const code = (err as SqlferryError).code;
+    if (code !== 'APPLY_CONFLICT' && code !== 'SCHEMA_MISMATCH' && code !== 'APPLY_REFUSED') throw err;
+    const why = code === 'APPLY_CONFLICT' ? "its content differs from the hub's" : (err as Error).message;
+    throw new SqlferryError('REPLICA_DIVERGED', `hub entry ${e.meta.seq} does not apply to this replica: ${why}`, {
       data: { seq: e.meta.seq },
       exitCode: EXIT.corrupt,
       hint: 'run sqlferry verify; then clone a fresh replica from the hub and carry local work over',

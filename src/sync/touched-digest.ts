@@ -31,8 +31,10 @@ export function touchedKeys(bytes: Uint8Array): Map<string, Touched> {
 export function addTouchedRows(db: DatabaseSync, touched: Map<string, Touched>, digests: TableDigests, sign: 1 | -1): void {
   const hasher = new CellHasher();
   for (const [table, { pk, keys }] of touched) {
-    const columns = (db.prepare('SELECT name FROM pragma_table_info(?, ?) ORDER BY cid').all(table, 'main') as Array<{ name: string }>).map((c) => c.name);
-    if (columns.length !== pk.length) continue; // created by this entry (before) or dropped by it (after)
+    const info = db.prepare('SELECT name, pk FROM pragma_table_info(?, ?) ORDER BY cid').all(table, 'main') as Array<{ name: string; pk: number | bigint }>;
+    // Created by this entry (before), dropped by it (after), or not this table at all (the apply refuses it).
+    if (info.length !== pk.length || info.some((c, i) => (Number(c.pk) > 0) !== pk[i])) continue;
+    const columns = info.map((c) => c.name);
     const keyColumns = columns.filter((_, i) => pk[i]);
     const lanes = lanesOf(digests, table);
     const statements = new Map<string, StatementSync>(); // one per placeholder pattern, not per row

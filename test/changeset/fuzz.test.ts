@@ -1,41 +1,28 @@
+// The codec on damaged input: every function a command calls on a changeset (dump, sql, invert,
+// concat, stats, convert, validate) meets only a ChangesetFormatError or a valid parse, quickly.
+// SQLFERRY_FUZZ_LONG=1 runs 100,000 mutations instead of the suite's few thousand.
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import {
-  changesetStats, changesetToPatchset, concatChangesets, detectKind, invertChangeset, iterateChanges, renderJson, renderSql, writeChangeset,
+  changesetStats, changesetToPatchset, concatChangesets, detectKind, invertChangeset, iterateChanges, renderJson, renderSql, validateChangeset, writeChangeset,
 } from '../../src/changeset/index.ts';
 import { ChangesetFormatError, SqlferryError } from '../../src/errors/index.ts';
-import { record } from './helpers/scenario.ts';
-import { opsArb, schemaArb } from './helpers/workload.ts';
+import { closeSeeds, fuzzSeeds, LONG } from './helpers/fuzz-seeds.ts';
+import { mutate, mutationArb } from './helpers/mutate.ts';
 
-// Seeds: real changesets and patchsets, mutated by flipping, inserting, deleting and cutting bytes.
-const seeds: Uint8Array[] = fc.sample(fc.tuple(schemaArb, opsArb(6), opsArb(12)), { numRuns: 12, seed: 7 }).flatMap(([t, a, b]) => {
-  const s = record(t, a, [b]);
-  s.close();
-  return [s.changesets[0]!, s.patchsets[0]!].filter((x) => x.length > 0 && x.length < 20_000);
-});
-
-const mutation = fc.oneof(
-  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), byte: fc.nat({ max: 255 }) }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 9 }) }),
-  fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), count: fc.integer({ min: 1, max: 9 }) }),
-  fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }),
-);
-type Mutation = typeof mutation extends fc.Arbitrary<infer M> ? M : never;
-
-function mutate(seed: Uint8Array, ms: Mutation[]): Uint8Array {
-  let b = Buffer.from(seed);
-  for (const m of ms) {
-    const at = m.at % (b.length + 1);
-    if (m.kind === 'flip') b[Math.min(at, b.length - 1)] = m.byte;
-    else if (m.kind === 'insert') b = Buffer.concat([b.subarray(0, at), m.bytes, b.subarray(at)]);
-    else if (m.kind === 'delete') b = Buffer.concat([b.subarray(0, at), b.subarray(at + m.count)]);
-    else b = b.subarray(0, at);
-  }
-  return new Uint8Array(b);
-}
+const fuzzed = fuzzSeeds(12, 7);
+closeSeeds(fuzzed);
+const seeds = fuzzed.map((s) => s.bytes);
 
 /** Everything the codec offers, on one input: only a ChangesetFormatError (or another SqlferryError) may escape. */
 function exercise(bytes: Uint8Array): 'parsed' | 'rejected' {
+  let validated = true;
+  try {
+    validateChangeset(bytes);
+  } catch (e) {
+    if (!(e instanceof ChangesetFormatError)) throw e;
+    validated = false;
+  }
   try {
     const kind = detectKind(bytes);
     const changes = [...iterateChanges(bytes)];
@@ -46,32 +33,37 @@ function exercise(bytes: Uint8Array): 'parsed' | 'rejected' {
     changesetToPatchset(bytes);
     concatChangesets([bytes, bytes]);
     if (kind === 'changeset') invertChangeset(bytes);
-    return 'parsed';
+    return validated ? 'parsed' : 'rejected';
   } catch (e) {
-    if (e instanceof ChangesetFormatError) return 'rejected';
-    if (e instanceof SqlferryError && e.code === 'CHANGESET_SCHEMA_MISMATCH') return 'rejected';
+    // What the reader refuses, validation refuses too: it reads the same records, and more.
+    if (e instanceof ChangesetFormatError) {
+      expect(validated, `validateChangeset took what the reader refuses: ${e.message}`).toBe(false);
+      return 'rejected';
+    }
+    if (e instanceof SqlferryError && ['CHANGESET_SCHEMA_MISMATCH', 'CHANGE_INVALID'].includes(e.code)) return 'rejected';
     throw e;
   }
 }
 
 describe('malformed input, fuzzed', () => {
-  it('meets only ChangesetFormatError or a valid parse, quickly, for mutated real changesets', () => {
+  it(`meets only ChangesetFormatError or a valid parse, quickly, for ${LONG ? '100,000' : '3,000'} mutated real changesets and patchsets`, () => {
     expect(seeds.length).toBeGreaterThan(10);
     const outcomes = { parsed: 0, rejected: 0 };
     let slowest = 0;
     fc.assert(
-      fc.property(fc.nat({ max: seeds.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 4 }), (i, ms) => {
-        const input = mutate(seeds[i]!, ms);
+      fc.property(fc.nat({ max: seeds.length - 1 }), mutationArb, (i, m) => {
+        const input = mutate(seeds[i]!, m);
         const start = performance.now();
         outcomes[exercise(input)]++;
         slowest = Math.max(slowest, performance.now() - start);
       }),
-      { numRuns: 4000 },
+      { numRuns: LONG ? 100_000 : 3000, seed: LONG ? Date.now() : 1 },
     );
-    expect(outcomes.rejected).toBeGreaterThan(1000);
-    // A pathological input (quadratic work, a loop) takes seconds; a busy machine's pauses do not.
-    expect(slowest).toBeLessThan(2000);
-  });
+    if (LONG) console.log(`codec fuzz: ${JSON.stringify(outcomes)}, slowest ${slowest.toFixed(1)} ms`);
+    expect(outcomes.rejected).toBeGreaterThan(outcomes.parsed / 4);
+    expect(outcomes.parsed).toBeGreaterThan(100);
+    expect(slowest).toBeLessThan(1000);
+  }, LONG ? 3_600_000 : 60_000);
 
   it('rejects random bytes and every truncation of a real changeset without crashing', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => void exercise(bytes)), { numRuns: 2000 });

@@ -92,4 +92,22 @@ describe('applyChecked inside withApplyTransaction', () => {
     expect(count(db2, 'child')).toBe(2);
     expect(db2.isTransaction).toBe(false);
   });
+
+  it('refuses a well-formed file whose value SQLite will not store, applying none of it', () => {
+    // parent: an INSERT of (1.5, NULL) after an INSERT of (7, 'seven'); a REAL cannot be a rowid.
+    const real = new Uint8Array(9);
+    real[0] = 2;
+    new DataView(real.buffer).setFloat64(1, 1.5);
+    const int7 = [1, 0, 0, 0, 0, 0, 0, 0, 7];
+    const bytes = Uint8Array.from([0x54, 2, 1, 0, ...new TextEncoder().encode('parent'), 0, 0x12, 0, ...int7, 3, 5, ...new TextEncoder().encode('seven'), 0x12, 0, ...real, 5]);
+    const db = target();
+    try {
+      withApplyTransaction(db, 'test.db', () => applyChecked(db, bytes));
+      expect.unreachable();
+    } catch (err) {
+      expect((err as SqlferryError).code).toBe('APPLY_REFUSED');
+      expect((err as Error).message).toBe('SQLite refused a value in the changes (datatype mismatch); nothing was applied');
+    }
+    expect(count(db, 'parent')).toBe(1);
+  });
 });

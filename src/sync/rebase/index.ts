@@ -6,6 +6,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { constants } from 'node:sqlite';
 import { iterateChanges } from '../../changeset/index.ts';
 import { SqlferryError, EXIT } from '../../errors/index.ts';
+import { applyValidated } from '../../repo/apply.ts';
 import type { HandlerChooser } from '../handlers/index.ts';
 import type { ConflictContext } from '../handlers/types.ts';
 import type { Values } from '../rows.ts';
@@ -32,7 +33,7 @@ export async function reapplyLocal(db: DatabaseSync, local: Uint8Array, localRow
   try {
     const resolved: Resolved[] = [];
     const pendings = new Map<string, Pending>();
-    const fast = db.applyChangeset(local, { onConflict: () => constants.SQLITE_CHANGESET_ABORT });
+    const fast = applyValidated(db, local, { expect: 'changeset', onConflict: () => constants.SQLITE_CHANGESET_ABORT, widerTables: true });
     if (!fast) await changeByChange(db, shapes, local, localRows, choose, pendings, resolved);
     else for (const change of iterateChanges(local)) {
       const p = pendingChange(shapes.of(change.table.name), change, localRows);
