@@ -1,0 +1,89 @@
+// What the content digest costs, beside what it rides on, in one process so both sides see the
+// same machine: counting the change of digest of the pull benchmark's entries (bench/pull.ts:
+// 100,000 changes in 10 changesets — 70% inserts, 20% updates of two columns, 10% deletes)
+// against SQLite applying them; and a clone's scan of a snapshot against copying it.
+// Run: npx node bench/digest-cost.ts [changes] [existing rows] [runs]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir, cpus } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { addChangesetDelta, type TableDigests } from '../src/changeset/digest.ts';
+import { validateChangeset } from '../src/changeset/index.ts';
+import { scanDigests } from '../src/repo/digest-scan.ts';
+
+const changes = Number(process.argv[2] ?? 100_000);
+const existing = Number(process.argv[3] ?? 500_000);
+const runs = Number(process.argv[4] ?? 5);
+const entries = 10;
+const per = changes / entries;
+const dir = mkdtempSync(join(tmpdir(), 'sqlferry-bench-digest-'));
+const base = join(dir, 'base.db');
+
+const db = new DatabaseSync(base);
+db.exec('CREATE TABLE item(id INTEGER PRIMARY KEY, name TEXT, price REAL, qty INTEGER, note TEXT)');
+db.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${existing}) INSERT INTO item SELECT i, 'item ' || i, i * 0.25, i % 100, 'old' FROM n`);
+db.close();
+
+// The entries, recorded by a session on a scratch copy.
+const work = new DatabaseSync(':memory:');
+work.deserialize(new DatabaseSync(base, { readOnly: true }).serialize());
+const bytes: Uint8Array[] = [];
+let nextId = existing + 1;
+for (let e = 0; e < entries; e++) {
+  const session = work.createSession();
+  const inserts = Math.round(per * 0.7);
+  const updates = Math.round(per * 0.2);
+  const deletes = per - inserts - updates;
+  const lo = e * (updates + deletes) + 1;
+  work.exec(`WITH RECURSIVE n(i) AS (SELECT ${nextId} UNION ALL SELECT i + 1 FROM n WHERE i < ${nextId + inserts - 1}) INSERT INTO item SELECT i, 'new ' || i, i * 0.5, i % 7, 'fresh' FROM n`);
+  work.exec(`UPDATE item SET qty = qty + 1, note = 'changed' WHERE id BETWEEN ${lo} AND ${lo + updates - 1}`);
+  work.exec(`DELETE FROM item WHERE id BETWEEN ${lo + updates} AND ${lo + updates + deletes - 1}`);
+  nextId += inserts;
+  bytes.push(session.changeset());
+  session.close();
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+function timed(fn: () => void): number {
+  const t = performance.now();
+  fn();
+  return performance.now() - t;
+}
+
+const apply: number[] = [];
+const validate: number[] = [];
+const delta: number[] = [];
+const scan: number[] = [];
+const copy: number[] = [];
+for (let r = 0; r < runs; r++) {
+  const target = new DatabaseSync(':memory:');
+  target.deserialize(new DatabaseSync(base, { readOnly: true }).serialize());
+  apply.push(timed(() => {
+    target.exec('BEGIN');
+    for (const b of bytes) target.applyChangeset(b);
+    target.exec('COMMIT');
+  }));
+  validate.push(timed(() => bytes.forEach((b) => validateChangeset(b, 'changeset'))));
+  delta.push(timed(() => {
+    const digests: TableDigests = new Map();
+    for (const b of bytes) addChangesetDelta(b, digests);
+  }));
+  const snapshot = new DatabaseSync(base, { readOnly: true });
+  scan.push(timed(() => scanDigests(snapshot)));
+  const out = join(dir, `copy-${r}.db`);
+  copy.push(timed(() => snapshot.exec(`VACUUM INTO '${out}'`)));
+  snapshot.close();
+  rmSync(out, { force: true });
+  target.close();
+}
+rmSync(dir, { recursive: true, force: true });
+
+const ms = (x: number) => `${x.toFixed(0)} ms`;
+console.log(`${new Date().toISOString()} · ${cpus()[0]?.model ?? 'cpu'} ×${cpus().length} · load ${loadavg().map((l) => l.toFixed(1)).join(' ')} · medians of ${runs}`);
+console.log(`pull: ${changes.toLocaleString('en')} changes in ${entries} changesets onto ${existing.toLocaleString('en')} rows`);
+console.log(`  applyChangeset (reference)   ${ms(median(apply))}`);
+console.log(`  validateChangeset            ${ms(median(validate))}  (${(median(validate) / median(apply) * 100).toFixed(1)}% of the apply)`);
+console.log(`  change of digest             ${ms(median(delta))}  (${(median(delta) / median(apply) * 100).toFixed(1)}% of the apply)`);
+console.log(`clone: ${existing.toLocaleString('en')} rows`);
+console.log(`  VACUUM INTO (reference)      ${ms(median(copy))}`);
+console.log(`  digest scan                  ${ms(median(scan))}  (${(median(scan) / median(copy)).toFixed(2)}× the copy)`);
