@@ -10,38 +10,14 @@ import { DatabaseSync } from 'node:sqlite';
 import { addChangesetDelta, type TableDigests } from '../src/changeset/digest.ts';
 import { validateChangeset } from '../src/changeset/index.ts';
 import { scanDigests } from '../src/repo/digest-scan.ts';
+import { pullWorkload } from './pull-workload.ts';
 
 const changes = Number(process.argv[2] ?? 100_000);
 const existing = Number(process.argv[3] ?? 500_000);
 const runs = Number(process.argv[4] ?? 5);
-const entries = 10;
-const per = changes / entries;
 const dir = mkdtempSync(join(tmpdir(), 'sqlferry-bench-digest-'));
-const base = join(dir, 'base.db');
-
-const db = new DatabaseSync(base);
-db.exec('CREATE TABLE item(id INTEGER PRIMARY KEY, name TEXT, price REAL, qty INTEGER, note TEXT)');
-db.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${existing}) INSERT INTO item SELECT i, 'item ' || i, i * 0.25, i % 100, 'old' FROM n`);
-db.close();
-
-// The entries, recorded by a session on a scratch copy.
-const work = new DatabaseSync(':memory:');
-work.deserialize(new DatabaseSync(base, { readOnly: true }).serialize());
-const bytes: Uint8Array[] = [];
-let nextId = existing + 1;
-for (let e = 0; e < entries; e++) {
-  const session = work.createSession();
-  const inserts = Math.round(per * 0.7);
-  const updates = Math.round(per * 0.2);
-  const deletes = per - inserts - updates;
-  const lo = e * (updates + deletes) + 1;
-  work.exec(`WITH RECURSIVE n(i) AS (SELECT ${nextId} UNION ALL SELECT i + 1 FROM n WHERE i < ${nextId + inserts - 1}) INSERT INTO item SELECT i, 'new ' || i, i * 0.5, i % 7, 'fresh' FROM n`);
-  work.exec(`UPDATE item SET qty = qty + 1, note = 'changed' WHERE id BETWEEN ${lo} AND ${lo + updates - 1}`);
-  work.exec(`DELETE FROM item WHERE id BETWEEN ${lo + updates} AND ${lo + updates + deletes - 1}`);
-  nextId += inserts;
-  bytes.push(session.changeset());
-  session.close();
-}
+const { base, entries: bytes } = pullWorkload(dir, existing, changes);
+const entries = bytes.length;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 function timed(fn: () => void): number {

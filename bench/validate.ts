@@ -8,27 +8,11 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { validateChangeset } from '../src/changeset/index.ts';
+import { pullWorkload } from './pull-workload.ts';
 
 const runs = Number(process.argv[2] ?? 25);
 const dir = mkdtempSync(join(tmpdir(), 'sqlferry-bench-validate-'));
-const base = join(dir, 'base.db');
-const setup = new DatabaseSync(base);
-setup.exec('CREATE TABLE item(id INTEGER PRIMARY KEY, name TEXT, price REAL, qty INTEGER, note TEXT)');
-setup.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30000) INSERT INTO item SELECT i, 'item ' || i, i * 0.25, i % 100, 'old' FROM n`);
-setup.close();
-copyFileSync(base, join(dir, 'source.db'));
-const source = new DatabaseSync(join(dir, 'source.db'));
-const entries: Uint8Array[] = [];
-for (let e = 0, nextId = 30_001; e < 10; e++, nextId += 7000) {
-  const session = source.createSession();
-  const lo = e * 3000 + 1;
-  source.exec(`WITH RECURSIVE n(i) AS (SELECT ${nextId} UNION ALL SELECT i + 1 FROM n WHERE i < ${nextId + 6999}) INSERT INTO item SELECT i, 'new ' || i, i * 0.5, i % 7, 'fresh' FROM n`);
-  source.exec(`UPDATE item SET qty = qty + 1, note = 'changed' WHERE id BETWEEN ${lo} AND ${lo + 1999}`);
-  source.exec(`DELETE FROM item WHERE id BETWEEN ${lo + 2000} AND ${lo + 2999}`);
-  entries.push(session.changeset());
-  session.close();
-}
-source.close();
+const { base, entries } = pullWorkload(dir);
 
 function timeValidate(): number {
   const start = performance.now();
