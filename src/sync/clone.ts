@@ -6,6 +6,7 @@ import { SqlferryError, EXIT } from '../errors/index.ts';
 import type { TableDigests } from '../changeset/digest.ts';
 import { scanDigests } from '../repo/digest-scan.ts';
 import { claimMismatch, saveDigests } from '../repo/digest-state.ts';
+import { stampSidecar } from '../repo/sidecar-stamp.ts';
 import type { Remote } from '../hub/remote.ts';
 import { tempPathFor } from '../repo/atomic.ts';
 import { readConfig, writeConfig } from '../repo/config.ts';
@@ -76,6 +77,7 @@ export async function clone(remote: Remote, dbPath: string, opts: PullOptions & 
     writeConfig(replica.paths.config, { ...readConfig(replica.paths.config), format: info.kind, remotes: { [opts.remoteName ?? 'origin']: storedRemoteUrl(remote.url) } });
     if (snap.seq > 0) markSnapshots(replica, snap.seq);
     saveDigests(replica, snap.seq, digests);
+    stampSidecar(replica.paths, false); // base.db as clone left it, checked against the hub's digest
     const tip = atSnapshot?.sha256 ?? snap.sha256;
     savePosition(replica, { hubId: info.hubId, hubSeq: snap.seq, hubTip: tip });
     // The genesis (snapshot 0) is held to the chain instead: entry 1 names its checksum as parent.

@@ -11,6 +11,7 @@ import { textValue } from '../../src/changeset/value.ts';
 import { metaName } from '../../src/hub/layout.ts';
 import { tempDir as syncTempDir, cloneReplica, commitAll, firstReplica, newHub, pushTo, rows, sql } from '../sync/helpers.ts';
 import { cli } from '../repo/helpers.ts';
+import { isSuspect } from '../../src/repo/sidecar-stamp.ts';
 import { rmSync } from 'node:fs';
 
 const dirs: string[] = [];
@@ -127,6 +128,20 @@ describe('a hub written by an older sqlferry', () => {
 });
 
 describe('a damaged replica', () => {
+  it('is suspect once its base snapshot changed behind sqlferry, until verify finds it right', async () => {
+    const { dir, b } = await setup();
+    expect(isSuspect(b.paths)).toBe(false); // a fresh clone: nothing to check before its first push
+    expect(cli(dir, 'status', '--db', b.paths.db).status).toBe(0);
+    expect(isSuspect(b.paths)).toBe(false);
+    sql(b.paths.base, 'PRAGMA user_version = 7'); // a write that changes no content
+    expect(cli(dir, 'status', '--db', b.paths.db).status).toBe(0);
+    expect(isSuspect(b.paths)).toBe(true);
+    expect(cli(dir, 'status', '--db', b.paths.db).status).toBe(0);
+    expect(isSuspect(b.paths)).toBe(true); // a later command does not launder it
+    expect(cli(dir, 'verify', '--db', b.paths.db).status).toBe(0);
+    expect(isSuspect(b.paths)).toBe(false);
+  });
+
   it('does not push once its base snapshot was changed behind its back', async () => {
     const { dir, hub, a } = await setup();
     const head = () => readdirSync(join(hub, 'log')).filter((n) => /^\d+\.json$/.test(n)).length;
