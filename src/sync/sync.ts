@@ -14,6 +14,8 @@ import type { SnapshotOutcome } from './hub-snapshot.ts';
 export interface SyncOptions extends PullOptions {
   /** Pull-and-push rounds before giving up when others keep pushing first (default 5). */
   attempts?: number;
+  /** Wait a random time up to this many seconds first: a fleet whose cron fires in the same second spreads out. */
+  jitterSeconds?: number;
 }
 
 export interface SyncResult {
@@ -31,6 +33,7 @@ export interface SyncResult {
 
 /** An overlapping cron run is normal and skipped quietly; one that holds the lock this long needs a human. */
 const STUCK_AFTER_MS = 30 * 60_000;
+const MAX_BACKOFF_MS = 5_000;
 
 function takeSyncLock(replica: Replica): ReplicaLock | null {
   try {
@@ -48,6 +51,7 @@ function takeSyncLock(replica: Replica): ReplicaLock | null {
 }
 
 export async function sync(replica: Replica, remote: Remote, opts: SyncOptions): Promise<SyncResult> {
+  if (opts.jitterSeconds) await sleep(Math.floor(Math.random() * opts.jitterSeconds * 1000));
   const lock = takeSyncLock(replica);
   if (lock === null) return { skipped: true, pulled: 0, unchecked: 0, pushed: 0, head: 0, attempts: 0, conflicts: [], snapshot: { skipped: 'not-due' } };
   try {
@@ -66,8 +70,9 @@ export async function sync(replica: Replica, remote: Remote, opts: SyncOptions):
       } catch (err) {
         if (!(err instanceof SqlferryError) || err.code !== 'PUSH_REJECTED' || attempt >= attempts) throw err;
       }
-      // Someone pushed between our pull and our push: back off a little, at random, and go again.
-      await sleep(Math.floor(Math.random() * 50 * attempt));
+      // Someone pushed between our pull and our push: back off at random within a window that
+      // doubles each round (full jitter), so pushers racing for the same number spread out.
+      await sleep(Math.floor(Math.random() * Math.min(MAX_BACKOFF_MS, 50 * 2 ** attempt)));
     }
   } finally {
     lock.release();

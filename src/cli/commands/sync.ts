@@ -12,6 +12,7 @@ interface SyncFlags extends HandlerFlags {
   commit: boolean;
   message?: string;
   attempts: string;
+  jitter?: string;
   json?: boolean;
 }
 
@@ -23,20 +24,25 @@ export function registerSync(program: Command): void {
     .option('--no-commit', 'refuse to sync over uncommitted changes instead of committing them')
     .option('-m, --message <msg>', 'message for the commit of uncommitted changes', 'sync')
     .option('--attempts <n>', 'pull-and-push rounds before giving up', '5')
+    .option('--jitter <seconds>', 'first wait a random time up to this many seconds (for a fleet whose cron fires at the same moment)')
     .option('--json', 'print the result as JSON');
   addHandlerOption(cmd)
-    .addHelpText('after', '\nExample:\n  $ sqlferry sync -q        # in a crontab: */5 * * * * cd /srv/app && sqlferry sync -q')
+    .addHelpText('after', '\nExample:\n  $ sqlferry sync -q --jitter 60        # in a crontab: */5 * * * * cd /srv/app && sqlferry sync -q --jitter 60')
     .action(async (name: string | undefined, opts: SyncFlags, command: Command) => {
       const g = globals(command);
       const attempts = Number(opts.attempts);
       if (!/^\s*\d+\s*$/.test(opts.attempts) || attempts < 1) {
         throw new SqlferryError('USAGE', `--attempts must be a whole number of at least 1, not ${JSON.stringify(opts.attempts)}`, { exitCode: EXIT.usage });
       }
+      const jitterSeconds = opts.jitter === undefined ? 0 : Number(opts.jitter);
+      if (opts.jitter !== undefined && !(/^\s*\d+(\.\d+)?\s*$/.test(opts.jitter) && jitterSeconds <= 3600)) {
+        throw new SqlferryError('USAGE', `--jitter must be a number of seconds from 0 to 3600, not ${JSON.stringify(opts.jitter)}`, { exitCode: EXIT.usage });
+      }
       const replica = Replica.find(g.db);
       const remote = await remoteOf(replica, name);
       try {
         const r = await sync(replica, remote, {
-          handlers: await handlersFor(replica, opts), commit: opts.commit, attempts, progress: terminalProgress(g),
+          handlers: await handlersFor(replica, opts), commit: opts.commit, attempts, jitterSeconds, progress: terminalProgress(g),
           ...(opts.message ? { message: opts.message } : {}),
         });
         if (opts.json) out.json(r);
