@@ -24,7 +24,7 @@ describe('exec', () => {
   it('commits exactly the rows its SQL changed (trigger effects included), leaving other edits uncommitted', () => {
     const { db, replica } = setup();
     sqlite3(db, `INSERT INTO t VALUES (4, 'uncommitted');`);
-    const entry = execSql(replica, "UPDATE t SET v = 'B' WHERE id = 2")!;
+    const entry = execSql(replica, "UPDATE t SET v = 'B' WHERE id = 2").entry!;
     const changes = [...iterateChanges(replica.entry(entry.seq).bytes)];
     expect(changes.map((c) => `${c.table.name} ${c.op}`).sort()).toEqual(['log INSERT', 't UPDATE']);
     expect(status(replica).tables).toEqual([{ table: 't', inserted: 1, updated: 0, deleted: 0 }]);
