@@ -2,7 +2,7 @@
 // squashed, converted and rendered. Pure functions over bytes: no files, no database.
 export type { Change, ChangeOp, ChangesetKind, SqlValue, TableHeader } from './types.ts';
 export { detectKind, iterateChanges, parseChangeset } from './reader.ts';
-export { changedTables } from './tables.ts';
+export { changedTables, withoutTables } from './tables.ts';
 export { validateChangeset } from './validate.ts';
 export { writeChangeset } from './writer.ts';
 export { invertChangeset } from './invert.ts';

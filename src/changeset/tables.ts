@@ -68,3 +68,22 @@ function skipRecord(c: ByteCursor, pk: boolean[], required: 'all' | 'key' | 'non
     c.skipValue(required === 'all' || (required !== 'none' && pk[i]!));
   }
 }
+
+/**
+ * The file without the table groups `drop` names, bytes copied as they are: what a session
+ * recorded, less the tables that must not travel (a virtual table's shadow tables).
+ */
+export function withoutTables(bytes: Uint8Array, drop: (name: string) => boolean): Uint8Array {
+  if (bytes.length === 0) return bytes;
+  const starts: Array<{ at: number; dropped: boolean }> = [];
+  walkTables(bytes, detectKind(bytes), { header: (table, at) => starts.push({ at, dropped: drop(table.name) }) });
+  if (!starts.some((s) => s.dropped)) return bytes;
+  const parts = starts.flatMap((s, i) => (s.dropped ? [] : [bytes.subarray(s.at, starts[i + 1]?.at ?? bytes.length)]));
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let pos = 0;
+  for (const p of parts) {
+    out.set(p, pos);
+    pos += p.length;
+  }
+  return out;
+}

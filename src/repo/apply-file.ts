@@ -2,10 +2,12 @@
 // an old export) applied to the live database and committed as exactly what it changed.
 // Triggers and foreign-key actions are suspended (their effects, if any, are in the file);
 // a conflict applies nothing. The commit itself is exec's (commit-live.ts).
+import { changedTables } from '../changeset/index.ts';
 import { SqlferryError } from '../errors/index.ts';
 import { applyChecked, refuseDanglingReferences } from './apply.ts';
 import { openBase } from './base.ts';
 import { commitLiveChanges } from './commit-live.ts';
+import { ChangeRecorder } from './recorder.ts';
 import type { LogEntryMeta } from './log.ts';
 import type { Replica } from './replica.ts';
 import { beginImmediate, openDatabase, rollbackQuietly } from './sqlite.ts';
@@ -18,7 +20,8 @@ export function applyFile(replica: Replica, bytes: Uint8Array, message: string):
     try {
       beginImmediate(live, paths.db);
       try {
-        const session = live.createSession();
+        const touched = new Set(changedTables(bytes).map((t) => t.name.toLowerCase()));
+        const session = new ChangeRecorder(live, (t) => touched.has(t.name.toLowerCase()));
         try {
           applyChecked(live, bytes);
         } catch (err) {

@@ -14,6 +14,7 @@ import { quoteIdent } from '../changeset/value.ts';
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import { beginImmediate, preparedOnce, rollbackQuietly } from './sqlite.ts';
 import { runSchemaStatements } from './schema-guard.ts';
+import { rebuildFullTextIndexes } from './virtual-tables.ts';
 
 export interface ApplyTransactionOptions {
   /** Run PRAGMA foreign_key_check before COMMIT and refuse dangling references. */
@@ -36,6 +37,7 @@ export function withApplyTransaction<T>(db: DatabaseSync, path: string, fn: () =
       return result;
     } catch (err) {
       rollbackQuietly(db);
+      abandonSuspension(db);
       throw err;
     }
   } finally {
@@ -46,13 +48,30 @@ export function withApplyTransaction<T>(db: DatabaseSync, path: string, fn: () =
 /**
  * Drop the database's triggers inside the open transaction and return what re-creates them:
  * the changes applied meanwhile already hold the triggers' effects, which must not happen twice.
+ * A full-text index kept by triggers from its content table is the exception: it is not
+ * shipped, so the outermost restore rebuilds those whose content table the applied changes
+ * touched (virtual-tables.ts).
  */
 export function suspendTriggers(db: DatabaseSync): () => void {
   const triggers = preparedOnce(db, "SELECT name, sql FROM main.sqlite_schema WHERE type = 'trigger' AND sql IS NOT NULL").all() as Array<{ name: string; sql: string }>;
   for (const t of triggers) db.exec(`DROP TRIGGER main.${quoteIdent(t.name)}`);
+  const outermost = !touchedWhileSuspended.has(db);
+  if (outermost) touchedWhileSuspended.set(db, new Set());
   return () => {
     for (const t of triggers) db.exec(t.sql);
+    if (!outermost) return;
+    const touched = touchedWhileSuspended.get(db)!;
+    touchedWhileSuspended.delete(db);
+    rebuildFullTextIndexes(db, touched);
   };
+}
+
+/** Per connection with triggers suspended: the (lower-cased) tables changesets were applied to. */
+const touchedWhileSuspended = new WeakMap<DatabaseSync, Set<string>>();
+
+/** After a ROLLBACK (which brings the triggers back itself): forget the suspension. */
+export function abandonSuspension(db: DatabaseSync): void {
+  touchedWhileSuspended.delete(db);
 }
 
 /**
@@ -95,7 +114,9 @@ export interface ApplyValidatedOptions {
  * One pass over the bytes that allocates nothing per value, and a query per table.
  */
 export function applyValidated(db: DatabaseSync, bytes: Uint8Array, opts: ApplyValidatedOptions): boolean {
+  const touched = touchedWhileSuspended.get(db);
   for (const table of validateChangeset(bytes, opts.expect)) {
+    touched?.add(table.name.toLowerCase());
     const problem = tableMismatch(db, table, opts.widerTables ?? false);
     if (problem) {
       throw new SqlferryError('SCHEMA_MISMATCH', `cannot apply changes to table "${table.name}": ${problem}`, {
@@ -132,11 +153,14 @@ export function applySchema(db: DatabaseSync, statements: readonly string[], whe
 function tableMismatch(db: DatabaseSync, table: TableHeader, wider: boolean): string | undefined {
   const cols = preparedOnce(db, 'SELECT pk FROM pragma_table_info(?, ?)').all(table.name, 'main') as Array<{ pk: bigint | number }>;
   if (cols.length === 0) return 'there is no such table';
+  let keys = cols.map((c) => Number(c.pk));
+  // Without a PRIMARY KEY, changesets hold the rowid as an implicit first key column (as SQLite applies them).
+  if (keys.every((k) => k === 0)) keys = [1, ...keys];
   const n = table.pk.length;
-  if (wider ? cols.length < n : cols.length !== n) return `it has ${cols.length} columns here, ${n} in the changes`;
+  if (wider ? keys.length < n : keys.length !== n) return `it has ${keys.length} columns here${keys.length > cols.length ? ' (the rowid first)' : ''}, ${n} in the changes`;
   // The reader always records SQLite's per-column PK ordinals; columns beyond the changes' are keyless.
   const want = table.pkIndex ?? table.pk.map((isPk) => (isPk ? 1 : 0));
-  if (cols.some((c, i) => Number(c.pk) !== (want[i] ?? 0))) return 'its primary key differs';
+  if (keys.some((k, i) => k !== (want[i] ?? 0))) return 'its primary key differs';
   return undefined;
 }
 

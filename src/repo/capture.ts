@@ -5,12 +5,14 @@
 // missing from the base (inserts), so every DELETE of a key comes before its re-INSERT.
 // Rows match on the primary key compared by type and bytes (a key changed only in case
 // under NOCASE is a delete plus an insert); a column differs when its bytes or its type
-// differ (1 vs 1.0, 'a' vs 'A'). Rows with a NULL in a key column are skipped, as sessions do.
+// differ (1 vs 1.0, 'a' vs 'A'). Rows with a NULL in a key column are skipped, as sessions do
+// (null-keys.ts counts them for status, commit and sync). A table tracked by rowid has the
+// rowid as an implicit first key column (keyedColumns).
 import type { DatabaseSync } from 'node:sqlite';
 import type { Change, SqlValue, TableHeader } from '../changeset/types.ts';
 import { quoteIdent, sqlLiteral, sameValue, UNDEFINED } from '../changeset/value.ts';
 import { exactColumnList, exactColumns, readValues } from './values.ts';
-import { mayHoldEqualValuesOfTwoTypes, type TableInfo } from './schema-read.ts';
+import { keyedColumns, mayHoldEqualValuesOfTwoTypes, type Column, type TableInfo } from './schema-read.ts';
 
 export interface TablePair {
   live: TableInfo;
@@ -21,13 +23,14 @@ export interface TablePair {
 }
 
 export function headerOf(table: TableInfo): TableHeader {
-  return { name: table.name, pk: table.columns.map((c) => c.pk > 0), pkIndex: table.columns.map((c) => c.pk) };
+  const cols = keyedColumns(table);
+  return { name: table.name, pk: cols.map((c) => c.pk > 0), pkIndex: cols.map((c) => c.pk) };
 }
 
 export function* captureTable(db: DatabaseSync, pair: TablePair): Generator<Change> {
   const table = pair.live;
   const header = headerOf(table);
-  const cols = table.columns;
+  const cols = keyedColumns(table);
   const n = cols.length;
   const t = quoteIdent(table.name);
   const a = (i: number): string => `A.${quoteIdent(cols[i]!.name)}`;
@@ -43,7 +46,7 @@ export function* captureTable(db: DatabaseSync, pair: TablePair): Generator<Chan
   }
   const baseCount = n - (pair.addedDefaults?.length ?? 0);
   const b = (i: number): string => (i < baseCount ? `B.${quoteIdent(cols[i]!.name)}` : sqlLiteral(pair.addedDefaults![i - baseCount]!));
-  const sameKey = keys.map((i) => `${a(i)} = ${b(i)}${exactKeyCheck(table, i, a(i), b(i))}`).join(' AND ');
+  const sameKey = keys.map((i) => `${a(i)} = ${b(i)}${exactKeyCheck(table, cols, i, a(i), b(i))}`).join(' AND ');
   const differs = cols
     .map((c, i) => (header.pk[i] ? '' : `${a(i)} IS NOT ${b(i)} COLLATE BINARY${mayHoldEqualValuesOfTwoTypes(c) ? ` OR typeof(${a(i)}) <> typeof(${b(i)})` : ''}`))
     .filter((s) => s !== '');
@@ -63,15 +66,15 @@ export function* captureTable(db: DatabaseSync, pair: TablePair): Generator<Chan
  * The join uses the key's own collation so its index serves it; a rowid key needs nothing
  * more, other keys must also match byte for byte (and by type where the column allows 1 and 1.0).
  */
-function exactKeyCheck(table: TableInfo, i: number, a: string, b: string): string {
-  const col = table.columns[i]!;
-  const rowidAlias = !table.withoutRowid && col.type.toUpperCase() === 'INTEGER' && table.columns.filter((c) => c.pk > 0).length === 1;
+function exactKeyCheck(table: TableInfo, cols: Column[], i: number, a: string, b: string): string {
+  const col = cols[i]!;
+  const rowidAlias = !table.withoutRowid && col.type.toUpperCase() === 'INTEGER' && cols.filter((c) => c.pk > 0).length === 1;
   if (rowidAlias) return '';
   return ` AND ${a} = ${b} COLLATE BINARY${mayHoldEqualValuesOfTwoTypes(col) ? ` AND typeof(${a}) = typeof(${b})` : ''}`;
 }
 
 /** A session UPDATE: old.* holds the key and the changed columns, new.* only the changed columns. */
-function updateOf(header: TableHeader, before: SqlValue[], after: SqlValue[]): Change {
+export function updateOf(header: TableHeader, before: SqlValue[], after: SqlValue[]): Change {
   const old = new Array<SqlValue>(before.length);
   const next = new Array<SqlValue>(before.length);
   for (let i = 0; i < before.length; i++) {

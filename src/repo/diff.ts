@@ -5,7 +5,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { Change } from '../changeset/types.ts';
 import { captureTable, type TablePair } from './capture.ts';
 import { diffSchema, type SchemaDiff } from './schema-diff.ts';
-import { readSchema, trackedTables, type Schema, type TableInfo } from './schema-read.ts';
+import { keyedColumns, readSchema, trackedTables, type Schema, type TableInfo } from './schema-read.ts';
 import { catchUpBase } from './base.ts';
 import type { SidecarPaths } from './sidecar.ts';
 import { readSeq } from './snapshot.ts';
@@ -69,5 +69,8 @@ export function withWorkingDiff<T>(dbPath: string, basePath: string, fn: (diff: 
 
 /** Column names per table, for rendering changes as SQL. */
 export function columnNamesOf(schema: Schema): (table: { name: string }) => string[] | undefined {
-  return (table) => schema.tables.get(table.name)?.columns.map((c) => c.name);
+  return (table) => {
+    const info = schema.tables.get(table.name);
+    return info === undefined ? undefined : keyedColumns(info).map((c) => c.name);
+  };
 }

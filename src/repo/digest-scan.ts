@@ -1,12 +1,13 @@
 // The content digest of a database read from its rows (src/changeset/digest.ts says what it
 // is): one scan per tracked table, each value encoded as a changeset encodes it, so a scan
 // and the sum of every changeset since the start agree bit for bit. Rows with a NULL in a
-// key column are left out, as sessions leave them out of changesets.
+// key column are left out, as sessions leave them out of changesets. A table tracked by rowid
+// is read with its rowid as column 0, the key, as its changesets hold it.
 import type { DatabaseSync } from 'node:sqlite';
 import { ByteWriter } from '../changeset/byte-writer.ts';
 import { CellHasher, keyOf, lanesOf, type TableDigests } from '../changeset/digest.ts';
 import { quoteIdent } from '../changeset/value.ts';
-import { readSchema, trackedTables, type TableInfo } from './schema-read.ts';
+import { keyedColumns, readSchema, trackedTables, type TableInfo } from './schema-read.ts';
 import { exactColumnList, readValue } from './values.ts';
 
 /** The digests of every tracked table of `db`, or of the tables named in `only` (lower-cased: names are case-blind). */
@@ -19,8 +20,9 @@ export function scanDigests(db: DatabaseSync, only?: ReadonlySet<string>): Table
 }
 
 function scanTable(db: DatabaseSync, table: TableInfo, digests: TableDigests): void {
-  const names = table.columns.map((c) => c.name);
-  const pk = table.columns.map((c) => c.pk > 0);
+  const cols = keyedColumns(table); // a rowid table's rowid is its key column 0, as in its changesets
+  const names = cols.map((c) => c.name);
+  const pk = cols.map((c) => c.pk > 0);
   const stmt = db.prepare(`SELECT ${exactColumnList('t', names)} FROM main.${quoteIdent(table.name)} AS t`);
   stmt.setReadBigInts(true);
   stmt.setReturnArrays(true);

@@ -2,6 +2,7 @@
 // tables with their columns and primary key (for row capture).
 import type { DatabaseSync } from 'node:sqlite';
 import { quoteIdent } from '../changeset/value.ts';
+import { virtualTableSql, virtualTableTracking } from './virtual-tables.ts';
 
 export const BASE_SEQ_TABLE = 'sqlferry_base';
 
@@ -27,8 +28,16 @@ export interface TableInfo {
   name: string;
   columns: Column[];
   withoutRowid: boolean;
-  /** Why sessions cannot track it (no PRIMARY KEY, virtual table), or undefined when tracked. */
+  /**
+   * Tracked by rowid (no PRIMARY KEY, or a full-text or R*Tree table that keeps its own rows):
+   * the name that addresses the rowid here. Changesets hold it as an implicit first key
+   * column, as a session configured with SQLITE_SESSION_OBJCONFIG_ROWID records it.
+   */
+  rowid?: string;
+  /** Why sqlferry cannot track it, or undefined when tracked. */
   untracked?: string;
+  /** An external-content full-text index: the table it indexes (it is rebuilt, not shipped). */
+  indexes?: string;
 }
 
 export interface Schema {
@@ -57,14 +66,8 @@ export function readSchema(db: DatabaseSync, schema = 'main'): Schema {
       skipped.add(t.name); // a virtual table's storage: it follows its virtual table
       continue;
     }
-    const columns = (db.prepare(`SELECT name, type, dflt_value AS dflt, pk FROM pragma_table_info(?, ?) ORDER BY cid`).all(t.name, schema) as Array<{ name: string; type: string; dflt: string | null; pk: bigint }>).map((c) => ({ ...c, pk: Number(c.pk) }));
-    const info: TableInfo = { name: t.name, columns, withoutRowid: Number(t.wr) === 1 };
-    if (t.type === 'virtual') {
-      info.untracked = 'it is a virtual table: its content lives in its module, which changesets cannot describe';
-      skipped.add(t.name);
-    } else if (!columns.some((c) => c.pk > 0)) {
-      info.untracked = 'it has no PRIMARY KEY, so a changed row cannot be identified; add a PRIMARY KEY (recreate the table with one) to track it';
-    }
+    const info = tableInfo(db, schema, t.name, t.type, Number(t.wr) === 1);
+    if (t.type === 'virtual') skipped.add(t.name);
     tables.set(t.name, info);
   }
   const objects = (db.prepare(`SELECT type, name, tbl_name AS "table", sql FROM ${q}.sqlite_schema WHERE sql IS NOT NULL ORDER BY rowid`).all() as unknown as SchemaObject[]).filter(
@@ -73,8 +76,35 @@ export function readSchema(db: DatabaseSync, schema = 'main'): Schema {
   return { objects, tables };
 }
 
+/** One table as readSchema sees it, or undefined when there is none (or it is a view or a virtual table's storage). */
+export function readTable(db: DatabaseSync, name: string, schema = 'main'): TableInfo | undefined {
+  const t = db.prepare(`SELECT name, type, wr FROM pragma_table_list WHERE schema = ? AND name = ? COLLATE NOCASE`).get(schema, name) as { name: string; type: string; wr: bigint } | undefined;
+  if (t === undefined || (t.type !== 'table' && t.type !== 'virtual')) return undefined;
+  return tableInfo(db, schema, t.name, t.type, Number(t.wr) === 1);
+}
+
+function tableInfo(db: DatabaseSync, schema: string, name: string, type: string, withoutRowid: boolean): TableInfo {
+  const columns = (db.prepare(`SELECT name, type, dflt_value AS dflt, pk FROM pragma_table_info(?, ?) ORDER BY cid`).all(name, schema) as Array<{ name: string; type: string; dflt: string | null; pk: bigint }>).map((c) => ({ ...c, pk: Number(c.pk) }));
+  const info: TableInfo = { name, columns, withoutRowid };
+  if (type === 'virtual') Object.assign(info, virtualTableTracking(virtualTableSql(db, quoteIdent(schema), name)));
+  if (info.untracked === undefined && info.indexes === undefined && !columns.some((c) => c.pk > 0)) {
+    info.rowid = ROWID_NAMES.find((r) => !columns.some((c) => c.name.toLowerCase() === r));
+    if (info.rowid === undefined) info.untracked = 'it has no PRIMARY KEY and its columns named rowid, _rowid_ and oid hide the rowid, so a row cannot be identified';
+  }
+  return info;
+}
+
 export function trackedTables(schema: Schema): TableInfo[] {
-  return [...schema.tables.values()].filter((t) => t.untracked === undefined);
+  return [...schema.tables.values()].filter((t) => t.untracked === undefined && t.indexes === undefined);
+}
+
+/** The names SQLite gives the rowid, in the order sqlferry picks the first one no column hides. */
+const ROWID_NAMES = ['rowid', '_rowid_', 'oid'];
+
+/** The columns as changesets hold them: a table tracked by rowid has the rowid first, as its key. */
+export function keyedColumns(table: TableInfo): Column[] {
+  if (table.rowid === undefined) return table.columns;
+  return [{ name: table.rowid, type: 'INTEGER', dflt: null, pk: 1 }, ...table.columns.map((c) => ({ ...c, pk: 0 }))];
 }
 
 export function pkIndex(table: TableInfo): number[] {

@@ -3,6 +3,7 @@
 // at its last pull or push (status never asks the hub).
 import { SqlferryError } from '../errors/index.ts';
 import { withUncommittedDiff } from './diff.ts';
+import { countNullKeys, type NullKeyRows } from './null-keys.ts';
 import type { Replica } from './replica.ts';
 
 export interface TableCounts {
@@ -20,6 +21,8 @@ export interface Status {
   schema: string[];
   tables: TableCounts[];
   untracked: Array<{ table: string; reason: string }>;
+  /** Tables with rows that have a NULL in a key column: never captured, never synced. */
+  nullKeys: NullKeyRows[];
   /** Null until the replica first pulls or pushes. seq: the hub's head then; unpushed: local commits after it. */
   hub: { seq: number; unpushed: number } | null;
   /** A schema change commit cannot record (a dropped column…): what it is and what to do; rows are not counted then. */
@@ -33,7 +36,7 @@ export function status(replica: Replica): Status {
     } catch (err) {
       if (!(err instanceof SqlferryError) || err.code !== 'SCHEMA_CHANGE_UNSUPPORTED') throw err;
       return {
-        db: replica.paths.db, commit: replica.lastSeq(), clean: false, schema: [], tables: [], untracked: [], hub: hubPosition(replica),
+        db: replica.paths.db, commit: replica.lastSeq(), clean: false, schema: [], tables: [], untracked: [], nullKeys: [], hub: hubPosition(replica),
         blocked: { reason: String(err.data.what), hint: err.hint ?? '' },
       };
     }
@@ -61,6 +64,7 @@ function counted(replica: Replica): Status {
         schema: diff.schema.statements,
         tables,
         untracked: diff.untracked.map((t) => ({ table: t.name, reason: t.untracked! })),
+        nullKeys: countNullKeys(diff.db, diff.live),
         hub: hubPosition(replica),
         blocked: null,
       };

@@ -3,6 +3,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { SqlValue } from '../changeset/types.ts';
 import { quoteIdent } from '../changeset/value.ts';
+import { keyedColumns, readTable } from '../repo/schema-read.ts';
 import { readValues } from '../repo/values.ts';
 import { SqlferryError } from '../errors/index.ts';
 
@@ -20,7 +21,7 @@ export interface TableShape {
   columns: string[];
   /** Column positions of the primary key, in key order. */
   pk: number[];
-  /** True for an INTEGER PRIMARY KEY (a rowid alias): the key `rekey` can renumber. */
+  /** True for an INTEGER PRIMARY KEY (a rowid alias) or a rowid key: the key `rekey` can renumber. */
   integerKey: boolean;
   /** UNIQUE constraints and unique indexes other than the primary key, as column positions. */
   unique: number[][];
@@ -74,8 +75,10 @@ export class Shapes {
 }
 
 function readShape(db: DatabaseSync, table: string): TableShape {
-  const cols = db.prepare('SELECT name, type, pk, dflt_value FROM pragma_table_info(?) ORDER BY cid').all(table) as Array<{ name: string; type: string; pk: bigint; dflt_value: string | null }>;
-  if (cols.length === 0) throw new SqlferryError('SCHEMA_MISMATCH', `there is no table "${table}" in the database`, { data: { table } });
+  const info = readTable(db, table);
+  if (info === undefined) throw new SqlferryError('SCHEMA_MISMATCH', `there is no table "${table}" in the database`, { data: { table } });
+  // A table tracked by rowid has the rowid as its first column and key, as in its changesets.
+  const cols = keyedColumns(info).map((c) => ({ name: c.name, type: c.type, pk: c.pk, dflt_value: c.dflt }));
   const columns = cols.map((c) => c.name);
   const pk = cols
     .map((c, i) => ({ i, order: Number(c.pk) }))

@@ -7,6 +7,7 @@ import { iterateChanges } from '../changeset/index.ts';
 import type { SqlValue } from '../changeset/types.ts';
 import { quoteIdent } from '../changeset/value.ts';
 import { addRowCells } from '../repo/digest-scan.ts';
+import { keyedColumns, readTable } from '../repo/schema-read.ts';
 import { exactColumnList } from '../repo/values.ts';
 import { bind, mark } from './rows.ts';
 
@@ -31,9 +32,10 @@ export function touchedKeys(bytes: Uint8Array): Map<string, Touched> {
 export function addTouchedRows(db: DatabaseSync, touched: Map<string, Touched>, digests: TableDigests, sign: 1 | -1): void {
   const hasher = new CellHasher();
   for (const [table, { pk, keys }] of touched) {
-    const info = db.prepare('SELECT name, pk FROM pragma_table_info(?, ?) ORDER BY cid').all(table, 'main') as Array<{ name: string; pk: number | bigint }>;
+    const found = readTable(db, table);
+    const info = found === undefined ? [] : keyedColumns(found); // a rowid table: the rowid first
     // Created by this entry (before), dropped by it (after), or not this table at all (the apply refuses it).
-    if (info.length !== pk.length || info.some((c, i) => (Number(c.pk) > 0) !== pk[i])) continue;
+    if (info.length !== pk.length || info.some((c, i) => c.pk > 0 !== pk[i])) continue;
     const columns = info.map((c) => c.name);
     const keyColumns = columns.filter((_, i) => pk[i]);
     const lanes = lanesOf(digests, table);

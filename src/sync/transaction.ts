@@ -3,7 +3,7 @@
 // triggers dropped and re-created inside the transaction (their effects are already in the
 // changesets), COMMIT only if the body returns, ROLLBACK otherwise.
 import type { DatabaseSync } from 'node:sqlite';
-import { suspendTriggers } from '../repo/apply.ts';
+import { abandonSuspension, suspendTriggers } from '../repo/apply.ts';
 import { beginImmediate, rollbackQuietly, withSqliteErrors } from '../repo/sqlite.ts';
 
 export interface LiveTransaction {
@@ -25,6 +25,7 @@ export async function withLiveTransaction<T>(db: DatabaseSync, path: string, fn:
     return result;
   } catch (err) {
     rollbackQuietly(db);
+    abandonSuspension(db);
     throw err;
   }
 }

@@ -1,10 +1,12 @@
 // The content digest kept incrementally from changesets equals one computed from scratch,
-// for random schemas and edits recorded by SQLite's own session extension.
+// for random schemas and edits recorded by SQLite's own session extension (and, for a table
+// without a PRIMARY KEY, by rowid as sqlferry records it).
 import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { addChangesetDelta, copyDigests, digestClaims } from '../../src/changeset/digest.ts';
 import { scanDigests } from '../../src/repo/digest-scan.ts';
+import { ChangeRecorder } from '../../src/repo/recorder.ts';
 
 const value = fc.oneof(
   fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
@@ -38,7 +40,7 @@ describe('the content digest', () => {
         const db = new DatabaseSync(':memory:');
         db.exec(`CREATE TABLE one(id INTEGER PRIMARY KEY, a, b REAL, c TEXT);
                  CREATE TABLE two(k1 INTEGER NOT NULL, k2 TEXT, x, y, z, PRIMARY KEY (k2, k1)) ${rowid};
-                 CREATE TABLE untracked(p, q)`);
+                 CREATE TABLE nopk(p, q)`);
         const run = (list: typeof edits) => {
           for (const e of list) {
             const v = 'badText' in Object(e.v) ? undefined : e.v;
@@ -48,13 +50,15 @@ describe('the content digest', () => {
               if (e.op === 'insert') {
                 db.prepare(`INSERT OR REPLACE INTO one VALUES (?, ${expr}, 1.0, 'x')`).run(e.key, ...params);
                 db.prepare(`INSERT OR REPLACE INTO two VALUES (?, ?, ${expr}, NULL, 2)`).run(e.key, e.key2, ...params);
-                db.prepare('INSERT INTO untracked VALUES (?, ?)').run(e.key, e.key);
+                db.prepare(`INSERT INTO nopk VALUES (?, ${expr})`).run(e.key, ...params);
               } else if (e.op === 'update') {
                 db.prepare(`UPDATE one SET ${['a', 'b', 'c'][e.col]} = ${expr} WHERE id = ?`).run(...params, e.key);
                 db.prepare(`UPDATE two SET ${['x', 'y', 'z'][e.col]} = ${expr} WHERE k1 = ?`).run(...params, e.key);
+                db.prepare(`UPDATE nopk SET q = ${expr} WHERE p = ?`).run(...params, e.key);
               } else {
                 db.prepare('DELETE FROM one WHERE id = ?').run(e.key);
                 db.prepare('DELETE FROM two WHERE k1 = ?').run(e.key);
+                db.prepare('DELETE FROM nopk WHERE rowid = ? + 1').run(e.key);
               }
             } catch {
               // a constraint the edit broke: SQLite refused it, nothing changed
@@ -67,13 +71,17 @@ describe('the content digest', () => {
         const copy = new DatabaseSync(':memory:');
         copy.deserialize(db.serialize());
         const before = scanDigests(copy);
-        const session = db.createSession();
+        // What sqlferry records: a session, plus the table without a PRIMARY KEY by rowid.
+        const session = new ChangeRecorder(db);
         run(edits);
         const changeset = session.changeset();
+        session.close();
         expect(copy.applyChangeset(changeset)).toBe(true);
         const kept = copyDigests(before);
         addChangesetDelta(changeset, kept);
         expect(digestClaims(kept)).toEqual(digestClaims(scanDigests(copy)));
+        const nopk = (d: DatabaseSync) => d.prepare("SELECT rowid, quote(p), quote(q) FROM nopk ORDER BY rowid").all();
+        expect(nopk(copy)).toEqual(nopk(db));
       }),
       { numRuns: 150 },
     );

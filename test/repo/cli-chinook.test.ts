@@ -14,17 +14,19 @@ describe('sqlferry on Chinook', () => {
 
     sqlite3(db, `UPDATE Artist SET Name = 'AC/DC (live)' WHERE ArtistId = 1;
       DELETE FROM PlaylistTrack WHERE PlaylistId = 18; INSERT INTO Genre VALUES (26, 'Polka');
-      CREATE TABLE scratch(note TEXT);`);
+      CREATE TABLE scratch(note TEXT); INSERT INTO scratch VALUES ('no key');`);
     const status = cli(dir, 'status');
     expect(status.status).toBe(0);
     expect(status.stdout).toContain('Artist');
     expect(status.stdout).toMatch(/PlaylistTrack\s+0 inserted, 0 updated, 1 deleted/);
     expect(status.stdout).toContain('CREATE TABLE scratch(note TEXT)');
-    expect(status.stdout).toMatch(/Not tracked: scratch: it has no PRIMARY KEY.*add a PRIMARY KEY/);
+    expect(status.stdout).toMatch(/scratch\s+1 inserted, 0 updated, 0 deleted/); // no PRIMARY KEY: tracked by rowid
+    expect(status.stdout).not.toContain('Not tracked');
     const json = JSON.parse(cli(dir, 'status', '--json').stdout);
     expect(json.tables).toContainEqual({ table: 'Genre', inserted: 1, updated: 0, deleted: 0 });
     expect(json.clean).toBe(false);
     expect(cli(dir, 'diff').stdout).toContain(`UPDATE "Artist" SET "Name" = 'AC/DC (live)' WHERE "ArtistId" = 1;`);
+    expect(cli(dir, 'diff').stdout).toContain(`INSERT INTO "scratch"("rowid", "note") VALUES(1, 'no key');`);
 
     const first = cli(dir, 'commit', '-m', 'first edits');
     expect(first.stdout).toMatch(/^Committed 1 /);

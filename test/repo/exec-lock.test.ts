@@ -24,7 +24,7 @@ describe('exec', () => {
   it('commits exactly the rows its SQL changed (trigger effects included), leaving other edits uncommitted', () => {
     const { db, replica } = setup();
     sqlite3(db, `INSERT INTO t VALUES (4, 'uncommitted');`);
-    const entry = execSql(replica, "UPDATE t SET v = 'B' WHERE id = 2")!;
+    const entry = execSql(replica, "UPDATE t SET v = 'B' WHERE id = 2").entry!;
     const changes = [...iterateChanges(replica.entry(entry.seq).bytes)];
     expect(changes.map((c) => `${c.table.name} ${c.op}`).sort()).toEqual(['log INSERT', 't UPDATE']);
     expect(status(replica).tables).toEqual([{ table: 't', inserted: 1, updated: 0, deleted: 0 }]);
@@ -56,5 +56,26 @@ describe('the replica lock', () => {
     writeFileSync(replica.paths.lock, `${dead}\n`);
     sqlite3(db, `DELETE FROM t WHERE id = 3;`);
     expect(commit(replica)?.seq).toBe(1);
+  });
+});
+
+describe('exec never throws a write away', () => {
+  it('commits a table without a PRIMARY KEY by rowid, and keeps (and names) what it cannot record', () => {
+    const { db, replica } = setup();
+    sqlite3(db, `CREATE TABLE nopk(a, b); CREATE VIRTUAL TABLE notes USING fts5(body);`);
+    commit(replica);
+    const result = execSql(replica, 'INSERT INTO nopk VALUES (9, 9)');
+    expect(result.notCaptured).toEqual([]);
+    const changes = [...iterateChanges(replica.entry(result.entry!.seq).bytes)];
+    expect(changes.map((c) => [c.table.name, c.op, c.table.pk])).toEqual([['nopk', 'INSERT', [true, false, false]]]);
+    expect(sqlite3(db, 'SELECT rowid, a, b FROM nopk;').trim()).toBe('1|9|9');
+
+    const fts = execSql(replica, "INSERT INTO notes VALUES ('kept')");
+    expect(fts.entry).toBeNull();
+    expect(fts.notCaptured).toEqual([{ table: 'notes', reason: expect.stringMatching(/next sqlferry commit captures/) }]);
+    expect(sqlite3(db, "SELECT body FROM notes WHERE notes MATCH 'kept';").trim()).toBe('kept');
+    expect(status(replica).tables).toEqual([{ table: 'notes', inserted: 1, updated: 0, deleted: 0 }]);
+    commit(replica);
+    expect(dumpTables(replica.paths.base)).toEqual(dumpTables(db));
   });
 });

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach } from 'vitest';
-import { readSchema, trackedTables } from '../../src/repo/schema-read.ts';
+import { keyedColumns, readSchema, trackedTables } from '../../src/repo/schema-read.ts';
 import { quoteIdent } from '../../src/changeset/value.ts';
 
 const dirs: string[] = [];
@@ -55,10 +55,10 @@ export function dumpTables(path: string): Record<string, string[]> {
   try {
     const out: Record<string, string[]> = {};
     for (const t of trackedTables(readSchema(db))) {
-      const cols = t.columns.map((c) => quoteIdent(c.name));
+      const cols = keyedColumns(t).map((c) => quoteIdent(c.name)); // a table without a PRIMARY KEY: its rowid first
       const sel = cols.map((c) => `typeof(${c}), CASE WHEN typeof(${c}) = 'text' THEN CAST(${c} AS BLOB) ELSE ${c} END`).join(', ');
       // Rows with a NULL in a key column cannot be captured (sessions skip them too).
-      const keyed = t.columns.filter((c) => c.pk > 0).map((c) => `${quoteIdent(c.name)} IS NOT NULL`).join(' AND ');
+      const keyed = keyedColumns(t).filter((c) => c.pk > 0).map((c) => `${quoteIdent(c.name)} IS NOT NULL`).join(' AND ');
       const stmt = db.prepare(`SELECT ${sel} FROM ${quoteIdent(t.name)} WHERE ${keyed}`);
       stmt.setReturnArrays(true);
       out[t.name] = (stmt.all() as unknown as unknown[][]).map((row) => row.map(exact).join('|')).sort();

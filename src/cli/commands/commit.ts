@@ -1,6 +1,7 @@
 // `sqlferry commit [-m MSG]`: record what changed as the next numbered changeset.
 import type { Command } from 'commander';
 import { commit } from '../../repo/commit.ts';
+import { nullKeyNote, nullKeyRows } from '../../repo/null-keys.ts';
 import { Replica } from '../../repo/replica.ts';
 import { globals, out } from '../output.ts';
 
@@ -13,7 +14,9 @@ export function registerCommit(program: Command): void {
     .addHelpText('after', '\nExample:\n  $ sqlferry commit -m "new prices"')
     .action((opts: { message: string; json?: boolean }, cmd: Command) => {
       const g = globals(cmd);
-      const meta = commit(Replica.find(g.db), { message: opts.message });
+      const replica = Replica.find(g.db);
+      const meta = commit(replica, { message: opts.message });
+      for (const n of nullKeyRows(replica)) process.stderr.write(nullKeyNote(n) + '\n');
       if (opts.json) out.json(meta);
       else if (meta === null) out.info(g, 'Nothing to commit.');
       else out.info(g, `Committed ${meta.seq} (${meta.size} bytes${meta.schema.length ? `, ${meta.schema.length} schema statement(s)` : ''})${meta.message ? `: ${meta.message}` : ''}`);

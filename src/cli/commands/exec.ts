@@ -14,9 +14,11 @@ export function registerExec(program: Command): void {
     .addHelpText('after', `\nExample:\n  $ sqlferry exec "UPDATE prices SET amount = amount * 1.1 WHERE id = 7"`)
     .action((sql: string, opts: { message?: string; json?: boolean }, cmd: Command) => {
       const g = globals(cmd);
-      const meta = execSql(Replica.find(g.db), sql, opts.message);
+      const { entry: meta, notCaptured } = execSql(Replica.find(g.db), sql, opts.message);
+      // Changes kept in the database but not in the entry: always said, on stderr (--json prints the entry alone).
+      for (const n of notCaptured) process.stderr.write(`note: the changes to ${n.table} are kept but not in this commit: ${n.reason}\n`);
       if (opts.json) out.json(meta);
-      else if (meta === null) out.info(g, 'The SQL changed no rows; nothing to commit.');
+      else if (meta === null) out.info(g, notCaptured.length > 0 ? 'The SQL changed no rows sqlferry records; its changes are kept.' : 'The SQL changed no rows; nothing to commit.');
       else out.info(g, `Committed ${meta.seq} (${meta.size} bytes)`);
     });
 }

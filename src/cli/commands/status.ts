@@ -24,6 +24,7 @@ export function registerStatus(program: Command): void {
         for (const t of s.tables) out.line(`  ${t.table.padEnd(width)}  ${t.inserted} inserted, ${t.updated} updated, ${t.deleted} deleted`);
       }
       for (const u of s.untracked) out.line(`Not tracked: ${u.table}: ${u.reason}`);
+      for (const n of s.nullKeys) out.line(`Not tracked: ${n.rows} row${n.rows === 1 ? '' : 's'} of ${n.table} with a NULL in a key column`);
       if (s.blocked) {
         out.line(`A schema change sqlferry cannot record: ${s.blocked.reason}.`);
         out.line(`What to do: ${s.blocked.hint}.`);

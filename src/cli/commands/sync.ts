@@ -2,6 +2,7 @@
 // is needed; exit 3 when it synced but recorded conflicts.
 import type { Command } from 'commander';
 import { EXIT, SqlferryError } from '../../errors/index.ts';
+import { nullKeyNote, nullKeyRows } from '../../repo/null-keys.ts';
 import { Replica } from '../../repo/replica.ts';
 import { sync } from '../../sync/sync.ts';
 import { globals, out } from '../output.ts';
@@ -45,10 +46,12 @@ export function registerSync(program: Command): void {
           handlers: await handlersFor(replica, opts), commit: opts.commit, attempts, jitterSeconds, progress: terminalProgress(g),
           ...(opts.message ? { message: opts.message } : {}),
         });
-        if (opts.json) out.json(r);
+        const nullKeys = nullKeyRows(replica);
+        if (opts.json) out.json({ ...r, nullKeys });
         else if (r.skipped) out.info(g, 'Another sync is running on this replica; nothing done.');
         else {
           for (const c of r.conflicts) process.stderr.write(conflictLine(c) + '\n');
+          for (const n of nullKeys) process.stderr.write(nullKeyNote(n) + '\n');
           if ('failed' in r.snapshot) warnSnapshot(r.snapshot.failed);
           if (r.unchecked > 0) out.verbose(g, uncheckedLine(r.unchecked));
           out.info(g, `Pulled ${r.pulled}, pushed ${r.pushed}; hub at ${r.head}.`);

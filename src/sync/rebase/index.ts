@@ -1,12 +1,14 @@
 // Re-applying this replica's unpushed changes on top of the hub's entries, inside the pull's
 // transaction. The common case (no conflict) is one native applyChangeset; otherwise change by
-// change, each conflict put to its handler. A session records what really happened: that
+// change, each conflict put to its handler. A recorder (a session, plus what tables tracked by
+// rowid need) records what really happened: that
 // recording is the new local commit.
 import type { DatabaseSync } from 'node:sqlite';
 import { constants } from 'node:sqlite';
-import { iterateChanges } from '../../changeset/index.ts';
+import { changedTables, iterateChanges } from '../../changeset/index.ts';
 import { SqlferryError, EXIT } from '../../errors/index.ts';
 import { applyValidated } from '../../repo/apply.ts';
+import { ChangeRecorder } from '../../repo/recorder.ts';
 import type { HandlerChooser } from '../handlers/index.ts';
 import type { ConflictContext } from '../handlers/types.ts';
 import type { Values } from '../rows.ts';
@@ -29,7 +31,9 @@ export async function reapplyLocal(db: DatabaseSync, local: Uint8Array, localRow
   const shapes = new Shapes(db);
   const checkReferences = shapes.foreignKeys().length > 0;
   const before = checkReferences ? new Set(violations(db).map((v) => v.id)) : new Set<string>();
-  const session = db.createSession();
+  // Full-text and R*Tree tables the local changes touch are followed by a copy (recorder.ts).
+  const touched = new Set(changedTables(local).map((t) => t.name.toLowerCase()));
+  const recorder = new ChangeRecorder(db, (t) => touched.has(t.name.toLowerCase()));
   try {
     const resolved: Resolved[] = [];
     const pendings = new Map<string, Pending>();
@@ -42,9 +46,9 @@ export async function reapplyLocal(db: DatabaseSync, local: Uint8Array, localRow
     if (checkReferences) await resolveDangling(db, shapes, before, pendings, choose, resolved);
     const aborted = resolved.filter((r) => r.outcome.resolution === 'abort');
     if (aborted.length > 0) throw abortError(aborted.map((r) => contextOf(r.conflict)));
-    return { recorded: session.changeset(), resolved };
+    return { recorded: recorder.changeset(), resolved };
   } finally {
-    session.close();
+    recorder.close();
   }
 }
 
