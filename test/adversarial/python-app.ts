@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 
 const SCRIPT = `
 import json, sqlite3, sys, time
-db, mode, seconds, every = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4]) / 1000
+db, mode, seconds, every, first = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4]) / 1000, int(sys.argv[5])
 con = sqlite3.connect(db, timeout=30)
 con.execute('PRAGMA journal_mode = ' + mode)
 print('ready', flush=True)
@@ -18,8 +18,8 @@ end = time.monotonic() + seconds
 while time.monotonic() < end:
     k += 1
     start = time.perf_counter()
-    con.execute('INSERT INTO app(id, token, hits) VALUES (?, ?, 0)', (k, 'app-%d' % k))
-    con.execute('UPDATE app SET hits = hits + 1 WHERE id = ?', ((k + 1) // 2,))
+    con.execute('INSERT INTO app(id, token, hits) VALUES (?, ?, 0)', (first + k - 1, 'app-%d' % (first + k - 1)))
+    con.execute('UPDATE app SET hits = hits + 1 WHERE id = ?', (first + (k - 1) // 2,))
     con.commit()
     waits.append((time.perf_counter() - start) * 1000)
     time.sleep(every)
@@ -30,7 +30,7 @@ print(json.dumps({'commits': k, 'waits': waits}), flush=True)
 export const APP_TABLE = 'CREATE TABLE app(id INTEGER PRIMARY KEY, token TEXT, hits INTEGER, note TEXT)';
 
 export interface AppReport {
-  /** Transactions committed: rows 1..commits, and as many hits in all. */
+  /** Transactions committed: rows firstId..firstId+commits-1, and as many hits in all. */
   commits: number;
   /** Each transaction's time, first write to COMMIT's return (ms). */
   waits: number[];
@@ -43,8 +43,18 @@ export interface RunningApp {
   running(): boolean;
 }
 
-export function startPythonApp(db: string, opts: { mode: 'delete' | 'wal'; seconds: number; everyMs?: number }): RunningApp {
-  const child = spawn('python3', ['-c', SCRIPT, db, opts.mode, String(opts.seconds), String(opts.everyMs ?? 10)], { stdio: ['ignore', 'pipe', 'pipe'] });
+export interface AppOptions {
+  mode: 'delete' | 'wal';
+  seconds: number;
+  /** Pause after each commit (default 10 ms). */
+  everyMs?: number;
+  /** The first row's id (default 1). */
+  firstId?: number;
+}
+
+export function startPythonApp(db: string, opts: AppOptions): RunningApp {
+  const args = [db, opts.mode, String(opts.seconds), String(opts.everyMs ?? 10), String(opts.firstId ?? 1)];
+  const child = spawn('python3', ['-c', SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   let over = false;
