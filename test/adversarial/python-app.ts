@@ -7,7 +7,9 @@
 import { spawn } from 'node:child_process';
 
 const SCRIPT = `
-import json, sqlite3, sys, time
+import json, signal, sqlite3, sys, time
+stopped = []
+signal.signal(signal.SIGTERM, lambda *_: stopped.append(1))
 db, mode, seconds, every, first = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4]) / 1000, int(sys.argv[5])
 con = sqlite3.connect(db, timeout=30)
 con.execute('PRAGMA journal_mode = ' + mode)
@@ -15,7 +17,7 @@ print('ready', flush=True)
 waits = []
 k = 0
 end = time.monotonic() + seconds
-while time.monotonic() < end:
+while not stopped and time.monotonic() < end:
     k += 1
     start = time.perf_counter()
     con.execute('INSERT INTO app(id, token, hits) VALUES (?, ?, 0)', (first + k - 1, 'app-%d' % (first + k - 1)))
@@ -41,10 +43,13 @@ export interface RunningApp {
   ready: Promise<void>;
   done: Promise<AppReport>;
   running(): boolean;
+  /** Finish after the transaction under way (SIGTERM). */
+  stop(): void;
 }
 
 export interface AppOptions {
   mode: 'delete' | 'wal';
+  /** How long it writes, unless stopped sooner. */
   seconds: number;
   /** Pause after each commit (default 10 ms). */
   everyMs?: number;
@@ -73,7 +78,7 @@ export function startPythonApp(db: string, opts: AppOptions): RunningApp {
       else resolve(JSON.parse(out.slice('ready\n'.length)) as AppReport);
     });
   });
-  return { ready, done, running: () => !over };
+  return { ready, done, running: () => !over, stop: () => void child.kill('SIGTERM') };
 }
 
 /** The largest value and the 99th percentile (nearest rank) of `waits`. */
