@@ -5,6 +5,7 @@
 // and how long each took, first write to COMMIT's return: the time it waited for its locks,
 // plus its own work (measured alone by bench/app-lock-wait.ts).
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 const SCRIPT = `
 import json, signal, sqlite3, sys, time
@@ -57,9 +58,12 @@ export interface AppOptions {
   firstId?: number;
 }
 
+/** Debian's, as the other writers here (a pyenv shim on PATH may be rehashing under us). */
+const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+
 export function startPythonApp(db: string, opts: AppOptions): RunningApp {
   const args = [db, opts.mode, String(opts.seconds), String(opts.everyMs ?? 10), String(opts.firstId ?? 1)];
-  const child = spawn('python3', ['-c', SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(PYTHON, ['-c', SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   let over = false;
@@ -71,6 +75,11 @@ export function startPythonApp(db: string, opts: AppOptions): RunningApp {
   });
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const done = new Promise<AppReport>((resolve, reject) => {
+    child.on('error', (e) => {
+      over = true;
+      onReady();
+      reject(e);
+    });
     child.on('close', (code) => {
       over = true;
       onReady();
