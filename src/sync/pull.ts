@@ -137,9 +137,10 @@ async function rebaseOnto(
     const recorded = rebase?.recorded ?? new Uint8Array();
     if (recorded.length > 0 || schema.length > 0) {
       localCommit = head + 1;
+      // A --message given to the commit before the fetch and to the capture is said once.
       entries.push({
         seq: localCommit, parent: incoming.at(-1)!.meta.sha256, replicaId: replica.replicaId, time: new Date().toISOString(),
-        message: local.map((e) => e.meta.message).filter(Boolean).join('; '), kind: 'changeset', schema,
+        message: [...new Set(local.map((e) => e.meta.message).filter(Boolean))].join('; '), kind: 'changeset', schema,
         sha256: sha256Hex(recorded), size: recorded.length,
       });
       localEntry = { seq: localCommit, bytes: recorded };
