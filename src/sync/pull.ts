@@ -26,7 +26,7 @@ import { validateChangeset } from '../changeset/index.ts';
 import { scanDigests } from '../repo/digest-scan.ts';
 import { addTouchedRows, touchedKeys } from './touched-digest.ts';
 import { advanceDigests, claimMismatch, digestsAt, entryDelta, rescanInto, saveDigests } from '../repo/digest-state.ts';
-import { commitWorkingChanges, isDirty } from './working.ts';
+import { captureWorking, commitWorkingChanges, prepareCapture } from './working.ts';
 import { withLiveTransaction } from './transaction.ts';
 import type { Progress } from './progress.ts';
 
@@ -55,17 +55,13 @@ const nothing = (head: number): PullResult => ({ pulled: 0, unchecked: 0, head, 
 
 export async function pull(replica: Replica, remote: Remote, opts: PullOptions): Promise<PullResult> {
   await restoreLostEntries(replica, remote);
-  for (let attempt = 0; ; attempt++) {
-    // One lock in the usual case: nothing uncommitted (the fingerprint says so), pull at once.
-    const result = await replica.withLockAsync(async () => (isDirty(replica) ? 'dirty' : pullLocked(replica, remote, opts)));
-    if (result !== 'dirty') return result;
-    // Uncommitted changes, or another program wrote between our commit and our transaction: commit them.
-    if (attempt === 4) throw new SqlferryError('DATABASE_BUSY_WRITING', `${replica.paths.db} keeps changing while sqlferry pulls`, { exitCode: EXIT.locked, hint: 'run the pull again when the database is quieter' });
-    await commitWorkingChanges(replica, opts);
-  }
+  // Committed here, the changes reach the log even when the hub has nothing new (a push needs them).
+  await commitWorkingChanges(replica, opts);
+  // What another program writes from here on is captured inside the pull's transaction.
+  return replica.withLockAsync(() => pullLocked(replica, remote, opts));
 }
 
-async function pullLocked(replica: Replica, remote: Remote, opts: PullOptions): Promise<PullResult | 'dirty'> {
+async function pullLocked(replica: Replica, remote: Remote, opts: PullOptions): Promise<PullResult> {
   const info = await remote.info();
   const pos = await meetHub(replica, remote, info);
   const head = await remote.head();
@@ -79,6 +75,7 @@ async function pullLocked(replica: Replica, remote: Remote, opts: PullOptions): 
   const incoming = await fetchEntries(remote, pos.hubSeq, pos.hubTip, opts.progress);
   const local = replica.seqsAfter(pos.hubSeq).map((s) => replica.entry(s));
   refuseNonAdditive(local);
+  prepareCapture(replica);
   // The hub entries' bytes are written on the thread pool while the transaction runs. `settled`
   // also marks a failure as handled until the transaction awaits `staged` (it may await handlers first).
   const staged = stageHubEntries(replica.paths, incoming.map((e) => ({ seq: e.meta.seq, bytes: e.bytes })));
@@ -100,19 +97,24 @@ async function pullLocked(replica: Replica, remote: Remote, opts: PullOptions): 
 
 async function rebaseOnto(
   replica: Replica, db: DatabaseSync, hubId: string, hubSeq: number,
-  incoming: FetchedEntry[], local: LogEntry[], opts: PullOptions, beforePending: () => Promise<void>,
-): Promise<PullResult | 'dirty'> {
+  incoming: FetchedEntry[], committed: LogEntry[], opts: PullOptions, beforePending: () => Promise<void>,
+): Promise<PullResult> {
   const paths = replica.paths;
   const pullId = randomUUID();
   const head = incoming.at(-1)!.meta.seq;
   let pending: PendingPull | undefined;
   let dataVersionAtCommit = 0;
   let localCommit: number | null = null;
+  let rebased = false;
   const digests = digestsAt(replica, hubSeq);
   const deltas = digestDeltas(incoming);
-  const outcome = await withLiveTransaction(db, paths.db, async (tx) => {
-    const before = schemaVersion(db);
-    if (isDirty(replica)) return 'dirty' as const;
+  // At BEGIN, before the triggers are dropped: the schema_version a rollback leaves, and what
+  // other programs wrote since the commit before the fetch, captured where none can write.
+  const atBegin = () => ({ before: schemaVersion(db), working: captureWorking(replica, opts) });
+  await withLiveTransaction(db, paths.db, atBegin, async (tx, { before, working }) => {
+    if (working) refuseNonAdditive([working]);
+    const local = working ? [...committed, working] : committed;
+    rebased = local.length > 0;
     const localBytes = local.length > 0 ? squashLocal(db, local) : new Uint8Array();
     const localRows = readLocalRows(db, localBytes);
     const undone = undoLocal(db, local);
@@ -135,9 +137,10 @@ async function rebaseOnto(
     const recorded = rebase?.recorded ?? new Uint8Array();
     if (recorded.length > 0 || schema.length > 0) {
       localCommit = head + 1;
+      // A --message given to the commit before the fetch and to the capture is said once.
       entries.push({
         seq: localCommit, parent: incoming.at(-1)!.meta.sha256, replicaId: replica.replicaId, time: new Date().toISOString(),
-        message: local.map((e) => e.meta.message).filter(Boolean).join('; '), kind: 'changeset', schema,
+        message: [...new Set(local.map((e) => e.meta.message).filter(Boolean))].join('; '), kind: 'changeset', schema,
         sha256: sha256Hex(recorded), size: recorded.length,
       });
       localEntry = { seq: localCommit, bytes: recorded };
@@ -148,21 +151,19 @@ async function rebaseOnto(
       const after = markTransaction(db);
       dataVersionAtCommit = dataVersion(db);
       pending = {
-        id: pullId, phase: 'prepared', schemaVersion: { before, after }, oldHubSeq: hubSeq, oldLast: local.at(-1)?.meta.seq ?? hubSeq,
+        id: pullId, phase: 'prepared', schemaVersion: { before, after }, oldHubSeq: hubSeq, oldLast: committed.at(-1)?.meta.seq ?? hubSeq,
         state: { hubId, hubSeq: head, hubTip: incoming.at(-1)!.meta.sha256 }, entries, conflicts,
       };
       writePending(paths, pending, localEntry);
     });
-    return 'applied' as const;
   });
-  if (outcome === 'dirty') return 'dirty';
   const liveAtCommit = statLive(paths);
   await finishLog(paths, pending!);
   finishPull(paths, pending!);
   saveDigests(replica, head, digests);
   await rememberLiveAtLogEnd(replica, db, liveAtCommit, dataVersionAtCommit);
   const unchecked = incoming.filter((e) => e.meta.digest === undefined).length;
-  const result = { pulled: incoming.length, unchecked, head, rebased: local.length > 0, localCommit };
+  const result = { pulled: incoming.length, unchecked, head, rebased, localCommit };
   if (pending!.conflicts.length === 0) return { ...result, conflicts: [] }; // no need to open the store
   const store = new ConflictStore(paths.conflicts);
   try {

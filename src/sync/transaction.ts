@@ -12,13 +12,19 @@ export interface LiveTransaction {
   beforeCommit(fn: () => void): void;
 }
 
-export async function withLiveTransaction<T>(db: DatabaseSync, path: string, fn: (tx: LiveTransaction) => Promise<T>): Promise<T> {
+/**
+ * `atBegin` runs right after BEGIN IMMEDIATE, before the transaction writes anything: from
+ * then on no other program can commit, and a reader on another connection sees exactly what
+ * the transaction sees. Its result is handed to `fn`.
+ */
+export async function withLiveTransaction<B, T>(db: DatabaseSync, path: string, atBegin: () => B, fn: (tx: LiveTransaction, begun: B) => Promise<T>): Promise<T> {
   db.exec('PRAGMA foreign_keys = OFF');
   beginImmediate(db, path);
   try {
+    const begun = atBegin();
     const restoreTriggers = suspendTriggers(db);
     let last: (() => void) | undefined;
-    const result = await fn({ db, beforeCommit: (f) => (last = f) });
+    const result = await fn({ db, beforeCommit: (f) => (last = f) }, begun);
     restoreTriggers();
     last?.();
     withSqliteErrors(path, () => db.exec('COMMIT'));

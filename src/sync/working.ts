@@ -1,9 +1,14 @@
-// Uncommitted changes in the live database: a pull commits them first (or, asked not to,
-// refuses), and checks again inside its transaction in case a program wrote in between.
+// Uncommitted changes in the live database. A pull commits them first (or, asked not to,
+// refuses), and then captures what an application wrote since from inside its own write
+// transaction, where no other program can write: nothing slips in between the capture and
+// the rebase, however busy the application is (docs/ARCHITECTURE.md, "Sync").
+import { writeChangeset } from '../changeset/index.ts';
 import { SqlferryError, EXIT } from '../errors/index.ts';
+import { catchUpBase } from '../repo/base.ts';
 import { commit } from '../repo/commit.ts';
 import { withUncommittedDiff } from '../repo/diff.ts';
 import { statLive, unchangedSince } from '../repo/fingerprint.ts';
+import { sha256Hex, type LogEntry } from '../repo/log.ts';
 import type { Replica } from '../repo/replica.ts';
 
 /** Whether the live database differs from the base snapshot. Call holding the replica lock. */
@@ -16,11 +21,56 @@ export async function commitWorkingChanges(replica: Replica, opts: { commit?: bo
   // Finish an interrupted pull before anything reads the log or the base snapshot.
   const dirty = await replica.withLockAsync(async () => isDirty(replica));
   if (!dirty) return;
-  if (opts.commit === false) {
-    throw new SqlferryError('UNCOMMITTED_CHANGES', `${replica.paths.db} has uncommitted changes`, {
-      exitCode: EXIT.failure,
-      hint: 'commit them first (sqlferry commit), or leave out --no-commit to let sync commit them',
-    });
-  }
+  if (opts.commit === false) throw uncommittedChanges(replica);
   commit(replica, { message: opts.message ?? '' });
+}
+
+/**
+ * Before the pull's transaction, holding the replica lock: base.db brought to the log's end if
+ * the database was written since, so that capturing inside the transaction, where the
+ * application waits, does not also roll base.db forward.
+ */
+export function prepareCapture(replica: Replica): void {
+  if (!unchangedSince(replica.paths, statLive(replica.paths), replica.lastSeq())) catchUpBase(replica.paths);
+}
+
+/**
+ * What the live database holds beyond the log, as the entry a commit would write next — but
+ * not written: the pull rebases it with the local commits, and it reaches the log only inside
+ * the pull's new local commit, so a pull that rolls back leaves it uncommitted, as it was.
+ * Call holding the replica lock, inside the pull's BEGIN IMMEDIATE and before it writes
+ * anything: the capture reads on a connection of its own, which then sees exactly the
+ * database the transaction sees, and no other program can commit until the pull does.
+ */
+export function captureWorking(replica: Replica, opts: { commit?: boolean; message?: string }): LogEntry | undefined {
+  const paths = replica.paths;
+  const last = replica.lastSeq();
+  if (unchangedSince(paths, statLive(paths), last)) return undefined;
+  const captured = withUncommittedDiff(paths, (diff) => {
+    const bytes = writeChangeset('changeset', diff.changes());
+    return bytes.byteLength === 0 && diff.schema.statements.length === 0 ? undefined : { bytes, schema: diff.schema.statements };
+  });
+  if (captured === undefined) return undefined;
+  if (opts.commit === false) throw uncommittedChanges(replica);
+  return {
+    bytes: captured.bytes,
+    meta: {
+      seq: last + 1,
+      parent: null, // never written: only its bytes and statements are rebased
+      replicaId: replica.replicaId,
+      time: new Date().toISOString(),
+      message: opts.message ?? '',
+      kind: 'changeset',
+      schema: captured.schema,
+      sha256: sha256Hex(captured.bytes),
+      size: captured.bytes.byteLength,
+    },
+  };
+}
+
+function uncommittedChanges(replica: Replica): SqlferryError {
+  return new SqlferryError('UNCOMMITTED_CHANGES', `${replica.paths.db} has uncommitted changes`, {
+    exitCode: EXIT.failure,
+    hint: 'commit them first (sqlferry commit), or leave out --no-commit to let sync commit them',
+  });
 }

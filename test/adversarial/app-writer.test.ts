@@ -59,10 +59,8 @@ describe('an application writing while sqlferry syncs', () => {
       expect(await writer.done).toBe(0);
       await Promise.all([aLoop, bLoop]);
       expect(runs.length).toBeGreaterThanOrEqual(4); // the syncs really ran under the writer
-      for (const r of runs) {
-        // Busy for too long is allowed only as one clear sentence with its exit code (5).
-        if (r.status !== 0) expect({ status: r.status, stderr: r.stderr }).toMatchObject({ status: 5, stderr: expect.not.stringMatching(/\n\s+at /) });
-      }
+      // The writer's rows since a's last commit are captured inside a's pull: never "busy" (5).
+      expect(runs.filter((r) => r.status !== 0).map((r) => `exit ${r.status}: ${r.stderr}`)).toEqual([]);
       for (const db of ['a.db', 'b.db', 'a.db', 'b.db']) ok(cli(dir, '--db', db, 'sync'));
       ok(cli(dir, 'clone', join(dir, 'hub'), 'c.db'));
 
