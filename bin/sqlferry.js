@@ -7,14 +7,21 @@ if (major < 24) {
   );
   process.exit(7);
 }
-// Cache compiled code between runs: most of a short command's start-up is compiling its
-// modules. Node's default folder (NODE_COMPILE_CACHE, or one under the temp dir); a cache
-// that cannot be written is skipped, never an error.
-const { enableCompileCache } = await import('node:module');
-enableCompileCache?.();
-// A clone runs its TypeScript as it is; the npm package ships no src/, only the JavaScript
-// built into dist/npm/ by `prepack` (Node strips no types under node_modules).
-const { existsSync } = await import('node:fs');
-const source = new URL('../src/cli/main.ts', import.meta.url);
-const { main } = await import(existsSync(source) ? source.href : '../dist/npm/main.js');
-process.exitCode = await main(process.argv);
+// `sqlferry --version` alone, what an install or a health check asks to see that the tool
+// starts, is answered from package.json without loading the CLI (main.ts answers it too).
+const args = process.argv.slice(2);
+const { existsSync, readFileSync } = await import('node:fs');
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  process.stdout.write(`${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`);
+} else {
+  // Cache compiled code between runs: most of a short command's start-up is compiling its
+  // modules. Node's default folder (NODE_COMPILE_CACHE, or one under the temp dir); a cache
+  // that cannot be written is skipped, never an error.
+  const { enableCompileCache } = await import('node:module');
+  enableCompileCache?.();
+  // A clone runs its TypeScript as it is; the npm package ships no src/, only the JavaScript
+  // built into dist/npm/ by `prepack` (Node strips no types under node_modules).
+  const source = new URL('../src/cli/main.ts', import.meta.url);
+  const { main } = await import(existsSync(source) ? source.href : '../dist/npm/main.js');
+  process.exitCode = await main(process.argv);
+}

@@ -8,6 +8,7 @@ import { listSeqs, readEntry, readMeta, type LogEntry, type LogEntryMeta } from 
 import { hasEntry, logEnd, seqsAfter } from './log-end.ts';
 import { noticeOutsideChanges, stampSidecar } from './sidecar-stamp.ts';
 import { recoverPendingPull, type Assumption } from './recover-pull.ts';
+import { finishRestart } from './restart-history.ts';
 import { discoverReplicas, isReplica, sidecarPaths, type SidecarPaths } from './sidecar.ts';
 import { markSeq, snapshotInto } from './snapshot.ts';
 import { openDatabase, withSqliteErrors } from './sqlite.ts';
@@ -130,7 +131,8 @@ export class Replica {
   }
 
   /**
-   * Run `fn` holding the replica lock, after finishing an interrupted pull (recover-pull.ts).
+   * Run `fn` holding the replica lock, after finishing an interrupted history restart or pull
+   * (restart-history.ts, recover-pull.ts).
    * Every command that changes the replica goes through here.
    * `assume` settles a pull recovery that cannot tell on its own (pull --recover).
    */
@@ -160,6 +162,7 @@ export class Replica {
   }
 
   private recover(assume: Assumption | undefined): void {
+    finishRestart(this.paths);
     recoverPendingPull(this.paths, assume);
   }
 }

@@ -22,6 +22,12 @@ export interface SidecarPaths {
   digest: string;
   /** Stat of base.db and the log folder as sqlferry last left them (sidecar-stamp.ts). */
   stamp: string;
+  /** The history of each hub this replica followed before its current one (restart-history.ts). */
+  archive: string;
+  /** A history restart under way: the commit point of restart-history.ts. */
+  restart: string;
+  /** The genesis a history restart will take, written before it starts. */
+  nextGenesis: string;
 }
 
 export function sidecarPaths(dbPath: string): SidecarPaths {
@@ -41,6 +47,9 @@ export function sidecarPaths(dbPath: string): SidecarPaths {
     conflicts: join(dir, 'conflicts.db'),
     digest: join(dir, 'digest.json'),
     stamp: join(dir, 'stamp.json'),
+    archive: join(dir, 'archive'),
+    restart: join(dir, 'restart.json'),
+    nextGenesis: join(dir, 'genesis.next.db'),
   };
 }
 

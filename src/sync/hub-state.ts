@@ -2,7 +2,6 @@
 // of the last hub entry it has, or of the genesis snapshot). Also what a push interrupted
 // after its append but before its state write left: hub entries that are this replica's own.
 import { readFileSync } from 'node:fs';
-import { basename, extname } from 'node:path';
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import type { HubInfo, Remote } from '../hub/remote.ts';
 import { sha256 } from '../hub/checksum.ts';
@@ -33,7 +32,8 @@ export function genesisSha(replica: Replica): string {
 /**
  * Where to continue from. A replica that never met a hub may meet an empty one (its first
  * push uploads its genesis), or one whose genesis is its own (a first push that was cut
- * short). Anything else is another history: clone instead.
+ * short). Anything else is another history: clone instead, or, for an empty hub, push to start
+ * it (start-hub.ts, which push calls first).
  */
 export async function meetHub(replica: Replica, remote: Remote, info: HubInfo): Promise<HubPosition> {
   let pos = positionOf(replica);
@@ -49,26 +49,25 @@ export async function meetHub(replica: Replica, remote: Remote, info: HubInfo): 
     savePosition(replica, { hubId: info.hubId, hubSeq: 0, hubTip: mine });
   }
   if (pos.hubId !== info.hubId || pos.hubTip === null) {
-    if (await isEmptyHub(remote)) throw emptyHubForAnother(replica, remote.url);
+    if (await isEmptyHub(remote)) throw emptyHubForAnother(remote.url);
     throw unrelatedHub(remote.url);
   }
   return adoptOwnEntries(replica, remote, info, pos);
 }
 
-async function isEmptyHub(remote: Remote): Promise<boolean> {
+export async function isEmptyHub(remote: Remote): Promise<boolean> {
   return (await remote.head()) === 0 && (await remote.latestSnapshot(0)) === null;
 }
 
 /**
- * An empty hub, and a replica whose history belongs to another hub: clone cannot help (there
- * is nothing to clone), so the hint says how to start this hub from the replica's content.
+ * An empty hub, and a replica whose history belongs to another hub: only a push starts it
+ * (start-hub.ts); a pull has nothing to take from it.
  */
-function emptyHubForAnother(replica: Replica, url: string): SqlferryError {
-  const copy = `${basename(replica.paths.db, extname(replica.paths.db))}-new${extname(replica.paths.db)}`;
+function emptyHubForAnother(url: string): SqlferryError {
   return new SqlferryError('HUB_UNRELATED', `the hub at ${url} is empty, and this replica's history belongs to another hub`, {
     data: { url, empty: true },
     exitCode: EXIT.rejected,
-    hint: `to start that hub from this database as of its last commit, push a fresh replica of it: sqlferry --db ${replica.paths.db} checkout ${replica.lastSeq()} -o ${copy} && sqlferry init ${copy} && sqlferry --db ${copy} remote add origin ${url} && sqlferry --db ${copy} push`,
+    hint: 'to start that hub from this replica\'s content, push to it (sqlferry push REMOTE); this replica then follows it',
   });
 }
 

@@ -1,6 +1,7 @@
 // `push`: fast-forward only. The replica must have every hub entry; its local commits are
 // appended at head+1…, one by one, each a race that exactly one pusher wins. The first push
-// to an empty hub uploads the replica's starting snapshot (genesis) so that clones can start.
+// to an empty hub uploads the replica's starting snapshot (genesis) so that clones can start;
+// from a replica of another hub, its current content (start-hub.ts).
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import { sha256 } from '../hub/checksum.ts';
 import type { HubInfo, Remote } from '../hub/remote.ts';
@@ -11,6 +12,7 @@ import { unrelatedHub } from './fetch.ts';
 import { uploadSnapshotFile, uploadSnapshotIfDue, type SnapshotOutcome } from './hub-snapshot.ts';
 import { tracked, type Progress } from './progress.ts';
 import { ContentClaims, refuseIfDamaged } from './content-claims.ts';
+import { startAnotherHub, type HubStart } from './start-hub.ts';
 
 export interface PushResult {
   pushed: number;
@@ -18,6 +20,8 @@ export interface PushResult {
   bytes: number;
   /** Bytes of the starting snapshot this push uploaded to an empty hub, or null. */
   started: number | null;
+  /** This replica's history belonged to another hub, and this push started the empty hub from its content (start-hub.ts). */
+  restarted: HubStart | null;
   head: number;
   /** Whether this push also left a snapshot on the hub for fast clones (hub-snapshot.ts). */
   snapshot: SnapshotOutcome;
@@ -48,11 +52,12 @@ export interface PushOptions {
 export async function push(replica: Replica, remote: Remote, opts: PushOptions = {}): Promise<PushResult> {
   return replica.withLockAsync(async () => {
     const info = await remote.info();
+    const restarted = await startAnotherHub(replica, remote, info, opts.progress);
     let pos = await meetHub(replica, remote, info);
     const head = await remote.head();
     if (head < pos.hubSeq) throw hubBehind(remote.url, head, pos.hubSeq);
     if (head !== pos.hubSeq) throw pullFirst(remote.url, head, pos.hubSeq);
-    let started: number | null = null;
+    let started = restarted?.size ?? null;
     if (pos.hubId === null) ({ pos, size: started } = await uploadGenesis(replica, remote, info, opts.progress));
     const local = replica.seqsAfter(pos.hubSeq);
     if (local.length > 0) refuseIfDamaged(replica);
@@ -70,7 +75,7 @@ export async function push(replica: Replica, remote: Remote, opts: PushOptions =
     });
     claims.save();
     const snapshot: SnapshotOutcome = local.length > 0 ? await uploadSnapshotIfDue(replica, remote, pos.hubSeq, opts.progress) : { skipped: 'not-due' };
-    return { pushed: local.length, bytes, started, head: pos.hubSeq, snapshot };
+    return { pushed: local.length, bytes, started, restarted, head: pos.hubSeq, snapshot };
   });
 }
 

@@ -1,8 +1,10 @@
 // A replica and a second hub: the hub moved (remote set-url, then it keeps syncing), and an
-// empty new hub, whose refusal says how to start it — a hint that never points back at clone.
+// empty new hub, which a push from the replica starts with its current content.
 import { describe, it, expect } from 'vitest';
-import { renameSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readState } from '../../src/repo/config.ts';
+import { prepareRestart } from '../../src/repo/restart-history.ts';
+import { sidecarPaths } from '../../src/repo/sidecar.ts';
 import { join } from 'node:path';
 import { cli } from '../repo/helpers.ts';
 import { rows, sql, tempDir } from './helpers.ts';
@@ -33,19 +35,77 @@ describe('a replica and another hub', () => {
     expect(cli(dir, 'remote', 'set-url', 'nope', './moved-hub')).toMatchObject({ status: 2, stderr: expect.stringContaining('there is no remote named nope') });
   });
 
-  it('refuses to push to an empty hub with a hint that starts it, and the hint works as printed', () => {
+  it('starts an empty hub from a replica of another hub: its content as of its last commit, and both replicas then sync with it', () => {
+    const dir = tempDir();
+    const app = join(dir, 'app.db');
+    replicaWithHub(dir);
+    const oldHubId = JSON.parse(readFileSync(join(dir, 'hub', 'sqlferry-hub.json'), 'utf8')).hubId as string;
+    sql(app, "INSERT INTO item VALUES (3, 'three')");
+    ok(cli(dir, 'commit', '-m', 'not on the old hub'));
+    sql(app, "UPDATE item SET name = 'TWO' WHERE id = 2"); // not committed
+    ok(cli(dir, 'init', '--bare', 'new-hub'));
+    ok(cli(dir, 'remote', 'add', 'new', './new-hub'));
+
+    const pushed = ok(cli(dir, 'push', 'new'));
+    expect(pushed).toMatch(/^Started the empty hub from this replica's content as of commit 2 \(a starting snapshot of .+\); hub at 0\.\n/);
+    expect(pushed).toContain(`history with the previous hub is kept in app.db.sqlferry/archive/${oldHubId}.`);
+    expect(existsSync(join(dir, 'app.db.sqlferry', 'archive', oldHubId, 'log', '0000000002.json'))).toBe(true);
+    expect(ok(cli(dir, 'log', '--json'))).toBe('[]\n');
+    expect(ok(cli(dir, 'status'))).toContain('item');
+
+    const other = join(dir, 'other');
+    mkdirSync(other);
+    ok(cli(other, 'clone', '../new-hub', 'copy.db'));
+    const copy = join(other, 'copy.db');
+    expect(rows(copy, 'item')).toEqual([{ id: 1, name: 'one' }, { id: 2, name: 'two' }, { id: 3, name: 'three' }]);
+
+    // The hint, run as printed, makes the new hub the one `sync` uses.
+    const setUrl = /To sync with it without naming it: (sqlferry remote set-url .*)\n/.exec(pushed)![1]!;
+    expect(setUrl).toBe(`sqlferry remote set-url origin ${join(dir, 'new-hub')}`);
+    ok(cli(dir, ...setUrl.split(' ').slice(1)));
+    expect(ok(cli(dir, 'sync'))).toContain('pushed 1; hub at 1');
+    ok(cli(other, 'sync'));
+    sql(copy, "INSERT INTO item VALUES (4, 'four')");
+    ok(cli(other, 'sync'));
+    ok(cli(dir, 'sync'));
+    expect(rows(app, 'item')).toEqual([{ id: 1, name: 'one' }, { id: 2, name: 'TWO' }, { id: 3, name: 'three' }, { id: 4, name: 'four' }]);
+    expect(rows(copy, 'item')).toEqual(rows(app, 'item'));
+    for (const db of [app, copy]) expect(ok(cli(dir, '--db', db, 'verify'))).toMatch(/OK/);
+  });
+
+  it('hints never point in a circle: pull says push, push starts the hub, and the old hub then says clone', () => {
     const dir = tempDir();
     replicaWithHub(dir);
     ok(cli(dir, 'init', '--bare', 'new-hub'));
     ok(cli(dir, 'remote', 'add', 'new', './new-hub'));
-    const refused = cli(dir, 'push', 'new');
-    expect(refused.status).toBe(4);
-    expect(refused.stderr).toMatch(/^error: the hub at .*new-hub is empty, and this replica's history belongs to another hub\nhint: to start that hub/);
-    expect(refused.stderr).not.toMatch(/clone/);
-    const hint = /hint: .*?: (sqlferry .*)\n/.exec(refused.stderr)![1]!;
-    const bin = join(process.cwd(), 'bin', 'sqlferry.js');
-    const followed = spawnSync('sh', ['-c', hint.replaceAll('sqlferry ', `${process.execPath} ${bin} `)], { cwd: dir, encoding: 'utf8' });
-    expect(followed.status, followed.stderr).toBe(0);
+    const pulled = cli(dir, 'pull', 'new');
+    expect(pulled.status).toBe(4);
+    expect(pulled.stderr).toMatch(/^error: the hub at .*new-hub is empty, and this replica's history belongs to another hub\nhint: to start that hub from this replica's content, push to it \(sqlferry push REMOTE\); this replica then follows it\n/);
+    ok(cli(dir, 'push', 'new'));
+    const old = cli(dir, 'push', 'origin');
+    expect(old.status).toBe(4);
+    expect(old.stderr).toContain(`hint: clone the hub instead: sqlferry clone ${join(dir, 'hub')} NEW.db`);
+    ok(cli(dir, 'clone', join(dir, 'hub'), 'old-copy.db'));
+    expect(rows(join(dir, 'old-copy.db'), 'item')).toEqual(rows(join(dir, 'app.db'), 'item'));
+  });
+
+  it('a history restart cut short by a crash is finished by the next command', () => {
+    const dir = tempDir();
+    replicaWithHub(dir);
+    const paths = sidecarPaths(join(dir, 'app.db'));
+    prepareRestart(paths);
+    const before = readState(paths.state);
+    writeFileSync(paths.restart, JSON.stringify({ archive: 'old', previous: before, state: { hubId: null, hubSeq: 0 } }));
+    mkdirSync(join(paths.archive, 'old'), { recursive: true });
+    renameSync(paths.log, join(paths.archive, 'old', 'log')); // the crash: log moved, nothing else
+    expect(ok(cli(dir, 'status'))).toContain('Nothing to commit');
+    expect(existsSync(paths.restart) || existsSync(paths.nextGenesis)).toBe(false);
+    expect(readState(paths.state)).toEqual({ hubId: null, hubSeq: 0 });
+    expect(JSON.parse(readFileSync(join(paths.archive, 'old', 'state.json'), 'utf8'))).toEqual(before);
+    expect(ok(cli(dir, 'verify'))).toMatch(/OK/);
+    ok(cli(dir, 'init', '--bare', 'new-hub'));
+    ok(cli(dir, 'remote', 'add', 'new', './new-hub'));
+    ok(cli(dir, 'push', 'new'));
     ok(cli(dir, 'clone', './new-hub', 'copy.db'));
     expect(rows(join(dir, 'copy.db'), 'item')).toEqual(rows(join(dir, 'app.db'), 'item'));
   });

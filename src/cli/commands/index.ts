@@ -34,19 +34,22 @@ export const commands: CommandEntry[] = [
 ];
 
 /**
- * The command `argv` names, when it is one of ours; otherwise (help, a typo, none) every
- * command is needed, for the listing and the "did you mean" suggestion.
+ * The command `argv` names, when it is one of ours; none for `--version` (it prints a constant,
+ * and is asked for to check that the tool starts); otherwise (help, a typo, none) every command
+ * is needed, for the listing and the "did you mean" suggestion.
  */
 export function commandsFor(argv: readonly string[]): CommandEntry[] {
   const args = argv.slice(2);
+  let version = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
-    if (arg === '--') break;
-    if (arg === '--db') i++; // the one global option that takes a separate value
+    if (arg === '--' || arg === '-h' || arg === '--help') break;
+    if (arg === '-V' || arg === '--version') version = true;
+    else if (arg === '--db') i++; // the one global option that takes a separate value
     else if (!arg.startsWith('-')) {
       const named = commands.find((c) => c.name === arg);
       return named ? [named] : commands;
     }
   }
-  return commands;
+  return version && !args.includes('-h') && !args.includes('--help') ? [] : commands;
 }
