@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { readableRow } from '../../src/repo/exact-json.ts';
 import { jsonReplacer } from '../../src/cli/output.ts';
 import type { ConflictRecord } from '../../src/repo/conflict-store.ts';
-import { cloneReplica, commitAll, firstReplica, newHub, pullWith, pushTo, rows, sql, tempDir } from './helpers.ts';
+import { cloneReplica, collide, commitAll, firstReplica, newHub, pullWith, pushTo, rows, sql, tempDir } from './helpers.ts';
 
 const CHINOOK = fileURLToPath(new URL('../../fixtures/Chinook_Sqlite.sqlite', import.meta.url));
 const RULES = ['Genre.primary-key=rekey', 'Genre.unique=merge-unique'];
@@ -72,5 +72,54 @@ describe('composed handlers on Chinook (Genre.primary-key=rekey, Genre.unique=me
     await pushTo(b, hub);
     await pullWith(a, hub, RULES);
     for (const table of ['Genre', 'Track']) expect(rows(a.paths.db, table)).toEqual(rows(b.paths.db, table));
+  });
+});
+
+const SCHEMA = `
+  CREATE TABLE author(id INTEGER PRIMARY KEY, email TEXT UNIQUE, name TEXT, updated_at INT);
+  CREATE TABLE book(id INTEGER PRIMARY KEY, author_id INT REFERENCES author(id), title TEXT);
+  INSERT INTO author VALUES (1, 'ann@x', 'Ann', 1);`;
+
+describe('a rekeyed row that collides on a UNIQUE value meets the unique rule', () => {
+  // The hub: Al at 2, Bo at 3 (bo@x). b: its own Bo (bo@x) at 2, with a book. Rekeyed to 4, b's
+  // Bo collides with the hub's on bo@x: what happens next is the author.unique rule's to say.
+  const hubEdit = "INSERT INTO author VALUES (2, 'al@x', 'Al', 5), (3, 'bo@x', 'Bo (hub)', 5)";
+  const localEdit = "INSERT INTO author VALUES (2, 'bo@x', 'Bo (b)', 9); INSERT INTO book VALUES (10, 2, 'Bo''s book')";
+  const hubAuthors = [[1, 'Ann'], [2, 'Al'], [3, 'Bo (hub)']];
+  const cases: Array<[string | undefined, Array<[number, string]>, Array<[number, number]>, string[]]> = [
+    // no unique rule (the default), remote, and rekey (which leaves unique conflicts to the hub): b's Bo is stored,
+    // its book follows to 4 where no author is, a foreign-key conflict whose default takes the book out (stored).
+    [undefined, hubAuthors as Array<[number, string]>, [], ['primary-key:rekey', 'unique:take-remote', 'foreign-key:take-remote']],
+    ['remote', hubAuthors as Array<[number, string]>, [], ['primary-key:rekey', 'unique:take-remote', 'foreign-key:take-remote']],
+    ['rekey', hubAuthors as Array<[number, string]>, [], ['primary-key:rekey', 'unique:take-remote', 'foreign-key:take-remote']],
+    // local, and newest:updated_at (9 > 5): b's Bo stays at 4, the hub's Bo is the one stored.
+    ['local', [[1, 'Ann'], [2, 'Al'], [4, 'Bo (b)']], [[10, 4]], ['primary-key:rekey', 'unique:keep-local', 'unique:keep-local']],
+    ['newest:updated_at', [[1, 'Ann'], [2, 'Al'], [4, 'Bo (b)']], [[10, 4]], ['primary-key:rekey', 'unique:keep-local', 'unique:keep-local']],
+    // merge-unique: b's Bo is the hub's Bo; the book follows to 3.
+    ['merge-unique', hubAuthors as Array<[number, string]>, [[10, 3]], ['primary-key:rekey', 'unique:merge-unique']],
+  ];
+  for (const [rule, authors, books, decided] of cases) {
+    it(`author.unique=${rule ?? '(default)'}`, { timeout: 60_000 }, async () => {
+      const rules = ['author.primary-key=rekey', ...(rule ? [`author.unique=${rule}`] : [])];
+      const { hub, a, b, result } = await collide(tempDir(), SCHEMA, hubEdit, localEdit, rules);
+      expect(rows(b.paths.db, 'author').map((r) => [r.id, r.name])).toEqual(authors);
+      expect(rows(b.paths.db, 'book').map((r) => [r.id, r.author_id])).toEqual(books);
+      expect(result.conflicts.map((c) => `${c.kind}:${c.resolution}`)).toEqual(decided);
+      // The unique conflict is b's row at its new key against the hub's row holding bo@x.
+      const unique = readable(result.conflicts.find((c) => c.kind === 'unique')!);
+      expect(unique).toMatchObject({ key: { id: 4 }, local: { id: 4, name: 'Bo (b)' }, remote: { id: 3, name: 'Bo (hub)' } });
+      await pushTo(b, hub);
+      await pullWith(a, hub);
+      for (const table of ['author', 'book']) expect(rows(a.paths.db, table)).toEqual(rows(b.paths.db, table));
+    });
+  }
+
+  it('author.unique=abort: nothing is applied, the unique conflict is listed at the new key', async () => {
+    const dir = tempDir();
+    await expect(collide(dir, SCHEMA, hubEdit, localEdit, ['author.primary-key=rekey', 'author.unique=abort'])).rejects.toMatchObject({
+      code: 'SYNC_CONFLICT_ABORT',
+      data: { conflicts: [expect.objectContaining({ kind: 'unique', primaryKey: { id: 4n }, conflicting: expect.objectContaining({ id: 3n }) })] },
+    });
+    expect(rows(join(dir, 'b.db'), 'author').map((r) => r.name)).toEqual(['Ann', 'Bo (b)']);
   });
 });
