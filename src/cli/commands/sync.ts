@@ -25,7 +25,7 @@ export function registerSync(program: Command): void {
     .option('--attempts <n>', 'pull-and-push rounds before giving up', '5')
     .option('--json', 'print the result as JSON');
   addHandlerOption(cmd)
-    .addHelpText('after', '\nExample:\n  $ sqlferry sync -q        # in a crontab: */5 * * * * cd /srv/app && sqlferry sync -q')
+    .addHelpText('after', '\nConflict kinds and handlers, each with an example: sqlferry pull --help\n\nExample:\n  $ sqlferry sync -q        # in a crontab: */5 * * * * cd /srv/app && sqlferry sync -q')
     .action(async (name: string | undefined, opts: SyncFlags, command: Command) => {
       const g = globals(command);
       const attempts = Number(opts.attempts);
