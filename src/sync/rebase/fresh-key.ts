@@ -6,14 +6,16 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { iterateChanges } from '../../changeset/index.ts';
 import { quoteIdent } from '../../changeset/value.ts';
-import type { Values } from '../rows.ts';
+import { keyOf, type Values } from '../rows.ts';
 import type { Shapes, TableShape } from '../table-shape.ts';
+import { rowId } from './context.ts';
 
 export class FreshKeys {
   private readonly db: DatabaseSync;
   private readonly shapes: Shapes;
   private readonly local: Uint8Array;
   private highestLocal: Map<string, bigint> | undefined;
+  private localNames: Set<string> | undefined;
   /** Keys handed out already: never twice, even when a rekeyed row did not stay there (a conflict record names it). */
   private readonly handed = new Map<string, bigint>();
 
@@ -35,19 +37,26 @@ export class FreshKeys {
     return [{ type: 'integer', value: top + 1n }];
   }
 
+  /** Whether a local change names `key` in `shape`: a key a handler gives must not be one (a later local insert would meet the moved row). */
+  namedLocally(shape: TableShape, key: Values): boolean {
+    this.localKeys();
+    return this.localNames!.has(rowId(shape.name, key));
+  }
+
   /** The largest integer key each table's local changes name (old or new). */
   private localKeys(): Map<string, bigint> {
     if (this.highestLocal) return this.highestLocal;
     const highest = new Map<string, bigint>();
+    const named = new Set<string>();
     for (const c of iterateChanges(this.local)) {
       const shape = this.shapes.of(c.table.name);
+      named.add(rowId(shape.name, keyOf(shape, (c.op === 'INSERT' ? c.new : c.old)!)));
       if (!shape.integerKey) continue;
-      for (const values of [c.old, c.new]) {
-        const v = values?.[shape.pk[0]!];
-        if (v?.type === 'integer' && v.value > (highest.get(shape.name) ?? 0n)) highest.set(shape.name, v.value);
-      }
+      const v = (c.op === 'INSERT' ? c.new : c.old)?.[shape.pk[0]!];
+      if (v?.type === 'integer' && v.value > (highest.get(shape.name) ?? 0n)) highest.set(shape.name, v.value);
     }
     this.highestLocal = highest;
+    this.localNames = named;
     return highest;
   }
 

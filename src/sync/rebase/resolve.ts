@@ -64,6 +64,7 @@ export function resolve(db: DatabaseSync, c: Conflict, decision: Resolution, han
     const auto = decision.newKey === 'auto';
     const to = auto ? autoKey(c, keys, handler) : isRow(decision.newKey) ? keyOf(shape, fromRow(shape, decision.newKey, change.new!)) : undefined;
     if (!to) throw invalidResolution(handler, decision, 'newKey must be a row of key columns or "auto"');
+    if (!auto && keys.namedLocally(shape, to)) throw invalidResolution(handler, decision, 'a local change uses that key too');
     const moved = movedTo(c.pending, to);
     try {
       insertRow(db, shape, moved.change.new!);
