@@ -1,5 +1,6 @@
-// Convergence: after random edits, collisions and interleaved commit/push/pull/sync, a final
-// round of syncs leaves every replica identical, nothing discarded unrecorded, verify clean.
+// Convergence: after random edits, collisions and interleaved commit/push/pull/sync, with every
+// pair of built-in handler rules taking turns on the replicas, a final round of syncs leaves every
+// replica identical, nothing discarded unrecorded, verify clean.
 // Short profile in CI; the long one on demand: SQLFERRY_SIM_LONG=1 npx vitest run test/sync/convergence.test.ts
 import { describe, it, expect } from 'vitest';
 import { simulate } from './simulation.ts';
@@ -22,6 +23,9 @@ describe('convergence simulation', () => {
       expect(report.verifyProblems).toEqual([]);
       // The run must have exercised conflicts, or it proves little.
       expect(report.conflicts).toBeGreaterThan(10);
+      // Every ordered pair of the 7 built-in rules (default included) decided conflicts; abort stopped some pulls.
+      expect(report.combosExercised).toHaveLength(49);
+      expect(report.aborts).toBeGreaterThan(0);
     });
   }
 });

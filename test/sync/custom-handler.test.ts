@@ -78,6 +78,16 @@ describe('custom conflict handlers', () => {
     expect(rows(join(dir, 'b.db'), 'item')[0]).toMatchObject({ qty: 2 });
   });
 
+  it('may not give a key a local change uses: the moved row would meet that change', async () => {
+    const dir = tempDir();
+    const mod = handlerModule(dir, `export default (ctx) => ({ newKey: { id: ctx.primaryKey.id + 1n } });`);
+    await expect(collide(dir, SCHEMA, "INSERT INTO item VALUES (2, 'B-2', 1, 'hub')", "INSERT INTO item VALUES (2, 'B-3', 9, 'mine'), (3, 'B-4', 9, 'mine too')", [mod])).rejects.toMatchObject({
+      code: 'HANDLER_INVALID_RESULT',
+      message: expect.stringMatching(/a local change uses that key too; nothing was applied/),
+    });
+    expect(rows(join(dir, 'b.db'), 'item').map((r) => r.id)).toEqual([1, 2, 3]);
+  });
+
   it('say which rule is wrong when a handler name is unknown', async () => {
     await expect(collide(tempDir(), SCHEMA, 'UPDATE item SET qty = 7', 'UPDATE item SET qty = 2', ['item=newestt'])).rejects.toMatchObject({
       code: 'HANDLER_RULE_INVALID', exitCode: 2,

@@ -58,6 +58,14 @@ describe('conflict handlers', () => {
     await settle(later.hub, later.a, later.b);
   });
 
+  it('newest:updated_at compares numbers as numbers: 10 is newer than 9, on either side', async () => {
+    const mine = await collide(tempDir(), SCHEMA, annBy('Ann A', 9), annBy('Ann B', 10), ['author=newest:updated_at']);
+    expect(rows(mine.b.paths.db, 'author')[0]).toMatchObject({ name: 'Ann B', updated_at: 10 });
+    expect(mine.result.conflicts[0]).toMatchObject({ resolution: 'keep-local', discarded: 'remote' });
+    const theirs = await collide(tempDir(), SCHEMA, annBy('Ann A', 10), annBy('Ann B', 9), ['author=newest:updated_at']);
+    expect(rows(theirs.b.paths.db, 'author')[0]).toMatchObject({ name: 'Ann A', updated_at: 10 });
+  });
+
   it('abort: nothing is applied, and the conflicts are listed with their rows', async () => {
     const dir = tempDir();
     const attempt = collide(dir, SCHEMA, annBy('Ann A', 200), annBy('Ann B', 300), ['abort']);
@@ -80,6 +88,27 @@ describe('conflict handlers', () => {
     expect(rows(b.paths.db, 'author').map((r) => [r.id, r.name])).toEqual([[1, 'Ann'], [2, 'Al'], [3, 'Bo']]);
     expect(rows(b.paths.db, 'book')).toEqual([{ id: 10, author_id: 3, title: "Bo's book" }]);
     expect(result.conflicts[0]).toMatchObject({ kind: 'primary-key', resolution: 'rekey', discarded: 'none' });
+    await settle(hub, a, b);
+  });
+
+  it('rekey: the fresh key is past the keys in use, not count(*)+1 (gaps) nor past this replica\'s rows only', async () => {
+    // b's rows 1, 4 (a gap); the hub's 1, 4, 5, 6: count(*)+1 would be 5, b's own largest + 1 too.
+    const { hub, a, b, result } = await collide(
+      tempDir(), SCHEMA,
+      "INSERT INTO author VALUES (4, 'al@x', 'Al', 1), (5, 'cy@x', 'Cy', 1), (6, 'di@x', 'Di', 1)",
+      "INSERT INTO author VALUES (4, 'bo@x', 'Bo', 1)",
+      ['author.primary-key=rekey'],
+    );
+    expect(rows(b.paths.db, 'author').map((r) => [r.id, r.name])).toEqual([[1, 'Ann'], [4, 'Al'], [5, 'Cy'], [6, 'Di'], [7, 'Bo']]);
+    expect(result.conflicts).toEqual([expect.objectContaining({ kind: 'primary-key', resolution: 'rekey', discarded: 'none' })]);
+    await settle(hub, a, b);
+  });
+
+  it('a row deleted on both sides is no conflict at all', async () => {
+    const { hub, a, b, result } = await collide(tempDir(), SCHEMA, 'DELETE FROM author WHERE id = 1', 'DELETE FROM author WHERE id = 1');
+    expect(result.conflicts).toEqual([]);
+    expect(stored(b)).toEqual([]);
+    expect(rows(b.paths.db, 'author')).toEqual([]);
     await settle(hub, a, b);
   });
 

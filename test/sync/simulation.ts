@@ -33,7 +33,7 @@ export function prng(seed: number): () => number {
 interface Node {
   replica: Replica;
   app: DatabaseSync; // the application's own connection, foreign keys on, open all along
-  handlers: HandlerChooser;
+  rules: HandlerCombo;
 }
 
 export interface SimulationReport {
@@ -43,24 +43,70 @@ export interface SimulationReport {
   tables: Record<string, string[]>;
   lost: string[];
   verifyProblems: string[];
+  /** Pulls an `abort` rule stopped (then pulled again with the default, as a person would). */
+  aborts: number;
+  /** The handler pairs that decided at least one conflict. */
+  combosExercised: string[];
 }
 
-const RULES: string[][] = [[], [], ['parent.primary-key=rekey'], ['*.unique=merge-unique']];
+/**
+ * Every ordered pair of built-in handlers, as one replica's rules: the first settles primary-key
+ * and data conflicts, the second unique, not-found and foreign-key ones (a rekeyed row that
+ * collides on a UNIQUE value meets the second). `default` is no rule. A replica whose pair has
+ * decided a conflict takes the next pair in turn, so each pair gets its conflicts, against
+ * replicas holding others.
+ */
+const BUILT_INS = ['default', 'remote', 'local', 'abort', 'newest:v', 'rekey', 'merge-unique'];
+interface HandlerCombo {
+  name: string;
+  handlers: HandlerChooser;
+}
+async function handlerCombos(baseDir: string): Promise<HandlerCombo[]> {
+  const rule = (kinds: string[], handler: string) => (handler === 'default' ? [] : kinds.map((k) => `*.${k}=${handler}`));
+  const combos: HandlerCombo[] = [];
+  for (const first of BUILT_INS) for (const second of BUILT_INS) {
+    const rules = [...rule(['primary-key', 'data'], first), ...rule(['unique', 'not-found', 'foreign-key'], second)];
+    combos.push({ name: `${first}+${second}`, handlers: await chooseHandlers(rules.map((r) => ({ rule: r, baseDir }))) });
+  }
+  return combos;
+}
 
 export async function simulate(seed: number, operations: number, replicas = 4, hubKind: 'changeset' | 'patchset' = 'changeset'): Promise<SimulationReport> {
   const random = prng(seed);
   const dir = tempDir('sqlferry-sim-');
   const hubUrl = await newHub(dir, hubKind);
   const remote: Remote = await openRemote(hubUrl);
+  const combos = await handlerCombos(dir);
+  const fallback = await chooseHandlers([]);
+  let turn = seed % combos.length;
+  const nextCombo = () => combos[turn++ % combos.length]!;
   const nodes: Node[] = [];
   for (let i = 0; i < replicas; i++) {
     const replica = i === 0 ? await firstReplica(dir, hubUrl, SIM_SCHEMA, 'r0') : await cloneReplica(dir, hubUrl, `r${i}`);
     const app = new DatabaseSync(replica.paths.db, { timeout: 5000 });
-    nodes.push({ replica, app, handlers: await chooseHandlers((RULES[i % RULES.length] ?? []).map((rule) => ({ rule, baseDir: dir }))) });
+    nodes.push({ replica, app, rules: nextCombo() });
   }
   const written = new Set<string>();
   const superseded = new Set<string>();
   let conflicts = 0;
+  let aborts = 0;
+  const exercised = new Set<string>();
+  /** A pull or sync with the node's rules; an abort leaves the database as it was, so pull again with the default. */
+  const settle = async (node: Node, run: (handlers: HandlerChooser) => Promise<{ conflicts: unknown[] }>) => {
+    try {
+      const found = (await run(node.rules.handlers)).conflicts.length;
+      conflicts += found;
+      if (found === 0) return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SYNC_CONFLICT_ABORT') throw err;
+      aborts++;
+      conflicts += (await run(fallback)).conflicts.length;
+    }
+    exercised.add(node.rules.name);
+    node.rules = nextCombo();
+  };
+  const pullNode = (node: Node) => settle(node, (handlers) => pull(node.replica, remote, { handlers }));
+  const syncNode = (node: Node) => settle(node, (handlers) => sync(node.replica, remote, { handlers, attempts: 10 }));
   const token = (n: number, op: number) => `r${n}-${op}`;
 
   const write = (node: Node, sql: string, params: Array<string | number>, replaced?: string | null) => {
@@ -90,12 +136,12 @@ export async function simulate(seed: number, operations: number, replicas = 4, h
     else if (r < 0.68) write(node, 'DELETE FROM child WHERE id = ?', [cid], current(node, 'child', cid)?.v);
     else if (r < 0.78) commit(node.replica, { message: `op ${op}` });
     else if (r < 0.85) await push(node.replica, remote).catch((err: { code?: string }) => { if (err.code !== 'PUSH_REJECTED') throw err; });
-    else if (r < 0.93) conflicts += (await pull(node.replica, remote, { handlers: node.handlers })).conflicts.length;
-    else conflicts += (await sync(node.replica, remote, { handlers: node.handlers, attempts: 10 })).conflicts.length;
+    else if (r < 0.93) await pullNode(node);
+    else await syncNode(node);
   }
   // The final round: everyone syncs (twice round: the last pusher's entries reach the first), then pulls.
-  for (let round = 0; round < 2; round++) for (const node of nodes) conflicts += (await sync(node.replica, remote, { handlers: node.handlers, attempts: 10 })).conflicts.length;
-  for (const node of nodes) conflicts += (await pull(node.replica, remote, { handlers: node.handlers })).conflicts.length;
+  for (let round = 0; round < 2; round++) for (const node of nodes) await syncNode(node);
+  for (const node of nodes) await pullNode(node);
 
   const tables: Record<string, string[]> = {};
   const kept = new Set<string>();
@@ -116,5 +162,5 @@ export async function simulate(seed: number, operations: number, replicas = 4, h
   const verifyProblems = nodes.flatMap((node, i) => verify(node.replica).problems.map((p) => `r${i}: ${p}`));
   for (const node of nodes) node.app.close();
   await remote.close();
-  return { operations, conflicts, written: written.size, tables, lost, verifyProblems };
+  return { operations, conflicts, written: written.size, tables, lost, verifyProblems, aborts, combosExercised: [...exercised].sort() };
 }

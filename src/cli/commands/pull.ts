@@ -6,7 +6,7 @@ import { pull } from '../../sync/pull.ts';
 import type { Assumption } from '../../repo/recover-pull.ts';
 import { globals, out } from '../output.ts';
 import { terminalProgress } from '../progress.ts';
-import { addHandlerOption, conflictLine, handlersFor, remoteOf, uncheckedLine, type HandlerFlags } from './sync-options.ts';
+import { addHandlerOption, HANDLERS_HELP, conflictLine, handlersFor, remoteOf, uncheckedLine, type HandlerFlags } from './sync-options.ts';
 
 interface PullFlags extends HandlerFlags {
   commit: boolean;
@@ -25,7 +25,7 @@ export function registerPull(program: Command): void {
     .option('--recover <outcome>', 'after an interrupted pull that cannot tell on its own: committed or rolled-back')
     .option('--json', 'print the result as JSON');
   addHandlerOption(cmd)
-    .addHelpText('after', '\nExample:\n  $ sqlferry pull origin --conflict-handler items=newest:updated_at')
+    .addHelpText('after', `${HANDLERS_HELP}\nExample:\n  $ sqlferry pull origin --conflict-handler Genre.primary-key=rekey \\\n      --conflict-handler Genre.unique=merge-unique`)
     .action(async (name: string | undefined, opts: PullFlags, command: Command) => {
       const g = globals(command);
       if (opts.recover !== undefined && opts.recover !== 'committed' && opts.recover !== 'rolled-back') {

@@ -25,6 +25,40 @@ export function addHandlerOption(cmd: Command): Command {
   );
 }
 
+/** `pull --help`: each conflict kind and each handler, before and after. */
+export const HANDLERS_HELP = `
+Conflict kinds (met while your unpushed commits are re-applied on the hub's rows):
+  primary-key  you inserted a key the hub used: hub (7,'Al'), you insert (7,'Bo')
+  unique       your row takes a UNIQUE value a hub row has under another key:
+               hub (4,'bo@x'), you insert (9,'bo@x')
+  data         you changed or deleted a row the hub changed since:
+               hub sets 7's name to 'Al', you to 'Bo'
+  not-found    you updated a row the hub deleted
+  foreign-key  your change left a reference dangling: you add a book of author 7,
+               the hub deletes author 7
+  (A row deleted on both sides is no conflict.)
+
+Handlers (before: hub (7,'Al',t=5), yours (7,'Bo',t=9); after, on every replica):
+  remote         the default: the hub's row stays, (7,'Al',5); yours is stored
+  local          yours wins, (7,'Bo',9); the hub's is stored (not-found: your row
+                 comes back; foreign-key: the reference stays dangling)
+  newest:t       the greater t wins, here (7,'Bo',9); numbers compare as numbers,
+                 NULL < numbers < text < blobs; a tie or a deletion keeps the hub's
+  abort          nothing is applied, the conflicts are listed (exit 1): pull again
+                 with another rule once you have looked
+  rekey          primary-key on an INSERT: yours moves to a key no row and no local
+                 change uses: (7,'Al'), (8,'Bo'), and your rows that pointed at 7
+                 follow to 8; other kinds: as remote
+  merge-unique   unique on an INSERT: yours is the hub's row, (4,'bo@x') stays and
+                 your rows that pointed at 9 follow to 4; other kinds: as remote
+  ./module.mjs   your function (context) => 'keep-local' | 'take-remote' | 'skip' |
+                 'abort' | { row } | { newKey } | { sameAs: 'conflicting' }
+Every discarded version is in \`sqlferry conflicts\`. The most specific rule wins:
+TABLE.KIND, then TABLE, then *.KIND, then HANDLER. A rekeyed row that collides on a
+UNIQUE value at its new key is a unique conflict for TABLE.unique's rule: with
+Genre.primary-key=rekey and Genre.unique=merge-unique, it merges.
+`;
+
 export async function handlersFor(replica: Replica | undefined, flags: HandlerFlags): Promise<HandlerChooser> {
   const fromConfig = replica ? rulesFromConfig(readConfig(replica.paths.config).conflictHandlers, dirname(replica.paths.db)) : [];
   const fromFlags = (flags.conflictHandler ?? []).map((rule) => ({ rule, baseDir: process.cwd() }));

@@ -44,6 +44,8 @@ export interface ConflictContext {
  * - { row }: this merged row is written at the key (both versions are saved);
  * - { newKey }: for primary-key/unique on an INSERT, the local row is inserted under this key
  *   (or a fresh integer key when newKey is 'auto'), and local rows that referenced it follow;
+ *   a key another local change names is refused, and a UNIQUE collision at the new key is a
+ *   `unique` conflict for the table's unique rule;
  * - { sameAs }: for unique on an INSERT, the local row is the hub's row `conflicting`: local
  *   references follow to it and the local version is saved.
  * - 'abort': nothing of the pull is applied; every such conflict is listed.

@@ -21,6 +21,8 @@ export interface Conflict {
   /** For `unique`: the collision's columns and the hub row holding them. */
   uniqueColumns: number[];
   conflicting: Values | null;
+  /** Set when the row met this conflict at the key a rekey moved it to: its key before. */
+  movedFrom?: Values;
 }
 
 /** The change's key, and the full local row: INSERT's new, or the row read before the undo. */

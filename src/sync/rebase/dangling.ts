@@ -9,6 +9,7 @@ import type { Conflict, Pending } from './context.ts';
 import { culprit, violations } from './references.ts';
 import { isConstraintError } from './constraint.ts';
 import { decide, type Resolved } from './decide.ts';
+import type { FreshKeys } from './fresh-key.ts';
 
 /** The row as the hub's entries left it, before this local change. */
 function hubVersion(db: DatabaseSync, p: Pending): Values | null {
@@ -43,7 +44,7 @@ function undo(db: DatabaseSync, p: Pending, hub: Values | null): boolean {
 
 export async function resolveDangling(
   db: DatabaseSync, shapes: Shapes, before: Set<string>, pendings: Map<string, Pending>,
-  choose: HandlerChooser, resolved: Resolved[],
+  choose: HandlerChooser, keys: FreshKeys, resolved: Resolved[],
 ): Promise<void> {
   const decided = new Set<Pending>();
   // Undoing a child can orphan its own children: a few rounds settle any chain a commit makes.
@@ -56,7 +57,7 @@ export async function resolveDangling(
       decided.add(p);
       const hub = hubVersion(db, p);
       const conflict: Conflict = { kind: 'foreign-key', pending: p, remote: hub, uniqueColumns: [], conflicting: null };
-      const r = await decide(db, conflict, choose);
+      const r = await decide(db, conflict, choose, keys);
       resolved.push(r);
       if (r.outcome.discarded === 'local') {
         if (undo(db, p, hub)) acted = true;

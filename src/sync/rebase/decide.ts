@@ -4,6 +4,7 @@ import { SqlferryError } from '../../errors/index.ts';
 import type { HandlerChooser } from '../handlers/index.ts';
 import type { Resolution } from '../handlers/types.ts';
 import { contextOf, type Conflict } from './context.ts';
+import type { FreshKeys } from './fresh-key.ts';
 import { resolve, type Outcome } from './resolve.ts';
 
 export interface Resolved {
@@ -13,7 +14,7 @@ export interface Resolved {
 }
 
 /** Asks the handler; a throw or a nonsense answer aborts the whole pull with its message. */
-export async function decide(db: DatabaseSync, conflict: Conflict, choose: HandlerChooser): Promise<Resolved> {
+export async function decide(db: DatabaseSync, conflict: Conflict, choose: HandlerChooser, keys: FreshKeys): Promise<Resolved> {
   const handler = choose(conflict.pending.shape.name, conflict.kind);
   let decision: Resolution;
   try {
@@ -25,6 +26,6 @@ export async function decide(db: DatabaseSync, conflict: Conflict, choose: Handl
       cause: err,
     });
   }
-  return { conflict, handler: handler.name, outcome: resolve(db, conflict, decision, handler.name) };
+  return { conflict, handler: handler.name, outcome: resolve(db, conflict, decision, handler.name, keys) };
 }
 

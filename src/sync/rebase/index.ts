@@ -18,6 +18,7 @@ import { applyOrConflict } from './detect.ts';
 import { followRemaps, remapKey, violations, type Remap } from './references.ts';
 import { resolveDangling } from './dangling.ts';
 import { decide, type Resolved } from './decide.ts';
+import { FreshKeys } from './fresh-key.ts';
 
 export type { Resolved };
 
@@ -37,13 +38,14 @@ export async function reapplyLocal(db: DatabaseSync, local: Uint8Array, localRow
   try {
     const resolved: Resolved[] = [];
     const pendings = new Map<string, Pending>();
+    const keys = new FreshKeys(db, shapes, local);
     const fast = applyValidated(db, local, { expect: 'changeset', onConflict: () => constants.SQLITE_CHANGESET_ABORT, widerTables: true });
-    if (!fast) await changeByChange(db, shapes, local, localRows, choose, pendings, resolved);
+    if (!fast) await changeByChange(db, shapes, local, localRows, choose, keys, pendings, resolved);
     else for (const change of iterateChanges(local)) {
       const p = pendingChange(shapes.of(change.table.name), change, localRows);
       pendings.set(rowId(p.shape.name, p.key), p);
     }
-    if (checkReferences) await resolveDangling(db, shapes, before, pendings, choose, resolved);
+    if (checkReferences) await resolveDangling(db, shapes, before, pendings, choose, keys, resolved);
     const aborted = resolved.filter((r) => r.outcome.resolution === 'abort');
     if (aborted.length > 0) throw abortError(aborted.map((r) => contextOf(r.conflict)));
     return { recorded: recorder.changeset(), resolved };
@@ -54,22 +56,38 @@ export async function reapplyLocal(db: DatabaseSync, local: Uint8Array, localRow
 
 async function changeByChange(
   db: DatabaseSync, shapes: Shapes, local: Uint8Array, localRows: Map<string, Values>,
-  choose: HandlerChooser, pendings: Map<string, Pending>, resolved: Resolved[],
+  choose: HandlerChooser, keys: FreshKeys, pendings: Map<string, Pending>, resolved: Resolved[],
 ): Promise<void> {
   const remaps: Remap[] = [];
   for (const change of iterateChanges(local)) {
     const p = remapKey(pendingChange(shapes.of(change.table.name), change, localRows), remaps);
     pendings.set(rowId(p.shape.name, p.key), p);
-    const conflict = applyOrConflict(db, p);
-    if (!conflict) continue;
-    const r = await decide(db, conflict, choose);
-    resolved.push(r);
-    for (const victim of r.outcome.victims) {
-      resolved.push({ conflict: { ...conflict, kind: 'unique', remote: victim }, handler: r.handler, outcome: { ...r.outcome, local: conflict.pending.localRow, remote: victim, victims: [], discarded: 'remote' } });
+    // A rekeyed row can meet a second conflict at its new key: each is decided and recorded.
+    const chain: Resolved[] = [];
+    for (let conflict = applyOrConflict(db, p); conflict; conflict = chain.at(-1)!.outcome.next) {
+      const r = await decide(db, conflict, choose, keys);
+      chain.push(r);
+      resolved.push(r);
+      for (const victim of r.outcome.victims) {
+        resolved.push({ conflict: { ...conflict, kind: 'unique', remote: victim }, handler: r.handler, outcome: { ...r.outcome, local: conflict.pending.localRow, remote: victim, victims: [], discarded: 'remote' } });
+      }
     }
-    if (r.outcome.remap) remaps.push({ table: p.shape.name, ...r.outcome.remap });
+    const remap = chainRemap(chain);
+    if (remap) remaps.push({ table: p.shape.name, ...remap });
   }
   followRemaps(db, shapes, remaps, [...pendings.values()]);
+}
+
+/**
+ * Where a chain of resolutions moved the local key: from the first key to the last one. Each
+ * record then reads its result there (a rekeyed row merged into the hub's shows the hub's row).
+ */
+function chainRemap(chain: Resolved[]): { from: Values; to: Values } | undefined {
+  const moves = chain.filter((r) => r.outcome.remap);
+  if (moves.length === 0) return undefined;
+  const remap = { from: moves[0]!.outcome.remap!.from, to: moves.at(-1)!.outcome.remap!.to };
+  for (const r of chain) r.outcome.remap = remap;
+  return remap;
 }
 
 function abortError(conflicts: ConflictContext[]): SqlferryError {

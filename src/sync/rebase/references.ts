@@ -12,24 +12,30 @@ export interface Remap {
   to: Values;
 }
 
-/** Local rows whose foreign key named a moved key now name its new one. */
+/**
+ * Local rows whose foreign key named a moved key now name its new one. Each row moves at most
+ * once per foreign key: a row that followed 26 → 30 must not then follow another row's 30 → 74.
+ */
 export function followRemaps(db: DatabaseSync, shapes: Shapes, remaps: readonly Remap[], local: readonly Pending[]): void {
-  for (const remap of remaps) {
-    const parent = shapes.of(remap.table);
+  for (const fk of shapes.foreignKeys()) {
+    const parent = shapes.of(fk.parent);
     const parentKey = parent.pk.map((i) => parent.columns[i]!);
-    for (const fk of shapes.foreignKeys()) {
-      if (fk.parent.toLowerCase() !== remap.table.toLowerCase() || fk.to.join('\u0000') !== parentKey.join('\u0000')) continue;
-      const child = shapes.of(fk.table);
-      const from = fk.from.map((c) => child.columns.indexOf(c));
-      for (const p of local) {
-        if (p.shape.name !== child.name || p.change.op === 'DELETE') continue;
-        const row = readRow(db, child, p.key);
-        if (!row || !sameRow(from.map((i) => row[i]!), remap.from)) continue;
-        const patch: Values = child.columns.map(() => ({ type: 'undefined' }));
-        from.forEach((col, i) => (patch[col] = remap.to[i]!));
-        updateRow(db, child, p.key, patch);
-      }
+    if (fk.to.join('\u0000') !== parentKey.join('\u0000')) continue;
+    const moves = remaps.filter((r) => r.table.toLowerCase() === fk.parent.toLowerCase());
+    if (moves.length === 0) continue;
+    const child = shapes.of(fk.table);
+    const from = fk.from.map((c) => child.columns.indexOf(c));
+    const planned: Array<{ key: Values; patch: Values }> = [];
+    for (const p of local) {
+      if (p.shape.name !== child.name || p.change.op === 'DELETE') continue;
+      const row = readRow(db, child, p.key);
+      const move = row && moves.find((r) => sameRow(from.map((i) => row[i]!), r.from));
+      if (!move) continue;
+      const patch: Values = child.columns.map(() => ({ type: 'undefined' }));
+      from.forEach((col, i) => (patch[col] = move.to[i]!));
+      planned.push({ key: p.key, patch });
     }
+    for (const { key, patch } of planned) updateRow(db, child, key, patch);
   }
 }
 

@@ -5,7 +5,9 @@ import type { Resolution, Row } from '../handlers/types.ts';
 import { deleteRow, fromRow, insertRow, keyOf, overlay, readRow, rowsWithValues, sameRow, type Values } from '../rows.ts';
 import type { Discarded } from '../../repo/conflict-store.ts';
 import { isConstraintError } from './constraint.ts';
-import type { Conflict } from './context.ts';
+import type { Conflict, Pending } from './context.ts';
+import { uniqueCollision } from './detect.ts';
+import type { FreshKeys } from './fresh-key.ts';
 
 export interface Outcome {
   resolution: string;
@@ -16,6 +18,8 @@ export interface Outcome {
   victims: Values[];
   /** A local key that now means another row: later local changes and local references follow it. */
   remap?: { from: Values; to: Values };
+  /** The row moved to its new key but collides there on a UNIQUE value: a conflict for the table's unique handler. */
+  next?: Conflict;
 }
 
 export function invalidResolution(handler: string, value: unknown, why: string): SqlferryError {
@@ -33,7 +37,7 @@ function describe(value: unknown): string {
   }
 }
 
-export function resolve(db: DatabaseSync, c: Conflict, decision: Resolution, handler: string): Outcome {
+export function resolve(db: DatabaseSync, c: Conflict, decision: Resolution, handler: string, keys: FreshKeys): Outcome {
   const { shape, change, key, localRow } = c.pending;
   const remote = c.kind === 'unique' && c.conflicting ? c.conflicting : c.remote;
   const base = { local: localRow, remote, victims: [] as Values[] };
@@ -57,17 +61,24 @@ export function resolve(db: DatabaseSync, c: Conflict, decision: Resolution, han
     return { ...base, victims, resolution: 'merged', discarded: 'both' };
   }
   if ('newKey' in decision && change.op === 'INSERT' && (c.kind === 'primary-key' || c.kind === 'unique')) {
-    const to = decision.newKey === 'auto' ? freshKey(db, c, handler) : isRow(decision.newKey) ? keyOf(shape, fromRow(shape, decision.newKey, change.new!)) : undefined;
+    const auto = decision.newKey === 'auto';
+    const to = auto ? autoKey(c, keys, handler) : isRow(decision.newKey) ? keyOf(shape, fromRow(shape, decision.newKey, change.new!)) : undefined;
     if (!to) throw invalidResolution(handler, decision, 'newKey must be a row of key columns or "auto"');
-    const moved = [...change.new!];
-    shape.pk.forEach((col, i) => (moved[col] = to[i]!));
+    if (!auto && keys.namedLocally(shape, to)) throw invalidResolution(handler, decision, 'a local change uses that key too');
+    const moved = movedTo(c.pending, to);
     try {
-      insertRow(db, shape, moved);
+      insertRow(db, shape, moved.change.new!);
     } catch (err) {
       if (!isConstraintError(err)) throw err;
-      // A fresh key cannot help when the row also collides on a UNIQUE column: the hub's rows
-      // stay (the local one is saved), so that a cron sync still converges on its own.
-      if (decision.newKey === 'auto') return { ...base, resolution: 'take-remote', discarded: 'local' };
+      // At its new key the row is a local insert like any other: a UNIQUE collision there is
+      // put to the table's unique handler (once: a row moved twice is not moved again).
+      const clash = c.movedFrom === undefined && !readRow(db, shape, to) ? uniqueCollision(db, moved) : undefined;
+      if (clash) {
+        const next: Conflict = { kind: 'unique', pending: moved, remote: null, uniqueColumns: clash.columns, conflicting: clash.row, movedFrom: key };
+        return { ...base, resolution: 'rekey', discarded: 'none', remap: { from: key, to }, next };
+      }
+      // Not a UNIQUE collision a handler could settle: the hub's rows stay (the local one is saved).
+      if (auto) return { ...base, resolution: 'take-remote', discarded: 'local' };
       throw invalidResolution(handler, decision, 'the new key collides too');
     }
     return { ...base, resolution: 'rekey', discarded: 'none', remap: { from: key, to } };
@@ -99,9 +110,18 @@ function forceWrite(db: DatabaseSync, c: Conflict, values: Values): Values[] {
   return victims;
 }
 
-function freshKey(db: DatabaseSync, c: Conflict, handler: string): Values {
+function autoKey(c: Conflict, keys: FreshKeys, handler: string): Values {
   const { shape } = c.pending;
   if (!shape.integerKey) throw invalidResolution(handler, { newKey: 'auto' }, `table "${shape.name}" has no INTEGER PRIMARY KEY to renumber`);
-  const { next } = db.prepare(`SELECT coalesce(max(rowid), 0) + 1 AS next FROM main."${shape.name.replaceAll('"', '""')}"`).get() as { next: bigint };
-  return [{ type: 'integer', value: BigInt(next) }];
+  return keys.next(shape);
+}
+
+/** The pending insert as it stands at key `to`. */
+function movedTo(p: Pending, to: Values): Pending {
+  const move = (values: Values) => {
+    const out = [...values];
+    p.shape.pk.forEach((col, i) => (out[col] = to[i]!));
+    return out;
+  };
+  return { ...p, key: to, change: { ...p.change, new: move(p.change.new!) }, localRow: move(p.localRow!) };
 }
