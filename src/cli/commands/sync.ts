@@ -28,11 +28,7 @@ export function registerSync(program: Command): void {
     .option('--jitter <seconds>', 'first wait a random time up to this many seconds (for a fleet whose cron fires at the same moment)')
     .option('--json', 'print the result as JSON');
   addHandlerOption(cmd)
-    .addHelpText('after', '
-Conflict kinds and handlers, each with an example: sqlferry pull --help
-
-Example:
-  $ sqlferry sync -q --jitter 60        # in a crontab: */5 * * * * cd /srv/app && sqlferry sync -q --jitter 60')
+    .addHelpText('after', '\nConflict kinds and handlers, each with an example: sqlferry pull --help\n\nExample:\n  $ sqlferry sync -q --jitter 60        # in a crontab: */5 * * * * cd /srv/app && sqlferry sync -q --jitter 60')
     .action(async (name: string | undefined, opts: SyncFlags, command: Command) => {
       const g = globals(command);
       const attempts = Number(opts.attempts);
