@@ -1,6 +1,7 @@
 // Parsing the hub's JSON files: a damaged or foreign file becomes one clear error, never a crash later.
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import type { EntryMeta, HubInfo, SnapshotMeta } from './remote.ts';
+import type { TokenRecord } from './store.ts';
 
 function corrupt(where: string, why: string): SqlferryError {
   return new SqlferryError('HUB_META_CORRUPT', `${where} is not valid sqlferry hub metadata (${why})`, {
@@ -68,4 +69,13 @@ export function entryMeta(m: EntryMeta): EntryMeta {
 export function snapshotMeta(m: SnapshotMeta): SnapshotMeta {
   const { seq, sha256, size, replica, time } = m;
   return { seq, sha256, size, replica, time };
+}
+
+export function parseTokenRecord(text: string, where: string): TokenRecord {
+  const o = object(text, where);
+  const ok =
+    typeof o.id === 'string' && (o.hub === null || typeof o.hub === 'string') && (o.access === 'read' || o.access === 'write') &&
+    (o.expires === null || typeof o.expires === 'string') && typeof o.created === 'string';
+  if (!ok) throw corrupt(where, 'a token field is missing or has the wrong type');
+  return { id: o.id as string, hub: o.hub as string | null, access: o.access as 'read' | 'write', expires: o.expires as string | null, created: o.created as string };
 }

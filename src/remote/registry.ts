@@ -1,6 +1,8 @@
 // URL scheme → transport. A URL is a path, file://, ssh://, user@host:path or http(s)://.
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import type { HubInfo, Remote, RemoteFactory } from '../hub/remote.ts';
+import type { Store } from '../hub/store.ts';
+import { openFolderRoot } from './file/store.ts';
 import { fileRemote, folderOf } from './file/index.ts';
 import { sshRemote } from './ssh/index.ts';
 import { checkedUrl as checkedHttpUrl, httpRemote } from './http/index.ts';
@@ -62,4 +64,9 @@ export async function openRemote(url: string): Promise<Remote> {
 
 export async function createHub(url: string, info: HubInfo): Promise<Remote> {
   return factoryFor(url).create(url, info);
+}
+
+/** A store of hubs, for `serve` and `token`: a folder whose subfolders are hubs. */
+export async function openStore(where: string): Promise<Store> {
+  return openFolderRoot(folderOf(where));
 }

@@ -4,7 +4,7 @@ import { open, link, unlink, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Body } from '../../hub/remote.ts';
 import { asStream } from '../../hub/checksum.ts';
-import { tempName } from '../../hub/layout.ts';
+import { tempName } from '../../hub/folder/layout.ts';
 
 export async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
