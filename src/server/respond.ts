@@ -6,9 +6,9 @@ import { SqlferryError } from '../errors/index.ts';
 import { META_LENGTH_HEADER, PROTOCOL_HEADER, PROTOCOL_VERSION, frameHead, statusFor } from '../remote/http/wire.ts';
 import type { WireError } from '../remote/http/wire.ts';
 
-export function sendJson(res: ServerResponse, status: number, value: unknown): void {
+export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
   const body = Buffer.from(JSON.stringify(value));
-  res.writeHead(status, { [PROTOCOL_HEADER]: PROTOCOL_VERSION, 'content-type': 'application/json', 'content-length': body.length });
+  res.writeHead(status, { ...headers, [PROTOCOL_HEADER]: PROTOCOL_VERSION, 'content-type': 'application/json', 'content-length': body.length });
   res.end(body);
 }
 
@@ -24,7 +24,9 @@ export function sendError(res: ServerResponse, err: unknown, log: (line: string)
     return;
   }
   if (!res.req.complete) lingerThenClose(res.req);
-  sendJson(res, statusFor(wire.code), { error: wire });
+  // The store is down for a moment (PostgreSQL restarting): say when to come back.
+  const retryAfter = wire.data?.retryAfter;
+  sendJson(res, statusFor(wire.code), { error: wire }, typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {});
 }
 
 /** How long a refused request's body is still read (and dropped) before its connection is closed. */

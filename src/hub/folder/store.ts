@@ -4,7 +4,7 @@
 import type { Body, EntryMeta, HubInfo, SnapshotMeta } from '../remote.ts';
 import type { HubStore } from '../store.ts';
 import { entryNotFound, hubNotFound } from '../errors.ts';
-import { parseEntryMeta, parseHubInfo, parseSnapshotMeta } from '../meta.ts';
+import { parseEntryMeta, parseHubInfo, parseSnapshotMeta, storedFile } from '../meta.ts';
 import { inWindow, range } from '../../shared/in-window.ts';
 import type { FolderFs } from './fs.ts';
 import { HUB_FILE, LOG_DIR, SNAPSHOTS_DIR, committedSeqs, entryBytesName, metaName, snapshotBytesName } from './layout.ts';
@@ -100,9 +100,10 @@ export class FolderStore implements HubStore {
     return meta;
   }
 
-  private async metaOf<T>(folder: HubFolder, seq: number, parse: (text: string, where: string) => T): Promise<T> {
+  private async metaOf<T extends Record<string, unknown>>(folder: HubFolder, seq: number, parse: (text: string, where: string) => T): Promise<Stored<T>> {
     const text = await this.fs.readText(`${folder}/${metaName(seq)}`);
     if (text === undefined) throw entryNotFound(this.url, seq, folder === LOG_DIR ? 'entry' : 'snapshot');
-    return parse(text, `${this.url}/${folder}/${metaName(seq)}`);
+    const where = `${this.url}/${folder}/${metaName(seq)}`;
+    return storedFile(parse(text, where), where);
   }
 }

@@ -87,21 +87,10 @@ export function parseMetaLength(raw: string | null | undefined, limit: number): 
   return n > 0 && n <= limit ? n : undefined;
 }
 
-/** Metadata off the wire gets the checks stored metadata gets (which also names a bytes file). */
-function withFileField(text: string): string {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return text; // the parser below reports "not JSON"
-  }
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? JSON.stringify({ ...value, file: '' }) : text;
-}
-
 export function wireEntryMeta(text: string, where: string): EntryMeta {
-  return entryMeta(parseEntryMeta(withFileField(text), where));
+  return entryMeta(parseEntryMeta(text, where));
 }
 
 export function wireSnapshotMeta(text: string, where: string): SnapshotMeta {
-  return snapshotMeta(parseSnapshotMeta(withFileField(text), where));
+  return snapshotMeta(parseSnapshotMeta(text, where));
 }
