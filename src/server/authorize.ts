@@ -2,10 +2,10 @@
 // or from the store (`sqlferry token add`: one hub or all, read-only or read-write, an optional
 // expiry), looked up at every request so a revocation holds from the next one, on every server.
 import type { IncomingMessage } from 'node:http';
-import { createHash } from 'node:crypto';
 import { SqlferryError } from '../errors/index.ts';
 import type { Store } from '../hub/store.ts';
 import { accessOf } from './tokens.ts';
+import { tokenDigest } from './store-tokens.ts';
 import type { Access, Tokens } from './tokens.ts';
 import type { Route } from './routes.ts';
 
@@ -29,7 +29,7 @@ export async function authorize(opts: AuthOptions, req: IncomingMessage, r: Rout
 
 async function storeAccess(store: Store, header: string, repo: string): Promise<Access> {
   const token = header.trim().split(/\s+/)[1]!;
-  const record = await store.tokens.find(createHash('sha256').update(token).digest('hex'));
+  const record = await store.tokens.find(tokenDigest(token));
   if (!record) throw refused('HUB_TOKEN_INVALID', 'this hub server does not accept that token');
   if (record.expires !== null && Date.parse(record.expires) <= Date.now()) {
     throw new SqlferryError('HUB_TOKEN_EXPIRED', `that token expired at ${record.expires}`, { hint: 'ask the server\'s operator for a new one (`sqlferry token add`)' });

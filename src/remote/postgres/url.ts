@@ -6,15 +6,13 @@
 // command line (`ps`, shell history) or in config.json, so one there is refused; PGPASSWORD or
 // ~/.pgpass give it, as for psql.
 import { SqlferryError, EXIT } from '../../errors/index.ts';
+import { HUB_NAME } from '../../hub/naming.ts';
 
 export interface PostgresAt {
   /** For the pg client: the URL without the hub segment. */
   connectionString: string;
   hub: string | undefined;
 }
-
-/** What a hub may be called: the names `serve` routes as /NAME. */
-export const HUB_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 function invalid(url: string, why: string): SqlferryError {
   return new SqlferryError('REMOTE_URL_INVALID', `${url} is not a usable PostgreSQL URL: ${why}`, {
