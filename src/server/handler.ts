@@ -7,7 +7,7 @@ import { SqlferryError } from '../errors/index.ts';
 import { StoredHub } from '../hub/stored-hub.ts';
 import { collect } from '../hub/checksum.ts';
 import { parseHubInfo } from '../hub/meta.ts';
-import { META_LENGTH_HEADER, parseMetaLength, readFrame, wireEntryMeta, wireSnapshotMeta } from '../remote/http/wire.ts';
+import { META_LENGTH_HEADER, parseMetaLength, readFrame, wireEntryMeta, wireSnapshotMeta } from '../hub/wire.ts';
 import { authorize } from './authorize.ts';
 import type { AuthOptions } from './authorize.ts';
 import { route } from './routes.ts';

@@ -1,4 +1,4 @@
-// The HTTP hub protocol, both sides (src/server/ answers it, ./remote.ts speaks it).
+// The HTTP hub protocol, both sides: src/server/ answers it, src/remote/http/ speaks it.
 //
 //   GET  /REPO/info                     HubInfo                     PUT: create the hub (201)
 //   GET  /REPO/head                     {"head": N}
@@ -11,8 +11,8 @@
 // the raw bytes, so metadata of any size travels with its bytes in one streamed request.
 // Every answer carries Sqlferry-Hub-Protocol: a URL whose answers lack it is not a hub server.
 // Errors are {"error": {code, message, hint, data, exitCode}} with the status below.
-import type { EntryMeta, SnapshotMeta } from '../../hub/remote.ts';
-import { entryMeta, parseEntryMeta, parseSnapshotMeta, snapshotMeta } from '../../hub/meta.ts';
+import type { EntryMeta, SnapshotMeta } from './remote.ts';
+import { entryMeta, parseEntryMeta, parseSnapshotMeta, snapshotMeta } from './meta.ts';
 
 export const PROTOCOL_HEADER = 'sqlferry-hub-protocol';
 export const PROTOCOL_VERSION = '1';
