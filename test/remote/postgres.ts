@@ -1,8 +1,10 @@
 // A real PostgreSQL for tests (Debian's `postgresql` package): initdb in a temp folder, pg_ctl on
-// a free loopback port, run as a non-root user (PostgreSQL refuses to run as root). Tests skip,
-// saying why, when the binaries are not installed.
+// a free loopback port, run as a non-root user (PostgreSQL refuses to run as root). TCP logins
+// need a password (scram-sha-256), which sqlferry finds the PostgreSQL way: a password file named
+// by PGPASSFILE, set here for this process and the CLIs it starts. Tests skip, saying why, when
+// the binaries are not installed.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { basename, join } from 'node:path';
 import { freePort } from './sshd.ts';
@@ -23,6 +25,8 @@ export function postgresBin(): string | undefined {
   const versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
   return versions[0] && join(root, versions[0], 'bin');
 }
+
+export const PASSWORD = 'sqlferry-test-password';
 
 export const SKIP_POSTGRES = postgresBin() === undefined ? 'PostgreSQL tests skipped: no initdb under /usr/lib/postgresql/*/bin (apt-get install postgresql)' : undefined;
 
@@ -55,11 +59,15 @@ export async function startPostgres(): Promise<TestPostgres> {
     chownSync(dir, uid, gid);
   }
   const data = join(dir, 'data');
-  runAs(user, join(bin, 'initdb'), ['-D', data, '-U', 'sqlferry', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+  writeFileSync(join(dir, 'pwfile'), PASSWORD);
+  runAs(user, join(bin, 'initdb'), ['-D', data, '-U', 'sqlferry', '--pwfile', join(dir, 'pwfile'), '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--no-sync']);
+  const passFile = join(dir, 'pgpass');
+  writeFileSync(passFile, `127.0.0.1:*:*:sqlferry:${PASSWORD}\n`, { mode: 0o600 });
+  process.env.PGPASSFILE = passFile;
   const port = await freePort();
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
   const pgctl = (...args: string[]) => runAs(user, join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'log'), ...args]);
-  const psql = (sql: string) => execFileSync(join(bin, 'psql'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'sqlferry', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-c', sql], { stdio: 'ignore' });
+  const psql = (sql: string) => execFileSync(join(bin, 'psql'), ['-h', dir, '-p', String(port), '-U', 'sqlferry', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-c', sql], { stdio: 'ignore' });
   const start = () => void pgctl('-o', options, '-w', '-t', '120', 'start');
   start();
   return {

@@ -4,8 +4,8 @@ import { describe, it, expect, afterAll } from 'vitest';
 import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { SKIP_POSTGRES, startPostgres } from '../remote/postgres.ts';
-import { PgStore } from '../../src/remote/postgres/index.ts';
+import { PASSWORD, SKIP_POSTGRES, startPostgres } from '../remote/postgres.ts';
+import { PgStore, postgresRemote } from '../../src/remote/postgres/index.ts';
 import { httpRemote } from '../../src/remote/http/index.ts';
 import { startHubServer } from '../../src/server/serve.ts';
 import { addGenesis, changeset, entry, hubInfo, GENESIS_SHA } from '../remote/hub-fixtures.ts';
@@ -46,6 +46,27 @@ describe.skipIf(SKIP_POSTGRES)(SKIP_POSTGRES ?? 'serve on PostgreSQL', () => {
     } finally {
       await server.close(100);
       await store.close();
+      pg.stop();
+    }
+  });
+
+  it('finds the password in PGPASSWORD or the password file, and says so when PostgreSQL refuses it', async () => {
+    const pg = await startPostgres();
+    pg.createDatabase('logins');
+    const url = `${pg.storeUrl('logins')}/app`;
+    try {
+      await (await postgresRemote.create(url, hubInfo())).close(); // through PGPASSFILE
+      process.env.PGPASSWORD = 'not-the-password';
+      const hub = await postgresRemote.open(url);
+      await expect(hub.head()).rejects.toMatchObject({ code: 'HUB_STORE_FAILED', message: expect.stringContaining('password authentication failed for user "sqlferry"') });
+      await hub.close();
+      process.env.PGPASSWORD = PASSWORD;
+      process.env.PGPASSFILE = '/nonexistent';
+      const again = await postgresRemote.open(url);
+      expect(await again.head()).toBe(0);
+      await again.close();
+    } finally {
+      delete process.env.PGPASSWORD;
       pg.stop();
     }
   });

@@ -5,6 +5,8 @@
 import type pg from 'pg';
 import { SqlferryError } from '../../errors/index.ts';
 import { timeoutSeconds } from '../errors.ts';
+import { passwordFor } from './password.ts';
+import type { PasswordFor } from './password.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS sqlferry_hubs (name text PRIMARY KEY, info text NOT NULL);
@@ -98,7 +100,14 @@ export class PgDatabase {
   private async createSchema(): Promise<void> {
     if (!this.pool) {
       const { default: pgModule } = await import('pg');
-      this.pool = new pgModule.Pool({ connectionString: this.connectionString, max: 8, idleTimeoutMillis: 10_000, connectionTimeoutMillis: timeoutSeconds() * 1000 });
+      this.pool = new pgModule.Pool({
+        connectionString: this.connectionString,
+        // pg calls it with the connection's parameters (its types say none) when the server asks.
+        password: ((p: PasswordFor) => passwordFor(p)) as unknown as () => Promise<string>,
+        max: 8,
+        idleTimeoutMillis: 10_000,
+        connectionTimeoutMillis: timeoutSeconds() * 1000,
+      });
       this.pool.on('error', () => {}); // an idle connection died (PostgreSQL restarted): the pool drops it and opens another
     }
     const client = await this.pool.connect();
