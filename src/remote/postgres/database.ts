@@ -100,10 +100,17 @@ export class PgDatabase {
   private async createSchema(): Promise<void> {
     if (!this.pool) {
       const { default: pgModule } = await import('pg');
+      class PasswordClient extends pgModule.Client {
+        constructor(config?: pg.ClientConfig) {
+          super(config);
+          // pg lets a connection string's (empty) password win over a `password` option, so it is set
+          // here; pg calls it with the connection's parameters when the server asks for one.
+          Object.defineProperty(this, 'password', { value: (p: PasswordFor) => passwordFor(p), writable: true, configurable: true, enumerable: false });
+        }
+      }
       this.pool = new pgModule.Pool({
+        Client: PasswordClient,
         connectionString: this.connectionString,
-        // pg calls it with the connection's parameters (its types say none) when the server asks.
-        password: ((p: PasswordFor) => passwordFor(p)) as unknown as () => Promise<string>,
         max: 8,
         idleTimeoutMillis: 10_000,
         connectionTimeoutMillis: timeoutSeconds() * 1000,
