@@ -18,7 +18,8 @@ export function sendError(res: ServerResponse, err: unknown, log: (line: string)
     err instanceof SqlferryError
       ? { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}), data: err.data, exitCode: err.exitCode }
       : { code: 'HUB_SERVER_ERROR', message: 'the hub server failed to answer (see its log)' };
-  if (!(err instanceof SqlferryError) || statusFor(err.code) >= 500) log(`error: ${(err as Error)?.stack ?? String(err)}`);
+  if (err instanceof SqlferryError && statusFor(err.code) === 503) log(`error: ${err.message}`); // expected while the store restarts: no stack
+  else if (!(err instanceof SqlferryError) || statusFor(err.code) >= 500) log(`error: ${(err as Error)?.stack ?? String(err)}`);
   if (res.headersSent) {
     res.destroy(); // mid-stream: the client sees a broken transfer, never a short "success"
     return;
