@@ -13,7 +13,7 @@ import { verified } from './checksum.ts';
 
 export class StoredHub implements Remote {
   readonly url: string;
-  readonly store: HubStore;
+  private readonly store: HubStore;
 
   constructor(store: HubStore) {
     this.store = store;

@@ -8,7 +8,7 @@ import type { TokenRecord, TokenStore } from '../../hub/store.ts';
 import { parseTokenRecord } from '../../hub/meta.ts';
 import { fsyncDir, publishExclusive } from './durable.ts';
 
-export const TOKENS_DIR = '.sqlferry-tokens';
+const TOKENS_DIR = '.sqlferry-tokens';
 const DIGEST = /^[0-9a-f]{64}$/;
 
 export class FolderTokens implements TokenStore {

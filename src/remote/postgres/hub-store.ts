@@ -12,7 +12,7 @@ import { asStream } from '../../hub/checksum.ts';
 import type { PgDatabase } from './database.ts';
 
 /** Bytes per chunk row: large enough for few round trips, small enough to hold one in memory. */
-export const CHUNK = 1 << 20;
+const CHUNK = 1 << 20;
 const UNIQUE_VIOLATION = '23505';
 
 type What = 'e' | 's';
