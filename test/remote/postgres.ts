@@ -46,7 +46,8 @@ function serverUser(): string | undefined {
   }
 }
 
-export async function startPostgres(): Promise<TestPostgres> {
+/** `durable`: fsync on, as in production (tests turn it off: they never crash the machine). */
+export async function startPostgres(opts: { durable?: boolean } = {}): Promise<TestPostgres> {
   const bin = postgresBin()!;
   const user = serverUser();
   // The run's temp folder (test/global-setup.ts) is private to root; the server's user must pass through it.
@@ -60,12 +61,12 @@ export async function startPostgres(): Promise<TestPostgres> {
   }
   const data = join(dir, 'data');
   writeFileSync(join(dir, 'pwfile'), PASSWORD);
-  runAs(user, join(bin, 'initdb'), ['-D', data, '-U', 'sqlferry', '--pwfile', join(dir, 'pwfile'), '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--no-sync']);
+  runAs(user, join(bin, 'initdb'), ['-D', data, '-U', 'sqlferry', '--pwfile', join(dir, 'pwfile'), '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', ...(opts.durable ? [] : ['--no-sync'])]);
   const passFile = join(dir, 'pgpass');
   writeFileSync(passFile, `127.0.0.1:*:*:sqlferry:${PASSWORD}\n`, { mode: 0o600 });
   process.env.PGPASSFILE = passFile;
   const port = await freePort();
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=${opts.durable ? 'on' : 'off'} -c max_connections=200`;
   const pgctl = (...args: string[]) => runAs(user, join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'log'), ...args]);
   const psql = (sql: string) => execFileSync(join(bin, 'psql'), ['-h', dir, '-p', String(port), '-U', 'sqlferry', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-c', sql], { stdio: 'ignore' });
   const start = () => void pgctl('-o', options, '-w', '-t', '120', 'start');
