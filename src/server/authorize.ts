@@ -29,7 +29,11 @@ export async function authorize(opts: AuthOptions, req: IncomingMessage, r: Rout
 
 async function storeAccess(store: Store, header: string, repo: string): Promise<Access> {
   const token = header.trim().split(/\s+/)[1]!;
-  const record = await store.tokens.find(tokenDigest(token));
+  const record = await store.tokens.find(tokenDigest(token)).catch((err: unknown) => {
+    // The store's address is not the client's business: say what it means for this request.
+    if (!(err instanceof SqlferryError) || err.code !== 'HUB_STORE_UNAVAILABLE') throw err;
+    throw new SqlferryError(err.code, 'this hub server cannot check tokens right now: its store is unavailable', { data: { retryAfter: err.data.retryAfter }, cause: err, hint: err.hint });
+  });
   if (!record) throw refused('HUB_TOKEN_INVALID', 'this hub server does not accept that token');
   if (record.expires !== null && Date.parse(record.expires) <= Date.now()) {
     throw new SqlferryError('HUB_TOKEN_EXPIRED', `that token expired at ${record.expires}`, { hint: 'ask the server\'s operator for a new one (`sqlferry token add`)' });

@@ -14,12 +14,13 @@ export function sendJson(res: ServerResponse, status: number, value: unknown, he
 
 /** A typed error keeps its code across the wire; anything else is a server fault, logged here, vague there. */
 export function sendError(res: ServerResponse, err: unknown, log: (line: string) => void): void {
-  const wire: WireError =
-    err instanceof SqlferryError
-      ? { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}), data: err.data, exitCode: err.exitCode }
-      : { code: 'HUB_SERVER_ERROR', message: 'the hub server failed to answer (see its log)' };
-  if (err instanceof SqlferryError && statusFor(err.code) === 503) log(`error: ${err.message}`); // expected while the store restarts: no stack
-  else if (!(err instanceof SqlferryError) || statusFor(err.code) >= 500) log(`error: ${(err as Error)?.stack ?? String(err)}`);
+  // A store's own failure (PostgreSQL's sentence: users, hosts) is the operator's to read, not the client's.
+  const told = err instanceof SqlferryError && err.code !== 'HUB_STORE_FAILED';
+  const wire: WireError = told
+    ? { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}), data: err.data, exitCode: err.exitCode }
+    : { code: 'HUB_SERVER_ERROR', message: 'the hub server failed to answer (see its log)' };
+  if (told && statusFor(err.code) === 503) log(`error: ${err.message} (${(err.cause as Error)?.message ?? 'no cause'})`); // expected while the store restarts: no stack
+  else if (!told || statusFor(err.code) >= 500) log(`error: ${(err as Error)?.stack ?? String(err)}`);
   if (res.headersSent) {
     res.destroy(); // mid-stream: the client sees a broken transfer, never a short "success"
     return;

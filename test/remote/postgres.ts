@@ -75,7 +75,9 @@ export async function startPostgres(opts: { durable?: boolean } = {}): Promise<T
     port,
     storeUrl: (database) => `postgres://sqlferry@127.0.0.1:${port}/${database}`,
     createDatabase: (name) => psql(`CREATE DATABASE "${name}"`),
-    stop: () => void pgctl('-m', 'fast', '-w', 'stop'),
+    stop: () => {
+      if (existsSync(join(data, 'postmaster.pid'))) pgctl('-m', 'fast', '-w', 'stop');
+    },
     start,
   };
 }

@@ -31,7 +31,8 @@ describe.skipIf(SKIP_POSTGRES)(SKIP_POSTGRES ?? 'serve on PostgreSQL', () => {
       const down = await fetch(`${url}/head`);
       expect(down.status).toBe(503);
       expect(down.headers.get('retry-after')).toBe('5');
-      expect(((await down.json()) as { error: { code: string } }).error.code).toBe('HUB_STORE_UNAVAILABLE');
+      const error = ((await down.json()) as { error: { code: string; message: string } }).error;
+      expect(error).toMatchObject({ code: 'HUB_STORE_UNAVAILABLE', message: 'the PostgreSQL database of /app is unavailable' }); // nothing of the server's insides
       await expect(hub.head()).rejects.toMatchObject({ code: 'HUB_STORE_UNAVAILABLE', message: expect.stringContaining('is unavailable') });
       pg.start();
       const head = await hub.head();

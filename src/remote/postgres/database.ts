@@ -32,27 +32,42 @@ function isUnavailable(err: unknown): boolean {
   return /Connection terminated|timeout exceeded when trying to connect|connection error|Client was closed/i.test((err as Error)?.message ?? '');
 }
 
+function explain(err: unknown, url: string): SqlferryError {
+  if (err instanceof SqlferryError) return err;
+  const why = (err as Error)?.message ?? String(err);
+  if (isUnavailable(err)) {
+    // The cause stays out of the message: a server sends the message to clients, and logs the cause.
+    return new SqlferryError('HUB_STORE_UNAVAILABLE', `the PostgreSQL database of ${url} is unavailable`, {
+      data: { url, retryAfter: RETRY_AFTER_SECONDS },
+      cause: err,
+      hint: 'nothing was half-written; try again in a few seconds, or check that PostgreSQL is running',
+    });
+  }
+  return new SqlferryError('HUB_STORE_FAILED', `the PostgreSQL database of ${url} failed: ${why}`, { data: { url }, cause: err });
+}
+
+/**
+ * Every call names the hub (or store) it is for, as messages should: a server's hubs share one
+ * database, and a client of the server must see /NAME, never the database's address.
+ */
 export class PgDatabase {
-  /** The store's URL as given (it holds no password): what messages name. */
-  readonly url: string;
   private readonly connectionString: string;
   private pool: pg.Pool | undefined;
   private schema: Promise<void> | undefined;
 
-  constructor(url: string, connectionString: string) {
-    this.url = url;
+  constructor(connectionString: string) {
     this.connectionString = connectionString;
   }
 
-  async query<R extends pg.QueryResultRow>(text: string, params: unknown[]): Promise<R[]> {
-    const pool = await this.ready();
-    return (await pool.query<R>(text, params).catch((err) => Promise.reject(this.explain(err)))).rows;
+  async query<R extends pg.QueryResultRow>(url: string, text: string, params: unknown[]): Promise<R[]> {
+    const pool = await this.ready(url);
+    return (await pool.query<R>(text, params).catch((err) => Promise.reject(explain(err, url)))).rows;
   }
 
   /** Runs `body` in one transaction: committed when it returns true, rolled back when false or on any error. */
-  async transaction(body: (client: pg.PoolClient) => Promise<boolean>): Promise<boolean> {
-    const pool = await this.ready();
-    const client = await pool.connect().catch((err) => Promise.reject(this.explain(err)));
+  async transaction(url: string, body: (client: pg.PoolClient) => Promise<boolean>): Promise<boolean> {
+    const pool = await this.ready(url);
+    const client = await pool.connect().catch((err) => Promise.reject(explain(err, url)));
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
@@ -61,23 +76,10 @@ export class PgDatabase {
       return commit;
     } catch (err) {
       await client.query('ROLLBACK').catch((e: Error) => (broken = e));
-      throw err instanceof SqlferryError ? err : this.explain(err);
+      throw explain(err, url);
     } finally {
       client.release(broken);
     }
-  }
-
-  explain(err: unknown): SqlferryError {
-    if (err instanceof SqlferryError) return err;
-    const why = (err as Error)?.message ?? String(err);
-    if (isUnavailable(err)) {
-      return new SqlferryError('HUB_STORE_UNAVAILABLE', `the PostgreSQL database of ${this.url} is unavailable (${why})`, {
-        data: { url: this.url, retryAfter: RETRY_AFTER_SECONDS },
-        cause: err,
-        hint: 'nothing was half-written; try again in a few seconds, or check that PostgreSQL is running',
-      });
-    }
-    return new SqlferryError('HUB_STORE_FAILED', `the PostgreSQL database of ${this.url} failed: ${why}`, { data: { url: this.url }, cause: err });
   }
 
   async end(): Promise<void> {
@@ -88,12 +90,12 @@ export class PgDatabase {
   }
 
   /** The pool, once the tables exist. `pg` is loaded on first use: commands that never touch PostgreSQL do not pay for it. */
-  private async ready(): Promise<pg.Pool> {
+  private async ready(url: string): Promise<pg.Pool> {
     this.schema ??= this.createSchema().catch((err) => {
       this.schema = undefined; // try again at the next call
-      throw this.explain(err);
+      throw err;
     });
-    await this.schema;
+    await this.schema.catch((err) => Promise.reject(explain(err, url)));
     return this.pool!;
   }
 

@@ -33,7 +33,7 @@ export class PgHubStore implements HubStore {
 
   /** Makes this hub; HUB_EXISTS when there is one of that name (of two racing creators, one wins). */
   async create(info: HubInfo): Promise<void> {
-    const made = await this.db.transaction(async (client) => {
+    const made = await this.db.transaction(this.url, async (client) => {
       const r = await client.query('INSERT INTO sqlferry_hubs (name, info) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [this.name, JSON.stringify(info, null, 2)]);
       return r.rowCount === 1;
     });
@@ -41,34 +41,34 @@ export class PgHubStore implements HubStore {
   }
 
   async info(): Promise<HubInfo> {
-    const [row] = await this.db.query<{ info: string }>('SELECT info FROM sqlferry_hubs WHERE name = $1', [this.name]);
+    const [row] = await this.db.query<{ info: string }>(this.url, 'SELECT info FROM sqlferry_hubs WHERE name = $1', [this.name]);
     if (!row) throw hubNotFound(this.url);
     return parseHubInfo(row.info, `${this.url} (sqlferry_hubs)`);
   }
 
   async head(): Promise<number> {
-    const [row] = await this.db.query<{ hub: boolean; head: string | null }>(
+    const [row] = await this.db.query<{ hub: boolean; head: string | null }>(this.url,
       'SELECT EXISTS (SELECT 1 FROM sqlferry_hubs WHERE name = $1) AS hub, (SELECT max(seq) FROM sqlferry_entries WHERE hub = $1) AS head', [this.name]);
     if (!row?.hub) throw hubNotFound(this.url);
     return Number(row.head ?? 0);
   }
 
   async entries(after: number, limit: number): Promise<EntryMeta[]> {
-    const rows = await this.db.query<{ meta: string }>(
+    const rows = await this.db.query<{ meta: string }>(this.url,
       'SELECT meta FROM sqlferry_entries WHERE hub = $1 AND seq > $2 ORDER BY seq LIMIT $3', [this.name, after, Number.isFinite(limit) ? limit : null]);
     if (rows.length === 0) await this.head(); // no entries, or no hub: say which
     return rows.map((r) => parseEntryMeta(r.meta, `${this.url} (sqlferry_entries)`));
   }
 
   async entry(seq: number): Promise<{ meta: EntryMeta; body: AsyncIterable<Uint8Array> }> {
-    const [row] = await this.db.query<{ meta: string }>('SELECT meta FROM sqlferry_entries WHERE hub = $1 AND seq = $2', [this.name, seq]);
+    const [row] = await this.db.query<{ meta: string }>(this.url, 'SELECT meta FROM sqlferry_entries WHERE hub = $1 AND seq = $2', [this.name, seq]);
     if (!row) throw entryNotFound(this.url, seq);
     const meta = parseEntryMeta(row.meta, `${this.url} entry ${seq}`);
     return { meta, body: this.chunks('e', seq, meta.size) };
   }
 
   appendExclusive(meta: EntryMeta, bytes: Uint8Array): Promise<boolean> {
-    return this.db.transaction(async (client) => {
+    return this.db.transaction(this.url, async (client) => {
       if (!(await this.claim(client, 'sqlferry_entries', meta.seq, meta))) return false;
       for (let n = 0; n * CHUNK < bytes.byteLength; n++) await this.insertChunk(client, 'e', meta.seq, n, bytes.subarray(n * CHUNK, (n + 1) * CHUNK));
       return true;
@@ -76,7 +76,7 @@ export class PgHubStore implements HubStore {
   }
 
   async latestSnapshot(atMost: number): Promise<SnapshotMeta | null> {
-    const [row] = await this.db.query<{ meta: string }>(
+    const [row] = await this.db.query<{ meta: string }>(this.url,
       'SELECT meta FROM sqlferry_snapshots WHERE hub = $1 AND ($2::bigint IS NULL OR seq <= $2) ORDER BY seq DESC LIMIT 1', [this.name, Number.isFinite(atMost) ? atMost : null]);
     if (!row) {
       await this.info(); // none yet, or no hub at all: say which
@@ -86,14 +86,14 @@ export class PgHubStore implements HubStore {
   }
 
   async snapshot(seq: number): Promise<{ meta: SnapshotMeta; body: AsyncIterable<Uint8Array> }> {
-    const [row] = await this.db.query<{ meta: string }>('SELECT meta FROM sqlferry_snapshots WHERE hub = $1 AND seq = $2', [this.name, seq]);
+    const [row] = await this.db.query<{ meta: string }>(this.url, 'SELECT meta FROM sqlferry_snapshots WHERE hub = $1 AND seq = $2', [this.name, seq]);
     if (!row) throw entryNotFound(this.url, seq, 'snapshot');
     const meta = parseSnapshotMeta(row.meta, `${this.url} snapshot ${seq}`);
     return { meta, body: this.chunks('s', seq, meta.size) };
   }
 
   writeSnapshotExclusive(meta: SnapshotMeta, body: Body): Promise<boolean> {
-    return this.db.transaction(async (client) => {
+    return this.db.transaction(this.url, async (client) => {
       if (!(await this.claim(client, 'sqlferry_snapshots', meta.seq, meta))) return false;
       let held: Buffer[] = [];
       let heldBytes = 0;
@@ -136,7 +136,7 @@ export class PgHubStore implements HubStore {
   /** The stored bytes, one chunk row at a time; a missing row ends them short (the reader's size check says so). */
   private async *chunks(what: What, seq: number, size: number): AsyncGenerator<Uint8Array> {
     for (let n = 0; n * CHUNK < size; n++) {
-      const [row] = await this.db.query<{ data: Buffer }>('SELECT data FROM sqlferry_chunks WHERE hub = $1 AND what = $2 AND seq = $3 AND n = $4', [this.name, what, seq, n]);
+      const [row] = await this.db.query<{ data: Buffer }>(this.url, 'SELECT data FROM sqlferry_chunks WHERE hub = $1 AND what = $2 AND seq = $3 AND n = $4', [this.name, what, seq, n]);
       if (!row) return;
       yield row.data;
     }

@@ -16,8 +16,8 @@ export class PgStore implements Store {
 
   constructor(url: string) {
     this.url = url;
-    this.db = new PgDatabase(url, parsePostgresUrl(url, 'store').connectionString);
-    this.tokens = new PgTokens(this.db);
+    this.db = new PgDatabase(parsePostgresUrl(url, 'store').connectionString);
+    this.tokens = new PgTokens(this.db, url);
   }
 
   hub(name: string): HubStore {
@@ -38,7 +38,7 @@ export class PgStore implements Store {
 /** The hub a `postgres://host/DATABASE/HUB` URL names, with a connection pool of its own. */
 export function postgresHubStore(url: string): PgHubStore {
   const at = parsePostgresUrl(url, 'hub');
-  return new PgHubStore(url, new PgDatabase(url, at.connectionString), at.hub!, true);
+  return new PgHubStore(url, new PgDatabase(at.connectionString), at.hub!, true);
 }
 
 export const postgresRemote: RemoteFactory = {
