@@ -1,5 +1,5 @@
 // What a sync pays to find where a log ends, as logs grow by two files per entry for ever: a
-// folder hub's head and its new entries (hub/find-head.ts), and a replica's own log end
+// folder hub's head and its new entries (hub/folder/find-head.ts), and a replica's own log end
 // (repo/log-end.ts), found by probing names, against listing the log folder (what sqlferry did
 // before, and the obvious way). Each log holds `entries` entries written directly in its layout
 // (what as many pushes or pulls leave, without their fsyncs, so the setup is quick).
@@ -8,10 +8,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HEAD_HINT, headHint } from '../src/hub/find-head.ts';
-import { committedSeqs, metaName } from '../src/hub/layout.ts';
+import { HEAD_HINT, headHint } from '../src/hub/folder/find-head.ts';
+import { committedSeqs, metaName } from '../src/hub/folder/layout.ts';
 import { parseEntryMeta } from '../src/hub/meta.ts';
-import { FileRemote } from '../src/remote/file/remote.ts';
+import { fileRemote } from '../src/remote/file/index.ts';
 import { initHub } from '../src/sync/init-hub.ts';
 import { listSeqs } from '../src/repo/log.ts';
 import { logEnd } from '../src/repo/log-end.ts';
@@ -70,12 +70,12 @@ for (let i = 0; i < runs; i++) {
   // A pull with nothing new asks only for the head; one with 10 new entries also lists them.
   record('listing the folder: head', await time(headByListing));
   record('listing the folder: head + 10 new entries', await time(async () => (await headByListing(), await listByListing(entries - 10))));
-  const remote = new FileRemote(hub, hub);
+  const remote = await fileRemote.open(hub);
   record('by name, with the hint: head', await time(() => remote.head()));
   record('by name, with the hint: head + 10 new entries', await time(async () => (await remote.head(), await remote.list(entries - 10))));
 }
 rmSync(join(log, HEAD_HINT)); // a hub written by an older sqlferry
-for (let i = 0; i < runs; i++) record('by name, no hint: head', await time(() => new FileRemote(hub, hub).head()));
+for (let i = 0; i < runs; i++) record('by name, no hint: head', await time(async () => (await fileRemote.open(hub)).head()));
 // A replica's log end, asked several times per sync: listing its log folder, or probing names.
 for (let i = 0; i < runs; i++) {
   record('replica log end, listing the folder', await time(async () => listSeqs(replica).at(-1)));

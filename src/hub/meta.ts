@@ -1,6 +1,7 @@
 // Parsing the hub's JSON files: a damaged or foreign file becomes one clear error, never a crash later.
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import type { EntryMeta, HubInfo, SnapshotMeta } from './remote.ts';
+import type { TokenRecord } from './store.ts';
 
 function corrupt(where: string, why: string): SqlferryError {
   return new SqlferryError('HUB_META_CORRUPT', `${where} is not valid sqlferry hub metadata (${why})`, {
@@ -33,15 +34,16 @@ export function parseHubInfo(text: string, where: string): HubInfo {
   return { format: 'sqlferry-hub', version: 1, hubId: o.hubId, kind: o.kind, created: String(o.created ?? '') };
 }
 
-export function parseEntryMeta(text: string, where: string): EntryMeta & { file: string } {
+/** A store's own fields (a folder hub's `file`) stay on the result, unchecked: see `storedFile`. */
+export function parseEntryMeta(text: string, where: string): EntryMeta & Record<string, unknown> {
   const o = object(text, where);
   const ok =
     isSeq(o.seq) && isHash(o.parent) && isHash(o.sha256) && isSeq(o.size) && isKind(o.kind) &&
     typeof o.replica === 'string' && typeof o.time === 'string' && typeof o.message === 'string' &&
-    typeof o.file === 'string' && Array.isArray(o.schema) && o.schema.every((s) => typeof s === 'string');
+    Array.isArray(o.schema) && o.schema.every((s) => typeof s === 'string');
   if (!ok) throw corrupt(where, 'a field is missing or has the wrong type');
   if (o.digest !== undefined && !isDigest(o.digest)) throw corrupt(where, 'digest is not a map of table names to sha256 checksums');
-  return o as unknown as EntryMeta & { file: string };
+  return o as unknown as EntryMeta & Record<string, unknown>;
 }
 
 const MAX_DIGEST_TABLES = 100_000;
@@ -52,11 +54,17 @@ function isDigest(v: unknown): v is Record<string, string> {
   return entries.length <= MAX_DIGEST_TABLES && entries.every(([name, h]) => name.length > 0 && name.length <= 4096 && isHash(h));
 }
 
-export function parseSnapshotMeta(text: string, where: string): SnapshotMeta & { file: string } {
+export function parseSnapshotMeta(text: string, where: string): SnapshotMeta & Record<string, unknown> {
   const o = object(text, where);
-  const ok = isSeq(o.seq) && isHash(o.sha256) && isSeq(o.size) && typeof o.file === 'string';
+  const ok = isSeq(o.seq) && isHash(o.sha256) && isSeq(o.size);
   if (!ok) throw corrupt(where, 'a field is missing or has the wrong type');
-  return o as unknown as SnapshotMeta & { file: string };
+  return o as unknown as SnapshotMeta & Record<string, unknown>;
+}
+
+/** A folder hub's metadata names the file holding its bytes. */
+export function storedFile<T extends Record<string, unknown>>(meta: T, where: string): T & { file: string } {
+  if (typeof meta.file !== 'string') throw corrupt(where, 'a field is missing or has the wrong type');
+  return meta as T & { file: string };
 }
 
 /** Only the contract's fields: a transport's own bookkeeping (file names) never leaks out. */
@@ -68,4 +76,13 @@ export function entryMeta(m: EntryMeta): EntryMeta {
 export function snapshotMeta(m: SnapshotMeta): SnapshotMeta {
   const { seq, sha256, size, replica, time } = m;
   return { seq, sha256, size, replica, time };
+}
+
+export function parseTokenRecord(text: string, where: string): TokenRecord {
+  const o = object(text, where);
+  const ok =
+    typeof o.id === 'string' && (o.hub === null || typeof o.hub === 'string') && (o.access === 'read' || o.access === 'write') &&
+    (o.expires === null || typeof o.expires === 'string') && typeof o.created === 'string';
+  if (!ok) throw corrupt(where, 'a token field is missing or has the wrong type');
+  return { id: o.id as string, hub: o.hub as string | null, access: o.access as 'read' | 'write', expires: o.expires as string | null, created: o.created as string };
 }

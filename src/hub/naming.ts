@@ -13,3 +13,6 @@ export function parseSeqName(name: string, suffix: string): number | undefined {
   const seq = Number(digits);
   return Number.isSafeInteger(seq) ? seq : undefined;
 }
+
+/** What a hub in a store may be called (served as /NAME): never hidden, never `..`, never a path. */
+export const HUB_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;

@@ -1,14 +1,18 @@
 // URL scheme → transport. A URL is a path, file://, ssh://, user@host:path or http(s)://.
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import type { HubInfo, Remote, RemoteFactory } from '../hub/remote.ts';
+import type { Store } from '../hub/store.ts';
+import { openFolderRoot } from './file/store.ts';
 import { fileRemote, folderOf } from './file/index.ts';
 import { sshRemote } from './ssh/index.ts';
 import { checkedUrl as checkedHttpUrl, httpRemote } from './http/index.ts';
 import { parseSshUrl } from './ssh/url.ts';
+import { postgresRemote, PgStore } from './postgres/index.ts';
+import { isPostgresUrl, parsePostgresUrl } from './postgres/url.ts';
 
-export type Scheme = 'file' | 'ssh' | 'http';
+export type Scheme = 'file' | 'ssh' | 'http' | 'postgres';
 
-const factories: Partial<Record<Scheme, RemoteFactory>> = { file: fileRemote, ssh: sshRemote, http: httpRemote };
+const factories: Partial<Record<Scheme, RemoteFactory>> = { file: fileRemote, ssh: sshRemote, http: httpRemote, postgres: postgresRemote };
 
 /** Which transport a URL names; throws one clear sentence for anything else. */
 export function schemeOf(url: string): Scheme {
@@ -18,6 +22,7 @@ export function schemeOf(url: string): Scheme {
     if (scheme === 'file') return 'file';
     if (scheme === 'ssh' || scheme === 'sftp') return 'ssh';
     if (scheme === 'http' || scheme === 'https') return 'http';
+    if (scheme === 'postgres' || scheme === 'postgresql') return 'postgres';
     throw unsupported(url, `the scheme ${scheme}:// is not one sqlferry knows`);
   }
   // scp-like [user@]host:path, as git reads it: a colon before any slash (but not a drive letter)
@@ -30,7 +35,7 @@ function unsupported(url: string, why: string): SqlferryError {
   return new SqlferryError('REMOTE_URL_UNSUPPORTED', `cannot use ${JSON.stringify(url)} as a remote: ${why}`, {
     data: { url },
     exitCode: EXIT.usage,
-    hint: 'use a folder path, file:///path, ssh://user@host/path, user@host:path or https://host/REPO',
+    hint: 'use a folder path, file:///path, ssh://user@host/path, user@host:path, https://host/REPO or postgres://host/DATABASE/HUB',
   });
 }
 
@@ -53,6 +58,7 @@ export function checkRemoteUrl(url: string): void {
   const scheme = schemeOf(url);
   if (scheme === 'file') folderOf(url);
   else if (scheme === 'ssh') parseSshUrl(url);
+  else if (scheme === 'postgres') parsePostgresUrl(url, 'hub');
   else checkedHttpUrl(url);
 }
 
@@ -62,4 +68,9 @@ export async function openRemote(url: string): Promise<Remote> {
 
 export async function createHub(url: string, info: HubInfo): Promise<Remote> {
   return factoryFor(url).create(url, info);
+}
+
+/** A store of hubs, for `serve` and `token`: a folder whose subfolders are hubs, or a PostgreSQL database. */
+export async function openStore(where: string): Promise<Store> {
+  return isPostgresUrl(where) ? new PgStore(where) : openFolderRoot(folderOf(where));
 }

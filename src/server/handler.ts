@@ -1,39 +1,26 @@
-// One request → one call on the folder transport. The server keeps nothing between requests:
-// every fact lives in the hub folders, so any number of `serve` processes can share them and
-// the folder's exclusive link() keeps racing appends exactly-one-wins across all of them.
+// One request → one call on a hub: the hub's rules (src/hub/stored-hub.ts) over the store the
+// server was given. The server keeps nothing between requests: every fact lives in the store
+// (hub folders, a PostgreSQL database), so any number of `serve` processes can share it and the
+// store's exclusive append keeps racing appends exactly-one-wins across all of them.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join } from 'node:path';
 import { SqlferryError } from '../errors/index.ts';
-import { FileRemote } from '../remote/file/remote.ts';
-import { fileRemote } from '../remote/file/index.ts';
+import { StoredHub } from '../hub/stored-hub.ts';
 import { collect } from '../hub/checksum.ts';
 import { parseHubInfo } from '../hub/meta.ts';
-import { META_LENGTH_HEADER, parseMetaLength, readFrame, wireEntryMeta, wireSnapshotMeta } from '../remote/http/wire.ts';
-import { accessOf } from './tokens.ts';
-import type { Tokens } from './tokens.ts';
+import { META_LENGTH_HEADER, parseMetaLength, readFrame, wireEntryMeta, wireSnapshotMeta } from '../hub/wire.ts';
+import { authorize } from './authorize.ts';
+import type { AuthOptions } from './authorize.ts';
 import { route } from './routes.ts';
 import type { Route } from './routes.ts';
 import { limitedBody, sendError, sendFramed, sendJson, tooLarge } from './respond.ts';
 
-export interface HubServerOptions {
-  /** The folder whose subfolders are the hubs served as /REPO. */
-  root: string;
-  /** Empty: no authentication (only with an explicit --no-auth). */
-  tokens: Tokens;
+export interface HubServerOptions extends AuthOptions {
   maxEntryBytes: number;
   maxSnapshotBytes: number;
   log: (line: string) => void;
 }
 
 const MAX_META_BYTES = 1 << 20;
-
-function authorize(opts: HubServerOptions, req: IncomingMessage, r: Route): void {
-  if (opts.tokens.length === 0) return;
-  const access = accessOf(opts.tokens, req.headers.authorization);
-  if (access === 'missing') throw new SqlferryError('HUB_TOKEN_MISSING', 'this hub server needs a token');
-  if (access === 'invalid') throw new SqlferryError('HUB_TOKEN_INVALID', 'this hub server does not accept that token');
-  if (r.write && access !== 'write') throw new SqlferryError('HUB_READ_ONLY', 'that token may read this hub server but not write to it');
-}
 
 const badRequest = (message: string) => new SqlferryError('HUB_BAD_REQUEST', message);
 
@@ -60,7 +47,7 @@ export function hubHandler(opts: HubServerOptions) {
     try {
       const url = new URL(req.url ?? '/', 'http://hub');
       const r = route(req.method ?? 'GET', url.pathname);
-      authorize(opts, req, r);
+      await authorize(opts, req, r);
       await answer(opts, r, url.searchParams, req, res);
     } catch (err) {
       if (!res.socket || res.socket.destroyed) opts.log(`${req.method} ${req.url}: the client went away mid-request; nothing was stored`);
@@ -70,8 +57,7 @@ export function hubHandler(opts: HubServerOptions) {
 }
 
 async function answer(opts: HubServerOptions, r: Route, query: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const dir = join(opts.root, r.repo);
-  const hub = new FileRemote(`/${r.repo}`, dir);
+  const hub = new StoredHub(opts.store.hub(r.repo));
   const where = `the request for /${r.repo}`;
   const number = (name: string): number | undefined => {
     const raw = query.get(name);
@@ -85,7 +71,7 @@ async function answer(opts: HubServerOptions, r: Route, query: URLSearchParams, 
     case 'put info': {
       const text = Buffer.from(await collect(limitedBody(req, MAX_META_BYTES, 'the hub info'))).toString('utf8');
       const info = clientMeta(() => parseHubInfo(text, where));
-      await (await fileRemote.create(dir, info).catch((err) => Promise.reject(renamed(err, r.repo)))).close();
+      await (await opts.store.createHub(r.repo, info)).close();
       return sendJson(res, 201, info);
     }
     case 'head':
@@ -119,12 +105,4 @@ async function answer(opts: HubServerOptions, r: Route, query: URLSearchParams, 
       return sendJson(res, 201, meta);
     }
   }
-}
-
-/** The folder transport names server paths in its errors; a client should see only the hub's name. */
-function renamed(err: unknown, repo: string): unknown {
-  if (!(err instanceof SqlferryError)) return err;
-  if (err.code === 'HUB_EXISTS') return new SqlferryError(err.code, `there is already a sqlferry hub at /${repo}`, { data: { repo } });
-  if (err.code === 'HUB_DIR_NOT_EMPTY') return new SqlferryError(err.code, `/${repo} is not empty; a hub needs a folder of its own`, { data: { repo } });
-  return err;
 }

@@ -3,28 +3,32 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import { SqlferryError } from '../errors/index.ts';
-import { META_LENGTH_HEADER, PROTOCOL_HEADER, PROTOCOL_VERSION, frameHead, statusFor } from '../remote/http/wire.ts';
-import type { WireError } from '../remote/http/wire.ts';
+import { META_LENGTH_HEADER, PROTOCOL_HEADER, PROTOCOL_VERSION, frameHead, statusFor } from '../hub/wire.ts';
+import type { WireError } from '../hub/wire.ts';
 
-export function sendJson(res: ServerResponse, status: number, value: unknown): void {
+export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
   const body = Buffer.from(JSON.stringify(value));
-  res.writeHead(status, { [PROTOCOL_HEADER]: PROTOCOL_VERSION, 'content-type': 'application/json', 'content-length': body.length });
+  res.writeHead(status, { ...headers, [PROTOCOL_HEADER]: PROTOCOL_VERSION, 'content-type': 'application/json', 'content-length': body.length });
   res.end(body);
 }
 
 /** A typed error keeps its code across the wire; anything else is a server fault, logged here, vague there. */
 export function sendError(res: ServerResponse, err: unknown, log: (line: string) => void): void {
-  const wire: WireError =
-    err instanceof SqlferryError
-      ? { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}), data: err.data, exitCode: err.exitCode }
-      : { code: 'HUB_SERVER_ERROR', message: 'the hub server failed to answer (see its log)' };
-  if (!(err instanceof SqlferryError) || statusFor(err.code) >= 500) log(`error: ${(err as Error)?.stack ?? String(err)}`);
+  // A store's own failure (PostgreSQL's sentence: users, hosts) is the operator's to read, not the client's.
+  const told = err instanceof SqlferryError && err.code !== 'HUB_STORE_FAILED';
+  const wire: WireError = told
+    ? { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}), data: err.data, exitCode: err.exitCode }
+    : { code: 'HUB_SERVER_ERROR', message: 'the hub server failed to answer (see its log)' };
+  if (told && statusFor(err.code) === 503) log(`error: ${err.message} (${(err.cause as Error)?.message ?? 'no cause'})`); // expected while the store restarts: no stack
+  else if (!told || statusFor(err.code) >= 500) log(`error: ${(err as Error)?.stack ?? String(err)}`);
   if (res.headersSent) {
     res.destroy(); // mid-stream: the client sees a broken transfer, never a short "success"
     return;
   }
   if (!res.req.complete) lingerThenClose(res.req);
-  sendJson(res, statusFor(wire.code), { error: wire });
+  // The store is down for a moment (PostgreSQL restarting): say when to come back.
+  const retryAfter = wire.data?.retryAfter;
+  sendJson(res, statusFor(wire.code), { error: wire }, typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {});
 }
 
 /** How long a refused request's body is still read (and dropped) before its connection is closed. */

@@ -1,6 +1,7 @@
 // Which hub and which operation a request names: `/REPO/<what>[/<seq>]`, REPO one folder
 // under the served root (never `..`, never hidden, so no request reaches outside the root).
 import { SqlferryError } from '../errors/index.ts';
+import { HUB_NAME } from '../hub/naming.ts';
 
 export type Action = 'info' | 'head' | 'entries' | 'entry' | 'latest-snapshot' | 'snapshot';
 
@@ -10,8 +11,6 @@ export interface Route {
   seq: number;
   write: boolean;
 }
-
-const REPO = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 function notFound(path: string): SqlferryError {
   return new SqlferryError('HUB_ROUTE_NOT_FOUND', `${path} is not a sqlferry hub URL`, {
@@ -32,7 +31,7 @@ export function route(method: string, path: string): Route {
     throw notFound(path); // malformed %-escape
   }
   const [repo, what, seq, ...more] = parts;
-  if (!repo || !REPO.test(repo) || !what || more.length > 0) throw notFound(path);
+  if (!repo || !HUB_NAME.test(repo) || !what || more.length > 0) throw notFound(path);
   const write = method === 'PUT';
   if (!write && method !== 'GET') {
     throw new SqlferryError('HUB_METHOD_NOT_ALLOWED', `${method} is not a method the hub server answers`);

@@ -1,10 +1,10 @@
-// `sqlferry serve` as a library call: an HTTP(S) server over a folder of hubs. It holds no
-// state of its own (see handler.ts), so stopping it at any moment loses nothing.
+// `sqlferry serve` as a library call: an HTTP(S) server over a store of hubs (a folder of hub
+// folders, a PostgreSQL database). It holds no state of its own (see handler.ts), so stopping it
+// at any moment loses nothing.
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import { hubHandler } from './handler.ts';
 import type { HubServerOptions } from './handler.ts';
@@ -32,11 +32,7 @@ function readTls(tls: { cert: string; key: string }): { cert: Buffer; key: Buffe
 }
 
 export async function startHubServer(opts: ServeOptions): Promise<RunningHubServer> {
-  const root = resolve(opts.root);
-  if (!statSync(root, { throwIfNoEntry: false })?.isDirectory()) {
-    throw new SqlferryError('SERVE_ROOT_MISSING', `${root} is not a folder`, { exitCode: EXIT.usage, hint: 'create it, or name the folder that holds your hubs with --root DIR' });
-  }
-  const handler = hubHandler({ ...opts, root });
+  const handler = hubHandler(opts);
   // The handler answers every error itself; should anything still escape, it costs one request, never the server.
   const answer = (req: IncomingMessage, res: ServerResponse) =>
     void handler(req, res).catch((err: unknown) => {

@@ -16,7 +16,7 @@ import {
   concatChangesets, invertChangeset, iterateChanges, renderJson, renderSql, validateChangeset,
 } from '../../src/changeset/index.ts';
 import { ChangesetFormatError, SqlferryError } from '../../src/errors/index.ts';
-import { metaName } from '../../src/hub/layout.ts';
+import { metaName } from '../../src/hub/folder/layout.ts';
 import { applyChecked, withApplyTransaction } from '../../src/repo/apply.ts';
 import { Replica } from '../../src/repo/replica.ts';
 import { chooseHandlers } from '../../src/sync/handlers/index.ts';

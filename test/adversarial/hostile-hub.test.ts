@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/hub/checksum.ts';
 import { parseChangeset, writeChangeset } from '../../src/changeset/index.ts';
 import { textValue } from '../../src/changeset/value.ts';
-import { metaName } from '../../src/hub/layout.ts';
+import { metaName } from '../../src/hub/folder/layout.ts';
 import { tempDir as syncTempDir, cloneReplica, commitAll, firstReplica, newHub, pushTo, rows, sql } from '../sync/helpers.ts';
 import { cli } from '../repo/helpers.ts';
 import { isSuspect } from '../../src/repo/sidecar-stamp.ts';

@@ -1,21 +1,20 @@
-// The one suite every transport runs (file, ssh, http), each with its own setup.
+// The one suite every hub runs — every store (folder, PostgreSQL) and every remote (file, ssh,
+// http) — each with its own setup, reaching the hub only through the Remote and HubStore interfaces.
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { HubInfo, Remote } from '../../src/hub/remote.ts';
+import type { HubStore } from '../../src/hub/store.ts';
 import { GENESIS, GENESIS_SHA, addGenesis, chain, changeset, entry, hubInfo, snapshotOf } from './hub-fixtures.ts';
 import { sha256, collect } from '../../src/hub/checksum.ts';
-import { seqName } from '../../src/hub/naming.ts';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 
 export interface TransportUnderTest {
   /** A URL where no hub exists yet (fresh per test). */
   freshUrl(): Promise<string>;
   create(url: string, info: HubInfo): Promise<Remote>;
   open(url: string): Promise<Remote>;
-  /** The folder on this machine that holds the hub's log (every transport stores files). */
-  logFolder(url: string): string;
+  /** The same hub's store, below the hub's rules: what a damaged or foreign writer could leave there. */
+  storeOf(url: string): Promise<HubStore>;
   /**
    * Network transports only: the same hub reached through a real TCP link that drops (both ways)
    * once `bytes` have crossed in `direction`; `close` stops the link.
@@ -39,12 +38,13 @@ function runWorker(url: string, id: string, count: number, size: number) {
   return { child, done };
 }
 
-/** Damage the stored bytes of entry `seq` the way a bad disk would (same size, one byte flipped). */
-async function damageEntry(log: string, seq: number): Promise<void> {
-  const name = (await readdir(log)).find((f) => f.startsWith(seqName(seq)) && f.endsWith('.changeset'))!;
-  const bytes = await readFile(join(log, name));
-  bytes[bytes.length - 1]! ^= 0xff;
-  await writeFile(join(log, name), bytes);
+/** Stores entry `seq` with bytes other than its metadata names, as a bad disk or a foreign writer would. */
+async function plantDamagedEntry(store: HubStore, seq: number, parent: string, size: number): Promise<Buffer> {
+  const bytes = changeset('x', size);
+  const damaged = Buffer.from(bytes);
+  damaged[damaged.length - 1]! ^= 0xff;
+  expect(await store.appendExclusive(entry(seq, bytes, parent), damaged)).toBe(true);
+  return bytes;
 }
 
 export function remoteConformance(name: string, transport: TransportUnderTest): void {
@@ -87,27 +87,6 @@ export function remoteConformance(name: string, transport: TransportUnderTest): 
       await expect(remote.read(4)).rejects.toMatchObject({ code: 'HUB_ENTRY_NOT_FOUND' });
     });
 
-    it('finds the head and lists entries whatever the head hint says: stale, past the end, torn, garbage or missing', async () => {
-      await addGenesis(remote);
-      const bodies = [1, 2, 3, 4, 5, 6].map((seq) => changeset(`e${seq}`));
-      const metas = chain(bodies);
-      for (let seq = 1; seq <= 5; seq++) await remote.append(metas[seq - 1]!, bodies[seq - 1]!);
-      const hint = join(transport.logFolder(url), 'head');
-      expect(await readFile(hint, 'utf8')).toBe(seqName(5)); // what a writer leaves
-      for (const text of [seqName(2), seqName(6), seqName(99), seqName(5).slice(0, 12), 'garbage', '', undefined]) {
-        if (text === undefined) await rm(hint); // a hub written before hints existed
-        else await writeFile(hint, text);
-        const reader = await transport.open(url);
-        expect(await reader.head()).toBe(5);
-        expect((await reader.list(2)).map((m) => m.seq)).toEqual([3, 4, 5]);
-        expect((await reader.list(0, 2)).map((m) => m.seq)).toEqual([1, 2]);
-        await reader.close();
-      }
-      await remote.append(metas[5]!, bodies[5]!);
-      expect(await readFile(hint, 'utf8')).toBe(seqName(6));
-      expect(await remote.head()).toBe(6);
-    });
-
     it('refuses an append at a number that exists, and leaves the entry untouched', async () => {
       await addGenesis(remote);
       const first = changeset('first');
@@ -129,6 +108,17 @@ export function remoteConformance(name: string, transport: TransportUnderTest): 
       const winner = results.findIndex((r) => r.status === 'fulfilled');
       expect(Buffer.compare(await collect((await remote.read(1)).body), changeset(`racer ${winner}`))).toBe(0);
       await Promise.all(racers.map((r) => r.close()));
+    });
+
+    it('store: exactly one of many racing exclusive appends for one number is stored', async () => {
+      const stores = await Promise.all(Array.from({ length: 6 }, () => transport.storeOf(url)));
+      const bodies = stores.map((_, i) => changeset(`raw ${i}`));
+      const won = await Promise.all(stores.map((s, i) => s.appendExclusive(entry(1, bodies[i]!), bodies[i]!)));
+      expect(won.filter(Boolean)).toHaveLength(1);
+      const stored = await stores[0]!.entry(1);
+      expect(Buffer.compare(await collect(stored.body), bodies[won.indexOf(true)]!)).toBe(0);
+      expect(await stores[1]!.head()).toBe(1);
+      await Promise.all(stores.map((s) => s.close()));
     });
 
     it('serialises appenders in separate processes: every entry lands once, none is lost', async () => {
@@ -176,9 +166,9 @@ export function remoteConformance(name: string, transport: TransportUnderTest): 
 
     it('verifies checksums on read: damaged bytes are an error, not data', async () => {
       await addGenesis(remote);
-      const bytes = changeset('x', 200_000);
-      await remote.append(entry(1, bytes), bytes);
-      await damageEntry(transport.logFolder(url), 1);
+      const store = await transport.storeOf(url);
+      const bytes = await plantDamagedEntry(store, 1, GENESIS_SHA, 200_000);
+      await store.close();
       const { body } = await remote.read(1);
       const seen: number[] = [];
       const reading = (async () => {
@@ -216,7 +206,7 @@ export function remoteConformance(name: string, transport: TransportUnderTest): 
       const two = changeset('two');
       await expect(remote.append(entry(2, two, GENESIS_SHA), two)).rejects.toMatchObject({ code: 'HUB_APPEND_REFUSED', data: { reason: 'parent' }, message: expect.stringContaining('the checksum of entry 1') });
       expect(await remote.head()).toBe(1);
-      expect((await readdir(transport.logFolder(url))).filter((f) => f.startsWith(seqName(2)))).toEqual([]);
+      await expect(remote.read(2)).rejects.toMatchObject({ code: 'HUB_ENTRY_NOT_FOUND' });
     });
 
     it('refuses bytes that are not a changeset of the hub\'s kind, or not what the metadata says; stores nothing', async () => {
@@ -232,7 +222,7 @@ export function remoteConformance(name: string, transport: TransportUnderTest): 
       await expect(remote.append(entry(1, one), changeset('another'))).rejects.toMatchObject({ code: 'HUB_APPEND_REFUSED', data: { reason: 'checksum' } });
       await expect(remote.append({ ...entry(1, one), size: one.length + 1 }, one)).rejects.toMatchObject({ code: 'HUB_APPEND_REFUSED', data: { reason: 'checksum' } });
       expect(await remote.head()).toBe(0);
-      expect((await readdir(transport.logFolder(url))).filter((f) => f.startsWith(seqName(1)))).toEqual([]);
+      expect(await remote.list(0)).toEqual([]);
       await remote.append(entry(1, one), one); // the number is still free
     });
 
@@ -254,8 +244,7 @@ export function remoteConformance(name: string, transport: TransportUnderTest): 
       await expect(remote.writeSnapshot({ ...snapshotOf(0, GENESIS), size: GENESIS.length + 100 }, GENESIS)).rejects.toMatchObject({ code: 'HUB_SNAPSHOT_REFUSED', data: { reason: 'checksum' } });
       await expect(remote.writeSnapshot(snapshotOf(0, GENESIS), Buffer.concat([GENESIS.subarray(0, -1), Buffer.from([9])]))).rejects.toMatchObject({ code: 'HUB_SNAPSHOT_REFUSED', data: { reason: 'checksum' } });
       expect(await remote.latestSnapshot()).toBeNull();
-      const snapshots = join(transport.logFolder(url), '..', 'snapshots');
-      expect(await readdir(snapshots).catch(() => [])).toEqual([]);
+      await expect(remote.readSnapshot(0)).rejects.toMatchObject({ code: 'HUB_ENTRY_NOT_FOUND' });
       await addGenesis(remote);
       const one = changeset('one');
       await remote.append(entry(1, one), one);

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, it, expect } from 'vitest';
 import { remoteConformance } from './conformance.ts';
-import { fileRemote, folderOf } from '../../src/remote/file/index.ts';
+import { fileRemote, folderOf, folderStore } from '../../src/remote/file/index.ts';
 import { schemeOf, openRemote } from '../../src/remote/registry.ts';
 
 let n = 0;
-const logFolder = (url: string) => join(folderOf(url), 'log');
+const storeOf = async (url: string) => folderStore(url, folderOf(url));
 
 const root = await mkdtemp(join(tmpdir(), 'sqlferry-file-remote-'));
 // Run it once addressed by path and once by file:// URL: both must behave the same.
@@ -16,13 +16,13 @@ remoteConformance('file (path)', {
   freshUrl: async () => join(root, `hub${n++}`),
   create: (url, info) => fileRemote.create(url, info),
   open: (url) => openRemote(url),
-  logFolder,
+  storeOf,
 });
 remoteConformance('file (file:// URL)', {
   freshUrl: async () => pathToFileURL(join(root, `hub${n++}`)).href,
   create: (url, info) => fileRemote.create(url, info),
   open: (url) => openRemote(url),
-  logFolder,
+  storeOf,
 });
 
 describe('remote URLs', () => {

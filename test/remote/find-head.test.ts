@@ -2,7 +2,7 @@
 // probes few (that is the point of it: each probe is a round trip on an SSH hub).
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { findHead, headHint } from '../../src/hub/find-head.ts';
+import { findHead, headHint } from '../../src/hub/folder/find-head.ts';
 
 function hubOf(head: number, hint: string | undefined) {
   let probes = 0;

@@ -9,13 +9,15 @@ import { droppingLink } from './dropping-link.ts';
 import { httpRemote } from '../../src/remote/http/index.ts';
 import { openRemote } from '../../src/remote/registry.ts';
 import { startHubServer } from '../../src/server/serve.ts';
+import { openFolderRoot } from '../../src/remote/file/store.ts';
 import { loadTokens } from '../../src/server/tokens.ts';
 
 const token = 'conformance-token-0123456789abcdef';
 process.env.SQLFERRY_TOKEN = token; // the client's token; worker processes inherit it
 const root = await mkdtemp(join(tmpdir(), 'sqlferry-http-remote-'));
+const store = openFolderRoot(root);
 const server = await startHubServer({
-  root, host: '127.0.0.1', port: 0, tokens: loadTokens(token, undefined),
+  store, host: '127.0.0.1', port: 0, tokens: loadTokens(token, undefined),
   maxEntryBytes: 64 << 20, maxSnapshotBytes: 64 << 20, log: () => {},
 });
 afterAll(() => server.close(100));
@@ -27,7 +29,7 @@ remoteConformance('http', {
   freshUrl: async () => `${server.url}/hub${n++}`,
   create: (url, info) => httpRemote.create(url, info),
   open: (url) => openRemote(url),
-  logFolder: (url) => join(root, repoOf(url), 'log'),
+  storeOf: async (url) => store.hub(repoOf(url)),
   async throughDroppingLink(url, direction, bytes) {
     const link = await droppingLink({ host: '127.0.0.1', port: Number(new URL(server.url).port) }, direction, bytes);
     return { url: `http://127.0.0.1:${link.port}/${repoOf(url)}`, close: link.close };

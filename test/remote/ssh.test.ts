@@ -7,6 +7,7 @@ import { droppingLink } from './dropping-link.ts';
 import { startSshd } from './sshd.ts';
 import { sshRemote } from '../../src/remote/ssh/index.ts';
 import { openRemote } from '../../src/remote/registry.ts';
+import { folderStore } from '../../src/remote/file/index.ts';
 
 const sshd = await startSshd();
 process.env.HOME = sshd.home; // keys and known_hosts as a user has them; worker processes inherit it
@@ -24,7 +25,7 @@ remoteConformance('ssh', {
   freshUrl: async () => `ssh://${sshd.user}@127.0.0.1:${sshd.port}${hubs}/hub${n++}`,
   create: (url, info) => sshRemote.create(url, info),
   open: (url) => openRemote(url),
-  logFolder: (url) => join(pathOf(url), 'log'),
+  storeOf: async (url) => folderStore(url, pathOf(url)), // the sshd runs here: the same folder, read locally
   async throughDroppingLink(url, direction, bytes) {
     const link = await droppingLink({ host: '127.0.0.1', port: sshd.port }, direction, bytes);
     await appendFile(join(sshd.home, '.ssh', 'known_hosts'), `[127.0.0.1]:${link.port} ${sshd.hostKey}\n`);

@@ -77,4 +77,30 @@ describe('sqlferry serve (the command)', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^error: serve needs at least one token to check\nhint: set SQLFERRY_TOKEN/);
   });
+
+  it('starts on a store whose only tokens are its own (`token add`), and takes them', async () => {
+    const store = await mkdtemp(join(tmpdir(), 'sqlferry-cli-store-'));
+    const made = spawnSync(process.execPath, [bin, 'token', 'add', '--store', store], { encoding: 'utf8' });
+    expect(made.status, made.stderr).toBe(0);
+    const env = { ...process.env };
+    delete env.SQLFERRY_TOKEN;
+    const child = spawn(process.execPath, [bin, 'serve', '--store', store, '--port', '0'], { env });
+    let output = '';
+    child.stderr.on('data', (d) => (output += d));
+    const url = await new Promise<string>((ok) => child.stdout.on('data', (d) => {
+      output += d;
+      const m = /at (http:\/\/\S+)\/NAME/.exec(output);
+      if (m) ok(m[1]!);
+    }));
+    try {
+      process.env.SQLFERRY_TOKEN = made.stdout.trim();
+      const hub = await httpRemote.create(`${url}/own-tokens`, hubInfo());
+      expect(await hub.head()).toBe(0);
+      process.env.SQLFERRY_TOKEN = TOKEN; // a flat token this server was not given
+      await expect((await httpRemote.open(`${url}/own-tokens`)).head()).rejects.toMatchObject({ code: 'HUB_TOKEN_INVALID' });
+    } finally {
+      process.env.SQLFERRY_TOKEN = TOKEN;
+      child.kill('SIGTERM');
+    }
+  });
 });

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startHubServer } from '../../src/server/serve.ts';
+import { openFolderRoot } from '../../src/remote/file/store.ts';
 import type { ServeOptions } from '../../src/server/serve.ts';
 import { loadTokens } from '../../src/server/tokens.ts';
 import { httpRemote } from '../../src/remote/http/index.ts';
@@ -27,7 +28,7 @@ afterAll(() => Promise.all(servers.map((s) => s.close(100))));
 
 async function serve(extra: Partial<ServeOptions> = {}) {
   const server = await startHubServer({
-    root, host: '127.0.0.1', port: 0, tokens: loadTokens(undefined, join(root, 'tokens')),
+    store: openFolderRoot(root), host: '127.0.0.1', port: 0, tokens: loadTokens(undefined, join(root, 'tokens')),
     maxEntryBytes: 1 << 20, maxSnapshotBytes: 1 << 20, log: () => {}, ...extra,
   });
   servers.push(server);

@@ -31,6 +31,8 @@ export const commands: CommandEntry[] = [
   { name: 'clone', load: async () => (await import('./clone.ts')).registerClone },
   { name: 'conflicts', load: async () => (await import('./conflicts.ts')).registerConflicts },
   { name: 'serve', load: async () => (await import('./serve.ts')).registerServe },
+  { name: 'token', load: async () => (await import('./token.ts')).registerToken },
+  { name: 'hub', load: async () => (await import('./hub.ts')).registerHub },
 ];
 
 /**

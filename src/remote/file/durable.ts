@@ -1,10 +1,10 @@
 // Disk writes that survive a crash at any moment: data is fsynced before it becomes
 // reachable under its final name, and the folder is fsynced after.
-import { open, link, unlink, rename } from 'node:fs/promises';
+import { open, link, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Body } from '../../hub/remote.ts';
 import { asStream } from '../../hub/checksum.ts';
-import { tempName } from '../../hub/layout.ts';
+import { tempName } from '../../hub/folder/layout.ts';
 
 export async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
@@ -49,12 +49,4 @@ export async function publishExclusive(path: string, text: string): Promise<bool
   }
   await fsyncDir(dirname(path));
   return true;
-}
-
-/** Replaces `path` atomically (temp file + fsync + rename + fsync of the folder). */
-export async function replaceFile(path: string, text: string): Promise<void> {
-  const tmp = join(dirname(path), tempName());
-  await writeNewFile(tmp, Buffer.from(text));
-  await rename(tmp, path);
-  await fsyncDir(dirname(path));
 }

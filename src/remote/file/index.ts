@@ -1,13 +1,17 @@
-// The folder transport: `file:///path/to/hub` or a plain path.
+// The folder transport: `file:///path/to/hub` or a plain path. The folder engine
+// (src/hub/folder/) over the local disk, with the hub's rules above it (src/hub/stored-hub.ts).
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, readdir } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HubInfo, Remote, RemoteFactory } from '../../hub/remote.ts';
-import { hubExists } from '../../hub/errors.ts';
+import { StoredHub } from '../../hub/stored-hub.ts';
+import { FolderStore } from '../../hub/folder/store.ts';
+import { createFolderHub } from '../../hub/folder/create.ts';
 import { SqlferryError, EXIT } from '../../errors/index.ts';
-import { FileRemote, HUB_FILE } from './remote.ts';
-import { fsyncDir, publishExclusive } from './durable.ts';
+import { LocalFolderFs } from './folder-fs.ts';
+
+/** Metadata files read at once by list(): enough to overlap, few enough file descriptors. */
+const LIST_WINDOW = 64;
 
 /** The folder a file URL or path names, absolute. */
 export function folderOf(url: string): string {
@@ -21,29 +25,30 @@ export function folderOf(url: string): string {
   return isAbsolute(url) ? url : resolve(url);
 }
 
+/** The hub in folder `dir`, named `url` in messages. */
+export function folderStore(url: string, dir: string): FolderStore {
+  return new FolderStore(url, new LocalFolderFs(dir), LIST_WINDOW);
+}
+
+/** Creates a hub in folder `dir` (a new or empty folder). */
+export async function createFolderStore(url: string, dir: string, info: HubInfo): Promise<FolderStore> {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) {
+    throw new SqlferryError('HUB_DIR_NOT_A_FOLDER', `${url} is a file, not a folder; a hub needs a folder of its own`, {
+      data: { dir },
+      hint: 'name a new folder, e.g. sqlferry init --bare app-hub',
+    });
+  }
+  const store = folderStore(url, dir);
+  await createFolderHub(url, new LocalFolderFs(dir), info);
+  return store;
+}
+
 export const fileRemote: RemoteFactory = {
   async open(url: string): Promise<Remote> {
-    return new FileRemote(url, folderOf(url));
+    return new StoredHub(folderStore(url, folderOf(url)));
   },
 
   async create(url: string, info: HubInfo): Promise<Remote> {
-    const dir = folderOf(url);
-    if (existsSync(dir) && !statSync(dir).isDirectory()) {
-      throw new SqlferryError('HUB_DIR_NOT_A_FOLDER', `${dir} is a file, not a folder; a hub needs a folder of its own`, {
-        data: { dir },
-        hint: 'name a new folder, e.g. sqlferry init --bare app-hub',
-      });
-    }
-    await mkdir(dir, { recursive: true });
-    const existing = (await readdir(dir)).filter((n) => !n.startsWith('.'));
-    if (existing.includes(HUB_FILE)) throw hubExists(url);
-    if (existing.length > 0) {
-      throw new SqlferryError('HUB_DIR_NOT_EMPTY', `${dir} is not empty; a hub needs a folder of its own`, { data: { dir } });
-    }
-    await mkdir(join(dir, 'log'), { recursive: true });
-    await mkdir(join(dir, 'snapshots'), { recursive: true });
-    await fsyncDir(dir);
-    if (!(await publishExclusive(join(dir, HUB_FILE), JSON.stringify(info, null, 2) + '\n'))) throw hubExists(url);
-    return new FileRemote(url, dir);
+    return new StoredHub(await createFolderStore(url, folderOf(url), info));
   },
 };

@@ -3,8 +3,8 @@
 // untrusted certificate, not a hub server, bad token, a link that dropped mid-transfer).
 import { SqlferryError } from '../../errors/index.ts';
 import { connectionLost, describeSocketError, timedOut, timeoutSeconds, unreachable } from '../errors.ts';
-import { PROTOCOL_HEADER } from './wire.ts';
-import type { WireError } from './wire.ts';
+import { PROTOCOL_HEADER } from '../../hub/wire.ts';
+import type { WireError } from '../../hub/wire.ts';
 import { clientToken } from './token.ts';
 
 /** Uploads go out in slices so that each one proves progress to the watchdog. */

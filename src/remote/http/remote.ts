@@ -1,11 +1,11 @@
-// A hub behind `sqlferry serve`, spoken to over HTTP(S) (protocol in ./wire.ts). The server
+// A hub behind `sqlferry serve`, spoken to over HTTP(S) (protocol in src/hub/wire.ts). The server
 // checks what it stores; this side checks what it reads, so damage anywhere is caught.
 import type { Body, EntryMeta, HubInfo, Remote, SnapshotMeta } from '../../hub/remote.ts';
 import { asStream, verified } from '../../hub/checksum.ts';
 import { parseHubInfo } from '../../hub/meta.ts';
 import { SqlferryError } from '../../errors/index.ts';
 import { HubHttpClient } from './client.ts';
-import { META_LENGTH_HEADER, frameHead, parseMetaLength, readFrame, wireEntryMeta, wireSnapshotMeta } from './wire.ts';
+import { META_LENGTH_HEADER, frameHead, parseMetaLength, readFrame, wireEntryMeta, wireSnapshotMeta } from '../../hub/wire.ts';
 
 export class HttpRemote implements Remote {
   readonly url: string;

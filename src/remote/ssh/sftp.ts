@@ -5,7 +5,7 @@
 import type { SFTPWrapper } from 'ssh2';
 import type { Body } from '../../hub/remote.ts';
 import { asStream } from '../../hub/checksum.ts';
-import { tempName } from '../../hub/layout.ts';
+import { tempName } from '../../hub/folder/layout.ts';
 
 const NO_SUCH_FILE = 2;
 /** Writes in flight at once: SFTP answers each one, so a window keeps a slow link busy. */
@@ -36,7 +36,7 @@ export async function exists(sftp: SFTPWrapper, path: string): Promise<boolean> 
   return call((done) => sftp.stat(path, done)).then(() => true, (err) => (isMissing(err) ? false : Promise.reject(err)));
 }
 
-/** Replaces a small file's content in place (an advisory file: see hub/find-head.ts). */
+/** Replaces a small file's content in place (an advisory file: see hub/folder/find-head.ts). */
 export async function overwriteText(sftp: SFTPWrapper, path: string, text: string): Promise<void> {
   await call<void>((done) => sftp.writeFile(path, text, (err) => done(err, undefined)));
 }

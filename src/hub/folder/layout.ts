@@ -6,8 +6,8 @@
 //   log/<seq>.<rand>.<kind>                the bytes the metadata names
 //   snapshots/<seq>.json + <seq>.<rand>.db a full database as of entry seq
 import { randomBytes } from 'node:crypto';
-import type { ChangesetKind } from '../changeset/types.ts';
-import { parseSeqName, seqName } from './naming.ts';
+import type { ChangesetKind } from '../../changeset/types.ts';
+import { parseSeqName, seqName } from '../naming.ts';
 
 export const HUB_FILE = 'sqlferry-hub.json';
 export const LOG_DIR = 'log';

@@ -1,4 +1,4 @@
-// The HTTP hub protocol, both sides (src/server/ answers it, ./remote.ts speaks it).
+// The HTTP hub protocol, both sides: src/server/ answers it, src/remote/http/ speaks it.
 //
 //   GET  /REPO/info                     HubInfo                     PUT: create the hub (201)
 //   GET  /REPO/head                     {"head": N}
@@ -11,8 +11,8 @@
 // the raw bytes, so metadata of any size travels with its bytes in one streamed request.
 // Every answer carries Sqlferry-Hub-Protocol: a URL whose answers lack it is not a hub server.
 // Errors are {"error": {code, message, hint, data, exitCode}} with the status below.
-import type { EntryMeta, SnapshotMeta } from '../../hub/remote.ts';
-import { entryMeta, parseEntryMeta, parseSnapshotMeta, snapshotMeta } from '../../hub/meta.ts';
+import type { EntryMeta, SnapshotMeta } from './remote.ts';
+import { entryMeta, parseEntryMeta, parseSnapshotMeta, snapshotMeta } from './meta.ts';
 
 export const PROTOCOL_HEADER = 'sqlferry-hub-protocol';
 export const PROTOCOL_VERSION = '1';
@@ -38,6 +38,9 @@ const STATUS: Record<string, number> = {
   HUB_TOKEN_MISSING: 401,
   HUB_TOKEN_INVALID: 401,
   HUB_READ_ONLY: 403,
+  HUB_TOKEN_EXPIRED: 401,
+  HUB_TOKEN_NOT_FOR_HUB: 403,
+  HUB_STORE_UNAVAILABLE: 503,
   HUB_BODY_TOO_LARGE: 413,
   HUB_BAD_REQUEST: 400,
   HUB_APPEND_REFUSED: 422,
@@ -84,21 +87,10 @@ export function parseMetaLength(raw: string | null | undefined, limit: number): 
   return n > 0 && n <= limit ? n : undefined;
 }
 
-/** Metadata off the wire gets the checks stored metadata gets (which also names a bytes file). */
-function withFileField(text: string): string {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return text; // the parser below reports "not JSON"
-  }
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? JSON.stringify({ ...value, file: '' }) : text;
-}
-
 export function wireEntryMeta(text: string, where: string): EntryMeta {
-  return entryMeta(parseEntryMeta(withFileField(text), where));
+  return entryMeta(parseEntryMeta(text, where));
 }
 
 export function wireSnapshotMeta(text: string, where: string): SnapshotMeta {
-  return snapshotMeta(parseSnapshotMeta(withFileField(text), where));
+  return snapshotMeta(parseSnapshotMeta(text, where));
 }

@@ -6,8 +6,8 @@
 // number they published in log/head; a reader starts from it, checks it, and searches forward
 // past entries others appended since (shared/last-present.ts). The hint is advice: stale,
 // torn, garbage or missing (a hub from an older sqlferry) only costs a few more probes.
-import { seqName, SEQ_WIDTH } from './naming.ts';
-import { lastPresentAsync } from '../shared/last-present.ts';
+import { seqName, SEQ_WIDTH } from '../naming.ts';
+import { lastPresentAsync } from '../../shared/last-present.ts';
 
 /** In the log folder; not a metadata name (layout.ts), so nothing else ever reads it as one. */
 export const HEAD_HINT = 'head';

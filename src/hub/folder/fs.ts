@@ -1,0 +1,28 @@
+// The few file operations a folder hub needs, rooted at the hub's folder, with '/'-separated names
+// inside it. Two adapters implement it: the local disk (src/remote/file/folder-fs.ts) and SFTP
+// (src/remote/ssh/folder-fs.ts); the folder engine (./store.ts) is written once above them.
+import type { Body } from '../remote.ts';
+
+export interface FolderFs {
+  exists(name: string): Promise<boolean>;
+  /** A small file's text; undefined when it does not exist. */
+  readText(name: string): Promise<string | undefined>;
+  /** A folder's names; undefined when the folder does not exist. */
+  list(name: string): Promise<string[] | undefined>;
+  /** A file's bytes as they are read (`size` is what its metadata says, a hint for how to read). */
+  stream(name: string, size: number): AsyncIterable<Uint8Array>;
+  /** Creates a file that must not exist yet, writes the body and makes it durable (fsync). */
+  writeNew(name: string, body: Body): Promise<void>;
+  /**
+   * Makes `text` appear under `name`, whole and durable, only if nothing is there: false when the
+   * name was taken. Exactly one of any number of racing writers, in any process, wins.
+   */
+  publishExclusive(name: string, text: string): Promise<boolean>;
+  /** Replaces a small advisory file in place (torn or stale content must be harmless). */
+  overwrite(name: string, text: string): Promise<void>;
+  /** Removes a file; a missing one is no error. */
+  remove(name: string): Promise<void>;
+  /** Makes a folder and its parents if missing ('' is the hub folder itself). */
+  mkdir(name: string): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,109 @@
+// The folder engine: a hub as files (layout.ts) over any FolderFs (local disk, SFTP). An entry's
+// metadata file appearing is its commit point; the bytes it names are written and made durable
+// first, and the loser of a race removes its bytes. The head is found by names (find-head.ts).
+import type { Body, EntryMeta, HubInfo, SnapshotMeta } from '../remote.ts';
+import type { HubStore } from '../store.ts';
+import { entryNotFound, hubNotFound } from '../errors.ts';
+import { parseEntryMeta, parseHubInfo, parseSnapshotMeta, storedFile } from '../meta.ts';
+import { inWindow, range } from '../../shared/in-window.ts';
+import type { FolderFs } from './fs.ts';
+import { HUB_FILE, LOG_DIR, SNAPSHOTS_DIR, committedSeqs, entryBytesName, metaName, snapshotBytesName } from './layout.ts';
+import type { HubFolder } from './layout.ts';
+import { HEAD_HINT, findHead, headHint } from './find-head.ts';
+
+type Stored<T> = T & { file: string };
+
+export class FolderStore implements HubStore {
+  readonly url: string;
+  private readonly fs: FolderFs;
+  /** Metadata files read at once by entries(): enough to keep a slow link busy, few enough descriptors. */
+  private readonly listWindow: number;
+  /** Entry metadata read so far: a published entry never changes, so read() reuses what entries() read. */
+  private readonly listed = new Map<number, Stored<EntryMeta>>();
+
+  constructor(url: string, fs: FolderFs, listWindow: number) {
+    this.url = url;
+    this.fs = fs;
+    this.listWindow = listWindow;
+  }
+
+  async info(): Promise<HubInfo> {
+    const text = await this.fs.readText(HUB_FILE);
+    if (text === undefined) throw hubNotFound(this.url);
+    return parseHubInfo(text, `${this.url}/${HUB_FILE}`);
+  }
+
+  async head(): Promise<number> {
+    const head = await findHead({
+      exists: (seq) => this.fs.exists(`${LOG_DIR}/${metaName(seq)}`),
+      readHint: () => this.fs.readText(`${LOG_DIR}/${HEAD_HINT}`).catch(() => undefined),
+    });
+    if (head === 0) await this.info(); // no entry yet, or no hub at all: say which
+    return head;
+  }
+
+  async entries(after: number, limit: number): Promise<EntryMeta[]> {
+    const last = Math.min(await this.head(), after + limit);
+    return inWindow(range(after + 1, last), this.listWindow, (seq) => this.entryMeta(seq));
+  }
+
+  async entry(seq: number): Promise<{ meta: EntryMeta; body: AsyncIterable<Uint8Array> }> {
+    const meta = this.listed.get(seq) ?? (await this.entryMeta(seq));
+    return { meta, body: this.fs.stream(`${LOG_DIR}/${meta.file}`, meta.size) };
+  }
+
+  async appendExclusive(meta: EntryMeta, bytes: Uint8Array): Promise<boolean> {
+    const file = entryBytesName(meta.seq, meta.kind);
+    if (!(await this.publish(LOG_DIR, file, bytes, metaName(meta.seq), { ...meta, file }))) return false;
+    // Advice for readers (find-head.ts); the entry is committed whether or not this lands.
+    await this.fs.overwrite(`${LOG_DIR}/${HEAD_HINT}`, headHint(meta.seq)).catch(() => {});
+    return true;
+  }
+
+  async latestSnapshot(atMost: number): Promise<SnapshotMeta | null> {
+    const names = await this.fs.list(SNAPSHOTS_DIR);
+    if (names === undefined) await this.info(); // a missing folder in a real hub means "none yet"
+    const last = committedSeqs(names ?? []).filter((s) => s <= atMost).pop();
+    return last === undefined ? null : this.metaOf(SNAPSHOTS_DIR, last, parseSnapshotMeta);
+  }
+
+  async snapshot(seq: number): Promise<{ meta: SnapshotMeta; body: AsyncIterable<Uint8Array> }> {
+    const meta = await this.metaOf(SNAPSHOTS_DIR, seq, parseSnapshotMeta);
+    return { meta, body: this.fs.stream(`${SNAPSHOTS_DIR}/${meta.file}`, meta.size) };
+  }
+
+  async writeSnapshotExclusive(meta: SnapshotMeta, body: Body): Promise<boolean> {
+    await this.fs.mkdir(SNAPSHOTS_DIR); // hubs of an early sqlferry may lack it
+    const file = snapshotBytesName(meta.seq);
+    return this.publish(SNAPSHOTS_DIR, file, body, metaName(meta.seq), { ...meta, file });
+  }
+
+  close(): Promise<void> {
+    return this.fs.close();
+  }
+
+  /** Bytes first (durable), then the metadata that commits them; refused, cut short or beaten: no bytes stay. */
+  private async publish(folder: HubFolder, file: string, body: Body, name: string, record: object): Promise<boolean> {
+    const bytes = `${folder}/${file}`;
+    await this.fs.writeNew(bytes, body).catch(async (err) => {
+      await this.fs.remove(bytes);
+      throw err;
+    });
+    const won = await this.fs.publishExclusive(`${folder}/${name}`, JSON.stringify(record));
+    if (!won) await this.fs.remove(bytes);
+    return won;
+  }
+
+  private async entryMeta(seq: number): Promise<Stored<EntryMeta>> {
+    const meta = await this.metaOf(LOG_DIR, seq, parseEntryMeta);
+    this.listed.set(seq, meta);
+    return meta;
+  }
+
+  private async metaOf<T extends Record<string, unknown>>(folder: HubFolder, seq: number, parse: (text: string, where: string) => T): Promise<Stored<T>> {
+    const text = await this.fs.readText(`${folder}/${metaName(seq)}`);
+    if (text === undefined) throw entryNotFound(this.url, seq, folder === LOG_DIR ? 'entry' : 'snapshot');
+    const where = `${this.url}/${folder}/${metaName(seq)}`;
+    return storedFile(parse(text, where), where);
+  }
+}

@@ -1,0 +1,63 @@
+// The hub's rules, written once above every store (./store.ts): what is appended passes
+// checkAppend and is exclusive per number, what is written as a snapshot passes checkSnapshot as
+// it streams, and every byte read is checked against its metadata before the reader finishes.
+// File, SSH and PostgreSQL hubs are each one of these over their store, and `serve` answers
+// every request through one.
+import type { Body, EntryMeta, HubInfo, Remote, SnapshotMeta } from './remote.ts';
+import type { HubStore } from './store.ts';
+import { EntryExistsError, SnapshotExistsError } from './errors.ts';
+import { checkAppend } from './check-append.ts';
+import { checkSnapshot } from './check-snapshot.ts';
+import { entryMeta, snapshotMeta } from './meta.ts';
+import { verified } from './checksum.ts';
+
+export class StoredHub implements Remote {
+  readonly url: string;
+  private readonly store: HubStore;
+
+  constructor(store: HubStore) {
+    this.store = store;
+    this.url = store.url;
+  }
+
+  info(): Promise<HubInfo> {
+    return this.store.info();
+  }
+
+  head(): Promise<number> {
+    return this.store.head();
+  }
+
+  async list(after: number, limit = Infinity): Promise<EntryMeta[]> {
+    return (await this.store.entries(after, limit)).map(entryMeta);
+  }
+
+  async read(seq: number): Promise<{ meta: EntryMeta; body: AsyncIterable<Uint8Array> }> {
+    const { meta, body } = await this.store.entry(seq);
+    return { meta: entryMeta(meta), body: verified(`hub entry ${seq}`, meta, body) };
+  }
+
+  async append(meta: EntryMeta, bytes: Uint8Array): Promise<void> {
+    await checkAppend(this, meta, bytes);
+    if (!(await this.store.appendExclusive(entryMeta(meta), bytes))) throw new EntryExistsError(this.url, meta.seq);
+  }
+
+  async latestSnapshot(atMost = Infinity): Promise<SnapshotMeta | null> {
+    const found = await this.store.latestSnapshot(atMost);
+    return found && snapshotMeta(found);
+  }
+
+  async readSnapshot(seq: number): Promise<{ meta: SnapshotMeta; body: AsyncIterable<Uint8Array> }> {
+    const { meta, body } = await this.store.snapshot(seq);
+    return { meta: snapshotMeta(meta), body: verified(`hub snapshot ${seq}`, meta, body) };
+  }
+
+  async writeSnapshot(meta: SnapshotMeta, body: Body): Promise<void> {
+    const checked = await checkSnapshot(this, meta, body);
+    if (!(await this.store.writeSnapshotExclusive(snapshotMeta(meta), checked))) throw new SnapshotExistsError(this.url, meta.seq);
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+}

@@ -1,0 +1,65 @@
+// The folder engine's file operations on a local (or NFS) disk: exclusive link() commits a file,
+// every write is fsynced before it becomes reachable (./durable.ts).
+import { access, mkdir, readFile, readdir, unlink, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Body } from '../../hub/remote.ts';
+import type { FolderFs } from '../../hub/folder/fs.ts';
+import { fsyncDir, publishExclusive, writeNewFile } from './durable.ts';
+
+/** Files up to this size are read in one call (fewer, larger reads); bigger ones stream. */
+const ONE_READ = 16 * 1024 * 1024;
+
+const missing = (err: NodeJS.ErrnoException) => err.code === 'ENOENT' || err.code === 'ENOTDIR';
+
+export class LocalFolderFs implements FolderFs {
+  private readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  exists(name: string): Promise<boolean> {
+    return access(this.path(name)).then(() => true, () => false);
+  }
+
+  readText(name: string): Promise<string | undefined> {
+    return readFile(this.path(name), 'utf8').catch((err: NodeJS.ErrnoException) => (missing(err) ? undefined : Promise.reject(err)));
+  }
+
+  list(name: string): Promise<string[] | undefined> {
+    return readdir(this.path(name)).catch((err: NodeJS.ErrnoException) => (missing(err) ? undefined : Promise.reject(err)));
+  }
+
+  async *stream(name: string, size: number): AsyncGenerator<Uint8Array> {
+    if (size <= ONE_READ) yield await readFile(this.path(name));
+    else yield* createReadStream(this.path(name));
+  }
+
+  async writeNew(name: string, body: Body): Promise<void> {
+    await writeNewFile(this.path(name), body);
+  }
+
+  publishExclusive(name: string, text: string): Promise<boolean> {
+    return publishExclusive(this.path(name), text);
+  }
+
+  overwrite(name: string, text: string): Promise<void> {
+    return writeFile(this.path(name), text);
+  }
+
+  async remove(name: string): Promise<void> {
+    await unlink(this.path(name)).catch(() => {});
+  }
+
+  async mkdir(name: string): Promise<void> {
+    const path = this.path(name);
+    if (await mkdir(path, { recursive: true })) await fsyncDir(dirname(path)); // made now: make its name durable
+  }
+
+  async close(): Promise<void> {}
+
+  private path(name: string): string {
+    return name === '' ? this.dir : join(this.dir, name);
+  }
+}

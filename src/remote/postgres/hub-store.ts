@@ -1,0 +1,144 @@
+// One hub in a PostgreSQL database. An append is one transaction: the metadata row first, guarded
+// by the (hub, seq) primary key — of racing writers on any number of servers exactly one inserts
+// it, the others wait for its commit and get a unique violation — then the bytes in chunk rows.
+// Snapshots stream in the same way, a chunk at a time, and bytes are read back a chunk at a time,
+// so memory stays bounded whatever the size. Nothing is visible before COMMIT.
+import type pg from 'pg';
+import type { Body, EntryMeta, HubInfo, SnapshotMeta } from '../../hub/remote.ts';
+import type { HubStore } from '../../hub/store.ts';
+import { entryNotFound, hubExists, hubNotFound } from '../../hub/errors.ts';
+import { parseEntryMeta, parseHubInfo, parseSnapshotMeta } from '../../hub/meta.ts';
+import { asStream } from '../../hub/checksum.ts';
+import type { PgDatabase } from './database.ts';
+
+/** Bytes per chunk row: large enough for few round trips, small enough to hold one in memory. */
+const CHUNK = 1 << 20;
+const UNIQUE_VIOLATION = '23505';
+
+type What = 'e' | 's';
+
+export class PgHubStore implements HubStore {
+  readonly url: string;
+  private readonly db: PgDatabase;
+  private readonly name: string;
+  /** Whether close() ends the pool: a server's hubs share the store's. */
+  private readonly ownsDb: boolean;
+
+  constructor(url: string, db: PgDatabase, name: string, ownsDb: boolean) {
+    this.url = url;
+    this.db = db;
+    this.name = name;
+    this.ownsDb = ownsDb;
+  }
+
+  /** Makes this hub; HUB_EXISTS when there is one of that name (of two racing creators, one wins). */
+  async create(info: HubInfo): Promise<void> {
+    const made = await this.db.transaction(this.url, async (client) => {
+      const r = await client.query('INSERT INTO sqlferry_hubs (name, info) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [this.name, JSON.stringify(info, null, 2)]);
+      return r.rowCount === 1;
+    });
+    if (!made) throw hubExists(this.url);
+  }
+
+  async info(): Promise<HubInfo> {
+    const [row] = await this.db.query<{ info: string }>(this.url, 'SELECT info FROM sqlferry_hubs WHERE name = $1', [this.name]);
+    if (!row) throw hubNotFound(this.url);
+    return parseHubInfo(row.info, `${this.url} (sqlferry_hubs)`);
+  }
+
+  async head(): Promise<number> {
+    const [row] = await this.db.query<{ hub: boolean; head: string | null }>(this.url,
+      'SELECT EXISTS (SELECT 1 FROM sqlferry_hubs WHERE name = $1) AS hub, (SELECT max(seq) FROM sqlferry_entries WHERE hub = $1) AS head', [this.name]);
+    if (!row?.hub) throw hubNotFound(this.url);
+    return Number(row.head ?? 0);
+  }
+
+  async entries(after: number, limit: number): Promise<EntryMeta[]> {
+    const rows = await this.db.query<{ meta: string }>(this.url,
+      'SELECT meta FROM sqlferry_entries WHERE hub = $1 AND seq > $2 ORDER BY seq LIMIT $3', [this.name, after, Number.isFinite(limit) ? limit : null]);
+    if (rows.length === 0) await this.head(); // no entries, or no hub: say which
+    return rows.map((r) => parseEntryMeta(r.meta, `${this.url} (sqlferry_entries)`));
+  }
+
+  async entry(seq: number): Promise<{ meta: EntryMeta; body: AsyncIterable<Uint8Array> }> {
+    const [row] = await this.db.query<{ meta: string }>(this.url, 'SELECT meta FROM sqlferry_entries WHERE hub = $1 AND seq = $2', [this.name, seq]);
+    if (!row) throw entryNotFound(this.url, seq);
+    const meta = parseEntryMeta(row.meta, `${this.url} entry ${seq}`);
+    return { meta, body: this.chunks('e', seq, meta.size) };
+  }
+
+  appendExclusive(meta: EntryMeta, bytes: Uint8Array): Promise<boolean> {
+    return this.db.transaction(this.url, async (client) => {
+      if (!(await this.claim(client, 'sqlferry_entries', meta.seq, meta))) return false;
+      for (let n = 0; n * CHUNK < bytes.byteLength; n++) await this.insertChunk(client, 'e', meta.seq, n, bytes.subarray(n * CHUNK, (n + 1) * CHUNK));
+      return true;
+    });
+  }
+
+  async latestSnapshot(atMost: number): Promise<SnapshotMeta | null> {
+    const [row] = await this.db.query<{ meta: string }>(this.url,
+      'SELECT meta FROM sqlferry_snapshots WHERE hub = $1 AND ($2::bigint IS NULL OR seq <= $2) ORDER BY seq DESC LIMIT 1', [this.name, Number.isFinite(atMost) ? atMost : null]);
+    if (!row) {
+      await this.info(); // none yet, or no hub at all: say which
+      return null;
+    }
+    return parseSnapshotMeta(row.meta, `${this.url} (sqlferry_snapshots)`);
+  }
+
+  async snapshot(seq: number): Promise<{ meta: SnapshotMeta; body: AsyncIterable<Uint8Array> }> {
+    const [row] = await this.db.query<{ meta: string }>(this.url, 'SELECT meta FROM sqlferry_snapshots WHERE hub = $1 AND seq = $2', [this.name, seq]);
+    if (!row) throw entryNotFound(this.url, seq, 'snapshot');
+    const meta = parseSnapshotMeta(row.meta, `${this.url} snapshot ${seq}`);
+    return { meta, body: this.chunks('s', seq, meta.size) };
+  }
+
+  writeSnapshotExclusive(meta: SnapshotMeta, body: Body): Promise<boolean> {
+    return this.db.transaction(this.url, async (client) => {
+      if (!(await this.claim(client, 'sqlferry_snapshots', meta.seq, meta))) return false;
+      let held: Buffer[] = [];
+      let heldBytes = 0;
+      let n = 0;
+      for await (const chunk of asStream(body)) {
+        held.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        heldBytes += chunk.byteLength;
+        while (heldBytes >= CHUNK) {
+          const all = Buffer.concat(held);
+          await this.insertChunk(client, 's', meta.seq, n++, all.subarray(0, CHUNK));
+          held = [all.subarray(CHUNK)];
+          heldBytes -= CHUNK;
+        }
+      }
+      if (heldBytes > 0) await this.insertChunk(client, 's', meta.seq, n, Buffer.concat(held));
+      return true;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsDb) await this.db.end();
+  }
+
+  /** Inserts the metadata row, the commit point; false when another writer has that number. */
+  private async claim(client: pg.PoolClient, table: string, seq: number, meta: object): Promise<boolean> {
+    try {
+      await client.query(`INSERT INTO ${table} (hub, seq, meta) VALUES ($1, $2, $3)`, [this.name, seq, JSON.stringify(meta)]);
+      return true;
+    } catch (err) {
+      if ((err as { code?: unknown }).code === UNIQUE_VIOLATION) return false;
+      if ((err as { code?: unknown }).code === '23503') throw hubNotFound(this.url); // no such hub to reference
+      throw err;
+    }
+  }
+
+  private async insertChunk(client: pg.PoolClient, what: What, seq: number, n: number, data: Uint8Array): Promise<void> {
+    await client.query('INSERT INTO sqlferry_chunks (hub, what, seq, n, data) VALUES ($1, $2, $3, $4, $5)', [this.name, what, seq, n, data]);
+  }
+
+  /** The stored bytes, one chunk row at a time; a missing row ends them short (the reader's size check says so). */
+  private async *chunks(what: What, seq: number, size: number): AsyncGenerator<Uint8Array> {
+    for (let n = 0; n * CHUNK < size; n++) {
+      const [row] = await this.db.query<{ data: Buffer }>(this.url, 'SELECT data FROM sqlferry_chunks WHERE hub = $1 AND what = $2 AND seq = $3 AND n = $4', [this.name, what, seq, n]);
+      if (!row) return;
+      yield row.data;
+    }
+  }
+}

@@ -1,0 +1,75 @@
+// The folder engine's file operations over SFTP (./sftp.ts), each run on the link (./link.ts),
+// which opens the connection on first use and names what was being done when something fails.
+import { posix } from 'node:path';
+import type { SFTPWrapper } from 'ssh2';
+import type { Body } from '../../hub/remote.ts';
+import type { FolderFs } from '../../hub/folder/fs.ts';
+import { exists, mkdirIfMissing, overwriteText, publishExclusive, readText, readdirNames, removeQuietly, writeNewFile } from './sftp.ts';
+import type { SshLink } from './link.ts';
+
+/** Every folder along a path, shortest first (`a/b/c` → a, a/b, a/b/c), so they can be made in turn. */
+function ancestry(path: string): string[] {
+  const parts = path.split('/');
+  return parts.map((_, i) => parts.slice(0, i + 1).join('/')).filter((p) => p !== '' && p !== '.');
+}
+
+export class SftpFolderFs implements FolderFs {
+  private readonly link: SshLink;
+  private readonly dir: string;
+
+  constructor(link: SshLink, dir: string) {
+    this.link = link;
+    this.dir = dir;
+  }
+
+  exists(name: string): Promise<boolean> {
+    return this.run(`looking for ${name}`, (sftp) => exists(sftp, this.path(name)));
+  }
+
+  readText(name: string): Promise<string | undefined> {
+    return this.run(`reading ${name || 'the hub folder'}`, (sftp) => readText(sftp, this.path(name)));
+  }
+
+  list(name: string): Promise<string[] | undefined> {
+    return this.run(`listing ${name || 'the hub folder'}`, (sftp) => readdirNames(sftp, this.path(name)));
+  }
+
+  stream(name: string): AsyncIterable<Uint8Array> {
+    return this.link.stream(`reading ${name}`, this.path(name));
+  }
+
+  async writeNew(name: string, body: Body): Promise<void> {
+    await this.run(`writing ${name}`, (sftp) => writeNewFile(sftp, this.path(name), body));
+  }
+
+  publishExclusive(name: string, text: string): Promise<boolean> {
+    const path = this.path(name);
+    return this.run(`publishing ${name}`, (sftp) => publishExclusive(sftp, posix.dirname(path), posix.basename(path), text));
+  }
+
+  overwrite(name: string, text: string): Promise<void> {
+    return this.run(`writing ${name}`, (sftp) => overwriteText(sftp, this.path(name), text));
+  }
+
+  remove(name: string): Promise<void> {
+    return this.run(`removing ${name}`, (sftp) => removeQuietly(sftp, this.path(name))).catch(() => {});
+  }
+
+  mkdir(name: string): Promise<void> {
+    return this.run(`creating ${name || 'the hub folder'}`, async (sftp) => {
+      for (const folder of name === '' ? ancestry(this.dir) : [this.path(name)]) await mkdirIfMissing(sftp, folder);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.link.close();
+  }
+
+  private run<T>(during: string, op: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
+    return this.link.run(during, op);
+  }
+
+  private path(name: string): string {
+    return name === '' ? this.dir : posix.join(this.dir, name);
+  }
+}
