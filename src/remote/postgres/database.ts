@@ -108,6 +108,9 @@ export class PgDatabase {
           // pg lets a connection string's (empty) password win over a `password` option, so it is set
           // here; pg calls it with the connection's parameters when the server asks for one.
           Object.defineProperty(this, 'password', { value: (p: PasswordFor) => passwordFor(p), writable: true, configurable: true, enumerable: false });
+          // A connection PostgreSQL ends while a request holds it (a restart) emits 'error' on the
+          // client as well as failing its query: unheard, that event would end the whole server.
+          this.on('error', () => {});
         }
       }
       this.pool = new pgModule.Pool({
