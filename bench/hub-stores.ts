@@ -3,36 +3,23 @@
 // clients pushing as fast as they can for SECONDS each (head, parent, append; a lost race is
 // retried). Reports acknowledged appends/s and the p50/p99 latency of a successful round.
 // Run: npx node bench/hub-stores.ts [seconds] [pushers]
-import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { httpRemote } from '../src/remote/http/index.ts';
 import { sha256 } from '../src/hub/checksum.ts';
 import { addGenesis, changeset, hubInfo } from '../test/remote/hub-fixtures.ts';
 import { SKIP_POSTGRES, startPostgres } from '../test/remote/postgres.ts';
+import { serveStore } from '../test/server/serve-store.ts';
 
 const seconds = Number(process.argv[2] ?? 10);
 const pushers = Number(process.argv[3] ?? 8);
 const TOKEN = 'bench-token-0123456789abcdef';
 process.env.SQLFERRY_TOKEN = TOKEN;
-const bin = fileURLToPath(new URL('../bin/sqlferry.js', import.meta.url));
 const children: ChildProcessWithoutNullStreams[] = [];
 
-async function serve(store: string): Promise<string> {
-  const child = spawn(process.execPath, [bin, 'serve', '--store', store, '--port', '0'], { env: { ...process.env } });
-  children.push(child);
-  child.stderr.resume();
-  let out = '';
-  for await (const chunk of child.stdout) {
-    out += chunk;
-    const m = /at (http:\/\/\S+)\/NAME/.exec(out);
-    if (m) return m[1]!;
-  }
-  throw new Error(`serve did not start: ${out}`);
-}
+const serve = (store: string): Promise<string> => serveStore(store, children);
 
 async function pusher(urls: string[], id: number, until: number, latencies: number[]): Promise<void> {
   const hubs = await Promise.all(urls.map((u) => httpRemote.open(u)));

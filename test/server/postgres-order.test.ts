@@ -10,23 +10,10 @@ import type { TestPostgres } from '../remote/postgres.ts';
 import { httpRemote } from '../../src/remote/http/index.ts';
 import { collect, sha256 } from '../../src/hub/checksum.ts';
 import { addGenesis, hubInfo } from '../remote/hub-fixtures.ts';
+import { serveStore } from './serve-store.ts';
 
 const TOKEN = 'pg-order-token-0123456789abcdef';
-const bin = fileURLToPath(new URL('../../bin/sqlferry.js', import.meta.url));
 const worker = fileURLToPath(new URL('./pg-append-worker.ts', import.meta.url));
-
-async function serve(store: string, children: ChildProcessWithoutNullStreams[]): Promise<string> {
-  const child = spawn(process.execPath, [bin, 'serve', '--store', store, '--port', '0'], { env: { ...process.env, SQLFERRY_TOKEN: TOKEN } });
-  children.push(child);
-  child.stderr.resume();
-  let out = '';
-  for await (const chunk of child.stdout) {
-    out += chunk;
-    const m = /at (http:\/\/\S+)\/NAME/.exec(out);
-    if (m) return m[1]!;
-  }
-  throw new Error(`serve did not start: ${out}`);
-}
 
 function run(id: string, seconds: number, urls: string[]) {
   const child = spawn(process.execPath, [worker, id, String(seconds), ...urls], { env: { ...process.env, SQLFERRY_TOKEN: TOKEN } });
@@ -48,7 +35,7 @@ describe.skipIf(SKIP_POSTGRES)(SKIP_POSTGRES ?? 'PostgreSQL total order', () => 
   it('3 servers, 6 pushers, PostgreSQL restarted once: every acknowledged push exactly once, no gap', async () => {
     pg = await startPostgres();
     pg.createDatabase('order');
-    const servers = await Promise.all([0, 1, 2].map(() => serve(pg!.storeUrl('order'), children)));
+    const servers = await Promise.all([0, 1, 2].map(() => serveStore(pg!.storeUrl('order'), children, { ...process.env, SQLFERRY_TOKEN: TOKEN })));
     process.env.SQLFERRY_TOKEN = TOKEN;
     const hub = await httpRemote.create(`${servers[0]}/app`, hubInfo());
     await addGenesis(hub);

@@ -1,15 +1,14 @@
 // `serve --store postgres://…` while PostgreSQL stops and comes back: 503 with Retry-After, never
 // anything half-written; several servers on one database are one hub; the real CLI end to end.
 import { describe, it, expect, afterAll } from 'vitest';
-import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { PASSWORD, SKIP_POSTGRES, startPostgres } from '../remote/postgres.ts';
 import { PgStore, postgresRemote } from '../../src/remote/postgres/index.ts';
 import { httpRemote } from '../../src/remote/http/index.ts';
 import { startHubServer } from '../../src/server/serve.ts';
 import { addGenesis, changeset, entry, hubInfo, GENESIS_SHA } from '../remote/hub-fixtures.ts';
 import { sha256, collect } from '../../src/hub/checksum.ts';
+import { serveStore } from './serve-store.ts';
 
 const TOKEN = 'pg-serve-token-0123456789abcdef';
 
@@ -75,23 +74,12 @@ describe.skipIf(SKIP_POSTGRES)(SKIP_POSTGRES ?? 'serve on PostgreSQL', () => {
   it('runs as `sqlferry serve --store postgres://…` processes sharing one database: one hub, racing appends exactly-one-wins', async () => {
     const pg = await startPostgres();
     pg.createDatabase('shared');
-    const bin = fileURLToPath(new URL('../../bin/sqlferry.js', import.meta.url));
     const children: ChildProcessWithoutNullStreams[] = [];
     afterAll(() => {
       for (const c of children) c.kill('SIGKILL');
       pg.stop();
     });
-    const urls = await Promise.all([0, 1].map(async () => {
-      const child = spawn(process.execPath, [bin, 'serve', '--store', pg.storeUrl('shared'), '--port', '0'], { env: { ...process.env, SQLFERRY_TOKEN: TOKEN } });
-      children.push(child);
-      let out = '';
-      for await (const chunk of child.stdout) {
-        out += chunk;
-        const m = /at (http:\/\/\S+)\/NAME/.exec(out);
-        if (m) return m[1]!;
-      }
-      throw new Error(`serve did not start: ${out}`);
-    }));
+    const urls = await Promise.all([0, 1].map(() => serveStore(pg.storeUrl('shared'), children, { ...process.env, SQLFERRY_TOKEN: TOKEN })));
     process.env.SQLFERRY_TOKEN = TOKEN;
     const a = await httpRemote.create(`${urls[0]}/app`, hubInfo());
     await addGenesis(a);
