@@ -15,7 +15,7 @@ export function registerVerify(program: Command): void {
       const g = globals(cmd);
       const report = verify(Replica.find(g.db));
       if (opts.json) out.json(report);
-      else if (report.ok) out.info(g, `OK: ${report.entries} log entries, checksums, integrity and replay verified`);
+      else if (report.ok) out.info(g, `OK: ${report.entries} log entries, checksums, integrity and content (the log adds up to the base snapshot) verified`);
       if (!report.ok) {
         if (!opts.json) for (const p of report.problems) process.stderr.write(`problem: ${p}\n`);
         throw new SqlferryError('VERIFY_FAILED', `verify found ${report.problems.length} problem(s)`, { exitCode: EXIT.corrupt, data: { problems: report.problems } });
