@@ -1,5 +1,8 @@
-// `sync`: commit, pull, push — retried a few times when another replica pushes in between.
-// Made for cron: one run at a time per replica (sync.lock), quiet when all is well.
+// `sync`: commit, pull, push — retried while other replicas keep pushing in between, or while
+// the hub's store is briefly unavailable, for a bounded time. Made for cron: one run at a time
+// per replica (sync.lock), quiet when all is well. A fleet whose cron fires in the same second
+// all gets through: every rejected round means another replica's push landed, so retrying
+// makes progress, and the randomised back-off spreads the racers out.
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SqlferryError, EXIT } from '../errors/index.ts';
@@ -12,8 +15,12 @@ import { push } from './push.ts';
 import type { SnapshotOutcome } from './hub-snapshot.ts';
 
 export interface SyncOptions extends PullOptions {
-  /** Pull-and-push rounds before giving up when others keep pushing first (default 5). */
+  /** Pull-and-push rounds before giving up when others keep pushing first (default: as many as `retryForSeconds` allows). */
   attempts?: number;
+  /** Keep retrying for this long, from the start of the sync, before giving up (default 300 s). */
+  retryForSeconds?: number;
+  /** Told before each wait to retry (the CLI prints it under -v). */
+  onRetry?: (why: RetryReason, waitMs: number, attempt: number) => void;
   /** Wait a random time up to this many seconds first: a fleet whose cron fires in the same second spreads out. */
   jitterSeconds?: number;
 }
@@ -31,9 +38,13 @@ export interface SyncResult {
   snapshot: SnapshotOutcome;
 }
 
+/** Why a sync round is run again: another replica pushed first, or the hub's store answered "unavailable, retry later". */
+export type RetryReason = 'pushed-first' | 'store-unavailable';
+
 /** An overlapping cron run is normal and skipped quietly; one that holds the lock this long needs a human. */
 const STUCK_AFTER_MS = 30 * 60_000;
 const MAX_BACKOFF_MS = 5_000;
+const DEFAULT_RETRY_FOR_SECONDS = 300;
 
 function takeSyncLock(replica: Replica): ReplicaLock | null {
   try {
@@ -55,26 +66,47 @@ export async function sync(replica: Replica, remote: Remote, opts: SyncOptions):
   const lock = takeSyncLock(replica);
   if (lock === null) return { skipped: true, pulled: 0, unchecked: 0, pushed: 0, head: 0, attempts: 0, conflicts: [], snapshot: { skipped: 'not-due' } };
   try {
-    const attempts = opts.attempts ?? 5;
+    const deadline = Date.now() + (opts.retryForSeconds ?? DEFAULT_RETRY_FOR_SECONDS) * 1000;
     const conflicts: ConflictRecord[] = [];
     let pulled = 0;
     let unchecked = 0;
     for (let attempt = 1; ; attempt++) {
-      const p = await pull(replica, remote, opts);
-      pulled += p.pulled;
-      unchecked += p.unchecked;
-      conflicts.push(...p.conflicts);
       try {
+        const p = await pull(replica, remote, opts);
+        pulled += p.pulled;
+        unchecked += p.unchecked;
+        conflicts.push(...p.conflicts);
         const pushed = await push(replica, remote, { progress: opts.progress });
         return { skipped: false, pulled, unchecked, pushed: pushed.pushed, head: pushed.head, attempts: attempt, conflicts, snapshot: pushed.snapshot };
       } catch (err) {
-        if (!(err instanceof SqlferryError) || err.code !== 'PUSH_REJECTED' || attempt >= attempts) throw err;
+        const reason = retryReason(err);
+        if (reason === null || attempt >= (opts.attempts ?? Infinity)) throw err;
+        const waitMs = backoffMs(reason, err as SqlferryError, attempt);
+        if (Date.now() + waitMs > deadline) throw err;
+        opts.onRetry?.(reason, waitMs, attempt);
+        await sleep(waitMs);
       }
-      // Someone pushed between our pull and our push: back off at random within a window that
-      // doubles each round (full jitter), so pushers racing for the same number spread out.
-      await sleep(Math.floor(Math.random() * Math.min(MAX_BACKOFF_MS, 50 * 2 ** attempt)));
     }
   } finally {
     lock.release();
   }
+}
+
+function retryReason(err: unknown): RetryReason | null {
+  if (!(err instanceof SqlferryError)) return null;
+  if (err.code === 'PUSH_REJECTED' && err.data.reason === 'pull-first') return 'pushed-first';
+  if (err.code === 'HUB_STORE_UNAVAILABLE') return 'store-unavailable';
+  return null;
+}
+
+/**
+ * Someone pushed between our pull and our push: wait a random time within a window that
+ * doubles each round (full jitter), so pushers racing for the same number spread out. A store
+ * that asked for a pause (Retry-After) gets at least that.
+ */
+function backoffMs(reason: RetryReason, err: SqlferryError, attempt: number): number {
+  const jitter = Math.floor(Math.random() * Math.min(MAX_BACKOFF_MS, 50 * 2 ** attempt));
+  if (reason === 'pushed-first') return jitter;
+  const asked = Number(err.data.retryAfter);
+  return (Number.isFinite(asked) && asked > 0 ? Math.min(asked, 60) * 1000 : 1000) + jitter;
 }

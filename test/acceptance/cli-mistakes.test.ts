@@ -200,9 +200,10 @@ describe('paths and URLs', () => {
     expectOneSentence(cli(dir, 'remote', 'remove', 'origin'), EXIT.usage, /there is no remote named origin/);
   });
 
-  it('sync --attempts, sync --jitter and pull --recover refuse values they cannot use', () => {
+  it('sync --attempts, --retry-for, --jitter and pull --recover refuse values they cannot use', () => {
     const { dir, a } = hubWithTwoReplicas();
     for (const n of ['0', 'abc', '-3']) expectOneSentence(cli(dir, '--db', a, 'sync', '--attempts', n), EXIT.usage, /--attempts must be a whole number of at least 1/);
+    for (const s of ['abc', '-1', '86401']) expectOneSentence(cli(dir, '--db', a, 'sync', '--retry-for', s), EXIT.usage, /--retry-for must be a number of seconds from 0 to 86400/);
     for (const s of ['abc', '-1', '3601', '1e3']) expectOneSentence(cli(dir, '--db', a, 'sync', '--jitter', s), EXIT.usage, /--jitter must be a number of seconds from 0 to 3600/);
     expect(cli(dir, '--db', a, 'sync', '-q', '--jitter', '0.3').status).toBe(0);
     expectOneSentence(cli(dir, '--db', a, 'pull', '--recover', 'maybe'), EXIT.usage, /--recover must be committed or rolled-back/);

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { EXIT, SqlferryError } from '../../errors/index.ts';
 import { nullKeyNote, nullKeyRows } from '../../repo/null-keys.ts';
 import { Replica } from '../../repo/replica.ts';
-import { sync } from '../../sync/sync.ts';
+import { sync, type RetryReason } from '../../sync/sync.ts';
 import { globals, out } from '../output.ts';
 import { terminalProgress } from '../progress.ts';
 import { addHandlerOption, conflictLine, type HandlerFlags, handlersFor, remoteOf, uncheckedLine, warnSnapshot } from './sync-options.ts';
@@ -12,7 +12,8 @@ import { addHandlerOption, conflictLine, type HandlerFlags, handlersFor, remoteO
 interface SyncFlags extends HandlerFlags {
   commit: boolean;
   message?: string;
-  attempts: string;
+  attempts?: string;
+  retryFor: string;
   jitter?: string;
   json?: boolean;
 }
@@ -24,16 +25,21 @@ export function registerSync(program: Command): void {
     .argument('[remote]', 'the remote name (default: the only remote, or origin)')
     .option('--no-commit', 'refuse to sync over uncommitted changes instead of committing them')
     .option('-m, --message <msg>', 'message for the commit of uncommitted changes', 'sync')
-    .option('--attempts <n>', 'pull-and-push rounds before giving up', '5')
+    .option('--retry-for <seconds>', 'keep retrying while other replicas push first or the hub is briefly unavailable, for up to this long', '300')
+    .option('--attempts <n>', 'also give up after this many pull-and-push rounds')
     .option('--jitter <seconds>', 'first wait a random time up to this many seconds (for a fleet whose cron fires at the same moment)')
     .option('--json', 'print the result as JSON');
   addHandlerOption(cmd)
     .addHelpText('after', '\nConflict kinds and handlers, each with an example: sqlferry pull --help\n\nExample:\n  $ sqlferry sync -q --jitter 60        # in a crontab: */5 * * * * cd /srv/app && sqlferry sync -q --jitter 60')
     .action(async (name: string | undefined, opts: SyncFlags, command: Command) => {
       const g = globals(command);
-      const attempts = Number(opts.attempts);
-      if (!/^\s*\d+\s*$/.test(opts.attempts) || attempts < 1) {
+      const attempts = opts.attempts === undefined ? undefined : Number(opts.attempts);
+      if (opts.attempts !== undefined && (!/^\s*\d+\s*$/.test(opts.attempts) || attempts! < 1)) {
         throw new SqlferryError('USAGE', `--attempts must be a whole number of at least 1, not ${JSON.stringify(opts.attempts)}`, { exitCode: EXIT.usage });
+      }
+      const retryForSeconds = Number(opts.retryFor);
+      if (!(/^\s*\d+(\.\d+)?\s*$/.test(opts.retryFor) && retryForSeconds <= 86_400)) {
+        throw new SqlferryError('USAGE', `--retry-for must be a number of seconds from 0 to 86400, not ${JSON.stringify(opts.retryFor)}`, { exitCode: EXIT.usage });
       }
       const jitterSeconds = opts.jitter === undefined ? 0 : Number(opts.jitter);
       if (opts.jitter !== undefined && !(/^\s*\d+(\.\d+)?\s*$/.test(opts.jitter) && jitterSeconds <= 3600)) {
@@ -43,7 +49,9 @@ export function registerSync(program: Command): void {
       const remote = await remoteOf(replica, name);
       try {
         const r = await sync(replica, remote, {
-          handlers: await handlersFor(replica, opts), commit: opts.commit, attempts, jitterSeconds, progress: terminalProgress(g),
+          handlers: await handlersFor(replica, opts), commit: opts.commit, retryForSeconds, jitterSeconds, progress: terminalProgress(g),
+          ...(attempts !== undefined ? { attempts } : {}),
+          onRetry: (why, waitMs, attempt) => out.verbose(g, retryLine(why, waitMs, attempt)),
           ...(opts.message ? { message: opts.message } : {}),
         });
         const nullKeys = nullKeyRows(replica);
@@ -61,4 +69,9 @@ export function registerSync(program: Command): void {
         await remote.close();
       }
     });
+}
+
+function retryLine(why: RetryReason, waitMs: number, attempt: number): string {
+  const what = why === 'pushed-first' ? 'another replica pushed first' : 'the hub\'s store is unavailable';
+  return `Round ${attempt}: ${what}; trying again in ${(waitMs / 1000).toFixed(1)} s.`;
 }

@@ -1,0 +1,91 @@
+// `sync` keeps trying while others win the race to the hub, or while the hub's store is briefly
+// down, instead of giving up after a fixed number of rounds: a fleet whose cron fires in the
+// same second all gets through.
+import { describe, it, expect, afterAll } from 'vitest';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { cpSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { cli, cliAsync, ok, sqlite3, tempDir } from '../adversarial/helpers.ts';
+import { dumpTables } from '../repo/helpers.ts';
+import { SKIP_POSTGRES, startPostgres } from '../remote/postgres.ts';
+import { serveStore } from '../server/serve-store.ts';
+
+const FLEET = 12;
+
+describe('sync beside a busy hub', () => {
+  it(`gets ${FLEET} replicas started in the same moment through, each with exit 0`, { timeout: 240_000 }, async () => {
+    const dir = tempDir();
+    ok(cli(dir, 'init', '--bare', 'hub'));
+    sqlite3(join(dir, 'r0.db'), 'CREATE TABLE t(id INTEGER PRIMARY KEY, who TEXT);');
+    ok(cli(dir, 'init', 'r0.db'));
+    ok(cli(dir, '--db', 'r0.db', 'remote', 'add', 'origin', join(dir, 'hub')));
+    ok(cli(dir, '--db', 'r0.db', 'sync'));
+    const dbs = Array.from({ length: FLEET }, (_, i) => `r${i}.db`);
+    for (const db of dbs.slice(1)) ok(cli(dir, 'clone', join(dir, 'hub'), db));
+    for (const [i, db] of dbs.entries()) sqlite3(join(dir, db), `INSERT INTO t VALUES (${i + 1}, '${db}');`);
+
+    const runs = await Promise.all(dbs.map((db) => cliAsync(dir, '--db', db, '-v', 'sync')));
+
+    expect(runs.filter((r) => r.status !== 0).map((r) => r.stderr)).toEqual([]);
+    expect(runs.some((r) => /another replica pushed first; trying again/.test(r.stderr))).toBe(true); // they really raced
+    for (const db of dbs) ok(cli(dir, '--db', db, 'sync'));
+    const hub = dumpTables(join(dir, 'r0.db'));
+    expect(sqlite3(join(dir, 'r0.db'), 'SELECT count(*) FROM t;').trim()).toBe(String(FLEET));
+    for (const db of dbs) expect(dumpTables(join(dir, db))).toEqual(hub);
+  });
+
+  it('does not retry what retrying cannot fix: a hub restored from an older backup', () => {
+    const dir = tempDir();
+    ok(cli(dir, 'init', '--bare', 'hub'));
+    sqlite3(join(dir, 'a.db'), 'CREATE TABLE t(id INTEGER PRIMARY KEY);');
+    ok(cli(dir, 'init', 'a.db'));
+    ok(cli(dir, '--db', 'a.db', 'remote', 'add', 'origin', join(dir, 'hub')));
+    ok(cli(dir, '--db', 'a.db', 'sync'));
+    cpSync(join(dir, 'hub'), join(dir, 'backup'), { recursive: true });
+    sqlite3(join(dir, 'a.db'), 'INSERT INTO t VALUES (1);');
+    ok(cli(dir, '--db', 'a.db', 'sync'));
+    rmSync(join(dir, 'hub'), { recursive: true });
+    renameSync(join(dir, 'backup'), join(dir, 'hub'));
+    sqlite3(join(dir, 'a.db'), 'INSERT INTO t VALUES (2);');
+
+    const behind = cli(dir, '--db', 'a.db', '-v', 'sync', '--retry-for', '60');
+
+    expect(behind.status).toBe(6);
+    expect(behind.stderr).toMatch(/has 0 entries, this replica has seen 1/);
+    expect(behind.stderr).not.toMatch(/trying again/);
+  });
+});
+
+describe.skipIf(SKIP_POSTGRES)(SKIP_POSTGRES ?? 'sync while the hub store restarts', () => {
+  const children: ChildProcessWithoutNullStreams[] = [];
+  afterAll(() => {
+    for (const c of children) c.kill('SIGKILL');
+  });
+
+  it('waits as the server asks (503, Retry-After) while PostgreSQL is down, then syncs with exit 0', { timeout: 120_000 }, async () => {
+    const pg = await startPostgres();
+    try {
+      pg.createDatabase('hubs');
+      process.env.SQLFERRY_TOKEN = 'retry-test-token-0123456789abcdef'; // for serve and for the CLIs
+      const base = await serveStore(pg.storeUrl('hubs'), children);
+      const dir = tempDir();
+      const url = `${base}/app`;
+      ok(cli(dir, 'init', '--bare', url));
+      sqlite3(join(dir, 'a.db'), 'CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, \'a\');');
+      ok(cli(dir, 'init', 'a.db'));
+      ok(cli(dir, '--db', 'a.db', 'remote', 'add', 'origin', url));
+      pg.stop();
+      const syncing = cliAsync(dir, '--db', 'a.db', '-v', 'sync', '--retry-for', '90');
+      await new Promise((r) => setTimeout(r, 2_000));
+      pg.start();
+      const run = await syncing;
+      expect(run.stderr).toMatch(/the hub's store is unavailable; trying again in \d/);
+      expect(run.status).toBe(0);
+      ok(cli(dir, 'clone', url, 'b.db'));
+      expect(sqlite3(join(dir, 'b.db'), 'SELECT * FROM t;').trim()).toBe('1|a');
+    } finally {
+      delete process.env.SQLFERRY_TOKEN;
+      pg.stop();
+    }
+  });
+});
