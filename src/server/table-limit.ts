@@ -19,7 +19,7 @@ function notAllowed(url: string, tables: readonly string[], refused: string, why
     data: { url, tables, ...data },
     exitCode: EXIT.rejected,
     hint: entry
-      ? 'nothing was stored, and this replica keeps its commits: push them with a token that may write that (the server\'s operator makes one with `sqlferry token add --tables …`)'
+      ? 'nothing was stored, and this replica keeps its commits: push them with a token that may do this (the server\'s operator makes one with `sqlferry token add --tables …`, or without --tables)'
       : 'start hubs and upload their snapshots with a token not limited to tables',
   });
 }
@@ -45,7 +45,7 @@ function schemaOutside(s: SchemaStatement, index: number, allowed: ReadonlySet<s
   return allowed.has(foldName(table)) ? undefined : { why: `${which} ${verb} ${JSON.stringify(table)}`, table };
 }
 
-/** Throws HUB_TABLE_NOT_ALLOWED unless entry `meta` (its bytes valid, checked by the hub) touches only `tables`. */
+/** Throws HUB_TABLE_NOT_ALLOWED unless entry `meta` touches only `tables`; call after the hub's checks (valid bytes, statements the schema rule admits). */
 export function checkEntryTables(url: string, tables: readonly string[], meta: EntryMeta, bytes: Uint8Array): void {
   const allowed = new Set(tables.map(foldName));
   const refuse = (why: string, data: Record<string, unknown>) => notAllowed(url, tables, `entry ${meta.seq}`, why, { seq: meta.seq, ...data }, true);
