@@ -24,25 +24,30 @@ function notAllowed(url: string, tables: readonly string[], refused: string, why
   });
 }
 
-/** The statements on tables, and what each does to the one it names. */
-const ON_TABLE: Partial<Record<SchemaStatementKind, string>> = {
-  'create-table': 'creates the table', 'create-virtual-table': 'creates the virtual table', 'add-column': 'adds a column to the table',
-  'drop-table': 'drops the table', 'create-index': 'creates an index on the table',
-};
-
-/** The others name no table the hub could check: a trigger may write any table, and a dropped index's table is not in the statement. */
-const NO_TABLE: Partial<Record<SchemaStatementKind, string>> = {
-  'create-trigger': 'creates a trigger (a trigger may write any table)', 'drop-trigger': 'drops a trigger',
-  'create-view': 'creates a view', 'drop-view': 'drops a view', 'drop-index': 'drops an index (the hub cannot tell on which table)',
+/**
+ * What each kind of schema statement does, and whether to the table it names (allowed when that
+ * table is listed). The others name no table the hub could check: a trigger's body may write any
+ * table, and a dropped index's table is not in the statement.
+ */
+const SCHEMA: Record<SchemaStatementKind, { does: string; onTable: boolean }> = {
+  'create-table': { does: 'creates the table', onTable: true },
+  'create-virtual-table': { does: 'creates the virtual table', onTable: true },
+  'add-column': { does: 'adds a column to the table', onTable: true },
+  'drop-table': { does: 'drops the table', onTable: true },
+  'create-index': { does: 'creates an index on the table', onTable: true },
+  'drop-index': { does: 'drops an index (the hub cannot tell on which table)', onTable: false },
+  'create-trigger': { does: 'creates a trigger (a trigger may write any table)', onTable: false },
+  'drop-trigger': { does: 'drops a trigger', onTable: false },
+  'create-view': { does: 'creates a view', onTable: false },
+  'drop-view': { does: 'drops a view', onTable: false },
 };
 
 /** Why statement `index` is not one a token limited to `allowed` (folded names) may carry, or undefined. */
 function schemaOutside(s: SchemaStatement, index: number, allowed: ReadonlySet<string>): { why: string; table?: string } | undefined {
-  const which = `its schema statement ${index + 1}`;
-  const verb = ON_TABLE[s.kind];
-  if (verb === undefined) return { why: `${which} ${NO_TABLE[s.kind]!}` };
+  const { does, onTable } = SCHEMA[s.kind];
+  if (!onTable) return { why: `its schema statement ${index + 1} ${does}` };
   const table = s.table ?? s.name;
-  return allowed.has(foldName(table)) ? undefined : { why: `${which} ${verb} ${JSON.stringify(table)}`, table };
+  return allowed.has(foldName(table)) ? undefined : { why: `its schema statement ${index + 1} ${does} ${JSON.stringify(table)}`, table };
 }
 
 /** Throws HUB_TABLE_NOT_ALLOWED unless entry `meta` touches only `tables`; call after the hub's checks (valid bytes, statements the schema rule admits). */
