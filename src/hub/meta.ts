@@ -78,11 +78,26 @@ export function snapshotMeta(m: SnapshotMeta): SnapshotMeta {
   return { seq, sha256, size, replica, time };
 }
 
+/**
+ * How a token's access is stored: a token limited to tables as `write-tables`, a value a server
+ * from before the limit (which knows only read and write) refuses to write with, instead of
+ * letting the token write every table.
+ */
+export const storedAccess = (t: Pick<TokenRecord, 'access' | 'tables'>): string => (t.tables === null ? t.access : 'write-tables');
+
+/** Access and tables as a store kept them, or undefined when they do not fit; no tables (an older record) is every table. */
+export function tokenAccess(access: unknown, tables: unknown): Pick<TokenRecord, 'access' | 'tables'> | undefined {
+  if (access === 'read' || access === 'write') return tables === undefined || tables === null ? { access, tables: null } : undefined;
+  const listed = Array.isArray(tables) && tables.length > 0 && tables.every((t) => typeof t === 'string' && t.length > 0);
+  return access === 'write-tables' && listed ? { access: 'write', tables: tables as string[] } : undefined;
+}
+
 export function parseTokenRecord(text: string, where: string): TokenRecord {
   const o = object(text, where);
+  const access = tokenAccess(o.access, o.tables);
   const ok =
-    typeof o.id === 'string' && (o.hub === null || typeof o.hub === 'string') && (o.access === 'read' || o.access === 'write') &&
+    typeof o.id === 'string' && (o.hub === null || typeof o.hub === 'string') && access !== undefined &&
     (o.expires === null || typeof o.expires === 'string') && typeof o.created === 'string';
   if (!ok) throw corrupt(where, 'a token field is missing or has the wrong type');
-  return { id: o.id as string, hub: o.hub as string | null, access: o.access as 'read' | 'write', expires: o.expires as string | null, created: o.created as string };
+  return { id: o.id as string, hub: o.hub as string | null, ...access, expires: o.expires as string | null, created: o.created as string };
 }

@@ -18,6 +18,8 @@ export interface SchemaStatement {
   name: string;
   /** For a virtual table: its module. */
   module?: string;
+  /** For an index created: the table it is on. */
+  table?: string;
 }
 
 /** Virtual-table modules SQLite ships whose tables hold only data: no module reaches files or code. */
@@ -59,7 +61,8 @@ export function classifySchemaStatement(sql: string): SchemaStatement {
       statement = { kind: 'create-virtual-table', name, module };
     } else {
       if (kind === 'create-table' && !r.isPunct('(')) throw new SchemaRuleViolation('CREATE TABLE without a column list (AS SELECT copies data)');
-      statement = { kind, name };
+      if (kind === 'create-index' && r.word() !== 'ON') throw new SchemaRuleViolation('CREATE INDEX without ON');
+      statement = kind === 'create-index' ? { kind, name, table: r.name() } : { kind, name };
     }
     r.endOfStatement(kind === 'create-trigger');
   } else if (verb === 'ALTER') {

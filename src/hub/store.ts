@@ -40,6 +40,12 @@ export interface TokenRecord {
   /** The one hub it opens, or null for every hub of the store. */
   hub: string | null;
   access: 'read' | 'write';
+  /**
+   * The only tables a read-write token may write (names as given; compared as SQLite compares
+   * names), or null for every table. Null for a read-only token, and on records kept before
+   * tokens had it.
+   */
+  tables: string[] | null;
   /** ISO time after which it is refused, or null. */
   expires: string | null;
   created: string;

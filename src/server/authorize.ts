@@ -1,12 +1,15 @@
 // Who may do what: a bearer token from the flat list (SQLFERRY_TOKEN, --token-file: every hub)
 // or from the store (`sqlferry token add`: one hub or all, read-only or read-write, an optional
-// expiry), looked up at every request so a revocation holds from the next one, on every server.
+// expiry, an optional list of tables it may write), looked up at every request so a revocation
+// holds from the next one, on every server. The answer is the store as the token may use it.
 import type { IncomingMessage } from 'node:http';
 import { SqlferryError } from '../errors/index.ts';
 import type { Store } from '../hub/store.ts';
 import { accessOf } from './tokens.ts';
 import { tokenDigest } from './store-tokens.ts';
-import type { Access, Tokens } from './tokens.ts';
+import type { Tokens } from './tokens.ts';
+import type { TokenRecord } from '../hub/store.ts';
+import { tableLimited } from './table-limit.ts';
 import type { Route } from './routes.ts';
 
 export interface AuthOptions {
@@ -18,16 +21,18 @@ export interface AuthOptions {
 
 const refused = (code: string, message: string) => new SqlferryError(code, message);
 
-export async function authorize(opts: AuthOptions, req: IncomingMessage, r: Route): Promise<void> {
-  if (opts.noAuth) return;
+/** The store as the request's token may use it (limited to its tables, if it has a list); throws when the token may not make the request. */
+export async function authorize(opts: AuthOptions, req: IncomingMessage, r: Route): Promise<Store> {
+  if (opts.noAuth) return opts.store;
   const header = req.headers.authorization;
   const flat = accessOf(opts.tokens, header);
   if (flat === 'missing') throw refused('HUB_TOKEN_MISSING', 'this hub server needs a token');
-  const access: Access = flat === 'invalid' ? await storeAccess(opts.store, header!, r.repo) : flat;
+  const { access, tables } = flat === 'invalid' ? await storeAccess(opts.store, header!, r.repo) : { access: flat, tables: null };
   if (r.write && access !== 'write') throw refused('HUB_READ_ONLY', 'that token may read this hub server but not write to it');
+  return tables === null ? opts.store : tableLimited(opts.store, tables);
 }
 
-async function storeAccess(store: Store, header: string, repo: string): Promise<Access> {
+async function storeAccess(store: Store, header: string, repo: string): Promise<Pick<TokenRecord, 'access' | 'tables'>> {
   const token = header.trim().split(/\s+/)[1]!;
   const record = await store.tokens.find(tokenDigest(token)).catch((err: unknown) => {
     // The store's address is not the client's business: say what it means for this request.
@@ -41,5 +46,5 @@ async function storeAccess(store: Store, header: string, repo: string): Promise<
   if (record.hub !== null && record.hub !== repo) {
     throw new SqlferryError('HUB_TOKEN_NOT_FOR_HUB', `that token opens the hub /${record.hub}, not /${repo}`, { data: { url: `/${repo}` } });
   }
-  return record.access;
+  return record;
 }

@@ -47,8 +47,8 @@ export function hubHandler(opts: HubServerOptions) {
     try {
       const url = new URL(req.url ?? '/', 'http://hub');
       const r = route(req.method ?? 'GET', url.pathname);
-      await authorize(opts, req, r);
-      await answer(opts, r, url.searchParams, req, res);
+      const store = await authorize(opts, req, r);
+      await answer({ ...opts, store }, r, url.searchParams, req, res);
     } catch (err) {
       if (!res.socket || res.socket.destroyed) opts.log(`${req.method} ${req.url}: the client went away mid-request; nothing was stored`);
       else sendError(res, err, opts.log);

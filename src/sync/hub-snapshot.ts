@@ -15,7 +15,7 @@ import { readSeq, snapshotInto } from '../repo/snapshot.ts';
 import { databaseBytes } from '../repo/sqlite.ts';
 import { counted, tracked, type Progress } from './progress.ts';
 
-export type SnapshotOutcome = { uploaded: number } | { skipped: 'not-due' | 'taken' } | { failed: string };
+export type SnapshotOutcome = { uploaded: number } | { skipped: 'not-due' | 'taken' | 'not-allowed' } | { failed: string };
 
 /** Call holding the replica lock, right after a push that left the replica at the hub's `head`. */
 export async function uploadSnapshotIfDue(replica: Replica, remote: Remote, head: number, progress?: Progress): Promise<SnapshotOutcome> {
@@ -42,6 +42,8 @@ export async function uploadSnapshotIfDue(replica: Replica, remote: Remote, head
   } catch (err) {
     // The push itself succeeded; a snapshot is an optimisation the next push tries again.
     if ((err as SqlferryError).code === 'HUB_SNAPSHOT_EXISTS') return { skipped: 'taken' };
+    // A token limited to tables leaves snapshots to others (src/server/table-limit.ts): nothing to warn about.
+    if ((err as SqlferryError).code === 'HUB_TABLE_NOT_ALLOWED') return { skipped: 'not-allowed' };
     return { failed: (err as Error).message };
   } finally {
     await rm(file, { force: true });

@@ -44,7 +44,7 @@ function tokenSuite(name: string, storeUrl: () => Promise<string>) {
         await expect(as('sqlferry_not-a-token-at-all-0123456789', async () => (await httpRemote.open(url)).head())).rejects.toMatchObject({ code: 'HUB_TOKEN_INVALID' });
 
         const expired = 'sqlferry_expired-token-0123456789abcdef';
-        await store.tokens.add({ id: 'expired1', hub: null, access: 'write', expires: new Date(Date.now() - 1000).toISOString(), created: new Date().toISOString() }, tokenDigest(expired));
+        await store.tokens.add({ id: 'expired1', hub: null, access: 'write', tables: null, expires: new Date(Date.now() - 1000).toISOString(), created: new Date().toISOString() }, tokenDigest(expired));
         await expect(as(expired, async () => (await httpRemote.open(url)).head())).rejects.toMatchObject({ code: 'HUB_TOKEN_EXPIRED', data: { status: 401 } });
 
         const listed = JSON.parse(cli(tmpdir(), 'token', 'list', '--store', where, '--json').stdout) as Array<{ id: string; hub: string | null; access: string; expires: string | null }>;

@@ -2,7 +2,7 @@
 // (src/server/store-tokens.ts). Every server on the store sees a change at its next request.
 import type { Command } from 'commander';
 import { openStore } from '../../remote/registry.ts';
-import type { Store } from '../../hub/store.ts';
+import type { Store, TokenRecord } from '../../hub/store.ts';
 import { addToken, revokeToken } from '../../server/store-tokens.ts';
 import { globals, out } from '../output.ts';
 
@@ -17,10 +17,16 @@ async function withStore<T>(where: string, run: (store: Store) => Promise<T>): P
   }
 }
 
+/** `read-only`, `read-write`, or `read-write (tables: a,b)`. */
+function accessText(r: TokenRecord): string {
+  if (r.access === 'read') return 'read-only';
+  return r.tables === null ? 'read-write' : `read-write (tables: ${r.tables.join(',')})`;
+}
+
 export function registerToken(program: Command): void {
   const token = program
     .command('token')
-    .description('the tokens a hub store accepts: per hub or for all, read-only or read-write, with an optional expiry')
+    .description('the tokens a hub store accepts: per hub or for all, read-only or read-write, with an optional expiry and tables')
     .addHelpText('after', '\nExample:\n  $ sqlferry token add --store /srv/hubs --hub app --read-only --expires 90d');
   token
     .command('add')
@@ -29,20 +35,22 @@ export function registerToken(program: Command): void {
     .option('--hub <name>', 'the one hub it opens (default: every hub of the store)')
     .option('--read-only', 'it may read but not push')
     .option('--expires <when>', 'refuse it after a while (30d, 12h, 90m) or a date (2027-01-31)')
+    .option('--tables <names>', 'the only tables it may write, comma-separated: the hub refuses a push that changes, creates or alters any other (default: every table)')
     .option('--json', 'print the token and its record as JSON')
-    .addHelpText('after', '\nExample:\n  $ sqlferry token add --store postgres://sqlferry@db.internal/sqlferry --hub app --expires 30d')
-    .action(async (opts: { store: string; hub?: string; readOnly?: boolean; expires?: string; json?: boolean }, cmd: Command) => {
+    .addHelpText('after', '\nExamples:\n  $ sqlferry token add --store postgres://sqlferry@db.internal/sqlferry --hub app --expires 30d\n  $ sqlferry token add --store /srv/hubs --hub fleet --tables readings,device_log')
+    .action(async (opts: { store: string; hub?: string; readOnly?: boolean; expires?: string; tables?: string; json?: boolean }, cmd: Command) => {
       const g = globals(cmd);
+      const { hub, expires, tables } = opts;
       const made = await withStore(opts.store, (store) =>
-        addToken(store, { access: opts.readOnly ? 'read' : 'write', ...(opts.hub === undefined ? {} : { hub: opts.hub }), ...(opts.expires === undefined ? {} : { expires: opts.expires }) }));
+        addToken(store, { access: opts.readOnly ? 'read' : 'write', ...(hub === undefined ? {} : { hub }), ...(expires === undefined ? {} : { expires }), ...(tables === undefined ? {} : { tables }) }));
       if (opts.json) return out.json({ token: made.token, ...made.record });
       out.line(made.token);
       const r = made.record;
-      out.verbose(g, `token ${r.id}: ${r.access === 'read' ? 'read-only' : 'read-write'} on ${r.hub ? `/${r.hub}` : 'every hub'}${r.expires ? `, until ${r.expires}` : ''}`);
+      out.verbose(g, `token ${r.id}: ${accessText(r)} on ${r.hub ? `/${r.hub}` : 'every hub'}${r.expires ? `, until ${r.expires}` : ''}`);
     });
   token
     .command('list')
-    .description('list the tokens (ids, scope, expiry; never the tokens themselves)')
+    .description('list the tokens (ids, hub, access and tables, expiry; never the tokens themselves)')
     .requiredOption('--store <dir|url>', STORE_HELP)
     .option('--json', 'print the records as JSON')
     .addHelpText('after', '\nExample:\n  $ sqlferry token list --store /srv/hubs')
@@ -52,7 +60,7 @@ export function registerToken(program: Command): void {
       const now = Date.now();
       for (const r of records) {
         const expiry = r.expires === null ? 'no expiry' : Date.parse(r.expires) <= now ? `expired ${r.expires}` : `until ${r.expires}`;
-        out.line(`${r.id}\t${r.hub ?? '*'}\t${r.access === 'read' ? 'read-only' : 'read-write'}\t${expiry}\tcreated ${r.created}`);
+        out.line(`${r.id}\t${r.hub ?? '*'}\t${accessText(r)}\t${expiry}\tcreated ${r.created}`);
       }
     });
   token

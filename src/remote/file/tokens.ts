@@ -1,11 +1,12 @@
 // Tokens kept in a folder store: ROOT/.sqlferry-tokens/<sha256 of the token>.json, one file each,
 // published exclusively. A server looks a token up by that name at every request, so a
 // revocation (the file removed) holds from the next request on, with no restart. The folder's
-// name starts with a dot: no hub can be called that (src/server/routes.ts).
+// name starts with a dot: no hub can be called that (src/server/routes.ts). A record without
+// `tables` (kept before tokens had it) opens every table.
 import { mkdir, readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TokenRecord, TokenStore } from '../../hub/store.ts';
-import { parseTokenRecord } from '../../hub/meta.ts';
+import { parseTokenRecord, storedAccess } from '../../hub/meta.ts';
 import { fsyncDir, publishExclusive } from './durable.ts';
 
 const TOKENS_DIR = '.sqlferry-tokens';
@@ -20,7 +21,7 @@ export class FolderTokens implements TokenStore {
 
   async add(record: TokenRecord, digest: string): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    if (!(await publishExclusive(join(this.dir, `${digest}.json`), JSON.stringify(record)))) throw new Error('a token with that digest already exists');
+    if (!(await publishExclusive(join(this.dir, `${digest}.json`), JSON.stringify({ ...record, access: storedAccess(record) })))) throw new Error('a token with that digest already exists');
   }
 
   async list(): Promise<TokenRecord[]> {

@@ -19,6 +19,7 @@ CREATE TABLE IF NOT EXISTS sqlferry_chunks (
   PRIMARY KEY (hub, what, seq, n));
 CREATE TABLE IF NOT EXISTS sqlferry_tokens (
   id text PRIMARY KEY, digest text NOT NULL UNIQUE, hub text, access text NOT NULL, expires timestamptz, created timestamptz NOT NULL);
+ALTER TABLE sqlferry_tokens ADD COLUMN IF NOT EXISTS tables text[];
 `;
 
 /** How long a client is told to wait before trying again while PostgreSQL is unavailable. */
