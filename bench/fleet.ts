@@ -3,11 +3,12 @@
 // on one PostgreSQL, restarted once in the middle of the random phase):
 //   burst  — every replica changes a row and all sync in the same moment (cron at the same second):
 //            exit codes, and how many rounds each needed;
-//   random — for SECONDS, each replica changes a row and syncs, again and again, at random:
-//            appends/s, p50/p99 sync time, exit codes, server errors other than 503.
+//   random — for SECONDS, each replica changes a row and syncs, again and again, a random
+//            0..PAUSE seconds apart (as cron with jitter would): appends/s, p50/p99 sync time,
+//            exit codes, server errors other than 503.
 // Then every replica syncs once more and the run checks what must hold: the hub's entries are
 // numbered 1..head with none twice, every replica has the same rows, and no row was lost.
-// Run: npx node bench/fleet.ts [replicas] [seconds] [setup,…]   (setups: folder serve-folder-2 pg-1 pg-3)
+// Run: npx node bench/fleet.ts [replicas] [seconds] [pause] [setup,…]   (setups: folder serve-folder-2 pg-1 pg-3)
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +20,8 @@ import { SKIP_POSTGRES, startPostgres, type TestPostgres } from '../test/remote/
 
 const replicas = Number(process.argv[2] ?? 50);
 const seconds = Number(process.argv[3] ?? 60);
-const setups = (process.argv[4] ?? 'folder,serve-folder-2,pg-1,pg-3').split(',');
+const pause = Number(process.argv[4] ?? 20);
+const setups = (process.argv[5] ?? 'folder,serve-folder-2,pg-1,pg-3').split(',');
 const BIN = fileURLToPath(new URL('../bin/sqlferry.js', import.meta.url));
 process.env.SQLFERRY_TOKEN = 'fleet-bench-token-0123456789abcdef';
 
@@ -122,7 +124,7 @@ async function measure(setup: string, pg: TestPostgres | undefined): Promise<str
     const head0 = Number(JSON.parse(burst.find((r) => r.code === 0)?.stdout ?? '{"head":0}').head);
     await Promise.all(dbs.map(async (db, i) => {
       while (Date.now() < until) {
-        await sleep(Math.random() * 2000);
+        await sleep(Math.random() * pause * 1000);
         change(i);
         randomRuns.push(await sqlferry(dir, '--db', db, 'sync', '--json'));
       }
@@ -150,7 +152,7 @@ async function measure(setup: string, pg: TestPostgres | undefined): Promise<str
 }
 
 const pg = setups.some((s) => s.startsWith('pg')) && !SKIP_POSTGRES ? await startPostgres({ durable: true }) : undefined;
-console.log(`${replicas} replicas; random phase ${seconds} s\n`);
+console.log(`${replicas} replicas; random phase ${seconds} s, a replica's syncs 0..${pause} s apart\n`);
 console.log('| setup | burst: exit 0 or 3 | burst rounds p50 / max | random: exit 0 or 3 | appends/s | sync p50 | sync p99 | server 5xx (not 503) | numbered, converged, nothing lost |');
 console.log('|---|---|---|---|---|---|---|---|---|');
 try {
