@@ -38,8 +38,12 @@ export interface SyncResult {
   snapshot: SnapshotOutcome;
 }
 
-/** Why a sync round is run again: another replica pushed first, or the hub's store answered "unavailable, retry later". */
-export type RetryReason = 'pushed-first' | 'store-unavailable';
+/**
+ * Why a sync round is run again: another replica pushed first, the hub's store answered
+ * "unavailable, retry later", or the connection dropped mid-way (a round cut anywhere is safe
+ * to run again: an append that landed unseen is recognised as this replica's own).
+ */
+export type RetryReason = 'pushed-first' | 'store-unavailable' | 'connection-lost';
 
 /** An overlapping cron run is normal and skipped quietly; one that holds the lock this long needs a human. */
 const STUCK_AFTER_MS = 30 * 60_000;
@@ -96,17 +100,18 @@ function retryReason(err: unknown): RetryReason | null {
   if (!(err instanceof SqlferryError)) return null;
   if (err.code === 'PUSH_REJECTED' && err.data.reason === 'pull-first') return 'pushed-first';
   if (err.code === 'HUB_STORE_UNAVAILABLE') return 'store-unavailable';
+  if (err.code === 'HUB_CONNECTION_LOST') return 'connection-lost';
   return null;
 }
 
 /**
  * Someone pushed between our pull and our push: wait a random time within a window that
  * doubles each round (full jitter), so pushers racing for the same number spread out. A store
- * that asked for a pause (Retry-After) gets at least that.
+ * that asked for a pause (Retry-After) gets at least that; a dropped connection, a second.
  */
 function backoffMs(reason: RetryReason, err: SqlferryError, attempt: number): number {
   const jitter = Math.floor(Math.random() * Math.min(MAX_BACKOFF_MS, 50 * 2 ** attempt));
   if (reason === 'pushed-first') return jitter;
-  const asked = Number(err.data.retryAfter);
+  const asked = reason === 'store-unavailable' ? Number(err.data.retryAfter) : NaN;
   return (Number.isFinite(asked) && asked > 0 ? Math.min(asked, 60) * 1000 : 1000) + jitter;
 }

@@ -3,7 +3,8 @@
 // same second all gets through.
 import { describe, it, expect, afterAll } from 'vitest';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { cpSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { cli, cliAsync, ok, sqlite3, tempDir } from '../adversarial/helpers.ts';
 import { dumpTables } from '../repo/helpers.ts';
@@ -53,6 +54,68 @@ describe('sync beside a busy hub', () => {
     expect(behind.status).toBe(6);
     expect(behind.stderr).toMatch(/has 0 entries, this replica has seen 1/);
     expect(behind.stderr).not.toMatch(/trying again/);
+  });
+});
+
+/**
+ * A TCP relay to `port` that, once, lets a large upload through and then cuts the connection
+ * instead of passing the server's answer back: an append that landed on the hub unseen.
+ */
+async function answerLosingRelay(port: number): Promise<{ port: number; cut: () => boolean; close: () => void }> {
+  let cut = false;
+  const server = createServer((client) => {
+    const upstream = connect(port, '127.0.0.1');
+    client.on('error', () => {});
+    upstream.on('error', () => {});
+    let up = 0;
+    client.on('data', (d: Buffer) => (up += d.length));
+    client.pipe(upstream);
+    upstream.on('data', (d: Buffer) => {
+      if (!cut && up > 20_000) {
+        cut = true;
+        client.destroy();
+        upstream.destroy();
+      } else client.write(d);
+    });
+    upstream.on('end', () => client.end());
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  return { port: (server.address() as AddressInfo).port, cut: () => cut, close: () => server.close() };
+}
+
+describe('sync over a connection that drops', () => {
+  const children: ChildProcessWithoutNullStreams[] = [];
+  afterAll(() => {
+    for (const c of children) c.kill('SIGKILL');
+  });
+
+  it('runs the round again when the answer to its append is lost, and the entry lands once', { timeout: 120_000 }, async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'store'));
+    process.env.SQLFERRY_TOKEN = 'retry-test-token-0123456789abcdef';
+    try {
+      const served = new URL(await serveStore(join(dir, 'store'), children));
+      const relay = await answerLosingRelay(Number(served.port)); // in this process: every CLI through it runs async
+      const url = `http://127.0.0.1:${relay.port}/app`;
+      ok(await cliAsync(dir, 'init', '--bare', url));
+      sqlite3(join(dir, 'a.db'), 'CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);');
+      ok(await cliAsync(dir, 'init', 'a.db'));
+      ok(await cliAsync(dir, '--db', 'a.db', 'remote', 'add', 'origin', url));
+      ok(await cliAsync(dir, '--db', 'a.db', 'sync'));
+      sqlite3(join(dir, 'a.db'), "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500) INSERT INTO t SELECT i, printf('%.80c', 'x') FROM n;");
+
+      const run = await cliAsync(dir, '--db', 'a.db', '-v', 'sync');
+
+      expect(relay.cut()).toBe(true);
+      expect(run.stderr).toMatch(/the connection to the hub dropped; trying again/);
+      expect(run.status).toBe(0);
+      ok(await cliAsync(dir, 'clone', url, 'b.db'));
+      expect(sqlite3(join(dir, 'b.db'), 'SELECT count(*) FROM t;').trim()).toBe('500');
+      expect(JSON.parse(ok(await cliAsync(dir, '--db', 'a.db', 'status', '--json')).stdout)).toMatchObject({ hub: { seq: 1, unpushed: 0 } }); // its own entry 1, recognised, not pushed twice
+      relay.close();
+    } finally {
+      delete process.env.SQLFERRY_TOKEN;
+    }
   });
 });
 

@@ -72,6 +72,6 @@ export function registerSync(program: Command): void {
 }
 
 function retryLine(why: RetryReason, waitMs: number, attempt: number): string {
-  const what = why === 'pushed-first' ? 'another replica pushed first' : 'the hub\'s store is unavailable';
+  const what = { 'pushed-first': 'another replica pushed first', 'store-unavailable': 'the hub\'s store is unavailable', 'connection-lost': 'the connection to the hub dropped' }[why];
   return `Round ${attempt}: ${what}; trying again in ${(waitMs / 1000).toFixed(1)} s.`;
 }
