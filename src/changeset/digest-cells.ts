@@ -22,8 +22,7 @@ export class CellBatch {
   private bytes = new Uint8Array(0);
   private view = new DataView(this.bytes.buffer);
   private pos = 0;
-  private rowStart = -1; // the current row's record; its length is written by its first cell
-  private rowOpen = false;
+  private rowStart = -1; // the current row's record, its length kept up to date as its key grows
   private into: Uint16Array | undefined;
 
   constructor() {
@@ -42,23 +41,25 @@ export class CellBatch {
     this.rowStart = -1;
     this.room(9 + name.length);
     this.rowStart = this.pos;
-    this.rowOpen = true;
     this.bytes[this.pos] = TAG_ROW;
     this.view.setUint32(this.pos + 5, name.length);
     this.pos += 9;
     this.copy(name, 0, name.length);
+    this.rowGrown();
   }
 
   /** A key value already in changeset encoding: `src` from `start` to `end`. */
   keyRaw(src: Uint8Array, start: number, end: number): void {
     this.room(end - start);
     this.copy(src, start, end);
+    this.rowGrown();
   }
 
   /** A key value as read by exactColumns (src/repo/values.ts): its typeof() and its value. */
   keyValue(type: string, value: unknown): void {
     this.room(encodedLength(type, value));
     this.putValue(type, value);
+    this.rowGrown();
   }
 
   /** Add (sign 1) or remove (-1) the cell of `column` whose changeset-encoded value is `src` from `start` to `end`; NULL counts as absent. */
@@ -85,14 +86,14 @@ export class CellBatch {
   private cellHead(column: number, valueLength: number, sign: 1 | -1): void {
     if (this.into === undefined) throw new Error('a digest cell before its table: call target() first');
     this.room(9 + valueLength);
-    if (this.rowOpen) {
-      this.view.setUint32(this.rowStart + 1, this.pos - this.rowStart - 5, true);
-      this.rowOpen = false;
-    }
     this.bytes[this.pos] = sign === 1 ? TAG_ADD : TAG_REMOVE;
     this.view.setUint32(this.pos + 1, 4 + valueLength, true);
     this.view.setUint32(this.pos + 5, column);
     this.pos += 9;
+  }
+
+  private rowGrown(): void {
+    this.view.setUint32(this.rowStart + 1, this.pos - this.rowStart - 5, true);
   }
 
   /** Make room for `n` more bytes: hash the rows before the current one, and grow if it alone is too long. */
