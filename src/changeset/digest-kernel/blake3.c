@@ -1,8 +1,8 @@
 // BLAKE3 (regular hash mode), following the BLAKE3 team's reference implementation
 // (https://github.com/BLAKE3-team/BLAKE3, reference_impl/reference_impl.rs, and the message
 // schedule of c/blake3_impl.h), written for WebAssembly: the extendable output, which the
-// digest needs 512 bytes of, computes four output blocks at once in the four 32-bit lanes of
-// a SIMD vector (they differ only in their counter). Checked against the official
+// digest needs 512 bytes of, computes eight output blocks at once, four in the 32-bit lanes of
+// each of two SIMD vectors per state word (they differ only in their counter). Checked against the official
 // test_vectors.json (test/changeset/digest-kernel.test.ts).
 #include "blake3.h"
 
@@ -124,18 +124,24 @@ void blake3_root(blake3_hasher *h, blake3_output *root) {
 #define ROTR8(x) wasm_i8x16_shuffle(x, x, 1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12)
 #define ROTR(x, n) wasm_v128_or(wasm_u32x4_shr(x, n), wasm_i32x4_shl(x, 32 - (n)))
 
-#define G4(a, b, c, d, x, y)                                      \
-  s[a] = wasm_i32x4_add(wasm_i32x4_add(s[a], s[b]), m[x]);        \
-  s[d] = ROTR16(wasm_v128_xor(s[d], s[a]));                       \
-  s[c] = wasm_i32x4_add(s[c], s[d]);                              \
-  s[b] = ROTR(wasm_v128_xor(s[b], s[c]), 12);                     \
-  s[a] = wasm_i32x4_add(wasm_i32x4_add(s[a], s[b]), m[y]);        \
-  s[d] = ROTR8(wasm_v128_xor(s[d], s[a]));                        \
-  s[c] = wasm_i32x4_add(s[c], s[d]);                              \
+// One G of the four-lane state `s`, with message words `m[x]`, `m[y]`.
+#define G4(s, a, b, c, d, x, y)                            \
+  s[a] = wasm_i32x4_add(wasm_i32x4_add(s[a], s[b]), m[x]); \
+  s[d] = ROTR16(wasm_v128_xor(s[d], s[a]));                \
+  s[c] = wasm_i32x4_add(s[c], s[d]);                       \
+  s[b] = ROTR(wasm_v128_xor(s[b], s[c]), 12);              \
+  s[a] = wasm_i32x4_add(wasm_i32x4_add(s[a], s[b]), m[y]); \
+  s[d] = ROTR8(wasm_v128_xor(s[d], s[a]));                 \
+  s[c] = wasm_i32x4_add(s[c], s[d]);                       \
   s[b] = ROTR(wasm_v128_xor(s[b], s[c]), 7)
+// Two four-lane states side by side (blocks counter .. counter + 3 and the next four): they
+// are independent, so the CPU overlaps them.
+#define G8(a, b, c, d, x, y) \
+  G4(s, a, b, c, d, x, y);   \
+  G4(t, a, b, c, d, x, y)
 
-void blake3_root_blocks4(const blake3_output *o, uint32_t counter, v128_t out[16]) {
-  v128_t m[16], s[16];
+void blake3_root_blocks8(const blake3_output *o, uint32_t counter, v128_t out[32]) {
+  v128_t m[16], s[16], t[16];
   for (int i = 0; i < 16; i++) m[i] = wasm_i32x4_splat(o->words[i]);
   for (int i = 0; i < 8; i++) s[i] = wasm_i32x4_splat(o->cv[i]);
   for (int i = 0; i < 4; i++) s[8 + i] = wasm_i32x4_splat(IV[i]);
@@ -143,19 +149,24 @@ void blake3_root_blocks4(const blake3_output *o, uint32_t counter, v128_t out[16
   s[13] = wasm_i32x4_splat(0);
   s[14] = wasm_i32x4_splat(o->block_len);
   s[15] = wasm_i32x4_splat(o->flags | ROOT);
+  for (int i = 0; i < 16; i++) t[i] = s[i];
+  t[12] = wasm_i32x4_make(counter + 4, counter + 5, counter + 6, counter + 7);
   for (int r = 0; r < 7; r++) {
     const uint8_t *k = MSG_SCHEDULE[r];
-    G4(0, 4, 8, 12, k[0], k[1]);
-    G4(1, 5, 9, 13, k[2], k[3]);
-    G4(2, 6, 10, 14, k[4], k[5]);
-    G4(3, 7, 11, 15, k[6], k[7]);
-    G4(0, 5, 10, 15, k[8], k[9]);
-    G4(1, 6, 11, 12, k[10], k[11]);
-    G4(2, 7, 8, 13, k[12], k[13]);
-    G4(3, 4, 9, 14, k[14], k[15]);
+    G8(0, 4, 8, 12, k[0], k[1]);
+    G8(1, 5, 9, 13, k[2], k[3]);
+    G8(2, 6, 10, 14, k[4], k[5]);
+    G8(3, 7, 11, 15, k[6], k[7]);
+    G8(0, 5, 10, 15, k[8], k[9]);
+    G8(1, 6, 11, 12, k[10], k[11]);
+    G8(2, 7, 8, 13, k[12], k[13]);
+    G8(3, 4, 9, 14, k[14], k[15]);
   }
   for (int i = 0; i < 8; i++) {
+    v128_t cv = wasm_i32x4_splat(o->cv[i]);
     out[i] = wasm_v128_xor(s[i], s[i + 8]);
-    out[i + 8] = wasm_v128_xor(s[i + 8], wasm_i32x4_splat(o->cv[i]));
+    out[i + 8] = wasm_v128_xor(s[i + 8], cv);
+    out[16 + i] = wasm_v128_xor(t[i], t[i + 8]);
+    out[24 + i] = wasm_v128_xor(t[i + 8], cv);
   }
 }

@@ -1,5 +1,5 @@
 // BLAKE3, regular hash mode, as the digest kernel uses it: an incremental hasher and the
-// root output node, whose 64-byte output blocks come four at a time (one per SIMD lane).
+// root output node, whose 64-byte output blocks come eight at a time (four SIMD lanes, twice).
 #ifndef SQLFERRY_BLAKE3_H
 #define SQLFERRY_BLAKE3_H
 #include <stddef.h>
@@ -26,6 +26,7 @@ typedef struct {
 void blake3_init(blake3_hasher *h);
 void blake3_update(blake3_hasher *h, const uint8_t *in, size_t len);
 void blake3_root(blake3_hasher *h, blake3_output *root);
-// Output blocks `counter` .. `counter` + 3 of the root: out[w] holds word w of each, lane i block counter + i.
-void blake3_root_blocks4(const blake3_output *root, uint32_t counter, v128_t out[16]);
+// Output blocks `counter` .. `counter` + 7 of the root: lane i of out[16 * h + w] holds word w
+// of block counter + 4 * h + i.
+void blake3_root_blocks8(const blake3_output *root, uint32_t counter, v128_t out[32]);
 #endif

@@ -7,29 +7,28 @@
 //   1  the bytes every following cell's input starts with (table name and row key);
 //   2  a cell to add: the rest of its input (column number and value);
 //   3  a cell to remove, likewise.
-// Sums are kept in wrap-around 16-bit SIMD lanes as the output blocks come (lane k of acc[b][w]
-// is 16-bit half k % 2 of word w of output block 4b + k / 2) and put in lane order by take().
+// Sums are kept in wrap-around 16-bit SIMD lanes as the output blocks come (lane k of
+// acc[16h + w] is 16-bit half k % 2 of word w of output block 4h + k / 2) and put in lane order
+// by take().
 #include "blake3.h"
 
 enum { TAG_ROW = 1, TAG_ADD = 2, TAG_REMOVE = 3 };
 
-static v128_t acc[2][16];
+static v128_t acc[32];
 static blake3_hasher hasher;
 
 static void add_element(const uint8_t *row, uint32_t row_len, const uint8_t *cell, uint32_t cell_len, int remove) {
   blake3_output root;
-  v128_t out[16];
+  v128_t out[32];
   blake3_init(&hasher);
   blake3_update(&hasher, row, row_len);
   blake3_update(&hasher, cell, cell_len);
   blake3_root(&hasher, &root);
-  for (int b = 0; b < 2; b++) {
-    blake3_root_blocks4(&root, 4 * b, out);
-    if (remove)
-      for (int w = 0; w < 16; w++) acc[b][w] = wasm_i16x8_sub(acc[b][w], out[w]);
-    else
-      for (int w = 0; w < 16; w++) acc[b][w] = wasm_i16x8_add(acc[b][w], out[w]);
-  }
+  blake3_root_blocks8(&root, 0, out);
+  if (remove)
+    for (int w = 0; w < 32; w++) acc[w] = wasm_i16x8_sub(acc[w], out[w]);
+  else
+    for (int w = 0; w < 32; w++) acc[w] = wasm_i16x8_add(acc[w], out[w]);
 }
 
 static uint32_t u32le(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
@@ -59,12 +58,12 @@ __attribute__((export_name("add_cells"))) int add_cells(const uint8_t *p, uint32
 
 // Writes the sums since the last take() as 256 lanes in order at `lanes`, and starts again from zero.
 __attribute__((export_name("take"))) void take(uint16_t *lanes) {
-  for (int b = 0; b < 2; b++)
+  for (int h = 0; h < 2; h++)
     for (int w = 0; w < 16; w++) {
       uint16_t v[8];
-      wasm_v128_store(v, acc[b][w]);
-      for (int k = 0; k < 8; k++) lanes[32 * (4 * b + k / 2) + 2 * w + k % 2] = v[k];
-      acc[b][w] = wasm_i16x8_splat(0);
+      wasm_v128_store(v, acc[16 * h + w]);
+      for (int k = 0; k < 8; k++) lanes[32 * (4 * h + k / 2) + 2 * w + k % 2] = v[k];
+      acc[16 * h + w] = wasm_i16x8_splat(0);
     }
 }
 
@@ -72,16 +71,17 @@ __attribute__((export_name("take"))) void take(uint16_t *lanes) {
 // against the official test vectors; the digest itself only uses add_element).
 __attribute__((export_name("blake3_xof"))) void blake3_xof(const uint8_t *in, uint32_t len, uint8_t *out, uint32_t out_len) {
   blake3_output root;
-  v128_t blocks[16];
-  uint8_t bytes[256];
+  v128_t blocks[32];
+  uint8_t bytes[512];
   blake3_init(&hasher);
   blake3_update(&hasher, in, len);
   blake3_root(&hasher, &root);
-  for (uint32_t at = 0, counter = 0; at < out_len; counter += 4) {
-    blake3_root_blocks4(&root, counter, blocks);
-    for (int w = 0; w < 16; w++)
-      for (int i = 0; i < 4; i++) __builtin_memcpy(bytes + 64 * i + 4 * w, (const uint8_t *)&blocks[w] + 4 * i, 4);
-    uint32_t take = out_len - at < 256 ? out_len - at : 256;
+  for (uint32_t at = 0, counter = 0; at < out_len; counter += 8) {
+    blake3_root_blocks8(&root, counter, blocks);
+    for (int h = 0; h < 2; h++)
+      for (int w = 0; w < 16; w++)
+        for (int i = 0; i < 4; i++) __builtin_memcpy(bytes + 64 * (4 * h + i) + 4 * w, (const uint8_t *)&blocks[16 * h + w] + 4 * i, 4);
+    uint32_t take = out_len - at < 512 ? out_len - at : 512;
     __builtin_memcpy(out + at, bytes, take);
     at += take;
   }
