@@ -33,47 +33,57 @@ const dir = mkdtempSync(join(tmpdir(), 'sqlferry-bench-digest-'));
 const { base, entries: bytes } = pullWorkload(dir, existing, changes);
 const entries = bytes.length;
 
+// Wall time, and the process's CPU time: on a shared machine the CPU time is the steadier of the two.
+interface Times {
+  wall: number[];
+  cpu: number[];
+}
+const times = (): Times => ({ wall: [], cpu: [] });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-function timed(fn: () => void): number {
+function timed(into: Times, fn: () => void): void {
   const t = performance.now();
+  const c = process.cpuUsage();
   fn();
-  return performance.now() - t;
+  const used = process.cpuUsage(c);
+  into.wall.push(performance.now() - t);
+  into.cpu.push((used.user + used.system) / 1000);
 }
 
-const apply: number[] = [];
-const validate: number[] = [];
-const delta = code.map((): number[] => []);
-const scan = code.map((): number[] => []);
-const copy: number[] = [];
+const apply = times();
+const validate = times();
+const delta = code.map(times);
+const scan = code.map(times);
+const copy = times();
 for (let r = 0; r < runs; r++) {
   const target = new DatabaseSync(':memory:');
   target.deserialize(new DatabaseSync(base, { readOnly: true }).serialize());
-  apply.push(timed(() => {
+  timed(apply, () => {
     target.exec('BEGIN');
     for (const b of bytes) target.applyChangeset(b);
     target.exec('COMMIT');
-  }));
-  validate.push(timed(() => bytes.forEach((b) => validateChangeset(b, 'changeset'))));
-  code.forEach(([, c], i) => delta[i]!.push(timed(() => {
+  });
+  timed(validate, () => bytes.forEach((b) => validateChangeset(b, 'changeset')));
+  code.forEach(([, c], i) => timed(delta[i]!, () => {
     const digests: TableDigests = new Map();
     for (const b of bytes) c.addChangesetDelta(b, digests);
-  })));
+  }));
   const snapshot = new DatabaseSync(base, { readOnly: true });
-  code.forEach(([, c], i) => scan[i]!.push(timed(() => c.scanDigests(snapshot))));
+  code.forEach(([, c], i) => timed(scan[i]!, () => c.scanDigests(snapshot)));
   const out = join(dir, `copy-${r}.db`);
-  copy.push(timed(() => snapshot.exec(`VACUUM INTO '${out}'`)));
+  timed(copy, () => snapshot.exec(`VACUUM INTO '${out}'`));
   snapshot.close();
   rmSync(out, { force: true });
   target.close();
 }
 rmSync(dir, { recursive: true, force: true });
 
-const ms = (x: number) => `${x.toFixed(0)} ms`;
+const shown = (t: Times) => `${median(t.wall).toFixed(0)} ms wall, ${median(t.cpu).toFixed(0)} ms CPU`.padEnd(26);
+const against = (t: Times, ref: Times) => `${(median(t.wall) / median(ref.wall)).toFixed(2)}× wall, ${(median(t.cpu) / median(ref.cpu)).toFixed(2)}× CPU`;
 console.log(`${new Date().toISOString()} · ${cpus()[0]?.model ?? 'cpu'} ×${cpus().length} · load ${loadavg().map((l) => l.toFixed(1)).join(' ')} · medians of ${runs}`);
 console.log(`pull: ${changes.toLocaleString('en')} changes in ${entries} changesets onto ${existing.toLocaleString('en')} rows`);
-console.log(`  applyChangeset (reference)   ${ms(median(apply))}`);
-console.log(`  validateChangeset            ${ms(median(validate))}  (${(median(validate) / median(apply) * 100).toFixed(1)}% of the apply)`);
-code.forEach(([name], i) => console.log(`  change of digest             ${ms(median(delta[i]!))}  (${(median(delta[i]!) / median(apply)).toFixed(2)}× the apply; ${name})`));
+console.log(`  applyChangeset (reference)  ${shown(apply)}`);
+console.log(`  validateChangeset           ${shown(validate)} ${against(validate, apply)}`);
+code.forEach(([name], i) => console.log(`  change of digest            ${shown(delta[i]!)} ${against(delta[i]!, apply)} (${name})`));
 console.log(`clone: ${existing.toLocaleString('en')} rows`);
-console.log(`  VACUUM INTO (reference)      ${ms(median(copy))}`);
-code.forEach(([name], i) => console.log(`  digest scan                  ${ms(median(scan[i]!))}  (${(median(scan[i]!) / median(copy)).toFixed(2)}× the copy; ${name})`));
+console.log(`  VACUUM INTO (reference)     ${shown(copy)}`);
+code.forEach(([name], i) => console.log(`  digest scan                 ${shown(scan[i]!)} ${against(scan[i]!, copy)} (${name})`));
