@@ -4,46 +4,42 @@
 // key column are left out, as sessions leave them out of changesets. A table tracked by rowid
 // is read with its rowid as column 0, the key, as its changesets hold it.
 import type { DatabaseSync } from 'node:sqlite';
-import { ByteWriter } from '../changeset/byte-writer.ts';
-import { CellHasher, keyOf, lanesOf, type TableDigests } from '../changeset/digest.ts';
+import { lanesOf, type TableDigests } from '../changeset/digest.ts';
+import { CellBatch } from '../changeset/digest-cells.ts';
 import { quoteIdent } from '../changeset/value.ts';
 import { keyedColumns, readSchema, trackedTables, type TableInfo } from './schema-read.ts';
-import { exactColumnList, readValue } from './values.ts';
+import { exactColumnList } from './values.ts';
 
 /** The digests of every tracked table of `db`, or of the tables named in `only` (lower-cased: names are case-blind). */
 export function scanDigests(db: DatabaseSync, only?: ReadonlySet<string>): TableDigests {
   const digests: TableDigests = new Map();
+  const cells = new CellBatch();
   for (const table of trackedTables(readSchema(db))) {
-    if (only === undefined || only.has(table.name.toLowerCase())) scanTable(db, table, digests);
+    if (only === undefined || only.has(table.name.toLowerCase())) scanTable(db, table, cells, digests);
   }
+  cells.finish();
   return digests;
 }
 
-function scanTable(db: DatabaseSync, table: TableInfo, digests: TableDigests): void {
+function scanTable(db: DatabaseSync, table: TableInfo, cells: CellBatch, digests: TableDigests): void {
   const cols = keyedColumns(table); // a rowid table's rowid is its key column 0, as in its changesets
   const names = cols.map((c) => c.name);
   const pk = cols.map((c) => c.pk > 0);
   const stmt = db.prepare(`SELECT ${exactColumnList('t', names)} FROM main.${quoteIdent(table.name)} AS t`);
   stmt.setReadBigInts(true);
   stmt.setReturnArrays(true);
-  const hasher = new CellHasher();
-  const lanes = lanesOf(digests, table.name);
-  for (const row of stmt.iterate() as Iterable<unknown[]>) addRowCells(hasher, lanes, table.name, pk, row, 1);
+  const name = Buffer.from(table.name, 'utf8');
+  cells.target(lanesOf(digests, table.name));
+  for (const row of stmt.iterate() as Iterable<unknown[]>) addRowCells(cells, name, pk, row, 1);
 }
 
 /**
- * Add (sign 1) or remove (-1) the cells of one row read with exactColumnList, unless a key
- * column is NULL (sessions never record such a row).
+ * Add (sign 1) or remove (-1) the cells of one row read with exactColumnList, of the table
+ * named `name` (UTF-8), unless a key column is NULL (sessions never record such a row).
  */
-export function addRowCells(hasher: CellHasher, lanes: Uint16Array, table: string, pk: readonly boolean[], row: unknown[], sign: 1 | -1): void {
-  const encoded = new Array<Uint8Array>(pk.length);
-  for (let i = 0; i < pk.length; i++) {
-    const value = readValue(row[2 * i] as string, row[2 * i + 1]);
-    if (pk[i] && value.type === 'null') return;
-    const w = new ByteWriter(16);
-    w.value(value);
-    encoded[i] = w.finish();
-  }
-  hasher.row(table, keyOf({ pk }, encoded));
-  for (let i = 0; i < encoded.length; i++) hasher.cell(lanes, i, encoded[i]!, sign);
+export function addRowCells(cells: CellBatch, name: Uint8Array, pk: readonly boolean[], row: unknown[], sign: 1 | -1): void {
+  for (let i = 0; i < pk.length; i++) if (pk[i] && row[2 * i] === 'null') return;
+  cells.row(name);
+  for (let i = 0; i < pk.length; i++) if (pk[i]) cells.keyValue(row[2 * i] as string, row[2 * i + 1]);
+  for (let i = 0; i < pk.length; i++) cells.cellValue(i, row[2 * i] as string, row[2 * i + 1], sign);
 }

@@ -2,7 +2,8 @@
 // rows it touches are read from the database before it applies (their cells removed) and
 // after (their cells added). Two reads by key per touched row, instead of rescanning tables.
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { CellHasher, lanesOf, type TableDigests } from '../changeset/digest.ts';
+import { lanesOf, type TableDigests } from '../changeset/digest.ts';
+import { CellBatch } from '../changeset/digest-cells.ts';
 import { iterateChanges } from '../changeset/index.ts';
 import type { SqlValue } from '../changeset/types.ts';
 import { quoteIdent } from '../changeset/value.ts';
@@ -30,7 +31,7 @@ export function touchedKeys(bytes: Uint8Array): Map<string, Touched> {
 
 /** Add (sign 1) or remove (-1) the cells the touched rows hold in `db` now; a table that does not exist holds none. */
 export function addTouchedRows(db: DatabaseSync, touched: Map<string, Touched>, digests: TableDigests, sign: 1 | -1): void {
-  const hasher = new CellHasher();
+  const cells = new CellBatch();
   for (const [table, { pk, keys }] of touched) {
     const found = readTable(db, table);
     const info = found === undefined ? [] : keyedColumns(found); // a rowid table: the rowid first
@@ -38,7 +39,8 @@ export function addTouchedRows(db: DatabaseSync, touched: Map<string, Touched>, 
     if (info.length !== pk.length || info.some((c, i) => c.pk > 0 !== pk[i])) continue;
     const columns = info.map((c) => c.name);
     const keyColumns = columns.filter((_, i) => pk[i]);
-    const lanes = lanesOf(digests, table);
+    const name = Buffer.from(table, 'utf8');
+    cells.target(lanesOf(digests, table));
     const statements = new Map<string, StatementSync>(); // one per placeholder pattern, not per row
     for (const key of keys) {
       const where = keyColumns.map((c, j) => `${quoteIdent(c)} IS ${mark(key[j]!)}`).join(' AND ');
@@ -50,7 +52,8 @@ export function addTouchedRows(db: DatabaseSync, touched: Map<string, Touched>, 
         statements.set(where, stmt);
       }
       const row = stmt.get(...key.map(bind)) as unknown[] | undefined;
-      if (row !== undefined) addRowCells(hasher, lanes, table, pk, row, sign);
+      if (row !== undefined) addRowCells(cells, name, pk, row, sign);
     }
   }
+  cells.finish();
 }

@@ -15,6 +15,7 @@ const value = fc.oneof(
   fc.string({ maxLength: 6 }),
   fc.uint8Array({ maxLength: 6 }),
   fc.constant(null),
+  fc.oneof(fc.string({ minLength: 120, maxLength: 200 }), fc.uint8Array({ minLength: 120, maxLength: 20_000 })), // lengths of 2 and 3 varint bytes
 );
 // TEXT that is not valid UTF-8, written as SQLite stores it (CAST of a blob).
 const badText = fc.uint8Array({ minLength: 1, maxLength: 4 }).map((b) => ({ badText: Buffer.from([0xff, ...b]) }));
