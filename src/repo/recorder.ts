@@ -106,16 +106,23 @@ function changeOf(header: TableHeader, before: SqlValue[] | undefined, after: Sq
   return update.new!.some((v) => v.type !== 'undefined') ? update : undefined;
 }
 
-/** TEMP triggers keeping the first image of every row a statement touches (present = 0: it did not exist). */
+/**
+ * TEMP triggers keeping the first image of every row a statement touches (present = 0: it did
+ * not exist). A trigger's own INSERT OR IGNORE would take the outer statement's conflict clause
+ * (an app's INSERT OR REPLACE would replace the first image), so the first image is kept by
+ * NOT EXISTS instead.
+ */
 function triggers(table: TableInfo, log: string): Array<{ create: string; drop: string }> {
   const t = `main.${quoteIdent(table.name)}`;
   const r = quoteIdent(table.rowid!);
   const old = table.columns.map((c) => `OLD.${quoteIdent(c.name)}`).join(', ');
+  const firstImage = (key: string, values: string) => `INSERT INTO temp.${log} SELECT ${key}, ${values} WHERE NOT EXISTS (SELECT 1 FROM temp.${log} WHERE k = ${key})`;
+  const cols = table.columns.map(() => 'NULL').join(', ');
   const body = {
-    BEFORE_UPDATE: `INSERT OR IGNORE INTO temp.${log} VALUES (OLD.${r}, 1, ${old})`,
-    BEFORE_DELETE: `INSERT OR IGNORE INTO temp.${log} VALUES (OLD.${r}, 1, ${old})`,
-    AFTER_UPDATE: `INSERT OR IGNORE INTO temp.${log}(k, present) VALUES (NEW.${r}, 0)`,
-    AFTER_INSERT: `INSERT OR IGNORE INTO temp.${log}(k, present) VALUES (NEW.${r}, 0)`,
+    BEFORE_UPDATE: firstImage(`OLD.${r}`, `1, ${old}`),
+    BEFORE_DELETE: firstImage(`OLD.${r}`, `1, ${old}`),
+    AFTER_UPDATE: firstImage(`NEW.${r}`, `0, ${cols}`),
+    AFTER_INSERT: firstImage(`NEW.${r}`, `0, ${cols}`),
   };
   return Object.entries(body).map(([when, action]) => {
     const name = `${log}_${when.toLowerCase()}`;

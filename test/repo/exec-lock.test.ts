@@ -78,4 +78,15 @@ describe('exec never throws a write away', () => {
     commit(replica);
     expect(dumpTables(replica.paths.base)).toEqual(dumpTables(db));
   });
+
+  it("records an app's INSERT OR REPLACE into a rowid table as the change it is (the first image survives the outer OR REPLACE)", () => {
+    const { db, replica } = setup();
+    sqlite3(db, "CREATE TABLE nopk(c0); INSERT INTO nopk VALUES ('a'), ('b');");
+    commit(replica);
+    // The DELETE frees rowid 2, the insert takes it again: for other replicas that is an UPDATE of row 2.
+    const result = execSql(replica, "DELETE FROM nopk WHERE rowid = 2; INSERT OR REPLACE INTO nopk VALUES ('d')");
+    const changes = [...iterateChanges(replica.entry(result.entry!.seq).bytes)];
+    expect(changes.map((c) => [c.table.name, c.op])).toEqual([['nopk', 'UPDATE']]);
+    expect(dumpTables(replica.paths.base)).toEqual(dumpTables(db));
+  });
 });
