@@ -5,6 +5,8 @@ import { once } from 'node:events';
 import { SqlferryError } from '../errors/index.ts';
 import { META_LENGTH_HEADER, PROTOCOL_HEADER, PROTOCOL_VERSION, frameHead, statusFor } from '../hub/wire.ts';
 import type { WireError } from '../hub/wire.ts';
+import { batchFrames } from '../hub/wire-batch.ts';
+import type { EntryWithBytes } from '../hub/remote.ts';
 
 export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
   const body = Buffer.from(JSON.stringify(value));
@@ -65,6 +67,15 @@ export async function sendFramed(res: ServerResponse, meta: object, body: AsyncI
     if (!(err instanceof SqlferryError) || err.code !== 'HUB_ENTRY_CORRUPT') throw err;
     log(`error: ${err.message}`);
   }
+  res.end();
+}
+
+/** A batch of entries (src/hub/wire-batch.ts), already verified against their metadata. */
+export function sendBatch(res: ServerResponse, entries: EntryWithBytes[]): void {
+  const frames = batchFrames(entries);
+  const length = frames.reduce((n, f) => n + f.byteLength, 0);
+  res.writeHead(200, { [PROTOCOL_HEADER]: PROTOCOL_VERSION, 'content-type': 'application/octet-stream', 'content-length': length });
+  for (const frame of frames) res.write(frame);
   res.end();
 }
 

@@ -43,6 +43,8 @@ async function* sliced(body: Uint8Array | AsyncIterable<Uint8Array>, kick: () =>
 
 export class HubHttpClient {
   readonly url: string;
+  /** The protocol version the server's last answer gave (wire.ts), 0 before any answer. */
+  protocol = 0;
   private readonly token: string | undefined;
 
   constructor(url: string) {
@@ -71,7 +73,9 @@ export class HubHttpClient {
     } finally {
       dog.stop();
     }
-    if (res.headers.get(PROTOCOL_HEADER) === null) {
+    const protocol = res.headers.get(PROTOCOL_HEADER);
+    if (protocol !== null) this.protocol = Number(protocol) || 1;
+    if (protocol === null) {
       void res.body?.cancel();
       throw new SqlferryError('HUB_NOT_A_HUB_SERVER', `${this.url} does not answer like a sqlferry hub server (HTTP ${res.status} without the sqlferry protocol header)`, {
         data: { url: this.url, status: res.status },
