@@ -24,7 +24,7 @@ export interface HubServerOptions extends AuthOptions {
 }
 
 const MAX_META_BYTES = 1 << 20;
-/** What one batch may carry, whatever a client asks: the server holds a batch in memory. */
+/** What one batch may carry (64 MiB, or one entry up to --max-entry-mb), whatever a client asks: the server holds a batch in memory. */
 const MAX_BATCH_ENTRIES = 2 * BATCH_ENTRIES;
 const MAX_BATCH_BYTES = 8 * BATCH_BYTES;
 

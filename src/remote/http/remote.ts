@@ -10,6 +10,7 @@ import { HubHttpClient } from './client.ts';
 import { BATCH_PROTOCOL, META_LENGTH_HEADER, frameHead, parseMetaLength, readFrame, wireEntryMeta, wireSnapshotMeta } from '../../hub/wire.ts';
 import { BatchFormatError, batchFrames, readBatchFrames } from '../../hub/wire-batch.ts';
 import { leadingWithin } from '../../hub/batch.ts';
+import { encodedBody } from './encoding.ts';
 import { EntryExistsError } from '../../hub/errors.ts';
 
 export class HttpRemote implements Remote {
@@ -49,10 +50,10 @@ export class HttpRemote implements Remote {
   async readBatch(after: number, limits: BatchLimits): Promise<EntryWithBytes[]> {
     if (!(await this.speaksBatches())) return this.readOneByOne(after, limits);
     const during = `reading entries after ${after}`;
-    const { res, abort } = await this.http.request(during, 'log', { query: { after, limit: limits.limit, maxBytes: limits.maxBytes } });
+    const res = await this.http.request(during, 'log', { query: { after, limit: limits.limit, maxBytes: limits.maxBytes } });
     const entries: EntryWithBytes[] = [];
     try {
-      for await (const { meta, bytes } of readBatchFrames(this.http.stream(during, res, abort), `${this.url}/log`, { entryBytes: Infinity, tooLarge: () => this.badAnswer(during) })) {
+      for await (const { meta, bytes } of readBatchFrames(this.http.stream(during, res), `${this.url}/log`, { entryBytes: Infinity, tooLarge: () => this.badAnswer(during) })) {
         entries.push({ meta, bytes: await verifiedBytes(`hub entry ${meta.seq}`, meta, bytes) });
       }
     } catch (err) {
@@ -69,9 +70,9 @@ export class HttpRemote implements Remote {
     if (entries.length === 0) return;
     if (entries.length === 1 || !(await this.speaksBatches())) return this.appendOneByOne(entries);
     const during = `appending entries ${entries[0]!.meta.seq}..${entries.at(-1)!.meta.seq}`;
-    const frames = batchFrames(entries);
-    const { res, abort } = await this.http.request(during, 'log', { method: 'PUT', body: Buffer.concat(frames), headers: { 'content-type': 'application/octet-stream' } });
-    await this.http.json(during, res, abort);
+    const { body, headers } = await encodedBody(Buffer.concat(batchFrames(entries)));
+    const res = await this.http.request(during, 'log', { method: 'PUT', body, headers: { ...headers, 'content-type': 'application/octet-stream' } });
+    await this.http.json(during, res);
   }
 
   async latestSnapshot(atMost?: number): Promise<SnapshotMeta | null> {
@@ -97,22 +98,24 @@ export class HttpRemote implements Remote {
   async close(): Promise<void> {}
 
   private async get(during: string, path: string, query?: Record<string, number | undefined>): Promise<unknown> {
-    const { res, abort } = await this.http.request(during, path, { query });
-    return this.http.json(during, res, abort);
+    const res = await this.http.request(during, path, { query });
+    return this.http.json(during, res);
   }
 
   private async getFramed(during: string, path: string): Promise<{ meta: string; rest: AsyncIterable<Uint8Array> }> {
-    const { res, abort } = await this.http.request(during, path);
-    const length = parseMetaLength(res.headers.get(META_LENGTH_HEADER), 1 << 20);
+    const res = await this.http.request(during, path);
+    const length = parseMetaLength(res.header(META_LENGTH_HEADER), 1 << 20);
     if (length === undefined) throw this.badAnswer(during);
-    return readFrame(this.http.stream(during, res, abort), length).catch((err) => {
+    return readFrame(this.http.stream(during, res), length).catch((err) => {
       throw err instanceof SqlferryError ? err : this.badAnswer(during);
     });
   }
 
   private async put(during: string, path: string, metaLength: number, body: Uint8Array | AsyncIterable<Uint8Array>): Promise<void> {
-    const { res, abort } = await this.http.request(during, path, { method: 'PUT', headers: { [META_LENGTH_HEADER]: String(metaLength) }, body });
-    await this.http.json(during, res, abort);
+    // A server of protocol 2 takes zstd bodies; a stream (a snapshot) goes as it is.
+    const packed = body instanceof Uint8Array && this.http.protocol >= BATCH_PROTOCOL ? await encodedBody(body) : { body, headers: {} };
+    const res = await this.http.request(during, path, { method: 'PUT', headers: { ...packed.headers, [META_LENGTH_HEADER]: String(metaLength) }, body: packed.body });
+    await this.http.json(during, res);
   }
 
   private async speaksBatches(): Promise<boolean> {
