@@ -26,6 +26,7 @@ const runs = Number(process.argv[2] ?? 7);
 const rows = Number(process.argv[3] ?? 100_000);
 const commits = Number(process.argv[4] ?? 40);
 const bin = fileURLToPath(new URL('../bin/sqlferry.js', import.meta.url));
+const only = fileURLToPath(new URL('./transfer-only.ts', import.meta.url));
 const sshd = await startSshd();
 const dir = mkdtempSync(join(sshd.dir, 'bench-transfers-'));
 const env: NodeJS.ProcessEnv = { ...process.env, HOME: sshd.home, NODE_COMPILE_CACHE: join(dir, 'compile-cache') };
@@ -83,6 +84,7 @@ console.log(`${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model
 
 if (process.env.BENCH_KEEP) {
   console.log(`pristine set kept in ${pristine}`);
+  await sshd.stop();
   process.exit(0);
 }
 let run = 0;
@@ -109,11 +111,27 @@ const cases: Array<[Case, Case]> = [
     { name: 'scp of the same files, down', prepare: () => { const r = fresh('b.db', (x) => join(x, 'hub-after')); mkdirSync(join(r, 'down')); return r; }, time: (r) => must(['scp', ...scpOptions, `${sshd.user}@127.0.0.1:${join(r, 'hub-after', 'log')}/0*`, join(r, 'down')]) },
   ],
   [
+    { name: 'push\'s transfer alone over SSH (bench/transfer-only.ts)', prepare: () => fresh('a.db', (x) => join(x, 'hub-before')), time: (r) => must([process.execPath, only, 'push', join(r, 'hub-after'), sshUrl(join(r, 'hub-before'))]) },
+    { name: 'scp of the same files, up', prepare: () => { const r = fresh('a.db', (x) => join(x, 'hub-before')); mkdirSync(join(r, 'up')); return r; }, time: (r) => must(['scp', ...scpOptions, ...logFiles(join(r, 'a.db.sqlferry', 'log')), `${sshd.user}@127.0.0.1:${join(r, 'up')}/`]) },
+  ],
+  [
+    { name: 'pull\'s transfer alone over SSH (bench/transfer-only.ts)', prepare: () => fresh('b.db', (x) => join(x, 'hub-after')), time: (r) => must([process.execPath, only, 'pull', sshUrl(join(r, 'hub-after'))]) },
+    { name: 'scp of the same files, down', prepare: () => { const r = fresh('b.db', (x) => join(x, 'hub-after')); mkdirSync(join(r, 'down')); return r; }, time: (r) => must(['scp', ...scpOptions, `${sshd.user}@127.0.0.1:${join(r, 'hub-after', 'log')}/0*`, join(r, 'down')]) },
+  ],
+  [
     { name: 'push to a folder hub', prepare: () => fresh('a.db', (r) => join(r, 'hub-before')), time: (r) => must(sqlferry('--db', join(r, 'a.db'), 'push')) },
     { name: 'cp of the same files + sync', prepare: () => { const r = fresh('a.db', (x) => join(x, 'hub-before')); mkdirSync(join(r, 'up')); return r; }, time: (r) => must(['sh', '-c', `cp ${logFiles(join(r, 'a.db.sqlferry', 'log')).join(' ')} ${join(r, 'up')}/ && sync`]) },
   ],
   [
+    { name: 'push\'s transfer alone to a folder hub', prepare: () => fresh('a.db', (x) => join(x, 'hub-before')), time: (r) => must([process.execPath, only, 'push', join(r, 'hub-after'), join(r, 'hub-before')]) },
+    { name: 'cp of the same files + sync', prepare: () => { const r = fresh('a.db', (x) => join(x, 'hub-before')); mkdirSync(join(r, 'up')); return r; }, time: (r) => must(['sh', '-c', `cp ${logFiles(join(r, 'a.db.sqlferry', 'log')).join(' ')} ${join(r, 'up')}/ && sync`]) },
+  ],
+  [
     { name: 'pull from a folder hub', prepare: () => fresh('b.db', (r) => join(r, 'hub-after')), time: (r) => must(sqlferry('--db', join(r, 'b.db'), 'pull')) },
+    { name: 'cp of the same files + sync, down', prepare: () => { const r = fresh('b.db', (x) => join(x, 'hub-after')); mkdirSync(join(r, 'down')); return r; }, time: (r) => must(['sh', '-c', `cp ${join(r, 'hub-after', 'log')}/0* ${join(r, 'down')}/ && sync`]) },
+  ],
+  [
+    { name: 'pull\'s transfer alone from a folder hub', prepare: () => fresh('b.db', (x) => join(x, 'hub-after')), time: (r) => must([process.execPath, only, 'pull', join(r, 'hub-after')]) },
     { name: 'cp of the same files + sync, down', prepare: () => { const r = fresh('b.db', (x) => join(x, 'hub-after')); mkdirSync(join(r, 'down')); return r; }, time: (r) => must(['sh', '-c', `cp ${join(r, 'hub-after', 'log')}/0* ${join(r, 'down')}/ && sync`]) },
   ],
 ];
