@@ -153,6 +153,8 @@ try {
     const [ours, ref] = times.map(median) as [number, number];
     console.log(`| ${pair[0].name} | ${(ours / 1000).toFixed(3)} s | ${pair[1].name} | ${(ref / 1000).toFixed(3)} s | ${(ours / ref).toFixed(2)}× |`);
   }
+  const node = Array.from({ length: runs }, () => must([process.execPath, '-e', '0']));
+  console.log(`node -e 0 (Node's own start-up, in every sqlferry figure above): ${(median(node) / 1000).toFixed(3)} s`);
 } finally {
   await sshd.stop();
   rmSync(dir, { recursive: true, force: true });
