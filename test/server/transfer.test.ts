@@ -15,6 +15,7 @@ import { fileRemote } from '../../src/remote/file/index.ts';
 import { HttpRemote } from '../../src/remote/http/remote.ts';
 import { batchFrames } from '../../src/hub/wire-batch.ts';
 import { addGenesis, chain, changeset, entry, hubInfo } from '../remote/hub-fixtures.ts';
+import { cloneReplica, commitAll, firstReplica, pullWith, pushTo, rows, sql, tempDir } from '../sync/helpers.ts';
 
 const TOKEN = 'transfer-token-0123456789abcdef';
 process.env.SQLFERRY_TOKEN = TOKEN;
@@ -48,19 +49,24 @@ function raw(method: string, url: string, headers: Record<string, string>, body?
 }
 
 /** A TCP proxy in front of the server that counts connections and the requests on each. */
-async function countingProxy(): Promise<{ url: string; perConnection: number[]; close(): void }> {
+async function countingProxy(): Promise<{ url: string; perConnection: number[]; lines: string[]; close(): void }> {
   const perConnection: number[] = [];
+  const lines: string[] = [];
   const target = new URL(server.url);
   const proxy = createServer((client) => {
     const id = perConnection.push(0) - 1;
     const upstream = connect(Number(target.port), target.hostname);
-    client.on('data', (chunk: Buffer) => (perConnection[id]! += chunk.toString('latin1').match(/^(GET|PUT) \//gm)?.length ?? 0));
+    client.on('data', (chunk: Buffer) => {
+      const seen = chunk.toString('latin1').match(/^(GET|PUT) \/\S*/gm) ?? [];
+      perConnection[id]! += seen.length;
+      lines.push(...seen);
+    });
     for (const s of [client, upstream]) s.on('error', () => {});
     client.pipe(upstream);
     upstream.pipe(client);
   });
   await new Promise<void>((ok) => proxy.listen(0, '127.0.0.1', ok));
-  return { url: `http://127.0.0.1:${(proxy.address() as { port: number }).port}`, perConnection, close: () => proxy.close() };
+  return { url: `http://127.0.0.1:${(proxy.address() as { port: number }).port}`, perConnection, lines, close: () => proxy.close() };
 }
 
 describe('HTTP transfers', () => {
@@ -79,6 +85,26 @@ describe('HTTP transfers', () => {
     await remote.close();
     proxy.close();
     expect(proxy.perConnection).toEqual([5]); // info, head, head (the batch's check), PUT log, GET log, list: less the cached info
+  });
+
+  it('pushes and pulls many commits in one request each', async () => {
+    const name = `hub${n++}`;
+    await (await fileRemote.create(join(root, name), hubInfo())).close();
+    const dir = tempDir();
+    const a = await firstReplica(dir, `${server.url}/${name}`, 'CREATE TABLE item(id INTEGER PRIMARY KEY, v TEXT)');
+    const b = await cloneReplica(dir, `${server.url}/${name}`, 'b');
+    for (let i = 1; i <= 6; i++) {
+      sql(a.paths.db, `INSERT INTO item VALUES (${i}, '${'v'.repeat(i * 500)}')`);
+      commitAll(a, `commit ${i}`);
+    }
+    const proxy = await countingProxy();
+    expect(await pushTo(a, `${proxy.url}/${name}`)).toMatchObject({ pushed: 6, head: 6 });
+    expect(await pullWith(b, `${proxy.url}/${name}`)).toMatchObject({ pulled: 6, head: 6 });
+    proxy.close();
+    expect(rows(b.paths.db, 'item')).toEqual(rows(a.paths.db, 'item'));
+    expect(proxy.lines.filter((l) => l.startsWith('PUT'))).toEqual([`PUT /${name}/log`]);
+    expect(proxy.lines.filter((l) => l.includes('/log') && l.startsWith('GET'))).toHaveLength(1);
+    expect(proxy.lines.filter((l) => /entries\/\d/.test(l))).toEqual([]);
   });
 
   it('answers in zstd when the client offers it, and as it is when it does not', async () => {
