@@ -2,9 +2,13 @@
 // folder hub appended to another hub in push's batches, or a hub's entries fetched as pull fetches
 // them; no replica, so none of push's or pull's other work (content digests, applying rows).
 // Usage: node bench/transfer-only.ts push SOURCE_HUB_FOLDER TARGET_URL | pull HUB_URL
-import { openRemote } from '../src/remote/registry.ts';
-import { BATCH_BYTES, BATCH_ENTRIES, leadingWithin } from '../src/hub/batch.ts';
-import { fetchEntries } from '../src/sync/fetch.ts';
+// As bin/sqlferry.js does: compiled code cached between runs, so the modules load as the CLI's do.
+import { enableCompileCache } from 'node:module';
+
+enableCompileCache?.();
+const { openRemote } = await import('../src/remote/registry.ts');
+const { BATCH_BYTES, BATCH_ENTRIES, leadingWithin } = await import('../src/hub/batch.ts');
+const { fetchEntries } = await import('../src/sync/fetch.ts');
 
 const [mode, a, b] = process.argv.slice(2);
 if (mode === 'push') {
