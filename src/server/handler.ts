@@ -103,7 +103,7 @@ async function answer(opts: HubServerOptions, r: Route, query: URLSearchParams, 
     case 'put log': {
       const batch = await batchBody(opts, req, where);
       await hub.appendBatch(batch); // every entry checked there (hub/check-append.ts)
-      return sendJson(res, 201, { head: batch.at(-1)?.meta.seq ?? (await hub.head()) });
+      return sendJson(res, 201, { head: batch.at(-1)!.meta.seq });
     }
     case 'latest-snapshot':
       return sendJson(res, 200, await hub.latestSnapshot(number('atMost')));
