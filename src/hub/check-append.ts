@@ -9,7 +9,8 @@ import { validateChangeset } from '../changeset/index.ts';
 import { checkAppendable } from './errors.ts';
 import { checkSchemaStatements } from './schema-rule.ts';
 import { sha256 } from './checksum.ts';
-import type { EntryMeta, Remote } from './remote.ts';
+import type { EntryMeta, EntryWithBytes, Remote } from './remote.ts';
+import type { ChangesetKind } from '../changeset/types.ts';
 
 /** The read side of a hub the checks need; every Remote is one. */
 export type HubReader = Pick<Remote, 'url' | 'info' | 'head' | 'list' | 'latestSnapshot'>;
@@ -29,25 +30,44 @@ export function appendRefused(url: string, seq: number, reason: AppendRefusal, w
 
 /** Throws HUB_ENTRY_EXISTS / HUB_SEQ_GAP (409) or HUB_APPEND_REFUSED (422) unless `meta` and `bytes` may become entry `meta.seq`. */
 export async function checkAppend(hub: HubReader, meta: EntryMeta, bytes: Uint8Array): Promise<void> {
+  await checkAppendBatch(hub, [{ meta, bytes }]);
+}
+
+/**
+ * The same for a batch: its first entry against the hub, each later one against the entry before
+ * it in the batch, every one in full (kind, checksum, bytes, schema), before anything is stored.
+ */
+export async function checkAppendBatch(hub: HubReader, batch: EntryWithBytes[]): Promise<void> {
+  if (batch.length === 0) return;
   const [info, head] = await Promise.all([hub.info(), hub.head()]);
-  checkAppendable(hub.url, meta.seq, head);
-  const refuse = (reason: AppendRefusal, why: string, data?: Record<string, unknown>, cause?: unknown) => appendRefused(hub.url, meta.seq, reason, why, data, cause);
+  checkAppendable(hub.url, batch[0]!.meta.seq, head);
   // Entries never change once published, so the parent read now is the parent for good.
   const parent = head === 0 ? (await hub.latestSnapshot(0))?.sha256 : (await hub.list(head - 1, 1))[0]?.sha256;
-  if (parent === undefined) throw refuse('parent', 'the hub has no genesis snapshot (snapshot 0) for entry 1 to follow');
-  if (meta.parent !== parent) {
-    const of = head === 0 ? 'the genesis snapshot' : `entry ${head}`;
-    throw refuse('parent', `its parent checksum ${meta.parent} is not the checksum of ${of} (${parent})`, { expected: parent, actual: meta.parent });
+  if (parent === undefined) throw appendRefused(hub.url, head + 1, 'parent', 'the hub has no genesis snapshot (snapshot 0) for entry 1 to follow');
+  let before = { seq: head, sha256: parent, name: head === 0 ? 'the genesis snapshot' : `entry ${head}` };
+  for (const { meta, bytes } of batch) {
+    if (meta.seq !== before.seq + 1) {
+      throw new SqlferryError('HUB_SEQ_GAP', `cannot append entry ${meta.seq}: the entry before it in the batch is ${before.seq}`, { data: { url: hub.url, seq: meta.seq } });
+    }
+    checkEntry(hub.url, info.kind, before, meta, bytes);
+    before = { seq: meta.seq, sha256: meta.sha256, name: `entry ${meta.seq}` };
   }
-  if (meta.kind !== info.kind) throw refuse('kind', `it is a ${meta.kind} and this hub holds ${info.kind}s`);
+}
+
+function checkEntry(url: string, kind: ChangesetKind, before: { sha256: string; name: string }, meta: EntryMeta, bytes: Uint8Array): void {
+  const refuse = (reason: AppendRefusal, why: string, data?: Record<string, unknown>, cause?: unknown) => appendRefused(url, meta.seq, reason, why, data, cause);
+  if (meta.parent !== before.sha256) {
+    throw refuse('parent', `its parent checksum ${meta.parent} is not the checksum of ${before.name} (${before.sha256})`, { expected: before.sha256, actual: meta.parent });
+  }
+  if (meta.kind !== kind) throw refuse('kind', `it is a ${meta.kind} and this hub holds ${kind}s`);
   if (bytes.byteLength !== meta.size || sha256(bytes) !== meta.sha256) {
     throw refuse('checksum', `its bytes do not match the size and sha256 its metadata gives (damaged in transit?)`);
   }
   try {
-    validateChangeset(bytes, info.kind);
+    validateChangeset(bytes, kind);
   } catch (err) {
     if (!(err instanceof SqlferryError)) throw err;
-    throw refuse('changeset', `its bytes are not a valid ${info.kind} (${err.message})`, { offset: err.data.offset }, err);
+    throw refuse('changeset', `its bytes are not a valid ${kind} (${err.message})`, { offset: err.data.offset }, err);
   }
   try {
     checkSchemaStatements(meta.schema, `entry ${meta.seq}`);

@@ -35,6 +35,14 @@ export async function* verified(
   if (held) yield held;
 }
 
+/** Bytes held whole, checked against their metadata (hashed on the thread pool); HUB_ENTRY_CORRUPT when they differ. */
+export async function verifiedBytes(what: string, expected: { sha256: string; size: number }, bytes: Uint8Array): Promise<Uint8Array> {
+  if (bytes.byteLength !== expected.size) throw new EntryCorruptError(what, `${expected.size} bytes`, `${bytes.byteLength} bytes`);
+  const actual = Buffer.from(await crypto.subtle.digest('SHA-256', bytes)).toString('hex');
+  if (actual !== expected.sha256) throw new EntryCorruptError(what, expected.sha256, actual);
+  return bytes;
+}
+
 export async function collect(body: Body): Promise<Uint8Array> {
   if (body instanceof Uint8Array) return body;
   const chunks: Uint8Array[] = [];

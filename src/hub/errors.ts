@@ -3,9 +3,10 @@ import { SqlferryError, EXIT } from '../errors/index.ts';
 
 /** Of two appends racing for one number, the loser gets this: someone else's entry is there. */
 export class EntryExistsError extends SqlferryError {
-  constructor(url: string, seq: number) {
+  /** `stored`: of a batch, how many entries before `seq` were stored. */
+  constructor(url: string, seq: number, stored = 0) {
     super('HUB_ENTRY_EXISTS', `the hub at ${url} already has entry ${seq}`, {
-      data: { url, seq },
+      data: { url, seq, stored },
       exitCode: EXIT.rejected,
       hint: 'another replica pushed first: run `sqlferry pull`, then push again',
     });

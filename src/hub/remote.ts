@@ -46,6 +46,18 @@ export interface SnapshotMeta {
 
 export type Body = AsyncIterable<Uint8Array> | Uint8Array;
 
+/** An entry with its bytes: what a batch carries. */
+export interface EntryWithBytes {
+  meta: EntryMeta;
+  bytes: Uint8Array;
+}
+
+/** How much one `readBatch` returns: at most `limit` entries whose bytes add up to at most `maxBytes`, and always the first. */
+export interface BatchLimits {
+  limit: number;
+  maxBytes: number;
+}
+
 /**
  * A hub's storage. Rules every implementation keeps (test/remote/conformance.ts checks them):
  * - Entries are numbered 1..head without gaps; an entry, once readable, never changes.
@@ -59,6 +71,15 @@ export type Body = AsyncIterable<Uint8Array> | Uint8Array;
  *   ends, so a consumer never finishes reading bad bytes. A missing entry throws code HUB_ENTRY_NOT_FOUND.
  * - Snapshots follow the same rules: `writeSnapshot` is exclusive per seq (HUB_SNAPSHOT_EXISTS),
  *   atomic, and `readSnapshot` verifies its checksum.
+ * - `appendBatch(entries)` appends consecutive entries (head+1, head+2, …, each the parent of the
+ *   next) in one call and one durable step (one round of fsyncs, one transaction). Every entry
+ *   passes the hub's checks before anything is stored (a refusal stores nothing). They are then
+ *   stored in order, each exclusively as `append` stores one: when a racing writer took number k
+ *   first, the entries before k stay stored, none from k on is, and HUB_ENTRY_EXISTS names k
+ *   (`data.stored`: how many of the batch were stored). A crash leaves a prefix of the batch,
+ *   each entry whole. `append(meta, bytes)` is a batch of one.
+ * - `readBatch(after, limits)` returns entries after `after` in order with their bytes, at least
+ *   one when any exists, each verified against its metadata (HUB_ENTRY_CORRUPT) before it is returned.
  * - What is stored passes the hub's checks first (`checkAppend` in ./check-append.ts,
  *   `checkSnapshot` in ./check-snapshot.ts): a refusal (HUB_APPEND_REFUSED, HUB_SEQ_GAP,
  *   HUB_SNAPSHOT_REFUSED) stores nothing.
@@ -74,7 +95,10 @@ export interface Remote {
   list(after: number, limit?: number): Promise<EntryMeta[]>;
   /** The bytes of entry `seq`, checksum-verified while they stream. */
   read(seq: number): Promise<{ meta: EntryMeta; body: AsyncIterable<Uint8Array> }>;
+  /** Entries after `after` with their bytes, verified: one round trip on a network hub. */
+  readBatch(after: number, limits: BatchLimits): Promise<EntryWithBytes[]>;
   append(meta: EntryMeta, bytes: Uint8Array): Promise<void>;
+  appendBatch(entries: EntryWithBytes[]): Promise<void>;
   /** The snapshot with the greatest seq not above `atMost` (default: any), or null. */
   latestSnapshot(atMost?: number): Promise<SnapshotMeta | null>;
   readSnapshot(seq: number): Promise<{ meta: SnapshotMeta; body: AsyncIterable<Uint8Array> }>;

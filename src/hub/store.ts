@@ -2,13 +2,16 @@
 // database) keeps and hands back, and nothing it decides. The hub's rules — the next number only,
 // on the chain, checked bytes, checksums verified on read — are written once above it, in
 // ./stored-hub.ts. test/remote/conformance.ts runs on every store through this interface alone.
-import type { Body, EntryMeta, HubInfo, SnapshotMeta } from './remote.ts';
+import type { Body, EntryMeta, EntryWithBytes, HubInfo, SnapshotMeta } from './remote.ts';
 
 /**
  * One hub's storage. Rules every implementation keeps:
  * - `appendExclusive` stores entry `meta.seq` only if no entry of that number exists, atomically
  *   (a crash leaves the whole entry or nothing visible) and exactly-one-wins between racing
  *   writers in any process on any machine; it returns false when the number was taken.
+ * - `appendBatchExclusive` stores consecutive entries in order, each as `appendExclusive` would,
+ *   stopping at the first number that was taken; it returns how many it stored. The batch is made
+ *   durable in one step, and a crash leaves a prefix of it visible, each entry whole.
  * - Once visible, an entry never changes; entries are numbered 1..head without gaps (the rules
  *   above only ever append head + 1).
  * - Bytes come back as stored, unchecked: the caller verifies them against the metadata.
@@ -26,7 +29,11 @@ export interface HubStore {
   /** Metadata of entries after..min(head, after+limit), in order. */
   entries(after: number, limit: number): Promise<EntryMeta[]>;
   entry(seq: number): Promise<{ meta: EntryMeta; body: AsyncIterable<Uint8Array> }>;
+  /** Entries after `after` with their bytes (unchecked), as `Remote.readBatch` chooses them (./batch.ts). */
+  entryBatch(after: number, limit: number, maxBytes: number): Promise<EntryWithBytes[]>;
   appendExclusive(meta: EntryMeta, bytes: Uint8Array): Promise<boolean>;
+  /** How many of `batch` were stored: a prefix, ending before the first number already taken. */
+  appendBatchExclusive(batch: EntryWithBytes[]): Promise<number>;
   /** The snapshot with the greatest seq not above `atMost`, or null. */
   latestSnapshot(atMost: number): Promise<SnapshotMeta | null>;
   snapshot(seq: number): Promise<{ meta: SnapshotMeta; body: AsyncIterable<Uint8Array> }>;

@@ -3,13 +3,13 @@
 // it streams, and every byte read is checked against its metadata before the reader finishes.
 // File, SSH and PostgreSQL hubs are each one of these over their store, and `serve` answers
 // every request through one.
-import type { Body, EntryMeta, HubInfo, Remote, SnapshotMeta } from './remote.ts';
+import type { BatchLimits, Body, EntryMeta, EntryWithBytes, HubInfo, Remote, SnapshotMeta } from './remote.ts';
 import type { HubStore } from './store.ts';
 import { EntryExistsError, SnapshotExistsError } from './errors.ts';
-import { checkAppend } from './check-append.ts';
+import { checkAppendBatch } from './check-append.ts';
 import { checkSnapshot } from './check-snapshot.ts';
 import { entryMeta, snapshotMeta } from './meta.ts';
-import { verified } from './checksum.ts';
+import { verified, verifiedBytes } from './checksum.ts';
 
 export class StoredHub implements Remote {
   readonly url: string;
@@ -37,9 +37,23 @@ export class StoredHub implements Remote {
     return { meta: entryMeta(meta), body: verified(`hub entry ${seq}`, meta, body) };
   }
 
-  async append(meta: EntryMeta, bytes: Uint8Array): Promise<void> {
-    await checkAppend(this, meta, bytes);
-    if (!(await this.store.appendExclusive(entryMeta(meta), bytes))) throw new EntryExistsError(this.url, meta.seq);
+  async readBatch(after: number, limits: BatchLimits): Promise<EntryWithBytes[]> {
+    const batch = await this.store.entryBatch(after, Math.max(1, limits.limit), limits.maxBytes);
+    return Promise.all(batch.map(async ({ meta, bytes }) => ({
+      meta: entryMeta(meta),
+      bytes: await verifiedBytes(`hub entry ${meta.seq}`, meta, bytes),
+    })));
+  }
+
+  append(meta: EntryMeta, bytes: Uint8Array): Promise<void> {
+    return this.appendBatch([{ meta, bytes }]);
+  }
+
+  async appendBatch(entries: EntryWithBytes[]): Promise<void> {
+    await checkAppendBatch(this, entries);
+    const batch = entries.map(({ meta, bytes }) => ({ meta: entryMeta(meta), bytes }));
+    const stored = await this.store.appendBatchExclusive(batch);
+    if (stored < batch.length) throw new EntryExistsError(this.url, batch[stored]!.meta.seq, stored);
   }
 
   async latestSnapshot(atMost = Infinity): Promise<SnapshotMeta | null> {

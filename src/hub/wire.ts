@@ -4,18 +4,23 @@
 //   GET  /REPO/head                     {"head": N}
 //   GET  /REPO/entries?after=N&limit=M  EntryMeta[]
 //   GET  /REPO/entries/N                framed: metadata JSON, then the bytes   PUT: append (201)
+//   GET  /REPO/log?after=N&limit=M&maxBytes=B  a batch of entries with their bytes (wire-batch.ts)
+//                                                                    PUT: append a batch (201, {"head": N})
 //   GET  /REPO/snapshots/latest?atMost=N  SnapshotMeta | null
 //   GET  /REPO/snapshots/N              framed                                  PUT: write (201)
 //
 // A framed body is the metadata JSON (its length in the Sqlferry-Meta-Length header) followed by
 // the raw bytes, so metadata of any size travels with its bytes in one streamed request.
 // Every answer carries Sqlferry-Hub-Protocol: a URL whose answers lack it is not a hub server.
+// Version 2 added /REPO/log; a client meeting a version 1 server goes entry by entry.
 // Errors are {"error": {code, message, hint, data, exitCode}} with the status below.
 import type { EntryMeta, SnapshotMeta } from './remote.ts';
 import { entryMeta, parseEntryMeta, parseSnapshotMeta, snapshotMeta } from './meta.ts';
 
 export const PROTOCOL_HEADER = 'sqlferry-hub-protocol';
-export const PROTOCOL_VERSION = '1';
+export const PROTOCOL_VERSION = '2';
+/** The first protocol version with batches (/REPO/log). */
+export const BATCH_PROTOCOL = 2;
 export const META_LENGTH_HEADER = 'sqlferry-meta-length';
 
 export interface WireError {

@@ -12,7 +12,10 @@ import { authorize } from './authorize.ts';
 import type { AuthOptions } from './authorize.ts';
 import { route } from './routes.ts';
 import type { Route } from './routes.ts';
-import { limitedBody, sendError, sendFramed, sendJson, tooLarge } from './respond.ts';
+import { limitedBody, sendBatch, sendError, sendFramed, sendJson, tooLarge } from './respond.ts';
+import { BatchFormatError, readBatchFrames } from '../hub/wire-batch.ts';
+import { BATCH_BYTES, BATCH_ENTRIES } from '../hub/batch.ts';
+import type { EntryWithBytes } from '../hub/remote.ts';
 
 export interface HubServerOptions extends AuthOptions {
   maxEntryBytes: number;
@@ -21,6 +24,9 @@ export interface HubServerOptions extends AuthOptions {
 }
 
 const MAX_META_BYTES = 1 << 20;
+/** What one batch may carry (64 MiB, or one entry up to --max-entry-mb), whatever a client asks: the server holds a batch in memory. */
+const MAX_BATCH_ENTRIES = 2 * BATCH_ENTRIES;
+const MAX_BATCH_BYTES = 8 * BATCH_BYTES;
 
 const badRequest = (message: string) => new SqlferryError('HUB_BAD_REQUEST', message);
 
@@ -90,6 +96,15 @@ async function answer(opts: HubServerOptions, r: Route, query: URLSearchParams, 
       await hub.append(meta, await collect(frame.rest)); // checked there (hub/check-append.ts), as for every transport
       return sendJson(res, 201, meta);
     }
+    case 'log': {
+      const limits = { limit: Math.min(number('limit') ?? MAX_BATCH_ENTRIES, MAX_BATCH_ENTRIES), maxBytes: Math.min(number('maxBytes') ?? BATCH_BYTES, MAX_BATCH_BYTES) };
+      return sendBatch(res, await hub.readBatch(number('after') ?? 0, limits));
+    }
+    case 'put log': {
+      const batch = await batchBody(opts, req, where);
+      await hub.appendBatch(batch); // every entry checked there (hub/check-append.ts)
+      return sendJson(res, 201, { head: batch.at(-1)!.meta.seq });
+    }
     case 'latest-snapshot':
       return sendJson(res, 200, await hub.latestSnapshot(number('atMost')));
     case 'snapshot': {
@@ -105,4 +120,23 @@ async function answer(opts: HubServerOptions, r: Route, query: URLSearchParams, 
       return sendJson(res, 201, meta);
     }
   }
+}
+
+/** A batch upload, whole: at most MAX_BATCH_ENTRIES entries, each within --max-entry-mb, all within the larger of that and MAX_BATCH_BYTES. */
+async function batchBody(opts: HubServerOptions, req: IncomingMessage, where: string): Promise<EntryWithBytes[]> {
+  const limit = Math.max(opts.maxEntryBytes, MAX_BATCH_BYTES) + MAX_META_BYTES;
+  const body = limitedBody(req, limit, 'the batch');
+  const batch: EntryWithBytes[] = [];
+  try {
+    for await (const entry of readBatchFrames(body, where, { entryBytes: opts.maxEntryBytes, tooLarge: (seq) => tooLarge(`entry ${seq}`, opts.maxEntryBytes) })) {
+      if (batch.length === MAX_BATCH_ENTRIES) throw badRequest(`a batch holds at most ${MAX_BATCH_ENTRIES} entries`);
+      batch.push(entry);
+    }
+  } catch (err) {
+    if (err instanceof BatchFormatError) throw badRequest(`the batch body does not parse: ${err.message}`);
+    if (err instanceof SqlferryError && err.code === 'HUB_META_CORRUPT') throw new SqlferryError('HUB_BAD_REQUEST', err.message, { data: err.data });
+    throw err;
+  }
+  if (batch.length === 0) throw badRequest('the batch holds no entries');
+  return batch;
 }

@@ -5,10 +5,13 @@ import { once } from 'node:events';
 import { SqlferryError } from '../errors/index.ts';
 import { META_LENGTH_HEADER, PROTOCOL_HEADER, PROTOCOL_VERSION, frameHead, statusFor } from '../hub/wire.ts';
 import type { WireError } from '../hub/wire.ts';
+import { batchFrames } from '../hub/wire-batch.ts';
+import { answerBody, answerBodySync, decodedRequest } from './encoding.ts';
+import type { EntryWithBytes } from '../hub/remote.ts';
 
 export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
-  const body = Buffer.from(JSON.stringify(value));
-  res.writeHead(status, { ...headers, [PROTOCOL_HEADER]: PROTOCOL_VERSION, 'content-type': 'application/json', 'content-length': body.length });
+  const { body, headers: encoding } = answerBodySync(res, Buffer.from(JSON.stringify(value)));
+  res.writeHead(status, { ...headers, ...encoding, [PROTOCOL_HEADER]: PROTOCOL_VERSION, 'content-type': 'application/json', 'content-length': body.byteLength });
   res.end(body);
 }
 
@@ -68,6 +71,13 @@ export async function sendFramed(res: ServerResponse, meta: object, body: AsyncI
   res.end();
 }
 
+/** A batch of entries (src/hub/wire-batch.ts), already verified against their metadata; compressed when the client offers zstd. */
+export async function sendBatch(res: ServerResponse, entries: EntryWithBytes[]): Promise<void> {
+  const { body, headers } = await answerBody(res, Buffer.concat(batchFrames(entries)));
+  res.writeHead(200, { ...headers, [PROTOCOL_HEADER]: PROTOCOL_VERSION, 'content-type': 'application/octet-stream', 'content-length': body.byteLength });
+  res.end(body);
+}
+
 export function tooLarge(what: string, limit: number): SqlferryError {
   return new SqlferryError('HUB_BODY_TOO_LARGE', `${what} is larger than this hub server accepts (${limit} bytes)`, {
     data: { limit },
@@ -76,15 +86,16 @@ export function tooLarge(what: string, limit: number): SqlferryError {
 }
 
 /**
- * The request body, stopping with 413 as soon as it passes `limit` bytes, declared or not
- * (chunked). Stopping leaves the request open, so the answer still reaches the client.
+ * The request body, decompressed, stopping with 413 as soon as it passes `limit` bytes, declared
+ * or not (chunked), compressed or not. Stopping leaves the request open, so the answer still
+ * reaches the client.
  */
 export async function* limitedBody(req: IncomingMessage, limit: number, what: string): AsyncGenerator<Uint8Array> {
+  const { body, encoded } = decodedRequest(req);
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) throw tooLarge(what, limit);
+  if (!encoded && Number.isFinite(declared) && declared > limit) throw tooLarge(what, limit);
   let size = 0;
-  const chunks: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => req.iterator({ destroyOnReturn: false }) };
-  for await (const chunk of chunks) {
+  for await (const chunk of body) {
     size += chunk.length;
     if (size > limit) throw tooLarge(what, limit);
     yield chunk;

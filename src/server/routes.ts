@@ -3,7 +3,7 @@
 import { SqlferryError } from '../errors/index.ts';
 import { HUB_NAME } from '../hub/naming.ts';
 
-export type Action = 'info' | 'head' | 'entries' | 'entry' | 'latest-snapshot' | 'snapshot';
+export type Action = 'info' | 'head' | 'entries' | 'entry' | 'log' | 'latest-snapshot' | 'snapshot';
 
 export interface Route {
   repo: string;
@@ -39,6 +39,7 @@ export function route(method: string, path: string): Route {
   const action = ((): Action | undefined => {
     if (what === 'info' && seq === undefined) return 'info';
     if (what === 'head' && seq === undefined && !write) return 'head';
+    if (what === 'log' && seq === undefined) return 'log';
     if (what === 'entries') return seq === undefined ? (write ? undefined : 'entries') : 'entry';
     if (what === 'snapshots' && seq === 'latest' && !write) return 'latest-snapshot';
     if (what === 'snapshots' && seq !== undefined && seq !== 'latest') return 'snapshot';

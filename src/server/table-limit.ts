@@ -7,7 +7,7 @@ import { SqlferryError, EXIT } from '../errors/index.ts';
 import { changedTables } from '../changeset/index.ts';
 import { classifySchemaStatement } from '../hub/schema-rule.ts';
 import type { SchemaStatement, SchemaStatementKind } from '../hub/schema-rule.ts';
-import type { Body, EntryMeta, HubInfo, SnapshotMeta } from '../hub/remote.ts';
+import type { Body, EntryMeta, EntryWithBytes, HubInfo, SnapshotMeta } from '../hub/remote.ts';
 import type { HubStore, Store } from '../hub/store.ts';
 
 export const foldName = (name: string): string => name.replace(/[A-Z]+/g, (s) => s.toLowerCase());
@@ -91,6 +91,7 @@ class TableLimitedHub implements HubStore {
   head = () => this.hub.head();
   entries = (after: number, limit: number) => this.hub.entries(after, limit);
   entry = (seq: number) => this.hub.entry(seq);
+  entryBatch = (after: number, limit: number, maxBytes: number) => this.hub.entryBatch(after, limit, maxBytes);
   latestSnapshot = (atMost: number) => this.hub.latestSnapshot(atMost);
   snapshot = (seq: number) => this.hub.snapshot(seq);
   close = () => this.hub.close();
@@ -98,6 +99,12 @@ class TableLimitedHub implements HubStore {
   async appendExclusive(meta: EntryMeta, bytes: Uint8Array): Promise<boolean> {
     checkEntryTables(this.url, this.tables, meta, bytes);
     return this.hub.appendExclusive(meta, bytes);
+  }
+
+  /** Every entry of the batch is checked before any is stored: a batch touching another table is refused whole. */
+  async appendBatchExclusive(batch: EntryWithBytes[]): Promise<number> {
+    for (const { meta, bytes } of batch) checkEntryTables(this.url, this.tables, meta, bytes);
+    return this.hub.appendBatchExclusive(batch);
   }
 
   async writeSnapshotExclusive(meta: SnapshotMeta, _body: Body): Promise<boolean> {

@@ -1,6 +1,6 @@
-// Fetching the hub's entries after the ones this replica has: every entry's checksum is
-// verified as it streams, and its parent must be the entry before it (or the genesis), so a
-// hub with another history is refused instead of applied.
+// Fetching the hub's entries after the ones this replica has, in batches (one round trip each on
+// a network hub, two in flight): every entry's checksum is verified, and its parent must be the
+// entry before it (or the genesis), so a hub with another history is refused instead of applied.
 import type { EntryMeta, Remote } from '../hub/remote.ts';
 import { collect, sha256 } from '../hub/checksum.ts';
 import { checkSchemaStatements } from '../hub/schema-rule.ts';
@@ -9,8 +9,10 @@ import { acquireLock } from '../repo/lock.ts';
 import { hasPendingPull, restoreEntryBytes } from '../repo/pending-pull.ts';
 import { lostEntries } from '../repo/recover-pull.ts';
 import type { Replica } from '../repo/replica.ts';
-import { counted, tracked, type Progress } from './progress.ts';
+import { tracked, type Progress } from './progress.ts';
 import { inWindow } from '../shared/in-window.ts';
+import { BATCH_BYTES, BATCH_ENTRIES, leadingWithin } from '../hub/batch.ts';
+import { entryNotFound } from '../hub/errors.ts';
 
 export interface FetchedEntry {
   meta: EntryMeta;
@@ -19,15 +21,20 @@ export interface FetchedEntry {
 
 /** Reads in flight at once: each costs a round trip on a network hub, and a file descriptor. */
 const WINDOW = 8;
+/** Batches in flight at once: the next one travels while the last one's answer is read. */
+const BATCHES_AT_ONCE = 2;
 
 export async function fetchEntries(remote: Remote, after: number, tip: string, progress?: Progress): Promise<FetchedEntry[]> {
   const metas = await remote.list(after);
   const total = metas.reduce((n, m) => n + m.size, 0);
   const label = `Fetching ${metas.length} hub entr${metas.length === 1 ? 'y' : 'ies'}`;
-  const fetched = await tracked(progress, label, total, 'bytes', (advance) => inWindow(metas, WINDOW, async (listed) => {
-    const { meta, body } = await remote.read(listed.seq);
-    return { meta, bytes: await collect(counted(body, advance)) };
-  }));
+  const groups: EntryMeta[][] = [];
+  for (let rest = metas; rest.length > 0; rest = rest.slice(groups.at(-1)!.length)) groups.push(leadingWithin(rest.slice(0, BATCH_ENTRIES), BATCH_BYTES));
+  const fetched = await tracked(progress, label, total, 'bytes', async (advance) => (await inWindow(groups, BATCHES_AT_ONCE, async (group) => {
+    const got = await readGroup(remote, group);
+    advance?.(got.reduce((n, e) => n + e.bytes.byteLength, 0));
+    return got;
+  })).flat());
   let parent = tip;
   fetched.forEach(({ meta }, i) => {
     if (meta.seq !== after + i + 1 || meta.parent !== parent) throw historyMismatch(remote.url, meta.seq);
@@ -35,6 +42,19 @@ export async function fetchEntries(remote: Remote, after: number, tip: string, p
     parent = meta.sha256;
   });
   return fetched;
+}
+
+/** The listed entries `group`, in as many batches as the hub needs to send them all. */
+async function readGroup(remote: Remote, group: EntryMeta[]): Promise<FetchedEntry[]> {
+  const got: FetchedEntry[] = [];
+  const maxBytes = group.reduce((n, m) => n + m.size, 0);
+  while (got.length < group.length) {
+    const after = group[got.length]!.seq - 1;
+    const more = await remote.readBatch(after, { limit: group.length - got.length, maxBytes });
+    if (more.length === 0) throw entryNotFound(remote.url, after + 1); // listed a moment ago: the hub lost it
+    got.push(...more);
+  }
+  return got.slice(0, group.length);
 }
 
 /**

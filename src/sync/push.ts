@@ -1,10 +1,12 @@
 // `push`: fast-forward only. The replica must have every hub entry; its local commits are
-// appended at head+1…, one by one, each a race that exactly one pusher wins. The first push
+// appended at head+1…, in batches (one round trip and one durable step each on the hub), each
+// entry a race that exactly one pusher wins; the replica's position is saved once per batch. The first push
 // to an empty hub uploads the replica's starting snapshot (genesis) so that clones can start;
 // from a replica of another hub, its current content (start-hub.ts).
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import { sha256 } from '../hub/checksum.ts';
-import type { HubInfo, Remote } from '../hub/remote.ts';
+import type { EntryWithBytes, HubInfo, Remote } from '../hub/remote.ts';
+import { BATCH_BYTES, BATCH_ENTRIES } from '../hub/batch.ts';
 import type { Replica } from '../repo/replica.ts';
 import { genesisSha, meetHub, savePosition, type HubPosition } from './hub-state.ts';
 import { hubBytes } from './hub-bytes.ts';
@@ -62,16 +64,26 @@ export async function push(replica: Replica, remote: Remote, opts: PushOptions =
     const local = replica.seqsAfter(pos.hubSeq);
     if (local.length > 0) refuseIfDamaged(replica);
     const claims = new ContentClaims(replica, pos.hubSeq);
-    // Counted per commit as it lands: the contract's append takes the bytes whole.
+    // Counted per batch as it lands: the contract's append takes the bytes whole.
     const total = local.reduce((n, seq) => n + replica.meta(seq).size, 0);
     let bytes = 0;
     await tracked(opts.progress, `Pushing ${local.length} commit${local.length === 1 ? '' : 's'}`, total, 'bytes', async (advance) => {
+      let batch: EntryWithBytes[] = [];
+      let batchBytes = 0;
+      const send = async () => {
+        pos = await appendBatch(replica, remote, info, pos, batch);
+        bytes += batchBytes;
+        advance?.(batch.reduce((n, e) => n + replica.meta(e.meta.seq).size, 0));
+        batch = [];
+        batchBytes = 0;
+      };
       for (const seq of local) {
-        let size: number;
-        ({ pos, size } = await appendOne(replica, remote, info, pos, seq, claims));
-        bytes += size;
-        advance?.(replica.meta(seq).size);
+        const entry = hubEntry(replica, info, batch.at(-1)?.meta.sha256 ?? pos.hubTip!, seq, claims);
+        if (batch.length > 0 && (batchBytes + entry.bytes.byteLength > BATCH_BYTES || batch.length === BATCH_ENTRIES)) await send();
+        batch.push(entry);
+        batchBytes += entry.bytes.byteLength;
       }
+      if (batch.length > 0) await send();
     });
     claims.save();
     const snapshot: SnapshotOutcome = local.length > 0 ? await uploadSnapshotIfDue(replica, remote, pos.hubSeq, opts.progress) : { skipped: 'not-due' };
@@ -93,20 +105,29 @@ async function uploadGenesis(replica: Replica, remote: Remote, info: HubInfo, pr
   return { pos, size };
 }
 
-async function appendOne(replica: Replica, remote: Remote, info: HubInfo, pos: HubPosition, seq: number, claims: ContentClaims): Promise<{ pos: HubPosition; size: number }> {
+/** Local commit `seq` as the hub stores it, following `parent`. */
+function hubEntry(replica: Replica, info: HubInfo, parent: string, seq: number, claims: ContentClaims): EntryWithBytes {
   const entry = replica.entry(seq);
   const bytes = hubBytes(entry.bytes, info.kind);
   const meta = {
-    seq, parent: pos.hubTip!, replica: replica.replicaId, time: entry.meta.time, message: entry.meta.message,
+    seq, parent, replica: replica.replicaId, time: entry.meta.time, message: entry.meta.message,
     schema: entry.meta.schema, kind: info.kind, sha256: sha256(bytes), size: bytes.length, digest: claims.after(entry),
   };
+  return { meta, bytes };
+}
+
+/** Appends `batch` and saves the position once; a batch cut short by another pusher keeps what it stored. */
+async function appendBatch(replica: Replica, remote: Remote, info: HubInfo, pos: HubPosition, batch: EntryWithBytes[]): Promise<HubPosition> {
+  const at = (e: EntryWithBytes) => ({ hubId: info.hubId, hubSeq: e.meta.seq, hubTip: e.meta.sha256 });
   try {
-    await remote.append(meta, bytes);
+    await remote.appendBatch(batch);
   } catch (err) {
-    if ((err as SqlferryError).code === 'HUB_ENTRY_EXISTS') throw pullFirst(remote.url, seq, pos.hubSeq);
-    throw err;
+    if ((err as SqlferryError).code !== 'HUB_ENTRY_EXISTS') throw err;
+    const stored = Math.min(Number((err as SqlferryError).data.stored ?? 0), batch.length - 1);
+    if (stored > 0) savePosition(replica, at(batch[stored - 1]!));
+    throw pullFirst(remote.url, batch[stored]!.meta.seq, stored > 0 ? batch[stored - 1]!.meta.seq : pos.hubSeq);
   }
-  const next = { hubId: info.hubId, hubSeq: seq, hubTip: meta.sha256 };
+  const next = at(batch.at(-1)!);
   savePosition(replica, next);
-  return { pos: next, size: bytes.length };
+  return next;
 }

@@ -1,12 +1,12 @@
 // The one suite every hub runs — every store (folder, PostgreSQL) and every remote (file, ssh,
 // http) — each with its own setup, reaching the hub only through the Remote and HubStore interfaces.
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { HubInfo, Remote } from '../../src/hub/remote.ts';
 import type { HubStore } from '../../src/hub/store.ts';
 import { GENESIS, GENESIS_SHA, addGenesis, chain, changeset, entry, hubInfo, snapshotOf } from './hub-fixtures.ts';
 import { sha256, collect } from '../../src/hub/checksum.ts';
+import { plantDamagedEntry, runWorker } from './conformance-tools.ts';
+import { batchConformance } from './conformance-batch.ts';
 
 export interface TransportUnderTest {
   /** A URL where no hub exists yet (fresh per test). */
@@ -23,29 +23,6 @@ export interface TransportUnderTest {
 }
 
 export { GENESIS, GENESIS_SHA, addGenesis, chain, changeset, entry, hubInfo, snapshotOf } from './hub-fixtures.ts';
-
-const worker = fileURLToPath(new URL('./append-worker.ts', import.meta.url));
-
-function runWorker(url: string, id: string, count: number, size: number) {
-  const child = spawn(process.execPath, [worker, url, id, String(count), String(size)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const done = new Promise<{ code: number | null; signal: string | null; won: number[] }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal, won: [...stdout.matchAll(/won (\d+)/g)].map((m) => Number(m[1])), ...(stderr && code ? { stderr } : {}) })),
-  );
-  return { child, done };
-}
-
-/** Stores entry `seq` with bytes other than its metadata names, as a bad disk or a foreign writer would. */
-async function plantDamagedEntry(store: HubStore, seq: number, parent: string, size: number): Promise<Buffer> {
-  const bytes = changeset('x', size);
-  const damaged = Buffer.from(bytes);
-  damaged[damaged.length - 1]! ^= 0xff;
-  expect(await store.appendExclusive(entry(seq, bytes, parent), damaged)).toBe(true);
-  return bytes;
-}
 
 export function remoteConformance(name: string, transport: TransportUnderTest): void {
   describe(`Remote conformance: ${name}`, () => {
@@ -275,4 +252,5 @@ export function remoteConformance(name: string, transport: TransportUnderTest): 
       expect(Buffer.compare(await collect((await remote.read(2)).body), second)).toBe(0);
     });
   });
+  batchConformance(name, transport);
 }

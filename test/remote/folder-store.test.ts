@@ -5,6 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, expect } from 'vitest';
 import { fileRemote } from '../../src/remote/file/index.ts';
+import { LocalFolderFs } from '../../src/remote/file/folder-fs.ts';
+import { FolderStore } from '../../src/hub/folder/store.ts';
+import { StoredHub } from '../../src/hub/stored-hub.ts';
+import type { EntryWithBytes } from '../../src/hub/remote.ts';
 import { seqName } from '../../src/hub/naming.ts';
 import { GENESIS, addGenesis, chain, changeset, entry, hubInfo, snapshotOf } from './hub-fixtures.ts';
 
@@ -56,4 +60,55 @@ describe('folder hub', () => {
     expect(log.filter((f) => f.startsWith(seqName(1))).sort()).toHaveLength(2); // one winner: its metadata and bytes
     expect(log.filter((f) => !f.startsWith(seqName(1)))).toEqual([]);
   });
+
+  it('writes a batch in one durable step: every file fsynced before any name is linked, the folder fsynced once after the last', async () => {
+    const { dir } = await freshHub();
+    const calls: string[] = [];
+    class Recording extends LocalFolderFs {
+      override async writeNewFiles(files: Array<{ name: string; bytes: Uint8Array }>) {
+        await super.writeNewFiles(files);
+        calls.push(`durable ${files.length} files`);
+      }
+      override async linkExclusive(from: string, to: string) {
+        calls.push(`link ${to}`);
+        return super.linkExclusive(from, to);
+      }
+      override async syncFolder(name: string) {
+        calls.push(`sync ${name}`);
+        return super.syncFolder(name);
+      }
+    }
+    const hub = new StoredHub(new FolderStore(dir, new Recording(dir), 8));
+    await addGenesis(hub);
+    await hub.appendBatch(batchOf(['a', 'b', 'c']));
+    expect(calls).toEqual(['durable 6 files', `link log/${seqName(1)}.json`, `link log/${seqName(2)}.json`, `link log/${seqName(3)}.json`, 'sync log']);
+  });
+
+  it('keeps the whole entries before a link that failed mid-batch, and nothing after it', async () => {
+    const { dir, remote } = await freshHub();
+    await addGenesis(remote);
+    let links = 0;
+    class Failing extends LocalFolderFs {
+      override async linkExclusive(from: string, to: string) {
+        if (++links === 3) throw new Error('the disk went away');
+        return super.linkExclusive(from, to);
+      }
+    }
+    const hub = new StoredHub(new FolderStore(dir, new Failing(dir), 8));
+    const batch = batchOf(['a', 'b', 'c', 'd', 'e']);
+    await expect(hub.appendBatch(batch)).rejects.toThrow('the disk went away');
+    const stored = await remote.readBatch(0, { limit: 10, maxBytes: 1 << 20 }); // checksums verified
+    expect(stored.map((e) => e.meta.seq)).toEqual([1, 2]);
+    const log = await readdir(join(dir, 'log'));
+    expect(log.filter((f) => f.startsWith('.tmp-'))).toEqual([]);
+    expect(log.filter((f) => f.startsWith(seqName(4)) || f.startsWith(seqName(5)))).toEqual([]);
+    await remote.appendBatch(batch.slice(2)); // the numbers after the prefix are still free
+    expect(await remote.head()).toBe(5);
+  });
 });
+
+/** Entries 1.. chained after the genesis, each with its bytes. */
+function batchOf(texts: string[]): EntryWithBytes[] {
+  const bodies = texts.map((t) => changeset(t));
+  return chain(bodies).map((meta, i) => ({ meta, bytes: bodies[i]! }));
+}

@@ -14,6 +14,18 @@ export interface FolderFs {
   /** Creates a file that must not exist yet, writes the body and makes it durable (fsync). */
   writeNew(name: string, body: Body): Promise<void>;
   /**
+   * Creates files that must not exist yet, writes them and makes them all durable in one step (their
+   * fsyncs issued together, so the disk flushes once for the lot rather than once per file).
+   */
+  writeNewFiles(files: Array<{ name: string; bytes: Uint8Array }>): Promise<void>;
+  /**
+   * Gives the durable file `from` the name `to` as well, only if nothing is there: false when the
+   * name was taken, exactly one racing writer wins. The new name is durable after `syncFolder`.
+   */
+  linkExclusive(from: string, to: string): Promise<boolean>;
+  /** Makes the names created in a folder so far durable (fsync of the folder, where the transport can). */
+  syncFolder(name: string): Promise<void>;
+  /**
    * Makes `text` appear under `name`, whole and durable, only if nothing is there: false when the
    * name was taken. Exactly one of any number of racing writers, in any process, wins.
    */

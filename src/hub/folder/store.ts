@@ -1,13 +1,20 @@
 // The folder engine: a hub as files (layout.ts) over any FolderFs (local disk, SFTP). An entry's
 // metadata file appearing is its commit point; the bytes it names are written and made durable
 // first, and the loser of a race removes its bytes. The head is found by names (find-head.ts).
-import type { Body, EntryMeta, HubInfo, SnapshotMeta } from '../remote.ts';
+// A batch of entries is written in one durable step: every bytes file and every staged metadata
+// file fsynced together, then the metadata names linked in order (each exclusive: the first name
+// taken ends the batch), then one fsync of the log folder. Filesystems that journal a folder's
+// names in order (ext4, xfs, btrfs) never keep a later link without the earlier ones, so a crash
+// leaves a prefix of the batch.
+import type { Body, EntryMeta, EntryWithBytes, HubInfo, SnapshotMeta } from '../remote.ts';
 import type { HubStore } from '../store.ts';
 import { entryNotFound, hubNotFound } from '../errors.ts';
 import { parseEntryMeta, parseHubInfo, parseSnapshotMeta, storedFile } from '../meta.ts';
 import { inWindow, range } from '../../shared/in-window.ts';
 import type { FolderFs } from './fs.ts';
-import { HUB_FILE, LOG_DIR, SNAPSHOTS_DIR, committedSeqs, entryBytesName, metaName, snapshotBytesName } from './layout.ts';
+import { HUB_FILE, LOG_DIR, SNAPSHOTS_DIR, committedSeqs, entryBytesName, metaName, snapshotBytesName, tempName } from './layout.ts';
+import { collect } from '../checksum.ts';
+import { leadingWithin } from '../batch.ts';
 import type { HubFolder } from './layout.ts';
 import { HEAD_HINT, findHead, headHint } from './find-head.ts';
 
@@ -43,8 +50,12 @@ export class FolderStore implements HubStore {
   }
 
   async entries(after: number, limit: number): Promise<EntryMeta[]> {
-    const last = Math.min(await this.head(), after + limit);
-    return inWindow(range(after + 1, last), this.listWindow, (seq) => this.entryMeta(seq));
+    return this.storedEntries(after, limit);
+  }
+
+  async entryBatch(after: number, limit: number, maxBytes: number): Promise<EntryWithBytes[]> {
+    const batch = leadingWithin(await this.storedEntries(after, limit), maxBytes);
+    return inWindow(batch, this.listWindow, async (meta) => ({ meta, bytes: await collect(this.fs.stream(`${LOG_DIR}/${meta.file}`, meta.size)) }));
   }
 
   async entry(seq: number): Promise<{ meta: EntryMeta; body: AsyncIterable<Uint8Array> }> {
@@ -53,11 +64,32 @@ export class FolderStore implements HubStore {
   }
 
   async appendExclusive(meta: EntryMeta, bytes: Uint8Array): Promise<boolean> {
-    const file = entryBytesName(meta.seq, meta.kind);
-    if (!(await this.publish(LOG_DIR, file, bytes, metaName(meta.seq), { ...meta, file }))) return false;
-    // Advice for readers (find-head.ts); the entry is committed whether or not this lands.
-    await this.fs.overwrite(`${LOG_DIR}/${HEAD_HINT}`, headHint(meta.seq)).catch(() => {});
-    return true;
+    return (await this.appendBatchExclusive([{ meta, bytes }])) === 1;
+  }
+
+  async appendBatchExclusive(batch: EntryWithBytes[]): Promise<number> {
+    const files = batch.map(({ meta, bytes }) => {
+      const file = entryBytesName(meta.seq, meta.kind);
+      return { seq: meta.seq, bytes: `${LOG_DIR}/${file}`, staged: `${LOG_DIR}/${tempName()}`, data: bytes, record: JSON.stringify({ ...meta, file }) };
+    });
+    let stored = 0;
+    let unsure = 0; // a link that failed without an answer may have happened: its bytes stay
+    try {
+      await this.fs.writeNewFiles(files.flatMap((f) => [{ name: f.bytes, bytes: f.data }, { name: f.staged, bytes: Buffer.from(f.record) }]));
+      for (const f of files) {
+        unsure = 1;
+        const won = await this.fs.linkExclusive(f.staged, `${LOG_DIR}/${metaName(f.seq)}`);
+        unsure = 0;
+        if (!won) break;
+        stored++;
+      }
+      if (stored > 0) await this.fs.syncFolder(LOG_DIR);
+    } finally {
+      await Promise.all([...files.map((f) => this.fs.remove(f.staged)), ...files.slice(stored + unsure).map((f) => this.fs.remove(f.bytes))]);
+    }
+    // Advice for readers (find-head.ts); the entries are committed whether or not this lands.
+    if (stored > 0) await this.fs.overwrite(`${LOG_DIR}/${HEAD_HINT}`, headHint(files[stored - 1]!.seq)).catch(() => {});
+    return stored;
   }
 
   async latestSnapshot(atMost: number): Promise<SnapshotMeta | null> {
@@ -94,7 +126,14 @@ export class FolderStore implements HubStore {
     return won;
   }
 
+  private async storedEntries(after: number, limit: number): Promise<Array<Stored<EntryMeta>>> {
+    const last = Math.min(await this.head(), after + limit);
+    return inWindow(range(after + 1, last), this.listWindow, (seq) => this.entryMeta(seq));
+  }
+
   private async entryMeta(seq: number): Promise<Stored<EntryMeta>> {
+    const known = this.listed.get(seq);
+    if (known) return known;
     const meta = await this.metaOf(LOG_DIR, seq, parseEntryMeta);
     this.listed.set(seq, meta);
     return meta;

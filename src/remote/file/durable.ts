@@ -5,6 +5,10 @@ import { dirname, join } from 'node:path';
 import type { Body } from '../../hub/remote.ts';
 import { asStream } from '../../hub/checksum.ts';
 import { tempName } from '../../hub/folder/layout.ts';
+import { inWindow } from '../../shared/in-window.ts';
+
+/** Files written at once: enough to keep the thread pool's fsyncs overlapping, few enough descriptors. */
+const FILES_AT_ONCE = 64;
 
 export async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
@@ -29,6 +33,25 @@ export async function writeNewFile(path: string, body: Body): Promise<number> {
     await fh.close();
   }
   return size;
+}
+
+/**
+ * Writes files under names nobody else uses and makes them durable together: their fsyncs run at
+ * once (on the thread pool), so the journal commits them together instead of once per file.
+ */
+export async function writeNewFilesTogether(files: Array<{ path: string; bytes: Uint8Array }>): Promise<void> {
+  await inWindow(files, FILES_AT_ONCE, (f) => writeNewFile(f.path, f.bytes));
+}
+
+/** Gives `from` the name `to` too, only if `to` is free (link() fails with EEXIST atomically); false when taken. */
+export async function linkExclusive(from: string, to: string): Promise<boolean> {
+  try {
+    await link(from, to);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
 }
 
 /**

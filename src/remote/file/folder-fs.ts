@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Body } from '../../hub/remote.ts';
 import type { FolderFs } from '../../hub/folder/fs.ts';
-import { fsyncDir, publishExclusive, writeNewFile } from './durable.ts';
+import { fsyncDir, linkExclusive, publishExclusive, writeNewFile, writeNewFilesTogether } from './durable.ts';
 
 /** Files up to this size are read in one call (fewer, larger reads); bigger ones stream. */
 const ONE_READ = 16 * 1024 * 1024;
@@ -38,6 +38,18 @@ export class LocalFolderFs implements FolderFs {
 
   async writeNew(name: string, body: Body): Promise<void> {
     await writeNewFile(this.path(name), body);
+  }
+
+  writeNewFiles(files: Array<{ name: string; bytes: Uint8Array }>): Promise<void> {
+    return writeNewFilesTogether(files.map((f) => ({ path: this.path(f.name), bytes: f.bytes })));
+  }
+
+  linkExclusive(from: string, to: string): Promise<boolean> {
+    return linkExclusive(this.path(from), this.path(to));
+  }
+
+  syncFolder(name: string): Promise<void> {
+    return fsyncDir(this.path(name));
   }
 
   publishExclusive(name: string, text: string): Promise<boolean> {

@@ -1,16 +1,27 @@
-// Requests to a hub server with global fetch: the token, a bounded wait for an answer and for
-// every chunk after it, and every failure as one typed sentence (nothing listening, no answer,
-// untrusted certificate, not a hub server, bad token, a link that dropped mid-transfer).
+// Requests to a hub server over node:http(s): one kept-alive connection per command (a shared
+// agent; sequential requests reuse its socket), the token, a bounded wait for an answer and for
+// every chunk after it, bodies compressed with zstd where the server speaks it (./encoding.ts),
+// and every failure as one typed sentence (nothing listening, no answer, untrusted certificate,
+// not a hub server, bad token, a link that dropped mid-transfer). Not fetch: loading undici costs
+// a short command more than its whole conversation with the hub.
+import http from 'node:http';
+import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import { once } from 'node:events';
 import { SqlferryError } from '../../errors/index.ts';
 import { connectionLost, describeSocketError, timedOut, timeoutSeconds, unreachable } from '../errors.ts';
 import { PROTOCOL_HEADER } from '../../hub/wire.ts';
 import type { WireError } from '../../hub/wire.ts';
 import { clientToken } from './token.ts';
+import { ACCEPT_ENCODING, decoded } from './encoding.ts';
 
 /** Uploads go out in slices so that each one proves progress to the watchdog. */
 const SLICE = 256 * 1024;
 
-const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT']);
+
+/** Kept-alive sockets, idle ones unreferenced (they never hold a command open). */
+const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
 
 export interface HubRequest {
   method?: 'GET' | 'PUT';
@@ -18,6 +29,14 @@ export interface HubRequest {
   headers?: Record<string, string>;
   /** Bytes (sent with their length) or a stream of unknown length. */
   body?: Uint8Array | AsyncIterable<Uint8Array>;
+}
+
+/** An answer whose body is still to be read, once, with `json` or `stream`. */
+export interface HubResponse {
+  status: number;
+  header(name: string): string | undefined;
+  incoming: IncomingMessage;
+  abort: AbortController;
 }
 
 /** Aborts a request after a silence of `timeoutSeconds()`; every sign of progress restarts it. */
@@ -41,8 +60,19 @@ async function* sliced(body: Uint8Array | AsyncIterable<Uint8Array>, kick: () =>
   }
 }
 
+/** Writes the body as the socket takes it; stops quietly when the request ends early (the server answered first). */
+async function upload(request: http.ClientRequest, body: AsyncIterable<Uint8Array>): Promise<void> {
+  for await (const chunk of body) {
+    if (request.destroyed) return;
+    if (!request.write(chunk)) await Promise.race([once(request, 'drain'), once(request, 'close')]);
+  }
+  request.end();
+}
+
 export class HubHttpClient {
   readonly url: string;
+  /** The protocol version the server's last answer gave (wire.ts), 0 before any answer. */
+  protocol = 0;
   private readonly token: string | undefined;
 
   constructor(url: string) {
@@ -51,40 +81,53 @@ export class HubHttpClient {
   }
 
   /** A successful answer whose body is still to be read with `json` or `stream`. */
-  async request(during: string, path: string, req: HubRequest = {}): Promise<{ res: Response; abort: AbortController }> {
+  async request(during: string, path: string, req: HubRequest = {}): Promise<HubResponse> {
     const target = new URL(`${this.url}/${path}`);
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined && Number.isFinite(v)) target.searchParams.set(k, String(v));
     const abort = new AbortController();
     const dog = watchdog(abort, () => timedOut(this.url, target.host, timeoutSeconds(), during));
     const length = req.body instanceof Uint8Array ? { 'content-length': String(req.body.byteLength) } : {};
-    let res: Response;
+    const client = target.protocol === 'https:' ? https : http;
+    let incoming: IncomingMessage;
     try {
-      res = await fetch(target, {
-        method: req.method ?? 'GET',
-        headers: { ...req.headers, ...length, ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
-        ...(req.body ? { body: ReadableStream.from(sliced(req.body, dog.kick)), duplex: 'half' } : {}),
-        signal: abort.signal,
-        redirect: 'error',
-      } as RequestInit);
+      incoming = await new Promise<IncomingMessage>((resolve, reject) => {
+        const request = client.request(target, {
+          method: req.method ?? 'GET',
+          headers: { 'accept-encoding': ACCEPT_ENCODING, ...req.headers, ...length, ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
+          agent: agents[target.protocol as keyof typeof agents],
+          signal: abort.signal,
+        }, resolve);
+        request.on('error', reject);
+        if (req.body) upload(request, sliced(req.body, dog.kick)).catch((err) => request.destroy(err));
+        else request.end();
+      });
     } catch (err) {
       throw this.explain(err, abort, target.host, during);
     } finally {
       dog.stop();
     }
-    if (res.headers.get(PROTOCOL_HEADER) === null) {
-      void res.body?.cancel();
+    incoming.on('error', () => {}); // read through `stream`, which reports it
+    const header = (name: string) => {
+      const value = incoming.headers[name];
+      return Array.isArray(value) ? value.join(', ') : value;
+    };
+    const res: HubResponse = { status: incoming.statusCode ?? 0, header, incoming, abort };
+    const protocol = header(PROTOCOL_HEADER);
+    if (protocol === undefined) {
+      incoming.destroy();
       throw new SqlferryError('HUB_NOT_A_HUB_SERVER', `${this.url} does not answer like a sqlferry hub server (HTTP ${res.status} without the sqlferry protocol header)`, {
         data: { url: this.url, status: res.status },
         hint: 'a hub URL is http(s)://HOST:PORT/REPO as served by `sqlferry serve`; check it with `sqlferry remote list`',
       });
     }
-    if (!res.ok) throw this.fromWire(((await this.json(during, res, abort)) as { error?: WireError }).error, res.status);
-    return { res, abort };
+    this.protocol = Number(protocol) || 1;
+    if (res.status < 200 || res.status > 299) throw this.fromWire(((await this.json(during, res)) as { error?: WireError }).error, res.status);
+    return res;
   }
 
-  async json(during: string, res: Response, abort: AbortController): Promise<unknown> {
+  async json(during: string, res: HubResponse): Promise<unknown> {
     const chunks: Uint8Array[] = [];
-    for await (const chunk of this.stream(during, res, abort)) chunks.push(chunk);
+    for await (const chunk of this.stream(during, res)) chunks.push(chunk);
     try {
       return JSON.parse(Buffer.concat(chunks).toString('utf8'));
     } catch {
@@ -92,18 +135,20 @@ export class HubHttpClient {
     }
   }
 
-  /** The body as it arrives; a silence longer than the timeout aborts, a drop is HUB_CONNECTION_LOST. */
-  async *stream(during: string, res: Response, abort: AbortController): AsyncGenerator<Uint8Array> {
-    const reader = res.body!.getReader();
+  /** The body as it arrives (decompressed); a silence longer than the timeout aborts, a drop is HUB_CONNECTION_LOST. */
+  async *stream(during: string, res: HubResponse): AsyncGenerator<Uint8Array> {
     const host = new URL(this.url).host;
+    const chunks = decoded(res.incoming, res.header('content-encoding'), this.url)[Symbol.asyncIterator]();
+    const stop = () => res.incoming.destroy();
+    res.abort.signal.addEventListener('abort', stop, { once: true });
     try {
       for (;;) {
-        const dog = watchdog(abort, () => timedOut(this.url, host, timeoutSeconds(), during));
-        let next: Awaited<ReturnType<typeof reader.read>>;
+        const dog = watchdog(res.abort, () => timedOut(this.url, host, timeoutSeconds(), during));
+        let next: IteratorResult<Uint8Array>;
         try {
-          next = await reader.read();
+          next = await chunks.next();
         } catch (err) {
-          throw this.explain(err, abort, host, during);
+          throw this.explain(err, res.abort, host, during);
         } finally {
           dog.stop();
         }
@@ -111,8 +156,9 @@ export class HubHttpClient {
         yield next.value;
       }
     } finally {
-      reader.releaseLock();
-      if (!abort.signal.aborted) void res.body?.cancel().catch(() => {});
+      res.abort.signal.removeEventListener('abort', stop);
+      // Left unread, the socket cannot carry the next request: close it rather than pool it.
+      if (!res.incoming.complete) res.incoming.destroy();
     }
   }
 
@@ -121,7 +167,7 @@ export class HubHttpClient {
     if (abort.signal.aborted && abort.signal.reason instanceof SqlferryError) return abort.signal.reason;
     const cause = (err as { cause?: unknown })?.cause ?? err;
     const code = String((cause as { code?: unknown })?.code ?? '');
-    if (/CERT|SELF_SIGNED|TLS|SSL|ERR_SSL/i.test(code)) {
+    if (/CERT|SELF_SIGNED|TLS|SSL|UNABLE_TO_VERIFY/i.test(code)) {
       return new SqlferryError('HUB_TLS_FAILED', `the TLS certificate of ${host} is not trusted (${(cause as Error).message})`, {
         data: { url: this.url, code },
         cause: err,
@@ -129,7 +175,6 @@ export class HubHttpClient {
       });
     }
     if (CONNECT_CODES.has(code)) return unreachable(this.url, host, describeSocketError(cause) ?? code, err);
-    if ((cause as Error)?.message === 'bad port') return unreachable(this.url, host, 'fetch refuses that port (it belongs to another protocol)', err);
     return connectionLost(this.url, during, err);
   }
 

@@ -25,8 +25,8 @@ export const httpRemote: RemoteFactory = {
     const base = checkedUrl(url);
     const http = new HubHttpClient(base);
     const body = Buffer.from(JSON.stringify(info));
-    const { res, abort } = await http.request('creating the hub', 'info', { method: 'PUT', body, headers: { 'content-type': 'application/json' } });
-    await http.json('creating the hub', res, abort);
+    const res = await http.request('creating the hub', 'info', { method: 'PUT', body, headers: { 'content-type': 'application/json' } });
+    await http.json('creating the hub', res);
     return new HttpRemote(base);
   },
 };

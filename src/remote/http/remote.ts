@@ -1,23 +1,32 @@
 // A hub behind `sqlferry serve`, spoken to over HTTP(S) (protocol in src/hub/wire.ts). The server
-// checks what it stores; this side checks what it reads, so damage anywhere is caught.
-import type { Body, EntryMeta, HubInfo, Remote, SnapshotMeta } from '../../hub/remote.ts';
-import { asStream, verified } from '../../hub/checksum.ts';
+// checks what it stores; this side checks what it reads, so damage anywhere is caught. The hub's
+// info never changes, so it is asked once per remote; batches go in one request each to a server
+// that speaks them (protocol 2), entry by entry to an older one.
+import type { BatchLimits, Body, EntryMeta, EntryWithBytes, HubInfo, Remote, SnapshotMeta } from '../../hub/remote.ts';
+import { asStream, collect, verified, verifiedBytes } from '../../hub/checksum.ts';
 import { parseHubInfo } from '../../hub/meta.ts';
 import { SqlferryError } from '../../errors/index.ts';
 import { HubHttpClient } from './client.ts';
-import { META_LENGTH_HEADER, frameHead, parseMetaLength, readFrame, wireEntryMeta, wireSnapshotMeta } from '../../hub/wire.ts';
+import { BATCH_PROTOCOL, META_LENGTH_HEADER, frameHead, parseMetaLength, readFrame, wireEntryMeta, wireSnapshotMeta } from '../../hub/wire.ts';
+import { BatchFormatError, batchFrames, readBatchFrames } from '../../hub/wire-batch.ts';
+import { leadingWithin } from '../../hub/batch.ts';
+import { encodedBody } from './encoding.ts';
+import { EntryExistsError } from '../../hub/errors.ts';
 
 export class HttpRemote implements Remote {
   readonly url: string;
   private readonly http: HubHttpClient;
+  private known: Promise<HubInfo> | undefined;
 
   constructor(url: string) {
     this.url = url;
     this.http = new HubHttpClient(url);
   }
 
-  async info(): Promise<HubInfo> {
-    return parseHubInfo(JSON.stringify(await this.get('reading the hub info', 'info')), `${this.url}/info`);
+  info(): Promise<HubInfo> {
+    this.known ??= this.get('reading the hub info', 'info').then((answer) => parseHubInfo(JSON.stringify(answer), `${this.url}/info`));
+    this.known.catch(() => (this.known = undefined)); // asked again next time
+    return this.known;
   }
 
   async head(): Promise<number> {
@@ -38,9 +47,32 @@ export class HttpRemote implements Remote {
     return { meta: checked, body: verified(`hub entry ${seq}`, checked, rest) };
   }
 
-  async append(meta: EntryMeta, bytes: Uint8Array): Promise<void> {
-    const head = frameHead(meta);
-    await this.put(`appending entry ${meta.seq}`, `entries/${meta.seq}`, head.length, Buffer.concat([head, bytes]));
+  async readBatch(after: number, limits: BatchLimits): Promise<EntryWithBytes[]> {
+    if (!(await this.speaksBatches())) return this.readOneByOne(after, limits);
+    const during = `reading entries after ${after}`;
+    const res = await this.http.request(during, 'log', { query: { after, limit: limits.limit, maxBytes: limits.maxBytes } });
+    const entries: EntryWithBytes[] = [];
+    try {
+      for await (const { meta, bytes } of readBatchFrames(this.http.stream(during, res), `${this.url}/log`, { entryBytes: Infinity, tooLarge: () => this.badAnswer(during) })) {
+        entries.push({ meta, bytes: await verifiedBytes(`hub entry ${meta.seq}`, meta, bytes) });
+      }
+    } catch (err) {
+      throw err instanceof BatchFormatError ? this.badAnswer(during) : err;
+    }
+    return entries;
+  }
+
+  append(meta: EntryMeta, bytes: Uint8Array): Promise<void> {
+    return this.appendBatch([{ meta, bytes }]);
+  }
+
+  async appendBatch(entries: EntryWithBytes[]): Promise<void> {
+    if (entries.length === 0) return;
+    if (entries.length === 1 || !(await this.speaksBatches())) return this.appendOneByOne(entries);
+    const during = `appending entries ${entries[0]!.meta.seq}..${entries.at(-1)!.meta.seq}`;
+    const { body, headers } = await encodedBody(Buffer.concat(batchFrames(entries)));
+    const res = await this.http.request(during, 'log', { method: 'PUT', body, headers: { ...headers, 'content-type': 'application/octet-stream' } });
+    await this.http.json(during, res);
   }
 
   async latestSnapshot(atMost?: number): Promise<SnapshotMeta | null> {
@@ -66,22 +98,51 @@ export class HttpRemote implements Remote {
   async close(): Promise<void> {}
 
   private async get(during: string, path: string, query?: Record<string, number | undefined>): Promise<unknown> {
-    const { res, abort } = await this.http.request(during, path, { query });
-    return this.http.json(during, res, abort);
+    const res = await this.http.request(during, path, { query });
+    return this.http.json(during, res);
   }
 
   private async getFramed(during: string, path: string): Promise<{ meta: string; rest: AsyncIterable<Uint8Array> }> {
-    const { res, abort } = await this.http.request(during, path);
-    const length = parseMetaLength(res.headers.get(META_LENGTH_HEADER), 1 << 20);
+    const res = await this.http.request(during, path);
+    const length = parseMetaLength(res.header(META_LENGTH_HEADER), 1 << 20);
     if (length === undefined) throw this.badAnswer(during);
-    return readFrame(this.http.stream(during, res, abort), length).catch((err) => {
+    return readFrame(this.http.stream(during, res), length).catch((err) => {
       throw err instanceof SqlferryError ? err : this.badAnswer(during);
     });
   }
 
   private async put(during: string, path: string, metaLength: number, body: Uint8Array | AsyncIterable<Uint8Array>): Promise<void> {
-    const { res, abort } = await this.http.request(during, path, { method: 'PUT', headers: { [META_LENGTH_HEADER]: String(metaLength) }, body });
-    await this.http.json(during, res, abort);
+    // A server of protocol 2 takes zstd bodies; a stream (a snapshot) goes as it is.
+    const packed = body instanceof Uint8Array && this.http.protocol >= BATCH_PROTOCOL ? await encodedBody(body) : { body, headers: {} };
+    const res = await this.http.request(during, path, { method: 'PUT', headers: { ...packed.headers, [META_LENGTH_HEADER]: String(metaLength) }, body: packed.body });
+    await this.http.json(during, res);
+  }
+
+  private async speaksBatches(): Promise<boolean> {
+    if (this.http.protocol === 0) await this.info();
+    return this.http.protocol >= BATCH_PROTOCOL;
+  }
+
+  /** An older server: the entries listed, then read one request each. */
+  private async readOneByOne(after: number, limits: BatchLimits): Promise<EntryWithBytes[]> {
+    const metas = leadingWithin(await this.list(after, limits.limit), limits.maxBytes);
+    return Promise.all(metas.map(async (m) => {
+      const { meta, body } = await this.read(m.seq);
+      return { meta, bytes: await collect(body) };
+    }));
+  }
+
+  /** One request per entry, as the contract's batch would store them: a prefix, the first taken number named. */
+  private async appendOneByOne(entries: EntryWithBytes[]): Promise<void> {
+    for (const [stored, { meta, bytes }] of entries.entries()) {
+      const head = frameHead(meta);
+      try {
+        await this.put(`appending entry ${meta.seq}`, `entries/${meta.seq}`, head.length, Buffer.concat([head, bytes]));
+      } catch (err) {
+        if (stored > 0 && (err as SqlferryError).code === 'HUB_ENTRY_EXISTS') throw new EntryExistsError(this.url, meta.seq, stored);
+        throw err;
+      }
+    }
   }
 
   private badAnswer(during: string): SqlferryError {

@@ -2,13 +2,16 @@
 // by the (hub, seq) primary key — of racing writers on any number of servers exactly one inserts
 // it, the others wait for its commit and get a unique violation — then the bytes in chunk rows.
 // Snapshots stream in the same way, a chunk at a time, and bytes are read back a chunk at a time,
-// so memory stays bounded whatever the size. Nothing is visible before COMMIT.
+// so memory stays bounded whatever the size. Nothing is visible before COMMIT. A batch is one
+// transaction too: its metadata rows claimed in order (the first number taken ends it), then the
+// chunks of the claimed entries in one statement; a batch is read in two queries.
 import type pg from 'pg';
-import type { Body, EntryMeta, HubInfo, SnapshotMeta } from '../../hub/remote.ts';
+import type { Body, EntryMeta, EntryWithBytes, HubInfo, SnapshotMeta } from '../../hub/remote.ts';
 import type { HubStore } from '../../hub/store.ts';
 import { entryNotFound, hubExists, hubNotFound } from '../../hub/errors.ts';
 import { parseEntryMeta, parseHubInfo, parseSnapshotMeta } from '../../hub/meta.ts';
 import { asStream } from '../../hub/checksum.ts';
+import { leadingWithin } from '../../hub/batch.ts';
 import type { PgDatabase } from './database.ts';
 
 /** Bytes per chunk row: large enough for few round trips, small enough to hold one in memory. */
@@ -67,12 +70,50 @@ export class PgHubStore implements HubStore {
     return { meta, body: this.chunks('e', seq, meta.size) };
   }
 
-  appendExclusive(meta: EntryMeta, bytes: Uint8Array): Promise<boolean> {
-    return this.db.transaction(this.url, async (client) => {
-      if (!(await this.claim(client, 'sqlferry_entries', meta.seq, meta))) return false;
-      for (let n = 0; n * CHUNK < bytes.byteLength; n++) await this.insertChunk(client, 'e', meta.seq, n, bytes.subarray(n * CHUNK, (n + 1) * CHUNK));
-      return true;
+  async entryBatch(after: number, limit: number, maxBytes: number): Promise<EntryWithBytes[]> {
+    const metas = leadingWithin(await this.entries(after, limit), maxBytes);
+    if (metas.length === 0) return [];
+    const rows = await this.db.query<{ seq: string; data: Buffer }>(this.url,
+      "SELECT seq, data FROM sqlferry_chunks WHERE hub = $1 AND what = 'e' AND seq > $2 AND seq <= $3 ORDER BY seq, n", [this.name, after, metas.at(-1)!.seq]);
+    const chunks = new Map<number, Buffer[]>();
+    for (const row of rows) {
+      const seq = Number(row.seq);
+      chunks.set(seq, [...(chunks.get(seq) ?? []), row.data]);
+    }
+    return metas.map((meta) => ({ meta, bytes: Buffer.concat(chunks.get(meta.seq) ?? []) }));
+  }
+
+  async appendExclusive(meta: EntryMeta, bytes: Uint8Array): Promise<boolean> {
+    return (await this.appendBatchExclusive([{ meta, bytes }])) === 1;
+  }
+
+  async appendBatchExclusive(batch: EntryWithBytes[]): Promise<number> {
+    let stored = 0;
+    await this.db.transaction(this.url, async (client) => {
+      // ON CONFLICT waits for a racing writer's transaction and stores nothing if it committed:
+      // exclusive as a unique violation is, without aborting the entries claimed before.
+      for (const { meta } of batch) {
+        const r = await client.query('INSERT INTO sqlferry_entries (hub, seq, meta) VALUES ($1, $2, $3) ON CONFLICT (hub, seq) DO NOTHING', [this.name, meta.seq, JSON.stringify(meta)])
+          .catch((err) => Promise.reject((err as { code?: unknown }).code === '23503' ? hubNotFound(this.url) : err));
+        if (r.rowCount !== 1) break;
+        stored++;
+      }
+      const seqs: number[] = [];
+      const ns: number[] = [];
+      const data: Buffer[] = [];
+      for (const { meta, bytes } of batch.slice(0, stored)) {
+        for (let n = 0; n * CHUNK < bytes.byteLength; n++) {
+          seqs.push(meta.seq);
+          ns.push(n);
+          data.push(Buffer.from(bytes.buffer, bytes.byteOffset + n * CHUNK, Math.min(CHUNK, bytes.byteLength - n * CHUNK)));
+        }
+      }
+      if (seqs.length > 0) {
+        await client.query("INSERT INTO sqlferry_chunks (hub, what, seq, n, data) SELECT $1, 'e', * FROM unnest($2::bigint[], $3::int[], $4::bytea[])", [this.name, seqs, ns, data]);
+      }
+      return stored > 0;
     });
+    return stored;
   }
 
   async latestSnapshot(atMost: number): Promise<SnapshotMeta | null> {

@@ -87,7 +87,7 @@ async function fsync(sftp: SFTPWrapper, handle: Buffer): Promise<void> {
 }
 
 /** Makes `target` name the same file as `source` only if `target` is absent; false when it was taken. */
-async function linkExclusive(sftp: SFTPWrapper, source: string, target: string): Promise<boolean> {
+export async function linkExclusive(sftp: SFTPWrapper, source: string, target: string): Promise<boolean> {
   const linked = call<void>((done) => {
     try {
       sftp.ext_openssh_hardlink(source, target, (err) => done(err, undefined));

@@ -1,0 +1,161 @@
+// Push and pull of a 100,000-row change made in 40 commits (40 hub entries), CLI as users run it,
+// side by side in one run with copying the same files the plain way: over SSH (a real sshd on
+// 127.0.0.1, test/remote/sshd.ts) against `scp` of the replica's or hub's log files, and to and from
+// a folder hub against `cp` of them plus `sync`. Runs alternate; medians. Issue 15's targets:
+// ≤ 1.5× scp over SSH, ≤ 2× cp + sync to a folder. A pull also applies the rows to the database,
+// which copying files does not: its figure is the transfer plus that work.
+// Run: npx node bench/transfers.ts [runs] [rows] [commits]
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DatabaseSync } from 'node:sqlite';
+import { commit } from '../src/repo/commit.ts';
+import { Replica } from '../src/repo/replica.ts';
+import { openRemote } from '../src/remote/registry.ts';
+import { chooseHandlers } from '../src/sync/handlers/index.ts';
+import { clone } from '../src/sync/clone.ts';
+import { initHub } from '../src/sync/init-hub.ts';
+import { push } from '../src/sync/push.ts';
+import { addRemote } from '../src/sync/remotes.ts';
+import { stampSidecar } from '../src/repo/sidecar-stamp.ts';
+import { startSshd } from '../test/remote/sshd.ts';
+
+const runs = Number(process.argv[2] ?? 7);
+const rows = Number(process.argv[3] ?? 100_000);
+const commits = Number(process.argv[4] ?? 40);
+const bin = fileURLToPath(new URL('../bin/sqlferry.js', import.meta.url));
+const only = fileURLToPath(new URL('./transfer-only.ts', import.meta.url));
+const sshd = await startSshd();
+const dir = mkdtempSync(join(sshd.dir, 'bench-transfers-'));
+const env: NodeJS.ProcessEnv = { ...process.env, HOME: sshd.home, NODE_COMPILE_CACHE: join(dir, 'compile-cache') };
+delete env.SSH_AUTH_SOCK;
+const sshUrl = (path: string) => `ssh://${sshd.user}@127.0.0.1:${sshd.port}${path}`;
+const scpOptions = ['-q', '-B', '-P', String(sshd.port), '-i', join(sshd.home, '.ssh', 'id_ed25519'), '-o', `UserKnownHostsFile=${join(sshd.home, '.ssh', 'known_hosts')}`];
+
+function must(argv: string[], cwd = dir): number {
+  const start = performance.now();
+  const r = spawnSync(argv[0]!, argv.slice(1), { cwd, env, encoding: 'utf8' });
+  const ms = performance.now() - start;
+  if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
+  return ms;
+}
+const sqlferry = (...args: string[]) => [process.execPath, bin, ...args];
+
+// The pristine set: a hub holding A's genesis, A with its commits not yet pushed (for push), and
+// a hub holding them with B cloned before them (for pull). Each run works on a fresh copy.
+const pristine = join(dir, 'pristine');
+mkdirSync(pristine);
+const handlers = await chooseHandlers([]);
+const hubBefore = join(pristine, 'hub-before');
+await initHub(hubBefore);
+const aPath = join(pristine, 'a.db');
+const a0 = new DatabaseSync(aPath);
+a0.exec('CREATE TABLE item(id INTEGER PRIMARY KEY, name TEXT, price REAL, qty INTEGER, note TEXT)');
+a0.close();
+const a = Replica.init(aPath);
+addRemote(a, 'origin', hubBefore);
+const before = await openRemote(hubBefore);
+await push(a, before);
+await clone(before, join(pristine, 'b.db'), { handlers });
+const per = Math.ceil(rows / commits);
+for (let c = 0; c < commits; c++) {
+  const db = new DatabaseSync(aPath);
+  const lo = c * per + 1;
+  db.exec(`WITH RECURSIVE n(i) AS (SELECT ${lo} UNION ALL SELECT i + 1 FROM n WHERE i < ${Math.min(rows, lo + per - 1)}) INSERT INTO item SELECT i, 'item number ' || i, i * 0.25, i % 100, hex(randomblob(8)) FROM n`);
+  db.close();
+  commit(a, { message: `commit ${c}` });
+}
+await before.close();
+const hubAfter = join(pristine, 'hub-after');
+cpSync(hubBefore, hubAfter, { recursive: true });
+// A copy of A pushes into hub-after; A itself keeps its commits unpushed, for the push runs.
+const scratch = join(dir, 'scratch');
+mkdirSync(scratch);
+for (const name of ['a.db', 'a.db.sqlferry']) cpSync(join(pristine, name), join(scratch, name), { recursive: true });
+const after = await openRemote(hubAfter);
+await push(Replica.open(join(scratch, 'a.db')), after);
+await after.close();
+rmSync(scratch, { recursive: true });
+const logFiles = (folder: string) => readdirSync(folder).filter((n) => /^\d+\./.test(n)).map((n) => join(folder, n));
+const bytes = logFiles(join(hubAfter, 'log')).reduce((n, f) => n + statSync(f).size, 0);
+console.log(`${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model}, load ${loadavg()[0]!.toFixed(2)}; ${rows.toLocaleString('en')} rows in ${commits} commits, ${(bytes / 1e6).toFixed(1)} MB of hub log files; ${runs} runs each, alternating`);
+
+if (process.env.BENCH_KEEP) {
+  console.log(`pristine set kept in ${pristine}`);
+  await sshd.stop();
+  process.exit(0);
+}
+let run = 0;
+/** A fresh copy of the pristine set; the replica's remote pointed at `remote` (not timed). */
+function fresh(db: 'a.db' | 'b.db', remote: (root: string) => string): string {
+  const root = join(dir, `run${run++}`);
+  cpSync(pristine, root, { recursive: true });
+  must(sqlferry('--db', join(root, db), 'remote', 'set-url', 'origin', remote(root)));
+  // A copied sidecar stats unlike what sqlferry left, so the next push would first check the whole
+  // base snapshot against the log: stamped as sqlferry leaves it, the copy is the replica a user has.
+  stampSidecar(Replica.open(join(root, db)).paths, false);
+  spawnSync('sync');
+  return root;
+}
+
+interface Case { name: string; prepare(): string; time(root: string): number }
+const cases: Array<[Case, Case]> = [
+  [
+    { name: 'push over SSH', prepare: () => fresh('a.db', (r) => sshUrl(join(r, 'hub-before'))), time: (r) => must(sqlferry('--db', join(r, 'a.db'), 'push')) },
+    { name: 'scp of the same files, up', prepare: () => { const r = fresh('a.db', (x) => join(x, 'hub-before')); mkdirSync(join(r, 'up')); return r; }, time: (r) => must(['scp', ...scpOptions, ...logFiles(join(r, 'a.db.sqlferry', 'log')), `${sshd.user}@127.0.0.1:${join(r, 'up')}/`]) },
+  ],
+  [
+    { name: 'pull over SSH', prepare: () => fresh('b.db', (r) => sshUrl(join(r, 'hub-after'))), time: (r) => must(sqlferry('--db', join(r, 'b.db'), 'pull')) },
+    { name: 'scp of the same files, down', prepare: () => { const r = fresh('b.db', (x) => join(x, 'hub-after')); mkdirSync(join(r, 'down')); return r; }, time: (r) => must(['scp', ...scpOptions, `${sshd.user}@127.0.0.1:${join(r, 'hub-after', 'log')}/0*`, join(r, 'down')]) },
+  ],
+  [
+    { name: 'push\'s transfer alone over SSH (bench/transfer-only.ts)', prepare: () => fresh('a.db', (x) => join(x, 'hub-before')), time: (r) => must([process.execPath, only, 'push', join(r, 'hub-after'), sshUrl(join(r, 'hub-before'))]) },
+    { name: 'scp of the same files, up', prepare: () => { const r = fresh('a.db', (x) => join(x, 'hub-before')); mkdirSync(join(r, 'up')); return r; }, time: (r) => must(['scp', ...scpOptions, ...logFiles(join(r, 'a.db.sqlferry', 'log')), `${sshd.user}@127.0.0.1:${join(r, 'up')}/`]) },
+  ],
+  [
+    { name: 'pull\'s transfer alone over SSH (bench/transfer-only.ts)', prepare: () => fresh('b.db', (x) => join(x, 'hub-after')), time: (r) => must([process.execPath, only, 'pull', sshUrl(join(r, 'hub-after'))]) },
+    { name: 'scp of the same files, down', prepare: () => { const r = fresh('b.db', (x) => join(x, 'hub-after')); mkdirSync(join(r, 'down')); return r; }, time: (r) => must(['scp', ...scpOptions, `${sshd.user}@127.0.0.1:${join(r, 'hub-after', 'log')}/0*`, join(r, 'down')]) },
+  ],
+  [
+    { name: 'push to a folder hub', prepare: () => fresh('a.db', (r) => join(r, 'hub-before')), time: (r) => must(sqlferry('--db', join(r, 'a.db'), 'push')) },
+    { name: 'cp of the same files + sync', prepare: () => { const r = fresh('a.db', (x) => join(x, 'hub-before')); mkdirSync(join(r, 'up')); return r; }, time: (r) => must(['sh', '-c', `cp ${logFiles(join(r, 'a.db.sqlferry', 'log')).join(' ')} ${join(r, 'up')}/ && sync`]) },
+  ],
+  [
+    { name: 'push\'s transfer alone to a folder hub', prepare: () => fresh('a.db', (x) => join(x, 'hub-before')), time: (r) => must([process.execPath, only, 'push', join(r, 'hub-after'), join(r, 'hub-before')]) },
+    { name: 'cp of the same files + sync', prepare: () => { const r = fresh('a.db', (x) => join(x, 'hub-before')); mkdirSync(join(r, 'up')); return r; }, time: (r) => must(['sh', '-c', `cp ${logFiles(join(r, 'a.db.sqlferry', 'log')).join(' ')} ${join(r, 'up')}/ && sync`]) },
+  ],
+  [
+    { name: 'pull from a folder hub', prepare: () => fresh('b.db', (r) => join(r, 'hub-after')), time: (r) => must(sqlferry('--db', join(r, 'b.db'), 'pull')) },
+    { name: 'cp of the same files + sync, down', prepare: () => { const r = fresh('b.db', (x) => join(x, 'hub-after')); mkdirSync(join(r, 'down')); return r; }, time: (r) => must(['sh', '-c', `cp ${join(r, 'hub-after', 'log')}/0* ${join(r, 'down')}/ && sync`]) },
+  ],
+  [
+    { name: 'pull\'s transfer alone from a folder hub', prepare: () => fresh('b.db', (x) => join(x, 'hub-after')), time: (r) => must([process.execPath, only, 'pull', join(r, 'hub-after')]) },
+    { name: 'cp of the same files + sync, down', prepare: () => { const r = fresh('b.db', (x) => join(x, 'hub-after')); mkdirSync(join(r, 'down')); return r; }, time: (r) => must(['sh', '-c', `cp ${join(r, 'hub-after', 'log')}/0* ${join(r, 'down')}/ && sync`]) },
+  ],
+];
+
+const median = (t: number[]) => [...t].sort((x, y) => x - y)[Math.floor(t.length / 2)]!;
+console.log('| transfer | sqlferry, median | reference | reference, median | ratio |');
+console.log('|---|---|---|---|---|');
+try {
+  for (const pair of cases) {
+    const times: [number[], number[]] = [[], []];
+    for (let i = 0; i < runs + 1; i++) {
+      for (const [k, c] of pair.entries()) {
+        const root = c.prepare();
+        const ms = c.time(root);
+        if (i > 0) times[k as 0 | 1].push(ms); // the first round warms caches
+        rmSync(root, { recursive: true, force: true });
+      }
+    }
+    const [ours, ref] = times.map(median) as [number, number];
+    console.log(`| ${pair[0].name} | ${(ours / 1000).toFixed(3)} s | ${pair[1].name} | ${(ref / 1000).toFixed(3)} s | ${(ours / ref).toFixed(2)}× |`);
+  }
+  const node = Array.from({ length: runs }, () => must([process.execPath, '-e', '0']));
+  console.log(`node -e 0 (Node's own start-up, in every sqlferry figure above): ${(median(node) / 1000).toFixed(3)} s`);
+} finally {
+  await sshd.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
