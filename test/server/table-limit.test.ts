@@ -105,12 +105,15 @@ describe('tokens limited to tables: folder store, the real serve and CLI', () =>
 
     const files = () => readdirSync(join(store, 'app'), { recursive: true }).sort();
     const before = files();
+    // Two commits go in one batch; the second touches another table: neither is stored.
+    sqlite3(join(dir, 'b.db'), 'INSERT INTO readings VALUES (3, 22);');
+    expect(as(limited, dir, '--db', 'b.db', 'commit').status).toBe(0);
     sqlite3(join(dir, 'b.db'), "INSERT INTO readings VALUES (2, 21); INSERT INTO secret VALUES (1, 'mine');");
     expect(as(limited, dir, '--db', 'b.db', 'commit').status).toBe(0);
     for (const command of ['push', 'sync']) {
       const refused = as(limited, dir, '--db', 'b.db', command);
       expect(refused.status).toBe(4);
-      expect(refused.stderr).toMatch(/^error: the hub at http:\/\/127\.0\.0\.1:\d+\/app refused entry 4: it changes the table "secret", and this token may write only the tables "readings", "Device_Log"\nhint: nothing was stored, and this replica keeps its commits/);
+      expect(refused.stderr).toMatch(/^error: the hub at http:\/\/127\.0\.0\.1:\d+\/app refused entry 5: it changes the table "secret", and this token may write only the tables "readings", "Device_Log"\nhint: nothing was stored, and this replica keeps its commits/);
     }
     expect(await hub.head()).toBe(3);
     expect(files()).toEqual(before);
