@@ -31,7 +31,7 @@ const edit = fc.record({ op: fc.constantFrom('insert', 'insert', 'update', 'dele
 type Shape = { types: string[]; pkOrder: number[]; withoutRowid: boolean };
 type Edit = { op: string; row: number; col: number; values: Array<{ sql: string; param: unknown }> };
 
-function create(db: DatabaseSync, s: Shape): { cols: string[]; pk: string[]; byRowid: boolean } {
+function create(db: DatabaseSync, s: Shape): { cols: string[]; pk: string[]; byRowid: boolean; untypedKeys: Set<number> } {
   const cols = s.types.map((_, i) => `c${i}`);
   const pk = [...new Set(s.pkOrder.map((i) => cols[i % cols.length]!))];
   const byRowid = pk.length === 0 || !s.withoutRowid;
@@ -41,14 +41,20 @@ function create(db: DatabaseSync, s: Shape): { cols: string[]; pk: string[]; byR
   const defs = cols.map((c, i) => (pk.includes(c) && ['REAL', 'NUMERIC'].includes(s.types[i]!) ? c : `${c} ${s.types[i]}`.trim()));
   const key = pk.length > 0 ? `, PRIMARY KEY (${pk.join(', ')})` : '';
   db.exec(`CREATE TABLE t(${defs.join(', ')}${key})${byRowid ? '' : ' WITHOUT ROWID'}`);
-  return { cols, pk, byRowid };
+  const untypedKeys = new Set(cols.flatMap((c, i) => (pk.includes(c) && !defs[i]!.includes(' ') ? [i] : [])));
+  return { cols, pk, byRowid, untypedKeys };
 }
 
 function run(db: DatabaseSync, table: ReturnType<typeof create>, edits: Edit[]): void {
-  const { cols, pk, byRowid } = table;
+  const { cols, pk, byRowid, untypedKeys } = table;
   const params = (vs: Edit['values']) => vs.filter((v) => v.param !== undefined).map((v) => v.param as never);
+  // A key that goes from INTEGER to an equal REAL (1 to 1.0) in an untyped key column within one
+  // session is recorded as a DELETE and an INSERT of two keys that SQLite's own apply sees as one,
+  // and refuses: SQLite's limit, not the digest's. Such a key is written as the INTEGER it equals.
+  const keyed = (vs: Edit['values']) =>
+    vs.map((v, j) => (untypedKeys.has(j) && typeof v.param === 'number' && Number.isInteger(v.param) ? { ...v, param: BigInt(v.param) } : v));
   for (const e of edits) {
-    const vs = e.values.slice(0, cols.length);
+    const vs = keyed(e.values.slice(0, cols.length));
     // The edited row: the e.row-th in key order, named by rowid or by its key.
     const which = byRowid ? 'rowid' : pk.join(', ');
     const pick = db.prepare(`SELECT ${which} FROM t ORDER BY ${which} LIMIT 1 OFFSET ?`);
@@ -61,7 +67,7 @@ function run(db: DatabaseSync, table: ReturnType<typeof create>, edits: Edit[]):
       // recorder's own conflict clauses and loses a reused rowid's DELETE (a capture bug, not the digest's).
       if (e.op === 'insert') db.prepare(`INSERT ${pk.length > 0 ? 'OR REPLACE ' : ''}INTO t VALUES (${vs.map((v) => v.sql).join(', ')})`).run(...params(vs));
       else if (target !== undefined && e.op === 'update') {
-        const v = vs[e.col % cols.length]!;
+        const v = vs[e.col % cols.length]!; // already keyed: vs covers every column from 0
         db.prepare(`UPDATE t SET ${cols[e.col % cols.length]} = ${v.sql} WHERE ${where}`).run(...params([v]), ...whereParams);
       } else if (target !== undefined) db.prepare(`DELETE FROM t WHERE ${where}`).run(...whereParams);
     } catch {
