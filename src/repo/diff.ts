@@ -8,17 +8,13 @@ import { captureTable, type TablePair } from './capture.ts';
 import { diffSchema, type SchemaDiff } from './schema-diff.ts';
 import { keyedColumns, readSchema, trackedTables, type Schema, type TableInfo } from './schema-read.ts';
 import { catchUpBase } from './base.ts';
-import { takeStamp, unchangedSince } from './fingerprint.ts';
+import { takeStamp, takeStampPastTick, unchangedSince } from './fingerprint.ts';
 import { logEnd } from './log-end.ts';
+import type { PageMap } from './page-map.ts';
+import { compareEverything, pageScope, type Compared, type PageScope } from './page-scope.ts';
 import type { SidecarPaths } from './sidecar.ts';
 import { readSeq } from './snapshot.ts';
 import { attach, openDatabase, withSqliteErrors } from './sqlite.ts';
-
-/** Which tables the row comparison reads: `all`, or only those named; and why, for -v. */
-export interface Compared {
-  tables: ReadonlySet<string> | 'all';
-  why: string;
-}
 
 export interface WorkingDiff {
   /** The live connection, inside the read transaction. */
@@ -28,6 +24,8 @@ export interface WorkingDiff {
   schema: SchemaDiff;
   untracked: TableInfo[];
   compared: Compared;
+  /** The page map of what this diff read, for commit to save with the entry (page-scope.ts); null when unknown. */
+  pageMap(): PageMap | null;
   /** Row changes, grouped by table, in the live schema's table order. */
   changes(): Generator<Change>;
 }
@@ -37,18 +35,19 @@ export function withUncommittedDiff<T>(paths: SidecarPaths, fn: (diff: WorkingDi
   const last = logEnd(paths);
   if (unchangedSince(paths, takeStamp(paths), last)) return withNothingChanged(paths.db, last, fn);
   catchUpBase(paths);
-  return withWorkingDiff(paths.db, paths.base, fn);
+  const before = takeStampPastTick(paths); // after catching up: nearer the read transaction
+  return withWorkingDiff(paths.db, paths.base, fn, (db) => pageScope(paths, db, before, last));
 }
 
 /**
  * Open the live database with `basePath` attached, start a read transaction, and give `fn`
  * the difference. Schema changes sqlferry cannot replay throw before `fn` runs.
  */
-export function withWorkingDiff<T>(dbPath: string, basePath: string, fn: (diff: WorkingDiff) => T): T {
+export function withWorkingDiff<T>(dbPath: string, basePath: string, fn: (diff: WorkingDiff) => T, scope?: (db: DatabaseSync) => PageScope): T {
   return withReadTransaction(dbPath, basePath, (db, live) => {
     const base = readSchema(db, 'base');
     const schema = diffSchema(base, live);
-    const compared: Compared = { tables: 'all', why: 'compared every table' };
+    const { compared, pageMap } = scope?.(db) ?? compareEverything('no page map is kept here');
     const pairs: TablePair[] = trackedTables(live)
       .filter((t) => compared.tables === 'all' || compared.tables.has(t.name))
       .map((t) => ({
@@ -63,6 +62,7 @@ export function withWorkingDiff<T>(dbPath: string, basePath: string, fn: (diff: 
       schema,
       untracked: untrackedOf(live),
       compared,
+      pageMap,
       *changes() {
         for (const pair of pairs) yield* captureTable(db, pair);
       },
@@ -80,6 +80,7 @@ function withNothingChanged<T>(dbPath: string, seq: number, fn: (diff: WorkingDi
       schema: { statements: [], addedDefaults: new Map(), createdTables: new Set() },
       untracked: untrackedOf(live),
       compared: { tables: new Set(), why: `nothing changed since commit ${seq} (the database files stat as then): no table read` },
+      pageMap: () => null,
       *changes() {},
     }),
   );

@@ -12,6 +12,7 @@
 import { existsSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCache, writeCache } from './atomic.ts';
+import { forgetPageMap } from './page-map.ts';
 import type { SidecarPaths } from './sidecar.ts';
 
 interface FileStamp {
@@ -57,12 +58,50 @@ export function takeStamp(paths: SidecarPaths): Stamp {
 }
 
 /**
+ * takeStamp, its clock reading retaken (a few milliseconds at most, sleeping) until it is past
+ * the files' timestamps: trusted, unless the filesystem clock did not move.
+ */
+export function takeStampPastTick(paths: SidecarPaths): Stamp {
+  const live = statLive(paths);
+  const newest = newestTime(live);
+  let clock = clockNow(paths);
+  for (let waited = 0; clock <= newest && waited < 50; waited++) {
+    Atomics.wait(sleeper, 0, 0, 1);
+    clock = clockNow(paths);
+  }
+  return { ...live, clockNs: String(clock) };
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+function newestTime(live: LiveFiles): bigint {
+  return [live.db, live.wal].filter((f): f is FileStamp => f !== null).flatMap((f) => [BigInt(f.mtimeNs), BigInt(f.ctimeNs)]).reduce((a, b) => (a > b ? a : b));
+}
+
+/** No write to the files can have left their stat as it is since `stamp` (see the top); no journal. */
+export function isTrusted(stamp: Stamp): boolean {
+  return !stamp.journal && newestTime(stamp) < BigInt(stamp.clockNs);
+}
+
+/**
+ * The live files stat now as in `before`: nothing wrote them in between. A WAL file absent or
+ * empty both times is the same, whatever its times say: a reader's connection creates it (and,
+ * run as root, gives it the database's owner). Emptying a WAL that had frames takes a
+ * checkpoint, which writes the database file.
+ */
+export function unchangedSinceStamp(paths: SidecarPaths, before: LiveFiles): boolean {
+  const now = statLive(paths);
+  const empty = (f: FileStamp | null): boolean => f === null || f.size === '0';
+  return sameFile(before.db, now.db) && (sameFile(before.wal, now.wal) || (empty(before.wal) && empty(now.wal)));
+}
+
+/**
  * `live`, read at a moment the database equalled a log entry, with a clock reading taken now,
  * a tick past its timestamps if need be (a millisecond or a few): then saveFingerprint
  * trusts it. The caller must prove no other program committed between `live` and now.
  */
 export async function stampPastTick(paths: SidecarPaths, live: LiveFiles): Promise<Stamp> {
-  const newest = [live.db, live.wal].filter((f): f is FileStamp => f !== null).flatMap((f) => [BigInt(f.mtimeNs), BigInt(f.ctimeNs)]).reduce((a, b) => (a > b ? a : b));
+  const newest = newestTime(live);
   let clock = clockNow(paths);
   for (let waited = 0; clock <= newest && waited < 50; waited++) {
     await new Promise((resolve) => setTimeout(resolve, 1));
@@ -93,14 +132,12 @@ export function unchangedSince(paths: SidecarPaths, stamp: LiveFiles, baseSeq: n
 
 /** Record `stamp` as the live files equal to log entry `baseSeq` — when it can be trusted; else forget. */
 export function saveFingerprint(paths: SidecarPaths, stamp: Stamp, baseSeq: number): void {
-  const clock = BigInt(stamp.clockNs);
-  const files = [stamp.db, stamp.wal].filter((f): f is FileStamp => f !== null);
-  const trusted = !stamp.journal && files.every((f) => BigInt(f.mtimeNs) < clock && BigInt(f.ctimeNs) < clock);
-  if (trusted) writeCache(paths.fingerprint, { baseSeq, db: stamp.db, wal: stamp.wal } satisfies Fingerprint);
+  if (isTrusted(stamp)) writeCache(paths.fingerprint, { baseSeq, db: stamp.db, wal: stamp.wal } satisfies Fingerprint);
   else forgetFingerprint(paths);
 }
 
-/** Emptied rather than removed, so saving the next one creates no file. */
+/** Emptied rather than removed, so saving the next one creates no file. The page map goes too. */
 export function forgetFingerprint(paths: SidecarPaths): void {
   if (existsSync(paths.fingerprint)) truncateSync(paths.fingerprint);
+  forgetPageMap(paths);
 }

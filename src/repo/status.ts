@@ -5,6 +5,7 @@
 import { SqlferryError } from '../errors/index.ts';
 import { withUncommittedDiff } from './diff.ts';
 import { saveFingerprint, takeStamp } from './fingerprint.ts';
+import { rememberPages } from './page-scope.ts';
 import { countNullKeys, type NullKeyRows } from './null-keys.ts';
 import type { Replica } from './replica.ts';
 
@@ -31,10 +32,10 @@ export interface Status {
   blocked: { reason: string; hint: string } | null;
 }
 
-export function status(replica: Replica): Status {
+export function status(replica: Replica, opts: { explain?: (line: string) => void } = {}): Status {
   return replica.withLock(() => {
     try {
-      return counted(replica);
+      return counted(replica, opts.explain);
     } catch (err) {
       if (!(err instanceof SqlferryError) || err.code !== 'SCHEMA_CHANGE_UNSUPPORTED') throw err;
       return {
@@ -45,7 +46,7 @@ export function status(replica: Replica): Status {
   });
 }
 
-function counted(replica: Replica): Status {
+function counted(replica: Replica, explain?: (line: string) => void): Status {
   const stamp = takeStamp(replica.paths); // before the read transaction, as commit takes it
   const result = withUncommittedDiff(replica.paths, (diff): Status => {
     const byTable = new Map<string, TableCounts>();
@@ -60,10 +61,13 @@ function counted(replica: Replica): Status {
       else counts.deleted++;
     }
     const tables = [...byTable.values()];
+    explain?.(diff.compared.why);
+    const clean = tables.length === 0 && diff.schema.statements.length === 0;
+    if (clean) rememberPages(replica.paths, diff.pageMap(), diff.baseSeq);
     return {
       db: replica.paths.db,
       commit: diff.baseSeq,
-      clean: tables.length === 0 && diff.schema.statements.length === 0,
+      clean,
       schema: diff.schema.statements,
       tables,
       untracked: diff.untracked.map((t) => ({ table: t.name, reason: t.untracked! })),

@@ -51,6 +51,6 @@ describe('status and diff use the fingerprint', () => {
     expect(pending(replica)).toEqual({ changes: 0, compared: new Set() });
     renameSync(replica.paths.base + '.away', replica.paths.base);
     new DatabaseSync(path).exec('UPDATE t SET v = 3');
-    expect(pending(replica)).toEqual({ changes: 1, compared: 'all' });
+    expect(pending(replica)).toEqual({ changes: 1, compared: new Set(['t']) }); // the page map tells which
   });
 });
