@@ -78,9 +78,14 @@ function newestTime(live: LiveFiles): bigint {
   return [live.db, live.wal].filter((f): f is FileStamp => f !== null).flatMap((f) => [BigInt(f.mtimeNs), BigInt(f.ctimeNs)]).reduce((a, b) => (a > b ? a : b));
 }
 
-/** No write to the files can have left their stat as it is since `stamp` (see the top); no journal. */
-export function isTrusted(stamp: Stamp): boolean {
-  return !stamp.journal && newestTime(stamp) < BigInt(stamp.clockNs);
+/** No write after `stamp` can leave the files' stat as it was (see the top). */
+export function clockPastWrites(stamp: Stamp): boolean {
+  return newestTime(stamp) < BigInt(stamp.clockNs);
+}
+
+/** A stamp that can be saved as the fingerprint: clockPastWrites, and no writer mid-transaction. */
+function isTrusted(stamp: Stamp): boolean {
+  return !stamp.journal && clockPastWrites(stamp);
 }
 
 /**
@@ -92,7 +97,7 @@ export function isTrusted(stamp: Stamp): boolean {
 export function unchangedSinceStamp(paths: SidecarPaths, before: LiveFiles): boolean {
   const now = statLive(paths);
   const empty = (f: FileStamp | null): boolean => f === null || f.size === '0';
-  return sameFile(before.db, now.db) && (sameFile(before.wal, now.wal) || (empty(before.wal) && empty(now.wal)));
+  return sameFile(before.db, now.db) && (sameWal(before.wal, now.wal) || (empty(before.wal) && empty(now.wal)));
 }
 
 /**
@@ -123,11 +128,20 @@ function sameFile(a: FileStamp | null, b: FileStamp | null): boolean {
   return a === b || (a !== null && b !== null && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs);
 }
 
+/**
+ * The WAL file by its mtime, not its ctime: SQLite run as root gives the -wal file the
+ * database's owner (fchown) each time a connection opens it, which moves the ctime without
+ * a write. Every write moves the mtime.
+ */
+function sameWal(a: FileStamp | null, b: FileStamp | null): boolean {
+  return a === b || (a !== null && b !== null && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs);
+}
+
 /** True only when the live files are provably untouched since they equalled log entry `baseSeq`. */
 export function unchangedSince(paths: SidecarPaths, stamp: LiveFiles, baseSeq: number): boolean {
   if (stamp.journal) return false;
   const saved = readCache<Fingerprint>(paths.fingerprint);
-  return saved !== undefined && saved.baseSeq === baseSeq && sameFile(saved.db, stamp.db) && sameFile(saved.wal, stamp.wal);
+  return saved !== undefined && saved.baseSeq === baseSeq && sameFile(saved.db, stamp.db) && sameWal(saved.wal, stamp.wal);
 }
 
 /** Record `stamp` as the live files equal to log entry `baseSeq` — when it can be trusted; else forget. */

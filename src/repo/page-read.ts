@@ -24,6 +24,13 @@ export interface PageImages {
    * writing the frames, so a reader that started in between does not see them yet.
    */
   lastWritten: number[];
+  /**
+   * The header says rollback-journal mode and the WAL holds no frame: then, read while a read
+   * transaction holds its lock, no writer can have touched the file during the read.
+   */
+  rollbackMode: boolean;
+  /** The inode read. */
+  ino: string;
 }
 
 const held = new Map<string, number>();
@@ -41,7 +48,8 @@ function heldDescriptor(path: string): number {
 /** The pages a reader of `dbPath` sees, hashed; or why they cannot be read here. */
 export function readPageImages(dbPath: string): PageImages | string {
   const fd = heldDescriptor(dbPath);
-  const fileSize = Number(fstatSync(fd).size);
+  const stat = fstatSync(fd, { bigint: true });
+  const fileSize = Number(stat.size);
   const header = Buffer.alloc(100);
   if (readSync(fd, header, 0, 100, 0) < 100 || header.toString('latin1', 0, 16) !== 'SQLite format 3\u0000') return 'the database file has no SQLite header';
   const raw = header.readUInt16BE(16);
@@ -64,7 +72,8 @@ export function readPageImages(dbPath: string): PageImages | string {
       createHash('sha256').update(image).digest().copy(hashes, (page - 1) * HASH_BYTES, 0, HASH_BYTES);
     }
   }
-  return { pageSize, pageCount, hashes, lastWritten: wal.lastWritten };
+  const rollbackMode = header[18] === 1 && header[19] === 1 && wal.bytes.length === 0;
+  return { pageSize, pageCount, hashes, lastWritten: wal.lastWritten, rollbackMode, ino: String(stat.ino) };
 }
 
 interface WalFrames {

@@ -3,15 +3,18 @@
 // capture's read transaction, right after its first read, with a stamp of the live files
 // taken before that transaction began.
 //
-// The pages are read (page-read.ts) while this transaction holds its read lock: in rollback
-// mode no writer can then touch the database file; in WAL mode no checkpoint can overwrite a
-// page this transaction reads, and frames appended later are beyond what it sees. A write
-// that landed between the stamp and the pages' read moves the files' stat; one before the
-// stamp was also committed before the transaction began, so both see it — except the WAL's
-// last transaction, whose frames a writer may have written but not yet published to readers:
-// its pages are recorded as unknown, and compared at the next capture.
+// The pages are read (page-read.ts) while this transaction holds its read lock. In rollback
+// mode no writer can touch the database file then (a writer mid-transaction, its journal
+// present, has not written it yet, or waits for this lock): the pages read are exactly this
+// transaction's, whatever was written before. In WAL mode no checkpoint can overwrite a page
+// this transaction reads, but frames appended after it began are in the file: a write that
+// landed between the stamp and the pages' read moves the files' stat (the stamp's clock is
+// past their timestamps), and the scope falls back to every table; a write before the stamp
+// was committed before the transaction began, so both see it — except the WAL's last
+// transaction, whose frames a writer may have written but not yet published to readers: its
+// pages are recorded as unknown, and compared at the next capture.
 import type { DatabaseSync } from 'node:sqlite';
-import { isTrusted, unchangedSinceStamp, type Stamp } from './fingerprint.ts';
+import { clockPastWrites, statLive, unchangedSinceStamp, type Stamp } from './fingerprint.ts';
 import { hasEntry } from './log-end.ts';
 import { readMeta } from './log.ts';
 import { changedTables, layoutOf, loadPageMap, nextPageMap, savePageMap, type PageMap } from './page-map.ts';
@@ -36,11 +39,14 @@ export function compareEverything(why: string): PageScope {
 
 /** Inside the capture's read transaction on `db`, which holds log entry `seq` as its base. */
 export function pageScope(paths: SidecarPaths, db: DatabaseSync, before: Stamp, seq: number): PageScope {
-  if (before.journal) return compareEverything('a rollback journal was present (a writer was mid-transaction)');
-  if (!isTrusted(before)) return compareEverything('the filesystem clock did not move past the last write');
   const images = readPageImages(paths.db);
   if (typeof images === 'string') return compareEverything(images);
-  if (!unchangedSinceStamp(paths, before)) return compareEverything('the database was written while its pages were read');
+  if (images.rollbackMode) {
+    if (images.ino !== before.db.ino || images.ino !== statLive(paths).db.ino) return compareEverything('the database file was replaced');
+  } else {
+    if (!clockPastWrites(before)) return compareEverything('the filesystem clock did not move past the last write');
+    if (!unchangedSinceStamp(paths, before)) return compareEverything('the database was written while its pages were read');
+  }
   const count = Number((db.prepare('PRAGMA main.page_count').get() as { page_count: unknown }).page_count);
   const size = Number((db.prepare('PRAGMA main.page_size').get() as { page_size: unknown }).page_size);
   if (count !== images.pageCount || size !== images.pageSize) return compareEverything(`SQLite reads ${count} pages of ${size} bytes, the files hold ${images.pageCount} of ${images.pageSize}`);
