@@ -8,7 +8,7 @@
 // drops every POSIX lock the process holds on it, so the database file is opened once per
 // process and never closed. The -wal file carries no locks (readers and writers lock the -shm
 // file and the database file), so it is read and closed as usual.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 
 /** Bytes of hash kept per page. */
@@ -69,7 +69,7 @@ export function readPageImages(dbPath: string): PageImages | string {
       const page = first + i;
       const frame = wal.frames.get(page);
       const image = frame !== undefined ? wal.bytes.subarray(frame, frame + pageSize) : chunk.subarray(i * pageSize, (i + 1) * pageSize);
-      createHash('sha256').update(image).digest().copy(hashes, (page - 1) * HASH_BYTES, 0, HASH_BYTES);
+      hash('sha256', image, 'buffer').copy(hashes, (page - 1) * HASH_BYTES, 0, HASH_BYTES);
     }
   }
   const rollbackMode = header[18] === 1 && header[19] === 1 && wal.bytes.length === 0;
