@@ -70,7 +70,9 @@ export function rememberPages(paths: SidecarPaths, map: PageMap | null, seq: num
   if (map !== null) savePageMap(paths, map, entryId(paths, seq));
 }
 
-/** A log entry, by number and content: a number alone may name another entry after a rebase. */
+/** A log entry, by number, content and parent: a number alone may name another entry after a rebase. */
 function entryId(paths: SidecarPaths, seq: number): string {
-  return hasEntry(paths, seq) ? `${seq} ${readMeta(paths, seq).sha256}` : `${seq} genesis`;
+  if (!hasEntry(paths, seq)) return `${seq} genesis`;
+  const meta = readMeta(paths, seq);
+  return `${seq} ${meta.sha256} ${meta.parent ?? ''}`;
 }
