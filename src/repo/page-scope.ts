@@ -18,7 +18,7 @@ import { clockPastWrites, statLive, unchangedSinceStamp, type Stamp } from './fi
 import { hasEntry } from './log-end.ts';
 import { readMeta } from './log.ts';
 import { changedTables, layoutOf, loadPageMap, nextPageMap, savePageMap, type PageMap } from './page-map.ts';
-import { readPageImages } from './page-read.ts';
+import { readPageImages, type PageImages } from './page-read.ts';
 import type { SidecarPaths } from './sidecar.ts';
 
 /** Which tables the row comparison reads: `all`, or only those named; and why, for -v. */
@@ -39,7 +39,7 @@ export function compareEverything(why: string): PageScope {
 
 /** Inside the capture's read transaction on `db`, which holds log entry `seq` as its base. */
 export function pageScope(paths: SidecarPaths, db: DatabaseSync, before: Stamp, seq: number): PageScope {
-  const images = readPageImages(paths.db);
+  const images = readOrWhyNot(paths.db);
   if (typeof images === 'string') return compareEverything(images);
   if (images.rollbackMode) {
     if (images.ino !== before.db.ino || images.ino !== statLive(paths).db.ino) return compareEverything('the database file was replaced');
@@ -63,6 +63,15 @@ export function pageScope(paths: SidecarPaths, db: DatabaseSync, before: Stamp, 
     compared: { tables: changed, why: `compared ${changed.size} table${changed.size === 1 ? '' : 's'}, those whose pages changed since commit ${seq}${listed ? `: ${listed}` : ''}` },
     pageMap: () => nextPageMap(db, old, images, layout, changed),
   };
+}
+
+/** The pages, or why not: a file this process may not read (permissions…) costs a full comparison, not the command. */
+function readOrWhyNot(dbPath: string): PageImages | string {
+  try {
+    return readPageImages(dbPath);
+  } catch (err) {
+    return `its pages could not be read (${(err as Error).message})`;
+  }
 }
 
 /** Record `map` as the live database's pages at log entry `seq` (just written, or found equal). */
