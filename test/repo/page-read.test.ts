@@ -42,12 +42,14 @@ describe('reading the pages a reader sees', () => {
     writer.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t SELECT value, printf('%.300c', 'a') FROM json_each('[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20]')");
     writer.exec('PRAGMA wal_checkpoint(TRUNCATE)'); // these rows live in the main file only
     for (let i = 0; i < 5; i++) writer.exec(`UPDATE t SET v = printf('%.300c', '${'bcdef'[i]}') WHERE id % 5 = ${i}`);
-    writer.exec("INSERT INTO t SELECT value + 100, printf('%.900c', 'z') FROM json_each('[1,2,3,4,5,6,7,8]')"); // grows the file in the WAL only
+    // grows the file in the WAL only, past one 4 MiB chunk of the WAL's reading
+    writer.exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) INSERT INTO t SELECT i + 100, printf('%.3000c', 'z') FROM n");
+    expect(statSync(`${path}-wal`).size).toBeGreaterThan(5 << 20);
     const committed = asSqliteSees(dir, path);
     expect(images(path).hashes.equals(committed)).toBe(true);
     // A transaction that spilled frames into the WAL but did not commit: not seen.
     const walBefore = statSync(`${path}-wal`).size;
-    writer.exec("BEGIN; UPDATE t SET v = printf('%.300c', 'y'); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300) INSERT INTO t SELECT i + 1000, printf('%.3000c', 'q') FROM n");
+    writer.exec("BEGIN; UPDATE t SET v = printf('%.300c', 'y'); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300) INSERT INTO t SELECT i + 10000, printf('%.3000c', 'q') FROM n");
     expect(statSync(`${path}-wal`).size).toBeGreaterThan(walBefore); // it did spill
     const open = images(path);
     expect(open.hashes.equals(committed)).toBe(true);
