@@ -14,7 +14,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { writeFileRenamed } from './atomic.ts';
-import { HASH_BYTES, type PageImages } from './page-read.ts';
+import { CHUNK_PAGES, HASH_BYTES, type PageImages } from './page-read.ts';
 import type { SidecarPaths } from './sidecar.ts';
 
 export interface PageMap {
@@ -22,6 +22,8 @@ export interface PageMap {
   pageCount: number;
   /** HASH_BYTES per page; zeros for a page whose content is not known (always "changed"). */
   hashes: Buffer;
+  /** HASH_BYTES per chunk of pages (page-read.ts); zeros for a chunk holding a page not known. */
+  chunkHashes: Buffer;
   /** Per page, its table's index in `tables`; -1 for a page no table owns. */
   owners: Int32Array;
   tables: string[];
@@ -79,11 +81,16 @@ export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageI
     }
   }
   const hashes = Buffer.from(images.hashes);
-  for (const p of images.lastWritten) hashes.fill(0, (p - 1) * HASH_BYTES, p * HASH_BYTES);
-  return { pageSize: images.pageSize, pageCount: images.pageCount, hashes, owners, tables, layout };
+  const chunkHashes = Buffer.from(images.chunkHashes);
+  for (const p of images.lastWritten) {
+    hashes.fill(0, (p - 1) * HASH_BYTES, p * HASH_BYTES);
+    const c = Math.floor((p - 1) / CHUNK_PAGES);
+    chunkHashes.fill(0, c * HASH_BYTES, (c + 1) * HASH_BYTES);
+  }
+  return { pageSize: images.pageSize, pageCount: images.pageCount, hashes, chunkHashes, owners, tables, layout };
 }
 
-const MAGIC = 'sqlferry page map 1\n';
+const MAGIC = 'sqlferry page map 2\n';
 
 function mapPath(paths: SidecarPaths): string {
   return join(paths.dir, 'pages.bin');
@@ -94,7 +101,7 @@ export function savePageMap(paths: SidecarPaths, map: PageMap, entry: string): v
   const head = Buffer.from(JSON.stringify({ entry, pageSize: map.pageSize, pageCount: map.pageCount, tables: map.tables, layout: map.layout }));
   const length = Buffer.alloc(4);
   length.writeUInt32BE(head.length);
-  const body = Buffer.concat([Buffer.from(MAGIC), length, head, map.hashes, Buffer.from(map.owners.buffer, map.owners.byteOffset, map.owners.byteLength)]);
+  const body = Buffer.concat([Buffer.from(MAGIC), length, head, map.hashes, map.chunkHashes, Buffer.from(map.owners.buffer, map.owners.byteOffset, map.owners.byteLength)]);
   writeFileRenamed(mapPath(paths), Buffer.concat([body, createHash('sha256').update(body).digest()]));
 }
 
@@ -112,8 +119,11 @@ export function loadPageMap(paths: SidecarPaths, entry: string): PageMap | strin
   const head = JSON.parse(body.toString('utf8', MAGIC.length + 4, headEnd)) as { entry: string; pageSize: number; pageCount: number; tables: string[]; layout: Record<string, string> };
   if (head.entry !== entry) return 'the page map is from another commit';
   const hashesEnd = headEnd + head.pageCount * HASH_BYTES;
-  const owners = new Int32Array(body.buffer.slice(body.byteOffset + hashesEnd, body.byteOffset + body.length));
-  return { pageSize: head.pageSize, pageCount: head.pageCount, hashes: Buffer.from(body.subarray(headEnd, hashesEnd)), owners, tables: head.tables, layout: head.layout };
+  const chunksEnd = hashesEnd + Math.ceil(head.pageCount / CHUNK_PAGES) * HASH_BYTES;
+  if (body.length !== chunksEnd + head.pageCount * 4) return 'the page map is damaged';
+  const owners = new Int32Array(body.buffer.slice(body.byteOffset + chunksEnd, body.byteOffset + body.length));
+  const hashes = Buffer.from(body.subarray(headEnd, hashesEnd));
+  return { pageSize: head.pageSize, pageCount: head.pageCount, hashes, chunkHashes: Buffer.from(body.subarray(hashesEnd, chunksEnd)), owners, tables: head.tables, layout: head.layout };
 }
 
 export function forgetPageMap(paths: SidecarPaths): void {

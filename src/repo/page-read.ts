@@ -15,11 +15,16 @@ import { committedFrames, type WalFrames } from './wal-frames.ts';
 /** Bytes of hash kept per page. */
 export const HASH_BYTES = 16;
 
+/** Pages hashed together first (1 MiB of 4 KiB pages): a chunk whose hash is unchanged needs no page hashed. */
+export const CHUNK_PAGES = 256;
+
 export interface PageImages {
   pageSize: number;
   pageCount: number;
   /** HASH_BYTES per page, page 1 first. */
   hashes: Buffer;
+  /** HASH_BYTES per chunk of CHUNK_PAGES pages (the last one as long as the database). */
+  chunkHashes: Buffer;
   /**
    * Pages the WAL's last transaction wrote. Its writer updates the wal-index only after
    * writing the frames, so a reader that started in between does not see them yet.
@@ -46,8 +51,15 @@ function heldDescriptor(path: string): number {
   return opened;
 }
 
+/** Hashes from an earlier read, to reuse for every chunk whose bytes did not change. */
+export interface EarlierHashes {
+  pageSize: number;
+  hashes: Buffer;
+  chunkHashes: Buffer;
+}
+
 /** The pages a reader of `dbPath` sees, hashed; or why they cannot be read here. */
-export function readPageImages(dbPath: string): PageImages | string {
+export function readPageImages(dbPath: string, earlier: EarlierHashes | null = null): PageImages | string {
   const fd = heldDescriptor(dbPath);
   const stat = fstatSync(fd, { bigint: true });
   const header = Buffer.alloc(100);
@@ -57,31 +69,37 @@ export function readPageImages(dbPath: string): PageImages | string {
   const wal = committedFrames(dbPath + '-wal', pageSize);
   if (typeof wal === 'string') return wal;
   try {
-    return hashed(fd, header, Number(stat.size), pageSize, wal, String(stat.ino));
+    return hashed(fd, header, Number(stat.size), pageSize, wal, String(stat.ino), earlier?.pageSize === pageSize ? earlier : null);
   } finally {
     if (wal.fd !== null) closeSync(wal.fd); // the WAL file carries no locks
   }
 }
 
-function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, wal: WalFrames, ino: string): PageImages {
+function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, wal: WalFrames, ino: string, earlier: EarlierHashes | null): PageImages {
   const headerCountValid = header.readUInt32BE(92) === header.readUInt32BE(24) && header.readUInt32BE(28) > 0;
   const pageCount = wal.dbSize > 0 ? wal.dbSize : headerCountValid ? header.readUInt32BE(28) : Math.floor(fileSize / pageSize);
   const hashes = Buffer.alloc(pageCount * HASH_BYTES);
-  const chunkPages = Math.max(1, Math.floor((4 << 20) / pageSize));
-  const chunk = Buffer.alloc(chunkPages * pageSize);
-  const frameImage = Buffer.alloc(pageSize);
-  for (let first = 1; first <= pageCount; first += chunkPages) {
-    const pages = Math.min(chunkPages, pageCount - first + 1);
+  const chunkHashes = Buffer.alloc(Math.ceil(pageCount / CHUNK_PAGES) * HASH_BYTES);
+  const chunk = Buffer.alloc(CHUNK_PAGES * pageSize);
+  for (let first = 1, c = 0; first <= pageCount; first += CHUNK_PAGES, c++) {
+    const pages = Math.min(CHUNK_PAGES, pageCount - first + 1);
     const got = readSync(fd, chunk, 0, pages * pageSize, (first - 1) * pageSize);
     chunk.fill(0, got, pages * pageSize); // beyond the file's end a reader sees zeros
-    for (let i = 0; i < pages; i++) {
-      const page = first + i;
+    for (let page = first; page < first + pages; page++) {
       const frame = wal.frames.get(page);
-      if (frame !== undefined) readSync(wal.fd!, frameImage, 0, pageSize, frame);
-      const image = frame !== undefined ? frameImage : chunk.subarray(i * pageSize, (i + 1) * pageSize);
-      hash('sha256', image, 'buffer').copy(hashes, (page - 1) * HASH_BYTES, 0, HASH_BYTES);
+      if (frame !== undefined) readSync(wal.fd!, chunk, (page - first) * pageSize, pageSize, frame);
     }
+    // One hash per chunk first: where it matches the earlier read's, so does every page's.
+    const at = c * HASH_BYTES;
+    hash('sha256', chunk.subarray(0, pages * pageSize), 'buffer').copy(chunkHashes, at, 0, HASH_BYTES);
+    const pagesAt = (first - 1) * HASH_BYTES;
+    if (earlier !== null && at + HASH_BYTES <= earlier.chunkHashes.length && chunkHashes.compare(earlier.chunkHashes, at, at + HASH_BYTES, at, at + HASH_BYTES) === 0 && pagesAt + pages * HASH_BYTES <= earlier.hashes.length) {
+      earlier.hashes.copy(hashes, pagesAt, pagesAt, pagesAt + pages * HASH_BYTES);
+      continue;
+    }
+    for (let i = 0; i < pages; i++) hash('sha256', chunk.subarray(i * pageSize, (i + 1) * pageSize), 'buffer').copy(hashes, pagesAt + i * HASH_BYTES, 0, HASH_BYTES);
   }
   const rollbackMode = header[18] === 1 && header[19] === 1 && wal.empty;
-  return { pageSize, pageCount, hashes, lastWritten: wal.lastWritten, rollbackMode, ino };
+  return { pageSize, pageCount, hashes, chunkHashes, lastWritten: wal.lastWritten, rollbackMode, ino };
 }
+

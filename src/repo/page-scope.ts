@@ -18,7 +18,7 @@ import { clockPastWrites, statLive, unchangedSinceStamp, type Stamp } from './fi
 import { hasEntry } from './log-end.ts';
 import { readMeta } from './log.ts';
 import { changedTables, layoutOf, loadPageMap, nextPageMap, savePageMap, type PageMap } from './page-map.ts';
-import { readPageImages, type PageImages } from './page-read.ts';
+import { readPageImages, type EarlierHashes, type PageImages } from './page-read.ts';
 import type { SidecarPaths } from './sidecar.ts';
 
 /** Which tables the row comparison reads: `all`, or only those named; and why, for -v. */
@@ -39,7 +39,8 @@ export function compareEverything(why: string): PageScope {
 
 /** Inside the capture's read transaction on `db`, which holds log entry `seq` as its base. */
 export function pageScope(paths: SidecarPaths, db: DatabaseSync, before: Stamp, seq: number): PageScope {
-  const images = readOrWhyNot(paths.db);
+  const old = loadPageMap(paths, entryId(paths, seq));
+  const images = readOrWhyNot(paths.db, typeof old === 'string' ? null : old);
   if (typeof images === 'string') return compareEverything(images);
   if (images.rollbackMode) {
     if (images.ino !== before.db.ino || images.ino !== statLive(paths).db.ino) return compareEverything('the database file was replaced');
@@ -51,7 +52,6 @@ export function pageScope(paths: SidecarPaths, db: DatabaseSync, before: Stamp, 
   const size = Number((db.prepare('PRAGMA main.page_size').get() as { page_size: unknown }).page_size);
   if (count !== images.pageCount || size !== images.pageSize) return compareEverything(`SQLite reads ${count} pages of ${size} bytes, the files hold ${images.pageCount} of ${images.pageSize}`);
   const layout = layoutOf(db);
-  const old = loadPageMap(paths, entryId(paths, seq));
   if (typeof old === 'string' || old.pageSize !== images.pageSize) {
     const why = typeof old === 'string' ? old : 'the page size changed';
     return { ...compareEverything(`${why} (this commit records one)`), pageMap: () => nextPageMap(db, null, images, layout, 'all') };
@@ -66,9 +66,9 @@ export function pageScope(paths: SidecarPaths, db: DatabaseSync, before: Stamp, 
 }
 
 /** The pages, or why not: a file this process may not read (permissions…) costs a full comparison, not the command. */
-function readOrWhyNot(dbPath: string): PageImages | string {
+function readOrWhyNot(dbPath: string, earlier: EarlierHashes | null): PageImages | string {
   try {
-    return readPageImages(dbPath);
+    return readPageImages(dbPath, earlier);
   } catch (err) {
     return `its pages could not be read (${(err as Error).message})`;
   }

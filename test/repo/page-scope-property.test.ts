@@ -75,7 +75,7 @@ describe('comparing only the tables whose pages changed', () => {
       fc.property(runArb, (run) => {
         const path = join(tempDir(), 'live.db');
         const db = new DatabaseSync(path);
-        db.exec(`PRAGMA page_size = 1024; PRAGMA auto_vacuum = ${run.autoVacuum}; PRAGMA journal_mode = ${run.wal ? 'wal' : 'delete'}; PRAGMA wal_autocheckpoint = 20`);
+        db.exec(`PRAGMA page_size = 512; PRAGMA auto_vacuum = ${run.autoVacuum}; PRAGMA journal_mode = ${run.wal ? 'wal' : 'delete'}; PRAGMA wal_autocheckpoint = 20`);
         run.keys.forEach((k, i) => db.exec(ddl(i, k)));
         for (const o of run.seed) apply(db, run.keys.length, o);
         const replica = Replica.init(path);

@@ -54,4 +54,22 @@ describe('the page scope', () => {
     reader.close();
     writer.close();
   });
+
+  it('keeps the chunk of pages holding such a page unknown, though no byte of it changes after', () => {
+    const path = join(tempDir(), 'chunks.db');
+    const writer = new DatabaseSync(path);
+    writer.exec("PRAGMA page_size = 512; PRAGMA journal_mode = wal; CREATE TABLE a(id INTEGER PRIMARY KEY, n TEXT); INSERT INTO a VALUES (1, 'x')");
+    writer.exec("CREATE TABLE b(id INTEGER PRIMARY KEY, n TEXT); WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 3000) INSERT INTO b SELECT i, printf('%.60c', 'x') FROM s");
+    const replica = Replica.init(path);
+    writer.exec("UPDATE a SET n = 'y'"); // page 2 (first chunk): the WAL's last transaction at the commit
+    expect(commit(replica)).not.toBeNull();
+    writer.exec("UPDATE b SET n = printf('%.60c', 'z') WHERE id = 2990"); // a leaf hundreds of pages on
+    const before = takeStampPastTick(replica.paths);
+    const reader = new DatabaseSync(path);
+    reader.exec('BEGIN; SELECT count(*) FROM sqlite_schema');
+    expect(pageScope(replica.paths, reader, before, replica.lastSeq()).compared.tables).toEqual(new Set(['a', 'b']));
+    reader.exec('COMMIT');
+    reader.close();
+    writer.close();
+  });
 });
