@@ -8,10 +8,13 @@ import { refreshBaseIfFarBehind } from './base-from-live.ts';
 import { withUncommittedDiff } from './diff.ts';
 import { saveFingerprint, takeStamp, unchangedSince } from './fingerprint.ts';
 import { sha256Hex, writeEntry, type LogEntryMeta } from './log.ts';
+import { rememberPages } from './page-scope.ts';
 import type { Replica } from './replica.ts';
 
 export interface CommitOptions {
   message?: string;
+  /** Told which tables the capture compared, and why (for -v). */
+  explain?: (line: string) => void;
 }
 
 /** The new entry, or null when nothing changed. */
@@ -21,15 +24,18 @@ export function commit(replica: Replica, opts: CommitOptions = {}): LogEntryMeta
     const last = replica.lastSeq();
     const stamp = takeStamp(paths);
     if (unchangedSince(paths, stamp, last)) {
+      opts.explain?.(`nothing changed since commit ${last} (the database files stat as then): no table read`);
       refreshBaseIfFarBehind(paths, last);
       return null;
     }
     const captured = withUncommittedDiff(paths, (diff) => {
       const bytes = writeChangeset('changeset', diff.changes());
-      return bytes.byteLength === 0 && diff.schema.statements.length === 0 ? null : { bytes, schema: diff.schema.statements };
+      opts.explain?.(diff.compared.why);
+      return { bytes, schema: diff.schema.statements, pages: diff.pageMap() };
     });
-    if (captured === null) {
+    if (captured.bytes.byteLength === 0 && captured.schema.length === 0) {
       saveFingerprint(paths, stamp, last);
+      rememberPages(paths, captured.pages, last);
       return null;
     }
     const meta = appendEntry(replica, captured.bytes, captured.schema, opts.message ?? '');
@@ -40,6 +46,7 @@ export function commit(replica: Replica, opts: CommitOptions = {}): LogEntryMeta
       base.close();
     }
     saveFingerprint(paths, stamp, meta.seq);
+    rememberPages(paths, captured.pages, meta.seq);
     return meta;
   });
 }

@@ -12,6 +12,7 @@
 import { existsSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCache, writeCache } from './atomic.ts';
+import { forgetPageMap } from './page-map.ts';
 import type { SidecarPaths } from './sidecar.ts';
 
 interface FileStamp {
@@ -57,12 +58,55 @@ export function takeStamp(paths: SidecarPaths): Stamp {
 }
 
 /**
+ * takeStamp, its clock reading retaken (a few milliseconds at most, sleeping) until it is past
+ * the files' timestamps: trusted, unless the filesystem clock did not move.
+ */
+export function takeStampPastTick(paths: SidecarPaths): Stamp {
+  const live = statLive(paths);
+  const newest = newestTime(live);
+  let clock = clockNow(paths);
+  for (let waited = 0; clock <= newest && waited < 50; waited++) {
+    Atomics.wait(sleeper, 0, 0, 1);
+    clock = clockNow(paths);
+  }
+  return { ...live, clockNs: String(clock) };
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+function newestTime(live: LiveFiles): bigint {
+  return [live.db, live.wal].filter((f): f is FileStamp => f !== null).flatMap((f) => [BigInt(f.mtimeNs), BigInt(f.ctimeNs)]).reduce((a, b) => (a > b ? a : b));
+}
+
+/** No write after `stamp` can leave the files' stat as it was (see the top). */
+export function clockPastWrites(stamp: Stamp): boolean {
+  return newestTime(stamp) < BigInt(stamp.clockNs);
+}
+
+/** A stamp that can be saved as the fingerprint: clockPastWrites, and no writer mid-transaction. */
+function isTrusted(stamp: Stamp): boolean {
+  return !stamp.journal && clockPastWrites(stamp);
+}
+
+/**
+ * The live files stat now as in `before`: nothing wrote them in between. A WAL file absent or
+ * empty both times is the same, whatever its times say: a reader's connection creates it (and,
+ * run as root, gives it the database's owner). Emptying a WAL that had frames takes a
+ * checkpoint, which writes the database file.
+ */
+export function unchangedSinceStamp(paths: SidecarPaths, before: LiveFiles): boolean {
+  const now = statLive(paths);
+  const empty = (f: FileStamp | null): boolean => f === null || f.size === '0';
+  return sameFile(before.db, now.db) && (sameWal(before.wal, now.wal) || (empty(before.wal) && empty(now.wal)));
+}
+
+/**
  * `live`, read at a moment the database equalled a log entry, with a clock reading taken now,
  * a tick past its timestamps if need be (a millisecond or a few): then saveFingerprint
  * trusts it. The caller must prove no other program committed between `live` and now.
  */
 export async function stampPastTick(paths: SidecarPaths, live: LiveFiles): Promise<Stamp> {
-  const newest = [live.db, live.wal].filter((f): f is FileStamp => f !== null).flatMap((f) => [BigInt(f.mtimeNs), BigInt(f.ctimeNs)]).reduce((a, b) => (a > b ? a : b));
+  const newest = newestTime(live);
   let clock = clockNow(paths);
   for (let waited = 0; clock <= newest && waited < 50; waited++) {
     await new Promise((resolve) => setTimeout(resolve, 1));
@@ -84,23 +128,30 @@ function sameFile(a: FileStamp | null, b: FileStamp | null): boolean {
   return a === b || (a !== null && b !== null && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs);
 }
 
+/**
+ * The WAL file by its mtime, not its ctime: SQLite run as root gives the -wal file the
+ * database's owner (fchown) each time a connection opens it, which moves the ctime without
+ * a write. Every write moves the mtime.
+ */
+function sameWal(a: FileStamp | null, b: FileStamp | null): boolean {
+  return a === b || (a !== null && b !== null && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs);
+}
+
 /** True only when the live files are provably untouched since they equalled log entry `baseSeq`. */
 export function unchangedSince(paths: SidecarPaths, stamp: LiveFiles, baseSeq: number): boolean {
   if (stamp.journal) return false;
   const saved = readCache<Fingerprint>(paths.fingerprint);
-  return saved !== undefined && saved.baseSeq === baseSeq && sameFile(saved.db, stamp.db) && sameFile(saved.wal, stamp.wal);
+  return saved !== undefined && saved.baseSeq === baseSeq && sameFile(saved.db, stamp.db) && sameWal(saved.wal, stamp.wal);
 }
 
 /** Record `stamp` as the live files equal to log entry `baseSeq` — when it can be trusted; else forget. */
 export function saveFingerprint(paths: SidecarPaths, stamp: Stamp, baseSeq: number): void {
-  const clock = BigInt(stamp.clockNs);
-  const files = [stamp.db, stamp.wal].filter((f): f is FileStamp => f !== null);
-  const trusted = !stamp.journal && files.every((f) => BigInt(f.mtimeNs) < clock && BigInt(f.ctimeNs) < clock);
-  if (trusted) writeCache(paths.fingerprint, { baseSeq, db: stamp.db, wal: stamp.wal } satisfies Fingerprint);
+  if (isTrusted(stamp)) writeCache(paths.fingerprint, { baseSeq, db: stamp.db, wal: stamp.wal } satisfies Fingerprint);
   else forgetFingerprint(paths);
 }
 
-/** Emptied rather than removed, so saving the next one creates no file. */
+/** Emptied rather than removed, so saving the next one creates no file. The page map goes too. */
 export function forgetFingerprint(paths: SidecarPaths): void {
   if (existsSync(paths.fingerprint)) truncateSync(paths.fingerprint);
+  forgetPageMap(paths);
 }

@@ -15,7 +15,7 @@ export function registerCommit(program: Command): void {
     .action((opts: { message: string; json?: boolean }, cmd: Command) => {
       const g = globals(cmd);
       const replica = Replica.find(g.db);
-      const meta = commit(replica, { message: opts.message });
+      const meta = commit(replica, { message: opts.message, explain: (line) => out.verbose(g, line) });
       for (const n of nullKeyRows(replica)) process.stderr.write(nullKeyNote(n) + '\n');
       if (opts.json) out.json(meta);
       else if (meta === null) out.info(g, 'Nothing to commit.');

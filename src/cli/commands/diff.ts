@@ -14,9 +14,11 @@ export function registerDiff(program: Command): void {
     .option('--json', 'as one JSON document: {schema, changes}')
     .addHelpText('after', '\nExample:\n  $ sqlferry diff --sql > pending.sql')
     .action((opts: { json?: boolean; sql?: boolean }, cmd: Command) => {
-      const replica = Replica.find(globals(cmd).db);
+      const g = globals(cmd);
+      const replica = Replica.find(g.db);
       replica.withLock(() =>
         withUncommittedDiff(replica.paths, (diff) => {
+          out.verbose(g, diff.compared.why);
           if (opts.json) {
             out.json({ schema: diff.schema.statements, changes: [...diff.changes()].map(renderJson) });
           } else {

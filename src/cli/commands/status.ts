@@ -11,7 +11,8 @@ export function registerStatus(program: Command): void {
     .option('--json', 'print the status as JSON')
     .addHelpText('after', '\nExample:\n  $ sqlferry status --json')
     .action((opts: { json?: boolean }, cmd: Command) => {
-      const s = status(Replica.find(globals(cmd).db));
+      const g = globals(cmd);
+      const s = status(Replica.find(g.db), { explain: (line) => out.verbose(g, line) });
       if (opts.json) return out.json(s);
       out.line(`On commit ${s.commit} of ${s.db}`);
       if (s.schema.length > 0) {

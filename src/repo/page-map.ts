@@ -1,0 +1,131 @@
+// The page map, kept in the sidecar from the last commit: a hash of every page of the live
+// database as that commit read it, and the table each page belonged to (its own b-tree or one
+// of its indexes', from SQLite's dbstat table). A cache: missing or damaged, it is rebuilt.
+//
+// Why the owners of changed pages are all the tables that can have changed: a table's rows are
+// what its b-tree holds, reached from its root page. If its root page is the same and every
+// page its b-tree held then (interior, leaf, overflow) is byte for byte the same now, the walk
+// from the root meets the same pages and the same rows. Any change to a table therefore
+// rewrites a page it already owned (a new page is linked from a parent that owned it), or
+// moves its root, or changes its SQL. Pages nobody owned (free pages, pointer maps) can change
+// freely.
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DatabaseSync } from 'node:sqlite';
+import { writeFileRenamed } from './atomic.ts';
+import { CHUNK_PAGES, HASH_BYTES, type PageImages } from './page-read.ts';
+import type { SidecarPaths } from './sidecar.ts';
+
+export interface PageMap {
+  pageSize: number;
+  pageCount: number;
+  /** HASH_BYTES per page; zeros for a page whose content is not known (always "changed"). */
+  hashes: Buffer;
+  /** HASH_BYTES per chunk of pages (page-read.ts); zeros for a chunk holding a page not known. */
+  chunkHashes: Buffer;
+  /** Per page, its table's index in `tables`; -1 for a page no table owns. */
+  owners: Int32Array;
+  tables: string[];
+  /** Per table, its b-trees as sqlite_schema lists them (name, root page, SQL). */
+  layout: Record<string, string>;
+}
+
+/** Per table, a text that changes when its SQL, an index of it, or a root page changes. */
+export function layoutOf(db: DatabaseSync): Record<string, string> {
+  const rows = db.prepare("SELECT name, tbl_name AS tbl, rootpage, sql FROM main.sqlite_schema WHERE type IN ('table', 'index') ORDER BY name").all() as Array<{ name: string; tbl: string; rootpage: unknown; sql: string | null }>;
+  const out: Record<string, string> = {};
+  for (const r of rows) out[r.tbl] = (out[r.tbl] ?? '') + JSON.stringify([r.name, String(r.rootpage), r.sql]);
+  return out;
+}
+
+/** The tables whose rows may differ between `old` and `images`: see the top of this file. */
+export function changedTables(old: PageMap, images: PageImages, layout: Record<string, string>): Set<string> {
+  const changed = new Set<string>();
+  for (const t of new Set([...Object.keys(layout), ...Object.keys(old.layout)])) if (layout[t] !== old.layout[t]) changed.add(t);
+  for (let p = 0; p < old.pageCount; p++) {
+    const owner = old.owners[p]!;
+    if (owner < 0 || changed.has(old.tables[owner]!)) continue;
+    const at = p * HASH_BYTES;
+    if (p >= images.pageCount || images.hashes.compare(old.hashes, at, at + HASH_BYTES, at, at + HASH_BYTES) !== 0) changed.add(old.tables[owner]!);
+  }
+  return changed;
+}
+
+/**
+ * The map of the database `db` reads now (inside the read transaction that `images` was read
+ * in): the unchanged tables keep their pages, the changed ones (all, without `old`) are
+ * walked again with dbstat, b-tree by b-tree.
+ */
+export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageImages, layout: Record<string, string>, changed: ReadonlySet<string> | 'all'): PageMap {
+  const tables: string[] = [];
+  const ids = new Map<string, number>();
+  const idOf = (t: string): number => ids.get(t) ?? (ids.set(t, tables.length), tables.push(t) - 1);
+  const owners = new Int32Array(images.pageCount).fill(-1);
+  const btrees = db.prepare("SELECT name, tbl_name AS tbl FROM main.sqlite_schema WHERE type IN ('table', 'index') AND rootpage > 0").all() as Array<{ name: string; tbl: string }>;
+  if (old === null || changed === 'all') {
+    const tableOf = new Map(btrees.map((b) => [b.name, b.tbl]));
+    for (const row of db.prepare("SELECT name, pageno FROM dbstat('main')").iterate() as Iterable<{ name: string; pageno: number | bigint }>) {
+      const t = tableOf.get(row.name);
+      if (t !== undefined) owners[Number(row.pageno) - 1] = idOf(t);
+    }
+  } else {
+    for (let p = 0; p < Math.min(old.pageCount, images.pageCount); p++) {
+      const owner = old.owners[p]!;
+      if (owner >= 0 && !changed.has(old.tables[owner]!)) owners[p] = idOf(old.tables[owner]!);
+    }
+    const pagesOf = db.prepare("SELECT pageno FROM dbstat('main') WHERE name = ?");
+    for (const b of btrees) {
+      if (!changed.has(b.tbl)) continue;
+      for (const row of pagesOf.iterate(b.name) as Iterable<{ pageno: number | bigint }>) owners[Number(row.pageno) - 1] = idOf(b.tbl);
+    }
+  }
+  const hashes = Buffer.from(images.hashes);
+  const chunkHashes = Buffer.from(images.chunkHashes);
+  for (const p of images.lastWritten) {
+    hashes.fill(0, (p - 1) * HASH_BYTES, p * HASH_BYTES);
+    const c = Math.floor((p - 1) / CHUNK_PAGES);
+    chunkHashes.fill(0, c * HASH_BYTES, (c + 1) * HASH_BYTES);
+  }
+  return { pageSize: images.pageSize, pageCount: images.pageCount, hashes, chunkHashes, owners, tables, layout };
+}
+
+const MAGIC = 'sqlferry page map 2\n';
+
+function mapPath(paths: SidecarPaths): string {
+  return join(paths.dir, 'pages.bin');
+}
+
+/** Record `map` as the live database's pages when it equalled the log entry `entry` names. */
+export function savePageMap(paths: SidecarPaths, map: PageMap, entry: string): void {
+  const head = Buffer.from(JSON.stringify({ entry, pageSize: map.pageSize, pageCount: map.pageCount, tables: map.tables, layout: map.layout }));
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(head.length);
+  const body = Buffer.concat([Buffer.from(MAGIC), length, head, map.hashes, map.chunkHashes, Buffer.from(map.owners.buffer, map.owners.byteOffset, map.owners.byteLength)]);
+  writeFileRenamed(mapPath(paths), Buffer.concat([body, createHash('sha256').update(body).digest()]));
+}
+
+/** The page map saved for log entry `entry`, or why there is none. */
+export function loadPageMap(paths: SidecarPaths, entry: string): PageMap | string {
+  let file: Buffer;
+  try {
+    file = readFileSync(mapPath(paths));
+  } catch {
+    return 'no page map from the last commit';
+  }
+  const body = file.subarray(0, file.length - 32);
+  if (file.length < MAGIC.length + 36 || body.toString('latin1', 0, MAGIC.length) !== MAGIC || !createHash('sha256').update(body).digest().equals(file.subarray(body.length))) return 'the page map is damaged';
+  const headEnd = MAGIC.length + 4 + body.readUInt32BE(MAGIC.length);
+  const head = JSON.parse(body.toString('utf8', MAGIC.length + 4, headEnd)) as { entry: string; pageSize: number; pageCount: number; tables: string[]; layout: Record<string, string> };
+  if (head.entry !== entry) return 'the page map is from another commit';
+  const hashesEnd = headEnd + head.pageCount * HASH_BYTES;
+  const chunksEnd = hashesEnd + Math.ceil(head.pageCount / CHUNK_PAGES) * HASH_BYTES;
+  if (body.length !== chunksEnd + head.pageCount * 4) return 'the page map is damaged';
+  const owners = new Int32Array(body.buffer.slice(body.byteOffset + chunksEnd, body.byteOffset + body.length));
+  const hashes = Buffer.from(body.subarray(headEnd, hashesEnd));
+  return { pageSize: head.pageSize, pageCount: head.pageCount, hashes, chunkHashes: Buffer.from(body.subarray(hashesEnd, chunksEnd)), owners, tables: head.tables, layout: head.layout };
+}
+
+export function forgetPageMap(paths: SidecarPaths): void {
+  rmSync(mapPath(paths), { force: true });
+}

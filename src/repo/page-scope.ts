@@ -1,0 +1,87 @@
+// Which tables a capture compares: only those whose pages changed since the last commit
+// (page-map.ts), or all of them whenever that cannot be known for sure. Called inside the
+// capture's read transaction, right after its first read, with a stamp of the live files
+// taken before that transaction began.
+//
+// The pages are read (page-read.ts) while this transaction holds its read lock. In rollback
+// mode no writer can touch the database file then (a writer mid-transaction, its journal
+// present, has not written it yet, or waits for this lock): the pages read are exactly this
+// transaction's, whatever was written before. In WAL mode no checkpoint can overwrite a page
+// this transaction reads, but frames appended after it began are in the file: a write that
+// landed between the stamp and the pages' read moves the files' stat (the stamp's clock is
+// past their timestamps), and the scope falls back to every table; a write before the stamp
+// was committed before the transaction began, so both see it — except the WAL's last
+// transaction, whose frames a writer may have written but not yet published to readers: its
+// pages are recorded as unknown, and compared at the next capture.
+import type { DatabaseSync } from 'node:sqlite';
+import { clockPastWrites, statLive, unchangedSinceStamp, type Stamp } from './fingerprint.ts';
+import { hasEntry } from './log-end.ts';
+import { readMeta } from './log.ts';
+import { changedTables, layoutOf, loadPageMap, nextPageMap, savePageMap, type PageMap } from './page-map.ts';
+import { readPageImages, type EarlierHashes, type PageImages } from './page-read.ts';
+import type { SidecarPaths } from './sidecar.ts';
+
+/** Which tables the row comparison reads: `all`, or only those named; and why, for -v. */
+export interface Compared {
+  tables: ReadonlySet<string> | 'all';
+  why: string;
+}
+
+export interface PageScope {
+  compared: Compared;
+  /** The page map of what this transaction reads, to save if it becomes commit `seq`; null when the pages could not be read for sure. */
+  pageMap(): PageMap | null;
+}
+
+export function compareEverything(why: string): PageScope {
+  return { compared: { tables: 'all', why: `compared every table: ${why}` }, pageMap: () => null };
+}
+
+/** Inside the capture's read transaction on `db`, which holds log entry `seq` as its base. */
+export function pageScope(paths: SidecarPaths, db: DatabaseSync, before: Stamp, seq: number): PageScope {
+  const old = loadPageMap(paths, entryId(paths, seq));
+  const images = readOrWhyNot(paths.db, typeof old === 'string' ? null : old);
+  if (typeof images === 'string') return compareEverything(images);
+  if (images.rollbackMode) {
+    if (images.ino !== before.db.ino || images.ino !== statLive(paths).db.ino) return compareEverything('the database file was replaced');
+  } else {
+    if (!clockPastWrites(before)) return compareEverything('the filesystem clock did not move past the last write');
+    if (!unchangedSinceStamp(paths, before)) return compareEverything('the database was written while its pages were read');
+  }
+  const count = Number((db.prepare('PRAGMA main.page_count').get() as { page_count: unknown }).page_count);
+  const size = Number((db.prepare('PRAGMA main.page_size').get() as { page_size: unknown }).page_size);
+  if (count !== images.pageCount || size !== images.pageSize) return compareEverything(`SQLite reads ${count} pages of ${size} bytes, the files hold ${images.pageCount} of ${images.pageSize}`);
+  const layout = layoutOf(db);
+  if (typeof old === 'string' || old.pageSize !== images.pageSize) {
+    const why = typeof old === 'string' ? old : 'the page size changed';
+    return { ...compareEverything(`${why} (this commit records one)`), pageMap: () => nextPageMap(db, null, images, layout, 'all') };
+  }
+  const changed = changedTables(old, images, layout);
+  const names = [...changed].sort();
+  const listed = names.length <= 5 ? names.join(', ') : `${names.slice(0, 5).join(', ')}…`;
+  return {
+    compared: { tables: changed, why: `compared ${changed.size} table${changed.size === 1 ? '' : 's'}, those whose pages changed since commit ${seq}${listed ? `: ${listed}` : ''}` },
+    pageMap: () => nextPageMap(db, old, images, layout, changed),
+  };
+}
+
+/** The pages, or why not: a file this process may not read (permissions…) costs a full comparison, not the command. */
+function readOrWhyNot(dbPath: string, earlier: EarlierHashes | null): PageImages | string {
+  try {
+    return readPageImages(dbPath, earlier);
+  } catch (err) {
+    return `its pages could not be read (${(err as Error).message})`;
+  }
+}
+
+/** Record `map` as the live database's pages at log entry `seq` (just written, or found equal). */
+export function rememberPages(paths: SidecarPaths, map: PageMap | null, seq: number): void {
+  if (map !== null) savePageMap(paths, map, entryId(paths, seq));
+}
+
+/** A log entry, by number, content and parent: a number alone may name another entry after a rebase. */
+function entryId(paths: SidecarPaths, seq: number): string {
+  if (!hasEntry(paths, seq)) return `${seq} genesis`;
+  const meta = readMeta(paths, seq);
+  return `${seq} ${meta.sha256} ${meta.parent ?? ''}`;
+}

@@ -1,0 +1,73 @@
+// The pages read for the page map are the ones a reader sees: the main file overlaid with the
+// WAL's committed frames, and nothing of a transaction still open. Checked against SQLite
+// itself: a copy of the files, recovered and checkpointed by SQLite, holds those pages as a
+// plain file.
+import { describe, it, expect } from 'vitest';
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { HASH_BYTES, readPageImages, type PageImages } from '../../src/repo/page-read.ts';
+import { tempDir } from './helpers.ts';
+
+/** Page hashes of a database as SQLite itself resolves its WAL: copied by another process, checkpointed. */
+function asSqliteSees(dir: string, path: string): Buffer {
+  const copy = join(dir, 'copy.db');
+  const cp = spawnSync('sh', ['-c', `cp "${path}" "${copy}" && if [ -e "${path}-wal" ]; then cp "${path}-wal" "${copy}-wal"; fi`]);
+  expect(cp.status).toBe(0);
+  const db = new DatabaseSync(copy);
+  db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+  const pageSize = Number((db.prepare('PRAGMA page_size').get() as { page_size: number }).page_size);
+  const pageCount = Number((db.prepare('PRAGMA page_count').get() as { page_count: number }).page_count);
+  db.close();
+  const file = readFileSync(copy);
+  const hashes = Buffer.alloc(pageCount * HASH_BYTES);
+  for (let p = 0; p < pageCount; p++) createHash('sha256').update(file.subarray(p * pageSize, (p + 1) * pageSize)).digest().copy(hashes, p * HASH_BYTES, 0, HASH_BYTES);
+  return hashes;
+}
+
+function images(path: string): PageImages {
+  const read = readPageImages(path);
+  if (typeof read === 'string') throw new Error(read);
+  return read;
+}
+
+describe('reading the pages a reader sees', () => {
+  it('overlays the committed WAL frames, newest first, and leaves out an open transaction', () => {
+    const dir = tempDir();
+    const path = join(dir, 'w.db');
+    const writer = new DatabaseSync(path);
+    writer.exec('PRAGMA journal_mode = wal; PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = 2');
+    writer.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t SELECT value, printf('%.300c', 'a') FROM json_each('[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20]')");
+    writer.exec('PRAGMA wal_checkpoint(TRUNCATE)'); // these rows live in the main file only
+    for (let i = 0; i < 5; i++) writer.exec(`UPDATE t SET v = printf('%.300c', '${'bcdef'[i]}') WHERE id % 5 = ${i}`);
+    // grows the file in the WAL only, past one 4 MiB chunk of the WAL's reading
+    writer.exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) INSERT INTO t SELECT i + 100, printf('%.3000c', 'z') FROM n");
+    expect(statSync(`${path}-wal`).size).toBeGreaterThan(5 << 20);
+    const committed = asSqliteSees(dir, path);
+    expect(images(path).hashes.equals(committed)).toBe(true);
+    // A transaction that spilled frames into the WAL but did not commit: not seen.
+    const walBefore = statSync(`${path}-wal`).size;
+    writer.exec("BEGIN; UPDATE t SET v = printf('%.300c', 'y'); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300) INSERT INTO t SELECT i + 10000, printf('%.3000c', 'q') FROM n");
+    expect(statSync(`${path}-wal`).size).toBeGreaterThan(walBefore); // it did spill
+    const open = images(path);
+    expect(open.hashes.equals(committed)).toBe(true);
+    writer.exec('COMMIT');
+    const after = images(path);
+    expect(after.hashes.equals(asSqliteSees(dir, path))).toBe(true);
+    expect(after.pageCount).toBeGreaterThan(open.pageCount);
+    expect(after.lastWritten.length).toBeGreaterThan(0);
+    writer.close();
+  });
+
+  it('reads a rollback-journal database as its file', () => {
+    const dir = tempDir();
+    const path = join(dir, 'r.db');
+    const db = new DatabaseSync(path);
+    db.exec("PRAGMA page_size = 1024; CREATE TABLE t(id INTEGER PRIMARY KEY, v); INSERT INTO t SELECT value, randomblob(700) FROM json_each('[1,2,3,4,5,6,7,8,9]')");
+    expect(images(path)).toMatchObject({ pageSize: 1024, lastWritten: [] });
+    expect(images(path).hashes.equals(asSqliteSees(dir, path))).toBe(true);
+    db.close();
+  });
+});
