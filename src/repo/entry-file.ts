@@ -1,0 +1,80 @@
+// A log entry's bytes written as they are produced, piece after piece, so `commit` never holds
+// a whole entry in memory: a temp file beside the entry's name, its sha256 kept as it grows.
+// A piece is a changeset of its own; pieces one after the other are one changeset (a table
+// header may repeat, always with the same columns). `mark`/`rewind` take back what was written
+// since a point (a table whose capture starts over another way).
+import { closeSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
+import { tempPathFor } from './atomic.ts';
+
+export interface EntryMark {
+  size: number;
+  hash: Hash;
+}
+
+export class EntryFile {
+  readonly path: string;
+  private readonly target: string;
+  private fd: number | undefined;
+  private hash = createHash('sha256');
+  size = 0;
+
+  /** A temp file that becomes `target` on publish. */
+  constructor(target: string) {
+    this.target = target;
+    this.path = tempPathFor(target);
+    this.fd = openSync(this.path, 'wx+');
+  }
+
+  append(piece: Uint8Array): void {
+    let off = 0;
+    while (off < piece.byteLength) off += writeSync(this.fd!, piece, off, piece.byteLength - off, this.size + off);
+    this.hash.update(piece);
+    this.size += piece.byteLength;
+  }
+
+  /** `length` bytes from `offset`: a piece written earlier, read back to be applied. */
+  read(offset: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    let got = 0;
+    while (got < length) {
+      const n = readSync(this.fd!, out, got, length - got, offset + got);
+      if (n === 0) throw new Error(`${this.path} ends at ${offset + got}, expected ${offset + length}`);
+      got += n;
+    }
+    return out;
+  }
+
+  mark(): EntryMark {
+    return { size: this.size, hash: this.hash.copy() };
+  }
+
+  rewind(to: EntryMark): void {
+    ftruncateSync(this.fd!, to.size);
+    this.size = to.size;
+    this.hash = to.hash.copy();
+  }
+
+  sha256(): string {
+    return this.hash.copy().digest('hex');
+  }
+
+  /** fsync and rename into place; the caller then writes the metadata (the commit point) and fsyncs the folder. */
+  publish(): void {
+    fsyncSync(this.fd!);
+    this.close();
+    renameSync(this.path, this.target);
+  }
+
+  /** Drop the temp file (nothing to commit, or a failure). */
+  discard(): void {
+    this.close();
+    rmSync(this.path, { force: true });
+  }
+
+  private close(): void {
+    if (this.fd === undefined) return;
+    closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
