@@ -23,7 +23,7 @@ export const BASE_MAIN: Sides = { live: 'live', base: 'main' };
 
 const KEYS = 'sqlferry_capture_keys';
 /** A range's changeset aims at about this size: memory stays bounded whatever the row width. */
-const PIECE_BYTES = 4 * 2 ** 20;
+const PIECE_BYTES = 2 ** 20;
 const OP = { delete: 0, update: 1, insert: 2 } as const;
 
 /** Capture one tracked table into `entry` and bring the base's copy of it up to the live one. */
