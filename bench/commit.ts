@@ -5,6 +5,7 @@
 //                  also the "nothing changed" answer and a one-row `exec`
 //   bulk [rows]    `rows` new rows (default 3,000,000) into an empty table: a bulk load
 // Run: npx node bench/commit.ts spread|bulk [rows] [pairs]
+// SQLFERRY_BENCH_BIN=/other/checkout/bin/sqlferry.js runs another build's CLI (before/after).
 import { cpSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ import { execSql } from '../src/repo/exec.ts';
 const workload = process.argv[2] === 'bulk' ? 'bulk' : 'spread';
 const rows = Number(process.argv[3] ?? (workload === 'bulk' ? 3_000_000 : 1_000_000));
 const pairs = Number(process.argv[4] ?? 5);
-const BIN = fileURLToPath(new URL('../bin/sqlferry.js', import.meta.url));
+const BIN = process.env.SQLFERRY_BENCH_BIN ?? fileURLToPath(new URL('../bin/sqlferry.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'sqlferry-bench-'));
 const template = join(dir, 'template');
 const work = join(dir, 'work');

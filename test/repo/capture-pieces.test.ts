@@ -39,14 +39,14 @@ describe('commit in pieces', () => {
     const path = join(dir, 'big.db');
     sqlite3(path, `CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT, n REAL);
       CREATE TABLE u(k TEXT COLLATE NOCASE PRIMARY KEY, v);
-      WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 60000) INSERT INTO t SELECT i, 'row ' || i, i * 1.5 FROM s;
-      WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 20000) INSERT INTO u SELECT 'k' || i, i FROM s;`);
+      WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 30000) INSERT INTO t SELECT i, 'row ' || i, i * 1.5 FROM s;
+      WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 10000) INSERT INTO u SELECT 'k' || i, i FROM s;`);
     const replica = Replica.init(path);
     const before = snapshot(replica.paths.base, join(dir, 'before.db'));
     // u: every key changes only in case (a delete plus an insert each), so a piece of inserts
     // applied before the deletes of the same keys would collide under NOCASE.
     sqlite3(path, `UPDATE t SET v = v || '!' WHERE id % 2 = 0; DELETE FROM t WHERE id % 7 = 0;
-      WITH RECURSIVE s(i) AS (SELECT 60001 UNION ALL SELECT i + 1 FROM s WHERE i < 90000) INSERT INTO t SELECT i, 'new', 0 FROM s;
+      WITH RECURSIVE s(i) AS (SELECT 30001 UNION ALL SELECT i + 1 FROM s WHERE i < 50000) INSERT INTO t SELECT i, 'new', 0 FROM s;
       UPDATE u SET k = upper(k);`);
     const bytes = commitAndCheck(path, replica, before);
     const tables = changedTables(bytes).map((t) => t.name);
@@ -68,7 +68,7 @@ describe('commit in pieces', () => {
     // Every 1000th row takes the code of the next such row: in key order, each update meets a
     // value still held (SQLite's apply retries those, one link of the chain per round).
     sqlite3(path, `UPDATE p SET code = 'tmp' || id WHERE id % 1000 = 0; UPDATE p SET code = 'c' || (id + 1000) WHERE id % 1000 = 0;
-      UPDATE p SET note = 'x' WHERE id % 3 = 0;
+      UPDATE p SET note = 'x' WHERE id % 3 = 0; DELETE FROM p WHERE id % 1000 = 500;
       UPDATE r SET code = 'tmp' || rowid WHERE rowid % 1000 = 0; UPDATE r SET code = 'c' || (rowid + 1000) WHERE rowid % 1000 = 0;`);
     commitAndCheck(path, replica, before);
     expect(verify(replica).ok).toBe(true);
