@@ -1,11 +1,12 @@
-// The next log entry, captured straight into its file while base.db moves to it, in one
-// transaction on base.db with the live database attached (capture-base.ts). The order keeps
-// a crash harmless: the entry's bytes, then its metadata (the commit point), then the base's
-// COMMIT. A crash before the metadata leaves no entry and the base as it was (SQLite rolls the
+// The next log entry, captured straight into its file while base.db moves to it
+// (capture-base.ts): one read of the live database attached to base.db copies what differs
+// into TEMP tables, then one write transaction on base.db takes it, its sessions writing the
+// entry. The order keeps a crash harmless: the entry's bytes, then its metadata (the commit
+// point), then the base's COMMIT. A crash before the metadata leaves no entry and the base as it was (SQLite rolls the
 // transaction back); a crash after it leaves the base one entry behind the log, which the next
 // reader rolls forward (base.ts).
 import { abandonSuspension, applySchema, suspendTriggers } from './apply.ts';
-import { BASE_MAIN, captureTableIntoBase } from './capture-base.ts';
+import { BASE_MAIN, collectTable, writeTable, type CollectedTable } from './capture-base.ts';
 import { EntryFile } from './entry-file.ts';
 import { diffSchema } from './schema-diff.ts';
 import { readSchema, trackedTables } from './schema-read.ts';
@@ -22,8 +23,9 @@ export interface CapturedEntry {
 /**
  * Capture what changed since base.db (caught up to log entry seq - 1) into entry `seq`, and
  * advance base.db to it. `publish` writes the entry's metadata, the commit point; its result is
- * returned. Null when nothing changed (then nothing is written). `compare` names the tables to compare (by live
- * name; the others are known unchanged), all when absent. Call holding the replica lock.
+ * returned. Null when nothing changed (then nothing is written). `compare` names the tables
+ * to compare (by live name; the others are known unchanged), all when absent. Call holding
+ * the replica lock.
  */
 export function captureEntry<T>(paths: SidecarPaths, seq: number, publish: (captured: CapturedEntry) => T, compare?: ReadonlySet<string>): T | null {
   const db = withSnapshotErrors(paths.base, () => openDatabase(paths.base, { foreignKeys: false }));
@@ -31,20 +33,32 @@ export function captureEntry<T>(paths: SidecarPaths, seq: number, publish: (capt
     return withSqliteErrors(paths.db, () => {
       db.exec('PRAGMA synchronous = FULL; PRAGMA temp_store = FILE');
       attach(db, paths.db, BASE_MAIN.live);
+      // Step 1: what differs, copied into TEMP tables in one read of both files, then let go of the live file.
+      db.exec('BEGIN');
+      let schema: ReturnType<typeof diffSchema>;
+      const collected: CollectedTable[] = [];
+      try {
+        const live = readSchema(db, BASE_MAIN.live); // the first read of the live file: its snapshot starts here
+        schema = diffSchema(readSchema(db, 'main'), live);
+        trackedTables(live).forEach((table, i) => {
+          if (compare !== undefined && !compare.has(table.name)) return;
+          collected.push(collectTable(db, table, i, schema.createdTables.has(table.name), schema.addedDefaults.get(table.name)));
+        });
+        db.exec('COMMIT');
+      } catch (err) {
+        rollbackQuietly(db);
+        throw err;
+      }
+      db.exec(`DETACH ${BASE_MAIN.live}`);
+      if (collected.every((c) => c.insertedUpTo === 0) && schema.statements.length === 0) return null;
+      // Step 2: base.db takes them, each range under a session whose changeset goes to the entry.
       const entry = new EntryFile(entryPaths(paths, seq).bytes);
       try {
-        db.exec('BEGIN');
-        const live = readSchema(db, BASE_MAIN.live); // the first read of the live file: its snapshot starts here
-        const schema = diffSchema(readSchema(db, 'main'), live);
+        db.exec('BEGIN IMMEDIATE');
         applySchema(db, schema.statements, `commit ${seq}`);
         const restoreTriggers = suspendTriggers(db);
-        for (const table of trackedTables(live)) if (compare === undefined || compare.has(table.name)) captureTableIntoBase(db, table, entry);
+        for (const table of collected) writeTable(db, table, entry);
         restoreTriggers();
-        if (entry.size === 0 && schema.statements.length === 0) {
-          db.exec('ROLLBACK');
-          entry.discard();
-          return null;
-        }
         markSeq(db, seq);
         const captured = { sha256: entry.sha256(), size: entry.size, schema: schema.statements };
         entry.publish();
