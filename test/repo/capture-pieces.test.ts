@@ -90,4 +90,25 @@ describe('commit in pieces', () => {
     // the audit row the app's trigger wrote travels as a row; the base's own trigger did not add another
     expect(sqlite3(replica.paths.base, "SELECT count(*) FROM audit; SELECT rowid FROM docs_fts WHERE docs_fts MATCH 'gamma';").trim()).toBe('3\n3');
   });
+
+  it('leaves a column whose value only changed from -0.0 to 0.0 as the log has it', () => {
+    const dir = tempDir();
+    const path = join(dir, 'z.db');
+    const app = new DatabaseSync(path);
+    app.exec('CREATE TABLE z(id INTEGER PRIMARY KEY, x, y)');
+    app.prepare('INSERT INTO z VALUES (1, ?, 1)').run(-0); // a REAL -0.0 (no affinity keeps its sign)
+    app.close();
+    const replica = Replica.init(path);
+    const before = snapshot(replica.paths.base, join(dir, 'before.db'));
+    sqlite3(path, 'UPDATE z SET x = 0.0, y = 2;'); // equal as SQLite compares: not a change of x
+    const entry = commit(replica)!;
+    const db = new DatabaseSync(before);
+    expect(db.applyChangeset(replica.entry(entry.seq).bytes)).toBe(true);
+    db.close();
+    expect(dumpTables(replica.paths.base)).toEqual(dumpTables(before)); // base.db is what the log replays to
+    const base = new DatabaseSync(replica.paths.base, { readOnly: true });
+    const row = base.prepare('SELECT x, y FROM z').get() as { x: number; y: number };
+    base.close();
+    expect([Object.is(row.x, -0), row.y]).toEqual([true, 2]);
+  });
 });
