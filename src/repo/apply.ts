@@ -69,6 +69,11 @@ export function suspendTriggers(db: DatabaseSync): () => void {
 /** Per connection with triggers suspended: the (lower-cased) tables changesets were applied to. */
 const touchedWhileSuspended = new WeakMap<DatabaseSync, Set<string>>();
 
+/** Changes applied with SQL rather than a changeset (capture-base.ts): a full-text index over `table` is rebuilt at the restore. */
+export function noteApplied(db: DatabaseSync, table: string): void {
+  touchedWhileSuspended.get(db)?.add(table.toLowerCase());
+}
+
 /** After a ROLLBACK (which brings the triggers back itself): forget the suspension. */
 export function abandonSuspension(db: DatabaseSync): void {
   touchedWhileSuspended.delete(db);

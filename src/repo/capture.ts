@@ -27,39 +27,90 @@ export function headerOf(table: TableInfo): TableHeader {
   return { name: table.name, pk: cols.map((c) => c.pk > 0), pkIndex: cols.map((c) => c.pk) };
 }
 
-export function* captureTable(db: DatabaseSync, pair: TablePair): Generator<Change> {
+/** Where the two sides live on the connection: today's database and the base snapshot. */
+export interface Sides {
+  live: string;
+  base: string;
+}
+
+/** The live database is `main`, base.db attached as `base` (status, diff, verify). */
+export const LIVE_MAIN: Sides = { live: 'main', base: 'base' };
+
+export function* captureTable(db: DatabaseSync, pair: TablePair, sides: Sides = LIVE_MAIN): Generator<Change> {
   const table = pair.live;
   const header = headerOf(table);
-  const cols = keyedColumns(table);
-  const n = cols.length;
+  const n = header.pk.length;
+  const sql = comparisonSql(table, pair.addedDefaults);
   const t = quoteIdent(table.name);
-  const a = (i: number): string => `A.${quoteIdent(cols[i]!.name)}`;
-  const keys = cols.map((_, i) => i).filter((i) => header.pk[i]);
-  const notNull = (expr: (i: number) => string): string => keys.map((i) => `${expr(i)} IS NOT NULL`).join(' AND ');
-  const allLive = exactColumnList('A', cols.map((c) => c.name));
-  const inserts = function* (sql: string): Generator<Change> {
-    for (const row of rows(db, sql)) yield { table: header, op: 'INSERT', indirect: false, old: undefined, new: readValues(row, 0, n) };
+  const [live, base] = [quoteIdent(sides.live), quoteIdent(sides.base)];
+  const allLive = exactColumnList('A', sql.cols.map((c) => c.name));
+  const inserts = function* (query: string): Generator<Change> {
+    for (const row of rows(db, query)) yield { table: header, op: 'INSERT', indirect: false, old: undefined, new: readValues(row, 0, n) };
   };
   if (pair.created) {
-    yield* inserts(`SELECT ${allLive} FROM main.${t} AS A WHERE ${notNull(a)}`);
+    yield* inserts(`SELECT ${allLive} FROM ${live}.${t} AS A WHERE ${sql.liveKeyNotNull}`);
     return;
   }
-  const baseCount = n - (pair.addedDefaults?.length ?? 0);
-  const b = (i: number): string => (i < baseCount ? `B.${quoteIdent(cols[i]!.name)}` : sqlLiteral(pair.addedDefaults![i - baseCount]!));
-  const sameKey = keys.map((i) => `${a(i)} = ${b(i)}${exactKeyCheck(table, cols, i, a(i), b(i))}`).join(' AND ');
-  const differs = cols
-    .map((c, i) => (header.pk[i] ? '' : `${a(i)} IS NOT ${b(i)} COLLATE BINARY${mayHoldEqualValuesOfTwoTypes(c) ? ` OR typeof(${a(i)}) <> typeof(${b(i)})` : ''}`))
-    .filter((s) => s !== '');
-  const unmatched = `${a(keys[0]!)} IS NULL`;
-  const allBase = cols.map((_, i) => exactColumns(b(i))).join(', ');
-  const sql = `SELECT ${allLive}, ${allBase} FROM base.${t} AS B LEFT JOIN main.${t} AS A ON ${sameKey} WHERE ${notNull(b)} AND (${[unmatched, ...differs].join(' OR ')})`;
-  for (const row of rows(db, sql)) {
+  const allBase = sql.cols.map((_, i) => exactColumns(sql.b(i))).join(', ');
+  const query = `SELECT ${allLive}, ${allBase} FROM ${base}.${t} AS B LEFT JOIN ${live}.${t} AS A ON ${sql.sameKey} WHERE ${sql.baseKeyNotNull} AND (${sql.goneOrDiffers})`;
+  for (const row of rows(db, query)) {
     const before = readValues(row, 2 * n, n);
-    if (row[2 * keys[0]!] === 'null') yield { table: header, op: 'DELETE', indirect: false, old: before, new: undefined };
+    if (row[2 * sql.keys[0]!] === 'null') yield { table: header, op: 'DELETE', indirect: false, old: before, new: undefined };
     else yield updateOf(header, before, readValues(row, 0, n));
   }
-  // LEFT JOIN … IS NULL rather than NOT EXISTS: SQLite runs it about twice as fast.
-  yield* inserts(`SELECT ${allLive} FROM main.${t} AS A LEFT JOIN base.${t} AS B ON ${sameKey} WHERE ${notNull(a)} AND ${b(keys[0]!)} IS NULL`);
+  yield* inserts(`SELECT ${allLive} FROM ${live}.${t} AS A LEFT JOIN ${base}.${t} AS B ON ${sql.sameKey} WHERE ${sql.liveKeyNotNull} AND ${sql.baseMissing}`);
+}
+
+/**
+ * The SQL that compares a table's live rows (alias A) with its base rows (alias B), written once
+ * for the capture in JavaScript and for the capture SQLite writes into the base (capture-base.ts).
+ */
+export interface ComparisonSql {
+  cols: Column[];
+  /** Indexes of the key columns in `cols`. */
+  keys: number[];
+  /** Column i of the base row (or the value an added column has there). */
+  b: (i: number) => string;
+  a: (i: number) => string;
+  sameKey: string;
+  /** The base row has no live row with its key, or a column differs. */
+  goneOrDiffers: string;
+  /** Per column: the live value differs from the base value ('' for key columns). */
+  differs: string[];
+  baseKeyNotNull: string;
+  liveKeyNotNull: string;
+  /** After a LEFT JOIN to B: no base row has the live row's key. */
+  baseMissing: string;
+  /** After a LEFT JOIN to A: no live row has the base row's key. */
+  liveMissing: string;
+}
+
+export function comparisonSql(table: TableInfo, addedDefaults?: SqlValue[]): ComparisonSql {
+  const cols = keyedColumns(table);
+  const n = cols.length;
+  const header = headerOf(table);
+  const a = (i: number): string => `A.${quoteIdent(cols[i]!.name)}`;
+  const baseCount = n - (addedDefaults?.length ?? 0);
+  const b = (i: number): string => (i < baseCount ? `B.${quoteIdent(cols[i]!.name)}` : sqlLiteral(addedDefaults![i - baseCount]!));
+  const keys = cols.map((_, i) => i).filter((i) => header.pk[i]);
+  const notNull = (expr: (i: number) => string): string => keys.map((i) => `${expr(i)} IS NOT NULL`).join(' AND ');
+  const sameKey = keys.map((i) => `${a(i)} = ${b(i)}${exactKeyCheck(table, cols, i, a(i), b(i))}`).join(' AND ');
+  const differs = cols.map((c, i) => (header.pk[i] ? '' : `${a(i)} IS NOT ${b(i)} COLLATE BINARY${mayHoldEqualValuesOfTwoTypes(c) ? ` OR typeof(${a(i)}) <> typeof(${b(i)})` : ''}`));
+  const liveMissing = `${a(keys[0]!)} IS NULL`;
+  return {
+    cols,
+    keys,
+    a,
+    b,
+    sameKey,
+    differs,
+    goneOrDiffers: [liveMissing, ...differs.filter((s) => s !== '')].join(' OR '),
+    baseKeyNotNull: notNull(b),
+    liveKeyNotNull: notNull(a),
+    // LEFT JOIN … IS NULL rather than NOT EXISTS: SQLite runs it about twice as fast.
+    baseMissing: `${b(keys[0]!)} IS NULL`,
+    liveMissing,
+  };
 }
 
 /**

@@ -1,15 +1,16 @@
 // `commit`: the difference between the base snapshot and the live database becomes the next
-// log entry; then the base advances by applying exactly that entry (see base.ts). When the
+// log entry, and the base advances to it in the same pass (capture-entry.ts). When the
 // fingerprint says nothing changed, the base is not read at all (only refreshed by a copy
 // when a replica that only pulls has let it fall far behind, base-from-live.ts).
-import { writeChangeset } from '../changeset/index.ts';
-import { applyEntry, openBaseAsIs } from './base.ts';
+import { catchUpBase } from './base.ts';
 import { refreshBaseIfFarBehind } from './base-from-live.ts';
-import { withUncommittedDiff } from './diff.ts';
-import { saveFingerprint, takeStamp, unchangedSince } from './fingerprint.ts';
+import { captureEntry } from './capture-entry.ts';
+import { saveFingerprint, takeStamp, takeStampPastTick, unchangedSince } from './fingerprint.ts';
 import { sha256Hex, writeEntry, type LogEntryMeta } from './log.ts';
-import { rememberPages } from './page-scope.ts';
+import { pageScope, rememberPages } from './page-scope.ts';
+import { writeJsonAtomic } from './atomic.ts';
 import type { Replica } from './replica.ts';
+import { entryPaths } from './sidecar.ts';
 
 export interface CommitOptions {
   message?: string;
@@ -28,33 +29,32 @@ export function commit(replica: Replica, opts: CommitOptions = {}): LogEntryMeta
       refreshBaseIfFarBehind(paths, last);
       return null;
     }
-    const captured = withUncommittedDiff(paths, (diff) => {
-      const bytes = writeChangeset('changeset', diff.changes());
-      opts.explain?.(diff.compared.why);
-      return { bytes, schema: diff.schema.statements, pages: diff.pageMap() };
-    });
-    if (captured.bytes.byteLength === 0 && captured.schema.length === 0) {
-      saveFingerprint(paths, stamp, last);
-      rememberPages(paths, captured.pages, last);
-      return null;
-    }
-    const meta = appendEntry(replica, captured.bytes, captured.schema, opts.message ?? '');
-    const base = openBaseAsIs(paths); // caught up by withUncommittedDiff, one entry behind now
-    try {
-      applyEntry(base, paths.base, { meta, bytes: captured.bytes });
-    } finally {
-      base.close();
-    }
-    saveFingerprint(paths, stamp, meta.seq);
-    rememberPages(paths, captured.pages, meta.seq);
+    catchUpBase(paths);
+    const before = takeStampPastTick(paths); // after catching up: nearer the read transaction
+    const captured = captureEntry(paths, last + 1, ({ sha256, size, schema }) => {
+      const next = entryMeta(replica, sha256, size, schema, opts.message ?? '');
+      writeJsonAtomic(entryPaths(paths, next.seq).meta, next);
+      return next;
+    }, (db, schema) => pageScope(paths, db, before, last, schema));
+    opts.explain?.(captured.compared.why);
+    const meta = captured.entry;
+    saveFingerprint(paths, stamp, meta?.seq ?? last);
+    rememberPages(paths, captured.pages, meta?.seq ?? last);
     return meta;
   });
 }
 
 /** Metadata for the next entry, written to the log (bytes, then metadata). Call with the lock held. */
 export function appendEntry(replica: Replica, bytes: Uint8Array, schema: string[], message: string): LogEntryMeta {
+  const meta = entryMeta(replica, sha256Hex(bytes), bytes.byteLength, schema, message);
+  writeEntry(replica.paths, meta, bytes);
+  return meta;
+}
+
+/** Metadata for the next entry, whose bytes hash to `sha256`. */
+function entryMeta(replica: Replica, sha256: string, size: number, schema: string[], message: string): LogEntryMeta {
   const last = replica.lastSeq();
-  const meta: LogEntryMeta = {
+  return {
     seq: last + 1,
     parent: last === 0 || !replica.hasEntry(last) ? null : replica.meta(last).sha256,
     replicaId: replica.replicaId,
@@ -62,9 +62,7 @@ export function appendEntry(replica: Replica, bytes: Uint8Array, schema: string[
     message,
     kind: 'changeset',
     schema,
-    sha256: sha256Hex(bytes),
-    size: bytes.byteLength,
+    sha256,
+    size,
   };
-  writeEntry(replica.paths, meta, bytes);
-  return meta;
 }

@@ -31,9 +31,9 @@ export interface PageMap {
   layout: Record<string, string>;
 }
 
-/** Per table, a text that changes when its SQL, an index of it, or a root page changes. */
-export function layoutOf(db: DatabaseSync): Record<string, string> {
-  const rows = db.prepare("SELECT name, tbl_name AS tbl, rootpage, sql FROM main.sqlite_schema WHERE type IN ('table', 'index') ORDER BY name").all() as Array<{ name: string; tbl: string; rootpage: unknown; sql: string | null }>;
+/** Per table of database `schema` on `db`, a text that changes when its SQL, an index of it, or a root page changes. */
+export function layoutOf(db: DatabaseSync, schema = 'main'): Record<string, string> {
+  const rows = db.prepare(`SELECT name, tbl_name AS tbl, rootpage, sql FROM ${schema}.sqlite_schema WHERE type IN ('table', 'index') ORDER BY name`).all() as Array<{ name: string; tbl: string; rootpage: unknown; sql: string | null }>;
   const out: Record<string, string> = {};
   for (const r of rows) out[r.tbl] = (out[r.tbl] ?? '') + JSON.stringify([r.name, String(r.rootpage), r.sql]);
   return out;
@@ -57,15 +57,15 @@ export function changedTables(old: PageMap, images: PageImages, layout: Record<s
  * in): the unchanged tables keep their pages, the changed ones (all, without `old`) are
  * walked again with dbstat, b-tree by b-tree.
  */
-export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageImages, layout: Record<string, string>, changed: ReadonlySet<string> | 'all'): PageMap {
+export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageImages, layout: Record<string, string>, changed: ReadonlySet<string> | 'all', schema = 'main'): PageMap {
   const tables: string[] = [];
   const ids = new Map<string, number>();
   const idOf = (t: string): number => ids.get(t) ?? (ids.set(t, tables.length), tables.push(t) - 1);
   const owners = new Int32Array(images.pageCount).fill(-1);
-  const btrees = db.prepare("SELECT name, tbl_name AS tbl FROM main.sqlite_schema WHERE type IN ('table', 'index') AND rootpage > 0").all() as Array<{ name: string; tbl: string }>;
+  const btrees = db.prepare(`SELECT name, tbl_name AS tbl FROM ${schema}.sqlite_schema WHERE type IN ('table', 'index') AND rootpage > 0`).all() as Array<{ name: string; tbl: string }>;
   if (old === null || changed === 'all') {
     const tableOf = new Map(btrees.map((b) => [b.name, b.tbl]));
-    for (const row of db.prepare("SELECT name, pageno FROM dbstat('main')").iterate() as Iterable<{ name: string; pageno: number | bigint }>) {
+    for (const row of db.prepare(`SELECT name, pageno FROM dbstat('${schema}')`).iterate() as Iterable<{ name: string; pageno: number | bigint }>) {
       const t = tableOf.get(row.name);
       if (t !== undefined) owners[Number(row.pageno) - 1] = idOf(t);
     }
@@ -74,7 +74,7 @@ export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageI
       const owner = old.owners[p]!;
       if (owner >= 0 && !changed.has(old.tables[owner]!)) owners[p] = idOf(old.tables[owner]!);
     }
-    const pagesOf = db.prepare("SELECT pageno FROM dbstat('main') WHERE name = ?");
+    const pagesOf = db.prepare(`SELECT pageno FROM dbstat('${schema}') WHERE name = ?`);
     for (const b of btrees) {
       if (!changed.has(b.tbl)) continue;
       for (const row of pagesOf.iterate(b.name) as Iterable<{ pageno: number | bigint }>) owners[Number(row.pageno) - 1] = idOf(b.tbl);

@@ -37,8 +37,8 @@ export function compareEverything(why: string): PageScope {
   return { compared: { tables: 'all', why: `compared every table: ${why}` }, pageMap: () => null };
 }
 
-/** Inside the capture's read transaction on `db`, which holds log entry `seq` as its base. */
-export function pageScope(paths: SidecarPaths, db: DatabaseSync, before: Stamp, seq: number): PageScope {
+/** Inside the capture's read transaction on `db` (the live database is its `schema`), which holds log entry `seq` as its base. */
+export function pageScope(paths: SidecarPaths, db: DatabaseSync, before: Stamp, seq: number, schema = 'main'): PageScope {
   const old = loadPageMap(paths, entryId(paths, seq));
   const images = readOrWhyNot(paths.db, typeof old === 'string' ? null : old);
   if (typeof images === 'string') return compareEverything(images);
@@ -48,20 +48,20 @@ export function pageScope(paths: SidecarPaths, db: DatabaseSync, before: Stamp, 
     if (!clockPastWrites(before)) return compareEverything('the filesystem clock did not move past the last write');
     if (!unchangedSinceStamp(paths, before)) return compareEverything('the database was written while its pages were read');
   }
-  const count = Number((db.prepare('PRAGMA main.page_count').get() as { page_count: unknown }).page_count);
-  const size = Number((db.prepare('PRAGMA main.page_size').get() as { page_size: unknown }).page_size);
+  const count = Number((db.prepare(`PRAGMA ${schema}.page_count`).get() as { page_count: unknown }).page_count);
+  const size = Number((db.prepare(`PRAGMA ${schema}.page_size`).get() as { page_size: unknown }).page_size);
   if (count !== images.pageCount || size !== images.pageSize) return compareEverything(`SQLite reads ${count} pages of ${size} bytes, the files hold ${images.pageCount} of ${images.pageSize}`);
-  const layout = layoutOf(db);
+  const layout = layoutOf(db, schema);
   if (typeof old === 'string' || old.pageSize !== images.pageSize) {
     const why = typeof old === 'string' ? old : 'the page size changed';
-    return { ...compareEverything(`${why} (this commit records one)`), pageMap: () => nextPageMap(db, null, images, layout, 'all') };
+    return { ...compareEverything(`${why} (this commit records one)`), pageMap: () => nextPageMap(db, null, images, layout, 'all', schema) };
   }
   const changed = changedTables(old, images, layout);
   const names = [...changed].sort();
   const listed = names.length <= 5 ? names.join(', ') : `${names.slice(0, 5).join(', ')}…`;
   return {
     compared: { tables: changed, why: `compared ${changed.size} table${changed.size === 1 ? '' : 's'}, those whose pages changed since commit ${seq}${listed ? `: ${listed}` : ''}` },
-    pageMap: () => nextPageMap(db, old, images, layout, changed),
+    pageMap: () => nextPageMap(db, old, images, layout, changed, schema),
   };
 }
 

@@ -1,0 +1,93 @@
+// The next log entry, captured straight into its file while base.db moves to it
+// (capture-base.ts): one read of the live database attached to base.db copies what differs
+// into TEMP tables, then one write transaction on base.db takes it, its sessions writing the
+// entry. The order keeps a crash harmless: the entry's bytes, then its metadata (the commit
+// point), then the base's COMMIT. A crash before the metadata leaves no entry and the base as it was (SQLite rolls the
+// transaction back); a crash after it leaves the base one entry behind the log, which the next
+// reader rolls forward (base.ts).
+import { abandonSuspension, applySchema, suspendTriggers } from './apply.ts';
+import { BASE_MAIN, collectTable, writeTable, type CollectedTable } from './capture-base.ts';
+import { EntryFile } from './entry-file.ts';
+import { diffSchema } from './schema-diff.ts';
+import { readSchema, trackedTables } from './schema-read.ts';
+import { entryPaths, type SidecarPaths } from './sidecar.ts';
+import { markSeq } from './snapshot.ts';
+import { compareEverything, type Compared, type PageScope } from './page-scope.ts';
+import type { PageMap } from './page-map.ts';
+import type { DatabaseSync } from 'node:sqlite';
+import { attach, openDatabase, rollbackQuietly, withSnapshotErrors, withSqliteErrors } from './sqlite.ts';
+
+/** What a capture wrote (or null when nothing changed), the page map of what it read, and which tables it compared. */
+export interface Capture<T> {
+  entry: T | null;
+  pages: PageMap | null;
+  compared: Compared;
+}
+
+export interface CapturedEntry {
+  sha256: string;
+  size: number;
+  schema: string[];
+}
+
+/**
+ * Capture what changed since base.db (caught up to log entry seq - 1) into entry `seq`, and
+ * advance base.db to it. `publish` writes the entry's metadata, the commit point; its result is
+ * returned; null when nothing changed (then nothing is written). `scope`, called inside the
+ * read of the live file (attached as BASE_MAIN.live), names the tables to compare (the others
+ * are known unchanged: page-scope.ts); all when absent. Call holding the replica lock.
+ */
+export function captureEntry<T>(paths: SidecarPaths, seq: number, publish: (captured: CapturedEntry) => T, scope?: (db: DatabaseSync, schema: string) => PageScope): Capture<T> {
+  const db = withSnapshotErrors(paths.base, () => openDatabase(paths.base, { foreignKeys: false }));
+  try {
+    return withSqliteErrors(paths.db, () => {
+      db.exec('PRAGMA synchronous = FULL; PRAGMA temp_store = FILE');
+      attach(db, paths.db, BASE_MAIN.live);
+      // Step 1: what differs, copied into TEMP tables in one read of both files, then let go of the live file.
+      db.exec('BEGIN');
+      let schema: ReturnType<typeof diffSchema>;
+      let scoped: PageScope;
+      let pages: PageMap | null;
+      const collected: CollectedTable[] = [];
+      try {
+        const live = readSchema(db, BASE_MAIN.live); // the first read of the live file: its snapshot starts here
+        scoped = scope?.(db, BASE_MAIN.live) ?? compareEverything('no page map is kept here');
+        const compare = scoped.compared.tables;
+        schema = diffSchema(readSchema(db, 'main'), live);
+        trackedTables(live).forEach((table, i) => {
+          if (compare !== 'all' && !compare.has(table.name)) return;
+          collected.push(collectTable(db, table, i, schema.createdTables.has(table.name), schema.addedDefaults.get(table.name)));
+        });
+        pages = scoped.pageMap(); // inside this read: the pages it describes are the ones compared
+        db.exec('COMMIT');
+      } catch (err) {
+        rollbackQuietly(db);
+        throw err;
+      }
+      db.exec(`DETACH ${BASE_MAIN.live}`);
+      if (collected.every((c) => c.insertedUpTo === 0) && schema.statements.length === 0) return { entry: null, pages, compared: scoped.compared };
+      // Step 2: base.db takes them, each range under a session whose changeset goes to the entry.
+      const entry = new EntryFile(entryPaths(paths, seq).bytes);
+      try {
+        db.exec('BEGIN IMMEDIATE');
+        applySchema(db, schema.statements, `commit ${seq}`);
+        const restoreTriggers = suspendTriggers(db);
+        for (const table of collected) writeTable(db, table, entry);
+        restoreTriggers();
+        markSeq(db, seq);
+        const captured = { sha256: entry.sha256(), size: entry.size, schema: schema.statements };
+        entry.publish();
+        const published = publish(captured);
+        db.exec('COMMIT');
+        return { entry: published, pages, compared: scoped.compared };
+      } catch (err) {
+        rollbackQuietly(db);
+        abandonSuspension(db);
+        entry.discard();
+        throw err;
+      }
+    });
+  } finally {
+    db.close();
+  }
+}
