@@ -56,13 +56,27 @@ export function pageScope(paths: SidecarPaths, db: DatabaseSync, before: Stamp, 
     const why = typeof old === 'string' ? old : 'the page size changed';
     return { ...compareEverything(`${why} (this commit records one)`), pageMap: () => nextPageMap(db, null, images, layout, 'all', schema) };
   }
-  const changed = changedTables(old, images, layout);
+  const changed = withVirtualOwners(db, schema, changedTables(old, images, layout));
   const names = [...changed].sort();
   const listed = names.length <= 5 ? names.join(', ') : `${names.slice(0, 5).join(', ')}…`;
   return {
     compared: { tables: changed, why: `compared ${changed.size} table${changed.size === 1 ? '' : 's'}, those whose pages changed since commit ${seq}${listed ? `: ${listed}` : ''}` },
     pageMap: () => nextPageMap(db, old, images, layout, changed, schema),
   };
+}
+
+/**
+ * A virtual table (FTS, R*Tree) owns no pages: its rows live in its shadow tables, named
+ * `<table>_<suffix>`. A changed shadow table marks its virtual table changed.
+ */
+function withVirtualOwners(db: DatabaseSync, schema: string, changed: Set<string>): Set<string> {
+  const virtual = db.prepare(`SELECT name FROM ${schema}.sqlite_schema WHERE type = 'table' AND rootpage = 0 AND sql LIKE 'CREATE VIRTUAL TABLE%'`).all() as Array<{ name: string }>;
+  const fold = (name: string) => name.replace(/[A-Z]+/g, (c) => c.toLowerCase());
+  for (const { name } of virtual) {
+    const prefix = `${fold(name)}_`;
+    if ([...changed].some((t) => fold(t).startsWith(prefix))) changed.add(name);
+  }
+  return changed;
 }
 
 /** The pages, or why not: a file this process may not read (permissions…) costs a full comparison, not the command. */

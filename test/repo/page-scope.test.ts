@@ -9,6 +9,7 @@ import { commit } from '../../src/repo/commit.ts';
 import { takeStampPastTick } from '../../src/repo/fingerprint.ts';
 import { pageScope } from '../../src/repo/page-scope.ts';
 import { HASH_BYTES } from '../../src/repo/page-read.ts';
+import { iterateChanges } from '../../src/changeset/index.ts';
 import { tempDir } from './helpers.ts';
 
 function walReplica(): { path: string; writer: DatabaseSync; replica: Replica } {
@@ -71,5 +72,20 @@ describe('the page scope', () => {
     reader.exec('COMMIT');
     reader.close();
     writer.close();
+  });
+
+  it('compares a full-text or R*Tree table when only its shadow tables changed (it owns no pages)', () => {
+    const path = join(tempDir(), 'v.db');
+    const app = new DatabaseSync(path);
+    app.exec("CREATE TABLE plain(id INTEGER PRIMARY KEY); CREATE VIRTUAL TABLE notes USING fts5(body); CREATE VIRTUAL TABLE box USING rtree(id, x0, x1); INSERT INTO notes VALUES ('a')");
+    const replica = Replica.init(path);
+    app.exec("INSERT INTO notes VALUES ('b')");
+    expect(commit(replica)).not.toBeNull(); // records a page map
+    app.exec("INSERT INTO notes VALUES ('c'); INSERT INTO box VALUES (1, 2, 3)");
+    const lines: string[] = [];
+    const entry = commit(replica, { explain: (line) => lines.push(line) })!;
+    expect(lines[0]).toMatch(/^compared \d+ tables, those whose pages changed since commit 1: .*box.*notes/);
+    expect([...iterateChanges(replica.entry(entry.seq).bytes)].map((c) => `${c.table.name} ${c.op}`).sort()).toEqual(['box INSERT', 'notes INSERT']);
+    app.close();
   });
 });

@@ -13,17 +13,17 @@ import { cloneReplica, commitAll, firstReplica, newHub, pullWith, pushTo, rows, 
 
 const SCHEMA = "CREATE TABLE item(id INTEGER PRIMARY KEY, name TEXT, qty INT); INSERT INTO item VALUES (1, 'apple', 5);";
 
-/** `remote`, with `write` run once, when the pull starts reading the hub's entries. */
+/** `remote`, with `write` run once, when the pull starts reading the hub's entries (one by one or in batches). */
 function writingWhileFetched(remote: Remote, write: () => void): Remote {
   let written = false;
   return new Proxy(remote, {
     get(target, prop) {
       const value = Reflect.get(target, prop, target) as unknown;
-      if (prop !== 'read' || written) return typeof value === 'function' ? value.bind(target) : value;
-      return (seq: number) => {
+      if ((prop !== 'read' && prop !== 'readBatch') || written) return typeof value === 'function' ? value.bind(target) : value;
+      return (...args: unknown[]) => {
         written = true;
         write();
-        return target.read(seq);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
       };
     },
   });

@@ -58,7 +58,7 @@ describe('sync beside a busy hub', () => {
 });
 
 /**
- * A TCP relay to `port` that, once, lets a large upload through and then cuts the connection
+ * A TCP relay to `port` that, once, lets a large upload (over 20 kB, compressed or not) through and then cuts the connection
  * instead of passing the server's answer back: an append that landed on the hub unseen.
  */
 async function answerLosingRelay(port: number): Promise<{ port: number; cut: () => boolean; close: () => void }> {
@@ -102,7 +102,7 @@ describe('sync over a connection that drops', () => {
       ok(await cliAsync(dir, 'init', 'a.db'));
       ok(await cliAsync(dir, '--db', 'a.db', 'remote', 'add', 'origin', url));
       ok(await cliAsync(dir, '--db', 'a.db', 'sync'));
-      sqlite3(join(dir, 'a.db'), "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500) INSERT INTO t SELECT i, printf('%.80c', 'x') FROM n;");
+      sqlite3(join(dir, 'a.db'), "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500) INSERT INTO t SELECT i, hex(randomblob(40)) FROM n;");
 
       const run = await cliAsync(dir, '--db', 'a.db', '-v', 'sync');
 
