@@ -1,18 +1,22 @@
 // URL scheme → transport. A URL is a path, file://, ssh://, user@host:path or http(s)://.
+// Each transport is loaded when a URL of its scheme is opened: a sync with a folder hub never
+// loads ssh2 or pg, and a no-op sync's start-up is mostly module loading.
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import type { HubInfo, Remote, RemoteFactory } from '../hub/remote.ts';
 import type { Store } from '../hub/store.ts';
-import { openFolderRoot } from './file/store.ts';
-import { fileRemote, folderOf } from './file/index.ts';
-import { sshRemote } from './ssh/index.ts';
-import { checkedUrl as checkedHttpUrl, httpRemote } from './http/index.ts';
+import { folderOf } from './file/folder-path.ts';
+import { checkedUrl as checkedHttpUrl } from './http/url.ts';
 import { parseSshUrl } from './ssh/url.ts';
-import { postgresRemote, PgStore } from './postgres/index.ts';
 import { isPostgresUrl, parsePostgresUrl } from './postgres/url.ts';
 
 export type Scheme = 'file' | 'ssh' | 'http' | 'postgres';
 
-const factories: Partial<Record<Scheme, RemoteFactory>> = { file: fileRemote, ssh: sshRemote, http: httpRemote, postgres: postgresRemote };
+const factories: Record<Scheme, () => Promise<RemoteFactory>> = {
+  file: async () => (await import('./file/index.ts')).fileRemote,
+  ssh: async () => (await import('./ssh/index.ts')).sshRemote,
+  http: async () => (await import('./http/index.ts')).httpRemote,
+  postgres: async () => (await import('./postgres/index.ts')).postgresRemote,
+};
 
 /** Which transport a URL names; throws one clear sentence for anything else. */
 export function schemeOf(url: string): Scheme {
@@ -39,15 +43,8 @@ function unsupported(url: string, why: string): SqlferryError {
   });
 }
 
-function factoryFor(url: string): RemoteFactory {
-  const scheme = schemeOf(url);
-  const factory = factories[scheme];
-  if (!factory) throw unsupported(url, `${scheme} remotes are not available in this version yet`);
-  return factory;
-}
-
-export function registerTransport(scheme: Scheme, factory: RemoteFactory): void {
-  factories[scheme] = factory;
+function factoryFor(url: string): Promise<RemoteFactory> {
+  return factories[schemeOf(url)]();
 }
 
 /**
@@ -63,14 +60,15 @@ export function checkRemoteUrl(url: string): void {
 }
 
 export async function openRemote(url: string): Promise<Remote> {
-  return factoryFor(url).open(url);
+  return (await factoryFor(url)).open(url);
 }
 
 export async function createHub(url: string, info: HubInfo): Promise<Remote> {
-  return factoryFor(url).create(url, info);
+  return (await factoryFor(url)).create(url, info);
 }
 
 /** A store of hubs, for `serve` and `token`: a folder whose subfolders are hubs, or a PostgreSQL database. */
 export async function openStore(where: string): Promise<Store> {
-  return isPostgresUrl(where) ? new PgStore(where) : openFolderRoot(folderOf(where));
+  if (isPostgresUrl(where)) return new (await import('./postgres/index.ts')).PgStore(where);
+  return (await import('./file/store.ts')).openFolderRoot(folderOf(where));
 }

@@ -3,7 +3,7 @@
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import { readConfig, writeConfig } from '../repo/config.ts';
 import type { Replica } from '../repo/replica.ts';
-import { folderOf } from '../remote/file/index.ts';
+import { folderOf } from '../remote/file/folder-path.ts';
 import { checkRemoteUrl, schemeOf } from '../remote/registry.ts';
 
 export type Remotes = Record<string, string>;

@@ -1,29 +1,18 @@
 // The folder transport: `file:///path/to/hub` or a plain path. The folder engine
 // (src/hub/folder/) over the local disk, with the hub's rules above it (src/hub/stored-hub.ts).
 import { existsSync, statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { HubInfo, Remote, RemoteFactory } from '../../hub/remote.ts';
 import { StoredHub } from '../../hub/stored-hub.ts';
 import { FolderStore } from '../../hub/folder/store.ts';
 import { createFolderHub } from '../../hub/folder/create.ts';
-import { SqlferryError, EXIT } from '../../errors/index.ts';
+import { SqlferryError } from '../../errors/index.ts';
 import { LocalFolderFs } from './folder-fs.ts';
+import { folderOf } from './folder-path.ts';
+
+export { folderOf };
 
 /** Metadata files read at once by list(): enough to overlap, few enough file descriptors. */
 const LIST_WINDOW = 64;
-
-/** The folder a file URL or path names, absolute. */
-export function folderOf(url: string): string {
-  if (url.startsWith('file:')) {
-    try {
-      return fileURLToPath(url);
-    } catch {
-      throw new SqlferryError('REMOTE_URL_INVALID', `${url} is not a valid file:// URL (write file:///absolute/path)`, { data: { url }, exitCode: EXIT.usage });
-    }
-  }
-  return isAbsolute(url) ? url : resolve(url);
-}
 
 /** The hub in folder `dir`, named `url` in messages. */
 export function folderStore(url: string, dir: string): FolderStore {

@@ -4,9 +4,12 @@
 // and every failure as one typed sentence (nothing listening, no answer, untrusted certificate,
 // not a hub server, bad token, a link that dropped mid-transfer). Not fetch: loading undici costs
 // a short command more than its whole conversation with the hub.
-import http from 'node:http';
-import https from 'node:https';
-import type { IncomingMessage } from 'node:http';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+
+// Taken as CommonJS modules: an ESM import of node:http builds its export list, which loads
+// Node's undici (for http.WebSocket), some 30 ms of a short command's start-up for nothing.
+const http = process.getBuiltinModule('node:http');
+const https = process.getBuiltinModule('node:https');
 import { once } from 'node:events';
 import { SqlferryError } from '../../errors/index.ts';
 import { connectionLost, describeSocketError, timedOut, timeoutSeconds, unreachable } from '../errors.ts';
@@ -61,7 +64,7 @@ async function* sliced(body: Uint8Array | AsyncIterable<Uint8Array>, kick: () =>
 }
 
 /** Writes the body as the socket takes it; stops quietly when the request ends early (the server answered first). */
-async function upload(request: http.ClientRequest, body: AsyncIterable<Uint8Array>): Promise<void> {
+async function upload(request: ClientRequest, body: AsyncIterable<Uint8Array>): Promise<void> {
   for await (const chunk of body) {
     if (request.destroyed) return;
     if (!request.write(chunk)) await Promise.race([once(request, 'drain'), once(request, 'close')]);
