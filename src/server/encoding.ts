@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createZstdDecompress, constants, zstdCompress, zstdCompressSync } from 'node:zlib';
 import { promisify } from 'node:util';
-import { once } from 'node:events';
+import { drainedOrClosed } from '../hub/drained.ts';
 import { SqlferryError } from '../errors/index.ts';
 
 const COMPRESS_FROM = 1024;
@@ -48,7 +48,7 @@ export function decodedRequest(req: IncomingMessage): { body: AsyncIterable<Uint
       const feeding = (async () => {
         for await (const chunk of raw) {
           if (plain.destroyed) return; // the reader stopped (a limit): leave the rest of the request unread
-          if (!plain.write(chunk)) await Promise.race([once(plain, 'drain'), once(plain, 'close')]);
+          if (!plain.write(chunk)) await drainedOrClosed(plain);
         }
         plain.end();
       })().catch((err) => plain.destroy(err));

@@ -1,7 +1,7 @@
 // Writing answers and reading request bodies for the hub server: JSON, typed errors with their
 // status, framed streams, and bodies read with a size limit (never past it).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { once } from 'node:events';
+import { drainedOrClosed } from '../hub/drained.ts';
 import { SqlferryError } from '../errors/index.ts';
 import { META_LENGTH_HEADER, PROTOCOL_HEADER, PROTOCOL_VERSION, frameHead, statusFor } from '../hub/wire.ts';
 import type { WireError } from '../hub/wire.ts';
@@ -58,10 +58,9 @@ export async function sendFramed(res: ServerResponse, meta: object, body: AsyncI
   const head = frameHead(meta);
   res.writeHead(200, { [PROTOCOL_HEADER]: PROTOCOL_VERSION, 'content-type': 'application/octet-stream', [META_LENGTH_HEADER]: head.length });
   res.write(head);
-  const closed = once(res, 'close');
   try {
     for await (const chunk of body) {
-      if (!res.write(chunk)) await Promise.race([once(res, 'drain'), closed]);
+      if (!res.write(chunk)) await drainedOrClosed(res);
       if (res.destroyed) return;
     }
   } catch (err) {

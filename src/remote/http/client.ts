@@ -5,12 +5,12 @@
 // not a hub server, bad token, a link that dropped mid-transfer). Not fetch: loading undici costs
 // a short command more than its whole conversation with the hub.
 import type { ClientRequest, IncomingMessage } from 'node:http';
+import { drainedOrClosed } from '../../hub/drained.ts';
 
 // Taken as CommonJS modules: an ESM import of node:http builds its export list, which loads
 // Node's undici (for http.WebSocket), some 30 ms of a short command's start-up for nothing.
 const http = process.getBuiltinModule('node:http');
 const https = process.getBuiltinModule('node:https');
-import { once } from 'node:events';
 import { SqlferryError } from '../../errors/index.ts';
 import { connectionLost, describeSocketError, timedOut, timeoutSeconds, unreachable } from '../errors.ts';
 import { PROTOCOL_HEADER } from '../../hub/wire.ts';
@@ -67,7 +67,7 @@ async function* sliced(body: Uint8Array | AsyncIterable<Uint8Array>, kick: () =>
 async function upload(request: ClientRequest, body: AsyncIterable<Uint8Array>): Promise<void> {
   for await (const chunk of body) {
     if (request.destroyed) return;
-    if (!request.write(chunk)) await Promise.race([once(request, 'drain'), once(request, 'close')]);
+    if (!request.write(chunk)) await drainedOrClosed(request);
   }
   request.end();
 }
