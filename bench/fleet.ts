@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { DatabaseSync } from 'node:sqlite';
 import { openRemote } from '../src/remote/registry.ts';
 import { SKIP_POSTGRES, startPostgres, type TestPostgres } from '../test/remote/postgres.ts';
+import { serveStore } from '../test/server/serve-store.ts';
 
 const replicas = Number(process.argv[2] ?? 50);
 const seconds = Number(process.argv[3] ?? 60);
@@ -43,20 +44,6 @@ async function must(cwd: string, ...args: string[]): Promise<Run> {
   const r = await sqlferry(cwd, ...args);
   if (r.code !== 0) throw new Error(`sqlferry ${args.join(' ')}: exit ${r.code}\n${r.stderr}`);
   return r;
-}
-
-/** A `serve --store` process; its error lines (a 5xx is logged with "error:") are kept. */
-async function serve(store: string, children: ChildProcessWithoutNullStreams[], errors: string[]): Promise<string> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--store', store, '--port', '0']);
-  children.push(child);
-  child.stderr.on('data', (d: Buffer) => errors.push(...String(d).split('\n').filter((l) => l.startsWith('error:'))));
-  let out = '';
-  for await (const chunk of child.stdout) {
-    out += chunk;
-    const m = /at (http:\/\/\S+)\/NAME/.exec(out);
-    if (m) return m[1]!;
-  }
-  throw new Error(`serve did not start: ${out}`);
 }
 
 function write(db: string, sql: string): void {
@@ -87,12 +74,12 @@ async function measure(setup: string, pg: TestPostgres | undefined): Promise<str
   if (setup === 'folder') urls = [join(dir, 'hub')];
   else if (setup === 'serve-folder-2') {
     mkdirSync(join(dir, 'store'));
-    urls = (await Promise.all([0, 1].map(() => serve(join(dir, 'store'), children, serverErrors)))).map((u) => `${u}/fleet`);
+    urls = (await Promise.all([0, 1].map(() => serveStore(join(dir, 'store'), children, process.env, serverErrors)))).map((u) => `${u}/fleet`);
   } else {
     const database = setup.replace('-', '');
     pg!.createDatabase(database);
     const servers = Number(setup.split('-')[1]);
-    urls = (await Promise.all(Array.from({ length: servers }, () => serve(pg!.storeUrl(database), children, serverErrors)))).map((u) => `${u}/fleet`);
+    urls = (await Promise.all(Array.from({ length: servers }, () => serveStore(pg!.storeUrl(database), children, process.env, serverErrors)))).map((u) => `${u}/fleet`);
   }
   try {
     await must(dir, 'init', '--bare', urls[0]!);

@@ -4,15 +4,11 @@
 import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
 import { dumpSchema, dumpTables } from '../repo/helpers.ts';
-import { cli, ok, sqlite3, tempDir } from './helpers.ts';
+import { cli, hubWithFirstReplica, ok, sqlite3, tempDir } from './helpers.ts';
 
 function setup(): { dir: string; run: (db: string, ...args: string[]) => ReturnType<typeof cli> } {
   const dir = tempDir();
-  ok(cli(dir, 'init', '--bare', 'hub'));
-  sqlite3(join(dir, 'a.db'), "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'one'), (2, 'two'), (3, 'three');");
-  ok(cli(dir, 'init', 'a.db'));
-  ok(cli(dir, '--db', 'a.db', 'remote', 'add', 'origin', join(dir, 'hub')));
-  ok(cli(dir, '--db', 'a.db', 'sync'));
+  hubWithFirstReplica(dir, 'a.db', "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'one'), (2, 'two'), (3, 'three');");
   ok(cli(dir, 'clone', join(dir, 'hub'), 'b.db'));
   return { dir, run: (db, ...args) => cli(dir, '--db', db, ...args) };
 }

@@ -6,11 +6,15 @@ import { fileURLToPath } from 'node:url';
 
 const bin = fileURLToPath(new URL('../../bin/sqlferry.js', import.meta.url));
 
-/** Starts the server, adds it to `children` (the caller kills them), and returns its base URL. */
-export async function serveStore(store: string, children: ChildProcessWithoutNullStreams[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
+/**
+ * Starts the server, adds it to `children` (the caller kills them), and returns its base URL.
+ * The lines it logs as errors (every 5xx is one) go to `errors` when given.
+ */
+export async function serveStore(store: string, children: ChildProcessWithoutNullStreams[], env: NodeJS.ProcessEnv = process.env, errors?: string[]): Promise<string> {
   const child = spawn(process.execPath, [bin, 'serve', '--store', store, '--port', '0'], { env });
   children.push(child);
-  child.stderr.resume();
+  if (errors) child.stderr.on('data', (d: Buffer) => errors.push(...String(d).split('\n').filter((l) => l.startsWith('error:'))));
+  else child.stderr.resume();
   let out = '';
   for await (const chunk of child.stdout) {
     out += chunk;

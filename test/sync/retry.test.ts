@@ -6,7 +6,7 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { cpSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { cli, cliAsync, ok, sqlite3, tempDir } from '../adversarial/helpers.ts';
+import { cli, cliAsync, hubWithFirstReplica, ok, sqlite3, tempDir } from '../adversarial/helpers.ts';
 import { dumpTables } from '../repo/helpers.ts';
 import { SKIP_POSTGRES, startPostgres } from '../remote/postgres.ts';
 import { serveStore } from '../server/serve-store.ts';
@@ -16,11 +16,7 @@ const FLEET = 12;
 describe('sync beside a busy hub', () => {
   it(`gets ${FLEET} replicas started in the same moment through, each with exit 0`, { timeout: 240_000 }, async () => {
     const dir = tempDir();
-    ok(cli(dir, 'init', '--bare', 'hub'));
-    sqlite3(join(dir, 'r0.db'), 'CREATE TABLE t(id INTEGER PRIMARY KEY, who TEXT);');
-    ok(cli(dir, 'init', 'r0.db'));
-    ok(cli(dir, '--db', 'r0.db', 'remote', 'add', 'origin', join(dir, 'hub')));
-    ok(cli(dir, '--db', 'r0.db', 'sync'));
+    hubWithFirstReplica(dir, 'r0.db', 'CREATE TABLE t(id INTEGER PRIMARY KEY, who TEXT);');
     const dbs = Array.from({ length: FLEET }, (_, i) => `r${i}.db`);
     for (const db of dbs.slice(1)) ok(cli(dir, 'clone', join(dir, 'hub'), db));
     for (const [i, db] of dbs.entries()) sqlite3(join(dir, db), `INSERT INTO t VALUES (${i + 1}, '${db}');`);
@@ -37,11 +33,7 @@ describe('sync beside a busy hub', () => {
 
   it('does not retry what retrying cannot fix: a hub restored from an older backup', () => {
     const dir = tempDir();
-    ok(cli(dir, 'init', '--bare', 'hub'));
-    sqlite3(join(dir, 'a.db'), 'CREATE TABLE t(id INTEGER PRIMARY KEY);');
-    ok(cli(dir, 'init', 'a.db'));
-    ok(cli(dir, '--db', 'a.db', 'remote', 'add', 'origin', join(dir, 'hub')));
-    ok(cli(dir, '--db', 'a.db', 'sync'));
+    hubWithFirstReplica(dir, 'a.db', 'CREATE TABLE t(id INTEGER PRIMARY KEY);');
     cpSync(join(dir, 'hub'), join(dir, 'backup'), { recursive: true });
     sqlite3(join(dir, 'a.db'), 'INSERT INTO t VALUES (1);');
     ok(cli(dir, '--db', 'a.db', 'sync'));
