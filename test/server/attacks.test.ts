@@ -166,6 +166,34 @@ describe('serve under attack', () => {
     }
   });
 
+  it('answers a malformed or hostile batch (PUT /NAME/log) with a 4xx, storing none of it', async () => {
+    const valid = changeset('x');
+    const next = entry(head + 1, valid, tip);
+    const frame = (meta: unknown, bytes: Uint8Array, metaLength?: number, size?: bigint) => {
+      const json = Buffer.from(typeof meta === 'string' ? meta : JSON.stringify(meta));
+      const lengths = Buffer.alloc(12);
+      lengths.writeUInt32BE(metaLength ?? json.length, 0);
+      lengths.writeBigUInt64BE(size ?? BigInt(bytes.byteLength), 4);
+      return Buffer.concat([lengths, json, bytes]);
+    };
+    const garbage = Buffer.from('garbage with a matching sha256');
+    const cases: Array<[string, Buffer, number, string]> = [
+      ['an empty batch', Buffer.alloc(0), 400, 'HUB_BAD_REQUEST'],
+      ['a batch cut inside its lengths', frame(next, valid).subarray(0, 7), 400, 'HUB_BAD_REQUEST'],
+      ['a batch cut inside an entry', frame(next, valid).subarray(0, 40), 400, 'HUB_BAD_REQUEST'],
+      ['a metadata length of 0', frame(next, valid, 0), 400, 'HUB_BAD_REQUEST'],
+      ['a metadata length of 4 GiB', frame(next, valid, 0xffffffff), 400, 'HUB_BAD_REQUEST'],
+      ['metadata that is not JSON', frame('{"seq": 1, not json', valid), 400, 'HUB_BAD_REQUEST'],
+      ['an entry declaring 2^63 bytes', frame(next, valid, undefined, 2n ** 63n), 413, 'HUB_BODY_TOO_LARGE'],
+      ['a valid entry, then garbage bytes with a matching sha256', Buffer.concat([frame(next, valid), frame(entry(head + 2, garbage, sha256(valid)), garbage)]), 422, 'HUB_APPEND_REFUSED'],
+      ['a valid entry, then a gap', Buffer.concat([frame(next, valid), frame(entry(head + 3, valid, sha256(valid)), valid)]), 409, 'HUB_SEQ_GAP'],
+    ];
+    for (const [what, body, status, code] of cases) {
+      expect(await send('PUT', '/app/log', { body }), what).toMatchObject({ status, error: { code } });
+      await still(); // head unchanged: not even the valid first entry of a refused batch was stored
+    }
+  });
+
   it('refuses snapshots beyond the head, or that are not SQLite files of their claimed size, with 422', async () => {
     const notSqlite = Buffer.alloc(4096, 1);
     const cases: Array<[string, object, Uint8Array, string]> = [
