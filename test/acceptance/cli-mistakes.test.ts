@@ -201,7 +201,13 @@ describe('paths and URLs', () => {
   });
 
   it('sync --attempts, --retry-for, --jitter and pull --recover refuse values they cannot use', () => {
-    const { dir, a } = hubWithTwoReplicas();
+    // A one-table replica with a hub is enough to tell the options apart: no Chinook needed.
+    const dir = tempDir();
+    const a = join(dir, 'a.db');
+    sqlite3(a, 'CREATE TABLE t(id INTEGER PRIMARY KEY);');
+    expect(cli(dir, 'init', '--bare', 'hub').status).toBe(0);
+    expect(cli(dir, 'init', 'a.db').status).toBe(0);
+    expect(cli(dir, '--db', a, 'remote', 'add', 'origin', 'hub').status).toBe(0);
     for (const n of ['0', 'abc', '-3']) expectOneSentence(cli(dir, '--db', a, 'sync', '--attempts', n), EXIT.usage, /--attempts must be a whole number of at least 1/);
     for (const s of ['abc', '-1', '86401']) expectOneSentence(cli(dir, '--db', a, 'sync', '--retry-for', s), EXIT.usage, /--retry-for must be a number of seconds from 0 to 86400/);
     for (const s of ['abc', '-1', '3601', '1e3']) expectOneSentence(cli(dir, '--db', a, 'sync', '--jitter', s), EXIT.usage, /--jitter must be a number of seconds from 0 to 3600/);

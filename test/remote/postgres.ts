@@ -4,7 +4,7 @@
 // by PGPASSFILE, set here for this process and the CLIs it starts. Tests skip, saying why, when
 // the binaries are not installed.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdtempSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { basename, join } from 'node:path';
 import { freePort } from './sshd.ts';
@@ -46,6 +46,30 @@ function serverUser(): string | undefined {
   }
 }
 
+function initdb(bin: string, user: string | undefined, dir: string, data: string, durable: boolean): void {
+  writeFileSync(join(dir, 'pwfile'), PASSWORD);
+  runAs(user, join(bin, 'initdb'), ['-D', data, '-U', 'sqlferry', '--pwfile', join(dir, 'pwfile'), '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', ...(durable ? [] : ['--no-sync'])]);
+}
+
+/**
+ * One initdb per test run (about a second of CPU each): later clusters are copies of it. Two
+ * workers may race to make it; each builds its own and the first rename wins.
+ */
+function templateCluster(bin: string, user: string | undefined): string {
+  const template = join(tmpdir(), 'sqlferry-pg-template');
+  if (existsSync(template)) return template;
+  const building = mkdtempSync(join(tmpdir(), 'sqlferry-pg-template-'));
+  chmodSync(building, 0o755);
+  if (user) execFileSync('chown', [`${user}:`, building]);
+  initdb(bin, user, building, join(building, 'data'), false);
+  try {
+    renameSync(join(building, 'data'), template);
+  } catch (err) {
+    if (!existsSync(template)) throw err;
+  }
+  return template;
+}
+
 /** `durable`: fsync on, as in production (tests turn it off: they never crash the machine). */
 export async function startPostgres(opts: { durable?: boolean } = {}): Promise<TestPostgres> {
   const bin = postgresBin()!;
@@ -60,8 +84,10 @@ export async function startPostgres(opts: { durable?: boolean } = {}): Promise<T
     chownSync(dir, uid, gid);
   }
   const data = join(dir, 'data');
-  writeFileSync(join(dir, 'pwfile'), PASSWORD);
-  runAs(user, join(bin, 'initdb'), ['-D', data, '-U', 'sqlferry', '--pwfile', join(dir, 'pwfile'), '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', ...(opts.durable ? [] : ['--no-sync'])]);
+  if (opts.durable) initdb(bin, user, dir, data, true);
+  else cpSync(templateCluster(bin, user), data, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+  chmodSync(data, 0o700); // cpSync makes the folder with the default mode; PostgreSQL wants 0700
+  if (user) execFileSync('chown', ['-R', `${user}:`, data]);
   const passFile = join(dir, 'pgpass');
   writeFileSync(passFile, `127.0.0.1:*:*:sqlferry:${PASSWORD}\n`, { mode: 0o600 });
   process.env.PGPASSFILE = passFile;

@@ -10,6 +10,9 @@ import { verify } from '../../src/repo/verify.ts';
 import { cloneReplica, commitAll, firstReplica, newHub, pushTo, rows, sql, tempDir } from './helpers.ts';
 
 const bin = fileURLToPath(new URL('../../bin/sqlferry.js', import.meta.url));
+// Kill moments spread over the pull's whole run, one per slice; 5 slices cover the fetch, the
+// rebase and the finish (each round costs four CLI runs, so keep them few).
+const ROUNDS = 5;
 const SCHEMA = 'CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT, n INT);';
 
 function content(db: string): string {
@@ -49,13 +52,13 @@ describe('a pull killed at any moment', () => {
     expect(after).not.toBe(before);
 
     const outcomes = new Set<string>();
-    for (let round = 0; round < 8; round++) {
+    for (let round = 0; round < ROUNDS; round++) {
       const run = tempDir('sqlferry-crash-run-');
       cpSync(dir, run, { recursive: true });
       const db = join(run, 'b.db');
       const child = pullCli(db);
       const exited = new Promise((r) => child.on('exit', r));
-      await new Promise((r) => setTimeout(r, ((round + Math.random()) / 8) * took));
+      await new Promise((r) => setTimeout(r, ((round + Math.random()) / ROUNDS) * took));
       child.kill('SIGKILL');
       await exited;
       const now = content(db);

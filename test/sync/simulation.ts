@@ -124,8 +124,8 @@ export async function simulate(seed: number, operations: number, replicas = 4, h
     const n = Math.floor(random() * nodes.length);
     const node = nodes[n]!;
     const r = random();
-    const pid = 1 + Math.floor(random() * 30);
-    const cid = 1 + Math.floor(random() * 50);
+    const pid = 1 + Math.floor(random() * 20);
+    const cid = 1 + Math.floor(random() * 35);
     const name = `name${Math.floor(random() * 25)}`;
     if (r < 0.16) write(node, 'INSERT INTO parent VALUES (?, ?, ?)', [pid, name, token(n, op)]);
     else if (r < 0.3) write(node, 'UPDATE parent SET v = ? WHERE id = ?', [token(n, op), pid], current(node, 'parent', pid)?.v);
