@@ -1,0 +1,29 @@
+// Two workers share the suite; a long file started last leaves one of them idle at the end (a
+// clean clone has no timings cached, so vitest would order by file size, and some of the
+// longest files are short ones that start real processes). These start first, longest first.
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+const LONGEST_FIRST = [
+  'test/acceptance/cli-mistakes.test.ts',
+  'test/sync/retry.test.ts',
+  'test/adversarial/big-values.test.ts',
+  'test/sync/crash.test.ts',
+  'test/sync/convergence.test.ts',
+  'test/sync/schema-rebase.test.ts',
+  'test/adversarial/app-writer.test.ts',
+  'test/acceptance/requirements.test.ts',
+  'test/cli/npm-install.test.ts',
+  'test/server/total-order.test.ts',
+  'test/adversarial/schema-through-hub.test.ts',
+  'test/cli/docs-run.test.ts',
+];
+
+export class LongestFirstSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (file: TestSpecification) => {
+      const at = LONGEST_FIRST.findIndex((known) => file.moduleId.endsWith(known));
+      return at === -1 ? LONGEST_FIRST.length : at;
+    };
+    return (await super.sort(files)).map((file, order) => ({ file, order })).sort((a, b) => rank(a.file) - rank(b.file) || a.order - b.order).map(({ file }) => file);
+  }
+}
