@@ -1,0 +1,62 @@
+// base.db is a cache of the log (genesis.db plus every entry), so `commit` may write it without
+// a rollback journal: each page it changes is then written once, not to the journal first and
+// to the file after. A crash in the middle leaves a half-written base.db that nothing could roll
+// back, so a durable marker, base-writing.json, is written before the first page and removed
+// only once base.db's COMMIT is on disk. The next command that takes the lock finds the marker
+// and rebuilds base.db from the log (Replica's recovery), before anything reads it.
+// Only a write that needs no rollback in normal operation goes this way: every changed table
+// written by the sessions' statements, none with a UNIQUE index besides its key (a value
+// handed from row to row makes that table start over another way, capture-base.ts). Anything
+// that still fails leaves the marker, and the rebuild.
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import type { DatabaseSync } from 'node:sqlite';
+import { fsyncDir, tempPathFor, writeJsonAtomic } from './atomic.ts';
+import { applyEntries } from './base.ts';
+import type { CollectedTable } from './capture-base.ts';
+import { logEnd } from './log-end.ts';
+import type { SidecarPaths } from './sidecar.ts';
+import { snapshotInto } from './snapshot.ts';
+import { openDatabase } from './sqlite.ts';
+
+/** Inside the read of the live database (attached as `schema`): whether writing these tables never needs a rollback. */
+export function needsNoRollback(db: DatabaseSync, schema: string, collected: readonly CollectedTable[]): boolean {
+  const unique = db.prepare(`SELECT count(*) AS n FROM pragma_index_list(?, ?) WHERE "unique" AND origin <> 'pk'`);
+  return collected.every((c) => c.insertedUpTo === 0 || (c.table.rowid === undefined && Number((unique.get(c.table.name, schema) as { n: unknown }).n) === 0));
+}
+
+/**
+ * Before the write transaction on base.db (open as `db`): the marker, made durable, then the
+ * journal turned off. False (and no marker) when this SQLite will not turn it off.
+ */
+export function startUnjournaled(paths: SidecarPaths, db: DatabaseSync, seq: number): boolean {
+  writeJsonAtomic(paths.baseWriting, { seq });
+  db.enableDefensive(false); // defensive mode keeps the journal on
+  const { journal_mode: mode } = db.prepare('PRAGMA main.journal_mode = OFF').get() as { journal_mode: string };
+  if (mode === 'off') return true;
+  rmSync(paths.baseWriting, { force: true });
+  return false;
+}
+
+/** After base.db's COMMIT, which fsyncs it (synchronous = FULL): it is whole again. */
+export function finishUnjournaled(paths: SidecarPaths): void {
+  // Not made durable: a marker that survives a crash only costs a rebuild.
+  rmSync(paths.baseWriting, { force: true });
+}
+
+/** A write of base.db that did not finish: base.db rebuilt from genesis.db and the log. Call holding the lock. */
+export function rebuildBaseIfHalfWritten(paths: SidecarPaths): void {
+  if (!existsSync(paths.baseWriting)) return;
+  const candidate = tempPathFor(paths.base);
+  const genesis = openDatabase(paths.genesis, { readOnly: true });
+  try {
+    snapshotInto(genesis, paths.genesis, candidate, (db) => applyEntries(db, candidate, paths, logEnd(paths)));
+    // A journal beside base.db belongs to the file being replaced (a write without one leaves none).
+    rmSync(`${paths.base}-journal`, { force: true });
+    renameSync(candidate, paths.base);
+    fsyncDir(paths.dir);
+  } finally {
+    genesis.close();
+    rmSync(candidate, { force: true });
+  }
+  rmSync(paths.baseWriting);
+}
