@@ -6,8 +6,8 @@
 //   bulk [rows]    `rows` new rows (default 3,000,000) into an empty table: a bulk load
 // Run: npx node bench/commit.ts spread|bulk [rows] [pairs]
 // SQLFERRY_BENCH_BIN=/other/checkout/bin/sqlferry.js runs another build's CLI (before/after);
-// SQLFERRY_BENCH_BEFORE=/other/checkout/bin/sqlferry.js runs it too, in every pair, right after
-// this one's commit on a fresh copy: before and after side by side under the same load.
+// SQLFERRY_BENCH_BEFORE=/other/checkout/bin/sqlferry.js runs that build's commit too, in every
+// pair, on a fresh copy, taking turns with this one at going first: side by side, same load.
 import { cpSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,11 +73,17 @@ console.log(`load before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 for (let i = 0; i < pairs; i++) {
   fresh();
   theirs.push(timed('/usr/bin/sqldiff', ['--changeset', join(dir, 'sqldiff.changeset'), plainBase, join(work, 'live.db')]));
-  if (BEFORE !== undefined) {
-    before.push(timed(process.execPath, [BEFORE, '--db', join(work, 'live.db'), 'commit', '-q', '-m', 'bench'], cliEnv));
+  const commitWith = (bin: string) => timed(process.execPath, [bin, '--db', join(work, 'live.db'), 'commit', '-q', '-m', 'bench'], cliEnv);
+  // Before and after take turns going first: the second pays for the first's writeback.
+  if (BEFORE !== undefined && i % 2 === 0) {
+    before.push(commitWith(BEFORE));
     fresh();
   }
-  ours.push(timed(process.execPath, [BIN, '--db', join(work, 'live.db'), 'commit', '-q', '-m', 'bench'], cliEnv));
+  ours.push(commitWith(BIN));
+  if (BEFORE !== undefined && i % 2 === 1) {
+    fresh();
+    before.push(commitWith(BEFORE));
+  }
 }
 console.log(`load after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 const size = statSync(join(work, 'live.db.sqlferry', 'log', '0000000001.changeset')).size;
