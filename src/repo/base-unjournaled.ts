@@ -7,7 +7,9 @@
 // Only a write that needs no rollback in normal operation goes this way: every changed table
 // written by the sessions' statements, none with a UNIQUE index besides its key (a value
 // handed from row to row makes that table start over another way, capture-base.ts). Anything
-// that still fails leaves the marker, and the rebuild.
+// that still fails leaves the marker, and the rebuild. And only a large one: a small write
+// saves little (the marker costs the fsyncs the journal did), and a crash during it should
+// cost a rollback, not a rebuild.
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
 import { fsyncDir, tempPathFor, writeJsonAtomic } from './atomic.ts';
@@ -18,7 +20,15 @@ import type { SidecarPaths } from './sidecar.ts';
 import { snapshotInto } from './snapshot.ts';
 import { openDatabase } from './sqlite.ts';
 
-/** Inside the read of the live database (attached as `schema`): whether writing these tables never needs a rollback. */
+/** Rows to write from which the journal is left out: each may touch a page of its own. */
+export const UNJOURNALED_FROM_ROWS = 4096;
+
+/** Inside the read of the live database (attached as `schema`): whether to write these tables without a journal. */
+export function worthUnjournaled(db: DatabaseSync, schema: string, collected: readonly CollectedTable[]): boolean {
+  return collected.reduce((n, c) => n + c.insertedUpTo, 0) >= UNJOURNALED_FROM_ROWS && needsNoRollback(db, schema, collected);
+}
+
+/** Whether writing these tables never needs a rollback. */
 export function needsNoRollback(db: DatabaseSync, schema: string, collected: readonly CollectedTable[]): boolean {
   const unique = db.prepare(`SELECT count(*) AS n FROM pragma_index_list(?, ?) WHERE "unique" AND origin <> 'pk'`);
   return collected.every((c) => c.insertedUpTo === 0 || (c.table.rowid === undefined && Number((unique.get(c.table.name, schema) as { n: unknown }).n) === 0));

@@ -6,7 +6,7 @@
 // transaction back); a crash after it leaves the base one entry behind the log, which the next
 // reader rolls forward (base.ts).
 import { abandonSuspension, applySchema, suspendTriggers } from './apply.ts';
-import { finishUnjournaled, needsNoRollback, startUnjournaled } from './base-unjournaled.ts';
+import { finishUnjournaled, startUnjournaled, worthUnjournaled } from './base-unjournaled.ts';
 import { BASE_MAIN, collectTable, writeTable, type CollectedTable } from './capture-base.ts';
 import { EntryFile } from './entry-file.ts';
 import { diffSchema } from './schema-diff.ts';
@@ -61,7 +61,7 @@ export function captureEntry<T>(paths: SidecarPaths, seq: number, publish: (capt
           collected.push(collectTable(db, table, i, schema.createdTables.has(table.name), schema.addedDefaults.get(table.name)));
         });
         pages = scoped.pageMap(); // inside this read: the pages it describes are the ones compared
-        unjournaled = needsNoRollback(db, BASE_MAIN.live, collected);
+        unjournaled = worthUnjournaled(db, BASE_MAIN.live, collected);
         db.exec('COMMIT');
       } catch (err) {
         rollbackQuietly(db);
