@@ -35,16 +35,16 @@ export function needsNoRollback(db: DatabaseSync, schema: string, collected: rea
 }
 
 /**
- * Before the write transaction on base.db (open as `db`): the marker, made durable, then the
- * journal turned off. False (and no marker) when this SQLite will not turn it off.
+ * Before the write transaction on base.db (open as `db`): the journal turned off (which writes
+ * no page), then the marker, made durable. False, with neither, when this SQLite refuses.
  */
 export function startUnjournaled(paths: SidecarPaths, db: DatabaseSync, seq: number): boolean {
-  writeJsonAtomic(paths.baseWriting, { seq });
-  db.enableDefensive(false); // defensive mode keeps the journal on
+  // Defensive mode (node:sqlite's default since 24.12, which added the switch) keeps the journal on.
+  (db as Partial<Pick<DatabaseSync, 'enableDefensive'>>).enableDefensive?.(false);
   const { journal_mode: mode } = db.prepare('PRAGMA main.journal_mode = OFF').get() as { journal_mode: string };
-  if (mode === 'off') return true;
-  rmSync(paths.baseWriting, { force: true });
-  return false;
+  if (mode !== 'off') return false;
+  writeJsonAtomic(paths.baseWriting, { seq });
+  return true;
 }
 
 /** After base.db's COMMIT, which fsyncs it (synchronous = FULL): it is whole again. */
