@@ -5,9 +5,11 @@
 //                  also the "nothing changed" answer and a one-row `exec`
 //   bulk [rows]    `rows` new rows (default 3,000,000) into an empty table: a bulk load
 // Run: npx node bench/commit.ts spread|bulk [rows] [pairs]
-// SQLFERRY_BENCH_BIN=/other/checkout/bin/sqlferry.js runs another build's CLI (before/after).
+// SQLFERRY_BENCH_BIN=/other/checkout/bin/sqlferry.js runs another build's CLI (before/after);
+// SQLFERRY_BENCH_BEFORE=/other/checkout/bin/sqlferry.js runs that build's commit too, in every
+// pair, on a fresh copy, taking turns with this one at going first: side by side, same load.
 import { cpSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +21,7 @@ const workload = process.argv[2] === 'bulk' ? 'bulk' : 'spread';
 const rows = Number(process.argv[3] ?? (workload === 'bulk' ? 3_000_000 : 1_000_000));
 const pairs = Number(process.argv[4] ?? 5);
 const BIN = process.env.SQLFERRY_BENCH_BIN ?? fileURLToPath(new URL('../bin/sqlferry.js', import.meta.url));
+const BEFORE = process.env.SQLFERRY_BENCH_BEFORE;
 const dir = mkdtempSync(join(tmpdir(), 'sqlferry-bench-'));
 const template = join(dir, 'template');
 const work = join(dir, 'work');
@@ -61,12 +64,28 @@ timed(process.execPath, [BIN, '--help'], cliEnv); // fill the compile cache once
 
 const ours: Array<{ s: number; mb: number }> = [];
 const theirs: Array<{ s: number; mb: number }> = [];
-for (let i = 0; i < pairs; i++) {
+const before: Array<{ s: number; mb: number }> = [];
+const fresh = (): void => {
   rmSync(work, { recursive: true, force: true });
   cpSync(template, work, { recursive: true });
+};
+console.log(`load before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+for (let i = 0; i < pairs; i++) {
+  fresh();
   theirs.push(timed('/usr/bin/sqldiff', ['--changeset', join(dir, 'sqldiff.changeset'), plainBase, join(work, 'live.db')]));
-  ours.push(timed(process.execPath, [BIN, '--db', join(work, 'live.db'), 'commit', '-q', '-m', 'bench'], cliEnv));
+  const commitWith = (bin: string) => timed(process.execPath, [bin, '--db', join(work, 'live.db'), 'commit', '-q', '-m', 'bench'], cliEnv);
+  // Before and after take turns going first: the second pays for the first's writeback.
+  if (BEFORE !== undefined && i % 2 === 0) {
+    before.push(commitWith(BEFORE));
+    fresh();
+  }
+  ours.push(commitWith(BIN));
+  if (BEFORE !== undefined && i % 2 === 1) {
+    fresh();
+    before.push(commitWith(BEFORE));
+  }
 }
+console.log(`load after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 const size = statSync(join(work, 'live.db.sqlferry', 'log', '0000000001.changeset')).size;
 const sqldiffSize = statSync(join(dir, 'sqldiff.changeset')).size;
 const ratios = ours.map((o, i) => o.s / theirs[i]!.s);
@@ -77,6 +96,12 @@ row('sqldiff --changeset, wall (median)', `${median(theirs.map((t) => t.s)).toFi
 row('sqlferry commit (CLI), wall (median)', `${median(ours.map((o) => o.s)).toFixed(2)} s`);
 row('commit / sqldiff, per pair', `${ratios.map((r) => r.toFixed(2)).join(', ')}; median **${median(ratios).toFixed(2)}×**`);
 row('peak RSS: commit / sqldiff (largest)', `${Math.max(...ours.map((o) => o.mb)).toFixed(0)} MB / ${Math.max(...theirs.map((t) => t.mb)).toFixed(0)} MB`);
+if (BEFORE !== undefined) {
+  const was = before.map((b, i) => b.s / theirs[i]!.s);
+  row('before: commit, wall (median)', `${median(before.map((b) => b.s)).toFixed(2)} s`);
+  row('before: commit / sqldiff, per pair', `${was.map((r) => r.toFixed(2)).join(', ')}; median **${median(was).toFixed(2)}×**`);
+  row('before: peak RSS (largest)', `${Math.max(...before.map((b) => b.mb)).toFixed(0)} MB`);
+}
 if (workload === 'spread') {
   const w = join(work, 'live.db');
   row('commit, nothing changed (CLI, compile cache warm)', `${timed(process.execPath, [BIN, '--db', w, 'commit'], cliEnv).s.toFixed(2)} s`);

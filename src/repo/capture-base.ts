@@ -69,6 +69,8 @@ export function collectTable(db: DatabaseSync, table: TableInfo, index: number, 
 export function writeTable(db: DatabaseSync, collected: CollectedTable, entry: EntryFile): void {
   if (collected.insertedUpTo === 0) return;
   noteApplied(db, collected.table.name);
+  // Without a journal (base-unjournaled.ts) nothing rolls back: a failure is the caller's to report.
+  const canRollBack = (db.prepare('PRAGMA main.journal_mode').get() as { journal_mode: string }).journal_mode !== 'off';
   db.exec('SAVEPOINT sqlferry_table');
   const mark = entry.mark();
   try {
@@ -77,7 +79,7 @@ export function writeTable(db: DatabaseSync, collected: CollectedTable, entry: E
       try {
         writeWithSessions(db, collected, entry);
       } catch (err) {
-        if (!isConstraint(err)) throw err;
+        if (!isConstraint(err) || !canRollBack) throw err;
         db.exec('ROLLBACK TO sqlferry_table');
         entry.rewind(mark);
         writeInJs(db, collected, entry);

@@ -6,6 +6,7 @@
 // transaction back); a crash after it leaves the base one entry behind the log, which the next
 // reader rolls forward (base.ts).
 import { abandonSuspension, applySchema, suspendTriggers } from './apply.ts';
+import { finishUnjournaled, startUnjournaled, worthUnjournaled } from './base-unjournaled.ts';
 import { BASE_MAIN, collectTable, writeTable, type CollectedTable } from './capture-base.ts';
 import { EntryFile } from './entry-file.ts';
 import { diffSchema } from './schema-diff.ts';
@@ -48,6 +49,7 @@ export function captureEntry<T>(paths: SidecarPaths, seq: number, publish: (capt
       let schema: ReturnType<typeof diffSchema>;
       let scoped: PageScope;
       let pages: PageMap | null;
+      let unjournaled: boolean;
       const collected: CollectedTable[] = [];
       try {
         const live = readSchema(db, BASE_MAIN.live); // the first read of the live file: its snapshot starts here
@@ -59,6 +61,7 @@ export function captureEntry<T>(paths: SidecarPaths, seq: number, publish: (capt
           collected.push(collectTable(db, table, i, schema.createdTables.has(table.name), schema.addedDefaults.get(table.name)));
         });
         pages = scoped.pageMap(); // inside this read: the pages it describes are the ones compared
+        unjournaled = worthUnjournaled(db, BASE_MAIN.live, collected);
         db.exec('COMMIT');
       } catch (err) {
         rollbackQuietly(db);
@@ -69,6 +72,7 @@ export function captureEntry<T>(paths: SidecarPaths, seq: number, publish: (capt
       // Step 2: base.db takes them, each range under a session whose changeset goes to the entry.
       const entry = new EntryFile(entryPaths(paths, seq).bytes);
       try {
+        unjournaled &&= startUnjournaled(paths, db, seq);
         db.exec('BEGIN IMMEDIATE');
         applySchema(db, schema.statements, `commit ${seq}`);
         const restoreTriggers = suspendTriggers(db);
@@ -79,9 +83,10 @@ export function captureEntry<T>(paths: SidecarPaths, seq: number, publish: (capt
         entry.publish();
         const published = publish(captured);
         db.exec('COMMIT');
+        if (unjournaled) finishUnjournaled(paths);
         return { entry: published, pages, compared: scoped.compared };
       } catch (err) {
-        rollbackQuietly(db);
+        rollbackQuietly(db); // without a journal, base-writing.json stays: the next command rebuilds base.db
         abandonSuspension(db);
         entry.discard();
         throw err;

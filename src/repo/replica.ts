@@ -2,6 +2,7 @@
 // numbered log). The object the CLI and sync use to reach all of it.
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { SqlferryError } from '../errors/index.ts';
+import { rebuildBaseIfHalfWritten } from './base-unjournaled.ts';
 import { readConfig, readState, writeConfig, writeState, newConfig, type ReplicaConfig, type ReplicaState } from './config.ts';
 import { acquireLock } from './lock.ts';
 import { listSeqs, readEntry, readMeta, type LogEntry, type LogEntryMeta } from './log.ts';
@@ -131,8 +132,9 @@ export class Replica {
   }
 
   /**
-   * Run `fn` holding the replica lock, after finishing an interrupted history restart or pull
-   * (restart-history.ts, recover-pull.ts).
+   * Run `fn` holding the replica lock, after rebuilding a base.db whose write without a journal
+   * was interrupted and finishing an interrupted history restart or pull (base-unjournaled.ts,
+   * restart-history.ts, recover-pull.ts).
    * Every command that changes the replica goes through here.
    * `assume` settles a pull recovery that cannot tell on its own (pull --recover).
    */
@@ -162,6 +164,7 @@ export class Replica {
   }
 
   private recover(assume: Assumption | undefined): void {
+    rebuildBaseIfHalfWritten(this.paths);
     finishRestart(this.paths);
     recoverPendingPull(this.paths, assume);
   }

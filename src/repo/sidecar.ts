@@ -18,6 +18,8 @@ export interface SidecarPaths {
   /** How many log bytes base.db is behind, counted so far (base-from-live.ts): a cache. */
   baseLag: string;
   conflicts: string;
+  /** base.db is being written without a journal (base-unjournaled.ts): rebuilt if this outlives the write. */
+  baseWriting: string;
   /** The content digest at the hub position (digest-state.ts): a cache. */
   digest: string;
   /** Stat of base.db and the log folder as sqlferry last left them (sidecar-stamp.ts). */
@@ -45,6 +47,7 @@ export function sidecarPaths(dbPath: string): SidecarPaths {
     fingerprint: join(dir, 'fingerprint.json'),
     baseLag: join(dir, 'base-lag.json'),
     conflicts: join(dir, 'conflicts.db'),
+    baseWriting: join(dir, 'base-writing.json'),
     digest: join(dir, 'digest.json'),
     stamp: join(dir, 'stamp.json'),
     archive: join(dir, 'archive'),
