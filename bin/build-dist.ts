@@ -20,32 +20,34 @@ const out = `${root}dist/npm`;
 
 // Node's modules are loaded when the program first uses them, not when a module importing them
 // is evaluated: a no-op sync never needs node:crypto's ciphers and key code, fs/promises or
-// child_process (commander's, for external subcommands). Each builtin becomes a CommonJS shim
-// whose exports are a Proxy: its export names are known at build time (this is the project's
-// Node 24, and the code is type-checked against it), its values are read from
-// process.getBuiltinModule on first access. That also skips the ES import's own cost: it builds
-// the export list by reading every export, running Node's lazy getters (node:fs would load
-// fs/promises and readline behind it, node:util its argument parser and diff).
+// child_process (commander's, for external subcommands). Such a builtin becomes a CommonJS shim
+// with one getter per export, reading process.getBuiltinModule on first access; the export names
+// are known at build time (this is the project's Node 24, and the code is type-checked against
+// it). The modules every Node process loads before user code are taken as they are: imported, an
+// ES module exporting the real module and its plain values (not its getters: an import of one
+// fails the build); required (by commander), the real module. Either way the ES import's own
+// cost goes: it builds the export list by reading every export, running Node's lazy getters
+// (node:fs would load fs/promises and readline behind it, node:util its argument parser and diff).
 const builtins = new RegExp(`^(node:.+|${builtinModules.filter((m) => !m.startsWith('_')).join('|').replaceAll('/', '\\/')})$`);
+const LOADED_AT_START = new Set(['node:process', 'node:events', 'node:buffer', 'node:timers', 'node:path', 'node:fs', 'node:url', 'node:util', 'node:module']);
+
+function builtinShim(path: string, required: boolean): string {
+  const get = `process.getBuiltinModule(${JSON.stringify(path)})`;
+  const real = process.getBuiltinModule(path) as object;
+  if (!LOADED_AT_START.has(path)) {
+    return `const load = () => ${get};\nfor (const name of ${JSON.stringify(Object.keys(real))}) Object.defineProperty(module.exports, name, { get: () => load()[name], enumerable: true });\n`;
+  }
+  if (required) return `module.exports = ${get};\n`;
+  const plain = Object.keys(real).filter((name) => /^[A-Za-z_$][\w$]*$/.test(name) && 'value' in Object.getOwnPropertyDescriptor(real, name)!);
+  return `const real = ${get};\nexport default real;\nexport const { ${plain.join(', ')} } = real;\n`;
+}
+
 const nodeBuiltins: Plugin = {
   name: 'node-builtins',
   setup(b) {
-    b.onResolve({ filter: builtins }, (args) => ({ path: args.path.replace(/^(node:)?/, 'node:'), namespace: 'builtin' }));
-    b.onLoad({ filter: /.*/, namespace: 'builtin' }, ({ path }) => {
-      const names = Object.keys(process.getBuiltinModule(path) as object);
-      return {
-        contents: `const load = () => process.getBuiltinModule(${JSON.stringify(path)});
-const names = ${JSON.stringify(names)};
-module.exports = new Proxy({}, {
-  get: (_, key) => (key === '__esModule' ? undefined : load()[key]),
-  has: (_, key) => key in load(),
-  ownKeys: () => names,
-  getOwnPropertyDescriptor: (_, key) => (names.includes(key) ? { configurable: true, enumerable: true, writable: true, value: undefined } : undefined),
-});
-`,
-        loader: 'js',
-      };
-    });
+    b.onResolve({ filter: builtins }, (args) => ({ path: args.path.replace(/^(node:)?/, 'node:'), namespace: args.kind === 'require-call' ? 'builtin-required' : 'builtin' }));
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, ({ path }) => ({ contents: builtinShim(path, false), loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: 'builtin-required' }, ({ path }) => ({ contents: builtinShim(path, true), loader: 'js' }));
   },
 };
 
