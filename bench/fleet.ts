@@ -11,7 +11,7 @@
 // Run: npx node bench/fleet.ts [replicas] [seconds] [pause] [setup,…]   (setups: folder serve-folder-2 pg-1 pg-3)
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DatabaseSync } from 'node:sqlite';
@@ -132,6 +132,9 @@ async function measure(setup: string, pg: TestPostgres | undefined): Promise<str
     const fiveXX = serverErrors.filter((l) => !/is unavailable/.test(l));
     for (const r of [...burstFailed, ...randomFailed].slice(0, 3)) console.error(`${setup}: exit ${r.code}: ${r.stderr.trim()}`);
     for (const l of fiveXX.slice(0, 3)) console.error(`${setup}: server ${l}`);
+    // The restart must have met requests: 503 answers say it did, the retries that followed them that the syncs rode it out.
+    const retried = randomRuns.filter((r) => r.code === 0 && (JSON.parse(r.stdout) as { attempts: number }).attempts > 1).length;
+    if (setup.startsWith('pg')) console.error(`${setup}: ${serverErrors.length - fiveXX.length} answers 503 while PostgreSQL was down; ${retried} random syncs needed more than one round; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     return `| ${setup} | ${burst.length - burstFailed.length}/${burst.length} | ${pct(rounds, 0.5)} / ${rounds.at(-1)} | ${randomRuns.length - randomFailed.length}/${randomRuns.length} | ${((metas.length - head0) / seconds).toFixed(1)} | ${(pct(latencies, 0.5) / 1000).toFixed(2)} s | ${(pct(latencies, 0.99) / 1000).toFixed(2)} s | ${fiveXX.length} | ${numbered && converged && complete ? 'yes' : `NO (numbered ${numbered}, converged ${converged}, complete ${complete})`} |`;
   } finally {
     for (const c of children) c.kill('SIGTERM');

@@ -2,13 +2,16 @@
 // head and a bare `node -e 0`, side by side in one run, CLI as users run it, against a real
 // `sqlferry serve` on loopback. A counting proxy in front of the server says how many requests
 // and connections one sync makes. Prints median wall times (issue 14's target: sync ≤ 2× curl
-// plus Node's own start-up). The sync runs twice over: from this checkout (its TypeScript, as a
-// contributor runs it) and from the npm package installed with `npm install -g` (the bundled
-// JavaScript users run).
-// Run: npx node bench/noop-sync.ts [runs]
-import { spawn, spawnSync } from 'node:child_process';
+// plus Node's own start-up). The sync runs from this checkout (its TypeScript, as a contributor
+// runs it) and from the npm package installed with `npm install -g` (the bundled JavaScript users
+// run) — and, given a git revision BEFORE, from that revision's npm package too, side by side.
+// Each sync has a replica of its own (one sync's caches never serve another). Wall and CPU
+// (user + system) times come from bash's `time` around the command; on a loaded machine CPU
+// time is the steadier figure.
+// Run: npx node bench/noop-sync.ts [runs] [BEFORE]
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -16,7 +19,9 @@ import { fileURLToPath } from 'node:url';
 import { serveStore } from '../test/server/serve-store.ts';
 
 const runs = Number(process.argv[2] ?? 21);
-const bin = fileURLToPath(new URL('../bin/sqlferry.js', import.meta.url));
+const before = process.argv[3];
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(root, 'bin', 'sqlferry.js');
 const dir = mkdtempSync(join(tmpdir(), 'sqlferry-bench-noop-'));
 const token = 'bench-token-0123456789abcdef';
 const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}`, SQLFERRY_TOKEN: token, NODE_COMPILE_CACHE: join(dir, 'compile-cache') };
@@ -43,40 +48,59 @@ async function countingProxy(target: URL): Promise<number> {
   return (server.address() as { port: number }).port;
 }
 
-/** Wall time of one run; asynchronous, so the proxy in this process keeps passing bytes. */
-async function run(argv: string[], cwd = dir): Promise<number> {
-  const start = performance.now();
-  const child = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
+interface Timed { wall: number; cpu: number }
+
+/** Wall and CPU time of one run; asynchronous, so the proxy in this process keeps passing bytes. */
+async function run(argv: string[], cwd = dir): Promise<Timed> {
+  const err = join(dir, 'run.err');
+  const child = spawn('bash', ['-c', 'TIMEFORMAT="%3R %3U %3S"; { time "$@" >/dev/null 2>"$0"; } 2>&1', err, ...argv], { cwd, env, stdio: ['ignore', 'pipe', 'ignore'] });
+  let timing = '';
+  child.stdout.on('data', (d) => (timing += d));
   const code = await new Promise<number | null>((ok) => child.on('close', ok));
-  const ms = performance.now() - start;
-  if (code !== 0) throw new Error(`${argv.join(' ')}: ${stderr}`);
-  return ms;
+  if (code !== 0) throw new Error(`${argv.join(' ')}: ${readFileSync(err, 'utf8')}`);
+  const [wall, user, system] = timing.trim().split('\n').at(-1)!.split(' ').map(Number);
+  return { wall: wall!, cpu: user! + system! };
 }
 
-/** The npm package as a user gets it: npm pack's tarball installed into a prefix of its own. */
-function installPackage(): string {
-  const root = fileURLToPath(new URL('..', import.meta.url));
+/** The npm package of the checkout `from` as a user gets it: npm pack's tarball installed into a prefix of its own. */
+function installPackage(from: string, name: string): string {
   const must = (args: string[]) => {
-    const r = spawnSync('npm', args, { cwd: root, env, encoding: 'utf8' });
+    const r = spawnSync('npm', args, { cwd: from, env, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`npm ${args.join(' ')}: ${r.stderr}`);
     return r.stdout;
   };
   const tarball = join(dir, must(['pack', '--pack-destination', dir, '--silent']).trim().split('\n').at(-1)!);
-  must(['install', '-g', '--prefix', join(dir, 'prefix'), '--prefer-offline', '--no-audit', '--no-fund', tarball]);
-  return join(dir, 'prefix', 'bin', 'sqlferry');
+  const prefix = join(dir, `prefix-${name}`);
+  must(['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball]);
+  return join(prefix, 'bin', 'sqlferry');
+}
+
+/** Revision `rev` of this repository, unpacked beside the run, with this checkout's node_modules. */
+function checkoutOf(rev: string): string {
+  const to = join(dir, `src-${rev}`);
+  mkdirSync(to);
+  execFileSync('bash', ['-c', 'git -C "$0" archive "$1" | tar -x -C "$2"', root, rev, to]);
+  symlinkSync(join(root, 'node_modules'), join(to, 'node_modules'));
+  return to;
 }
 
 try {
-  const installed = installPackage();
+  const installed = installPackage(root, 'now');
+  const installedBefore = before === undefined ? undefined : installPackage(checkoutOf(before), 'before');
   const base = new URL(await serveStore(dir, children, env));
   const port = await countingProxy(base);
   const url = `http://127.0.0.1:${port}/app`;
   const db = join(dir, 'app.db');
   spawnSync('sqlite3', [db, 'CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, \'x\');']);
   for (const argv of [['init', db], ['init', '--bare', url], ['--db', db, 'remote', 'add', 'origin', url], ['--db', db, 'sync']]) await run([process.execPath, bin, ...argv]);
-  const sync = [process.execPath, bin, '--db', db, 'sync'];
+  /** A replica of its own for `sqlferry`, cloned and synced once by it. */
+  const replicaFor = async (sqlferry: string[], name: string) => {
+    const path = join(dir, `${name}.db`);
+    await run([...sqlferry, 'clone', url, path]);
+    await run([...sqlferry, '--db', path, 'sync']);
+    return [...sqlferry, '--db', path, 'sync'];
+  };
+  const sync = await replicaFor([process.execPath, bin], 'checkout');
   requests = 0;
   connections = 0;
   await run(sync);
@@ -85,20 +109,24 @@ try {
     { name: 'node -e 0', argv: [process.execPath, '-e', '0'] },
     { name: 'curl of the head', argv: ['curl', '-sf', '-H', `authorization: Bearer ${token}`, `${base.origin}/app/head`] },
     { name: 'sqlferry sync (no-op), this checkout', argv: sync },
-    { name: 'sqlferry sync (no-op), npm install -g', argv: [installed, '--db', db, 'sync'] },
+    { name: 'sqlferry sync (no-op), npm install -g', argv: await replicaFor([installed], 'npm') },
+    ...(installedBefore ? [{ name: `sqlferry sync (no-op), npm install -g of ${before}`, argv: await replicaFor([installedBefore], 'npm-before') }] : []),
   ];
-  const times = cases.map(() => [] as number[]);
+  const times = cases.map(() => [] as Timed[]);
   for (let i = 0; i < 3; i++) for (const c of cases) await run(c.argv);
   for (let i = 0; i < runs; i++) for (const [k, c] of cases.entries()) times[k]!.push(await run(c.argv));
   const median = (t: number[]) => [...t].sort((a, b) => a - b)[Math.floor(t.length / 2)]!;
-  const m = times.map(median);
+  const wall = times.map((t) => median(t.map((x) => x.wall)));
+  const cpu = times.map((t) => median(t.map((x) => x.cpu)));
   console.log(`${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model}, load ${loadavg()[0]!.toFixed(2)}, ${runs} runs each, alternating`);
   console.log(`one no-op sync: ${perSync.requests} HTTP requests on ${perSync.connections} connection(s)`);
-  console.log('| command | wall, median |');
-  console.log('|---|---|');
-  cases.forEach((c, k) => console.log(`| ${c.name} | ${(m[k]! / 1000).toFixed(3)} s |`));
-  const budget = 2 * m[1]! + m[0]!;
-  console.log(`target: sync ≤ 2 × curl + node -e 0 = ${(budget / 1000).toFixed(3)} s; sync is ${(m[2]! / budget).toFixed(2)} of it from this checkout, ${(m[3]! / budget).toFixed(2)} from the npm package`);
+  console.log('| command | wall, median | CPU, median |');
+  console.log('|---|---|---|');
+  cases.forEach((c, k) => console.log(`| ${c.name} | ${wall[k]!.toFixed(3)} s | ${cpu[k]!.toFixed(3)} s |`));
+  const target = (t: number[]) => 2 * t[1]! + t[0]!;
+  for (const [what, t] of [['wall', wall], ['CPU', cpu]] as const) {
+    console.log(`target (${what}): sync ≤ 2 × curl + node -e 0 = ${target(t).toFixed(3)} s; sync is ${t.slice(2).map((x) => `${(x / target(t)).toFixed(2)}×`).join(', ')} of it (in the rows' order)`);
+  }
 } finally {
   for (const c of children) c.kill();
 }

@@ -1,7 +1,8 @@
 // The CLI reference (docs/CLI.md) is generated from --help, so the docs cannot drift:
 // `npm run docs` rewrites it and a test fails when it is stale.
 import type { Command } from 'commander';
-import { buildProgram } from './main.ts';
+import { commands } from './commands/index.ts';
+import { buildProgram } from './program.ts';
 
 function walk(cmd: Command, path: string[]): Array<{ path: string[]; cmd: Command }> {
   const here = [{ path, cmd }];
@@ -10,7 +11,7 @@ function walk(cmd: Command, path: string[]): Array<{ path: string[]; cmd: Comman
 
 /** Every command with its full path, the root included. */
 export async function allCommands(): Promise<Array<{ path: string[]; cmd: Command }>> {
-  return walk(await buildProgram(), []);
+  return walk(await buildProgram(commands), []);
 }
 
 function helpOf(cmd: Command): string {

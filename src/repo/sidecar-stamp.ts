@@ -23,20 +23,24 @@ function saved(paths: SidecarPaths): Stamp | undefined {
   return readCache<Stamp>(paths.stamp);
 }
 
-function write(paths: SidecarPaths, suspect: boolean): void {
-  if (existsSync(paths.dir)) writeCache(paths.stamp, { base: statOf(paths.base), log: statOf(paths.log), suspect } satisfies Stamp);
+/** Records the stat as it is now; a stamp that would not change is not written again (a no-op sync takes the lock three times). */
+function write(paths: SidecarPaths, suspect: boolean, was = saved(paths)): void {
+  if (!existsSync(paths.dir)) return;
+  const now: Stamp = { base: statOf(paths.base), log: statOf(paths.log), suspect };
+  if (was?.base !== now.base || was.log !== now.log || was.suspect !== now.suspect) writeCache(paths.stamp, now);
 }
 
 /** On taking the lock: a sidecar that does not stat as sqlferry left it (or was never stamped) becomes suspect. */
 export function noticeOutsideChanges(paths: SidecarPaths): void {
   const s = saved(paths);
   if (s?.suspect === true) return;
-  if (s === undefined || s.base !== statOf(paths.base) || s.log !== statOf(paths.log)) write(paths, true);
+  if (s === undefined || s.base !== statOf(paths.base) || s.log !== statOf(paths.log)) write(paths, true, s);
 }
 
 /** On releasing the lock, after sqlferry's own writes: record them, keeping a suspicion not yet cleared. */
-export function stampSidecar(paths: SidecarPaths, suspect = saved(paths)?.suspect ?? false): void {
-  write(paths, suspect);
+export function stampSidecar(paths: SidecarPaths, suspect?: boolean): void {
+  const was = saved(paths);
+  write(paths, suspect ?? was?.suspect ?? false, was);
 }
 
 export function isSuspect(paths: SidecarPaths): boolean {

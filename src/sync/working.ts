@@ -7,14 +7,29 @@ import { SqlferryError, EXIT } from '../errors/index.ts';
 import { catchUpBase } from '../repo/base.ts';
 import { commit } from '../repo/commit.ts';
 import { withUncommittedDiff } from '../repo/diff.ts';
-import { statLive, unchangedSince } from '../repo/fingerprint.ts';
+import { saveFingerprint, statLive, takeStamp, unchangedSince } from '../repo/fingerprint.ts';
 import { sha256Hex, type LogEntry } from '../repo/log.ts';
+import { rememberPages } from '../repo/page-scope.ts';
 import type { Replica } from '../repo/replica.ts';
 
-/** Whether the live database differs from the base snapshot. Call holding the replica lock. */
+/**
+ * Whether the live database differs from the base snapshot. Call holding the replica lock.
+ * A comparison that finds nothing records the fingerprint and page map, as commit and status
+ * do: the next sync answers from a stat instead of comparing again (after an init, a clone or
+ * a pull, which leave no fingerprint, every no-op sync compared every table).
+ */
 export function isDirty(replica: Replica): boolean {
-  if (unchangedSince(replica.paths, statLive(replica.paths), replica.lastSeq())) return false;
-  return withUncommittedDiff(replica.paths, (diff) => diff.schema.statements.length > 0 || !diff.changes().next().done);
+  const paths = replica.paths;
+  if (unchangedSince(paths, statLive(paths), replica.lastSeq())) return false;
+  const stamp = takeStamp(paths); // before the read transaction, as commit takes it
+  const cleanAt = withUncommittedDiff(paths, (diff) => {
+    if (diff.schema.statements.length > 0 || !diff.changes().next().done) return undefined;
+    rememberPages(paths, diff.pageMap(), diff.baseSeq);
+    return diff.baseSeq;
+  });
+  if (cleanAt === undefined) return true;
+  saveFingerprint(paths, stamp, cleanAt);
+  return false;
 }
 
 export async function commitWorkingChanges(replica: Replica, opts: { commit?: boolean; message?: string }): Promise<void> {

@@ -111,7 +111,8 @@ describe('colour (issue 2)', () => {
 
   it('is on only on a TTY, and never under NO_COLOR or --no-color', () => {
     delete process.env.NO_COLOR;
-    expect(colourFor(tty).red('x')).not.toBe('x');
+    expect(colourFor(tty).red('x')).toBe('\x1b[31mx\x1b[39m');
+    expect(colourFor(tty).dim('x')).toBe('\x1b[2mx\x1b[22m');
     expect(colourFor(pipe).red('x')).toBe('x');
     expect(colourFor(tty, { color: false }).red('x')).toBe('x');
     process.env.NO_COLOR = '1';

@@ -142,6 +142,18 @@ describe('a damaged replica', () => {
     expect(isSuspect(b.paths)).toBe(false);
   });
 
+  it('keeps its stamp as it is when a command leaves the sidecar as it was, and still notices a change after', async () => {
+    const { dir, b } = await setup();
+    expect(cli(dir, 'status', '--db', b.paths.db).status).toBe(0);
+    const stamp = JSON.parse(readFileSync(b.paths.stamp, 'utf8')) as unknown;
+    writeFileSync(b.paths.stamp, JSON.stringify(stamp, null, 1)); // the same stamp, laid out as sqlferry never writes it
+    expect(cli(dir, 'status', '--db', b.paths.db).status).toBe(0);
+    expect(readFileSync(b.paths.stamp, 'utf8')).toBe(JSON.stringify(stamp, null, 1)); // not written again
+    sql(b.paths.base, 'PRAGMA user_version = 7');
+    expect(cli(dir, 'status', '--db', b.paths.db).status).toBe(0);
+    expect(isSuspect(b.paths)).toBe(true);
+  });
+
   it('does not push once its base snapshot was changed behind its back', async () => {
     const { dir, hub, a } = await setup();
     const head = () => readdirSync(join(hub, 'log')).filter((n) => /^\d+\.json$/.test(n)).length;

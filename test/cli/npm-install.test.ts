@@ -3,7 +3,7 @@
 // type stripping under node_modules — and the README's cron line run as cron runs it.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +49,19 @@ describe('the npm package, installed with npm install -g', () => {
     spawnSync('sqlite3', [join(dir, 'app.db'), "UPDATE Artist SET Name = 'AC-DC' WHERE ArtistId = 1"]);
     expect(run('commit', '-m', 'renamed', '--db', 'app.db')).toMatch(/^Committed 1 /);
     expect(run('sync', '--db', 'app.db')).toContain('hub at 1');
+  });
+
+  it('a command run over and over loads one module of the package, and no Node module it does not use', () => {
+    // Recorded by a module hook (the package's files) and process.moduleLoadList (Node's own).
+    const record = join(dir, 'loaded.json');
+    const hook = join(dir, 'record.mjs');
+    writeFileSync(hook, `import { registerHooks } from 'node:module';\nimport { writeFileSync } from 'node:fs';\nconst seen = [];\nregisterHooks({ load(url, context, next) { seen.push(url); return next(url, context); } });\nprocess.on('exit', () => writeFileSync(${JSON.stringify(record)}, JSON.stringify({ seen, builtins: process.moduleLoadList })));\n`);
+    const r = spawnSync(process.execPath, ['--import', hook, bin(), 'status', '--db', 'app.db'], { cwd: dir, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const { seen, builtins } = JSON.parse(readFileSync(record, 'utf8')) as { seen: string[]; builtins: string[] };
+    const own = join(prefix, 'lib', 'node_modules', 'sqlferry');
+    expect(seen.filter((u) => u.startsWith('file://')).map((u) => u.slice(`file://${own}/`.length))).toEqual(['bin/sqlferry.js', 'dist/npm/commands/status.js']);
+    expect(builtins.filter((m) => ['NativeModule crypto', 'NativeModule fs/promises', 'NativeModule child_process'].includes(m))).toEqual([]);
   });
 
   it("on an older Node says in one sentence what to install, exit 7", () => {

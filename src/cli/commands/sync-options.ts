@@ -62,7 +62,9 @@ Genre.primary-key=rekey and Genre.unique=merge-unique, it merges.
 export async function handlersFor(replica: Replica | undefined, flags: HandlerFlags): Promise<HandlerChooser> {
   const fromConfig = replica ? rulesFromConfig(readConfig(replica.paths.config).conflictHandlers, dirname(replica.paths.db)) : [];
   const fromFlags = (flags.conflictHandler ?? []).map((rule) => ({ rule, baseDir: process.cwd() }));
-  return chooseHandlers([...fromConfig, ...fromFlags], replica ? tablesOf(replica.paths.db) : undefined);
+  const rules = [...fromConfig, ...fromFlags];
+  // The tables are read only to check the rules' table names: none, nothing to check (a database less to open).
+  return chooseHandlers(rules, replica && rules.length > 0 ? tablesOf(replica.paths.db) : undefined);
 }
 
 function tablesOf(dbPath: string): Set<string> {

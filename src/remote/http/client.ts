@@ -4,13 +4,13 @@
 // and every failure as one typed sentence (nothing listening, no answer, untrusted certificate,
 // not a hub server, bad token, a link that dropped mid-transfer). Not fetch: loading undici costs
 // a short command more than its whole conversation with the hub.
-import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { Agent, ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
 import { drainedOrClosed } from '../../hub/drained.ts';
 
 // Taken as CommonJS modules: an ESM import of node:http builds its export list, which loads
 // Node's undici (for http.WebSocket), some 30 ms of a short command's start-up for nothing.
+// node:https (and TLS behind it) only for an https hub.
 const http = process.getBuiltinModule('node:http');
-const https = process.getBuiltinModule('node:https');
 import { SqlferryError } from '../../errors/index.ts';
 import { connectionLost, describeSocketError, timedOut, timeoutSeconds, unreachable } from '../errors.ts';
 import { PROTOCOL_HEADER } from '../../hub/wire.ts';
@@ -23,8 +23,24 @@ const SLICE = 256 * 1024;
 
 const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT']);
 
-/** Kept-alive sockets, idle ones unreferenced (they never hold a command open). */
-const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
+/** How requests to one scheme go out; made on first use. */
+interface Transport {
+  request: (url: URL, options: RequestOptions, answered: (incoming: IncomingMessage) => void) => ClientRequest;
+  /** Kept-alive sockets, idle ones unreferenced (they never hold a command open). */
+  agent: Agent;
+}
+
+const transports = new Map<string, Transport>();
+
+function transport(protocol: string): Transport {
+  let made = transports.get(protocol);
+  if (made === undefined) {
+    const client = protocol === 'https:' ? process.getBuiltinModule('node:https') : http;
+    made = { request: client.request, agent: new client.Agent({ keepAlive: true }) };
+    transports.set(protocol, made);
+  }
+  return made;
+}
 
 export interface HubRequest {
   method?: 'GET' | 'PUT';
@@ -90,14 +106,14 @@ export class HubHttpClient {
     const abort = new AbortController();
     const dog = watchdog(abort, () => timedOut(this.url, target.host, timeoutSeconds(), during));
     const length = req.body instanceof Uint8Array ? { 'content-length': String(req.body.byteLength) } : {};
-    const client = target.protocol === 'https:' ? https : http;
+    const { request: send, agent } = transport(target.protocol);
     let incoming: IncomingMessage;
     try {
       incoming = await new Promise<IncomingMessage>((resolve, reject) => {
-        const request = client.request(target, {
+        const request = send(target, {
           method: req.method ?? 'GET',
           headers: { 'accept-encoding': ACCEPT_ENCODING, ...req.headers, ...length, ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
-          agent: agents[target.protocol as keyof typeof agents],
+          agent,
           signal: abort.signal,
         }, resolve);
         request.on('error', reject);
