@@ -1,4 +1,5 @@
 // Everything the CLI prints goes through here: colour rules, --json, -q/-v.
+import { Chalk } from 'chalk';
 import type { Command } from 'commander';
 
 export interface GlobalOptions {
@@ -8,17 +9,10 @@ export interface GlobalOptions {
   color?: boolean;
 }
 
-/** The two styles the CLI uses, as ANSI escapes (what chalk wrote; loading it cost a short command ~5 ms). */
-export interface Colours {
-  red(text: string): string;
-  dim(text: string): string;
-}
-
 /** Colour only on a TTY, never under NO_COLOR (https://no-color.org) or --no-color. */
-export function colourFor(stream: NodeJS.WriteStream, opts: GlobalOptions = {}): Colours {
+export function colourFor(stream: NodeJS.WriteStream, opts: GlobalOptions = {}): InstanceType<typeof Chalk> {
   const on = stream.isTTY === true && !process.env.NO_COLOR && opts.color !== false;
-  const style = (open: number, close: number) => (text: string) => (on ? `\x1b[${open}m${text}\x1b[${close}m` : text);
-  return { red: style(31, 39), dim: style(2, 22) };
+  return new Chalk({ level: on ? 1 : 0 });
 }
 
 // Whether this run already printed its JSON document: an error after it (verify --json
