@@ -33,6 +33,9 @@ const OP = { delete: 0, update: 1, insert: 2 } as const;
 export interface CollectedTable {
   table: TableInfo;
   copy: string;
+  /** The copy's own two columns (`n`, `op`), named apart from the table's columns. */
+  n: string;
+  op: string;
   /** Rows 1..changedUpTo are deletes (keys only) and updates (live rows); then inserts up to insertedUpTo. */
   changedUpTo: number;
   insertedUpTo: number;
@@ -47,22 +50,24 @@ export function collectTable(db: DatabaseSync, table: TableInfo, index: number, 
   const t = quoteIdent(table.name);
   const copy = `sqlferry_capture_${index}`;
   const cols = sql.cols.map((c) => quoteIdent(c.name));
-  db.exec(`DROP TABLE IF EXISTS temp.${copy}; CREATE TEMP TABLE ${copy}(sqlferry_n INTEGER PRIMARY KEY, sqlferry_op INTEGER, ${cols.join(', ')})`);
-  const into = `INSERT INTO temp.${copy}(sqlferry_op, ${cols.join(', ')})`;
+  const n = unusedName('sqlferry_n', sql.cols);
+  const op = unusedName('sqlferry_op', sql.cols);
+  db.exec(`DROP TABLE IF EXISTS temp.${copy}; CREATE TEMP TABLE ${copy}(${n} INTEGER PRIMARY KEY, ${op} INTEGER, ${cols.join(', ')})`);
+  const into = `INSERT INTO temp.${copy}(${op}, ${cols.join(', ')})`;
   if (!created) {
     // A key from the base row (the live row's is the same, byte for byte); other columns from the live row (NULL when gone).
     const values = sql.cols.map((_, i) => (sql.keys.includes(i) ? sql.b(i) : sql.a(i)));
     db.exec(`${into} SELECT CASE WHEN ${sql.liveMissing} THEN ${OP.delete} ELSE ${OP.update} END, ${values.join(', ')}
       FROM main.${t} AS B LEFT JOIN live.${t} AS A ON ${sql.sameKey} WHERE ${sql.baseKeyNotNull} AND (${sql.goneOrDiffers})`);
   }
-  const changedUpTo = lastRow(db, copy);
+  const changedUpTo = lastRow(db, copy, n);
   const live = sql.cols.map((_, i) => sql.a(i)).join(', ');
   db.exec(
     created
       ? `${into} SELECT ${OP.insert}, ${live} FROM live.${t} AS A WHERE ${sql.liveKeyNotNull}`
       : `${into} SELECT ${OP.insert}, ${live} FROM live.${t} AS A LEFT JOIN main.${t} AS B ON ${sql.sameKey} WHERE ${sql.liveKeyNotNull} AND ${sql.baseMissing}`,
   );
-  return { table, copy, changedUpTo, insertedUpTo: lastRow(db, copy) };
+  return { table, copy, n, op, changedUpTo, insertedUpTo: lastRow(db, copy, n) };
 }
 
 /** Step 2, inside base.db's write transaction (its schema now the live one): write one table's changes. */
@@ -93,12 +98,12 @@ export function writeTable(db: DatabaseSync, collected: CollectedTable, entry: E
   }
 }
 
-function writeWithSessions(db: DatabaseSync, { table, copy, changedUpTo, insertedUpTo }: CollectedTable, entry: EntryFile): void {
+function writeWithSessions(db: DatabaseSync, { table, copy, n, op: opColumn, changedUpTo, insertedUpTo }: CollectedTable, entry: EntryFile): void {
   const sql = comparisonSql(table); // A: the copy of the live rows; B: the base
   const t = quoteIdent(table.name);
   const cols = sql.cols.map((c) => quoteIdent(c.name));
   const keys = sql.keys.map((i) => cols[i]!);
-  const inRange = `A.sqlferry_n BETWEEN ? AND ? AND A.sqlferry_op = ?`;
+  const inRange = `A.${n} BETWEEN ? AND ? AND A.${opColumn} = ?`;
   // A column keeps its base value unless it differs as the capture compares (a REAL -0.0
   // against 0.0 does not), so the base holds exactly what the changesets say.
   const set = sql.cols.map((_, i) => (sql.differs[i] === '' ? '' : `${cols[i]} = CASE WHEN ${sql.differs[i]} THEN ${sql.a(i)} ELSE ${sql.b(i)} END`)).filter((s) => s !== '');
@@ -133,13 +138,13 @@ function writeWithSessions(db: DatabaseSync, { table, copy, changedUpTo, inserte
  * is freed by a later piece), the table's pieces are applied whole, in one call, as SQLite
  * retries such changes itself.
  */
-function writeInJs(db: DatabaseSync, { table, copy }: CollectedTable, entry: EntryFile): void {
+function writeInJs(db: DatabaseSync, { table, copy, n: numbered, op: opColumn }: CollectedTable, entry: EntryFile): void {
   const header = headerOf(table);
   const sql = comparisonSql(table);
   const n = sql.cols.length;
   const names = sql.cols.map((c) => c.name);
   const on = sql.keys.map((i) => `B.${quoteIdent(names[i]!)} = A.${quoteIdent(names[i]!)}`).join(' AND ');
-  const stmt = db.prepare(`SELECT A.sqlferry_op, ${exactColumnList('A', names)}, ${exactColumnList('B', names)} FROM temp.${copy} AS A LEFT JOIN main.${quoteIdent(table.name)} AS B ON ${on} ORDER BY A.sqlferry_n`);
+  const stmt = db.prepare(`SELECT A.${opColumn}, ${exactColumnList('A', names)}, ${exactColumnList('B', names)} FROM temp.${copy} AS A LEFT JOIN main.${quoteIdent(table.name)} AS B ON ${on} ORDER BY A.${numbered}`);
   stmt.setReadBigInts(true);
   stmt.setReturnArrays(true);
   const start = entry.size;
@@ -178,8 +183,16 @@ function writeInJs(db: DatabaseSync, { table, copy }: CollectedTable, entry: Ent
   db.exec('RELEASE sqlferry_pieces');
 }
 
-function lastRow(db: DatabaseSync, copy: string): number {
-  return Number((db.prepare(`SELECT coalesce(max(sqlferry_n), 0) AS n FROM temp.${copy}`).get() as { n: bigint | number }).n);
+function lastRow(db: DatabaseSync, copy: string, n: string): number {
+  return Number((db.prepare(`SELECT coalesce(max(${n}), 0) AS n FROM temp.${copy}`).get() as { n: bigint | number }).n);
+}
+
+/** `base`, or `base_`, `base__`…: the first that no column of the table is named (SQLite's names ignore ASCII case). */
+function unusedName(base: string, columns: ReadonlyArray<{ name: string }>): string {
+  const taken = new Set(columns.map((c) => c.name.toLowerCase()));
+  let name = base;
+  while (taken.has(name)) name += '_';
+  return name;
 }
 
 function approximateSize(change: Change): number {

@@ -43,6 +43,24 @@ describe('commit', () => {
     expect(sqlite3(replica.paths.base, "SELECT x FROM v WHERE id = 'b';").trim()).toBe('9007199254740992');
   });
 
+  it('captures tables whose columns bear the names of its own bookkeeping columns', () => {
+    const dir = tempDir();
+    const path = join(dir, 'names.db');
+    // k: keyed (sessions write it); r: tracked by rowid (encoded in JavaScript).
+    sqlite3(path, `CREATE TABLE k(id INTEGER PRIMARY KEY, sqlferry_n TEXT, SQLFERRY_OP INT, sqlferry_n_ TEXT);
+      CREATE TABLE r(sqlferry_op TEXT, sqlferry_n INT);
+      INSERT INTO k VALUES (1, 'a', 1, 'x'), (2, 'b', 2, 'y'), (3, 'c', 3, 'z'); INSERT INTO r VALUES ('p', 1), ('q', 2);`);
+    const replica = Replica.init(path);
+    const before = snapshot(replica.paths.base, join(dir, 'before.db'));
+    sqlite3(path, `UPDATE k SET sqlferry_n = 'B', SQLFERRY_OP = 20 WHERE id = 2; DELETE FROM k WHERE id = 3; INSERT INTO k VALUES (4, 'd', 4, 'w');
+      UPDATE r SET sqlferry_n = 22 WHERE sqlferry_op = 'q'; INSERT INTO r VALUES ('s', 3);`);
+    const entry = commit(replica)!;
+    expect([...iterateChanges(replica.entry(entry.seq).bytes)].map((c) => `${c.table.name} ${c.op}`).sort()).toEqual(['k DELETE', 'k INSERT', 'k UPDATE', 'r INSERT', 'r UPDATE']);
+    expect(dumpTables(replica.paths.base)).toEqual(dumpTables(path));
+    applyTo(before, replica.entry(entry.seq).bytes);
+    expect(dumpTables(before)).toEqual(dumpTables(path));
+  });
+
   it('captures ten thousand changes in one commit', () => {
     const dir = tempDir();
     const path = join(dir, 'big.db');
