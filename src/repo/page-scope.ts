@@ -39,9 +39,23 @@ export function compareEverything(why: string): PageScope {
 
 /** Inside the capture's read transaction on `db` (the live database is its `schema`), which holds log entry `seq` as its base. */
 export function pageScope(paths: SidecarPaths, db: DatabaseSync, before: Stamp, seq: number, schema = 'main'): PageScope {
-  const old = loadPageMap(paths, entryId(paths, seq));
-  const images = readOrWhyNot(paths.db, typeof old === 'string' ? null : old);
-  if (typeof images === 'string') return compareEverything(images);
+  return scopeAgainst(paths, db, before, pageMapAt(paths, seq), `commit ${seq}`, schema);
+}
+
+/** The page map saved for log entry `seq`, or why there is none. */
+export function pageMapAt(paths: SidecarPaths, seq: number): PageMap | string {
+  return loadPageMap(paths, entryId(paths, seq));
+}
+
+/**
+ * pageScope against the map `old` (of the database as of `since`). `lastWriteSeen`: the
+ * caller proved the WAL's last transaction is in this read (its own, committed before), so its
+ * pages are known.
+ */
+export function scopeAgainst(paths: SidecarPaths, db: DatabaseSync, before: Stamp, old: PageMap | string, since: string, schema = 'main', lastWriteSeen = false): PageScope {
+  const read = readOrWhyNot(paths.db, typeof old === 'string' ? null : old);
+  if (typeof read === 'string') return compareEverything(read);
+  const images = lastWriteSeen ? { ...read, lastWritten: [] } : read;
   if (images.rollbackMode) {
     if (images.ino !== before.db.ino || images.ino !== statLive(paths).db.ino) return compareEverything('the database file was replaced');
   } else {
@@ -60,7 +74,7 @@ export function pageScope(paths: SidecarPaths, db: DatabaseSync, before: Stamp, 
   const names = [...changed].sort();
   const listed = names.length <= 5 ? names.join(', ') : `${names.slice(0, 5).join(', ')}…`;
   return {
-    compared: { tables: changed, why: `compared ${changed.size} table${changed.size === 1 ? '' : 's'}, those whose pages changed since commit ${seq}${listed ? `: ${listed}` : ''}` },
+    compared: { tables: changed, why: `compared ${changed.size} table${changed.size === 1 ? '' : 's'}, those whose pages changed since ${since}${listed ? `: ${listed}` : ''}` },
     pageMap: () => nextPageMap(db, old, images, layout, changed, schema),
   };
 }
