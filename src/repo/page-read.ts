@@ -10,6 +10,7 @@
 // file and the database file), so it is read and closed as usual.
 import { hash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { leafSpan } from './leaf-span.ts';
 import { committedFrames, type WalFrames } from './wal-frames.ts';
 
 /** Bytes of hash kept per page. */
@@ -25,6 +26,8 @@ export interface PageImages {
   hashes: Buffer;
   /** HASH_BYTES per chunk of CHUNK_PAGES pages (the last one as long as the database). */
   chunkHashes: Buffer;
+  /** Per page, the first and last rowid it holds if it is a table b-tree leaf (leaf-span.ts). */
+  spans: BigInt64Array;
   /**
    * Pages the WAL's last transaction wrote. Its writer updates the wal-index only after
    * writing the frames, so a reader that started in between does not see them yet.
@@ -56,6 +59,7 @@ export interface EarlierHashes {
   pageSize: number;
   hashes: Buffer;
   chunkHashes: Buffer;
+  spans: BigInt64Array;
 }
 
 /** The pages a reader of `dbPath` sees, hashed; or why they cannot be read here. */
@@ -80,6 +84,7 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
   const pageCount = wal.dbSize > 0 ? wal.dbSize : headerCountValid ? header.readUInt32BE(28) : Math.floor(fileSize / pageSize);
   const hashes = Buffer.alloc(pageCount * HASH_BYTES);
   const chunkHashes = Buffer.alloc(Math.ceil(pageCount / CHUNK_PAGES) * HASH_BYTES);
+  const spans = new BigInt64Array(2 * pageCount);
   const chunk = Buffer.alloc(CHUNK_PAGES * pageSize);
   for (let first = 1, c = 0; first <= pageCount; first += CHUNK_PAGES, c++) {
     const pages = Math.min(CHUNK_PAGES, pageCount - first + 1);
@@ -95,11 +100,16 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
     const pagesAt = (first - 1) * HASH_BYTES;
     if (earlier !== null && at + HASH_BYTES <= earlier.chunkHashes.length && chunkHashes.compare(earlier.chunkHashes, at, at + HASH_BYTES, at, at + HASH_BYTES) === 0 && pagesAt + pages * HASH_BYTES <= earlier.hashes.length) {
       earlier.hashes.copy(hashes, pagesAt, pagesAt, pagesAt + pages * HASH_BYTES);
+      spans.set(earlier.spans.subarray(2 * (first - 1), 2 * (first - 1 + pages)), 2 * (first - 1));
       continue;
     }
-    for (let i = 0; i < pages; i++) hash('sha256', chunk.subarray(i * pageSize, (i + 1) * pageSize), 'buffer').copy(hashes, pagesAt + i * HASH_BYTES, 0, HASH_BYTES);
+    for (let i = 0; i < pages; i++) {
+      const page = chunk.subarray(i * pageSize, (i + 1) * pageSize);
+      hash('sha256', page, 'buffer').copy(hashes, pagesAt + i * HASH_BYTES, 0, HASH_BYTES);
+      leafSpan(page, first + i, spans, first - 1 + i);
+    }
   }
   const rollbackMode = header[18] === 1 && header[19] === 1 && wal.empty;
-  return { pageSize, pageCount, hashes, chunkHashes, lastWritten: wal.lastWritten, rollbackMode, ino };
+  return { pageSize, pageCount, hashes, chunkHashes, spans, lastWritten: wal.lastWritten, rollbackMode, ino };
 }
 

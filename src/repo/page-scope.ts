@@ -19,11 +19,13 @@ import { hasEntry } from './log-end.ts';
 import { readMeta } from './log.ts';
 import { changedTables, layoutOf, loadPageMap, nextPageMap, savePageMap, type PageMap } from './page-map.ts';
 import { readPageImages, type EarlierHashes, type PageImages } from './page-read.ts';
+import { changedRanges, rowidKey, type KeyRanges } from './key-ranges.ts';
 import type { SidecarPaths } from './sidecar.ts';
 
-/** Which tables the row comparison reads: `all`, or only those named; and why, for -v. */
+/** Which tables the row comparison reads: `all`, or only those named, of which those in `ranges` only within their key ranges; and why, for -v. */
 export interface Compared {
   tables: ReadonlySet<string> | 'all';
+  ranges?: ReadonlyMap<string, KeyRanges>;
   why: string;
 }
 
@@ -71,12 +73,31 @@ export function scopeAgainst(paths: SidecarPaths, db: DatabaseSync, before: Stam
     return { ...compareEverything(`${why} (this commit records one)`), pageMap: () => nextPageMap(db, null, images, layout, 'all', schema) };
   }
   const changed = withVirtualOwners(db, schema, changedTables(old, images, layout));
+  const next = nextPageMap(db, old, images, layout, changed, schema);
+  const { ranges, how } = narrowed(db, schema, old, next, changed);
   const names = [...changed].sort();
-  const listed = names.length <= 5 ? names.join(', ') : `${names.slice(0, 5).join(', ')}…`;
+  const listed = (names.length <= 5 ? names : names.slice(0, 5)).map((t) => `${t} ${how.get(t)}`).join(', ') + (names.length > 5 ? '…' : '');
   return {
-    compared: { tables: changed, why: `compared ${changed.size} table${changed.size === 1 ? '' : 's'}, those whose pages changed since ${since}${listed ? `: ${listed}` : ''}` },
-    pageMap: () => nextPageMap(db, old, images, layout, changed, schema),
+    compared: { tables: changed, ranges, why: `compared ${changed.size} table${changed.size === 1 ? '' : 's'}, those whose pages changed since ${since}${listed ? `: ${listed}` : ''}` },
+    pageMap: () => next,
   };
+}
+
+/** The changed tables whose rows can be narrowed to key ranges (key-ranges.ts), and how each is compared, for -v. */
+function narrowed(db: DatabaseSync, schema: string, old: PageMap, next: PageMap, changed: ReadonlySet<string>): { ranges: Map<string, KeyRanges>; how: Map<string, string> } {
+  const how = new Map<string, string>();
+  const keys = new Map<string, string>();
+  for (const t of changed) {
+    const key = old.layout[t] === next.layout[t] ? rowidKey(db, schema, t) : { whole: 'its schema or root page changed' };
+    if (typeof key === 'string') keys.set(t, key);
+    else how.set(t, `whole (${key.whole})`);
+  }
+  const ranges = new Map<string, KeyRanges>();
+  for (const [t, found] of changedRanges(old, next, new Set(keys.keys()))) {
+    ranges.set(t, { column: keys.get(t)!, ranges: found });
+    how.set(t, `in ${found.length} rowid range${found.length === 1 ? '' : 's'}`);
+  }
+  return { ranges, how };
 }
 
 /**

@@ -33,7 +33,7 @@ describe('the page map after a pull', () => {
       sql(b.paths.db, "UPDATE y SET n = 'b2' WHERE id = 2");
       const said: string[] = [];
       expect(commit(b, { explain: (line) => said.push(line) })).not.toBeNull();
-      expect(said).toEqual([`compared 1 table, those whose pages changed since commit ${b.lastSeq() - 1}: y`]);
+      expect(said).toEqual([`compared 1 table, those whose pages changed since commit ${b.lastSeq() - 1}: y in 1 rowid range`]);
       expect(dumpTables(b.paths.base)).toEqual(dumpTables(b.paths.db));
 
       expect((await pullWith(onlyPulls, hub)).pulled).toBe(1);
