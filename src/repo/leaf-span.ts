@@ -19,6 +19,15 @@ export function leafSpan(bytes: Buffer, pageno: number, spans: BigInt64Array, in
   spans[2 * index + 1] = hi;
 }
 
+/** Widen the span at 2 × `index` to also cover what the page `bytes` holds. */
+export function widenSpan(bytes: Buffer, pageno: number, spans: BigInt64Array, index: number): void {
+  const [lo, hi] = spanOf(bytes, pageno === 1 ? 100 : 0);
+  if (lo > hi) return;
+  const [oldLo, oldHi] = [spans[2 * index]!, spans[2 * index + 1]!];
+  spans[2 * index] = oldLo > oldHi || lo < oldLo ? lo : oldLo;
+  spans[2 * index + 1] = oldLo > oldHi || hi > oldHi ? hi : oldHi;
+}
+
 function spanOf(page: Buffer, header: number): readonly [bigint, bigint] {
   if (page[header] !== TABLE_LEAF) return NO_ROWS;
   const cells = page.readUInt16BE(header + 3);

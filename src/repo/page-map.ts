@@ -14,7 +14,6 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { writeFileRenamed } from './atomic.ts';
-import { ANY_ROWS } from './leaf-span.ts';
 import { CHUNK_PAGES, HASH_BYTES, type PageImages } from './page-read.ts';
 import type { SidecarPaths } from './sidecar.ts';
 
@@ -32,7 +31,7 @@ export interface PageMap {
    * the leaf whose cell it continues (UNKNOWN_LEAF when not found); -1 for any other page.
    */
   leafOf: Int32Array;
-  /** Per page, the first and last rowid it holds as a table leaf (leaf-span.ts); ANY_ROWS when its content is not known. */
+  /** Per page, the first and last rowid it holds as a table leaf (leaf-span.ts); for a page of the WAL's last transaction, of both its images. */
   spans: BigInt64Array;
   tables: string[];
   /** Per table, its b-trees as sqlite_schema lists them (name, root page, SQL). */
@@ -105,12 +104,11 @@ export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageI
   for (const [p, leaf] of overflows) leafOf[p] = leaves.get(leaf) ?? UNKNOWN_LEAF;
   const hashes = Buffer.from(images.hashes);
   const chunkHashes = Buffer.from(images.chunkHashes);
-  const spans = new BigInt64Array(images.spans);
+  const spans = new BigInt64Array(images.spans); // a page of the WAL's last transaction: both images' span (page-read.ts)
   for (const p of images.lastWritten) {
     hashes.fill(0, (p - 1) * HASH_BYTES, p * HASH_BYTES);
     const c = Math.floor((p - 1) / CHUNK_PAGES);
     chunkHashes.fill(0, c * HASH_BYTES, (c + 1) * HASH_BYTES);
-    spans.set(ANY_ROWS, 2 * (p - 1));
   }
   return { pageSize: images.pageSize, pageCount: images.pageCount, hashes, chunkHashes, owners, leafOf, spans, tables, layout };
 }

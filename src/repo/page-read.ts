@@ -10,7 +10,7 @@
 // file and the database file), so it is read and closed as usual.
 import { hash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { leafSpan } from './leaf-span.ts';
+import { leafSpan, widenSpan } from './leaf-span.ts';
 import { committedFrames, type WalFrames } from './wal-frames.ts';
 
 /** Bytes of hash kept per page. */
@@ -108,6 +108,14 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
       hash('sha256', page, 'buffer').copy(hashes, pagesAt + i * HASH_BYTES, 0, HASH_BYTES);
       leafSpan(page, first + i, spans, first - 1 + i);
     }
+  }
+  // A reader may not see the WAL's last transaction yet: its pages' spans also cover their image before it.
+  const page = Buffer.alloc(pageSize);
+  for (const [p, offset] of wal.before) {
+    if (p > pageCount) continue;
+    const got = offset === null ? readSync(fd, page, 0, pageSize, (p - 1) * pageSize) : readSync(wal.fd!, page, 0, pageSize, offset);
+    page.fill(0, got);
+    widenSpan(page, p, spans, p - 1);
   }
   const rollbackMode = header[18] === 1 && header[19] === 1 && wal.empty;
   return { pageSize, pageCount, hashes, chunkHashes, spans, lastWritten: wal.lastWritten, rollbackMode, ino };

@@ -7,6 +7,8 @@ import { DatabaseSync } from 'node:sqlite';
 import { Replica } from '../../src/repo/replica.ts';
 import { commit } from '../../src/repo/commit.ts';
 import { withUncommittedDiff, withWorkingDiff } from '../../src/repo/diff.ts';
+import { takeStampPastTick } from '../../src/repo/fingerprint.ts';
+import { pageScope } from '../../src/repo/page-scope.ts';
 import { writeChangeset } from '../../src/changeset/index.ts';
 import { dumpTables, tempDir } from './helpers.ts';
 
@@ -49,6 +51,28 @@ describe('key ranges', () => {
     expect(why).toMatch(/^compared 1 table, those whose pages changed since commit 1: t in 1 rowid range$/);
     expect(fast.equals(full)).toBe(true);
     expect(fast.length).toBeGreaterThan(0);
+  });
+
+  it('covers the rows of a page as a reader may see it when the WAL’s last transaction is not in its snapshot', () => {
+    const path = join(tempDir(), 'w.db');
+    const app = new DatabaseSync(path);
+    app.exec(`PRAGMA page_size = 512; PRAGMA journal_mode = wal; CREATE TABLE other(id INTEGER PRIMARY KEY, n TEXT); INSERT INTO other VALUES (1, 'x');
+      CREATE TABLE t(id INTEGER PRIMARY KEY, n TEXT, b BLOB); ${ROWS}`);
+    const replica = Replica.init(path);
+    app.exec("UPDATE other SET n = 'y'");
+    expect(commit(replica)).not.toBeNull(); // records the page map; t's pages are known
+    app.exec("INSERT INTO t VALUES (301, 'new', x'00')"); // what the reader below sees
+    const changes = (d: Parameters<Parameters<typeof withWorkingDiff>[2]>[0]) => ({ bytes: Buffer.from(writeChangeset('changeset', d.changes())), why: d.compared.why });
+    const full = withWorkingDiff(path, replica.paths.base, changes);
+    // The reader's snapshot begins, then the application deletes the last rows: the last leaf's
+    // newest image no longer holds 301, the image the reader sees does.
+    const fast = withWorkingDiff(path, replica.paths.base, changes, (db) => {
+      app.exec('DELETE FROM t WHERE id > 290');
+      return pageScope(replica.paths, db, takeStampPastTick(replica.paths), replica.lastSeq());
+    });
+    expect(fast.why).toBe('compared 2 tables, those whose pages changed since commit 1: other in 1 rowid range, t in 1 rowid range'); // other: its page was the WAL's last transaction at the commit
+    expect(fast.bytes.equals(full.bytes)).toBe(true);
+    app.close();
   });
 
   it('says which changed tables it compares whole, and why', () => {
