@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { writeFileRenamed } from './atomic.ts';
 import { CHUNK_PAGES, HASH_BYTES, type PageImages } from './page-read.ts';
+import type { FileStamp } from './fingerprint.ts';
 import type { SidecarPaths } from './sidecar.ts';
 
 export interface PageMap {
@@ -36,6 +37,8 @@ export interface PageMap {
   tables: string[];
   /** Per table, its b-trees as sqlite_schema lists them (name, root page, SQL). */
   layout: Record<string, string>;
+  /** In WAL mode, the main file's stat when these pages were read (trusted: the clock was past it); else null. */
+  mainFile: FileStamp | null;
 }
 
 /** Per table of database `schema` on `db`, a text that changes when its SQL, an index of it, or a root page changes. */
@@ -110,7 +113,7 @@ export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageI
     const c = Math.floor((p - 1) / CHUNK_PAGES);
     chunkHashes.fill(0, c * HASH_BYTES, (c + 1) * HASH_BYTES);
   }
-  return { pageSize: images.pageSize, pageCount: images.pageCount, hashes, chunkHashes, owners, leafOf, spans, tables, layout };
+  return { pageSize: images.pageSize, pageCount: images.pageCount, hashes, chunkHashes, owners, leafOf, spans, tables, layout, mainFile: null };
 }
 
 interface DbstatRow {
@@ -119,7 +122,7 @@ interface DbstatRow {
   path: string;
 }
 
-const MAGIC = 'sqlferry page map 3\n';
+const MAGIC = 'sqlferry page map 4\n';
 
 function mapPath(paths: SidecarPaths): string {
   return join(paths.dir, 'pages.bin');
@@ -127,7 +130,7 @@ function mapPath(paths: SidecarPaths): string {
 
 /** Record `map` as the live database's pages when it equalled the log entry `entry` names. */
 export function savePageMap(paths: SidecarPaths, map: PageMap, entry: string): void {
-  const head = Buffer.from(JSON.stringify({ entry, pageSize: map.pageSize, pageCount: map.pageCount, tables: map.tables, layout: map.layout }));
+  const head = Buffer.from(JSON.stringify({ entry, pageSize: map.pageSize, pageCount: map.pageCount, tables: map.tables, layout: map.layout, mainFile: map.mainFile }));
   const length = Buffer.alloc(4);
   length.writeUInt32BE(head.length);
   const body = Buffer.concat([Buffer.from(MAGIC), length, head, map.hashes, map.chunkHashes, bytesOf(map.owners), bytesOf(map.leafOf), bytesOf(map.spans)]);
@@ -145,7 +148,7 @@ export function loadPageMap(paths: SidecarPaths, entry: string): PageMap | strin
   const body = file.subarray(0, file.length - 32);
   if (file.length < MAGIC.length + 36 || body.toString('latin1', 0, MAGIC.length) !== MAGIC || !createHash('sha256').update(body).digest().equals(file.subarray(body.length))) return 'the page map is damaged';
   const headEnd = MAGIC.length + 4 + body.readUInt32BE(MAGIC.length);
-  const head = JSON.parse(body.toString('utf8', MAGIC.length + 4, headEnd)) as { entry: string; pageSize: number; pageCount: number; tables: string[]; layout: Record<string, string> };
+  const head = JSON.parse(body.toString('utf8', MAGIC.length + 4, headEnd)) as { entry: string; pageSize: number; pageCount: number; tables: string[]; layout: Record<string, string>; mainFile: FileStamp | null };
   if (head.entry !== entry) return 'the page map is from another commit';
   const hashesEnd = headEnd + head.pageCount * HASH_BYTES;
   const chunksEnd = hashesEnd + Math.ceil(head.pageCount / CHUNK_PAGES) * HASH_BYTES;
@@ -155,7 +158,7 @@ export function loadPageMap(paths: SidecarPaths, entry: string): PageMap | strin
   const copy = (from: number, to: number): ArrayBuffer => body.buffer.slice(body.byteOffset + from, body.byteOffset + to) as ArrayBuffer;
   return {
     pageSize: head.pageSize, pageCount: head.pageCount, hashes: Buffer.from(body.subarray(headEnd, hashesEnd)), chunkHashes: Buffer.from(body.subarray(hashesEnd, chunksEnd)),
-    owners: new Int32Array(copy(chunksEnd, ownersEnd)), leafOf: new Int32Array(copy(ownersEnd, leavesEnd)), spans: new BigInt64Array(copy(leavesEnd, body.length)), tables: head.tables, layout: head.layout,
+    owners: new Int32Array(copy(chunksEnd, ownersEnd)), leafOf: new Int32Array(copy(ownersEnd, leavesEnd)), spans: new BigInt64Array(copy(leavesEnd, body.length)), tables: head.tables, layout: head.layout, mainFile: head.mainFile,
   };
 }
 

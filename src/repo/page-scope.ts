@@ -14,7 +14,7 @@
 // transaction, whose frames a writer may have written but not yet published to readers: its
 // pages are recorded as unknown, and compared at the next capture.
 import type { DatabaseSync } from 'node:sqlite';
-import { clockPastWrites, statLive, unchangedSinceStamp, type Stamp } from './fingerprint.ts';
+import { clockPastWrites, sameFile, statLive, unchangedSinceStamp, type Stamp } from './fingerprint.ts';
 import { hasEntry } from './log-end.ts';
 import { readMeta } from './log.ts';
 import { changedTables, layoutOf, loadPageMap, nextPageMap, savePageMap, type PageMap } from './page-map.ts';
@@ -55,7 +55,9 @@ export function pageMapAt(paths: SidecarPaths, seq: number): PageMap | string {
  * pages are known.
  */
 export function scopeAgainst(paths: SidecarPaths, db: DatabaseSync, before: Stamp, old: PageMap | string, since: string, schema = 'main', lastWriteSeen = false): PageScope {
-  const read = readOrWhyNot(paths.db, typeof old === 'string' ? null : old);
+  // In WAL mode an unchanged main file needs only the chunks the WAL touches read (page-read.ts).
+  const sameMain = typeof old !== 'string' && old.mainFile !== null && sameFile(old.mainFile, before.db) && clockPastWrites(before);
+  const read = readOrWhyNot(paths.db, typeof old === 'string' ? null : old, sameMain);
   if (typeof read === 'string') return compareEverything(read);
   const images = lastWriteSeen ? { ...read, lastWritten: [] } : read;
   if (images.rollbackMode) {
@@ -68,12 +70,13 @@ export function scopeAgainst(paths: SidecarPaths, db: DatabaseSync, before: Stam
   const size = Number((db.prepare(`PRAGMA ${schema}.page_size`).get() as { page_size: unknown }).page_size);
   if (count !== images.pageCount || size !== images.pageSize) return compareEverything(`SQLite reads ${count} pages of ${size} bytes, the files hold ${images.pageCount} of ${images.pageSize}`);
   const layout = layoutOf(db, schema);
+  const mainFile = images.rollbackMode ? null : before.db; // checked above: unchanged since the clock passed it
   if (typeof old === 'string' || old.pageSize !== images.pageSize) {
     const why = typeof old === 'string' ? old : 'the page size changed';
-    return { ...compareEverything(`${why} (this commit records one)`), pageMap: () => nextPageMap(db, null, images, layout, 'all', schema) };
+    return { ...compareEverything(`${why} (this commit records one)`), pageMap: () => ({ ...nextPageMap(db, null, images, layout, 'all', schema), mainFile }) };
   }
   const changed = withVirtualOwners(db, schema, changedTables(old, images, layout));
-  const next = nextPageMap(db, old, images, layout, changed, schema);
+  const next = { ...nextPageMap(db, old, images, layout, changed, schema), mainFile };
   const { ranges, how } = narrowed(db, schema, old, next, changed);
   const names = [...changed].sort();
   const listed = (names.length <= 5 ? names : names.slice(0, 5)).map((t) => `${t} ${how.get(t)}`).join(', ') + (names.length > 5 ? '…' : '');
@@ -115,9 +118,9 @@ function withVirtualOwners(db: DatabaseSync, schema: string, changed: Set<string
 }
 
 /** The pages, or why not: a file this process may not read (permissions…) costs a full comparison, not the command. */
-function readOrWhyNot(dbPath: string, earlier: EarlierHashes | null): PageImages | string {
+function readOrWhyNot(dbPath: string, earlier: EarlierHashes | null, sameMainFile: boolean): PageImages | string {
   try {
-    return readPageImages(dbPath, earlier);
+    return readPageImages(dbPath, earlier, sameMainFile);
   } catch (err) {
     return `its pages could not be read (${(err as Error).message})`;
   }
