@@ -8,11 +8,13 @@
 // With SQLFERRY_BEFORE=/path/to/other/bin/sqlferry.js, a second replica of the same database
 // (cloned from the same hub) gets the same edits and runs that build beside this one, for a
 // before/after in one run.
+// With BENCH_WAL=1 the timed replicas are in WAL mode, each kept open by a sqlite3 process
+// (as an application keeps its database open: no checkpoint when a connection closes).
 // Run: npx node bench/pages.ts [rows per table = 1000000] [pairs = 3] [start-up runs = 11]
-import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const rows = Number(process.argv[2] ?? 1_000_000);
@@ -74,13 +76,22 @@ const after = side('this build', BIN, join(dir, 'after.db'));
 const sides = [after];
 if (OTHER !== undefined) sides.push(side('before', OTHER, join(dir, 'before.db')));
 for (const s of sides) run([process.execPath, s.cli()[1]!, 'clone', hub, s.db]);
+const holders: ChildProcess[] = [];
+if (process.env.BENCH_WAL === '1') {
+  for (const s of sides) {
+    sqlite3(s.db, 'PRAGMA journal_mode = wal;');
+    const holder = spawn('/usr/bin/sqlite3', [s.db], { stdio: ['pipe', 'ignore', 'inherit'] });
+    holder.stdin!.write('SELECT count(*) FROM sqlite_schema;\n');
+    holders.push(holder);
+  }
+}
 const edit = (s: Side, table: number, id: number): void => sqlite3(s.db, `UPDATE t${table} SET qty = qty + 1 WHERE id = ${id};`);
 for (const s of sides) {
   edit(s, 0, 1); // a first change, so that every side's commit records its page map
   run(s.cli('commit'));
 }
 const sqldiffBase = join(dir, 'sqldiff-base.db'); // what sqldiff compares with: the database as committed
-copyFileSync(after.db, sqldiffBase);
+sqlite3(after.db, `VACUUM INTO '${sqldiffBase}';`); // in WAL mode the main file alone is not the database
 
 const theirs: number[] = [];
 for (let p = 0; p < pairs; p++) {
@@ -117,7 +128,8 @@ for (let i = 0; i < startups; i++) {
 }
 
 const node = median(idle['node -e 0']!);
-console.log(`\n${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, load average ${loadavg()[0]!.toFixed(1)}; medians`);
+for (const holder of holders) holder.stdin!.end();
+console.log(`\n${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, load average ${loadavg()[0]!.toFixed(1)}; ${holders.length > 0 ? 'WAL mode, ' : ''}medians`);
 for (const s of sides) console.log(`${s.name}: commit said: ${s.said}\n${s.name}: commit after a pull said: ${pulls.get(s)!.said}`);
 console.log(`\n| measure | ${sides.map((s) => s.name).join(' | ')} | target |\n|---|${sides.map(() => '---|').join('')}---|`);
 const sqldiff = median(theirs);
