@@ -1,5 +1,6 @@
 // Which tables a capture compares: only those whose pages changed since the last commit
-// (page-map.ts), or all of them whenever that cannot be known for sure. Called inside the
+// (page-map.ts), and in those keyed by their rowid only the key ranges of the changed leaves
+// (key-ranges.ts); or all of them whenever that cannot be known for sure. Called inside the
 // capture's read transaction, right after its first read, with a stamp of the live files
 // taken before that transaction began.
 //
@@ -12,7 +13,8 @@
 // past their timestamps), and the scope falls back to every table; a write before the stamp
 // was committed before the transaction began, so both see it — except the WAL's last
 // transaction, whose frames a writer may have written but not yet published to readers: its
-// pages are recorded as unknown, and compared at the next capture.
+// pages are recorded as unknown, and compared at the next capture. In WAL mode, a main file
+// that stats as the last map recorded it is not read again, only the chunks the WAL touches.
 import type { DatabaseSync } from 'node:sqlite';
 import { clockPastWrites, sameFile, statLive, unchangedSinceStamp, type Stamp } from './fingerprint.ts';
 import { hasEntry } from './log-end.ts';
