@@ -19,6 +19,7 @@ import { SqlferryError } from '../errors/index.ts';
 import { applyChecked, noteApplied } from './apply.ts';
 import { comparisonSql, headerOf, updateOf, type Sides } from './capture.ts';
 import type { EntryFile } from './entry-file.ts';
+import { scansOf, type KeyRanges } from './key-ranges.ts';
 import type { TableInfo } from './schema-read.ts';
 import { exactColumnList, readValues } from './values.ts';
 
@@ -43,11 +44,13 @@ export interface CollectedTable {
 
 /**
  * Step 1, inside the read transaction: copy what differs. `created`: the base has no such table
- * yet; `addedDefaults`: the base's value of each column added since (it has not the columns yet).
+ * yet; `addedDefaults`: the base's value of each column added since (it has not the columns yet);
+ * `within`: only rows in these key ranges can differ (key-ranges.ts).
  */
-export function collectTable(db: DatabaseSync, table: TableInfo, index: number, created: boolean, addedDefaults?: SqlValue[]): CollectedTable {
+export function collectTable(db: DatabaseSync, table: TableInfo, index: number, created: boolean, addedDefaults?: SqlValue[], within?: KeyRanges): CollectedTable {
   const sql = comparisonSql(table, addedDefaults);
   const t = quoteIdent(table.name);
+  const scan = scansOf(db, table.name, within);
   const copy = `sqlferry_capture_${index}`;
   const cols = sql.cols.map((c) => quoteIdent(c.name));
   const n = unusedName('sqlferry_n', sql.cols);
@@ -58,14 +61,14 @@ export function collectTable(db: DatabaseSync, table: TableInfo, index: number, 
     // A key from the base row (the live row's is the same, byte for byte); other columns from the live row (NULL when gone).
     const values = sql.cols.map((_, i) => (sql.keys.includes(i) ? sql.b(i) : sql.a(i)));
     db.exec(`${into} SELECT CASE WHEN ${sql.liveMissing} THEN ${OP.delete} ELSE ${OP.update} END, ${values.join(', ')}
-      FROM main.${t} AS B LEFT JOIN live.${t} AS A ON ${sql.sameKey} WHERE ${sql.baseKeyNotNull} AND (${sql.goneOrDiffers})`);
+      FROM ${scan('main', 'B')} LEFT JOIN live.${t} AS A ON ${sql.sameKey} WHERE ${sql.baseKeyNotNull} AND (${sql.goneOrDiffers})`);
   }
   const changedUpTo = lastRow(db, copy, n);
   const live = sql.cols.map((_, i) => sql.a(i)).join(', ');
   db.exec(
     created
-      ? `${into} SELECT ${OP.insert}, ${live} FROM live.${t} AS A WHERE ${sql.liveKeyNotNull}`
-      : `${into} SELECT ${OP.insert}, ${live} FROM live.${t} AS A LEFT JOIN main.${t} AS B ON ${sql.sameKey} WHERE ${sql.liveKeyNotNull} AND ${sql.baseMissing}`,
+      ? `${into} SELECT ${OP.insert}, ${live} FROM ${scan('live', 'A')} WHERE ${sql.liveKeyNotNull}`
+      : `${into} SELECT ${OP.insert}, ${live} FROM ${scan('live', 'A')} LEFT JOIN main.${t} AS B ON ${sql.sameKey} WHERE ${sql.liveKeyNotNull} AND ${sql.baseMissing}`,
   );
   return { table, copy, n, op, changedUpTo, insertedUpTo: lastRow(db, copy, n) };
 }

@@ -58,7 +58,7 @@ export function captureEntry<T>(paths: SidecarPaths, seq: number, publish: (capt
         schema = diffSchema(readSchema(db, 'main'), live);
         trackedTables(live).forEach((table, i) => {
           if (compare !== 'all' && !compare.has(table.name)) return;
-          collected.push(collectTable(db, table, i, schema.createdTables.has(table.name), schema.addedDefaults.get(table.name)));
+          collected.push(collectTable(db, table, i, schema.createdTables.has(table.name), schema.addedDefaults.get(table.name), scoped.compared.ranges?.get(table.name)));
         });
         pages = scoped.pageMap(); // inside this read: the pages it describes are the ones compared
         unjournaled = worthUnjournaled(db, BASE_MAIN.live, collected);

@@ -12,6 +12,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { Change, SqlValue, TableHeader } from '../changeset/types.ts';
 import { quoteIdent, sqlLiteral, sameValue, UNDEFINED } from '../changeset/value.ts';
 import { exactColumnList, exactColumns, readValues } from './values.ts';
+import { scansOf, type KeyRanges } from './key-ranges.ts';
 import { keyedColumns, mayHoldEqualValuesOfTwoTypes, type Column, type TableInfo } from './schema-read.ts';
 
 export interface TablePair {
@@ -20,6 +21,8 @@ export interface TablePair {
   addedDefaults?: SqlValue[];
   /** The table is new: every live row is an insert. */
   created: boolean;
+  /** Only rows in these key ranges can differ (key-ranges.ts); the whole table when absent. */
+  within?: KeyRanges;
 }
 
 export function headerOf(table: TableInfo): TableHeader {
@@ -43,22 +46,23 @@ export function* captureTable(db: DatabaseSync, pair: TablePair, sides: Sides = 
   const sql = comparisonSql(table, pair.addedDefaults);
   const t = quoteIdent(table.name);
   const [live, base] = [quoteIdent(sides.live), quoteIdent(sides.base)];
+  const scan = scansOf(db, table.name, pair.within);
   const allLive = exactColumnList('A', sql.cols.map((c) => c.name));
   const inserts = function* (query: string): Generator<Change> {
     for (const row of rows(db, query)) yield { table: header, op: 'INSERT', indirect: false, old: undefined, new: readValues(row, 0, n) };
   };
   if (pair.created) {
-    yield* inserts(`SELECT ${allLive} FROM ${live}.${t} AS A WHERE ${sql.liveKeyNotNull}`);
+    yield* inserts(`SELECT ${allLive} FROM ${scan(sides.live, 'A')} WHERE ${sql.liveKeyNotNull}`);
     return;
   }
   const allBase = sql.cols.map((_, i) => exactColumns(sql.b(i))).join(', ');
-  const query = `SELECT ${allLive}, ${allBase} FROM ${base}.${t} AS B LEFT JOIN ${live}.${t} AS A ON ${sql.sameKey} WHERE ${sql.baseKeyNotNull} AND (${sql.goneOrDiffers})`;
+  const query = `SELECT ${allLive}, ${allBase} FROM ${scan(sides.base, 'B')} LEFT JOIN ${live}.${t} AS A ON ${sql.sameKey} WHERE ${sql.baseKeyNotNull} AND (${sql.goneOrDiffers})`;
   for (const row of rows(db, query)) {
     const before = readValues(row, 2 * n, n);
     if (row[2 * sql.keys[0]!] === 'null') yield { table: header, op: 'DELETE', indirect: false, old: before, new: undefined };
     else yield updateOf(header, before, readValues(row, 0, n));
   }
-  yield* inserts(`SELECT ${allLive} FROM ${live}.${t} AS A LEFT JOIN ${base}.${t} AS B ON ${sql.sameKey} WHERE ${sql.liveKeyNotNull} AND ${sql.baseMissing}`);
+  yield* inserts(`SELECT ${allLive} FROM ${scan(sides.live, 'A')} LEFT JOIN ${base}.${t} AS B ON ${sql.sameKey} WHERE ${sql.liveKeyNotNull} AND ${sql.baseMissing}`);
 }
 
 /**

@@ -53,6 +53,7 @@ export function withWorkingDiff<T>(dbPath: string, basePath: string, fn: (diff: 
       .map((t) => ({
         live: t,
         created: schema.createdTables.has(t.name),
+        ...(compared.ranges?.has(t.name) ? { within: compared.ranges.get(t.name)! } : {}),
         ...(schema.addedDefaults.has(t.name) ? { addedDefaults: schema.addedDefaults.get(t.name)! } : {}),
       }));
     return fn({

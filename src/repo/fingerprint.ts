@@ -15,7 +15,7 @@ import { readCache, writeCache } from './atomic.ts';
 import { forgetPageMap } from './page-map.ts';
 import type { SidecarPaths } from './sidecar.ts';
 
-interface FileStamp {
+export interface FileStamp {
   ino: string;
   size: string;
   mtimeNs: string;
@@ -124,7 +124,7 @@ function clockNow(paths: SidecarPaths): bigint {
   return clockNs;
 }
 
-function sameFile(a: FileStamp | null, b: FileStamp | null): boolean {
+export function sameFile(a: FileStamp | null, b: FileStamp | null): boolean {
   return a === b || (a !== null && b !== null && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs);
 }
 

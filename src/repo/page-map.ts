@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { writeFileRenamed } from './atomic.ts';
 import { CHUNK_PAGES, HASH_BYTES, type PageImages } from './page-read.ts';
+import type { FileStamp } from './fingerprint.ts';
 import type { SidecarPaths } from './sidecar.ts';
 
 export interface PageMap {
@@ -26,9 +27,18 @@ export interface PageMap {
   chunkHashes: Buffer;
   /** Per page, its table's index in `tables`; -1 for a page no table owns. */
   owners: Int32Array;
+  /**
+   * Per page of a table's own b-tree that holds rows: for a leaf, itself; for an overflow page,
+   * the leaf whose cell it continues (UNKNOWN_LEAF when not found); -1 for any other page.
+   */
+  leafOf: Int32Array;
+  /** Per page, the first and last rowid it holds as a table leaf (leaf-span.ts); for a page of the WAL's last transaction, of both its images. */
+  spans: BigInt64Array;
   tables: string[];
   /** Per table, its b-trees as sqlite_schema lists them (name, root page, SQL). */
   layout: Record<string, string>;
+  /** In WAL mode, the main file's stat when these pages were read (trusted: the clock was past it); else null. */
+  mainFile: FileStamp | null;
 }
 
 /** Per table of database `schema` on `db`, a text that changes when its SQL, an index of it, or a root page changes. */
@@ -52,6 +62,8 @@ export function changedTables(old: PageMap, images: PageImages, layout: Record<s
   return changed;
 }
 
+export const UNKNOWN_LEAF = -2;
+
 /**
  * The map of the database `db` reads now (inside the read transaction that `images` was read
  * in): the unchanged tables keep their pages, the changed ones (all, without `old`) are
@@ -62,35 +74,55 @@ export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageI
   const ids = new Map<string, number>();
   const idOf = (t: string): number => ids.get(t) ?? (ids.set(t, tables.length), tables.push(t) - 1);
   const owners = new Int32Array(images.pageCount).fill(-1);
+  const leafOf = new Int32Array(images.pageCount).fill(-1);
   const btrees = db.prepare(`SELECT name, tbl_name AS tbl FROM ${schema}.sqlite_schema WHERE type IN ('table', 'index') AND rootpage > 0`).all() as Array<{ name: string; tbl: string }>;
+  const tableOf = new Map(btrees.map((b) => [b.name, b.tbl]));
+  const leaves = new Map<string, number>();
+  const overflows: Array<[number, string]> = [];
+  const take = (name: string, row: DbstatRow): void => {
+    const t = tableOf.get(name);
+    if (t === undefined) return;
+    const p = Number(row.pageno) - 1;
+    owners[p] = idOf(t);
+    if (name !== t) return; // an index's page: it holds no rows
+    // An overflow page's path is its leaf's path, then the cell and its place in the chain.
+    if (row.pagetype === 'leaf') leaves.set(`${name}\0${row.path}`, (leafOf[p] = p));
+    else if (row.pagetype === 'overflow') overflows.push([p, `${name}\0${row.path.slice(0, row.path.lastIndexOf('/') + 1)}`]);
+  };
   if (old === null || changed === 'all') {
-    const tableOf = new Map(btrees.map((b) => [b.name, b.tbl]));
-    for (const row of db.prepare(`SELECT name, pageno FROM dbstat('${schema}')`).iterate() as Iterable<{ name: string; pageno: number | bigint }>) {
-      const t = tableOf.get(row.name);
-      if (t !== undefined) owners[Number(row.pageno) - 1] = idOf(t);
-    }
+    for (const row of db.prepare(`SELECT name, pageno, pagetype, path FROM dbstat('${schema}')`).iterate() as Iterable<DbstatRow & { name: string }>) take(row.name, row);
   } else {
     for (let p = 0; p < Math.min(old.pageCount, images.pageCount); p++) {
       const owner = old.owners[p]!;
-      if (owner >= 0 && !changed.has(old.tables[owner]!)) owners[p] = idOf(old.tables[owner]!);
+      if (owner < 0 || changed.has(old.tables[owner]!)) continue;
+      owners[p] = idOf(old.tables[owner]!);
+      leafOf[p] = old.leafOf[p]!;
     }
-    const pagesOf = db.prepare(`SELECT pageno FROM dbstat('${schema}') WHERE name = ?`);
+    const pagesOf = db.prepare(`SELECT pageno, pagetype, path FROM dbstat('${schema}') WHERE name = ?`);
     for (const b of btrees) {
       if (!changed.has(b.tbl)) continue;
-      for (const row of pagesOf.iterate(b.name) as Iterable<{ pageno: number | bigint }>) owners[Number(row.pageno) - 1] = idOf(b.tbl);
+      for (const row of pagesOf.iterate(b.name) as Iterable<DbstatRow>) take(b.name, row);
     }
   }
+  for (const [p, leaf] of overflows) leafOf[p] = leaves.get(leaf) ?? UNKNOWN_LEAF;
   const hashes = Buffer.from(images.hashes);
   const chunkHashes = Buffer.from(images.chunkHashes);
+  const spans = new BigInt64Array(images.spans); // a page of the WAL's last transaction: both images' span (page-read.ts)
   for (const p of images.lastWritten) {
     hashes.fill(0, (p - 1) * HASH_BYTES, p * HASH_BYTES);
     const c = Math.floor((p - 1) / CHUNK_PAGES);
     chunkHashes.fill(0, c * HASH_BYTES, (c + 1) * HASH_BYTES);
   }
-  return { pageSize: images.pageSize, pageCount: images.pageCount, hashes, chunkHashes, owners, tables, layout };
+  return { pageSize: images.pageSize, pageCount: images.pageCount, hashes, chunkHashes, owners, leafOf, spans, tables, layout, mainFile: null };
 }
 
-const MAGIC = 'sqlferry page map 2\n';
+interface DbstatRow {
+  pageno: number | bigint;
+  pagetype: string;
+  path: string;
+}
+
+const MAGIC = 'sqlferry page map 4\n';
 
 function mapPath(paths: SidecarPaths): string {
   return join(paths.dir, 'pages.bin');
@@ -98,10 +130,10 @@ function mapPath(paths: SidecarPaths): string {
 
 /** Record `map` as the live database's pages when it equalled the log entry `entry` names. */
 export function savePageMap(paths: SidecarPaths, map: PageMap, entry: string): void {
-  const head = Buffer.from(JSON.stringify({ entry, pageSize: map.pageSize, pageCount: map.pageCount, tables: map.tables, layout: map.layout }));
+  const head = Buffer.from(JSON.stringify({ entry, pageSize: map.pageSize, pageCount: map.pageCount, tables: map.tables, layout: map.layout, mainFile: map.mainFile }));
   const length = Buffer.alloc(4);
   length.writeUInt32BE(head.length);
-  const body = Buffer.concat([Buffer.from(MAGIC), length, head, map.hashes, map.chunkHashes, Buffer.from(map.owners.buffer, map.owners.byteOffset, map.owners.byteLength)]);
+  const body = Buffer.concat([Buffer.from(MAGIC), length, head, map.hashes, map.chunkHashes, bytesOf(map.owners), bytesOf(map.leafOf), bytesOf(map.spans)]);
   writeFileRenamed(mapPath(paths), Buffer.concat([body, createHash('sha256').update(body).digest()]));
 }
 
@@ -116,14 +148,22 @@ export function loadPageMap(paths: SidecarPaths, entry: string): PageMap | strin
   const body = file.subarray(0, file.length - 32);
   if (file.length < MAGIC.length + 36 || body.toString('latin1', 0, MAGIC.length) !== MAGIC || !createHash('sha256').update(body).digest().equals(file.subarray(body.length))) return 'the page map is damaged';
   const headEnd = MAGIC.length + 4 + body.readUInt32BE(MAGIC.length);
-  const head = JSON.parse(body.toString('utf8', MAGIC.length + 4, headEnd)) as { entry: string; pageSize: number; pageCount: number; tables: string[]; layout: Record<string, string> };
+  const head = JSON.parse(body.toString('utf8', MAGIC.length + 4, headEnd)) as { entry: string; pageSize: number; pageCount: number; tables: string[]; layout: Record<string, string>; mainFile: FileStamp | null };
   if (head.entry !== entry) return 'the page map is from another commit';
   const hashesEnd = headEnd + head.pageCount * HASH_BYTES;
   const chunksEnd = hashesEnd + Math.ceil(head.pageCount / CHUNK_PAGES) * HASH_BYTES;
-  if (body.length !== chunksEnd + head.pageCount * 4) return 'the page map is damaged';
-  const owners = new Int32Array(body.buffer.slice(body.byteOffset + chunksEnd, body.byteOffset + body.length));
-  const hashes = Buffer.from(body.subarray(headEnd, hashesEnd));
-  return { pageSize: head.pageSize, pageCount: head.pageCount, hashes, chunkHashes: Buffer.from(body.subarray(hashesEnd, chunksEnd)), owners, tables: head.tables, layout: head.layout };
+  const ownersEnd = chunksEnd + head.pageCount * 4;
+  const leavesEnd = ownersEnd + head.pageCount * 4;
+  if (body.length !== leavesEnd + head.pageCount * 16) return 'the page map is damaged';
+  const copy = (from: number, to: number): ArrayBuffer => body.buffer.slice(body.byteOffset + from, body.byteOffset + to) as ArrayBuffer;
+  return {
+    pageSize: head.pageSize, pageCount: head.pageCount, hashes: Buffer.from(body.subarray(headEnd, hashesEnd)), chunkHashes: Buffer.from(body.subarray(hashesEnd, chunksEnd)),
+    owners: new Int32Array(copy(chunksEnd, ownersEnd)), leafOf: new Int32Array(copy(ownersEnd, leavesEnd)), spans: new BigInt64Array(copy(leavesEnd, body.length)), tables: head.tables, layout: head.layout, mainFile: head.mainFile,
+  };
+}
+
+function bytesOf(array: Int32Array | BigInt64Array): Buffer {
+  return Buffer.from(array.buffer, array.byteOffset, array.byteLength);
 }
 
 export function forgetPageMap(paths: SidecarPaths): void {

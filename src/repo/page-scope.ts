@@ -1,5 +1,6 @@
 // Which tables a capture compares: only those whose pages changed since the last commit
-// (page-map.ts), or all of them whenever that cannot be known for sure. Called inside the
+// (page-map.ts), and in those keyed by their rowid only the key ranges of the changed leaves
+// (key-ranges.ts); or all of them whenever that cannot be known for sure. Called inside the
 // capture's read transaction, right after its first read, with a stamp of the live files
 // taken before that transaction began.
 //
@@ -12,18 +13,21 @@
 // past their timestamps), and the scope falls back to every table; a write before the stamp
 // was committed before the transaction began, so both see it — except the WAL's last
 // transaction, whose frames a writer may have written but not yet published to readers: its
-// pages are recorded as unknown, and compared at the next capture.
+// pages are recorded as unknown, and compared at the next capture. In WAL mode, a main file
+// that stats as the last map recorded it is not read again, only the chunks the WAL touches.
 import type { DatabaseSync } from 'node:sqlite';
-import { clockPastWrites, statLive, unchangedSinceStamp, type Stamp } from './fingerprint.ts';
+import { clockPastWrites, sameFile, statLive, unchangedSinceStamp, type Stamp } from './fingerprint.ts';
 import { hasEntry } from './log-end.ts';
 import { readMeta } from './log.ts';
 import { changedTables, layoutOf, loadPageMap, nextPageMap, savePageMap, type PageMap } from './page-map.ts';
 import { readPageImages, type EarlierHashes, type PageImages } from './page-read.ts';
+import { changedRanges, rowidKey, type KeyRanges } from './key-ranges.ts';
 import type { SidecarPaths } from './sidecar.ts';
 
-/** Which tables the row comparison reads: `all`, or only those named; and why, for -v. */
+/** Which tables the row comparison reads: `all`, or only those named, of which those in `ranges` only within their key ranges; and why, for -v. */
 export interface Compared {
   tables: ReadonlySet<string> | 'all';
+  ranges?: ReadonlyMap<string, KeyRanges>;
   why: string;
 }
 
@@ -39,9 +43,25 @@ export function compareEverything(why: string): PageScope {
 
 /** Inside the capture's read transaction on `db` (the live database is its `schema`), which holds log entry `seq` as its base. */
 export function pageScope(paths: SidecarPaths, db: DatabaseSync, before: Stamp, seq: number, schema = 'main'): PageScope {
-  const old = loadPageMap(paths, entryId(paths, seq));
-  const images = readOrWhyNot(paths.db, typeof old === 'string' ? null : old);
-  if (typeof images === 'string') return compareEverything(images);
+  return scopeAgainst(paths, db, before, pageMapAt(paths, seq), `commit ${seq}`, schema);
+}
+
+/** The page map saved for log entry `seq`, or why there is none. */
+export function pageMapAt(paths: SidecarPaths, seq: number): PageMap | string {
+  return loadPageMap(paths, entryId(paths, seq));
+}
+
+/**
+ * pageScope against the map `old` (of the database as of `since`). `lastWriteSeen`: the
+ * caller proved the WAL's last transaction is in this read (its own, committed before), so its
+ * pages are known.
+ */
+export function scopeAgainst(paths: SidecarPaths, db: DatabaseSync, before: Stamp, old: PageMap | string, since: string, schema = 'main', lastWriteSeen = false): PageScope {
+  // In WAL mode an unchanged main file needs only the chunks the WAL touches read (page-read.ts).
+  const sameMain = typeof old !== 'string' && old.mainFile !== null && sameFile(old.mainFile, before.db) && clockPastWrites(before);
+  const read = readOrWhyNot(paths.db, typeof old === 'string' ? null : old, sameMain);
+  if (typeof read === 'string') return compareEverything(read);
+  const images = lastWriteSeen ? { ...read, lastWritten: [] } : read;
   if (images.rollbackMode) {
     if (images.ino !== before.db.ino || images.ino !== statLive(paths).db.ino) return compareEverything('the database file was replaced');
   } else {
@@ -52,17 +72,37 @@ export function pageScope(paths: SidecarPaths, db: DatabaseSync, before: Stamp, 
   const size = Number((db.prepare(`PRAGMA ${schema}.page_size`).get() as { page_size: unknown }).page_size);
   if (count !== images.pageCount || size !== images.pageSize) return compareEverything(`SQLite reads ${count} pages of ${size} bytes, the files hold ${images.pageCount} of ${images.pageSize}`);
   const layout = layoutOf(db, schema);
+  const mainFile = images.rollbackMode ? null : before.db; // checked above: unchanged since the clock passed it
   if (typeof old === 'string' || old.pageSize !== images.pageSize) {
     const why = typeof old === 'string' ? old : 'the page size changed';
-    return { ...compareEverything(`${why} (this commit records one)`), pageMap: () => nextPageMap(db, null, images, layout, 'all', schema) };
+    return { ...compareEverything(`${why} (this commit records one)`), pageMap: () => ({ ...nextPageMap(db, null, images, layout, 'all', schema), mainFile }) };
   }
   const changed = withVirtualOwners(db, schema, changedTables(old, images, layout));
+  const next = { ...nextPageMap(db, old, images, layout, changed, schema), mainFile };
+  const { ranges, how } = narrowed(db, schema, old, next, changed);
   const names = [...changed].sort();
-  const listed = names.length <= 5 ? names.join(', ') : `${names.slice(0, 5).join(', ')}…`;
+  const listed = (names.length <= 5 ? names : names.slice(0, 5)).map((t) => `${t} ${how.get(t)}`).join(', ') + (names.length > 5 ? '…' : '');
   return {
-    compared: { tables: changed, why: `compared ${changed.size} table${changed.size === 1 ? '' : 's'}, those whose pages changed since commit ${seq}${listed ? `: ${listed}` : ''}` },
-    pageMap: () => nextPageMap(db, old, images, layout, changed, schema),
+    compared: { tables: changed, ranges, why: `compared ${changed.size} table${changed.size === 1 ? '' : 's'}, those whose pages changed since ${since}${listed ? `: ${listed}` : ''}` },
+    pageMap: () => next,
   };
+}
+
+/** The changed tables whose rows can be narrowed to key ranges (key-ranges.ts), and how each is compared, for -v. */
+function narrowed(db: DatabaseSync, schema: string, old: PageMap, next: PageMap, changed: ReadonlySet<string>): { ranges: Map<string, KeyRanges>; how: Map<string, string> } {
+  const how = new Map<string, string>();
+  const keys = new Map<string, string>();
+  for (const t of changed) {
+    const key = old.layout[t] === next.layout[t] ? rowidKey(db, schema, t) : { whole: 'its schema or root page changed' };
+    if (typeof key === 'string') keys.set(t, key);
+    else how.set(t, `whole (${key.whole})`);
+  }
+  const ranges = new Map<string, KeyRanges>();
+  for (const [t, found] of changedRanges(old, next, new Set(keys.keys()))) {
+    ranges.set(t, { column: keys.get(t)!, ranges: found });
+    how.set(t, `in ${found.length} rowid range${found.length === 1 ? '' : 's'}`);
+  }
+  return { ranges, how };
 }
 
 /**
@@ -80,9 +120,9 @@ function withVirtualOwners(db: DatabaseSync, schema: string, changed: Set<string
 }
 
 /** The pages, or why not: a file this process may not read (permissions…) costs a full comparison, not the command. */
-function readOrWhyNot(dbPath: string, earlier: EarlierHashes | null): PageImages | string {
+function readOrWhyNot(dbPath: string, earlier: EarlierHashes | null, sameMainFile: boolean): PageImages | string {
   try {
-    return readPageImages(dbPath, earlier);
+    return readPageImages(dbPath, earlier, sameMainFile);
   } catch (err) {
     return `its pages could not be read (${(err as Error).message})`;
   }

@@ -14,12 +14,14 @@ export interface WalFrames {
   dbSize: number;
   /** Pages the last committed transaction wrote. */
   lastWritten: number[];
+  /** For each of those, where its image before that transaction lies: an earlier frame's offset, or null (the main file). */
+  before: Map<number, number | null>;
   /** The WAL file is absent or empty. */
   empty: boolean;
 }
 
 type Found = Omit<WalFrames, 'fd' | 'empty'>;
-const none = (): Found => ({ frames: new Map(), dbSize: 0, lastWritten: [] });
+const none = (): Found => ({ frames: new Map(), dbSize: 0, lastWritten: [], before: new Map() });
 
 /** The committed frames of `walPath`, or why they cannot be trusted. */
 export function committedFrames(walPath: string, pageSize: number): WalFrames | string {
@@ -68,6 +70,7 @@ function scan(fd: number, pageSize: number): Found | string {
       pending.set(page, start + at + 24);
       const dbSize = chunk.readUInt32BE(at + 4);
       if (dbSize === 0) continue; // not the last frame of a transaction
+      out.before = new Map([...pending.keys()].map((p) => [p, out.frames.get(p) ?? null]));
       for (const [p, offset] of pending) out.frames.set(p, offset);
       out.dbSize = dbSize;
       out.lastWritten = [...pending.keys()];

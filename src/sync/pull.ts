@@ -10,7 +10,7 @@ import type { LogEntry, LogEntryMeta } from '../repo/log.ts';
 import { sha256Hex } from '../repo/log.ts';
 import type { Replica } from '../repo/replica.ts';
 import { dataVersion, openDatabase, schemaVersion } from '../repo/sqlite.ts';
-import { saveFingerprint, stampPastTick, statLive, type LiveFiles } from '../repo/fingerprint.ts';
+import { saveFingerprint, stampPastTick, statLive, type LiveFiles, type Stamp } from '../repo/fingerprint.ts';
 import { ConflictStore, type ConflictRecord } from '../repo/conflict-store.ts';
 import { fetchEntries, restoreLostEntries, type FetchedEntry } from './fetch.ts';
 import type { HandlerChooser } from './handlers/index.ts';
@@ -28,6 +28,8 @@ import { addTouchedRows, touchedKeys } from './touched-digest.ts';
 import { advanceDigests, claimMismatch, digestsAt, entryDelta, rescanInto, saveDigests } from '../repo/digest-state.ts';
 import { captureWorking, commitWorkingChanges, prepareCapture } from './working.ts';
 import { withLiveTransaction } from './transaction.ts';
+import { pageMapAt } from '../repo/page-scope.ts';
+import { rememberPagesAfterPull } from '../repo/pages-after-pull.ts';
 import type { Progress } from './progress.ts';
 
 export interface PullOptions {
@@ -108,6 +110,7 @@ async function rebaseOnto(
   let rebased = false;
   const digests = digestsAt(replica, hubSeq);
   const deltas = digestDeltas(incoming);
+  const pagesBefore = pageMapAt(paths, replica.lastSeq()); // before the log changes: the map names its entry
   // At BEGIN, before the triggers are dropped: the schema_version a rollback leaves, and what
   // other programs wrote since the commit before the fetch, captured where none can write.
   const atBegin = () => ({ before: schemaVersion(db), working: captureWorking(replica, opts) });
@@ -161,7 +164,8 @@ async function rebaseOnto(
   await finishLog(paths, pending!);
   finishPull(paths, pending!);
   saveDigests(replica, head, digests);
-  await rememberLiveAtLogEnd(replica, db, liveAtCommit, dataVersionAtCommit);
+  const stamp = await rememberLiveAtLogEnd(replica, db, liveAtCommit, dataVersionAtCommit);
+  if (typeof pagesBefore !== 'string') rememberPagesAfterPull(paths, db, stamp, dataVersionAtCommit, pagesBefore, replica.lastSeq());
   const unchecked = incoming.filter((e) => e.meta.digest === undefined).length;
   const result = { pulled: incoming.length, unchecked, head, rebased, localCommit };
   if (pending!.conflicts.length === 0) return { ...result, conflicts: [] }; // no need to open the store
@@ -179,9 +183,10 @@ async function rebaseOnto(
  * connection after the clock reading, proves it did not, so the next commit finds nothing
  * without reading the database (fingerprint.ts) and base.db is not needed.
  */
-async function rememberLiveAtLogEnd(replica: Replica, db: DatabaseSync, live: LiveFiles, atCommit: number): Promise<void> {
+async function rememberLiveAtLogEnd(replica: Replica, db: DatabaseSync, live: LiveFiles, atCommit: number): Promise<Stamp> {
   const stamp = await stampPastTick(replica.paths, live);
   if (dataVersion(db) === atCommit) saveFingerprint(replica.paths, stamp, replica.lastSeq());
+  return stamp;
 }
 
 /**

@@ -70,4 +70,23 @@ describe('reading the pages a reader sees', () => {
     expect(images(path).hashes.equals(asSqliteSees(dir, path))).toBe(true);
     db.close();
   });
+
+  it('reads only the chunks the WAL holds pages of when the main file is as an earlier read found it', () => {
+    const dir = tempDir();
+    const path = join(dir, 'c.db');
+    const writer = new DatabaseSync(path);
+    writer.exec("PRAGMA page_size = 512; PRAGMA journal_mode = wal; PRAGMA wal_autocheckpoint = 0; CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) INSERT INTO t SELECT i, printf('%.100c', 'a') FROM n; PRAGMA wal_checkpoint(TRUNCATE)");
+    const earlier = images(path);
+    expect(earlier.pageCount).toBeGreaterThan(4 * 256);
+    writer.exec("UPDATE t SET v = printf('%.100c', 'b') WHERE id = 10"); // a transaction before the WAL's last one
+    writer.exec("UPDATE t SET v = printf('%.100c', 'c') WHERE id = 4000"); // the WAL's last transaction: the table's last chunks
+    const partly = readPageImages(path, earlier, true);
+    if (typeof partly === 'string') throw new Error(partly);
+    const whole = images(path);
+    expect(partly.hashes.equals(whole.hashes)).toBe(true);
+    expect(partly.spans).toEqual(whole.spans);
+    expect(partly.chunksRead).toBeLessThan(whole.chunksRead);
+    expect(partly.chunksRead).toBeGreaterThanOrEqual(2); // page 1's and id 10's chunk, id 4000's
+    writer.close();
+  });
 });

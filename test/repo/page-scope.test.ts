@@ -88,4 +88,31 @@ describe('the page scope', () => {
     expect([...iterateChanges(replica.entry(entry.seq).bytes)].map((c) => `${c.table.name} ${c.op}`).sort()).toEqual(['box INSERT', 'notes INSERT']);
     app.close();
   });
+
+  it('in WAL mode, with the main file as the last map found it, reads only the chunks the WAL touches, and misses no transaction of it', () => {
+    const path = join(tempDir(), 'm.db');
+    const app = new DatabaseSync(path); // open throughout, as an application: no checkpoint when sqlferry closes its connections
+    app.exec(`PRAGMA page_size = 512; PRAGMA journal_mode = wal; PRAGMA wal_autocheckpoint = 0;
+      CREATE TABLE a(id INTEGER PRIMARY KEY, n TEXT); CREATE TABLE b(id INTEGER PRIMARY KEY, n TEXT);
+      WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 4000) INSERT INTO a SELECT i, printf('%.60c', 'x') FROM s;
+      WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 4000) INSERT INTO b SELECT i, printf('%.60c', 'x') FROM s;
+      PRAGMA wal_checkpoint(TRUNCATE)`);
+    const replica = Replica.init(path);
+    app.exec("UPDATE b SET n = 'y' WHERE id = 1");
+    expect(commit(replica)).not.toBeNull(); // records the map, with the main file's stat
+    app.exec("UPDATE a SET n = 'z' WHERE id = 3000"); // two transactions in the WAL since, far apart
+    app.exec("UPDATE b SET n = 'z' WHERE id = 3000");
+    const before = takeStampPastTick(replica.paths);
+    const reader = new DatabaseSync(path);
+    reader.exec('BEGIN; SELECT count(*) FROM sqlite_schema');
+    const scope = pageScope(replica.paths, reader, before, replica.lastSeq());
+    reader.exec('COMMIT');
+    reader.close();
+    expect(scope.compared.tables).toEqual(new Set(['a', 'b']));
+    const lines: string[] = [];
+    const entry = commit(replica, { explain: (line) => lines.push(line) })!;
+    expect(lines).toEqual(['compared 2 tables, those whose pages changed since commit 1: a in 1 rowid range, b in 2 rowid ranges']);
+    expect([...iterateChanges(replica.entry(entry.seq).bytes)].map((c) => `${c.table.name} ${c.op}`)).toEqual(['a UPDATE', 'b UPDATE']);
+    app.close();
+  });
 });

@@ -1,0 +1,93 @@
+// Within a changed table, the rows that can differ: those whose rowid lies in the span of a leaf
+// page of its b-tree that changed, joined it or left it (page-map.ts), as the last map saw the
+// page (the base's rows) and as it is now (the live rows). Why that is all of them: a row is a
+// cell of exactly one leaf (its payload may continue on overflow pages, which count as that
+// leaf's). A leaf that is in the table's b-tree then and now, with the same bytes, and whose
+// overflow pages are also the same, holds the same rows on both sides. Any other row was on a
+// leaf then that changed or left (the span then covers it) or is on one now that changed or
+// joined (the span now covers it). Interior and index pages hold no rows. Only for tables whose
+// capture key is the rowid (an INTEGER PRIMARY KEY, or a table without one, tracked by rowid):
+// the others are compared whole.
+import type { DatabaseSync } from 'node:sqlite';
+import { quoteIdent } from '../changeset/value.ts';
+import { ANY_ROWS } from './leaf-span.ts';
+import { HASH_BYTES } from './page-read.ts';
+import type { PageMap } from './page-map.ts';
+import { readTable } from './schema-read.ts';
+
+/** Rowids from…to, both included. */
+export type RowidRange = readonly [bigint, bigint];
+
+/** The rows of one table a comparison reads: those whose `column` (its rowid) is in `ranges`, sorted and disjoint. */
+export interface KeyRanges {
+  column: string;
+  ranges: RowidRange[];
+}
+
+/** The column the capture keys `table` by, when that is its rowid; else why its rows cannot be narrowed. */
+export function rowidKey(db: DatabaseSync, schema: string, table: string): string | { whole: string } {
+  const info = readTable(db, table, schema);
+  const root = db.prepare(`SELECT rootpage FROM ${quoteIdent(schema)}.sqlite_schema WHERE type = 'table' AND name = ?`).get(table) as { rootpage: unknown } | undefined;
+  if (info === undefined || root === undefined || Number(root.rootpage) === 0) return { whole: 'a virtual table' };
+  if (info.rowid !== undefined) return info.rowid;
+  const keys = info.columns.filter((c) => c.pk > 0);
+  // SQLite's rule: declared exactly INTEGER, and no index made for it (DESC makes one: then it is not the rowid).
+  const aliased = !info.withoutRowid && keys.length === 1 && keys[0]!.type.toUpperCase() === 'INTEGER' && !(db.prepare(`SELECT 1 FROM pragma_index_list(?, ?) WHERE origin = 'pk'`).get(table, schema));
+  return aliased ? keys[0]!.name : { whole: 'its key is not the rowid' };
+}
+
+/** Per table of `tables`, the rowid ranges whose rows may differ between `old` and `next` (see the top). */
+export function changedRanges(old: PageMap, next: PageMap, tables: ReadonlySet<string>): Map<string, RowidRange[]> {
+  const out = new Map<string, RowidRange[]>([...tables].map((t) => [t, []]));
+  const pages = Math.max(old.pageCount, next.pageCount);
+  const zero = Buffer.alloc(HASH_BYTES);
+  const spanOf = (map: PageMap, p: number): RowidRange => {
+    const leaf = map.leafOf[p]!;
+    return leaf < 0 ? ANY_ROWS : [map.spans[2 * leaf]!, map.spans[2 * leaf + 1]!];
+  };
+  for (let p = 0; p < pages; p++) {
+    const then = p < old.pageCount && old.leafOf[p] !== -1 ? old.tables[old.owners[p]!] : undefined;
+    const now = p < next.pageCount && next.leafOf[p] !== -1 ? next.tables[next.owners[p]!] : undefined;
+    if (then === undefined && now === undefined) continue;
+    if (then === now && sameKnownPage(old, next, p, zero) && sameKnownPage(old, next, old.leafOf[p]!, zero) && old.leafOf[p] === next.leafOf[p]) continue;
+    if (then !== undefined) out.get(then)?.push(spanOf(old, p));
+    if (now !== undefined) out.get(now)?.push(spanOf(next, p));
+  }
+  for (const [t, ranges] of out) out.set(t, merged(ranges));
+  return out;
+}
+
+/** The page's hash is known and the same in both maps. */
+function sameKnownPage(old: PageMap, next: PageMap, p: number, zero: Buffer): boolean {
+  if (p < 0 || p >= old.pageCount || p >= next.pageCount) return false;
+  const at = p * HASH_BYTES;
+  return next.hashes.compare(old.hashes, at, at + HASH_BYTES, at, at + HASH_BYTES) === 0 && next.hashes.compare(zero, 0, HASH_BYTES, at, at + HASH_BYTES) !== 0;
+}
+
+function merged(ranges: RowidRange[]): RowidRange[] {
+  const sorted = ranges.filter(([lo, hi]) => lo <= hi).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const out: Array<[bigint, bigint]> = [];
+  for (const [lo, hi] of sorted) {
+    const last = out.at(-1);
+    if (last !== undefined && lo <= last[1] + 1n) last[1] = hi > last[1] ? hi : last[1];
+    else out.push([lo, hi]);
+  }
+  return out;
+}
+
+let made = 0;
+
+/**
+ * The FROM terms that read `table` as `alias` of a schema: the whole table, or within `ranges`
+ * only, from a TEMP table of them crossed first, so rows still come in rowid order as a scan
+ * of the whole table gives them.
+ */
+export function scansOf(db: DatabaseSync, table: string, within: KeyRanges | undefined): (schema: string, alias: string) => string {
+  const t = quoteIdent(table);
+  if (within === undefined) return (schema, alias) => `${quoteIdent(schema)}.${t} AS ${alias}`;
+  const ranges = `temp.sqlferry_ranges_${++made}`;
+  db.exec(`CREATE TEMP TABLE ${ranges}(lo INTEGER, hi INTEGER)`);
+  const insert = db.prepare(`INSERT INTO ${ranges} VALUES (?, ?)`);
+  for (const [lo, hi] of within.ranges) insert.run(lo, hi);
+  return (schema, alias) => `${ranges} AS R CROSS JOIN ${quoteIdent(schema)}.${t} AS ${alias} ON ${alias}.${quoteIdent(within.column)} BETWEEN R.lo AND R.hi`;
+}
