@@ -9,14 +9,14 @@ import { commit } from '../repo/commit.ts';
 import { withUncommittedDiff } from '../repo/diff.ts';
 import { saveFingerprint, statLive, takeStamp, unchangedSince } from '../repo/fingerprint.ts';
 import { sha256Hex, type LogEntry } from '../repo/log.ts';
-import { rememberPages } from '../repo/page-scope.ts';
 import type { Replica } from '../repo/replica.ts';
 
 /**
  * Whether the live database differs from the base snapshot. Call holding the replica lock.
- * A comparison that finds nothing records the fingerprint and page map, as commit and status
- * do: the next sync answers from a stat instead of comparing again (after an init, a clone or
- * a pull, which leave no fingerprint, every no-op sync compared every table).
+ * A comparison that finds nothing records the fingerprint, as commit and status do: the next
+ * sync answers from a stat instead of comparing again (after an init or a clone, which leave
+ * none, every no-op sync compared every table). Not the page map: a replica that keeps one pays
+ * for it at every pull (pages-after-pull.ts), which one that never commits should not.
  */
 export function isDirty(replica: Replica): boolean {
   const paths = replica.paths;
@@ -24,7 +24,6 @@ export function isDirty(replica: Replica): boolean {
   const stamp = takeStamp(paths); // before the read transaction, as commit takes it
   const cleanAt = withUncommittedDiff(paths, (diff) => {
     if (diff.schema.statements.length > 0 || !diff.changes().next().done) return undefined;
-    rememberPages(paths, diff.pageMap(), diff.baseSeq);
     return diff.baseSeq;
   });
   if (cleanAt === undefined) return true;
