@@ -6,7 +6,7 @@
 import type { BatchLimits, Body, EntryMeta, EntryWithBytes, HubInfo, Remote, SnapshotMeta } from './remote.ts';
 import type { HubStore } from './store.ts';
 import { EntryExistsError, SnapshotExistsError } from './errors.ts';
-import { checkAppendBatch } from './check-append.ts';
+import { checkAppendBatch, checkAppendStream } from './check-append.ts';
 import { checkSnapshot } from './check-snapshot.ts';
 import { entryMeta, snapshotMeta } from './meta.ts';
 import { verified, verifiedBytes } from './checksum.ts';
@@ -54,6 +54,11 @@ export class StoredHub implements Remote {
     const batch = entries.map(({ meta, bytes }) => ({ meta: entryMeta(meta), bytes }));
     const stored = await this.store.appendBatchExclusive(batch);
     if (stored < batch.length) throw new EntryExistsError(this.url, batch[stored]!.meta.seq, stored);
+  }
+
+  async appendStream(meta: EntryMeta, body: AsyncIterable<Uint8Array>): Promise<void> {
+    const checked = await checkAppendStream(this, meta, body);
+    if (!(await this.store.appendStreamExclusive(entryMeta(meta), checked))) throw new EntryExistsError(this.url, meta.seq, 0);
   }
 
   async latestSnapshot(atMost = Infinity): Promise<SnapshotMeta | null> {

@@ -6,7 +6,8 @@ import { digestClaims, type TableDigests } from '../changeset/digest.ts';
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import { scanDigests } from '../repo/digest-scan.ts';
 import { advanceDigests, claimMismatch, digestsAt, entryDelta, rescanInto, saveDigests, scanAt } from '../repo/digest-state.ts';
-import type { LogEntry } from '../repo/log.ts';
+import type { LogEntry, LogEntryMeta } from '../repo/log.ts';
+import { fileDelta } from './file-delta.ts';
 import type { Replica } from '../repo/replica.ts';
 import { openBase } from '../repo/base.ts';
 import { clearSuspicion, isSuspect } from '../repo/sidecar-stamp.ts';
@@ -23,10 +24,20 @@ export class ContentClaims {
 
   /** The claims of local entry `entry`, the next one after the last asked about. */
   after(entry: LogEntry): Record<string, string> {
+    return this.afterDelta(entry.meta, entryDelta(entry.bytes));
+  }
+
+  /** The same for a large entry, read from its log file a piece at a time (file-delta.ts). */
+  afterFile(meta: LogEntryMeta, file: string): Record<string, string> {
+    const change = fileDelta(file, 'changeset');
+    return this.afterDelta(meta, 'delta' in change ? change.delta : undefined);
+  }
+
+  private afterDelta(meta: LogEntryMeta, delta: TableDigests | undefined): Record<string, string> {
     const digests = (this.digests ??= digestsAt(this.replica, this.seq));
-    const rescan = advanceDigests(digests, entry.meta.schema, entryDelta(entry.bytes));
-    rescanInto(digests, rescan, (only) => scanAt(this.replica, entry.meta.seq, only));
-    this.seq = entry.meta.seq;
+    const rescan = advanceDigests(digests, meta.schema, delta);
+    rescanInto(digests, rescan, (only) => scanAt(this.replica, meta.seq, only));
+    this.seq = meta.seq;
     return digestClaims(digests);
   }
 
