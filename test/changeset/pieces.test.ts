@@ -42,7 +42,7 @@ describe('cutting a changeset into pieces', () => {
       let rebuilt = Buffer.alloc(0);
       for (const piece of pieces) {
         validateChangeset(piece);
-        const starts = rebuilt.length === 0 || piece.subarray(0, headerLength(piece)).equals(bytes.subarray(rebuilt.length, rebuilt.length + headerLength(piece))) ? 0 : headerLength(piece);
+        const starts = rebuilt.length === 0 || Buffer.from(piece.subarray(0, headerLength(piece))).equals(bytes.subarray(rebuilt.length, rebuilt.length + headerLength(piece))) ? 0 : headerLength(piece);
         rebuilt = Buffer.concat([rebuilt, piece.subarray(starts)]);
       }
       expect(Buffer.compare(rebuilt, bytes)).toBe(0);
