@@ -48,7 +48,8 @@ async function measured(bin: string, args: string[]): Promise<{ s: number; mb: n
 /** `sqlferry serve` over the work area's store while `fn` runs; its own peak RSS (MB). */
 async function served<T>(bin: string, fn: (url: string) => Promise<T>): Promise<{ result: T; serveMb: number }> {
   const child = spawn(process.execPath, [bin, 'serve', '--store', join(w, 'store'), '--port', '0', '--no-auth', '--max-entry-mb', '4096'], { env });
-  child.stderr.resume();
+  let said = '';
+  child.stderr.on('data', (d: Buffer) => (said += d));
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -59,7 +60,9 @@ async function served<T>(bin: string, fn: (url: string) => Promise<T>): Promise<
     child.on('exit', () => reject(new Error(`serve stopped: ${out}`)));
   });
   try {
-    const result = await fn(url);
+    const result = await fn(url).catch((err: Error) => {
+      throw new Error(`${err.message}\nserve said: ${said}`);
+    });
     const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))!;
     return { result, serveMb: Number(hwm[1]) / 1024 };
   } finally {

@@ -6,7 +6,7 @@
 // no database.)
 import { ChangesetFormatError, SqlferryError, EXIT } from '../errors/index.ts';
 import { PieceCutter } from '../changeset/pieces.ts';
-import { GarbageMeter, pieceBytes } from '../shared/pieces.ts';
+import { passed, pieceBytes } from '../shared/pieces.ts';
 import { validateChangeset } from '../changeset/index.ts';
 import { checkAppendable } from './errors.ts';
 import { checkSchemaStatements } from './schema-rule.ts';
@@ -76,14 +76,13 @@ export async function checkAppendStream(hub: HubReader, meta: EntryMeta, body: A
 
 async function* admitted(url: string, meta: EntryMeta, body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
   const cutter = new PieceCutter(pieceBytes(), meta.kind);
-  const meter = new GarbageMeter();
   const refuse = (reason: AppendRefusal, why: string, data?: Record<string, unknown>, cause?: unknown) => appendRefused(url, meta.seq, reason, why, data, cause);
   const changesetRefused = (err: ChangesetFormatError) => refuse('changeset', `its bytes are not a valid ${meta.kind} (${err.message})`, { offset: err.data.offset }, err);
   try {
     for await (const chunk of verified(`entry ${meta.seq}`, meta, body)) {
       cutter.push(chunk);
       yield chunk;
-      meter.passed(chunk.byteLength);
+      passed(chunk.byteLength);
     }
     cutter.end();
   } catch (err) {

@@ -9,7 +9,7 @@ import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { constants, type DatabaseSync } from 'node:sqlite';
 import { PieceCutter } from '../changeset/pieces.ts';
 import type { ChangesetKind, TableHeader } from '../changeset/types.ts';
-import { GarbageMeter, pieceBytes } from '../shared/pieces.ts';
+import { passed, pieceBytes } from '../shared/pieces.ts';
 import { applyConflict, applyValidated, checkTables, suspendTriggers } from './apply.ts';
 
 /** The file's bytes, `size` at a time, read synchronously (an apply inside a transaction cannot wait). */
@@ -30,11 +30,10 @@ export function* fileChunks(path: string, size = pieceBytes()): Generator<Uint8A
 /** The file's pieces, each checked (ChangesetFormatError at the whole file's offset). */
 export function* filePieces(path: string, expect?: ChangesetKind, size = pieceBytes()): Generator<Uint8Array> {
   const cutter = new PieceCutter(size, expect);
-  const meter = new GarbageMeter();
   for (const chunk of fileChunks(path)) {
     for (const piece of cutter.push(chunk)) {
       yield piece;
-      meter.passed(piece.byteLength);
+      passed(piece.byteLength);
     }
   }
   yield* cutter.end();
@@ -43,10 +42,9 @@ export function* filePieces(path: string, expect?: ChangesetKind, size = pieceBy
 /** validateChangeset of a file, a piece at a time: the header of every table it changes. */
 export function validateFile(path: string, expect?: ChangesetKind): TableHeader[] {
   const cutter = new PieceCutter(pieceBytes(), expect);
-  const meter = new GarbageMeter();
   for (const chunk of fileChunks(path)) {
     cutter.push(chunk);
-    meter.passed(chunk.byteLength);
+    passed(chunk.byteLength);
   }
   cutter.end();
   return cutter.tables();

@@ -12,34 +12,31 @@ export function pieceBytes(): number {
 /** Whether an entry of `size` bytes goes alone, as a stream: above STREAM_BYTES, 8 pieces. */
 export const streamed = (size: number): boolean => size > 8 * pieceBytes();
 
-const COLLECT_EVERY = 8 * 2 ** 20;
+const COLLECT_EVERY = 4 * 2 ** 20;
+let since = 0;
 let gc: (() => void) | undefined;
 
 /**
  * V8 frees buffers that are garbage only when their total has grown by about 64 MB since its
- * last collection; pieces passed through at a stream's speed would hold that much for nothing.
- * Counting what passes and collecting every 8 MiB keeps memory to the pieces in hand.
+ * last collection; chunks and pieces passed through at a stream's speed would hold that much for
+ * nothing. Every stream of a large entry or snapshot counts what passes here, and the process
+ * collects every 4 MiB of it: memory holds the pieces in hand, not the ones gone by.
  */
-export class GarbageMeter {
-  private since = 0;
-
-  passed(bytes: number): void {
-    this.since += bytes;
-    if (this.since < COLLECT_EVERY) return;
-    this.since = 0;
-    if (gc === undefined) {
-      setFlagsFromString('--expose-gc');
-      gc = runInNewContext('gc') as () => void;
-    }
-    gc();
+export function passed(bytes: number): void {
+  since += bytes;
+  if (since < COLLECT_EVERY) return;
+  since = 0;
+  if (gc === undefined) {
+    setFlagsFromString('--expose-gc');
+    gc = runInNewContext('gc') as () => void;
   }
+  gc();
 }
 
-/** The chunks of `body`, counted: a consumer that lets each go before the next stays small. */
-export async function* metered(body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-  const meter = new GarbageMeter();
+/** The chunks of `body`, counted (passed) as each is let go. */
+export async function* metered<T extends Uint8Array>(body: AsyncIterable<T>): AsyncGenerator<T> {
   for await (const chunk of body) {
     yield chunk;
-    meter.passed(chunk.byteLength);
+    passed(chunk.byteLength);
   }
 }

@@ -8,6 +8,8 @@ import { scanDigests } from '../repo/digest-scan.ts';
 import { advanceDigests, claimMismatch, digestsAt, entryDelta, rescanInto, saveDigests, scanAt } from '../repo/digest-state.ts';
 import type { LogEntry, LogEntryMeta } from '../repo/log.ts';
 import { fileDelta } from './file-delta.ts';
+import { entryPaths } from '../repo/sidecar.ts';
+import { streamed } from '../shared/pieces.ts';
 import type { Replica } from '../repo/replica.ts';
 import { openBase } from '../repo/base.ts';
 import { clearSuspicion, isSuspect } from '../repo/sidecar-stamp.ts';
@@ -29,8 +31,7 @@ export class ContentClaims {
 
   /** The same for a large entry, read from its log file a piece at a time (file-delta.ts). */
   afterFile(meta: LogEntryMeta, file: string): Record<string, string> {
-    const change = fileDelta(file, 'changeset');
-    return this.afterDelta(meta, 'delta' in change ? change.delta : undefined);
+    return this.afterDelta(meta, fileDeltaOf(file));
   }
 
   private afterDelta(meta: LogEntryMeta, delta: TableDigests | undefined): Record<string, string> {
@@ -47,14 +48,21 @@ export class ContentClaims {
   }
 }
 
+/** A local commit's change of digest from its log file (always a changeset), a piece at a time. */
+function fileDeltaOf(file: string): TableDigests | undefined {
+  const change = fileDelta(file, 'changeset');
+  return 'delta' in change ? change.delta : undefined;
+}
+
 /** Refuse to push when base.db or the log was changed behind sqlferry's back and no longer matches the log. */
 export function refuseIfDamaged(replica: Replica): void {
   if (!isSuspect(replica.paths)) return;
   const hubSeq = replica.state().hubSeq;
   const expected = digestsAt(replica, hubSeq);
   for (const seq of replica.seqsAfter(hubSeq)) {
-    const entry = replica.entry(seq);
-    rescanInto(expected, advanceDigests(expected, entry.meta.schema, entryDelta(entry.bytes)), (only) => scanAt(replica, seq, only));
+    const meta = replica.meta(seq);
+    const delta = streamed(meta.size) ? fileDeltaOf(entryPaths(replica.paths, seq).bytes) : entryDelta(replica.entry(seq).bytes);
+    rescanInto(expected, advanceDigests(expected, meta.schema, delta), (only) => scanAt(replica, seq, only));
   }
   const base = openBase(replica.paths);
   let table: string | undefined;

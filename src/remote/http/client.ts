@@ -91,19 +91,24 @@ export class HubHttpClient {
     const dog = watchdog(abort, () => timedOut(this.url, target.host, timeoutSeconds(), during));
     const length = req.body instanceof Uint8Array ? { 'content-length': String(req.body.byteLength) } : {};
     const client = target.protocol === 'https:' ? https : http;
+    // A kept-alive socket may have been closed by the server while this process was busy (its
+    // keep-alive timeout): a GET sent on it is sent again once, on a new one. A streamed body
+    // cannot be sent twice, so it gets a connection of its own.
+    const streamedBody = req.body !== undefined && !(req.body instanceof Uint8Array);
+    const send = () => new Promise<IncomingMessage>((resolve, reject) => {
+      const request = client.request(target, {
+        method: req.method ?? 'GET',
+        headers: { 'accept-encoding': ACCEPT_ENCODING, ...req.headers, ...length, ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
+        agent: streamedBody ? false : agents[target.protocol as keyof typeof agents],
+        signal: abort.signal,
+      }, resolve);
+      request.on('error', (err) => reject(Object.assign(err, { staleSocket: request.reusedSocket && (req.method ?? 'GET') === 'GET' && (err as { code?: string }).code === 'ECONNRESET' })));
+      if (req.body) upload(request, sliced(req.body, dog.kick)).catch((err) => request.destroy(err));
+      else request.end();
+    });
     let incoming: IncomingMessage;
     try {
-      incoming = await new Promise<IncomingMessage>((resolve, reject) => {
-        const request = client.request(target, {
-          method: req.method ?? 'GET',
-          headers: { 'accept-encoding': ACCEPT_ENCODING, ...req.headers, ...length, ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
-          agent: agents[target.protocol as keyof typeof agents],
-          signal: abort.signal,
-        }, resolve);
-        request.on('error', reject);
-        if (req.body) upload(request, sliced(req.body, dog.kick)).catch((err) => request.destroy(err));
-        else request.end();
-      });
+      incoming = await send().catch((err: { staleSocket?: boolean }) => (err.staleSocket ? send() : Promise.reject(err)));
     } catch (err) {
       throw this.explain(err, abort, target.host, during);
     } finally {
