@@ -3,12 +3,13 @@
 // through `sqlferry serve` (whose own peak is read from /proc/PID/status VmHWM before it stops).
 // Issue 15's target: ≤ 128 MB for each, whatever the size of the change.
 // Clones: from the hub as the push left it (a snapshot at entry 1), and from the hub without that
-// snapshot (genesis, then entry 1 replayed: the clone pulls the whole entry).
+// snapshot (genesis, then entry 1 replayed: the clone pulls the whole entry). Over SSH too, to a
+// real sshd on 127.0.0.1 (test/remote/sshd.ts). A step that fails says so in its cell.
 // Run: npx node bench/bulk-transfer.ts [rows]
 // SQLFERRY_BENCH_BIN=/other/checkout/bin/sqlferry.js runs another build's CLI; with
 // SQLFERRY_BENCH_BEFORE=/older/bin/sqlferry.js too, each step runs with both, side by side.
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -17,17 +18,26 @@ import { Replica } from '../src/repo/replica.ts';
 import { commit } from '../src/repo/commit.ts';
 import { initHub } from '../src/sync/init-hub.ts';
 import { addRemote } from '../src/sync/remotes.ts';
+import { stampSidecar } from '../src/repo/sidecar-stamp.ts';
+import { startSshd } from '../test/remote/sshd.ts';
 
 const rows = Number(process.argv[2] ?? 3_000_000);
 const after = process.env.SQLFERRY_BENCH_BIN ?? fileURLToPath(new URL('../bin/sqlferry.js', import.meta.url));
 const bins: Array<[string, string]> = process.env.SQLFERRY_BENCH_BEFORE ? [['before', process.env.SQLFERRY_BENCH_BEFORE], ['after', after]] : [['this', after]];
-const dir = mkdtempSync(join(tmpdir(), 'sqlferry-bulk-'));
+const sshd = await startSshd();
+const dir = mkdtempSync(join(sshd.dir, 'bulk-'));
 const w = join(dir, 'w'); // every run works here: the replicas' remote URLs name it
-const env = { ...process.env, NODE_COMPILE_CACHE: join(dir, 'compile-cache'), SQLFERRY_TOKEN: undefined };
+const env: NodeJS.ProcessEnv = { ...process.env, HOME: sshd.home, NODE_COMPILE_CACHE: join(dir, 'compile-cache') };
+delete env.SQLFERRY_TOKEN;
+delete env.SSH_AUTH_SOCK;
+const sshHub = `ssh://${sshd.user}@127.0.0.1:${sshd.port}${join(w, 'store', 'bulk')}`;
 
 function restore(state: string): void {
   rmSync(w, { recursive: true, force: true });
   cpSync(join(dir, state), w, { recursive: true });
+  // A copied sidecar stats unlike what sqlferry left, so a push would first check the whole base
+  // snapshot against the log: stamped as sqlferry leaves it, the copy is the replica a user has.
+  for (const db of ['a.db', 'b.db']) stampSidecar(Replica.open(join(w, db)).paths, false);
 }
 function keep(state: string): void {
   cpSync(w, join(dir, state), { recursive: true });
@@ -70,7 +80,7 @@ async function served<T>(bin: string, fn: (url: string) => Promise<T>): Promise<
   }
 }
 
-console.log(`# bulk entry of ${rows.toLocaleString('en')} rows, in ${dir}; ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(`# ${new Date().toISOString()}: bulk entry of ${rows.toLocaleString('en')} rows, in ${dir}; ${cpus().length} × ${cpus()[0]?.model}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 mkdirSync(w);
 await initHub(join(w, 'store', 'bulk'));
 const aPath = join(w, 'a.db');
@@ -103,6 +113,10 @@ const viaServe = (state: string, args: (url: string) => string[], before?: (url:
   return { ...result, serveMb };
 };
 const webRemote = (db: string) => (url: string) => addRemote(Replica.open(join(w, db)), 'web', url);
+const viaSsh = (db: string | undefined, args: string[]): Step['run'] => async (bin) => {
+  if (db) addRemote(Replica.open(join(w, db)), 'ssh', sshHub);
+  return measured(bin, args);
+};
 const steps: Step[] = [
   { name: 'push, folder hub', state: 'unpushed', run: async (bin) => measured(bin, ['--db', 'a.db', 'push']) },
   { name: 'push, serve', state: 'unpushed', run: viaServe('unpushed', () => ['--db', 'a.db', 'push', 'web'], webRemote('a.db')) },
@@ -112,19 +126,23 @@ const steps: Step[] = [
   { name: 'clone (snapshot at 1), serve', state: 'pushed', run: viaServe('pushed', (url) => ['clone', url, 'c.db']) },
   { name: 'clone (entry 1 replayed), folder hub', state: 'pushed-no-snapshot', run: async (bin) => measured(bin, ['clone', join(w, 'store', 'bulk'), 'c.db']) },
   { name: 'clone (entry 1 replayed), serve', state: 'pushed-no-snapshot', run: viaServe('pushed-no-snapshot', (url) => ['clone', url, 'c.db']) },
+  { name: 'push, SSH', state: 'unpushed', run: viaSsh('a.db', ['--db', 'a.db', 'push', 'ssh']) },
+  { name: 'pull, SSH', state: 'pushed', run: viaSsh('b.db', ['--db', 'b.db', 'pull', 'ssh']) },
+  { name: 'clone (entry 1 replayed), SSH', state: 'pushed-no-snapshot', run: viaSsh(undefined, ['clone', sshHub, 'c.db']) },
 ];
 const only = process.env.SQLFERRY_BENCH_STEPS?.split(',');
 console.log(`| step | ${bins.map(([n]) => `${n}: peak RSS (serve's)`).join(' | ')} | ${bins.map(([n]) => `${n}: wall`).join(' | ')} |`);
 console.log(`|---|${bins.map(() => '---|').join('')}${bins.map(() => '---|').join('')}`);
 for (const step of steps) {
   if (only && !only.some((o) => step.name.startsWith(o))) continue;
-  const got = [];
+  const got: Array<{ s: number; mb: number; serveMb?: number } | string> = [];
   for (const [, bin] of bins) {
     restore(step.state);
-    got.push(await step.run(bin));
+    got.push(await step.run(bin).catch((err: Error) => `failed: ${/error: ([^\n]*)/.exec(err.message)?.[1] ?? err.message.split('\n')[0]}`));
   }
-  const mem = got.map((g) => `${g.mb.toFixed(0)} MB${g.serveMb === undefined ? '' : ` (${g.serveMb.toFixed(0)} MB)`}`);
-  console.log(`| ${step.name} | ${mem.join(' | ')} | ${got.map((g) => `${g.s.toFixed(1)} s`).join(' | ')} |`);
+  const mem = got.map((g) => (typeof g === 'string' ? g : `${g.mb.toFixed(0)} MB${g.serveMb === undefined ? '' : ` (${g.serveMb.toFixed(0)} MB)`}`));
+  console.log(`| ${step.name} | ${mem.join(' | ')} | ${got.map((g) => (typeof g === 'string' ? '–' : `${g.s.toFixed(1)} s`)).join(' | ')} |`);
 }
 console.log(`\nload after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 rmSync(dir, { recursive: true, force: true });
+await sshd.stop();

@@ -91,9 +91,10 @@ export class HubHttpClient {
     const dog = watchdog(abort, () => timedOut(this.url, target.host, timeoutSeconds(), during));
     const length = req.body instanceof Uint8Array ? { 'content-length': String(req.body.byteLength) } : {};
     const client = target.protocol === 'https:' ? https : http;
-    // A kept-alive socket may have been closed by the server while this process was busy (its
-    // keep-alive timeout): a GET sent on it is sent again once, on a new one. A streamed body
-    // cannot be sent twice, so it gets a connection of its own.
+    // Kept-alive sockets may have been closed by the server while this process was busy (its
+    // keep-alive timeout): a GET sent on one is sent again, as long as the pool hands out such
+    // sockets (each is dropped as it fails). A streamed body cannot be sent twice, so it gets a
+    // connection of its own.
     const streamedBody = req.body !== undefined && !(req.body instanceof Uint8Array);
     const send = () => new Promise<IncomingMessage>((resolve, reject) => {
       const request = client.request(target, {
@@ -108,7 +109,8 @@ export class HubHttpClient {
     });
     let incoming: IncomingMessage;
     try {
-      incoming = await send().catch((err: { staleSocket?: boolean }) => (err.staleSocket ? send() : Promise.reject(err)));
+      const resent = (err: { staleSocket?: boolean }): Promise<IncomingMessage> => (err.staleSocket ? send().catch(resent) : Promise.reject(err));
+      incoming = await send().catch(resent);
     } catch (err) {
       throw this.explain(err, abort, target.host, during);
     } finally {
