@@ -24,6 +24,10 @@ if (mode === 'push') {
 } else {
   const hub = await openRemote(a!);
   const genesis = (await hub.latestSnapshot(0))!;
-  await fetchEntries(hub, 0, genesis.sha256);
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const spill = mkdtempSync(`${tmpdir()}/sqlferry-fetch-`);
+  await fetchEntries(hub, 0, genesis.sha256, (seq) => `${spill}/${seq}`);
+  rmSync(spill, { recursive: true });
   await hub.close();
 }

@@ -42,7 +42,7 @@ export function validateChangeset(bytes: Uint8Array, expect?: ChangesetKind): Ta
   return changed;
 }
 
-function refuseContradiction(earlier: TableHeader, table: TableHeader, at: number): void {
+export function refuseContradiction(earlier: TableHeader, table: TableHeader, at: number): void {
   const was = earlier.pkIndex!;
   const now = table.pkIndex!;
   if (was.length !== now.length) {
@@ -54,6 +54,6 @@ function refuseContradiction(earlier: TableHeader, table: TableHeader, at: numbe
 }
 
 /** SQLite's comparison of table names: case-insensitive for ASCII letters only. */
-function foldAscii(name: string): string {
+export function foldAscii(name: string): string {
   return /[A-Z]/.test(name) ? name.replace(/[A-Z]+/g, (s) => s.toLowerCase()) : name;
 }

@@ -99,6 +99,12 @@ export interface Remote {
   readBatch(after: number, limits: BatchLimits): Promise<EntryWithBytes[]>;
   append(meta: EntryMeta, bytes: Uint8Array): Promise<void>;
   appendBatch(entries: EntryWithBytes[]): Promise<void>;
+  /**
+   * `append` for an entry whose bytes stream (a large one: src/shared/pieces.ts), so neither side
+   * holds it whole: the same checks and rules, the bytes' checked as they pass, a refusal or a
+   * broken stream storing nothing.
+   */
+  appendStream(meta: EntryMeta, body: AsyncIterable<Uint8Array>): Promise<void>;
   /** The snapshot with the greatest seq not above `atMost` (default: any), or null. */
   latestSnapshot(atMost?: number): Promise<SnapshotMeta | null>;
   readSnapshot(seq: number): Promise<{ meta: SnapshotMeta; body: AsyncIterable<Uint8Array> }>;

@@ -34,6 +34,8 @@ export interface HubStore {
   appendExclusive(meta: EntryMeta, bytes: Uint8Array): Promise<boolean>;
   /** How many of `batch` were stored: a prefix, ending before the first number already taken. */
   appendBatchExclusive(batch: EntryWithBytes[]): Promise<number>;
+  /** `appendExclusive` for bytes that stream in (a large entry); if the body throws, nothing stays and the error is passed on. */
+  appendStreamExclusive(meta: EntryMeta, body: AsyncIterable<Uint8Array>): Promise<boolean>;
   /** The snapshot with the greatest seq not above `atMost`, or null. */
   latestSnapshot(atMost: number): Promise<SnapshotMeta | null>;
   snapshot(seq: number): Promise<{ meta: SnapshotMeta; body: AsyncIterable<Uint8Array> }>;

@@ -6,10 +6,11 @@
 import type { BatchLimits, Body, EntryMeta, EntryWithBytes, HubInfo, Remote, SnapshotMeta } from './remote.ts';
 import type { HubStore } from './store.ts';
 import { EntryExistsError, SnapshotExistsError } from './errors.ts';
-import { checkAppendBatch } from './check-append.ts';
+import { checkAppendBatch, checkAppendStream } from './check-append.ts';
 import { checkSnapshot } from './check-snapshot.ts';
 import { entryMeta, snapshotMeta } from './meta.ts';
-import { verified, verifiedBytes } from './checksum.ts';
+import { asStream, verified, verifiedBytes } from './checksum.ts';
+import { metered } from '../shared/pieces.ts';
 
 export class StoredHub implements Remote {
   readonly url: string;
@@ -34,7 +35,7 @@ export class StoredHub implements Remote {
 
   async read(seq: number): Promise<{ meta: EntryMeta; body: AsyncIterable<Uint8Array> }> {
     const { meta, body } = await this.store.entry(seq);
-    return { meta: entryMeta(meta), body: verified(`hub entry ${seq}`, meta, body) };
+    return { meta: entryMeta(meta), body: metered(verified(`hub entry ${seq}`, meta, body)) };
   }
 
   async readBatch(after: number, limits: BatchLimits): Promise<EntryWithBytes[]> {
@@ -56,6 +57,11 @@ export class StoredHub implements Remote {
     if (stored < batch.length) throw new EntryExistsError(this.url, batch[stored]!.meta.seq, stored);
   }
 
+  async appendStream(meta: EntryMeta, body: AsyncIterable<Uint8Array>): Promise<void> {
+    const checked = await checkAppendStream(this, meta, body);
+    if (!(await this.store.appendStreamExclusive(entryMeta(meta), checked))) throw new EntryExistsError(this.url, meta.seq, 0);
+  }
+
   async latestSnapshot(atMost = Infinity): Promise<SnapshotMeta | null> {
     const found = await this.store.latestSnapshot(atMost);
     return found && snapshotMeta(found);
@@ -63,11 +69,11 @@ export class StoredHub implements Remote {
 
   async readSnapshot(seq: number): Promise<{ meta: SnapshotMeta; body: AsyncIterable<Uint8Array> }> {
     const { meta, body } = await this.store.snapshot(seq);
-    return { meta: snapshotMeta(meta), body: verified(`hub snapshot ${seq}`, meta, body) };
+    return { meta: snapshotMeta(meta), body: metered(verified(`hub snapshot ${seq}`, meta, body)) };
   }
 
   async writeSnapshot(meta: SnapshotMeta, body: Body): Promise<void> {
-    const checked = await checkSnapshot(this, meta, body);
+    const checked = await checkSnapshot(this, meta, metered(asStream(body)));
     if (!(await this.store.writeSnapshotExclusive(snapshotMeta(meta), checked))) throw new SnapshotExistsError(this.url, meta.seq);
   }
 

@@ -93,12 +93,14 @@ export function applyChecked(db: DatabaseSync, bytes: Uint8Array, expect?: Chang
   } finally {
     restoreTriggers();
   }
-  if (!applied) {
-    throw new SqlferryError('APPLY_CONFLICT', 'the changes conflict with the database and were not applied', {
-      exitCode: EXIT.failure,
-      hint: 'the database differs from what the changes expect (a row changed, missing or duplicated)',
-    });
-  }
+  if (!applied) throw applyConflict();
+}
+
+export function applyConflict(): SqlferryError {
+  return new SqlferryError('APPLY_CONFLICT', 'the changes conflict with the database and were not applied', {
+    exitCode: EXIT.failure,
+    hint: 'the database differs from what the changes expect (a row changed, missing or duplicated)',
+  });
 }
 
 export interface ApplyValidatedOptions {
@@ -119,21 +121,26 @@ export interface ApplyValidatedOptions {
  * One pass over the bytes that allocates nothing per value, and a query per table.
  */
 export function applyValidated(db: DatabaseSync, bytes: Uint8Array, opts: ApplyValidatedOptions): boolean {
+  checkTables(db, validateChangeset(bytes, opts.expect), opts.widerTables ?? false);
+  try {
+    return db.applyChangeset(bytes, { onConflict: opts.onConflict });
+  } catch (err) {
+    throw valueRefused(err) ?? err;
+  }
+}
+
+/** Every table the changes name must be here with their columns and key (SCHEMA_MISMATCH), before any applies. */
+export function checkTables(db: DatabaseSync, tables: readonly TableHeader[], wider: boolean): void {
   const touched = touchedWhileSuspended.get(db);
-  for (const table of validateChangeset(bytes, opts.expect)) {
+  for (const table of tables) {
     touched?.add(table.name.toLowerCase());
-    const problem = tableMismatch(db, table, opts.widerTables ?? false);
+    const problem = tableMismatch(db, table, wider);
     if (problem) {
       throw new SqlferryError('SCHEMA_MISMATCH', `cannot apply changes to table "${table.name}": ${problem}`, {
         data: { table: table.name },
         hint: 'the database schema differs from the one the changes were captured on; bring the schema up to date first',
       });
     }
-  }
-  try {
-    return db.applyChangeset(bytes, { onConflict: opts.onConflict });
-  } catch (err) {
-    throw valueRefused(err) ?? err;
   }
 }
 

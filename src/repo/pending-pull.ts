@@ -6,13 +6,14 @@
 // unlike a table, allocates no page).
 // Afterwards schema_version equal to `after` means committed; equal to `before` means rolled
 // back; anything else (another program changed the schema meanwhile) is not guessed at.
-import { closeSync, constants, existsSync, fsync, mkdirSync, openSync, readFileSync, rmSync, write } from 'node:fs';
+import { closeSync, constants, existsSync, fsync, mkdirSync, openSync, rmSync, write } from 'node:fs';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
-import { randomBytes, randomInt } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { fileChunks } from './apply-pieces.ts';
 import { fsyncDir, fsyncPaths, readJson, writeFileUnsynced, writeJsonAtomic } from './atomic.ts';
-import { sha256Hex, type LogEntryMeta } from './log.ts';
+import type { LogEntryMeta } from './log.ts';
 import type { SidecarPaths } from './sidecar.ts';
 import { schemaVersion } from './sqlite.ts';
 import type { NewConflict } from './conflict-store.ts';
@@ -54,6 +55,12 @@ export function markTransaction(db: DatabaseSync): number {
   return schemaVersion(db);
 }
 
+/** An empty pull/ before the fetch: large entries are written there as they arrive (fetch.ts), the others by stageHubEntries. */
+export function openPullDir(paths: SidecarPaths): void {
+  rmSync(pullDir(paths), { recursive: true, force: true });
+  mkdirSync(pullDir(paths));
+}
+
 /**
  * Before the live transaction: the hub entries' bytes, written on the thread pool while the
  * main thread applies. O_DSYNC makes each write return only once its data is on disk, so
@@ -68,8 +75,6 @@ export async function stageHubEntries(paths: SidecarPaths, entries: ReadonlyArra
   // The main thread is about to apply without a pause, so every request is issued here as one
   // step that needs nothing from it to finish. Files are created first, synchronously (creating
   // one waits while the filesystem's journal commits for an O_DSYNC write).
-  rmSync(pullDir(paths), { recursive: true, force: true });
-  mkdirSync(pullDir(paths));
   const files = entries.map((e) => ({ path: pendingBytesFile(paths, e.seq), bytes: e.bytes }));
   const fds: number[] = [];
   try {
@@ -111,8 +116,13 @@ export function hasPendingPull(paths: SidecarPaths): boolean {
 export function entryBytesIntact(paths: SidecarPaths, meta: LogEntryMeta): boolean {
   const file = pendingBytesFile(paths, meta.seq);
   if (!existsSync(file)) return false;
-  const bytes = readFileSync(file);
-  return bytes.byteLength === meta.size && sha256Hex(bytes) === meta.sha256;
+  const hash = createHash('sha256');
+  let size = 0;
+  for (const chunk of fileChunks(file)) {
+    hash.update(chunk);
+    size += chunk.byteLength;
+  }
+  return size === meta.size && hash.digest('hex') === meta.sha256;
 }
 
 /** Bytes fetched again from the hub, checked by the caller against the recorded sha256. */

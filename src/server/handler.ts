@@ -16,6 +16,7 @@ import { limitedBody, sendBatch, sendError, sendFramed, sendJson, tooLarge } fro
 import { BatchFormatError, readBatchFrames } from '../hub/wire-batch.ts';
 import { BATCH_BYTES, BATCH_ENTRIES } from '../hub/batch.ts';
 import type { EntryWithBytes } from '../hub/remote.ts';
+import { streamed } from '../shared/pieces.ts';
 
 export interface HubServerOptions extends AuthOptions {
   maxEntryBytes: number;
@@ -93,7 +94,9 @@ async function answer(opts: HubServerOptions, r: Route, query: URLSearchParams, 
       const meta = clientMeta(() => wireEntryMeta(frame.meta, where));
       if (meta.seq !== r.seq) throw badRequest(`the URL names entry ${r.seq} but the metadata says ${meta.seq}`);
       if (meta.size > opts.maxEntryBytes) throw tooLarge(`entry ${r.seq}`, opts.maxEntryBytes);
-      await hub.append(meta, await collect(frame.rest)); // checked there (hub/check-append.ts), as for every transport
+      // Checked there (hub/check-append.ts), as for every transport; a large entry as it streams.
+      if (streamed(meta.size)) await hub.appendStream(meta, frame.rest);
+      else await hub.append(meta, await collect(frame.rest));
       return sendJson(res, 201, meta);
     }
     case 'log': {

@@ -5,6 +5,8 @@
 // starts from one. Names compare as SQLite compares them: ASCII letters case-insensitively.
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import { changedTables } from '../changeset/index.ts';
+import { PieceCutter } from '../changeset/pieces.ts';
+import { pieceBytes } from '../shared/pieces.ts';
 import { classifySchemaStatement } from '../hub/schema-rule.ts';
 import type { SchemaStatement, SchemaStatementKind } from '../hub/schema-rule.ts';
 import type { Body, EntryMeta, EntryWithBytes, HubInfo, SnapshotMeta } from '../hub/remote.ts';
@@ -105,6 +107,21 @@ class TableLimitedHub implements HubStore {
   async appendBatchExclusive(batch: EntryWithBytes[]): Promise<number> {
     for (const { meta, bytes } of batch) checkEntryTables(this.url, this.tables, meta, bytes);
     return this.hub.appendBatchExclusive(batch);
+  }
+
+  /** The schema statements before any byte, the changed tables piece by piece as the bytes pass. */
+  async appendStreamExclusive(meta: EntryMeta, body: AsyncIterable<Uint8Array>): Promise<boolean> {
+    checkEntryTables(this.url, this.tables, meta, new Uint8Array());
+    const url = this.url;
+    const tables = this.tables;
+    return this.hub.appendStreamExclusive(meta, (async function* () {
+      const cutter = new PieceCutter(pieceBytes(), meta.kind);
+      for await (const chunk of body) {
+        for (const piece of cutter.push(chunk)) checkEntryTables(url, tables, { ...meta, schema: [] }, piece);
+        yield chunk;
+      }
+      for (const piece of cutter.end()) checkEntryTables(url, tables, { ...meta, schema: [] }, piece);
+    })());
   }
 
   async writeSnapshotExclusive(meta: SnapshotMeta, _body: Body): Promise<boolean> {

@@ -19,6 +19,7 @@ import { pull, type PullOptions, type PullResult } from './pull.ts';
 import { savePosition } from './hub-state.ts';
 import { storedRemoteUrl } from './remotes.ts';
 import { counted, tracked } from './progress.ts';
+import { metered } from '../shared/pieces.ts';
 
 export async function clone(remote: Remote, dbPath: string, opts: PullOptions & { remoteName?: string }): Promise<{ replica: Replica; snapshot: number; snapshotChecked: boolean; pull: PullResult }> {
   if (existsSync(dbPath)) {
@@ -51,7 +52,7 @@ export async function clone(remote: Remote, dbPath: string, opts: PullOptions & 
   }
   try {
     const label = snap.seq === 0 ? "Downloading the hub's starting snapshot" : `Downloading the hub's snapshot at entry ${snap.seq}`;
-    await tracked(opts.progress, label, snap.size, 'bytes', async (advance) => writeStreamDurably(tmp, counted((await remote.readSnapshot(snap.seq)).body, advance)));
+    await tracked(opts.progress, label, snap.size, 'bytes', async (advance) => writeStreamDurably(tmp, counted(metered((await remote.readSnapshot(snap.seq)).body), advance)));
     const db = openDatabase(tmp, { foreignKeys: false });
     try {
       dropSeqTable(db); // snapshots are sidecar snapshots: their bookkeeping table is not user data

@@ -6,7 +6,10 @@ import { digestClaims, type TableDigests } from '../changeset/digest.ts';
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import { scanDigests } from '../repo/digest-scan.ts';
 import { advanceDigests, claimMismatch, digestsAt, entryDelta, rescanInto, saveDigests, scanAt } from '../repo/digest-state.ts';
-import type { LogEntry } from '../repo/log.ts';
+import type { LogEntry, LogEntryMeta } from '../repo/log.ts';
+import { fileDelta } from './file-delta.ts';
+import { entryPaths } from '../repo/sidecar.ts';
+import { streamed } from '../shared/pieces.ts';
 import type { Replica } from '../repo/replica.ts';
 import { openBase } from '../repo/base.ts';
 import { clearSuspicion, isSuspect } from '../repo/sidecar-stamp.ts';
@@ -23,10 +26,19 @@ export class ContentClaims {
 
   /** The claims of local entry `entry`, the next one after the last asked about. */
   after(entry: LogEntry): Record<string, string> {
+    return this.afterDelta(entry.meta, entryDelta(entry.bytes));
+  }
+
+  /** The same for a large entry, read from its log file a piece at a time (file-delta.ts). */
+  afterFile(meta: LogEntryMeta, file: string): Record<string, string> {
+    return this.afterDelta(meta, fileDeltaOf(file));
+  }
+
+  private afterDelta(meta: LogEntryMeta, delta: TableDigests | undefined): Record<string, string> {
     const digests = (this.digests ??= digestsAt(this.replica, this.seq));
-    const rescan = advanceDigests(digests, entry.meta.schema, entryDelta(entry.bytes));
-    rescanInto(digests, rescan, (only) => scanAt(this.replica, entry.meta.seq, only));
-    this.seq = entry.meta.seq;
+    const rescan = advanceDigests(digests, meta.schema, delta);
+    rescanInto(digests, rescan, (only) => scanAt(this.replica, meta.seq, only));
+    this.seq = meta.seq;
     return digestClaims(digests);
   }
 
@@ -36,14 +48,21 @@ export class ContentClaims {
   }
 }
 
+/** A local commit's change of digest from its log file (always a changeset), a piece at a time. */
+function fileDeltaOf(file: string): TableDigests | undefined {
+  const change = fileDelta(file, 'changeset');
+  return 'delta' in change ? change.delta : undefined;
+}
+
 /** Refuse to push when base.db or the log was changed behind sqlferry's back and no longer matches the log. */
 export function refuseIfDamaged(replica: Replica): void {
   if (!isSuspect(replica.paths)) return;
   const hubSeq = replica.state().hubSeq;
   const expected = digestsAt(replica, hubSeq);
   for (const seq of replica.seqsAfter(hubSeq)) {
-    const entry = replica.entry(seq);
-    rescanInto(expected, advanceDigests(expected, entry.meta.schema, entryDelta(entry.bytes)), (only) => scanAt(replica, seq, only));
+    const meta = replica.meta(seq);
+    const delta = streamed(meta.size) ? fileDeltaOf(entryPaths(replica.paths, seq).bytes) : entryDelta(replica.entry(seq).bytes);
+    rescanInto(expected, advanceDigests(expected, meta.schema, delta), (only) => scanAt(replica, seq, only));
   }
   const base = openBase(replica.paths);
   let table: string | undefined;

@@ -9,28 +9,41 @@ import { acquireLock } from '../repo/lock.ts';
 import { hasPendingPull, restoreEntryBytes } from '../repo/pending-pull.ts';
 import { lostEntries } from '../repo/recover-pull.ts';
 import type { Replica } from '../repo/replica.ts';
-import { tracked, type Progress } from './progress.ts';
+import { counted, tracked, type Progress } from './progress.ts';
+import { metered, streamed } from '../shared/pieces.ts';
+import { writeStreamDurably } from './write-stream.ts';
 import { inWindow } from '../shared/in-window.ts';
 import { BATCH_BYTES, BATCH_ENTRIES, leadingWithin } from '../hub/batch.ts';
 import { entryNotFound } from '../hub/errors.ts';
 
-export interface FetchedEntry {
-  meta: EntryMeta;
-  bytes: Uint8Array;
-}
+/** A hub entry fetched: its bytes in memory, or, for a large one, in a file (written durably, checked). */
+export type FetchedEntry = { meta: EntryMeta; bytes: Uint8Array } | { meta: EntryMeta; file: string };
+
+/** Where a large entry's bytes go as they arrive (src/shared/pieces.ts: never held whole). */
+export type SpillTo = (seq: number) => string;
 
 /** Reads in flight at once: each costs a round trip on a network hub, and a file descriptor. */
 const WINDOW = 8;
 /** Batches in flight at once: the next one travels while the last one's answer is read. */
 const BATCHES_AT_ONCE = 2;
 
-export async function fetchEntries(remote: Remote, after: number, tip: string, progress?: Progress): Promise<FetchedEntry[]> {
+export async function fetchEntries(remote: Remote, after: number, tip: string, spill: SpillTo, progress?: Progress): Promise<FetchedEntry[]> {
   const metas = await remote.list(after);
   const total = metas.reduce((n, m) => n + m.size, 0);
   const label = `Fetching ${metas.length} hub entr${metas.length === 1 ? 'y' : 'ies'}`;
   const groups: EntryMeta[][] = [];
-  for (let rest = metas; rest.length > 0; rest = rest.slice(groups.at(-1)!.length)) groups.push(leadingWithin(rest.slice(0, BATCH_ENTRIES), BATCH_BYTES));
+  for (let rest = metas; rest.length > 0; rest = rest.slice(groups.at(-1)!.length)) {
+    const small = rest.slice(0, BATCH_ENTRIES);
+    const cut = small.findIndex((m) => streamed(m.size));
+    groups.push(cut === 0 ? [rest[0]!] : leadingWithin(cut < 0 ? small : small.slice(0, cut), BATCH_BYTES));
+  }
   const fetched = await tracked(progress, label, total, 'bytes', async (advance) => (await inWindow(groups, BATCHES_AT_ONCE, async (group) => {
+    if (streamed(group[0]!.size)) {
+      const file = spill(group[0]!.seq);
+      const { meta, body } = await remote.read(group[0]!.seq);
+      await writeStreamDurably(file, counted(metered(body), advance));
+      return [{ meta, file }];
+    }
     const got = await readGroup(remote, group);
     advance?.(got.reduce((n, e) => n + e.bytes.byteLength, 0));
     return got;
@@ -45,8 +58,8 @@ export async function fetchEntries(remote: Remote, after: number, tip: string, p
 }
 
 /** The listed entries `group`, in as many batches as the hub needs to send them all. */
-async function readGroup(remote: Remote, group: EntryMeta[]): Promise<FetchedEntry[]> {
-  const got: FetchedEntry[] = [];
+async function readGroup(remote: Remote, group: EntryMeta[]): Promise<Array<{ meta: EntryMeta; bytes: Uint8Array }>> {
+  const got: Array<{ meta: EntryMeta; bytes: Uint8Array }> = [];
   const maxBytes = group.reduce((n, m) => n + m.size, 0);
   while (got.length < group.length) {
     const after = group[got.length]!.seq - 1;

@@ -14,6 +14,7 @@ import type { Replica } from '../repo/replica.ts';
 import { readSeq, snapshotInto } from '../repo/snapshot.ts';
 import { databaseBytes } from '../repo/sqlite.ts';
 import { counted, tracked, type Progress } from './progress.ts';
+import { metered } from '../shared/pieces.ts';
 
 export type SnapshotOutcome = { uploaded: number } | { skipped: 'not-due' | 'taken' | 'not-allowed' } | { failed: string };
 
@@ -55,11 +56,11 @@ export async function uploadSnapshotIfDue(replica: Replica, remote: Remote, head
 export async function uploadSnapshotFile(remote: Remote, path: string, seq: number, replicaId: string, progress: Progress | undefined, label: string): Promise<number> {
   const hash = createHash('sha256');
   let size = 0;
-  for await (const chunk of createReadStream(path)) {
+  for await (const chunk of metered(createReadStream(path) as AsyncIterable<Buffer>)) {
     hash.update(chunk as Buffer);
     size += (chunk as Buffer).byteLength;
   }
   const meta = { seq, sha256: hash.digest('hex'), size, replica: replicaId, time: new Date().toISOString() };
-  await tracked(progress, label, size, 'bytes', (advance) => remote.writeSnapshot(meta, counted(createReadStream(path), advance)));
+  await tracked(progress, label, size, 'bytes', (advance) => remote.writeSnapshot(meta, counted(metered(createReadStream(path)), advance)));
   return size;
 }

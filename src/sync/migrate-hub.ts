@@ -7,6 +7,7 @@ import { SqlferryError } from '../errors/index.ts';
 import { collect } from '../hub/checksum.ts';
 import type { HubInfo, Remote, SnapshotMeta } from '../hub/remote.ts';
 import { createHub, openRemote } from '../remote/registry.ts';
+import { streamed } from '../shared/pieces.ts';
 
 export interface MigrateResult {
   hubId: string;
@@ -65,7 +66,8 @@ export async function migrateHub(fromUrl: string, toUrl: string, progress: (seq:
       for (const s of snapshots.filter((s) => s.seq <= start)) if (await copySnapshot(from, to, s.seq)) copied++;
       for (let seq = start + 1; seq <= head; seq++) {
         const { meta, body } = await from.read(seq);
-        await to.append(meta, await collect(body));
+        if (streamed(meta.size)) await to.appendStream(meta, body); // a large entry is never held whole
+        else await to.append(meta, await collect(body));
         if (snapshots.some((s) => s.seq === seq) && (await copySnapshot(from, to, seq))) copied++;
         progress(seq, head);
       }

@@ -6,6 +6,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { ChangesetFormatError, SqlferryError, EXIT } from '../errors/index.ts';
 import type { Remote } from '../hub/remote.ts';
 import { applyChecked, applySchema } from '../repo/apply.ts';
+import { applyCheckedFile } from '../repo/apply-pieces.ts';
 import type { LogEntry, LogEntryMeta } from '../repo/log.ts';
 import { sha256Hex } from '../repo/log.ts';
 import type { Replica } from '../repo/replica.ts';
@@ -15,7 +16,7 @@ import { ConflictStore, type ConflictRecord } from '../repo/conflict-store.ts';
 import { fetchEntries, restoreLostEntries, type FetchedEntry } from './fetch.ts';
 import type { HandlerChooser } from './handlers/index.ts';
 import { meetHub } from './hub-state.ts';
-import { clearPending, markTransaction, stageHubEntries, writePending, type PendingPull } from '../repo/pending-pull.ts';
+import { clearPending, markTransaction, openPullDir, pendingBytesFile, stageHubEntries, writePending, type PendingPull } from '../repo/pending-pull.ts';
 import { reapplyLocal } from './rebase/index.ts';
 import { redoLocal, refuseNonAdditive, squashLocal, undoLocal } from './rebase/schema.ts';
 import { conflictRecords } from './record-conflicts.ts';
@@ -25,6 +26,7 @@ import type { TableDigests } from '../changeset/digest.ts';
 import { validateChangeset } from '../changeset/index.ts';
 import { scanDigests } from '../repo/digest-scan.ts';
 import { addTouchedRows, touchedKeys } from './touched-digest.ts';
+import { fileDelta } from './file-delta.ts';
 import { advanceDigests, claimMismatch, digestsAt, entryDelta, rescanInto, saveDigests } from '../repo/digest-state.ts';
 import { captureWorking, commitWorkingChanges, prepareCapture } from './working.ts';
 import { withLiveTransaction } from './transaction.ts';
@@ -74,13 +76,22 @@ async function pullLocked(replica: Replica, remote: Remote, opts: PullOptions): 
       hint: 'the hub was restored from an older backup; push from this replica to a fresh hub, or clone again',
     });
   }
-  const incoming = await fetchEntries(remote, pos.hubSeq, pos.hubTip, opts.progress);
-  const local = replica.seqsAfter(pos.hubSeq).map((s) => replica.entry(s));
-  refuseNonAdditive(local);
-  prepareCapture(replica);
+  // Large entries are written into pull/ as they arrive, the others staged below.
+  openPullDir(replica.paths);
+  let incoming: FetchedEntry[];
+  let local: LogEntry[];
+  try {
+    incoming = await fetchEntries(remote, pos.hubSeq, pos.hubTip, (seq) => pendingBytesFile(replica.paths, seq), opts.progress);
+    local = replica.seqsAfter(pos.hubSeq).map((s) => replica.entry(s));
+    refuseNonAdditive(local);
+    prepareCapture(replica);
+  } catch (err) {
+    clearPending(replica.paths);
+    throw err;
+  }
   // The hub entries' bytes are written on the thread pool while the transaction runs. `settled`
   // also marks a failure as handled until the transaction awaits `staged` (it may await handlers first).
-  const staged = stageHubEntries(replica.paths, incoming.map((e) => ({ seq: e.meta.seq, bytes: e.bytes })));
+  const staged = stageHubEntries(replica.paths, incoming.flatMap((e) => ('bytes' in e ? [{ seq: e.meta.seq, bytes: e.bytes }] : [])));
   const settled = staged.then(() => undefined, () => undefined);
   let pendingMayExist = false;
   const db = openDatabase(replica.paths.db, { foreignKeys: false });
@@ -223,6 +234,7 @@ function corruptEntry(e: FetchedEntry, err: ChangesetFormatError): SqlferryError
 function digestDeltas(incoming: FetchedEntry[]): Array<{ delta: TableDigests } | { touched: ReturnType<typeof touchedKeys> }> {
   return incoming.map((e) => {
     try {
+      if ('file' in e) return fileDelta(e.file, e.meta.kind);
       validateChangeset(e.bytes, e.meta.kind); // a file that repeats a table otherwise would be read two ways
       const delta = entryDelta(e.bytes);
       return delta === undefined ? { touched: touchedKeys(e.bytes) } : { delta };
@@ -239,7 +251,8 @@ function digestDeltas(incoming: FetchedEntry[]): Array<{ delta: TableDigests } |
 function applyHubEntry(db: DatabaseSync, e: FetchedEntry): void {
   applySchema(db, e.meta.schema, `hub entry ${e.meta.seq}`);
   try {
-    applyChecked(db, e.bytes, e.meta.kind);
+    if ('file' in e) applyCheckedFile(db, e.file, e.meta.kind);
+    else applyChecked(db, e.bytes, e.meta.kind);
   } catch (err) {
     if (err instanceof ChangesetFormatError) throw corruptEntry(e, err);
     const code = (err as SqlferryError).code;

@@ -4,7 +4,11 @@
 // to an empty hub uploads the replica's starting snapshot (genesis) so that clones can start;
 // from a replica of another hub, its current content (start-hub.ts).
 import { SqlferryError, EXIT } from '../errors/index.ts';
-import { sha256 } from '../hub/checksum.ts';
+import { createReadStream } from 'node:fs';
+import { sha256, verified } from '../hub/checksum.ts';
+import { entryPaths } from '../repo/sidecar.ts';
+import type { LogEntryMeta } from '../repo/log.ts';
+import { metered, pieceBytes, streamed } from '../shared/pieces.ts';
 import type { EntryWithBytes, HubInfo, Remote } from '../hub/remote.ts';
 import { BATCH_BYTES, BATCH_ENTRIES } from '../hub/batch.ts';
 import type { Replica } from '../repo/replica.ts';
@@ -78,7 +82,16 @@ export async function push(replica: Replica, remote: Remote, opts: PushOptions =
         batchBytes = 0;
       };
       for (const seq of local) {
-        const entry = hubEntry(replica, info, batch.at(-1)?.meta.sha256 ?? pos.hubTip!, seq, claims);
+        const parent = batch.at(-1)?.meta.sha256 ?? pos.hubTip!;
+        const size = replica.meta(seq).size;
+        if (info.kind === 'changeset' && streamed(size)) {
+          if (batch.length > 0) await send();
+          pos = await appendStreamed(replica, remote, info, pos, seq, claims);
+          bytes += size;
+          advance?.(size);
+          continue;
+        }
+        const entry = hubEntry(replica, info, parent, seq, claims);
         if (batch.length > 0 && (batchBytes + entry.bytes.byteLength > BATCH_BYTES || batch.length === BATCH_ENTRIES)) await send();
         batch.push(entry);
         batchBytes += entry.bytes.byteLength;
@@ -114,6 +127,43 @@ function hubEntry(replica: Replica, info: HubInfo, parent: string, seq: number, 
     schema: entry.meta.schema, kind: info.kind, sha256: sha256(bytes), size: bytes.length, digest: claims.after(entry),
   };
   return { meta, bytes };
+}
+
+/**
+ * A large local commit (src/shared/pieces.ts) appended alone, its bytes streamed from the log file
+ * (checked against the log's sha256 as they go) and its digest counted a piece at a time: never
+ * held whole. A changeset hub stores a commit's bytes as they are, so the log's sha256 is the hub's.
+ */
+async function appendStreamed(replica: Replica, remote: Remote, info: HubInfo, pos: HubPosition, seq: number, claims: ContentClaims): Promise<HubPosition> {
+  const local = replica.meta(seq);
+  const file = entryPaths(replica.paths, seq).bytes;
+  const meta = {
+    seq, parent: pos.hubTip!, replica: replica.replicaId, time: local.time, message: local.message,
+    schema: local.schema, kind: info.kind, sha256: local.sha256, size: local.size, digest: claims.afterFile(local, file),
+  };
+  try {
+    await remote.appendStream(meta, logBytes(seq, local, file));
+  } catch (err) {
+    if ((err as SqlferryError).code !== 'HUB_ENTRY_EXISTS') throw err;
+    throw pullFirst(remote.url, seq, pos.hubSeq);
+  }
+  const next = { hubId: info.hubId, hubSeq: seq, hubTip: meta.sha256 };
+  savePosition(replica, next);
+  return next;
+}
+
+/** The log file's bytes as they are read, LOG_CORRUPT before the end when they are not what its metadata says. */
+async function* logBytes(seq: number, meta: LogEntryMeta, file: string): AsyncGenerator<Uint8Array> {
+  try {
+    yield* verified(`log entry ${seq}`, meta, metered(createReadStream(file, { highWaterMark: pieceBytes() })));
+  } catch (err) {
+    if ((err as SqlferryError).code !== 'HUB_ENTRY_CORRUPT') throw err;
+    throw new SqlferryError('LOG_CORRUPT', `log entry ${seq} does not match its checksum`, {
+      data: { seq, path: file },
+      exitCode: EXIT.corrupt,
+      hint: 'the file was changed or damaged; restore the sidecar folder from a backup',
+    });
+  }
 }
 
 /** Appends `batch` and saves the position once; a batch cut short by another pusher keeps what it stored. */

@@ -203,6 +203,29 @@ export function remoteConformance(name: string, transport: TransportUnderTest): 
       await remote.append(entry(1, one), one); // the number is still free
     });
 
+    it('takes a large entry as a stream: byte for byte; a stream unlike its metadata, or broken, stores nothing', async () => {
+      await addGenesis(remote);
+      const big = Buffer.concat(Array.from({ length: 20 }, (_, i) => changeset(`r${i}`, 20_000)));
+      const inChunks = (bytes: Uint8Array) => (async function* () {
+        for (let at = 0; at < bytes.length; at += 7000) yield bytes.subarray(at, at + 7000);
+      })();
+      await remote.appendStream(entry(1, big), inChunks(big));
+      expect(Buffer.compare(await collect((await remote.read(1)).body), big)).toBe(0);
+      const next = (bytes: Uint8Array) => entry(2, bytes, sha256(big));
+      const cut = big.subarray(0, big.length - 10);
+      await expect(remote.appendStream(next(cut), inChunks(cut))).rejects.toMatchObject({ code: 'HUB_APPEND_REFUSED', data: { reason: 'changeset' } });
+      await expect(remote.appendStream({ ...next(big), sha256: sha256(cut) }, inChunks(big))).rejects.toMatchObject({ code: 'HUB_APPEND_REFUSED', data: { reason: 'checksum' } });
+      const broken = (async function* () {
+        yield big.subarray(0, 5000);
+        throw new Error('the source broke');
+      })();
+      await expect(remote.appendStream(next(big), broken)).rejects.toThrow();
+      await expect(remote.appendStream(entry(1, big), inChunks(big))).rejects.toMatchObject({ code: 'HUB_ENTRY_EXISTS' });
+      expect(await remote.head()).toBe(1);
+      await remote.appendStream(next(big), inChunks(big)); // the number is still free
+      expect((await remote.list(1)).map((m) => m.sha256)).toEqual([sha256(big)]);
+    });
+
     it('refuses an entry whose schema statements the schema rule refuses; stores nothing', async () => {
       await addGenesis(remote);
       const one = changeset('one');

@@ -92,6 +92,14 @@ export class FolderStore implements HubStore {
     return stored;
   }
 
+  /** Bytes first, as they stream (durable), then the metadata that commits them. */
+  async appendStreamExclusive(meta: EntryMeta, body: AsyncIterable<Uint8Array>): Promise<boolean> {
+    const file = entryBytesName(meta.seq, meta.kind);
+    const won = await this.publish(LOG_DIR, file, body, metaName(meta.seq), { ...meta, file });
+    if (won) await this.fs.overwrite(`${LOG_DIR}/${HEAD_HINT}`, headHint(meta.seq)).catch(() => {});
+    return won;
+  }
+
   async latestSnapshot(atMost: number): Promise<SnapshotMeta | null> {
     const names = await this.fs.list(SNAPSHOTS_DIR);
     if (names === undefined) await this.info(); // a missing folder in a real hub means "none yet"

@@ -106,20 +106,27 @@ export class HubHttpClient {
     const abort = new AbortController();
     const dog = watchdog(abort, () => timedOut(this.url, target.host, timeoutSeconds(), during));
     const length = req.body instanceof Uint8Array ? { 'content-length': String(req.body.byteLength) } : {};
-    const { request: send, agent } = transport(target.protocol);
+    const { request: sendOn, agent } = transport(target.protocol);
+    // Kept-alive sockets may have been closed by the server while this process was busy (its
+    // keep-alive timeout): a GET sent on one is sent again, as long as the pool hands out such
+    // sockets (each is dropped as it fails). A streamed body cannot be sent twice, so it gets a
+    // connection of its own.
+    const streamedBody = req.body !== undefined && !(req.body instanceof Uint8Array);
+    const send = () => new Promise<IncomingMessage>((resolve, reject) => {
+      const request = sendOn(target, {
+        method: req.method ?? 'GET',
+        headers: { 'accept-encoding': ACCEPT_ENCODING, ...req.headers, ...length, ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
+        agent: streamedBody ? false : agent,
+        signal: abort.signal,
+      }, resolve);
+      request.on('error', (err) => reject(Object.assign(err, { staleSocket: request.reusedSocket && (req.method ?? 'GET') === 'GET' && (err as { code?: string }).code === 'ECONNRESET' })));
+      if (req.body) upload(request, sliced(req.body, dog.kick)).catch((err) => request.destroy(err));
+      else request.end();
+    });
     let incoming: IncomingMessage;
     try {
-      incoming = await new Promise<IncomingMessage>((resolve, reject) => {
-        const request = send(target, {
-          method: req.method ?? 'GET',
-          headers: { 'accept-encoding': ACCEPT_ENCODING, ...req.headers, ...length, ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
-          agent,
-          signal: abort.signal,
-        }, resolve);
-        request.on('error', reject);
-        if (req.body) upload(request, sliced(req.body, dog.kick)).catch((err) => request.destroy(err));
-        else request.end();
-      });
+      const resent = (err: { staleSocket?: boolean }): Promise<IncomingMessage> => (err.staleSocket ? send().catch(resent) : Promise.reject(err));
+      incoming = await send().catch(resent);
     } catch (err) {
       throw this.explain(err, abort, target.host, during);
     } finally {

@@ -75,6 +75,16 @@ export class HttpRemote implements Remote {
     await this.http.json(during, res);
   }
 
+  /** One framed request whose bytes stream (no zstd: the body is not held to be compressed). */
+  async appendStream(meta: EntryMeta, body: AsyncIterable<Uint8Array>): Promise<void> {
+    const head = frameHead(meta);
+    const framed = async function* () {
+      yield head;
+      yield* body;
+    };
+    await this.put(`appending entry ${meta.seq}`, `entries/${meta.seq}`, head.length, framed());
+  }
+
   async latestSnapshot(atMost?: number): Promise<SnapshotMeta | null> {
     const answer = await this.get('finding the latest snapshot', 'snapshots/latest', { atMost });
     return answer === null ? null : wireSnapshotMeta(JSON.stringify(answer), `${this.url}/snapshots/latest`);

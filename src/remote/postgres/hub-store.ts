@@ -10,7 +10,7 @@ import type { Body, EntryMeta, EntryWithBytes, HubInfo, SnapshotMeta } from '../
 import type { HubStore } from '../../hub/store.ts';
 import { entryNotFound, hubExists, hubNotFound } from '../../hub/errors.ts';
 import { parseEntryMeta, parseHubInfo, parseSnapshotMeta } from '../../hub/meta.ts';
-import { asStream } from '../../hub/checksum.ts';
+import { asStream, collect } from '../../hub/checksum.ts';
 import { leadingWithin } from '../../hub/batch.ts';
 import type { PgDatabase } from './database.ts';
 
@@ -85,6 +85,11 @@ export class PgHubStore implements HubStore {
 
   async appendExclusive(meta: EntryMeta, bytes: Uint8Array): Promise<boolean> {
     return (await this.appendBatchExclusive([{ meta, bytes }])) === 1;
+  }
+
+  /** Held whole (one transaction stores the entry): streaming into chunk rows is not done yet. */
+  async appendStreamExclusive(meta: EntryMeta, body: AsyncIterable<Uint8Array>): Promise<boolean> {
+    return this.appendExclusive(meta, await collect(body));
   }
 
   async appendBatchExclusive(batch: EntryWithBytes[]): Promise<number> {
