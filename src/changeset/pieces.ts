@@ -27,6 +27,8 @@ export class PieceCutter {
   /** Bytes not cut yet (whole units first), from offset `at` of the file. */
   private chunks: Uint8Array[] = [];
   private held = 0;
+  /** Cut again once this much is held: a record larger than a piece is measured again only after its bytes held have doubled, not at every chunk (which copied and re-read it quadratically). */
+  private cutAt: number;
   private at = 0;
   /** The table header in force where the held bytes start, and where the measuring has got to. */
   private headerAtStart: Header | undefined;
@@ -37,6 +39,7 @@ export class PieceCutter {
 
   constructor(pieceBytes: number, expect?: ChangesetKind) {
     this.pieceBytes = pieceBytes;
+    this.cutAt = pieceBytes;
     this.expect = expect;
   }
 
@@ -45,7 +48,7 @@ export class PieceCutter {
     if (chunk.byteLength === 0) return [];
     this.chunks.push(chunk);
     this.held += chunk.byteLength;
-    return this.held < this.pieceBytes ? [] : this.cut(false);
+    return this.held < this.cutAt ? [] : this.cut(false);
   }
 
   /** The last pieces; throws ChangesetFormatError when the file ends inside a record. */
@@ -86,6 +89,7 @@ export class PieceCutter {
       const rest = bytes.subarray(start);
       this.chunks = rest.length > 0 ? [rest] : [];
       this.held = rest.length;
+      this.cutAt = Math.max(this.pieceBytes, 2 * rest.length);
     }
     this.at += start;
     return out;

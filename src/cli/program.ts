@@ -4,6 +4,7 @@
 // (bin/build-dist.ts) that command alone, so that file holds no other command's code.
 import { Command, CommanderError } from 'commander';
 import { SqlferryError, EXIT } from '../errors/index.ts';
+import { collectAsBytesPass } from '../shared/collect.ts';
 import { colourFor, out } from './output.ts';
 import type { CommandEntry } from './commands/index.ts';
 import pkg from '../../package.json' with { type: 'json' };
@@ -35,6 +36,9 @@ export async function run(argv: string[], which: readonly CommandEntry[]): Promi
       if (err.code !== 'EPIPE') throw err;
     });
   }
+  // A process of its own: collect garbage as large changes stream through (shared/collect.ts);
+  // `serve` does not, its requests would pause.
+  if (commandName(argv) !== 'serve') collectAsBytesPass();
   try {
     const program = await buildProgram(which);
     await program.parseAsync(argv);

@@ -6,7 +6,8 @@
 // no database.)
 import { ChangesetFormatError, SqlferryError, EXIT } from '../errors/index.ts';
 import { PieceCutter } from '../changeset/pieces.ts';
-import { passed, pieceBytes } from '../shared/pieces.ts';
+import { passed } from '../shared/collect.ts';
+import { pieceBytes } from '../shared/pieces.ts';
 import { validateChangeset } from '../changeset/index.ts';
 import { checkAppendable } from './errors.ts';
 import { checkSchemaStatements } from './schema-rule.ts';

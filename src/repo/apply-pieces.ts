@@ -9,7 +9,8 @@ import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { constants, type DatabaseSync } from 'node:sqlite';
 import { PieceCutter } from '../changeset/pieces.ts';
 import type { ChangesetKind, TableHeader } from '../changeset/types.ts';
-import { passed, pieceBytes } from '../shared/pieces.ts';
+import { passed } from '../shared/collect.ts';
+import { pieceBytes } from '../shared/pieces.ts';
 import { applyConflict, applyValidated, checkTables, suspendTriggers } from './apply.ts';
 
 /** The file's bytes, `size` at a time, read synchronously (an apply inside a transaction cannot wait). */

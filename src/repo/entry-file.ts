@@ -5,25 +5,8 @@
 // since a point (a table whose capture starts over another way).
 import { closeSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { createHash, type Hash } from 'node:crypto';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { passed } from '../shared/collect.ts';
 import { tempPathFor } from './atomic.ts';
-
-/**
- * Each piece arrives in a buffer of its own (a session's changeset) that is garbage once
- * written; V8 frees such buffers only when their total has grown by about 64 MB since its last
- * collection, so a large capture would hold that much for nothing. Collecting after every few
- * MiB keeps the memory a capture needs to its pieces (the way jest exposes the collector).
- */
-const COLLECT_EVERY = 8 * 2 ** 20;
-let collect: (() => void) | undefined;
-function collectGarbage(): void {
-  if (collect === undefined) {
-    setFlagsFromString('--expose-gc');
-    collect = runInNewContext('gc') as () => void;
-  }
-  collect();
-}
 
 export interface EntryMark {
   size: number;
@@ -35,7 +18,6 @@ export class EntryFile {
   private readonly target: string;
   private fd: number | undefined;
   private hash = createHash('sha256');
-  private sinceCollected = 0;
   size = 0;
 
   /** A temp file that becomes `target` on publish. */
@@ -50,11 +32,7 @@ export class EntryFile {
     while (off < piece.byteLength) off += writeSync(this.fd!, piece, off, piece.byteLength - off, this.size + off);
     this.hash.update(piece);
     this.size += piece.byteLength;
-    this.sinceCollected += piece.byteLength;
-    if (this.sinceCollected >= COLLECT_EVERY) {
-      this.sinceCollected = 0;
-      collectGarbage();
-    }
+    passed(piece.byteLength); // a piece arrives in a buffer of its own, garbage once written
   }
 
   /** `length` bytes from `offset`: a piece written earlier, read back to be applied. */

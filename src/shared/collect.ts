@@ -1,0 +1,31 @@
+// V8 frees buffers that are garbage only when their total has grown by about 64 MB since its
+// last collection: a command streaming a large change (pieces of a capture, chunks of a push,
+// a pull or a clone) would hold that much for nothing beside the pieces in hand. A CLI command,
+// a process of its own, collects after every few MiB that pass instead (cli/program.ts turns it
+// on). Off otherwise: a library forces no collection on the process that embeds it, and
+// `serve` neither, where a full collection would pause every request in flight for bytes it
+// frees anyway within those 64 MB.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+const COLLECT_EVERY = 4 * 2 ** 20;
+let on = false;
+let since = 0;
+let gc: (() => void) | undefined;
+
+export function collectAsBytesPass(): void {
+  on = true;
+}
+
+/** `bytes` were let go (written out, sent, applied): collect once enough have passed. */
+export function passed(bytes: number): void {
+  if (!on) return;
+  since += bytes;
+  if (since < COLLECT_EVERY) return;
+  since = 0;
+  if (gc === undefined) {
+    setFlagsFromString('--expose-gc'); // the way jest exposes the collector
+    gc = runInNewContext('gc') as () => void;
+  }
+  gc();
+}
