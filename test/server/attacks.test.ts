@@ -9,6 +9,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sha256 } from '../../src/hub/checksum.ts';
+import { writeChangeset } from '../../src/changeset/index.ts';
+import type { Change } from '../../src/changeset/types.ts';
 import { initHub } from '../../src/sync/init-hub.ts';
 import { verify } from '../../src/repo/verify.ts';
 import { GENESIS, changeset, entry, snapshotOf } from '../remote/hub-fixtures.ts';
@@ -24,7 +26,8 @@ let base: string;
 let stderr = '';
 
 beforeAll(async () => {
-  child = spawn(process.execPath, [bin, 'serve', '--root', root, '--port', '0', '--max-entry-mb', '1', '--max-snapshot-mb', '1'], { env: { ...process.env, SQLFERRY_TOKEN: TOKEN } });
+  // Pieces of 4 KiB: an entry over 32 KiB takes the streamed route (checked as it passes), as one over 8 MiB does by default.
+  child = spawn(process.execPath, [bin, 'serve', '--root', root, '--port', '0', '--max-entry-mb', '1', '--max-snapshot-mb', '1'], { env: { ...process.env, SQLFERRY_TOKEN: TOKEN, SQLFERRY_PIECE_BYTES: '4096' } });
   child.stderr!.on('data', (d) => (stderr += d));
   base = await new Promise<string>((ok, fail) => {
     let out = '';
@@ -163,6 +166,25 @@ describe('serve under attack', () => {
       const answer = await send('PUT', `/app/entries/${seq}`, framed(meta, bytes));
       expect(answer, what).toMatchObject({ status, error: { code, ...(reason ? { data: { reason } } : {}) } });
       await still();
+    }
+  });
+
+  it('refuses a large entry, streamed in pieces, whose later piece contradicts an earlier one or is cut short, storing nothing', async () => {
+    const rows = Array.from({ length: 200 }, (_, i): Change => ({ table: { name: 't', pk: [true, false] }, op: 'INSERT', indirect: false, old: undefined, new: [{ type: 'integer', value: BigInt(i + 10) }, { type: 'text', value: Buffer.alloc(400, 'r') }] }));
+    const wide: Change = { table: { name: 't', pk: [true, false, false, false, false, false, false, false] }, op: 'INSERT', indirect: false, old: undefined, new: Array.from({ length: 8 }, (_, i) => ({ type: 'integer' as const, value: BigInt(i) })) };
+    const valid = Buffer.from(writeChangeset('changeset', rows)); // ≈ 80 KiB: streamed
+    const contradicting = Buffer.concat([valid, writeChangeset('changeset', [wide])]); // issue 11's crash, 20 pieces in
+    const cut = valid.subarray(0, valid.length - 7);
+    const cases: Array<[string, Buffer, boolean]> = [
+      ['t named again with 8 columns after 80 KiB of t with 2', contradicting, false],
+      ['the same, sent chunked (no Content-Length)', contradicting, true],
+      ['a file cut inside its last record, its sha256 matching', cut, false],
+    ];
+    for (const [what, bytes, chunked] of cases) {
+      const { headers, body } = framed(entry(head + 1, bytes, tip), bytes);
+      const answer = await send('PUT', `/app/entries/${head + 1}`, chunked ? { headers, chunked: [body.subarray(0, 5000), body.subarray(5000)] } : { headers, body });
+      expect(answer, what).toMatchObject({ status: 422, error: { code: 'HUB_APPEND_REFUSED', data: { reason: 'changeset' } } });
+      await still(); // nothing stored, no temp file left in the log folder
     }
   });
 
