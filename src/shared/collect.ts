@@ -5,15 +5,15 @@
 // on). Off otherwise: a library forces no collection on the process that embeds it, and
 // `serve` neither, where a full collection would pause every request in flight for bytes it
 // frees anyway within those 64 MB.
-// Most collections are minor ones (the young generation only, ~3 ms against 15–30 ms for a
-// full one on a bulk load's commit, a second of its CPU over 60 of them): a buffer let go soon
-// after it was made is still young. One kept across two minor collections has moved to the old
-// generation, which only a full collection frees: every FULL_EVERY-th one is full.
+// Three collections in four are minor ones (the young generation only, ~3 ms against 15–30 ms
+// for a full one: a bulk load's commit spent most of a second in 60 full ones): a buffer let go
+// soon after it was made is still young. One kept across two minor collections has moved to the
+// old generation, which only a full one frees, so at most 16 MiB of it wait for the next.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 const COLLECT_EVERY = 4 * 2 ** 20;
-const FULL_EVERY = 8;
+const FULL_EVERY = 4;
 let on = false;
 let since = 0;
 let collections = 0;
