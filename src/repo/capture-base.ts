@@ -2,7 +2,8 @@
 // base.db as `main` and the live database attached as `live`, in two transactions:
 // 1. (collect) a read of the live database: per table, the rows that differ are copied into a
 //    TEMP table — the keys of the base rows gone from it, the live rows that changed or are new
-//    — by the two joins of captureTable, in SQL only. This is all the time the live database is
+//    — by the two joins of captureTable, in SQL only (the second spared when counts prove the
+//    new rows appended: appended-rows.ts). This is all the time the live database is
 //    read: an application waits for no fsync of sqlferry's.
 // 2. (write) base.db is made equal to the live rows from those copies — deletes, then updates,
 //    then inserts, a range of rows at a time — each range under its own session, whose
@@ -19,6 +20,7 @@ import { SqlferryError } from '../errors/index.ts';
 import { applyChecked, noteApplied } from './apply.ts';
 import { comparisonSql, headerOf, updateOf, type Sides } from './capture.ts';
 import type { EntryFile } from './entry-file.ts';
+import { appendedOnly } from './appended-rows.ts';
 import { scansOf, type KeyRanges } from './key-ranges.ts';
 import type { TableInfo } from './schema-read.ts';
 import { exactColumnList, readValues } from './values.ts';
@@ -65,10 +67,11 @@ export function collectTable(db: DatabaseSync, table: TableInfo, index: number, 
   }
   const changedUpTo = lastRow(db, copy, n);
   const live = sql.cols.map((_, i) => sql.a(i)).join(', ');
+  const appended = created || within !== undefined ? undefined : appendedOnly(db, table.name, 'main', 'live', deletesIn(db, copy, op));
   db.exec(
-    created
-      ? `${into} SELECT ${OP.insert}, ${live} FROM ${scan('live', 'A')} WHERE ${sql.liveKeyNotNull}`
-      : `${into} SELECT ${OP.insert}, ${live} FROM ${scan('live', 'A')} LEFT JOIN main.${t} AS B ON ${sql.sameKey} WHERE ${sql.liveKeyNotNull} AND ${sql.baseMissing}`,
+    created ? `${into} SELECT ${OP.insert}, ${live} FROM ${scan('live', 'A')} WHERE ${sql.liveKeyNotNull}`
+    : appended !== undefined ? `${into} SELECT ${OP.insert}, ${live} FROM live.${t} AS A WHERE ${appended}`
+    : `${into} SELECT ${OP.insert}, ${live} FROM ${scan('live', 'A')} LEFT JOIN main.${t} AS B ON ${sql.sameKey} WHERE ${sql.liveKeyNotNull} AND ${sql.baseMissing}`,
   );
   return { table, copy, n, op, changedUpTo, insertedUpTo: lastRow(db, copy, n) };
 }
@@ -184,6 +187,10 @@ function writeInJs(db: DatabaseSync, { table, copy, n: numbered, op: opColumn }:
     applyChecked(db, entry.read(start, entry.size - start), 'changeset');
   }
   db.exec('RELEASE sqlferry_pieces');
+}
+
+function deletesIn(db: DatabaseSync, copy: string, op: string): number {
+  return Number((db.prepare(`SELECT count(*) AS n FROM temp.${copy} WHERE ${op} = ${OP.delete}`).get() as { n: bigint | number }).n);
 }
 
 function lastRow(db: DatabaseSync, copy: string, n: string): number {

@@ -42,7 +42,9 @@ export function captureEntry<T>(paths: SidecarPaths, seq: number, publish: (capt
   const db = withSnapshotErrors(paths.base, () => openDatabase(paths.base, { foreignKeys: false }));
   try {
     return withSqliteErrors(paths.db, () => {
-      db.exec('PRAGMA synchronous = FULL; PRAGMA temp_store = FILE');
+      // The copies of step 1 go to a temp file, in pages four times SQLite's default: a bulk
+      // load's 3,000,000 rows are written there and read back in a quarter of the system calls.
+      db.exec('PRAGMA synchronous = FULL; PRAGMA temp_store = FILE; PRAGMA temp.page_size = 16384');
       attach(db, paths.db, BASE_MAIN.live);
       // Step 1: what differs, copied into TEMP tables in one read of both files, then let go of the live file.
       db.exec('BEGIN');

@@ -32,7 +32,7 @@ export class EntryFile {
     while (off < piece.byteLength) off += writeSync(this.fd!, piece, off, piece.byteLength - off, this.size + off);
     this.hash.update(piece);
     this.size += piece.byteLength;
-    passed(piece.byteLength); // a piece arrives in a buffer of its own, garbage once written
+    passed(piece.byteLength, true); // a piece arrives in a buffer of its own, made just now, garbage once written
   }
 
   /** `length` bytes from `offset`: a piece written earlier, read back to be applied. */
