@@ -8,6 +8,7 @@
 // Run: npx node bench/bulk-transfer.ts [rows]
 // SQLFERRY_BENCH_BIN=/other/checkout/bin/sqlferry.js runs another build's CLI; with
 // SQLFERRY_BENCH_BEFORE=/older/bin/sqlferry.js too, each step runs with both, side by side.
+// SQLFERRY_BENCH_STEPS='pull, SSH;clone' runs only the steps whose names start so (';' between).
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -128,9 +129,10 @@ const steps: Step[] = [
   { name: 'clone (entry 1 replayed), serve', state: 'pushed-no-snapshot', run: viaServe('pushed-no-snapshot', (url) => ['clone', url, 'c.db']) },
   { name: 'push, SSH', state: 'unpushed', run: viaSsh('a.db', ['--db', 'a.db', 'push', 'ssh']) },
   { name: 'pull, SSH', state: 'pushed', run: viaSsh('b.db', ['--db', 'b.db', 'pull', 'ssh']) },
+  { name: 'clone (snapshot at 1), SSH', state: 'pushed', run: viaSsh(undefined, ['clone', sshHub, 'c.db']) },
   { name: 'clone (entry 1 replayed), SSH', state: 'pushed-no-snapshot', run: viaSsh(undefined, ['clone', sshHub, 'c.db']) },
 ];
-const only = process.env.SQLFERRY_BENCH_STEPS?.split(',');
+const only = process.env.SQLFERRY_BENCH_STEPS?.split(';'); // step names hold commas: 'pull, SSH;clone (entry'
 console.log(`| step | ${bins.map(([n]) => `${n}: peak RSS (serve's)`).join(' | ')} | ${bins.map(([n]) => `${n}: wall`).join(' | ')} |`);
 console.log(`|---|${bins.map(() => '---|').join('')}${bins.map(() => '---|').join('')}`);
 for (const step of steps) {

@@ -5,6 +5,8 @@
 // ≤ 1.5× scp over SSH, ≤ 2× cp + sync to a folder. A pull also applies the rows to the database,
 // which copying files does not: its figure is the transfer plus that work.
 // Run: npx node bench/transfers.ts [runs] [rows] [commits]
+// SQLFERRY_BENCH_BEFORE=/older/checkout runs that checkout's CLI (bin/sqlferry.js) and
+// bench/transfer-only.ts beside this one's, alternating in the same runs: a before column.
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -25,8 +27,9 @@ import { startSshd } from '../test/remote/sshd.ts';
 const runs = Number(process.argv[2] ?? 7);
 const rows = Number(process.argv[3] ?? 100_000);
 const commits = Number(process.argv[4] ?? 40);
-const bin = fileURLToPath(new URL('../bin/sqlferry.js', import.meta.url));
-const only = fileURLToPath(new URL('./transfer-only.ts', import.meta.url));
+const here = fileURLToPath(new URL('..', import.meta.url));
+const builds = [...(process.env.SQLFERRY_BENCH_BEFORE ? [process.env.SQLFERRY_BENCH_BEFORE] : []), here];
+const bin = join(here, 'bin', 'sqlferry.js');
 const sshd = await startSshd();
 const dir = mkdtempSync(join(sshd.dir, 'bench-transfers-'));
 const env: NodeJS.ProcessEnv = { ...process.env, HOME: sshd.home, NODE_COMPILE_CACHE: join(dir, 'compile-cache') };
@@ -42,6 +45,9 @@ function must(argv: string[], cwd = dir): number {
   return ms;
 }
 const sqlferry = (...args: string[]) => [process.execPath, bin, ...args];
+/** A command of `build` (a checkout): its CLI, or its bench/transfer-only.ts. */
+const cli = (build: string, ...args: string[]) => [process.execPath, join(build, 'bin', 'sqlferry.js'), ...args];
+const only = (build: string, ...args: string[]) => [process.execPath, join(build, 'bench', 'transfer-only.ts'), ...args];
 
 // The pristine set: a hub holding A's genesis, A with its commits not yet pushed (for push), and
 // a hub holding them with B cloned before them (for pull). Each run works on a fresh copy.
@@ -100,58 +106,63 @@ function fresh(db: 'a.db' | 'b.db', remote: (root: string) => string): string {
   return root;
 }
 
-interface Case { name: string; prepare(): string; time(root: string): number }
+interface Case { name: string; prepare(): string; time(root: string, build: string): number }
 const cases: Array<[Case, Case]> = [
   [
-    { name: 'push over SSH', prepare: () => fresh('a.db', (r) => sshUrl(join(r, 'hub-before'))), time: (r) => must(sqlferry('--db', join(r, 'a.db'), 'push')) },
+    { name: 'push over SSH', prepare: () => fresh('a.db', (r) => sshUrl(join(r, 'hub-before'))), time: (r, b) => must(cli(b, '--db', join(r, 'a.db'), 'push')) },
     { name: 'scp of the same files, up', prepare: () => { const r = fresh('a.db', (x) => join(x, 'hub-before')); mkdirSync(join(r, 'up')); return r; }, time: (r) => must(['scp', ...scpOptions, ...logFiles(join(r, 'a.db.sqlferry', 'log')), `${sshd.user}@127.0.0.1:${join(r, 'up')}/`]) },
   ],
   [
-    { name: 'pull over SSH', prepare: () => fresh('b.db', (r) => sshUrl(join(r, 'hub-after'))), time: (r) => must(sqlferry('--db', join(r, 'b.db'), 'pull')) },
+    { name: 'pull over SSH', prepare: () => fresh('b.db', (r) => sshUrl(join(r, 'hub-after'))), time: (r, b) => must(cli(b, '--db', join(r, 'b.db'), 'pull')) },
     { name: 'scp of the same files, down', prepare: () => { const r = fresh('b.db', (x) => join(x, 'hub-after')); mkdirSync(join(r, 'down')); return r; }, time: (r) => must(['scp', ...scpOptions, `${sshd.user}@127.0.0.1:${join(r, 'hub-after', 'log')}/0*`, join(r, 'down')]) },
   ],
   [
-    { name: 'push\'s transfer alone over SSH (bench/transfer-only.ts)', prepare: () => fresh('a.db', (x) => join(x, 'hub-before')), time: (r) => must([process.execPath, only, 'push', join(r, 'hub-after'), sshUrl(join(r, 'hub-before'))]) },
+    { name: 'push\'s transfer alone over SSH (bench/transfer-only.ts)', prepare: () => fresh('a.db', (x) => join(x, 'hub-before')), time: (r, b) => must(only(b, 'push', join(r, 'hub-after'), sshUrl(join(r, 'hub-before')))) },
     { name: 'scp of the same files, up', prepare: () => { const r = fresh('a.db', (x) => join(x, 'hub-before')); mkdirSync(join(r, 'up')); return r; }, time: (r) => must(['scp', ...scpOptions, ...logFiles(join(r, 'a.db.sqlferry', 'log')), `${sshd.user}@127.0.0.1:${join(r, 'up')}/`]) },
   ],
   [
-    { name: 'pull\'s transfer alone over SSH (bench/transfer-only.ts)', prepare: () => fresh('b.db', (x) => join(x, 'hub-after')), time: (r) => must([process.execPath, only, 'pull', sshUrl(join(r, 'hub-after'))]) },
+    { name: 'pull\'s transfer alone over SSH (bench/transfer-only.ts)', prepare: () => fresh('b.db', (x) => join(x, 'hub-after')), time: (r, b) => must(only(b, 'pull', sshUrl(join(r, 'hub-after')))) },
     { name: 'scp of the same files, down', prepare: () => { const r = fresh('b.db', (x) => join(x, 'hub-after')); mkdirSync(join(r, 'down')); return r; }, time: (r) => must(['scp', ...scpOptions, `${sshd.user}@127.0.0.1:${join(r, 'hub-after', 'log')}/0*`, join(r, 'down')]) },
   ],
   [
-    { name: 'push to a folder hub', prepare: () => fresh('a.db', (r) => join(r, 'hub-before')), time: (r) => must(sqlferry('--db', join(r, 'a.db'), 'push')) },
+    { name: 'push to a folder hub', prepare: () => fresh('a.db', (r) => join(r, 'hub-before')), time: (r, b) => must(cli(b, '--db', join(r, 'a.db'), 'push')) },
     { name: 'cp of the same files + sync', prepare: () => { const r = fresh('a.db', (x) => join(x, 'hub-before')); mkdirSync(join(r, 'up')); return r; }, time: (r) => must(['sh', '-c', `cp ${logFiles(join(r, 'a.db.sqlferry', 'log')).join(' ')} ${join(r, 'up')}/ && sync`]) },
   ],
   [
-    { name: 'push\'s transfer alone to a folder hub', prepare: () => fresh('a.db', (x) => join(x, 'hub-before')), time: (r) => must([process.execPath, only, 'push', join(r, 'hub-after'), join(r, 'hub-before')]) },
+    { name: 'push\'s transfer alone to a folder hub', prepare: () => fresh('a.db', (x) => join(x, 'hub-before')), time: (r, b) => must(only(b, 'push', join(r, 'hub-after'), join(r, 'hub-before'))) },
     { name: 'cp of the same files + sync', prepare: () => { const r = fresh('a.db', (x) => join(x, 'hub-before')); mkdirSync(join(r, 'up')); return r; }, time: (r) => must(['sh', '-c', `cp ${logFiles(join(r, 'a.db.sqlferry', 'log')).join(' ')} ${join(r, 'up')}/ && sync`]) },
   ],
   [
-    { name: 'pull from a folder hub', prepare: () => fresh('b.db', (r) => join(r, 'hub-after')), time: (r) => must(sqlferry('--db', join(r, 'b.db'), 'pull')) },
+    { name: 'pull from a folder hub', prepare: () => fresh('b.db', (r) => join(r, 'hub-after')), time: (r, b) => must(cli(b, '--db', join(r, 'b.db'), 'pull')) },
     { name: 'cp of the same files + sync, down', prepare: () => { const r = fresh('b.db', (x) => join(x, 'hub-after')); mkdirSync(join(r, 'down')); return r; }, time: (r) => must(['sh', '-c', `cp ${join(r, 'hub-after', 'log')}/0* ${join(r, 'down')}/ && sync`]) },
   ],
   [
-    { name: 'pull\'s transfer alone from a folder hub', prepare: () => fresh('b.db', (x) => join(x, 'hub-after')), time: (r) => must([process.execPath, only, 'pull', join(r, 'hub-after')]) },
+    { name: 'pull\'s transfer alone from a folder hub', prepare: () => fresh('b.db', (x) => join(x, 'hub-after')), time: (r, b) => must(only(b, 'pull', join(r, 'hub-after'))) },
     { name: 'cp of the same files + sync, down', prepare: () => { const r = fresh('b.db', (x) => join(x, 'hub-after')); mkdirSync(join(r, 'down')); return r; }, time: (r) => must(['sh', '-c', `cp ${join(r, 'hub-after', 'log')}/0* ${join(r, 'down')}/ && sync`]) },
   ],
 ];
 
 const median = (t: number[]) => [...t].sort((x, y) => x - y)[Math.floor(t.length / 2)]!;
-console.log('| transfer | sqlferry, median | reference | reference, median | ratio |');
-console.log('|---|---|---|---|---|');
+const names = builds.length > 1 ? ['before', 'after'] : ['sqlferry'];
+console.log(`| transfer | ${names.map((n) => `${n}, median`).join(' | ')} | reference | reference, median | ${names.map((n) => `${n}: ratio`).join(' | ')} |`);
+console.log(`|---|${names.map(() => '---|').join('')}---|---|${names.map(() => '---|').join('')}`);
 try {
-  for (const pair of cases) {
-    const times: [number[], number[]] = [[], []];
+  for (const [ours, reference] of cases) {
+    // Each round runs every build of ours, then the reference, each on a fresh copy.
+    const runners = [...builds.map((b) => (root: string) => ours.time(root, b)), (root: string) => reference.time(root, here)];
+    const times: number[][] = runners.map(() => []);
     for (let i = 0; i < runs + 1; i++) {
-      for (const [k, c] of pair.entries()) {
-        const root = c.prepare();
-        const ms = c.time(root);
-        if (i > 0) times[k as 0 | 1].push(ms); // the first round warms caches
+      for (const [k, timeIt] of runners.entries()) {
+        const root = (k < builds.length ? ours : reference).prepare();
+        const ms = timeIt(root);
+        if (i > 0) times[k]!.push(ms); // the first round warms caches
         rmSync(root, { recursive: true, force: true });
       }
     }
-    const [ours, ref] = times.map(median) as [number, number];
-    console.log(`| ${pair[0].name} | ${(ours / 1000).toFixed(3)} s | ${pair[1].name} | ${(ref / 1000).toFixed(3)} s | ${(ours / ref).toFixed(2)}× |`);
+    const medians = times.map(median);
+    const ref = medians.at(-1)!;
+    const s = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
+    console.log(`| ${ours.name} | ${medians.slice(0, -1).map(s).join(' | ')} | ${reference.name} | ${s(ref)} | ${medians.slice(0, -1).map((m) => `${(m / ref).toFixed(2)}×`).join(' | ')} |`);
   }
   const node = Array.from({ length: runs }, () => must([process.execPath, '-e', '0']));
   console.log(`node -e 0 (Node's own start-up, in every sqlferry figure above): ${(median(node) / 1000).toFixed(3)} s`);

@@ -4,14 +4,17 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { findHead, headHint } from '../../src/hub/folder/find-head.ts';
 
-function hubOf(head: number, hint: string | undefined) {
+function hubOf(head: number, hint: string | undefined, known = 0) {
   let probes = 0;
+  let hintsRead = 0;
   return {
     probe: {
       exists: async (seq: number) => (probes++, seq >= 1 && seq <= head),
-      readHint: async () => hint,
+      readHint: async () => (hintsRead++, hint),
+      known,
     },
     probes: () => probes,
+    hintsRead: () => hintsRead,
   };
 }
 
@@ -37,5 +40,21 @@ describe('findHead', () => {
     const none = hubOf(1_000_000, undefined);
     expect(await findHead(none.probe)).toBe(1_000_000);
     expect(none.probes()).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(1_000_000)) + 1);
+  });
+
+  it('finds the head from an entry seen before, wherever the head went since (on, or back: a hub restored from a backup)', async () => {
+    await fc.assert(fc.asyncProperty(fc.nat({ max: 100_000 }), fc.nat({ max: 100_000 }), fc.option(fc.nat({ max: 100_000 }).map(headHint)), async (head, known, text) => {
+      expect(await findHead(hubOf(head, text ?? undefined, known).probe)).toBe(head);
+    }), { numRuns: 2000 });
+  });
+
+  it('asks two probes at once and reads no hint when the entry seen before is still the head', async () => {
+    const still = hubOf(5000, headHint(1), 5000);
+    expect(await findHead(still.probe)).toBe(5000);
+    expect([still.probes(), still.hintsRead()]).toEqual([2, 0]);
+    const on = hubOf(5010, undefined, 5000);
+    expect(await findHead(on.probe)).toBe(5010);
+    expect(on.hintsRead()).toBe(0);
+    expect(on.probes()).toBeLessThanOrEqual(2 + 2 * Math.ceil(Math.log2(10)) + 1);
   });
 });

@@ -105,6 +105,30 @@ describe('folder hub', () => {
     await remote.appendBatch(batch.slice(2)); // the numbers after the prefix are still free
     expect(await remote.head()).toBe(5);
   });
+
+  it('reads back nothing it published and probes the head from the last entry it saw: one round trip each on a network hub', async () => {
+    const { dir, remote: maker } = await freshHub();
+    await addGenesis(maker);
+    await maker.close();
+    const asked: string[] = [];
+    const fs = new LocalFolderFs(dir);
+    const counted = Object.assign(Object.create(fs) as LocalFolderFs, {
+      readText: (name: string) => (asked.push(`read ${name}`), fs.readText(name)),
+      exists: (name: string) => (asked.push(`exists ${name}`), fs.exists(name)),
+    });
+    const remote = new StoredHub(new FolderStore(dir, counted, 8));
+    const batch = batchOf(['a', 'b', 'c']);
+    await remote.appendBatch(batch);
+    asked.length = 0;
+    expect((await remote.list(0)).map((m) => m.sha256)).toEqual(batch.map((e) => e.meta.sha256));
+    expect(await remote.head()).toBe(3);
+    expect(await remote.info()).toMatchObject({ format: 'sqlferry-hub' });
+    // Each head(): entry 3 (still there) and entry 4 (not yet), asked together; no metadata read back, no hint, no hub file.
+    const twice = (name: string) => [name, name];
+    expect(asked.sort()).toEqual([...twice(`exists log/${seqName(3)}.json`), ...twice(`exists log/${seqName(4)}.json`)]);
+    expect((await remote.readBatch(0, { limit: 10, maxBytes: 1 << 20 })).map((e) => e.meta.seq)).toEqual([1, 2, 3]);
+    await remote.close();
+  });
 });
 
 /** Entries 1.. chained after the genesis, each with its bytes. */

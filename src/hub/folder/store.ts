@@ -25,8 +25,12 @@ export class FolderStore implements HubStore {
   private readonly fs: FolderFs;
   /** Metadata files read at once by entries(): enough to keep a slow link busy, few enough descriptors. */
   private readonly listWindow: number;
-  /** Entry metadata read so far: a published entry never changes, so read() reuses what entries() read. */
+  /** Entry metadata read or published so far: a published entry never changes, so read() reuses what entries() read. */
   private readonly listed = new Map<number, Stored<EntryMeta>>();
+  /** sqlferry-hub.json as read once: it never changes after the hub is made. */
+  private hubInfo: HubInfo | undefined;
+  /** The greatest entry number seen present: the next head() starts there (find-head.ts). */
+  private knownHead = 0;
 
   constructor(url: string, fs: FolderFs, listWindow: number) {
     this.url = url;
@@ -35,17 +39,21 @@ export class FolderStore implements HubStore {
   }
 
   async info(): Promise<HubInfo> {
+    if (this.hubInfo) return this.hubInfo;
     const text = await this.fs.readText(HUB_FILE);
     if (text === undefined) throw hubNotFound(this.url);
-    return parseHubInfo(text, `${this.url}/${HUB_FILE}`);
+    this.hubInfo = parseHubInfo(text, `${this.url}/${HUB_FILE}`);
+    return this.hubInfo;
   }
 
   async head(): Promise<number> {
     const head = await findHead({
       exists: (seq) => this.fs.exists(`${LOG_DIR}/${metaName(seq)}`),
       readHint: () => this.fs.readText(`${LOG_DIR}/${HEAD_HINT}`).catch(() => undefined),
+      known: this.knownHead,
     });
     if (head === 0) await this.info(); // no entry yet, or no hub at all: say which
+    this.knownHead = head;
     return head;
   }
 
@@ -82,6 +90,7 @@ export class FolderStore implements HubStore {
         unsure = 0;
         if (!won) break;
         stored++;
+        this.published(f.seq, f.record);
       }
       if (stored > 0) await this.fs.syncFolder(LOG_DIR);
     } finally {
@@ -95,9 +104,12 @@ export class FolderStore implements HubStore {
   /** Bytes first, as they stream (durable), then the metadata that commits them. */
   async appendStreamExclusive(meta: EntryMeta, body: AsyncIterable<Uint8Array>): Promise<boolean> {
     const file = entryBytesName(meta.seq, meta.kind);
-    const won = await this.publish(LOG_DIR, file, body, metaName(meta.seq), { ...meta, file });
-    if (won) await this.fs.overwrite(`${LOG_DIR}/${HEAD_HINT}`, headHint(meta.seq)).catch(() => {});
-    return won;
+    const record = { ...meta, file };
+    const won = await this.publish(LOG_DIR, file, body, metaName(meta.seq), record);
+    if (!won) return false;
+    this.published(meta.seq, JSON.stringify(record));
+    await this.fs.overwrite(`${LOG_DIR}/${HEAD_HINT}`, headHint(meta.seq)).catch(() => {});
+    return true;
   }
 
   async latestSnapshot(atMost: number): Promise<SnapshotMeta | null> {
@@ -134,6 +146,13 @@ export class FolderStore implements HubStore {
     return won;
   }
 
+  /** Entry `seq` was just published with metadata `record`: known without reading it back. */
+  private published(seq: number, record: string): void {
+    const where = `${this.url}/${LOG_DIR}/${metaName(seq)}`;
+    this.listed.set(seq, storedFile(parseEntryMeta(record, where), where));
+    this.knownHead = Math.max(this.knownHead, seq);
+  }
+
   private async storedEntries(after: number, limit: number): Promise<Array<Stored<EntryMeta>>> {
     const last = Math.min(await this.head(), after + limit);
     return inWindow(range(after + 1, last), this.listWindow, (seq) => this.entryMeta(seq));
@@ -144,6 +163,7 @@ export class FolderStore implements HubStore {
     if (known) return known;
     const meta = await this.metaOf(LOG_DIR, seq, parseEntryMeta);
     this.listed.set(seq, meta);
+    this.knownHead = Math.max(this.knownHead, seq);
     return meta;
   }
 

@@ -15,10 +15,12 @@ export interface SshSession {
   /** Set once the connection closes: the next operation opens a new one. */
   closed: boolean;
   /**
-   * Rejects when the connection closes. SFTP requests sent after that are never answered (ssh2
-   * fails only those pending at the moment of the close), so every operation races this.
+   * `op`, or a rejection as soon as the connection closes first: SFTP requests sent after a close
+   * are never answered (ssh2 fails only those pending at that moment), so every operation goes
+   * through this. Not a Promise.race against one promise that settles at the close: each race
+   * would stay attached to it with its result, every chunk read kept alive until the connection ends.
    */
-  lost: Promise<never>;
+  whileOpen<T>(op: Promise<T>): Promise<T>;
 }
 
 export async function connectSftp(url: string, target: SshHost): Promise<SshSession> {
@@ -38,15 +40,34 @@ export async function connectSftp(url: string, target: SshHost): Promise<SshSess
       client.end();
       throw err;
     });
-    const lost = new Promise<never>((_, fail) => client.once('close', () => fail(new Error('the SSH connection closed'))));
-    lost.catch(() => {});
-    const session: SshSession = { client, sftp, closed: false, lost };
-    client.on('close', () => (session.closed = true));
-    return session;
+    return openSession(client, sftp);
   } catch (err) {
     endHops();
     throw err;
   }
+}
+
+function openSession(client: Client, sftp: SFTPWrapper): SshSession {
+  const waiting = new Set<(err: Error) => void>();
+  const closedError = () => new Error('the SSH connection closed');
+  const session: SshSession = {
+    client,
+    sftp,
+    closed: false,
+    whileOpen<T>(op: Promise<T>): Promise<T> {
+      if (session.closed) return Promise.reject(closedError());
+      return new Promise<T>((resolve, reject) => {
+        waiting.add(reject);
+        op.then(resolve, reject).finally(() => waiting.delete(reject));
+      });
+    },
+  };
+  client.once('close', () => {
+    session.closed = true;
+    for (const fail of waiting) fail(closedError());
+    waiting.clear();
+  });
+  return session;
 }
 
 /** An SSH connection to `at`, logged in; over `through` (a forwarded channel) when it is a hop away. */

@@ -38,8 +38,8 @@ export class SftpFolderFs implements FolderFs {
     return this.run(`listing ${name || 'the hub folder'}`, (sftp) => readdirNames(sftp, this.path(name)));
   }
 
-  stream(name: string): AsyncIterable<Uint8Array> {
-    return this.link.stream(`reading ${name}`, this.path(name));
+  stream(name: string, size: number): AsyncIterable<Uint8Array> {
+    return this.link.stream(`reading ${name}`, this.path(name), size);
   }
 
   async writeNew(name: string, body: Body): Promise<void> {

@@ -4,11 +4,11 @@ import type { SFTPWrapper } from 'ssh2';
 import { SqlferryError } from '../../errors/index.ts';
 import { connectionLost } from '../errors.ts';
 import { connectSftp } from './connect.ts';
+import { readAhead } from './read-ahead.ts';
 import type { SshSession } from './connect.ts';
 import type { SshHost } from './config.ts';
 
 const PERMISSION_DENIED = 3;
-const CHUNK = 64 * 1024;
 
 export class SshLink {
   private readonly url: string;
@@ -26,30 +26,26 @@ export class SshLink {
   async run<T>(during: string, op: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
     const session = await this.open();
     try {
-      return await Promise.race([op(session.sftp), session.lost]);
+      return await session.whileOpen(op(session.sftp));
     } catch (err) {
       throw this.explain(err, session, during);
     }
   }
 
-  /** A file's bytes as they arrive; a dropped link ends the stream with HUB_CONNECTION_LOST. */
-  async *stream(during: string, path: string): AsyncGenerator<Uint8Array> {
+  /** A file's bytes as they arrive (`size`: where it should end); a dropped link ends the stream with HUB_CONNECTION_LOST. */
+  async *stream(during: string, path: string, size: number): AsyncGenerator<Uint8Array> {
     const session = await this.open();
-    const file = session.sftp.createReadStream(path, { highWaterMark: CHUNK });
-    // Its handle is closed after the last chunk; if the connection ends first, that late failure
-    // must not surface as an uncaught 'error' event: the bytes were all read and checked.
-    file.on('error', () => {});
-    const chunks = (file as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+    const chunks = readAhead(session.sftp, path, size);
     try {
       for (;;) {
-        const next = await Promise.race([chunks.next(), session.lost]);
+        const next = await session.whileOpen(chunks.next());
         if (next.done) return;
         yield next.value;
       }
     } catch (err) {
       throw this.explain(err, session, during);
     } finally {
-      void chunks.return?.().catch(() => {});
+      void chunks.return(undefined).catch(() => {});
     }
   }
 

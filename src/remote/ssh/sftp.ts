@@ -6,11 +6,14 @@ import type { SFTPWrapper } from 'ssh2';
 import type { Body } from '../../hub/remote.ts';
 import { asStream } from '../../hub/checksum.ts';
 import { tempName } from '../../hub/folder/layout.ts';
+import { passed } from '../../shared/collect.ts';
 
 const NO_SUCH_FILE = 2;
 /** Writes in flight at once: SFTP answers each one, so a window keeps a slow link busy. */
 const WINDOW = 32;
 const SLICE = 32 * 1024;
+/** Copies ssh2 makes of each byte written (the SFTP request, the SSH packet): let go once sent, counted for collect.ts. */
+const COPIES = 2;
 
 export const isMissing = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === NO_SUCH_FILE;
 
@@ -67,6 +70,7 @@ export async function writeNewFile(sftp: SFTPWrapper, path: string, body: Body):
         if (inFlight.size >= WINDOW) await Promise.race(inFlight);
       }
       size += buf.length;
+      passed(COPIES * buf.length);
     }
     await Promise.all(inFlight);
     await fsync(sftp, handle);
