@@ -14,7 +14,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { writeFileRenamed } from './atomic.ts';
-import { CHUNK_PAGES, HASH_BYTES, type PageImages } from './page-read.ts';
+import { HASH_BYTES, type PageImages } from './page-read.ts';
 import type { FileStamp } from './fingerprint.ts';
 import type { SidecarPaths } from './sidecar.ts';
 
@@ -23,8 +23,8 @@ export interface PageMap {
   pageCount: number;
   /** HASH_BYTES per page; zeros for a page whose content is not known (always "changed"). */
   hashes: Buffer;
-  /** HASH_BYTES per chunk of pages (page-read.ts); zeros for a chunk holding a page not known. */
-  chunkHashes: Buffer;
+  /** The seed the hashes were made with: the next read hashes with it too (page-hash/page-hash.ts). */
+  seed: bigint;
   /** Per page, its table's index in `tables`; -1 for a page no table owns. */
   owners: Int32Array;
   /**
@@ -106,14 +106,9 @@ export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageI
   }
   for (const [p, leaf] of overflows) leafOf[p] = leaves.get(leaf) ?? UNKNOWN_LEAF;
   const hashes = Buffer.from(images.hashes);
-  const chunkHashes = Buffer.from(images.chunkHashes);
   const spans = new BigInt64Array(images.spans); // a page of the WAL's last transaction: both images' span (page-read.ts)
-  for (const p of images.lastWritten) {
-    hashes.fill(0, (p - 1) * HASH_BYTES, p * HASH_BYTES);
-    const c = Math.floor((p - 1) / CHUNK_PAGES);
-    chunkHashes.fill(0, c * HASH_BYTES, (c + 1) * HASH_BYTES);
-  }
-  return { pageSize: images.pageSize, pageCount: images.pageCount, hashes, chunkHashes, owners, leafOf, spans, tables, layout, mainFile: null };
+  for (const p of images.lastWritten) hashes.fill(0, (p - 1) * HASH_BYTES, p * HASH_BYTES);
+  return { pageSize: images.pageSize, pageCount: images.pageCount, hashes, seed: images.seed, owners, leafOf, spans, tables, layout, mainFile: null };
 }
 
 interface DbstatRow {
@@ -122,7 +117,7 @@ interface DbstatRow {
   path: string;
 }
 
-const MAGIC = 'sqlferry page map 4\n';
+const MAGIC = 'sqlferry page map 5\n';
 
 function mapPath(paths: SidecarPaths): string {
   return join(paths.dir, 'pages.bin');
@@ -130,10 +125,10 @@ function mapPath(paths: SidecarPaths): string {
 
 /** Record `map` as the live database's pages when it equalled the log entry `entry` names. */
 export function savePageMap(paths: SidecarPaths, map: PageMap, entry: string): void {
-  const head = Buffer.from(JSON.stringify({ entry, pageSize: map.pageSize, pageCount: map.pageCount, tables: map.tables, layout: map.layout, mainFile: map.mainFile }));
+  const head = Buffer.from(JSON.stringify({ entry, pageSize: map.pageSize, pageCount: map.pageCount, seed: String(map.seed), tables: map.tables, layout: map.layout, mainFile: map.mainFile }));
   const length = Buffer.alloc(4);
   length.writeUInt32BE(head.length);
-  const body = Buffer.concat([Buffer.from(MAGIC), length, head, map.hashes, map.chunkHashes, bytesOf(map.owners), bytesOf(map.leafOf), bytesOf(map.spans)]);
+  const body = Buffer.concat([Buffer.from(MAGIC), length, head, map.hashes, bytesOf(map.owners), bytesOf(map.leafOf), bytesOf(map.spans)]);
   writeFileRenamed(mapPath(paths), Buffer.concat([body, createHash('sha256').update(body).digest()]));
 }
 
@@ -146,19 +141,19 @@ export function loadPageMap(paths: SidecarPaths, entry: string): PageMap | strin
     return 'no page map from the last commit';
   }
   const body = file.subarray(0, file.length - 32);
+  if (body.toString('latin1', 0, MAGIC.length - 2) === MAGIC.slice(0, -2) && body.toString('latin1', 0, MAGIC.length) !== MAGIC) return 'the page map is from another version of sqlferry';
   if (file.length < MAGIC.length + 36 || body.toString('latin1', 0, MAGIC.length) !== MAGIC || !createHash('sha256').update(body).digest().equals(file.subarray(body.length))) return 'the page map is damaged';
   const headEnd = MAGIC.length + 4 + body.readUInt32BE(MAGIC.length);
-  const head = JSON.parse(body.toString('utf8', MAGIC.length + 4, headEnd)) as { entry: string; pageSize: number; pageCount: number; tables: string[]; layout: Record<string, string>; mainFile: FileStamp | null };
+  const head = JSON.parse(body.toString('utf8', MAGIC.length + 4, headEnd)) as { entry: string; pageSize: number; pageCount: number; seed: string; tables: string[]; layout: Record<string, string>; mainFile: FileStamp | null };
   if (head.entry !== entry) return 'the page map is from another commit';
   const hashesEnd = headEnd + head.pageCount * HASH_BYTES;
-  const chunksEnd = hashesEnd + Math.ceil(head.pageCount / CHUNK_PAGES) * HASH_BYTES;
-  const ownersEnd = chunksEnd + head.pageCount * 4;
+  const ownersEnd = hashesEnd + head.pageCount * 4;
   const leavesEnd = ownersEnd + head.pageCount * 4;
   if (body.length !== leavesEnd + head.pageCount * 16) return 'the page map is damaged';
   const copy = (from: number, to: number): ArrayBuffer => body.buffer.slice(body.byteOffset + from, body.byteOffset + to) as ArrayBuffer;
   return {
-    pageSize: head.pageSize, pageCount: head.pageCount, hashes: Buffer.from(body.subarray(headEnd, hashesEnd)), chunkHashes: Buffer.from(body.subarray(hashesEnd, chunksEnd)),
-    owners: new Int32Array(copy(chunksEnd, ownersEnd)), leafOf: new Int32Array(copy(ownersEnd, leavesEnd)), spans: new BigInt64Array(copy(leavesEnd, body.length)), tables: head.tables, layout: head.layout, mainFile: head.mainFile,
+    pageSize: head.pageSize, pageCount: head.pageCount, hashes: Buffer.from(body.subarray(headEnd, hashesEnd)), seed: BigInt(head.seed),
+    owners: new Int32Array(copy(hashesEnd, ownersEnd)), leafOf: new Int32Array(copy(ownersEnd, leavesEnd)), spans: new BigInt64Array(copy(leavesEnd, body.length)), tables: head.tables, layout: head.layout, mainFile: head.mainFile,
   };
 }
 
