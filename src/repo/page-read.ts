@@ -19,6 +19,9 @@ export const HASH_BYTES = PAGE_HASH_BYTES;
 /** Pages read and hashed in one go (1 MiB of 4 KiB pages). */
 export const CHUNK_PAGES = 256;
 
+/** At most this many bytes of changed pages are kept for the walk of their b-trees (btree-walk.ts). */
+const KEPT_BYTES = 64 << 20;
+
 export interface PageImages {
   pageSize: number;
   pageCount: number;
@@ -26,6 +29,10 @@ export interface PageImages {
   hashes: Buffer;
   /** The seed of the hashes (page-hash/page-hash.ts): only hashes of one seed compare. */
   seed: bigint;
+  /** Reserved bytes at the end of each page (database header, offset 20). */
+  reserved: number;
+  /** Page index → bytes of each page whose hash differs from the earlier read's; null without one, or when too many. */
+  changed: Map<number, Buffer> | null;
   /** Per page, the first and last rowid it holds if it is a table b-tree leaf (leaf-span.ts). */
   spans: BigInt64Array;
   /**
@@ -118,6 +125,7 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
   const unread = sameMainFile && !rollbackMode ? untouchedChunks(earlier, pageCount, wal) : () => false;
   const earlierPages = earlier === null ? 0 : earlier.hashes.length / HASH_BYTES;
   const keepSpans = (from: number, to: number) => spans.set(earlier!.spans.subarray(2 * from, 2 * to), 2 * from);
+  let changed: Map<number, Buffer> | null = earlier === null ? null : new Map();
   let chunksRead = 0;
   for (let first = 1, c = 0; first <= pageCount; first += CHUNK_PAGES, c++) {
     const pages = Math.min(CHUNK_PAGES, pageCount - first + 1);
@@ -143,7 +151,11 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
     }
     for (let i = from; i < to; i++) {
       if (i < known && hashes.compare(earlier!.hashes, i * HASH_BYTES, (i + 1) * HASH_BYTES, i * HASH_BYTES, (i + 1) * HASH_BYTES) === 0) keepSpans(i, i + 1);
-      else leafSpan(chunk.subarray((i - from) * pageSize, (i - from + 1) * pageSize), i + 1, spans, i);
+      else {
+        const page = chunk.subarray((i - from) * pageSize, (i - from + 1) * pageSize);
+        leafSpan(page, i + 1, spans, i);
+        if (changed !== null) changed = changed.size * pageSize < KEPT_BYTES ? changed.set(i, Buffer.from(page)) : null;
+      }
     }
   }
   // A reader may not see the WAL's last transaction yet: its pages' spans also cover their image before it.
@@ -154,6 +166,6 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
     page.fill(0, got);
     widenSpan(page, p, spans, p - 1);
   }
-  return { pageSize, pageCount, hashes, seed: hasher.seed, spans, lastWritten: wal.lastWritten, rollbackMode, ino, chunksRead };
+  return { pageSize, pageCount, hashes, seed: hasher.seed, reserved: header[20]!, changed, spans, lastWritten: wal.lastWritten, rollbackMode, ino, chunksRead };
 }
 

@@ -80,6 +80,7 @@ export function scopeAgainst(paths: SidecarPaths, db: DatabaseSync, before: Stam
   const changed = withVirtualOwners(db, schema, changedTables(old, images, layout));
   const next = { ...nextPageMap(db, old, images, layout, changed, schema), mainFile };
   const { ranges, how } = narrowed(db, schema, old, next, changed);
+  for (const t of next.dbstatWalked) how.set(t, `${how.get(t)}, walked with dbstat`);
   const names = [...changed].sort();
   const listed = (names.length <= 5 ? names : names.slice(0, 5)).map((t) => `${t} ${how.get(t)}`).join(', ') + (names.length > 5 ? '…' : '');
   return {

@@ -70,7 +70,7 @@ describe('key ranges', () => {
       app.exec('DELETE FROM t WHERE id > 290');
       return pageScope(replica.paths, db, takeStampPastTick(replica.paths), replica.lastSeq());
     });
-    expect(fast.why).toBe('compared 2 tables, those whose pages changed since commit 1: other in 1 rowid range, t in 1 rowid range'); // other: its page was the WAL's last transaction at the commit
+    expect(fast.why).toBe('compared 2 tables, those whose pages changed since commit 1: other in 1 rowid range, t in 1 rowid range, walked with dbstat'); // other: its page was the WAL's last transaction at the commit
     expect(fast.bytes.equals(full.bytes)).toBe(true);
     app.close();
   });

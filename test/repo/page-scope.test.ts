@@ -111,7 +111,7 @@ describe('the page scope', () => {
     expect(scope.compared.tables).toEqual(new Set(['a', 'b']));
     const lines: string[] = [];
     const entry = commit(replica, { explain: (line) => lines.push(line) })!;
-    expect(lines).toEqual(['compared 2 tables, those whose pages changed since commit 1: a in 1 rowid range, b in 2 rowid ranges']);
+    expect(lines).toEqual(['compared 2 tables, those whose pages changed since commit 1: a in 1 rowid range, b in 2 rowid ranges, walked with dbstat']);
     expect([...iterateChanges(replica.entry(entry.seq).bytes)].map((c) => `${c.table.name} ${c.op}`)).toEqual(['a UPDATE', 'b UPDATE']);
     app.close();
   });
