@@ -12,7 +12,7 @@
 import { existsSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCache, writeCache } from './atomic.ts';
-import { forgetPageMap } from './page-map.ts';
+import { forgetPageMap } from './page-map-file.ts';
 import type { SidecarPaths } from './sidecar.ts';
 
 export interface FileStamp {

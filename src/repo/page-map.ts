@@ -9,14 +9,9 @@
 // rewrites a page it already owned (a new page is linked from a parent that owned it), or
 // moves its root, or changes its SQL. Pages nobody owned (free pages, pointer maps) can change
 // freely.
-import { createHash } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
-import { writeFileRenamed } from './atomic.ts';
 import { HASH_BYTES, type PageImages } from './page-read.ts';
 import type { FileStamp } from './fingerprint.ts';
-import type { SidecarPaths } from './sidecar.ts';
 import { PageKind, walkBtree, type WalkedPages, type WalkSource } from './btree-walk.ts';
 import { dbstatWalk } from './dbstat-walk.ts';
 
@@ -61,11 +56,15 @@ export function layoutOf(db: DatabaseSync, schema = 'main'): Record<string, stri
 export function changedTables(old: PageMap, images: PageImages, layout: Record<string, string>): Set<string> {
   const changed = new Set<string>();
   for (const t of new Set([...Object.keys(layout), ...Object.keys(old.layout)])) if (layout[t] !== old.layout[t]) changed.add(t);
+  const found = old.tables.map((t) => changed.has(t)); // per table index: a lookup per page would cost more than the rest
   for (let p = 0; p < old.pageCount; p++) {
     const owner = old.owners[p]!;
-    if (owner < 0 || changed.has(old.tables[owner]!)) continue;
+    if (owner < 0 || found[owner]) continue;
     const at = p * HASH_BYTES;
-    if (p >= images.pageCount || images.hashes.compare(old.hashes, at, at + HASH_BYTES, at, at + HASH_BYTES) !== 0) changed.add(old.tables[owner]!);
+    if (p >= images.pageCount || images.hashes.compare(old.hashes, at, at + HASH_BYTES, at, at + HASH_BYTES) !== 0) {
+      changed.add(old.tables[owner]!);
+      found[owner] = true;
+    }
   }
   return changed;
 }
@@ -106,10 +105,11 @@ export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageI
   const dbstatWalked: string[] = [];
   if (old === null || changed === 'all') addDbstat(null);
   else {
+    const kept = old.tables.map((t) => (changed.has(t) ? -1 : idOf(t)));
     for (let p = 0; p < Math.min(old.pageCount, count); p++) {
       const owner = old.owners[p]!;
-      if (owner < 0 || changed.has(old.tables[owner]!)) continue;
-      owners[p] = idOf(old.tables[owner]!);
+      if (owner < 0 || kept[owner]! < 0) continue;
+      owners[p] = kept[owner]!;
       leafOf[p] = old.leafOf[p]!;
       parents[p] = old.parents[p]!;
       kinds[p] = old.kinds[p]!;
@@ -170,55 +170,4 @@ function walkTable(old: PageMap, images: PageImages, children: { start: Int32Arr
     out.push(walked);
   }
   return out;
-}
-
-const MAGIC = 'sqlferry page map 6\n';
-
-function mapPath(paths: SidecarPaths): string {
-  return join(paths.dir, 'pages.bin');
-}
-
-/** Record `map` as the live database's pages when it equalled the log entry `entry` names. */
-export function savePageMap(paths: SidecarPaths, map: PageMap, entry: string): void {
-  const head = Buffer.from(JSON.stringify({ entry, pageSize: map.pageSize, pageCount: map.pageCount, seed: String(map.seed), tables: map.tables, layout: map.layout, mainFile: map.mainFile }));
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(head.length);
-  const body = Buffer.concat([Buffer.from(MAGIC), length, head, map.hashes, bytesOf(map.owners), bytesOf(map.leafOf), bytesOf(map.parents), Buffer.from(map.kinds.buffer, map.kinds.byteOffset, map.kinds.byteLength), bytesOf(map.spans)]);
-  writeFileRenamed(mapPath(paths), Buffer.concat([body, createHash('sha256').update(body).digest()]));
-}
-
-/** The page map saved for log entry `entry`, or why there is none. */
-export function loadPageMap(paths: SidecarPaths, entry: string): PageMap | string {
-  let file: Buffer;
-  try {
-    file = readFileSync(mapPath(paths));
-  } catch {
-    return 'no page map from the last commit';
-  }
-  const body = file.subarray(0, file.length - 32);
-  if (body.toString('latin1', 0, MAGIC.length - 2) === MAGIC.slice(0, -2) && body.toString('latin1', 0, MAGIC.length) !== MAGIC) return 'the page map is from another version of sqlferry';
-  if (file.length < MAGIC.length + 36 || body.toString('latin1', 0, MAGIC.length) !== MAGIC || !createHash('sha256').update(body).digest().equals(file.subarray(body.length))) return 'the page map is damaged';
-  const headEnd = MAGIC.length + 4 + body.readUInt32BE(MAGIC.length);
-  const head = JSON.parse(body.toString('utf8', MAGIC.length + 4, headEnd)) as { entry: string; pageSize: number; pageCount: number; seed: string; tables: string[]; layout: Record<string, string>; mainFile: FileStamp | null };
-  if (head.entry !== entry) return 'the page map is from another commit';
-  const hashesEnd = headEnd + head.pageCount * HASH_BYTES;
-  const ownersEnd = hashesEnd + head.pageCount * 4;
-  const leavesEnd = ownersEnd + head.pageCount * 4;
-  const parentsEnd = leavesEnd + head.pageCount * 4;
-  const kindsEnd = parentsEnd + head.pageCount;
-  if (body.length !== kindsEnd + head.pageCount * 16) return 'the page map is damaged';
-  const copy = (from: number, to: number): ArrayBuffer => body.buffer.slice(body.byteOffset + from, body.byteOffset + to) as ArrayBuffer;
-  return {
-    pageSize: head.pageSize, pageCount: head.pageCount, hashes: Buffer.from(body.subarray(headEnd, hashesEnd)), seed: BigInt(head.seed),
-    owners: new Int32Array(copy(hashesEnd, ownersEnd)), leafOf: new Int32Array(copy(ownersEnd, leavesEnd)), parents: new Int32Array(copy(leavesEnd, parentsEnd)), kinds: new Uint8Array(copy(parentsEnd, kindsEnd)),
-    spans: new BigInt64Array(copy(kindsEnd, body.length)), tables: head.tables, layout: head.layout, mainFile: head.mainFile, dbstatWalked: [],
-  };
-}
-
-function bytesOf(array: Int32Array | BigInt64Array): Buffer {
-  return Buffer.from(array.buffer, array.byteOffset, array.byteLength);
-}
-
-export function forgetPageMap(paths: SidecarPaths): void {
-  rmSync(mapPath(paths), { force: true });
 }

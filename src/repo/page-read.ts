@@ -124,7 +124,7 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
   const rollbackMode = header[18] === 1 && header[19] === 1 && wal.empty;
   const unread = sameMainFile && !rollbackMode ? untouchedChunks(earlier, pageCount, wal) : () => false;
   const earlierPages = earlier === null ? 0 : earlier.hashes.length / HASH_BYTES;
-  const keepSpans = (from: number, to: number) => spans.set(earlier!.spans.subarray(2 * from, 2 * to), 2 * from);
+  if (earlier !== null) spans.set(earlier.spans.subarray(0, 2 * Math.min(pageCount, earlierPages))); // kept where the page is unchanged, else overwritten
   let changed: Map<number, Buffer> | null = earlier === null ? null : new Map();
   let chunksRead = 0;
   for (let first = 1, c = 0; first <= pageCount; first += CHUNK_PAGES, c++) {
@@ -132,7 +132,6 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
     const [from, to] = [first - 1, first - 1 + pages]; // page indexes
     if (unread(c)) {
       earlier!.hashes.copy(hashes, from * HASH_BYTES, from * HASH_BYTES, to * HASH_BYTES);
-      keepSpans(from, to);
       continue;
     }
     chunksRead++;
@@ -145,13 +144,9 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
     hasher.hashEach(pageSize, pages, hashes, from * HASH_BYTES);
     // A page whose hash is the earlier read's has its span: only the others are parsed.
     const known = Math.min(to, earlierPages);
-    if (known === to && hashes.compare(earlier!.hashes, from * HASH_BYTES, to * HASH_BYTES, from * HASH_BYTES, to * HASH_BYTES) === 0) {
-      keepSpans(from, to);
-      continue;
-    }
+    if (known === to && hashes.compare(earlier!.hashes, from * HASH_BYTES, to * HASH_BYTES, from * HASH_BYTES, to * HASH_BYTES) === 0) continue;
     for (let i = from; i < to; i++) {
-      if (i < known && hashes.compare(earlier!.hashes, i * HASH_BYTES, (i + 1) * HASH_BYTES, i * HASH_BYTES, (i + 1) * HASH_BYTES) === 0) keepSpans(i, i + 1);
-      else {
+      if (i >= known || hashes.compare(earlier!.hashes, i * HASH_BYTES, (i + 1) * HASH_BYTES, i * HASH_BYTES, (i + 1) * HASH_BYTES) !== 0) {
         const page = chunk.subarray((i - from) * pageSize, (i - from + 1) * pageSize);
         leafSpan(page, i + 1, spans, i);
         if (changed !== null) changed = changed.size * pageSize < KEPT_BYTES ? changed.set(i, Buffer.from(page)) : null;

@@ -63,3 +63,13 @@ export function pageHasher(seed: bigint, capacity: number): PageHasher {
     },
   };
 }
+
+/** The hash (seed 0) of `bytes` of any length, followed by zeros up to 241 bytes when shorter: a checksum. */
+export function checksumOf(bytes: Uint8Array): Buffer {
+  const size = Math.max(bytes.length, 241);
+  const hasher = pageHasher(0n, size);
+  hasher.input.set(bytes);
+  const out = Buffer.alloc(PAGE_HASH_BYTES);
+  hasher.hashEach(size, 1, out, 0);
+  return out;
+}
