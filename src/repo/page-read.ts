@@ -8,7 +8,8 @@
 // drops every POSIX lock the process holds on it, so the database file is opened once per
 // process and never closed. The -wal file carries no locks (readers and writers lock the -shm
 // file and the database file), so it is read and closed as usual.
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, readSync } from 'node:fs';
+import { heldDescriptor } from './held-descriptor.ts';
 import { leafSpan, widenSpan } from './leaf-span.ts';
 import { newSeed, PAGE_HASH_BYTES, pageHasher } from './page-hash/page-hash.ts';
 import { committedFrames, type WalFrames } from './wal-frames.ts';
@@ -40,6 +41,8 @@ export interface PageImages {
    * writing the frames, so a reader that started in between does not see them yet.
    */
   lastWritten: number[];
+  /** Where the WAL's last transaction ends (wal-frames.ts); null without one. */
+  walEnd: { frames: number; salt: string } | null;
   /**
    * The header says rollback-journal mode and there is no WAL: then, read while a read
    * transaction holds its lock, no writer can have touched the file during the read.
@@ -49,18 +52,6 @@ export interface PageImages {
   ino: string;
   /** Chunks of CHUNK_PAGES pages read (the others kept an earlier read's hashes, unread). */
   chunksRead: number;
-}
-
-const held = new Map<string, number>();
-
-/** A descriptor of the file now at `path`, opened once per process and file, never closed. */
-function heldDescriptor(path: string): number {
-  const ino = statSync(path, { bigint: true }).ino;
-  const fd = held.get(path);
-  if (fd !== undefined && fstatSync(fd, { bigint: true }).ino === ino) return fd;
-  const opened = openSync(path, 'r'); // the old one stays open: closing it could drop locks
-  held.set(path, opened);
-  return opened;
 }
 
 /** Hashes from an earlier read (zeros for a page not known), compared with and reused: its seed hashes this read. */
@@ -161,6 +152,6 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
     page.fill(0, got);
     widenSpan(page, p, spans, p - 1);
   }
-  return { pageSize, pageCount, hashes, seed: hasher.seed, reserved: header[20]!, changed, spans, lastWritten: wal.lastWritten, rollbackMode, ino, chunksRead };
+  return { pageSize, pageCount, hashes, seed: hasher.seed, reserved: header[20]!, changed, spans, lastWritten: wal.lastWritten, walEnd: wal.end, rollbackMode, ino, chunksRead };
 }
 
