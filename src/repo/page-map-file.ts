@@ -36,7 +36,8 @@ export function savePageMap(paths: SidecarPaths, map: PageMap, entry: string): v
   const start = MAGIC.length + 4 + json.length;
   const headBytes = start + ((8 - (start % 8)) % 8);
   const parts = [map.spans, map.hashes, map.owners, map.leafOf, map.parents, map.kinds];
-  const file = Buffer.alloc(headBytes + parts.reduce((n, a) => n + a.byteLength, 0) + CHECKSUM_BYTES, ' ');
+  const file = Buffer.allocUnsafe(headBytes + parts.reduce((n, a) => n + a.byteLength, 0) + CHECKSUM_BYTES); // every byte written below
+  file.fill(' ', 0, headBytes);
   file.write(MAGIC, 0, 'latin1');
   file.writeUInt32BE(headBytes - MAGIC.length - 4, MAGIC.length);
   json.copy(file, MAGIC.length + 4);

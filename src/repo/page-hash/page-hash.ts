@@ -64,12 +64,25 @@ export function pageHasher(seed: bigint, capacity: number): PageHasher {
   };
 }
 
-/** The hash (seed 0) of `bytes` of any length, followed by zeros up to 241 bytes when shorter: a checksum. */
+const PIECE = 1 << 20;
+
+/**
+ * A checksum of `bytes`, of any length: the hash (seed 0) of the hashes of its 1 MiB pieces and
+ * its length, so that only a piece at a time is copied into the kernel's memory.
+ */
 export function checksumOf(bytes: Uint8Array): Buffer {
-  const size = Math.max(bytes.length, 241);
-  const hasher = pageHasher(0n, size);
-  hasher.input.set(bytes);
+  const pieces = Math.ceil(bytes.length / PIECE);
+  const hasher = pageHasher(0n, Math.max(PIECE, (pieces + 1) * PAGE_HASH_BYTES + 241));
+  const sums = Buffer.alloc((pieces + 1) * PAGE_HASH_BYTES + 241); // zeros after the sums: more than 240 bytes to hash
+  for (let i = 0; i < pieces; i++) {
+    const piece = bytes.subarray(i * PIECE, (i + 1) * PIECE);
+    hasher.input.set(piece);
+    hasher.input.fill(0, piece.length, Math.max(piece.length, 241));
+    hasher.hashEach(Math.max(piece.length, 241), 1, sums, i * PAGE_HASH_BYTES);
+  }
+  sums.writeDoubleBE(bytes.length, pieces * PAGE_HASH_BYTES);
+  sums.copy(hasher.input);
   const out = Buffer.alloc(PAGE_HASH_BYTES);
-  hasher.hashEach(size, 1, out, 0);
+  hasher.hashEach(sums.length, 1, out, 0);
   return out;
 }
