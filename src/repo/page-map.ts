@@ -1,6 +1,9 @@
-// The page map, kept in the sidecar from the last commit: a hash of every page of the live
-// database as that commit read it, and the table each page belonged to (its own b-tree or one
-// of its indexes', from SQLite's dbstat table). A cache: missing or damaged, it is rebuilt.
+// The page map, kept in the sidecar from the last commit (page-map-file.ts): a hash of every
+// page of the live database as that commit read it, the table each page belonged to (its own
+// b-tree or one of its indexes'), and its parent and kind in that b-tree, from a walk of the
+// b-trees: of the changed tables only, from the last map and their changed pages
+// (btree-walk.ts), or with SQLite's dbstat table (dbstat-walk.ts). A cache: missing or
+// damaged, it is rebuilt.
 //
 // Why the owners of changed pages are all the tables that can have changed: a table's rows are
 // what its b-tree holds, reached from its root page. If its root page is the same and every

@@ -1,12 +1,13 @@
 // The live database's pages as a reader sees them, hashed one by one (page-hash/), to tell
-// which pages changed since the last commit (page-map.ts). What a reader sees is the main file overlaid
-// with the WAL's committed frames: for each page, its frame in the WAL's last valid
+// which pages changed since the last commit (page-map.ts), the bytes of those that did kept for
+// the walk of their b-trees. What a reader sees is the main file overlaid with the WAL's
+// committed frames: for each page, its frame in the WAL's last valid
 // transaction that wrote it (wal-frames.ts), else the main file's copy.
 //
 // The bytes are read with fs, in a process that may hold SQLite connections to this very file
 // (sqlferry's own, or an application's that embeds sqlferry). Closing any descriptor of a file
 // drops every POSIX lock the process holds on it, so the database file is opened once per
-// process and never closed. The -wal file carries no locks (readers and writers lock the -shm
+// process and never closed (held-descriptor.ts). The -wal file carries no locks (readers and writers lock the -shm
 // file and the database file), so it is read and closed as usual.
 import { closeSync, fstatSync, readSync } from 'node:fs';
 import { heldDescriptor } from './held-descriptor.ts';
