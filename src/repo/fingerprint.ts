@@ -12,8 +12,9 @@
 import { existsSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCache, writeCache } from './atomic.ts';
-import { forgetPageMap } from './page-map.ts';
+import { forgetPageMap } from './page-map-file.ts';
 import type { SidecarPaths } from './sidecar.ts';
+import { publishedWalEnd, type WalEnd } from './wal-index.ts';
 
 export interface FileStamp {
   ino: string;
@@ -34,6 +35,8 @@ export interface LiveFiles {
 export interface Stamp extends LiveFiles {
   /** The filesystem's clock right after the stat; see the comment at the top. */
   clockNs: string;
+  /** How far the WAL was published to readers then (wal-index.ts), when taken before a read of the pages (takeStampPastTick). */
+  published?: WalEnd | null;
 }
 
 interface Fingerprint {
@@ -69,7 +72,7 @@ export function takeStampPastTick(paths: SidecarPaths): Stamp {
     Atomics.wait(sleeper, 0, 0, 1);
     clock = clockNow(paths);
   }
-  return { ...live, clockNs: String(clock) };
+  return { ...live, clockNs: String(clock), published: live.wal === null ? null : publishedWalEnd(paths.db) };
 }
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
@@ -112,7 +115,7 @@ export async function stampPastTick(paths: SidecarPaths, live: LiveFiles): Promi
     await new Promise((resolve) => setTimeout(resolve, 1));
     clock = clockNow(paths);
   }
-  return { ...live, clockNs: String(clock) };
+  return { ...live, clockNs: String(clock), published: live.wal === null ? null : publishedWalEnd(paths.db) };
 }
 
 /** The filesystem's clock: the mtime of a file created in the sidecar. */

@@ -45,9 +45,12 @@ export function changedRanges(old: PageMap, next: PageMap, tables: ReadonlySet<s
     const leaf = map.leafOf[p]!;
     return leaf < 0 ? ANY_ROWS : [map.spans[2 * leaf]!, map.spans[2 * leaf + 1]!];
   };
+  // Only the pages of the tables asked about: a lookup per table index, not per page.
+  const oldAsked = old.tables.map((t) => tables.has(t));
+  const nextAsked = next.tables.map((t) => tables.has(t));
   for (let p = 0; p < pages; p++) {
-    const then = p < old.pageCount && old.leafOf[p] !== -1 ? old.tables[old.owners[p]!] : undefined;
-    const now = p < next.pageCount && next.leafOf[p] !== -1 ? next.tables[next.owners[p]!] : undefined;
+    const then = p < old.pageCount && old.leafOf[p] !== -1 && oldAsked[old.owners[p]!] ? old.tables[old.owners[p]!] : undefined;
+    const now = p < next.pageCount && next.leafOf[p] !== -1 && nextAsked[next.owners[p]!] ? next.tables[next.owners[p]!] : undefined;
     if (then === undefined && now === undefined) continue;
     if (then === now && sameKnownPage(old, next, p, zero) && sameKnownPage(old, next, old.leafOf[p]!, zero) && old.leafOf[p] === next.leafOf[p]) continue;
     if (then !== undefined) out.get(then)?.push(spanOf(old, p));

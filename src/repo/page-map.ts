@@ -1,6 +1,9 @@
-// The page map, kept in the sidecar from the last commit: a hash of every page of the live
-// database as that commit read it, and the table each page belonged to (its own b-tree or one
-// of its indexes', from SQLite's dbstat table). A cache: missing or damaged, it is rebuilt.
+// The page map, kept in the sidecar from the last commit (page-map-file.ts): a hash of every
+// page of the live database as that commit read it, the table each page belonged to (its own
+// b-tree or one of its indexes'), and its parent and kind in that b-tree, from a walk of the
+// b-trees: of the changed tables only, from the last map and their changed pages
+// (btree-walk.ts), or with SQLite's dbstat table (dbstat-walk.ts). A cache: missing or
+// damaged, it is rebuilt.
 //
 // Why the owners of changed pages are all the tables that can have changed: a table's rows are
 // what its b-tree holds, reached from its root page. If its root page is the same and every
@@ -9,22 +12,19 @@
 // rewrites a page it already owned (a new page is linked from a parent that owned it), or
 // moves its root, or changes its SQL. Pages nobody owned (free pages, pointer maps) can change
 // freely.
-import { createHash } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
-import { writeFileRenamed } from './atomic.ts';
-import { CHUNK_PAGES, HASH_BYTES, type PageImages } from './page-read.ts';
+import { HASH_BYTES, type PageImages } from './page-read.ts';
 import type { FileStamp } from './fingerprint.ts';
-import type { SidecarPaths } from './sidecar.ts';
+import { PageKind, walkBtree, type WalkedPages, type WalkSource } from './btree-walk.ts';
+import { dbstatWalk } from './dbstat-walk.ts';
 
 export interface PageMap {
   pageSize: number;
   pageCount: number;
   /** HASH_BYTES per page; zeros for a page whose content is not known (always "changed"). */
   hashes: Buffer;
-  /** HASH_BYTES per chunk of pages (page-read.ts); zeros for a chunk holding a page not known. */
-  chunkHashes: Buffer;
+  /** The seed the hashes were made with: the next read hashes with it too (page-hash/page-hash.ts). */
+  seed: bigint;
   /** Per page, its table's index in `tables`; -1 for a page no table owns. */
   owners: Int32Array;
   /**
@@ -32,6 +32,10 @@ export interface PageMap {
    * the leaf whose cell it continues (UNKNOWN_LEAF when not found); -1 for any other page.
    */
   leafOf: Int32Array;
+  /** Per page, the page (index) whose cell or chain points to it in its b-tree; -1 for a root or a page no table owns. */
+  parents: Int32Array;
+  /** Per page, what it is in its b-tree (btree-walk.ts PageKind). */
+  kinds: Uint8Array;
   /** Per page, the first and last rowid it holds as a table leaf (leaf-span.ts); for a page of the WAL's last transaction, of both its images. */
   spans: BigInt64Array;
   tables: string[];
@@ -39,6 +43,8 @@ export interface PageMap {
   layout: Record<string, string>;
   /** In WAL mode, the main file's stat when these pages were read (trusted: the clock was past it); else null. */
   mainFile: FileStamp | null;
+  /** The changed tables this map walked with dbstat, not from the last map (for -v; not saved). */
+  dbstatWalked: string[];
 }
 
 /** Per table of database `schema` on `db`, a text that changes when its SQL, an index of it, or a root page changes. */
@@ -53,119 +59,118 @@ export function layoutOf(db: DatabaseSync, schema = 'main'): Record<string, stri
 export function changedTables(old: PageMap, images: PageImages, layout: Record<string, string>): Set<string> {
   const changed = new Set<string>();
   for (const t of new Set([...Object.keys(layout), ...Object.keys(old.layout)])) if (layout[t] !== old.layout[t]) changed.add(t);
+  const found = old.tables.map((t) => changed.has(t)); // per table index: a lookup per page would cost more than the rest
   for (let p = 0; p < old.pageCount; p++) {
     const owner = old.owners[p]!;
-    if (owner < 0 || changed.has(old.tables[owner]!)) continue;
+    if (owner < 0 || found[owner]) continue;
     const at = p * HASH_BYTES;
-    if (p >= images.pageCount || images.hashes.compare(old.hashes, at, at + HASH_BYTES, at, at + HASH_BYTES) !== 0) changed.add(old.tables[owner]!);
+    if (p >= images.pageCount || images.hashes.compare(old.hashes, at, at + HASH_BYTES, at, at + HASH_BYTES) !== 0) {
+      changed.add(old.tables[owner]!);
+      found[owner] = true;
+    }
   }
   return changed;
 }
 
-export const UNKNOWN_LEAF = -2;
 
 /**
  * The map of the database `db` reads now (inside the read transaction that `images` was read
  * in): the unchanged tables keep their pages, the changed ones (all, without `old`) are
- * walked again with dbstat, b-tree by b-tree.
+ * walked again: from the old map and their changed pages (btree-walk.ts), else with dbstat.
  */
 export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageImages, layout: Record<string, string>, changed: ReadonlySet<string> | 'all', schema = 'main'): PageMap {
   const tables: string[] = [];
   const ids = new Map<string, number>();
   const idOf = (t: string): number => ids.get(t) ?? (ids.set(t, tables.length), tables.push(t) - 1);
-  const owners = new Int32Array(images.pageCount).fill(-1);
-  const leafOf = new Int32Array(images.pageCount).fill(-1);
-  const btrees = db.prepare(`SELECT name, tbl_name AS tbl FROM ${schema}.sqlite_schema WHERE type IN ('table', 'index') AND rootpage > 0`).all() as Array<{ name: string; tbl: string }>;
+  const count = images.pageCount;
+  const owners = new Int32Array(count).fill(-1);
+  const leafOf = new Int32Array(count).fill(-1);
+  const parents = new Int32Array(count).fill(-1);
+  const kinds = new Uint8Array(count);
+  const btrees = db.prepare(`SELECT name, tbl_name AS tbl, rootpage FROM ${schema}.sqlite_schema WHERE type IN ('table', 'index') AND rootpage > 0`).all() as Array<{ name: string; tbl: string; rootpage: number | bigint }>;
   const tableOf = new Map(btrees.map((b) => [b.name, b.tbl]));
-  const leaves = new Map<string, number>();
-  const overflows: Array<[number, string]> = [];
-  const take = (name: string, row: DbstatRow): void => {
-    const t = tableOf.get(name);
-    if (t === undefined) return;
-    const p = Number(row.pageno) - 1;
-    owners[p] = idOf(t);
-    if (name !== t) return; // an index's page: it holds no rows
-    // An overflow page's path is its leaf's path, then the cell and its place in the chain.
-    if (row.pagetype === 'leaf') leaves.set(`${name}\0${row.path}`, (leafOf[p] = p));
-    else if (row.pagetype === 'overflow') overflows.push([p, `${name}\0${row.path.slice(0, row.path.lastIndexOf('/') + 1)}`]);
+  const add = (t: string, own: boolean, walked: WalkedPages): void => {
+    const id = idOf(t);
+    walked.pages.forEach((p, i) => {
+      if (p >= count) return;
+      owners[p] = id;
+      parents[p] = walked.parents[i]!;
+      kinds[p] = walked.kinds[i]!;
+      leafOf[p] = own ? walked.leaves[i]! : -1;
+    });
   };
-  if (old === null || changed === 'all') {
-    for (const row of db.prepare(`SELECT name, pageno, pagetype, path FROM dbstat('${schema}')`).iterate() as Iterable<DbstatRow & { name: string }>) take(row.name, row);
-  } else {
-    for (let p = 0; p < Math.min(old.pageCount, images.pageCount); p++) {
+  const addDbstat = (name: string | null): void => {
+    for (const [btree, found] of dbstatWalk(db, schema, name)) {
+      const t = tableOf.get(btree);
+      if (t !== undefined) add(t, btree === t, { ...found, leaves: found.pages.map((_, i) => found.leafOf(i)) });
+    }
+  };
+  const dbstatWalked: string[] = [];
+  if (old === null || changed === 'all') addDbstat(null);
+  else {
+    const kept = old.tables.map((t) => (changed.has(t) ? -1 : idOf(t)));
+    for (let p = 0; p < Math.min(old.pageCount, count); p++) {
       const owner = old.owners[p]!;
-      if (owner < 0 || changed.has(old.tables[owner]!)) continue;
-      owners[p] = idOf(old.tables[owner]!);
+      if (owner < 0 || kept[owner]! < 0) continue;
+      owners[p] = kept[owner]!;
       leafOf[p] = old.leafOf[p]!;
+      parents[p] = old.parents[p]!;
+      kinds[p] = old.kinds[p]!;
     }
-    const pagesOf = db.prepare(`SELECT pageno, pagetype, path FROM dbstat('${schema}') WHERE name = ?`);
-    for (const b of btrees) {
-      if (!changed.has(b.tbl)) continue;
-      for (const row of pagesOf.iterate(b.name) as Iterable<DbstatRow>) take(b.name, row);
+    const children = childrenIndex(old);
+    for (const t of changed) {
+      const trees = btrees.filter((b) => b.tbl === t);
+      const walked = walkTable(old, images, children, t, trees);
+      if (walked !== null) walked.forEach((w, i) => add(t, trees[i]!.name === t, w));
+      else {
+        dbstatWalked.push(t);
+        for (const b of trees) addDbstat(b.name);
+      }
     }
   }
-  for (const [p, leaf] of overflows) leafOf[p] = leaves.get(leaf) ?? UNKNOWN_LEAF;
   const hashes = Buffer.from(images.hashes);
-  const chunkHashes = Buffer.from(images.chunkHashes);
   const spans = new BigInt64Array(images.spans); // a page of the WAL's last transaction: both images' span (page-read.ts)
-  for (const p of images.lastWritten) {
-    hashes.fill(0, (p - 1) * HASH_BYTES, p * HASH_BYTES);
-    const c = Math.floor((p - 1) / CHUNK_PAGES);
-    chunkHashes.fill(0, c * HASH_BYTES, (c + 1) * HASH_BYTES);
-  }
-  return { pageSize: images.pageSize, pageCount: images.pageCount, hashes, chunkHashes, owners, leafOf, spans, tables, layout, mainFile: null };
+  for (const p of images.lastWritten) hashes.fill(0, (p - 1) * HASH_BYTES, p * HASH_BYTES);
+  return { pageSize: images.pageSize, pageCount: count, hashes, seed: images.seed, owners, leafOf, parents, kinds, spans, tables, layout, mainFile: null, dbstatWalked };
 }
 
-interface DbstatRow {
-  pageno: number | bigint;
-  pagetype: string;
-  path: string;
+/** Per page index of `old`, the pages whose parent it was: CSR (children of p: at[start[p]] … at[start[p + 1] - 1]). */
+function childrenIndex(old: PageMap): { start: Int32Array; at: Int32Array } {
+  const start = new Int32Array(old.pageCount + 1);
+  for (let p = 0; p < old.pageCount; p++) if (old.parents[p]! >= 0) start[old.parents[p]! + 1]!++;
+  for (let p = 0; p < old.pageCount; p++) start[p + 1]! += start[p]!;
+  const at = new Int32Array(start[old.pageCount]!);
+  const next = start.slice(0, old.pageCount);
+  for (let p = 0; p < old.pageCount; p++) if (old.parents[p]! >= 0) at[next[old.parents[p]!]!++] = p;
+  return { start, at };
 }
 
-const MAGIC = 'sqlferry page map 4\n';
-
-function mapPath(paths: SidecarPaths): string {
-  return join(paths.dir, 'pages.bin');
-}
-
-/** Record `map` as the live database's pages when it equalled the log entry `entry` names. */
-export function savePageMap(paths: SidecarPaths, map: PageMap, entry: string): void {
-  const head = Buffer.from(JSON.stringify({ entry, pageSize: map.pageSize, pageCount: map.pageCount, tables: map.tables, layout: map.layout, mainFile: map.mainFile }));
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(head.length);
-  const body = Buffer.concat([Buffer.from(MAGIC), length, head, map.hashes, map.chunkHashes, bytesOf(map.owners), bytesOf(map.leafOf), bytesOf(map.spans)]);
-  writeFileRenamed(mapPath(paths), Buffer.concat([body, createHash('sha256').update(body).digest()]));
-}
-
-/** The page map saved for log entry `entry`, or why there is none. */
-export function loadPageMap(paths: SidecarPaths, entry: string): PageMap | string {
-  let file: Buffer;
-  try {
-    file = readFileSync(mapPath(paths));
-  } catch {
-    return 'no page map from the last commit';
-  }
-  const body = file.subarray(0, file.length - 32);
-  if (file.length < MAGIC.length + 36 || body.toString('latin1', 0, MAGIC.length) !== MAGIC || !createHash('sha256').update(body).digest().equals(file.subarray(body.length))) return 'the page map is damaged';
-  const headEnd = MAGIC.length + 4 + body.readUInt32BE(MAGIC.length);
-  const head = JSON.parse(body.toString('utf8', MAGIC.length + 4, headEnd)) as { entry: string; pageSize: number; pageCount: number; tables: string[]; layout: Record<string, string>; mainFile: FileStamp | null };
-  if (head.entry !== entry) return 'the page map is from another commit';
-  const hashesEnd = headEnd + head.pageCount * HASH_BYTES;
-  const chunksEnd = hashesEnd + Math.ceil(head.pageCount / CHUNK_PAGES) * HASH_BYTES;
-  const ownersEnd = chunksEnd + head.pageCount * 4;
-  const leavesEnd = ownersEnd + head.pageCount * 4;
-  if (body.length !== leavesEnd + head.pageCount * 16) return 'the page map is damaged';
-  const copy = (from: number, to: number): ArrayBuffer => body.buffer.slice(body.byteOffset + from, body.byteOffset + to) as ArrayBuffer;
-  return {
-    pageSize: head.pageSize, pageCount: head.pageCount, hashes: Buffer.from(body.subarray(headEnd, hashesEnd)), chunkHashes: Buffer.from(body.subarray(hashesEnd, chunksEnd)),
-    owners: new Int32Array(copy(chunksEnd, ownersEnd)), leafOf: new Int32Array(copy(ownersEnd, leavesEnd)), spans: new BigInt64Array(copy(leavesEnd, body.length)), tables: head.tables, layout: head.layout, mainFile: head.mainFile,
+/** The pages of table `t`'s b-trees `trees`, walked from the old map and the changed pages; null when not sure (then dbstat walks it). */
+function walkTable(old: PageMap, images: PageImages, children: { start: Int32Array; at: Int32Array }, t: string, trees: Array<{ name: string; rootpage: number | bigint }>): WalkedPages[] | null {
+  const changed = images.changed;
+  if (changed === null) return null;
+  const oldId = old.tables.indexOf(t);
+  const lastWritten = new Set(images.lastWritten.map((p) => p - 1)); // the reader may see either image of these
+  const source: WalkSource = {
+    usable: images.pageSize - images.reserved,
+    pageCount: images.pageCount,
+    unchanged(p, role) {
+      if (p >= old.pageCount || oldId < 0 || old.owners[p] !== oldId || lastWritten.has(p)) return false;
+      const kind = old.kinds[p];
+      if (role === 'overflow' ? kind !== PageKind.Overflow : kind !== PageKind.Interior && kind !== PageKind.Leaf) return false;
+      const at = p * HASH_BYTES;
+      return images.hashes.compare(old.hashes, at, at + HASH_BYTES, at, at + HASH_BYTES) === 0 && (old.hashes.readBigUInt64LE(at) !== 0n || old.hashes.readBigUInt64LE(at + 8) !== 0n);
+    },
+    childrenBefore: (p) => children.at.subarray(children.start[p]!, children.start[p + 1]!),
+    kindBefore: (p) => (p < old.pageCount ? (old.kinds[p] as PageKind) : PageKind.None),
+    bytesNow: (p) => (lastWritten.has(p) ? undefined : changed.get(p)),
   };
-}
-
-function bytesOf(array: Int32Array | BigInt64Array): Buffer {
-  return Buffer.from(array.buffer, array.byteOffset, array.byteLength);
-}
-
-export function forgetPageMap(paths: SidecarPaths): void {
-  rmSync(mapPath(paths), { force: true });
+  const seen = new Set<number>();
+  const out: WalkedPages[] = [];
+  for (const tree of trees) {
+    const walked: WalkedPages = { pages: [], parents: [], kinds: [], leaves: [] };
+    if (!walkBtree(source, Number(tree.rootpage) - 1, tree.name === t, walked, seen)) return null;
+    out.push(walked);
+  }
+  return out;
 }

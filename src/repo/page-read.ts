@@ -1,31 +1,40 @@
-// The live database's pages as a reader sees them, hashed one by one, to tell which pages
-// changed since the last commit (page-map.ts). What a reader sees is the main file overlaid
-// with the WAL's committed frames: for each page, its frame in the WAL's last valid
+// The live database's pages as a reader sees them, hashed one by one (page-hash/), to tell
+// which pages changed since the last commit (page-map.ts), the bytes of those that did kept for
+// the walk of their b-trees. What a reader sees is the main file overlaid with the WAL's
+// committed frames: for each page, its frame in the WAL's last valid
 // transaction that wrote it (wal-frames.ts), else the main file's copy.
 //
 // The bytes are read with fs, in a process that may hold SQLite connections to this very file
 // (sqlferry's own, or an application's that embeds sqlferry). Closing any descriptor of a file
 // drops every POSIX lock the process holds on it, so the database file is opened once per
-// process and never closed. The -wal file carries no locks (readers and writers lock the -shm
+// process and never closed (held-descriptor.ts). The -wal file carries no locks (readers and writers lock the -shm
 // file and the database file), so it is read and closed as usual.
-import { hash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, readSync } from 'node:fs';
+import { heldDescriptor } from './held-descriptor.ts';
 import { leafSpan, widenSpan } from './leaf-span.ts';
+import { newSeed, PAGE_HASH_BYTES, pageHasher } from './page-hash/page-hash.ts';
 import { committedFrames, type WalFrames } from './wal-frames.ts';
 
 /** Bytes of hash kept per page. */
-export const HASH_BYTES = 16;
+export const HASH_BYTES = PAGE_HASH_BYTES;
 
-/** Pages hashed together first (1 MiB of 4 KiB pages): a chunk whose hash is unchanged needs no page hashed. */
+/** Pages read and hashed in one go (1 MiB of 4 KiB pages). */
 export const CHUNK_PAGES = 256;
+
+/** At most this many bytes of changed pages are kept for the walk of their b-trees (btree-walk.ts). */
+const KEPT_BYTES = 64 << 20;
 
 export interface PageImages {
   pageSize: number;
   pageCount: number;
   /** HASH_BYTES per page, page 1 first. */
   hashes: Buffer;
-  /** HASH_BYTES per chunk of CHUNK_PAGES pages (the last one as long as the database). */
-  chunkHashes: Buffer;
+  /** The seed of the hashes (page-hash/page-hash.ts): only hashes of one seed compare. */
+  seed: bigint;
+  /** Reserved bytes at the end of each page (database header, offset 20). */
+  reserved: number;
+  /** Page index → bytes of each page whose hash differs from the earlier read's; null without one, or when too many. */
+  changed: Map<number, Buffer> | null;
   /** Per page, the first and last rowid it holds if it is a table b-tree leaf (leaf-span.ts). */
   spans: BigInt64Array;
   /**
@@ -33,6 +42,8 @@ export interface PageImages {
    * writing the frames, so a reader that started in between does not see them yet.
    */
   lastWritten: number[];
+  /** Where the WAL's last transaction ends (wal-frames.ts); null without one. */
+  walEnd: { frames: number; salt: string } | null;
   /**
    * The header says rollback-journal mode and there is no WAL: then, read while a read
    * transaction holds its lock, no writer can have touched the file during the read.
@@ -44,24 +55,12 @@ export interface PageImages {
   chunksRead: number;
 }
 
-const held = new Map<string, number>();
-
-/** A descriptor of the file now at `path`, opened once per process and file, never closed. */
-function heldDescriptor(path: string): number {
-  const ino = statSync(path, { bigint: true }).ino;
-  const fd = held.get(path);
-  if (fd !== undefined && fstatSync(fd, { bigint: true }).ino === ino) return fd;
-  const opened = openSync(path, 'r'); // the old one stays open: closing it could drop locks
-  held.set(path, opened);
-  return opened;
-}
-
-/** Hashes from an earlier read, to reuse for every chunk whose bytes did not change. */
+/** Hashes from an earlier read (zeros for a page not known), compared with and reused: its seed hashes this read. */
 export interface EarlierHashes {
   pageSize: number;
   hashes: Buffer;
-  chunkHashes: Buffer;
   spans: BigInt64Array;
+  seed: bigint;
 }
 
 /**
@@ -94,52 +93,56 @@ function untouchedChunks(earlier: EarlierHashes | null, pageCount: number, wal: 
   if (earlier === null) return () => false;
   const earlierPages = earlier.hashes.length / HASH_BYTES;
   const touched = new Set([...wal.frames.keys()].map((p) => Math.floor((p - 1) / CHUNK_PAGES)));
-  const zero = Buffer.alloc(HASH_BYTES);
   return (c) => {
     const end = Math.min((c + 1) * CHUNK_PAGES, pageCount);
     const sameLength = end <= earlierPages && (end === (c + 1) * CHUNK_PAGES || pageCount === earlierPages);
-    return sameLength && !touched.has(c) && earlier.chunkHashes.compare(zero, 0, HASH_BYTES, c * HASH_BYTES, (c + 1) * HASH_BYTES) !== 0;
+    return sameLength && !touched.has(c) && allKnown(earlier.hashes, c * CHUNK_PAGES, end);
   };
+}
+
+/** No page from index `from` to `to` (excluded) has the zero hash of a page not known. */
+function allKnown(hashes: Buffer, from: number, to: number): boolean {
+  for (let at = from * HASH_BYTES; at < to * HASH_BYTES; at += HASH_BYTES) if (hashes.readBigUInt64LE(at) === 0n && hashes.readBigUInt64LE(at + 8) === 0n) return false;
+  return true;
 }
 
 function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, wal: WalFrames, ino: string, earlier: EarlierHashes | null, sameMainFile: boolean): PageImages {
   const headerCountValid = header.readUInt32BE(92) === header.readUInt32BE(24) && header.readUInt32BE(28) > 0;
   const pageCount = wal.dbSize > 0 ? wal.dbSize : headerCountValid ? header.readUInt32BE(28) : Math.floor(fileSize / pageSize);
   const hashes = Buffer.alloc(pageCount * HASH_BYTES);
-  const chunkHashes = Buffer.alloc(Math.ceil(pageCount / CHUNK_PAGES) * HASH_BYTES);
   const spans = new BigInt64Array(2 * pageCount);
-  const chunk = Buffer.alloc(CHUNK_PAGES * pageSize);
+  const hasher = pageHasher(earlier?.seed ?? newSeed(), CHUNK_PAGES * pageSize);
+  const chunk = hasher.input; // read straight into the hash kernel's memory
   const rollbackMode = header[18] === 1 && header[19] === 1 && wal.empty;
   const unread = sameMainFile && !rollbackMode ? untouchedChunks(earlier, pageCount, wal) : () => false;
+  const earlierPages = earlier === null ? 0 : earlier.hashes.length / HASH_BYTES;
+  if (earlier !== null) spans.set(earlier.spans.subarray(0, 2 * Math.min(pageCount, earlierPages))); // kept where the page is unchanged, else overwritten
+  let changed: Map<number, Buffer> | null = earlier === null ? null : new Map();
   let chunksRead = 0;
   for (let first = 1, c = 0; first <= pageCount; first += CHUNK_PAGES, c++) {
     const pages = Math.min(CHUNK_PAGES, pageCount - first + 1);
+    const [from, to] = [first - 1, first - 1 + pages]; // page indexes
     if (unread(c)) {
-      earlier!.chunkHashes.copy(chunkHashes, c * HASH_BYTES, c * HASH_BYTES, (c + 1) * HASH_BYTES);
-      earlier!.hashes.copy(hashes, (first - 1) * HASH_BYTES, (first - 1) * HASH_BYTES, (first - 1 + pages) * HASH_BYTES);
-      spans.set(earlier!.spans.subarray(2 * (first - 1), 2 * (first - 1 + pages)), 2 * (first - 1));
+      earlier!.hashes.copy(hashes, from * HASH_BYTES, from * HASH_BYTES, to * HASH_BYTES);
       continue;
     }
     chunksRead++;
-    const got = readSync(fd, chunk, 0, pages * pageSize, (first - 1) * pageSize);
+    const got = readSync(fd, chunk, 0, pages * pageSize, from * pageSize);
     chunk.fill(0, got, pages * pageSize); // beyond the file's end a reader sees zeros
     for (let page = first; page < first + pages; page++) {
       const frame = wal.frames.get(page);
       if (frame !== undefined) readSync(wal.fd!, chunk, (page - first) * pageSize, pageSize, frame);
     }
-    // One hash per chunk first: where it matches the earlier read's, so does every page's.
-    const at = c * HASH_BYTES;
-    hash('sha256', chunk.subarray(0, pages * pageSize), 'buffer').copy(chunkHashes, at, 0, HASH_BYTES);
-    const pagesAt = (first - 1) * HASH_BYTES;
-    if (earlier !== null && at + HASH_BYTES <= earlier.chunkHashes.length && chunkHashes.compare(earlier.chunkHashes, at, at + HASH_BYTES, at, at + HASH_BYTES) === 0 && pagesAt + pages * HASH_BYTES <= earlier.hashes.length) {
-      earlier.hashes.copy(hashes, pagesAt, pagesAt, pagesAt + pages * HASH_BYTES);
-      spans.set(earlier.spans.subarray(2 * (first - 1), 2 * (first - 1 + pages)), 2 * (first - 1));
-      continue;
-    }
-    for (let i = 0; i < pages; i++) {
-      const page = chunk.subarray(i * pageSize, (i + 1) * pageSize);
-      hash('sha256', page, 'buffer').copy(hashes, pagesAt + i * HASH_BYTES, 0, HASH_BYTES);
-      leafSpan(page, first + i, spans, first - 1 + i);
+    hasher.hashEach(pageSize, pages, hashes, from * HASH_BYTES);
+    // A page whose hash is the earlier read's has its span: only the others are parsed.
+    const known = Math.min(to, earlierPages);
+    if (known === to && hashes.compare(earlier!.hashes, from * HASH_BYTES, to * HASH_BYTES, from * HASH_BYTES, to * HASH_BYTES) === 0) continue;
+    for (let i = from; i < to; i++) {
+      if (i >= known || hashes.compare(earlier!.hashes, i * HASH_BYTES, (i + 1) * HASH_BYTES, i * HASH_BYTES, (i + 1) * HASH_BYTES) !== 0) {
+        const page = chunk.subarray((i - from) * pageSize, (i - from + 1) * pageSize);
+        leafSpan(page, i + 1, spans, i);
+        if (changed !== null) changed = changed.size * pageSize < KEPT_BYTES ? changed.set(i, Buffer.from(page)) : null;
+      }
     }
   }
   // A reader may not see the WAL's last transaction yet: its pages' spans also cover their image before it.
@@ -150,6 +153,6 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
     page.fill(0, got);
     widenSpan(page, p, spans, p - 1);
   }
-  return { pageSize, pageCount, hashes, chunkHashes, spans, lastWritten: wal.lastWritten, rollbackMode, ino, chunksRead };
+  return { pageSize, pageCount, hashes, seed: hasher.seed, reserved: header[20]!, changed, spans, lastWritten: wal.lastWritten, walEnd: wal.end, rollbackMode, ino, chunksRead };
 }
 

@@ -19,7 +19,8 @@ import type { DatabaseSync } from 'node:sqlite';
 import { clockPastWrites, sameFile, statLive, unchangedSinceStamp, type Stamp } from './fingerprint.ts';
 import { hasEntry } from './log-end.ts';
 import { readMeta } from './log.ts';
-import { changedTables, layoutOf, loadPageMap, nextPageMap, savePageMap, type PageMap } from './page-map.ts';
+import { changedTables, layoutOf, nextPageMap, type PageMap } from './page-map.ts';
+import { loadPageMap, savePageMap } from './page-map-file.ts';
 import { readPageImages, type EarlierHashes, type PageImages } from './page-read.ts';
 import { changedRanges, rowidKey, type KeyRanges } from './key-ranges.ts';
 import type { SidecarPaths } from './sidecar.ts';
@@ -61,7 +62,7 @@ export function scopeAgainst(paths: SidecarPaths, db: DatabaseSync, before: Stam
   const sameMain = typeof old !== 'string' && old.mainFile !== null && sameFile(old.mainFile, before.db) && clockPastWrites(before);
   const read = readOrWhyNot(paths.db, typeof old === 'string' ? null : old, sameMain);
   if (typeof read === 'string') return compareEverything(read);
-  const images = lastWriteSeen ? { ...read, lastWritten: [] } : read;
+  const images = lastWriteSeen || publishedBefore(before, read) ? { ...read, lastWritten: [] } : read;
   if (images.rollbackMode) {
     if (images.ino !== before.db.ino || images.ino !== statLive(paths).db.ino) return compareEverything('the database file was replaced');
   } else {
@@ -80,6 +81,7 @@ export function scopeAgainst(paths: SidecarPaths, db: DatabaseSync, before: Stam
   const changed = withVirtualOwners(db, schema, changedTables(old, images, layout));
   const next = { ...nextPageMap(db, old, images, layout, changed, schema), mainFile };
   const { ranges, how } = narrowed(db, schema, old, next, changed);
+  for (const t of next.dbstatWalked) how.set(t, `${how.get(t)}, walked with dbstat`);
   const names = [...changed].sort();
   const listed = (names.length <= 5 ? names : names.slice(0, 5)).map((t) => `${t} ${how.get(t)}`).join(', ') + (names.length > 5 ? '…' : '');
   return {
@@ -117,6 +119,16 @@ function withVirtualOwners(db: DatabaseSync, schema: string, changed: Set<string
     if ([...changed].some((t) => fold(t).startsWith(prefix))) changed.add(name);
   }
   return changed;
+}
+
+/**
+ * The WAL's last transaction read was published to readers before `before` was taken, so before
+ * this read transaction began: it is in this read, and its pages are known (wal-index.ts). Holds
+ * only if the files are unchanged since `before`, which the caller checks.
+ */
+function publishedBefore(before: Stamp, read: PageImages): boolean {
+  const published = before.published;
+  return read.walEnd !== null && published != null && published.salt === read.walEnd.salt && published.frames === read.walEnd.frames;
 }
 
 /** The pages, or why not: a file this process may not read (permissions…) costs a full comparison, not the command. */

@@ -3,7 +3,7 @@
 // header's and whose cumulative checksum holds, up to the last one that ends a transaction (a
 // non-zero "database size" field). Read in chunks, keeping only where each page's newest
 // image lies: memory stays bounded by the chunk, whatever the WAL's size.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 
 export interface WalFrames {
   /** Open descriptor of the WAL file (it carries no locks; close it when done), or null. */
@@ -14,6 +14,8 @@ export interface WalFrames {
   dbSize: number;
   /** Pages the last committed transaction wrote. */
   lastWritten: number[];
+  /** Frames up to the last committed one, and the WAL header's salts (hex): what the WAL-index header says when it is published (wal-index.ts). */
+  end: { frames: number; salt: string } | null;
   /** For each of those, where its image before that transaction lies: an earlier frame's offset, or null (the main file). */
   before: Map<number, number | null>;
   /** The WAL file is absent or empty. */
@@ -21,12 +23,13 @@ export interface WalFrames {
 }
 
 type Found = Omit<WalFrames, 'fd' | 'empty'>;
-const none = (): Found => ({ frames: new Map(), dbSize: 0, lastWritten: [], before: new Map() });
+const none = (): Found => ({ frames: new Map(), dbSize: 0, lastWritten: [], before: new Map(), end: null });
 
 /** The committed frames of `walPath`, or why they cannot be trusted. */
 export function committedFrames(walPath: string, pageSize: number): WalFrames | string {
   let fd: number;
   try {
+    if (statSync(walPath, { throwIfNoEntry: false }) === undefined) return { ...none(), fd: null, empty: true }; // cheaper than a failed open
     fd = openSync(walPath, 'r');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ...none(), fd: null, empty: true };
@@ -74,6 +77,7 @@ function scan(fd: number, pageSize: number): Found | string {
       for (const [p, offset] of pending) out.frames.set(p, offset);
       out.dbSize = dbSize;
       out.lastWritten = [...pending.keys()];
+      out.end = { frames: (start + at - 32) / frameSize + 1, salt: header.toString('hex', 16, 24) };
       pending = new Map();
     }
     if (got < chunk.length) return out;

@@ -3,16 +3,16 @@
 // itself: a copy of the files, recovered and checkpointed by SQLite, holds those pages as a
 // plain file.
 import { describe, it, expect } from 'vitest';
-import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { HASH_BYTES, readPageImages, type PageImages } from '../../src/repo/page-read.ts';
+import { pageHasher } from '../../src/repo/page-hash/page-hash.ts';
 import { tempDir } from './helpers.ts';
 
-/** Page hashes of a database as SQLite itself resolves its WAL: copied by another process, checkpointed. */
-function asSqliteSees(dir: string, path: string): Buffer {
+/** Page hashes (with `seed`) of a database as SQLite itself resolves its WAL: copied by another process, checkpointed. */
+function asSqliteSees(dir: string, path: string, seed: bigint): Buffer {
   const copy = join(dir, 'copy.db');
   const cp = spawnSync('sh', ['-c', `cp "${path}" "${copy}" && if [ -e "${path}-wal" ]; then cp "${path}-wal" "${copy}-wal"; fi`]);
   expect(cp.status).toBe(0);
@@ -23,7 +23,11 @@ function asSqliteSees(dir: string, path: string): Buffer {
   db.close();
   const file = readFileSync(copy);
   const hashes = Buffer.alloc(pageCount * HASH_BYTES);
-  for (let p = 0; p < pageCount; p++) createHash('sha256').update(file.subarray(p * pageSize, (p + 1) * pageSize)).digest().copy(hashes, p * HASH_BYTES, 0, HASH_BYTES);
+  const hasher = pageHasher(seed, pageSize);
+  for (let p = 0; p < pageCount; p++) {
+    file.copy(hasher.input, 0, p * pageSize, (p + 1) * pageSize);
+    hasher.hashEach(pageSize, 1, hashes, p * HASH_BYTES);
+  }
   return hashes;
 }
 
@@ -45,17 +49,20 @@ describe('reading the pages a reader sees', () => {
     // grows the file in the WAL only, past one 4 MiB chunk of the WAL's reading
     writer.exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) INSERT INTO t SELECT i + 100, printf('%.3000c', 'z') FROM n");
     expect(statSync(`${path}-wal`).size).toBeGreaterThan(5 << 20);
-    const committed = asSqliteSees(dir, path);
-    expect(images(path).hashes.equals(committed)).toBe(true);
+    const first = images(path);
+    const committed = asSqliteSees(dir, path, first.seed);
+    expect(first.hashes.equals(committed)).toBe(true);
     // A transaction that spilled frames into the WAL but did not commit: not seen.
     const walBefore = statSync(`${path}-wal`).size;
     writer.exec("BEGIN; UPDATE t SET v = printf('%.300c', 'y'); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300) INSERT INTO t SELECT i + 10000, printf('%.3000c', 'q') FROM n");
     expect(statSync(`${path}-wal`).size).toBeGreaterThan(walBefore); // it did spill
-    const open = images(path);
+    const open = readPageImages(path, first); // hashed with first's seed, as the next commit does
+    if (typeof open === 'string') throw new Error(open);
+    expect(open.seed).toBe(first.seed);
     expect(open.hashes.equals(committed)).toBe(true);
     writer.exec('COMMIT');
     const after = images(path);
-    expect(after.hashes.equals(asSqliteSees(dir, path))).toBe(true);
+    expect(after.hashes.equals(asSqliteSees(dir, path, after.seed))).toBe(true);
     expect(after.pageCount).toBeGreaterThan(open.pageCount);
     expect(after.lastWritten.length).toBeGreaterThan(0);
     writer.close();
@@ -67,7 +74,8 @@ describe('reading the pages a reader sees', () => {
     const db = new DatabaseSync(path);
     db.exec("PRAGMA page_size = 1024; CREATE TABLE t(id INTEGER PRIMARY KEY, v); INSERT INTO t SELECT value, randomblob(700) FROM json_each('[1,2,3,4,5,6,7,8,9]')");
     expect(images(path)).toMatchObject({ pageSize: 1024, lastWritten: [] });
-    expect(images(path).hashes.equals(asSqliteSees(dir, path))).toBe(true);
+    const read = images(path);
+    expect(read.hashes.equals(asSqliteSees(dir, path, read.seed))).toBe(true);
     db.close();
   });
 
@@ -82,7 +90,8 @@ describe('reading the pages a reader sees', () => {
     writer.exec("UPDATE t SET v = printf('%.100c', 'c') WHERE id = 4000"); // the WAL's last transaction: the table's last chunks
     const partly = readPageImages(path, earlier, true);
     if (typeof partly === 'string') throw new Error(partly);
-    const whole = images(path);
+    const whole = readPageImages(path, earlier);
+    if (typeof whole === 'string') throw new Error(whole);
     expect(partly.hashes.equals(whole.hashes)).toBe(true);
     expect(partly.spans).toEqual(whole.spans);
     expect(partly.chunksRead).toBeLessThan(whole.chunksRead);

@@ -1,0 +1,88 @@
+// pages.bin: the page map (page-map.ts) kept in the sidecar, tied to the log entry it was
+// recorded at. A cache: missing, damaged, from another entry or another version, it is not
+// used, and the next commit compares every table and records one again. Laid out so that it is
+// read with no copy: a header (magic, then the JSON head padded to a multiple of 8 bytes), then
+// per page its rowid span (2 × 8 bytes), hash (16), owner, leaf and parent (4 each) and kind
+// (1), each array whole in turn; last an XXH3-128 checksum of everything before it.
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileRenamed } from './atomic.ts';
+import type { FileStamp } from './fingerprint.ts';
+import { checksumOf, PAGE_HASH_BYTES } from './page-hash/page-hash.ts';
+import type { PageMap } from './page-map.ts';
+import type { SidecarPaths } from './sidecar.ts';
+
+const MAGIC = 'sqlferry page map 6\n';
+const CHECKSUM_BYTES = 16;
+
+interface Head {
+  entry: string;
+  pageSize: number;
+  pageCount: number;
+  seed: string;
+  tables: string[];
+  layout: Record<string, string>;
+  mainFile: FileStamp | null;
+}
+
+function mapPath(paths: SidecarPaths): string {
+  return join(paths.dir, 'pages.bin');
+}
+
+/** Record `map` as the live database's pages when it equalled the log entry `entry` names. */
+export function savePageMap(paths: SidecarPaths, map: PageMap, entry: string): void {
+  const head: Head = { entry, pageSize: map.pageSize, pageCount: map.pageCount, seed: String(map.seed), tables: map.tables, layout: map.layout, mainFile: map.mainFile };
+  const json = Buffer.from(JSON.stringify(head));
+  const start = MAGIC.length + 4 + json.length;
+  const headBytes = start + ((8 - (start % 8)) % 8);
+  const parts = [map.spans, map.hashes, map.owners, map.leafOf, map.parents, map.kinds];
+  const file = Buffer.allocUnsafe(headBytes + parts.reduce((n, a) => n + a.byteLength, 0) + CHECKSUM_BYTES); // every byte written below
+  file.fill(' ', 0, headBytes);
+  file.write(MAGIC, 0, 'latin1');
+  file.writeUInt32BE(headBytes - MAGIC.length - 4, MAGIC.length);
+  json.copy(file, MAGIC.length + 4);
+  let at = headBytes;
+  for (const a of parts) at += Buffer.from(a.buffer, a.byteOffset, a.byteLength).copy(file, at);
+  checksumOf(file.subarray(0, at)).copy(file, at);
+  writeFileRenamed(mapPath(paths), file);
+}
+
+/** The page map saved for log entry `entry`, or why there is none. */
+export function loadPageMap(paths: SidecarPaths, entry: string): PageMap | string {
+  let file: Buffer;
+  try {
+    file = readFileSync(mapPath(paths));
+  } catch {
+    return 'no page map from the last commit';
+  }
+  if (file.toString('latin1', 0, MAGIC.length - 2) === MAGIC.slice(0, -2) && file.toString('latin1', 0, MAGIC.length) !== MAGIC) return 'the page map is from another version of sqlferry';
+  if (file.length < MAGIC.length + 4 + CHECKSUM_BYTES || file.toString('latin1', 0, MAGIC.length) !== MAGIC) return 'the page map is damaged';
+  const body = file.length - CHECKSUM_BYTES;
+  if (!checksumOf(file.subarray(0, body)).equals(file.subarray(body))) return 'the page map is damaged';
+  const headBytes = MAGIC.length + 4 + file.readUInt32BE(MAGIC.length);
+  const head = JSON.parse(file.toString('utf8', MAGIC.length + 4, headBytes)) as Head;
+  if (head.entry !== entry) return 'the page map is from another commit';
+  const n = head.pageCount;
+  if (headBytes % 8 !== 0 || body !== headBytes + n * (16 + PAGE_HASH_BYTES + 4 + 4 + 4 + 1)) return 'the page map is damaged';
+  const aligned = file.byteOffset % 8 === 0 ? file : Buffer.from(file); // typed arrays over it need its offsets aligned
+  let at = aligned.byteOffset + headBytes;
+  const take = <T>(make: (buffer: ArrayBuffer, offset: number, length: number) => T, bytes: number, length: number): T => {
+    const view = make(aligned.buffer as ArrayBuffer, at, length);
+    at += bytes * length;
+    return view;
+  };
+  return {
+    pageSize: head.pageSize, pageCount: n, seed: BigInt(head.seed),
+    spans: take((b, o, l) => new BigInt64Array(b, o, l), 8, 2 * n),
+    hashes: take((b, o, l) => Buffer.from(b, o, l), 1, n * PAGE_HASH_BYTES),
+    owners: take((b, o, l) => new Int32Array(b, o, l), 4, n),
+    leafOf: take((b, o, l) => new Int32Array(b, o, l), 4, n),
+    parents: take((b, o, l) => new Int32Array(b, o, l), 4, n),
+    kinds: take((b, o, l) => new Uint8Array(b, o, l), 1, n),
+    tables: head.tables, layout: head.layout, mainFile: head.mainFile, dbstatWalked: [],
+  };
+}
+
+export function forgetPageMap(paths: SidecarPaths): void {
+  rmSync(mapPath(paths), { force: true });
+}
