@@ -9,6 +9,7 @@
 // (resolving a package and loading it as CommonJS cost a short command ~20 ms); pg and ssh2,
 // loaded on first use, stay outside, installed by npm from package.json's "dependencies".
 import { build, type BuildOptions, type Plugin } from 'esbuild';
+import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -24,22 +25,50 @@ const out = `${root}dist/npm`;
 // with one getter per export, reading process.getBuiltinModule on first access; the export names
 // are known at build time (this is the project's Node 24, and the code is type-checked against
 // it). The modules every Node process loads before user code are taken as they are: imported, an
-// ES module exporting the real module and its plain values (not its getters: an import of one
-// fails the build); required (by commander), the real module. Either way the ES import's own
-// cost goes: it builds the export list by reading every export, running Node's lazy getters
-// (node:fs would load fs/promises and readline behind it, node:util its argument parser and diff).
+// ES module exporting the real module and those of its values that reading loads nothing more
+// (not util.parseArgs, util.diff, fs.opendir…: an import of one fails the build); required (by
+// commander), the real module. Either way the ES import's own cost goes: it builds the export
+// list by reading every export, running Node's lazy getters (node:fs would load fs/promises and
+// readline behind it, node:util its argument parser and diff).
 const builtins = new RegExp(`^(node:.+|${builtinModules.filter((m) => !m.startsWith('_')).join('|').replaceAll('/', '\\/')})$`);
-const LOADED_AT_START = new Set(['node:process', 'node:events', 'node:buffer', 'node:timers', 'node:path', 'node:fs', 'node:url', 'node:util', 'node:module']);
+const LOADED_AT_START = ['node:process', 'node:events', 'node:buffer', 'node:timers', 'node:path', 'node:fs', 'node:url', 'node:util', 'node:module'];
+
+/**
+ * For each module loaded at start, the exports read without loading any more of Node. Some
+ * values are loaded on first read, and one read may load what another needs too, so each
+ * round is a fresh process (this one has read some already) and drops the names that loaded
+ * something, until none does.
+ */
+function freeExports(): Record<string, string[]> {
+  let names: Record<string, string[]> = Object.fromEntries(LOADED_AT_START.map((path) => {
+    const real = process.getBuiltinModule(path) as object;
+    return [path, Object.keys(real).filter((name) => /^[A-Za-z_$][\w$]*$/.test(name) && 'value' in Object.getOwnPropertyDescriptor(real, name)!)];
+  }));
+  for (;;) {
+    const probe = `const names = ${JSON.stringify(names)};
+const real = Object.fromEntries(Object.keys(names).map((path) => [path, process.getBuiltinModule(path)]));
+const loading = [];
+for (const [path, list] of Object.entries(names)) for (const name of list) {
+  const before = process.moduleLoadList.length;
+  void real[path][name];
+  if (process.moduleLoadList.length !== before) loading.push(path + ' ' + name);
+}
+process.stdout.write(JSON.stringify(loading));`;
+    const loading = new Set(JSON.parse(execFileSync(process.execPath, ['-e', probe], { encoding: 'utf8' })) as string[]);
+    if (loading.size === 0) return names;
+    names = Object.fromEntries(Object.entries(names).map(([path, list]) => [path, list.filter((name) => !loading.has(`${path} ${name}`))]));
+  }
+}
+const free = freeExports();
 
 function builtinShim(path: string, required: boolean): string {
   const get = `process.getBuiltinModule(${JSON.stringify(path)})`;
   const real = process.getBuiltinModule(path) as object;
-  if (!LOADED_AT_START.has(path)) {
+  if (!(path in free)) {
     return `const load = () => ${get};\nfor (const name of ${JSON.stringify(Object.keys(real))}) Object.defineProperty(module.exports, name, { get: () => load()[name], enumerable: true });\n`;
   }
   if (required) return `module.exports = ${get};\n`;
-  const plain = Object.keys(real).filter((name) => /^[A-Za-z_$][\w$]*$/.test(name) && 'value' in Object.getOwnPropertyDescriptor(real, name)!);
-  return `const real = ${get};\nexport default real;\nexport const { ${plain.join(', ')} } = real;\n`;
+  return `const real = ${get};\nexport default real;\nexport const { ${free[path]!.join(', ')} } = real;\n`;
 }
 
 const nodeBuiltins: Plugin = {
@@ -67,7 +96,7 @@ const oneCommand: Plugin = {
   },
 };
 
-const common: BuildOptions = { bundle: true, format: 'esm', platform: 'node', target: 'node24', external: ['pg', 'ssh2'], outdir: out, logLevel: 'warning' };
+const common: BuildOptions = { bundle: true, format: 'esm', platform: 'node', target: 'node24', external: ['pg', 'ssh2'], outdir: out, logLevel: 'warning', minifyWhitespace: true };
 rmSync(out, { recursive: true, force: true });
 await Promise.all([
   build({ ...common, entryPoints: { main: `${root}src/cli/main.ts` }, splitting: true, chunkNames: 'chunks/[name]-[hash]', plugins: [nodeBuiltins] }),
