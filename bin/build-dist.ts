@@ -3,11 +3,13 @@
 // node_modules, so an installed package cannot run src/*.ts as a clone does.
 // main.js and one ES module per command (code splitting): `sqlferry log` loads only what log
 // uses. The commands run over and over (cron's sync, scripts' pull, push, commit, status) also
-// get a file each, commands/NAME.js: the whole program with that command alone, in one module,
-// which bin/sqlferry.js loads when the command line names it — Node resolves, reads and links
-// one file instead of a few dozen chunks (~50 ms of a no-op sync). commander is bundled in
-// (resolving a package and loading it as CommonJS cost a short command ~20 ms); pg and ssh2,
-// loaded on first use, stay outside, installed by npm from package.json's "dependencies".
+// get a file each, commands/NAME.cjs: the whole program with that command alone, in one
+// CommonJS script, which bin/sqlferry.js runs (node:vm, with V8's code cache taken after the
+// run) when the command line names it — one file instead of a few dozen chunks (~50 ms of a
+// no-op sync). commander is bundled in (resolving a package and loading it as CommonJS cost a
+// short command ~20 ms); pg and ssh2, loaded on first use, stay outside, installed by npm from
+// package.json's "dependencies". Whitespace is minified (comments gone, the files are pure
+// ASCII, which V8 reads as one-byte strings); names are kept, for readable stack traces.
 import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -88,7 +90,7 @@ const oneCommand: Plugin = {
     b.onLoad({ filter: /.*/, namespace: 'one-command' }, ({ path: name }) => {
       const register = `register${name[0]!.toUpperCase()}${name.slice(1)}`;
       return {
-        contents: `import { run } from './src/cli/program.ts';\nimport { ${register} } from './src/cli/commands/${name}.ts';\nexport const main = (argv: string[]) => run(argv, [{ name: '${name}', load: async () => ${register} }]);\n`,
+        contents: `import { run } from './src/cli/program.ts';\nimport { useImporter } from './src/shared/import-module.ts';\nimport { ${register} } from './src/cli/commands/${name}.ts';\nexport const main = (argv: string[], importer: (specifier: string) => Promise<unknown>) => {\n  useImporter(importer);\n  return run(argv, [{ name: '${name}', load: async () => ${register} }]);\n};\n`,
         resolveDir: root,
         loader: 'ts',
       };
@@ -100,5 +102,8 @@ const common: BuildOptions = { bundle: true, format: 'esm', platform: 'node', ta
 rmSync(out, { recursive: true, force: true });
 await Promise.all([
   build({ ...common, entryPoints: { main: `${root}src/cli/main.ts` }, splitting: true, chunkNames: 'chunks/[name]-[hash]', plugins: [nodeBuiltins] }),
-  build({ ...common, entryPoints: Object.fromEntries(OWN_FILE.map((name) => [`commands/${name}`, `command:${name}`])), plugins: [oneCommand, nodeBuiltins] }),
+  // CommonJS, as bin/sqlferry.js runs them: a node:vm script, whose V8 code cache it keeps. Such
+  // a script has no import(): pg and ssh2 (CommonJS packages) come through require() instead,
+  // a module named at run time through the importer main is given (src/shared/import-module.ts).
+  build({ ...common, format: 'cjs', outExtension: { '.js': '.cjs' }, supported: { 'dynamic-import': false }, entryPoints: Object.fromEntries(OWN_FILE.map((name) => [`commands/${name}`, `command:${name}`])), plugins: [oneCommand, nodeBuiltins] }),
 ]);
