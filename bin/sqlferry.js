@@ -51,7 +51,7 @@ function commandNamed(argv) {
  * cache for it, taken after the command ran: it then holds every function the run compiled.
  * Node's compile cache takes it right after compiling, when V8 has compiled only the top level
  * and a few functions; all the others were compiled again at every run (a fifth of a no-op
- * sync's CPU). The cache is kept, one file per command, in a folder in Node's (which is per
+ * sync's CPU). The cache is kept, one file per script, in a folder in Node's (which is per
  * user and per Node version), and tied to the script file's identity (device, inode, size,
  * times): an upgrade or an edit makes a new one. Without that folder the script runs uncached.
  */
@@ -78,7 +78,10 @@ function cacheFile(file, cacheRoot) {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (!ownedPrivately(fs.lstatSync(dir))) return undefined;
     const s = fs.statSync(file, { bigint: true });
-    return { path: `${dir}/${process.getBuiltinModule('node:path').basename(file)}.v8`, header: Buffer.from(`sqlferry ${s.dev} ${s.ino} ${s.size} ${s.mtimeNs} ${s.ctimeNs} ${process.version}\n`) };
+    // One file per script path: two installs run in turn keep a cache each.
+    let tag = 0x811c9dc5;
+    for (let i = 0; i < file.length; i++) tag = Math.imul(tag ^ file.charCodeAt(i), 0x01000193) >>> 0;
+    return { path: `${dir}/${process.getBuiltinModule('node:path').basename(file)}-${tag.toString(16)}.v8`, header: Buffer.from(`sqlferry ${s.dev} ${s.ino} ${s.size} ${s.mtimeNs} ${s.ctimeNs} ${process.version}\n`) };
   } catch {
     return undefined;
   }
