@@ -73,12 +73,21 @@ function builtinShim(path: string, required: boolean): string {
   return `const real = ${get};\nexport default real;\nexport const { ${free[path]!.join(', ')} } = real;\n`;
 }
 
+// A CommonJS module imported by an ES module is copied, export by export, into an object of
+// the importer's own (esbuild's __toESM): node:crypto's ~90 exports were copied once per module
+// importing it, thirteen times in a sync. So an ES import of a lazy shim goes through one ES
+// module re-exporting it: copied once.
 const nodeBuiltins: Plugin = {
   name: 'node-builtins',
   setup(b) {
-    b.onResolve({ filter: builtins }, (args) => ({ path: args.path.replace(/^(node:)?/, 'node:'), namespace: args.kind === 'require-call' ? 'builtin-required' : 'builtin' }));
+    b.onResolve({ filter: builtins }, (args) => {
+      const path = args.path.replace(/^(node:)?/, 'node:');
+      if (args.kind === 'require-call') return { path, namespace: 'builtin-required' };
+      return { path, namespace: path in free || args.namespace === 'builtin-reexported' ? 'builtin' : 'builtin-reexported' };
+    });
     b.onLoad({ filter: /.*/, namespace: 'builtin' }, ({ path }) => ({ contents: builtinShim(path, false), loader: 'js' }));
     b.onLoad({ filter: /.*/, namespace: 'builtin-required' }, ({ path }) => ({ contents: builtinShim(path, true), loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: 'builtin-reexported' }, ({ path }) => ({ contents: `export { default } from '${path}';\nexport * from '${path}';\n`, loader: 'js' }));
   },
 };
 
