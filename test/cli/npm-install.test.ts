@@ -84,6 +84,14 @@ describe('the npm package, installed with npm install -g', () => {
     expect(statSync(cache!).mode & 0o777).toBe(0o600);
   });
 
+  it('imports a conflict handler module at run time (the command scripts have no import() of their own)', () => {
+    writeFileSync(join(dir, 'handler.mjs'), "throw new Error('handler module evaluated');\n");
+    const r = spawnSync(bin(), ['sync', '--db', 'app.db', '--conflict-handler', './handler.mjs'], { cwd: dir, env: { PATH: `${node24}:/usr/bin:/bin`, HOME: dir, NO_COLOR: '1' }, encoding: 'utf8' });
+    expect(r.stderr).toBe(`error: the conflict handler module ${join(dir, 'handler.mjs')} failed to load: handler module evaluated\n`);
+    writeFileSync(join(dir, 'handler.mjs'), 'export default () => ({ keep: "local" });\n');
+    expect(run('sync', '--db', 'app.db', '--conflict-handler', './handler.mjs')).toContain('hub at 1');
+  });
+
   it("on an older Node says in one sentence what to install, exit 7", () => {
     const r = spawnSync(bin(), ['--version'], { env: { PATH: '/usr/bin:/bin' }, encoding: 'utf8' });
     expect(r.status).toBe(7);
