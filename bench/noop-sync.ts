@@ -11,7 +11,7 @@
 // Run: npx node bench/noop-sync.ts [runs] [BEFORE]
 import { spawnSync } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -93,4 +93,5 @@ try {
   }
 } finally {
   for (const c of children) c.kill();
+  rmSync(dir, { recursive: true, force: true });
 }
