@@ -9,18 +9,17 @@
 // (user + system) times come from bash's `time` around the command; on a loaded machine CPU
 // time is the steadier figure.
 // Run: npx node bench/noop-sync.ts [runs] [BEFORE]
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { serveStore } from '../test/server/serve-store.ts';
+import { checkoutOf, installPackage, median, root, timed, type Timed } from './npm-package.ts';
 
 const runs = Number(process.argv[2] ?? 21);
 const before = process.argv[3];
-const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'sqlferry.js');
 const dir = mkdtempSync(join(tmpdir(), 'sqlferry-bench-noop-'));
 const token = 'bench-token-0123456789abcdef';
@@ -48,45 +47,11 @@ async function countingProxy(target: URL): Promise<number> {
   return (server.address() as { port: number }).port;
 }
 
-interface Timed { wall: number; cpu: number }
-
-/** Wall and CPU time of one run; asynchronous, so the proxy in this process keeps passing bytes. */
-async function run(argv: string[], cwd = dir): Promise<Timed> {
-  const err = join(dir, 'run.err');
-  const child = spawn('bash', ['-c', 'TIMEFORMAT="%3R %3U %3S"; { time "$@" >/dev/null 2>"$0"; } 2>&1', err, ...argv], { cwd, env, stdio: ['ignore', 'pipe', 'ignore'] });
-  let timing = '';
-  child.stdout.on('data', (d) => (timing += d));
-  const code = await new Promise<number | null>((ok) => child.on('close', ok));
-  if (code !== 0) throw new Error(`${argv.join(' ')}: ${readFileSync(err, 'utf8')}`);
-  const [wall, user, system] = timing.trim().split('\n').at(-1)!.split(' ').map(Number);
-  return { wall: wall!, cpu: user! + system! };
-}
-
-/** The npm package of the checkout `from` as a user gets it: npm pack's tarball installed into a prefix of its own. */
-function installPackage(from: string, name: string): string {
-  const must = (args: string[]) => {
-    const r = spawnSync('npm', args, { cwd: from, env, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`npm ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
-  const tarball = join(dir, must(['pack', '--pack-destination', dir, '--silent']).trim().split('\n').at(-1)!);
-  const prefix = join(dir, `prefix-${name}`);
-  must(['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball]);
-  return join(prefix, 'bin', 'sqlferry');
-}
-
-/** Revision `rev` of this repository, unpacked beside the run, with this checkout's node_modules. */
-function checkoutOf(rev: string): string {
-  const to = join(dir, `src-${rev}`);
-  mkdirSync(to);
-  execFileSync('bash', ['-c', 'git -C "$0" archive "$1" | tar -x -C "$2"', root, rev, to]);
-  symlinkSync(join(root, 'node_modules'), join(to, 'node_modules'));
-  return to;
-}
+const run = (argv: string[]): Promise<Timed> => timed(argv, dir, env, join(dir, 'run.err'));
 
 try {
-  const installed = installPackage(root, 'now');
-  const installedBefore = before === undefined ? undefined : installPackage(checkoutOf(before), 'before');
+  const installed = installPackage(root, 'now', dir, env);
+  const installedBefore = before === undefined ? undefined : installPackage(checkoutOf(before, dir), 'before', dir, env);
   const base = new URL(await serveStore(dir, children, env));
   const port = await countingProxy(base);
   const url = `http://127.0.0.1:${port}/app`;
@@ -115,7 +80,6 @@ try {
   const times = cases.map(() => [] as Timed[]);
   for (let i = 0; i < 3; i++) for (const c of cases) await run(c.argv);
   for (let i = 0; i < runs; i++) for (const [k, c] of cases.entries()) times[k]!.push(await run(c.argv));
-  const median = (t: number[]) => [...t].sort((a, b) => a - b)[Math.floor(t.length / 2)]!;
   const wall = times.map((t) => median(t.map((x) => x.wall)));
   const cpu = times.map((t) => median(t.map((x) => x.cpu)));
   console.log(`${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model}, load ${loadavg()[0]!.toFixed(2)}, ${runs} runs each, alternating`);
@@ -129,4 +93,5 @@ try {
   }
 } finally {
   for (const c of children) c.kill();
+  rmSync(dir, { recursive: true, force: true });
 }

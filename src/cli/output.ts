@@ -1,5 +1,5 @@
 // Everything the CLI prints goes through here: colour rules, --json, -q/-v.
-import { Chalk } from 'chalk';
+import type { Chalk } from 'chalk';
 import type { Command } from 'commander';
 
 export interface GlobalOptions {
@@ -9,10 +9,14 @@ export interface GlobalOptions {
   color?: boolean;
 }
 
-/** Colour only on a TTY, never under NO_COLOR (https://no-color.org) or --no-color. */
-export function colourFor(stream: NodeJS.WriteStream, opts: GlobalOptions = {}): InstanceType<typeof Chalk> {
+/**
+ * Colour only on a TTY, never under NO_COLOR (https://no-color.org) or --no-color. chalk is
+ * loaded when something is coloured (an error), not at every start: its terminal detection
+ * loads node:tty and node:net behind it, which a command that succeeds never needs.
+ */
+export async function colourFor(stream: NodeJS.WriteStream, opts: GlobalOptions = {}): Promise<InstanceType<typeof Chalk>> {
   const on = stream.isTTY === true && !process.env.NO_COLOR && opts.color !== false;
-  return new Chalk({ level: on ? 1 : 0 });
+  return new (await import('chalk')).Chalk({ level: on ? 1 : 0 });
 }
 
 // Whether this run already printed its JSON document: an error after it (verify --json

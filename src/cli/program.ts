@@ -44,19 +44,19 @@ export async function run(argv: string[], which: readonly CommandEntry[]): Promi
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (err) {
-    return reportError(err, argv);
+    return await reportError(err, argv);
   }
 }
 
-function reportError(err: unknown, argv: readonly string[]): number {
-  const c = colourFor(process.stderr, { color: !argv.includes('--no-color') });
+async function reportError(err: unknown, argv: readonly string[]): Promise<number> {
+  const colours = () => colourFor(process.stderr, { color: !argv.includes('--no-color') });
   if (err instanceof CommanderError) {
     // --help and --version arrive here too, with exit code 0.
     if (err.exitCode === 0) return EXIT.ok;
     // Commander showed the help because a command was missing: say so on the last line.
     if (err.code === 'commander.help') {
       const named = commandName(argv);
-      process.stderr.write(`${c.red('error:')} ${named ? `sqlferry ${named} needs a subcommand (listed above)` : 'no command given (the commands are listed above)'}\n`);
+      process.stderr.write(`${(await colours()).red('error:')} ${named ? `sqlferry ${named} needs a subcommand (listed above)` : 'no command given (the commands are listed above)'}\n`);
     }
     return EXIT.usage;
   }
@@ -70,6 +70,7 @@ function reportError(err: unknown, argv: readonly string[]): number {
   if (argv.includes('--json') && !out.jsonPrinted) {
     out.json({ error: { code: known ? err.code : 'UNEXPECTED', message, hint: hint ?? null, exitCode, data: known ? err.data : {} } });
   }
+  const c = await colours();
   process.stderr.write(`${c.red('error:')} ${message}\n`);
   if (process.env.SQLFERRY_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
   if (hint && !(process.env.SQLFERRY_DEBUG && !known)) process.stderr.write(`${c.dim('hint:')} ${hint}\n`);

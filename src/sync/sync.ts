@@ -10,6 +10,7 @@ import type { Remote } from '../hub/remote.ts';
 import { acquireLock, type ReplicaLock } from '../repo/lock.ts';
 import type { Replica } from '../repo/replica.ts';
 import type { ConflictRecord } from '../repo/conflict-store.ts';
+import { positionOf } from './hub-state.ts';
 import { pull, type PullOptions } from './pull.ts';
 import { push } from './push.ts';
 import type { SnapshotOutcome } from './hub-snapshot.ts';
@@ -80,6 +81,9 @@ export async function sync(replica: Replica, remote: Remote, opts: SyncOptions):
         pulled += p.pulled;
         unchecked += p.unchecked;
         conflicts.push(...p.conflicts);
+        if (nothingToPush(replica, p.head)) {
+          return { skipped: false, pulled, unchecked, pushed: 0, head: p.head, attempts: attempt, conflicts, snapshot: { skipped: 'not-due' } };
+        }
         const pushed = await push(replica, remote, { progress: opts.progress });
         return { skipped: false, pulled, unchecked, pushed: pushed.pushed, head: pushed.head, attempts: attempt, conflicts, snapshot: pushed.snapshot };
       } catch (err) {
@@ -94,6 +98,16 @@ export async function sync(replica: Replica, remote: Remote, opts: SyncOptions):
   } finally {
     lock.release();
   }
+}
+
+/**
+ * The pull left this replica at the hub's head, as the pull read it, with no commit of its own
+ * after it: a push would only ask the hub for its head again (a round trip on a network hub).
+ * An entry another replica pushes meanwhile is for the next sync, as if it came a moment later.
+ */
+function nothingToPush(replica: Replica, head: number): boolean {
+  const pos = positionOf(replica);
+  return pos.hubTip !== null && pos.hubSeq === head && replica.seqsAfter(head).length === 0;
 }
 
 function retryReason(err: unknown): RetryReason | null {

@@ -109,14 +109,14 @@ describe('colour (issue 2)', () => {
   const tty = { isTTY: true } as NodeJS.WriteStream;
   const pipe = { isTTY: false } as NodeJS.WriteStream;
 
-  it('is on only on a TTY, and never under NO_COLOR or --no-color', () => {
+  it('is on only on a TTY, and never under NO_COLOR or --no-color', async () => {
     delete process.env.NO_COLOR;
-    expect(colourFor(tty).red('x')).toBe('\x1b[31mx\x1b[39m');
-    expect(colourFor(tty).dim('x')).toBe('\x1b[2mx\x1b[22m');
-    expect(colourFor(pipe).red('x')).toBe('x');
-    expect(colourFor(tty, { color: false }).red('x')).toBe('x');
+    expect((await colourFor(tty)).red('x')).toBe('\x1b[31mx\x1b[39m');
+    expect((await colourFor(tty)).dim('x')).toBe('\x1b[2mx\x1b[22m');
+    expect((await colourFor(pipe)).red('x')).toBe('x');
+    expect((await colourFor(tty, { color: false })).red('x')).toBe('x');
     process.env.NO_COLOR = '1';
-    expect(colourFor(tty).red('x')).toBe('x');
+    expect((await colourFor(tty)).red('x')).toBe('x');
   });
 
   it('the CLI writes no escape codes when its output is not a terminal', () => {

@@ -3,7 +3,7 @@
 // type stripping under node_modules — and the README's cron line run as cron runs it.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, globSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,8 +25,9 @@ beforeAll(() => {
   const tarball = join(dir, packed.stdout.trim().split('\n').at(-1)!);
   const files = spawnSync('tar', ['tzf', tarball], { encoding: 'utf8' }).stdout.trim().split('\n');
   expect(files).toContain('package/dist/npm/main.js');
+  expect(files).toContain('package/dist/npm/commands/sync.cjs');
   // Only what runs: no sources, tests, benchmarks, fixtures or CI scripts.
-  expect(files.filter((f) => !/^package\/(bin\/sqlferry\.js|dist\/npm\/.+\.js|package\.json|README\.md)$/.test(f))).toEqual([]);
+  expect(files.filter((f) => !/^package\/(bin\/sqlferry\.js|dist\/npm\/.+\.c?js|package\.json|README\.md)$/.test(f))).toEqual([]);
   // The dependencies are in npm's cache since `npm ci`: offline when it can, the registry if not.
   // No install scripts: ssh2's optional native parts (cpu-features, its crypto binding) would
   // compile C++ for ~40 s of CPU, and sqlferry runs on their JavaScript fallbacks either way.
@@ -53,17 +54,44 @@ describe('the npm package, installed with npm install -g', () => {
     expect(run('sync', '--db', 'app.db')).toContain('hub at 1');
   });
 
-  it('a command run over and over loads one module of the package, and no Node module it does not use', () => {
-    // Recorded by a module hook (the package's files) and process.moduleLoadList (Node's own).
+  it('a command run over and over runs as one script with its V8 code cache, and loads no Node module it does not use', () => {
+    // Recorded by a module hook (the package's modules) and process.moduleLoadList (Node's own).
     const record = join(dir, 'loaded.json');
     const hook = join(dir, 'record.mjs');
+    const cacheRoot = join(dir, 'compile-cache');
     writeFileSync(hook, `import { registerHooks } from 'node:module';\nimport { writeFileSync } from 'node:fs';\nconst seen = [];\nregisterHooks({ load(url, context, next) { seen.push(url); return next(url, context); } });\nprocess.on('exit', () => writeFileSync(${JSON.stringify(record)}, JSON.stringify({ seen, builtins: process.moduleLoadList })));\n`);
-    const r = spawnSync(process.execPath, ['--import', hook, bin(), 'status', '--db', 'app.db'], { cwd: dir, encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
-    const { seen, builtins } = JSON.parse(readFileSync(record, 'utf8')) as { seen: string[]; builtins: string[] };
+    const status = () => {
+      const r = spawnSync(process.execPath, ['--import', hook, bin(), 'status', '--db', 'app.db'], { cwd: dir, env: { ...process.env, NODE_COMPILE_CACHE: cacheRoot }, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain('Nothing to commit.');
+      return JSON.parse(readFileSync(record, 'utf8')) as { seen: string[]; builtins: string[] };
+    };
+    const { seen, builtins } = status();
     const own = join(prefix, 'lib', 'node_modules', 'sqlferry');
-    expect(seen.filter((u) => u.startsWith('file://')).map((u) => u.slice(`file://${own}/`.length))).toEqual(['bin/sqlferry.js', 'dist/npm/commands/status.js']);
-    expect(builtins.filter((m) => ['NativeModule crypto', 'NativeModule fs/promises', 'NativeModule child_process'].includes(m))).toEqual([]);
+    // dist/npm/commands/status.cjs is no module: bin/sqlferry.js runs it as a node:vm script.
+    expect(seen.filter((u) => u.startsWith('file://')).map((u) => u.slice(`file://${own}/`.length))).toEqual(['bin/sqlferry.js']);
+    expect(builtins.filter((m) => ['NativeModule crypto', 'NativeModule fs/promises', 'NativeModule child_process', 'NativeModule tty'].includes(m))).toEqual([]);
+    // The cache, written after the first run, private to this user; kept by the next run (V8
+    // took it); a copy others could write is not read but replaced.
+    const [cache] = globSync(join(cacheRoot, '*', 'sqlferry', 'status.cjs-*.v8'));
+    expect(cache).toBeDefined();
+    const first = statSync(cache!);
+    expect(first.mode & 0o777).toBe(0o600);
+    expect(readFileSync(cache!, 'latin1')).toMatch(/^sqlferry \d+ \d+ \d+ \d+ \d+ v24\./);
+    status();
+    expect(statSync(cache!).ino).toBe(first.ino);
+    chmodSync(cache!, 0o666);
+    status();
+    expect(statSync(cache!).ino).not.toBe(first.ino);
+    expect(statSync(cache!).mode & 0o777).toBe(0o600);
+  });
+
+  it('imports a conflict handler module at run time (the command scripts have no import() of their own)', () => {
+    writeFileSync(join(dir, 'handler.mjs'), "throw new Error('handler module evaluated');\n");
+    const r = spawnSync(bin(), ['sync', '--db', 'app.db', '--conflict-handler', './handler.mjs'], { cwd: dir, env: { PATH: `${node24}:/usr/bin:/bin`, HOME: dir, NO_COLOR: '1' }, encoding: 'utf8' });
+    expect(r.stderr).toBe(`error: the conflict handler module ${join(dir, 'handler.mjs')} failed to load: handler module evaluated\n`);
+    writeFileSync(join(dir, 'handler.mjs'), 'export default () => ({ keep: "local" });\n');
+    expect(run('sync', '--db', 'app.db', '--conflict-handler', './handler.mjs')).toContain('hub at 1');
   });
 
   it("on an older Node says in one sentence what to install, exit 7", () => {

@@ -14,8 +14,8 @@ import { serveStore } from '../server/serve-store.ts';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const names = (argv: string[]) => commandsFor(['node', 'sqlferry', ...argv]).map((c) => c.name);
 
-/** The project's own files a `sqlferry ARGS` process loaded, relative to the checkout, Node's modules it loaded, and its output. */
-function loaded(...args: string[]): { files: string[]; builtins: string[]; stdout: string } {
+/** The project's own files a `sqlferry ARGS` process loaded, relative to the checkout, the packages and Node's modules it loaded, and its output. */
+function loaded(...args: string[]): { files: string[]; packages: string[]; builtins: string[]; stdout: string } {
   const dir = mkdtempSync(join(tmpdir(), 'sqlferry-startup-'));
   const record = join(dir, 'loaded.json');
   const hook = join(dir, 'record.mjs');
@@ -25,6 +25,7 @@ function loaded(...args: string[]): { files: string[]; builtins: string[]; stdou
   return {
     stdout: r.stdout,
     files: seen.filter((u) => u.startsWith(`file://${root}`)).map((u) => u.slice(`file://${root}`.length)),
+    packages: [...new Set(seen.flatMap((u) => /\/node_modules\/([^/]+)\//.exec(u)?.[1] ?? []))],
     builtins: builtins.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice('NativeModule '.length)),
   };
 }
@@ -67,10 +68,13 @@ describe('start-up', () => {
         const r = spawnSync(process.execPath, [join(root, 'bin', 'sqlferry.js'), ...args], { encoding: 'utf8' });
         expect(r.status, r.stderr).toBe(0);
       }
-      const { stdout, builtins } = loaded('--db', db, 'sync');
+      const { stdout, builtins, packages } = loaded('--db', db, 'sync');
       expect(stdout).toBe('Pulled 0, pushed 0; hub at 0.\n');
       expect(builtins).toContain('http');
       expect(builtins.filter((m) => ['zlib', 'https', 'tls'].includes(m))).toEqual([]);
+      // Colours are for errors: chalk (and node:tty, its terminal detection) only when one is printed.
+      expect(packages).toEqual(['commander']);
+      expect(builtins).not.toContain('tty');
     } finally {
       for (const c of children) c.kill();
     }

@@ -15,7 +15,9 @@ import { fileRemote } from '../../src/remote/file/index.ts';
 import { HttpRemote } from '../../src/remote/http/remote.ts';
 import { batchFrames } from '../../src/hub/wire-batch.ts';
 import { addGenesis, chain, changeset, entry, hubInfo } from '../remote/hub-fixtures.ts';
-import { cloneReplica, commitAll, firstReplica, pullWith, pushTo, rows, sql, tempDir } from '../sync/helpers.ts';
+import { chooseHandlers } from '../../src/sync/handlers/index.ts';
+import { sync } from '../../src/sync/sync.ts';
+import { cloneReplica, commitAll, firstReplica, pullWith, pushTo, rows, sql, tempDir, withRemote } from '../sync/helpers.ts';
 
 const TOKEN = 'transfer-token-0123456789abcdef';
 process.env.SQLFERRY_TOKEN = TOKEN;
@@ -85,6 +87,21 @@ describe('HTTP transfers', () => {
     await remote.close();
     proxy.close();
     expect(proxy.perConnection).toEqual([5]); // info, head, head (the batch's check), PUT log, GET log, list: less the cached info
+  });
+
+  it('a sync with nothing to pull or push asks for the hub info and its head, nothing more; with a commit, it pushes it', async () => {
+    const name = `hub${n++}`;
+    await (await fileRemote.create(join(root, name), hubInfo())).close();
+    const dir = tempDir();
+    const a = await firstReplica(dir, `${server.url}/${name}`, 'CREATE TABLE item(id INTEGER PRIMARY KEY, v TEXT)');
+    const handlers = await chooseHandlers([]);
+    const proxy = await countingProxy();
+    const syncOnce = () => withRemote(`${proxy.url}/${name}`, (remote) => sync(a, remote, { handlers }));
+    expect(await syncOnce()).toMatchObject({ pulled: 0, pushed: 0, head: 0 });
+    expect(proxy.lines).toEqual([`GET /${name}/info`, `GET /${name}/head`]);
+    sql(a.paths.db, "INSERT INTO item VALUES (1, 'x')");
+    expect(await syncOnce()).toMatchObject({ pulled: 0, pushed: 1, head: 1 });
+    proxy.close();
   });
 
   it('pushes and pulls many commits in one request each', async () => {

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SqlferryError, EXIT } from '../../errors/index.ts';
+import { importModule } from '../../shared/import-module.ts';
 import type { ConflictHandler, NamedHandler } from './types.ts';
 
 export async function loadCustomHandler(spec: string, baseDir: string): Promise<NamedHandler> {
@@ -16,7 +17,7 @@ export async function loadCustomHandler(spec: string, baseDir: string): Promise<
   }
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    mod = (await importModule(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (err) {
     throw new SqlferryError('HANDLER_LOAD_FAILED', `the conflict handler module ${path} failed to load: ${(err as Error).message}`, {
       data: { path },
