@@ -8,8 +8,11 @@ export function pieceBytes(): number {
   return Number.isSafeInteger(set) && set > 0 ? set : 1 << 20;
 }
 
-/** Whether an entry of `size` bytes goes alone, as a stream: above STREAM_BYTES, 8 pieces. */
-export const streamed = (size: number): boolean => size > 8 * pieceBytes();
+/** The size above which an entry goes alone, as a stream: 8 pieces. */
+export const streamedAbove = (): number => 8 * pieceBytes();
+
+/** Whether an entry of `size` bytes goes alone, as a stream. */
+export const streamed = (size: number): boolean => size > streamedAbove();
 
 /** The chunks of `body`, counted (passed) as each is let go. */
 export async function* metered<T extends Uint8Array>(body: AsyncIterable<T>): AsyncGenerator<T> {

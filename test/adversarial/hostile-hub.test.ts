@@ -2,7 +2,7 @@
 // straight into a folder hub (as anyone with write access to it, or a hub that skips its own
 // checks, could) must be refused by every replica with a clear sentence and exit 6, leaving
 // the replica as it was, the hub still usable, and nothing written outside the two folders.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/hub/checksum.ts';
@@ -109,6 +109,28 @@ describe('a hostile hub entry', () => {
     expect(r.status).toBe(6);
     expect(existsSync(target)).toBe(false);
     expect(existsSync(`${target}.sqlferry`)).toBe(false);
+  });
+});
+
+describe('a hub file longer than its metadata says', () => {
+  it('is read one byte past its size and refused, never whole into memory', async () => {
+    const { dir, hub, a, b } = await setup();
+    await pushTo(a, hub);
+    const { meta } = lastEntry(hub);
+    const size = meta.size as number;
+    // 3 GiB, sparse (no disk used): read whole it would take 3 GiB of memory, or fail as a bug.
+    truncateSync(join(hub, 'log', meta.file as string), 3 * 2 ** 30);
+    const before = rows(b.paths.db, 't');
+    const r = cli(dir, 'pull', '--db', b.paths.db);
+    expect(r.stderr).toMatch(new RegExp(`^error: hub entry 2 does not match its checksum \\(expected ${size} bytes, got ${size + 1} bytes\\)`));
+    expect(r.status).toBe(6);
+    // Its metadata file grown the same way: refused as damaged, not read whole.
+    truncateSync(join(hub, 'log', metaName(2)), 3 * 2 ** 30);
+    const m = cli(dir, 'pull', '--db', b.paths.db);
+    expect(m.stderr).toMatch(/^error: \S+00000000000000000002\.json is not valid sqlferry hub metadata/);
+    expect(m.stderr).not.toMatch(/looks like a bug|\n\s+at /);
+    expect(m.status).toBe(6);
+    expect(rows(b.paths.db, 't')).toEqual(before);
   });
 });
 

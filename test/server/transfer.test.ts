@@ -71,7 +71,42 @@ async function countingProxy(): Promise<{ url: string; perConnection: number[]; 
   return { url: `http://127.0.0.1:${(proxy.address() as { port: number }).port}`, perConnection, lines, close: () => proxy.close() };
 }
 
+/** A proxy to the server that asks it for more than the client did: the batch read's limits lifted. */
+async function greedyProxy(): Promise<{ url: string; close: () => void }> {
+  const target = new URL(server.url);
+  const proxy = createServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    client.on('data', (chunk: Buffer) => {
+      upstream.write(chunk.toString('latin1').replace(/([?&]limit=)\d+/, '$11000').replace(/([?&]maxBytes=)\d+/, '$11073741824'), 'latin1');
+    });
+    for (const s of [client, upstream]) s.on('error', () => {});
+    upstream.pipe(client);
+  });
+  await new Promise<void>((ok) => proxy.listen(0, '127.0.0.1', ok));
+  return { url: `http://127.0.0.1:${(proxy.address() as { port: number }).port}`, close: () => proxy.close() };
+}
+
 describe('HTTP transfers', () => {
+  it('refuses a batch answer holding more entries or more bytes than it asked for', async () => {
+    const { name } = await freshHub();
+    const honest = new HttpRemote(`${server.url}/${name}`);
+    const bodies = [changeset('a', 5000), changeset('b', 5000), changeset('c', 5000)];
+    const metas = chain(bodies);
+    await honest.appendBatch(bodies.map((bytes, i) => ({ meta: metas[i]!, bytes })));
+    await honest.close();
+    const proxy = await greedyProxy();
+    const remote = new HttpRemote(`${proxy.url}/${name}`);
+    process.env.SQLFERRY_PIECE_BYTES = '1024'; // entries above 8 KiB travel streamed, never in a batch
+    try {
+      await expect(remote.readBatch(0, { limit: 1, maxBytes: 1 << 20 })).rejects.toMatchObject({ code: 'HUB_BAD_ANSWER' });
+      await expect(remote.readBatch(0, { limit: 10, maxBytes: 6000 })).rejects.toMatchObject({ code: 'HUB_BAD_ANSWER' });
+    } finally {
+      delete process.env.SQLFERRY_PIECE_BYTES;
+      await remote.close();
+      proxy.close();
+    }
+  });
+
   it('keeps one connection for a command\'s requests, and asks for the hub info once', async () => {
     const { name } = await freshHub();
     const proxy = await countingProxy();

@@ -9,7 +9,7 @@ export interface FolderFs {
   readText(name: string): Promise<string | undefined>;
   /** A folder's names; undefined when the folder does not exist. */
   list(name: string): Promise<string[] | undefined>;
-  /** A file's bytes as they are read (`size` is what its metadata says, a hint for how to read). */
+  /** A file's bytes as they are read (`size` is what its metadata says, a hint for how to read: the engine stops one byte past it). */
   stream(name: string, size: number): AsyncIterable<Uint8Array>;
   /** Creates a file that must not exist yet, writes the body and makes it durable (fsync). */
   writeNew(name: string, body: Body): Promise<void>;

@@ -17,6 +17,7 @@ import { collect } from '../checksum.ts';
 import { leadingWithin } from '../batch.ts';
 import type { HubFolder } from './layout.ts';
 import { HEAD_HINT, findHead, headHint } from './find-head.ts';
+import { upToOnePast } from './one-past.ts';
 
 type Stored<T> = T & { file: string };
 
@@ -63,12 +64,12 @@ export class FolderStore implements HubStore {
 
   async entryBatch(after: number, limit: number, maxBytes: number): Promise<EntryWithBytes[]> {
     const batch = leadingWithin(await this.storedEntries(after, limit), maxBytes);
-    return inWindow(batch, this.listWindow, async (meta) => ({ meta, bytes: await collect(this.fs.stream(`${LOG_DIR}/${meta.file}`, meta.size)) }));
+    return inWindow(batch, this.listWindow, async (meta) => ({ meta, bytes: await collect(this.read(`${LOG_DIR}/${meta.file}`, meta.size)) }));
   }
 
   async entry(seq: number): Promise<{ meta: EntryMeta; body: AsyncIterable<Uint8Array> }> {
     const meta = this.listed.get(seq) ?? (await this.entryMeta(seq));
-    return { meta, body: this.fs.stream(`${LOG_DIR}/${meta.file}`, meta.size) };
+    return { meta, body: this.read(`${LOG_DIR}/${meta.file}`, meta.size) };
   }
 
   async appendExclusive(meta: EntryMeta, bytes: Uint8Array): Promise<boolean> {
@@ -121,7 +122,7 @@ export class FolderStore implements HubStore {
 
   async snapshot(seq: number): Promise<{ meta: SnapshotMeta; body: AsyncIterable<Uint8Array> }> {
     const meta = await this.metaOf(SNAPSHOTS_DIR, seq, parseSnapshotMeta);
-    return { meta, body: this.fs.stream(`${SNAPSHOTS_DIR}/${meta.file}`, meta.size) };
+    return { meta, body: this.read(`${SNAPSHOTS_DIR}/${meta.file}`, meta.size) };
   }
 
   async writeSnapshotExclusive(meta: SnapshotMeta, body: Body): Promise<boolean> {
@@ -135,6 +136,11 @@ export class FolderStore implements HubStore {
   }
 
   /** Bytes first (durable), then the metadata that commits them; refused, cut short or beaten: no bytes stay. */
+  /** A stored file's bytes, as far as its metadata's size and one byte past. */
+  private read(name: string, size: number): AsyncIterable<Uint8Array> {
+    return upToOnePast(this.fs.stream(name, size), size);
+  }
+
   private async publish(folder: HubFolder, file: string, body: Body, name: string, record: object): Promise<boolean> {
     const bytes = `${folder}/${file}`;
     await this.fs.writeNew(bytes, body).catch(async (err) => {

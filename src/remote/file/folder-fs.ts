@@ -1,10 +1,12 @@
 // The folder engine's file operations on a local (or NFS) disk: exclusive link() commits a file,
 // every write is fsynced before it becomes reachable (./durable.ts).
-import { access, mkdir, readFile, readdir, unlink, writeFile } from 'node:fs/promises';
+import { access, mkdir, open, readdir, unlink, writeFile } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Body } from '../../hub/remote.ts';
 import type { FolderFs } from '../../hub/folder/fs.ts';
+import { MAX_TEXT_BYTES } from '../../hub/folder/one-past.ts';
+import { collect } from '../../hub/checksum.ts';
 import { fsyncDir, linkExclusive, publishExclusive, writeNewFile, writeNewFilesTogether } from './durable.ts';
 
 /** Files up to this size are read in one call (fewer, larger reads); bigger ones stream. */
@@ -23,8 +25,13 @@ export class LocalFolderFs implements FolderFs {
     return access(this.path(name)).then(() => true, () => false);
   }
 
-  readText(name: string): Promise<string | undefined> {
-    return readFile(this.path(name), 'utf8').catch((err: NodeJS.ErrnoException) => (missing(err) ? undefined : Promise.reject(err)));
+  async readText(name: string): Promise<string | undefined> {
+    try {
+      return Buffer.from(await collect(this.stream(name, MAX_TEXT_BYTES))).toString('utf8');
+    } catch (err) {
+      if (missing(err as NodeJS.ErrnoException)) return undefined;
+      throw err;
+    }
   }
 
   list(name: string): Promise<string[] | undefined> {
@@ -32,8 +39,20 @@ export class LocalFolderFs implements FolderFs {
   }
 
   async *stream(name: string, size: number): AsyncGenerator<Uint8Array> {
-    if (size <= ONE_READ) yield await readFile(this.path(name));
-    else yield* createReadStream(this.path(name));
+    if (size > ONE_READ) {
+      yield* createReadStream(this.path(name));
+      return;
+    }
+    // Up to one byte past the size: a longer file is seen as longer without being read whole.
+    const file = await open(this.path(name), 'r');
+    try {
+      const bytes = Buffer.allocUnsafe(Math.min(size, (await file.stat()).size) + 1);
+      let got = 0;
+      for (let n = -1; n !== 0 && got < bytes.length; got += n) n = (await file.read(bytes, got, bytes.length - got, got)).bytesRead;
+      yield bytes.subarray(0, got);
+    } finally {
+      await file.close();
+    }
   }
 
   async writeNew(name: string, body: Body): Promise<void> {

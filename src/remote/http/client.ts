@@ -20,6 +20,8 @@ import { ACCEPT_ENCODING, decoded } from './encoding.ts';
 
 /** Uploads go out in slices so that each one proves progress to the watchdog. */
 const SLICE = 256 * 1024;
+/** The largest JSON answer taken: a list of entries runs to about 1 KiB each, so this is ~250,000 of them at once. */
+const MAX_JSON_BYTES = 256 * 2 ** 20;
 
 const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT']);
 
@@ -153,7 +155,12 @@ export class HubHttpClient {
 
   async json(during: string, res: HubResponse): Promise<unknown> {
     const chunks: Uint8Array[] = [];
-    for await (const chunk of this.stream(during, res)) chunks.push(chunk);
+    let size = 0;
+    for await (const chunk of this.stream(during, res)) {
+      chunks.push(chunk);
+      // A hub that never stops sending (or a small body that inflates) must not fill memory.
+      if ((size += chunk.length) > MAX_JSON_BYTES) throw new SqlferryError('HUB_BAD_ANSWER', `${this.url} sent more than ${MAX_JSON_BYTES / 2 ** 20} MiB of JSON while ${during}`, { data: { url: this.url } });
+    }
     try {
       return JSON.parse(Buffer.concat(chunks).toString('utf8'));
     } catch {

@@ -12,6 +12,7 @@ import { BatchFormatError, batchFrames, readBatchFrames } from '../../hub/wire-b
 import { leadingWithin } from '../../hub/batch.ts';
 import { encodedBody } from './encoding.ts';
 import { EntryExistsError } from '../../hub/errors.ts';
+import { streamedAbove } from '../../shared/pieces.ts';
 
 export class HttpRemote implements Remote {
   readonly url: string;
@@ -52,8 +53,14 @@ export class HttpRemote implements Remote {
     const during = `reading entries after ${after}`;
     const res = await this.http.request(during, 'log', { query: { after, limit: limits.limit, maxBytes: limits.maxBytes } });
     const entries: EntryWithBytes[] = [];
+    // No more than was asked for: a hub that keeps sending (more entries, or larger ones) would
+    // otherwise fill this process's memory before any check could refuse it. The first entry may
+    // pass maxBytes alone (the contract), but not the size above which entries travel streamed.
+    let left = Math.max(limits.maxBytes, streamedAbove());
     try {
-      for await (const { meta, bytes } of readBatchFrames(this.http.stream(during, res), `${this.url}/log`, { entryBytes: Infinity, tooLarge: () => this.badAnswer(during) })) {
+      for await (const { meta, bytes } of readBatchFrames(this.http.stream(during, res), `${this.url}/log`, { entryBytes: left, tooLarge: () => this.badAnswer(during) })) {
+        left -= bytes.length;
+        if (left < 0 || entries.length === limits.limit) throw this.badAnswer(during);
         entries.push({ meta, bytes: await verifiedBytes(`hub entry ${meta.seq}`, meta, bytes) });
       }
     } catch (err) {

@@ -1,7 +1,8 @@
 // A file's bytes over SFTP with several reads in flight: SFTP answers one request at a time, so
 // one read after another waits a round trip per piece (ssh2's ReadStream asks for the next piece
 // only once the last one arrived). The metadata's size says where the file should end; one read
-// past it confirms the end (a longer file is read on, so the checksum that follows sees it).
+// past it confirms the end (a longer file is read on until the reader stops: the folder engine
+// stops one byte past the size, enough for the checksum that follows to see it).
 import type { SFTPWrapper } from 'ssh2';
 import { passed } from '../../shared/collect.ts';
 

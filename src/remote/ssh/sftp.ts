@@ -4,9 +4,11 @@
 // if absent, through hardlink@openssh.com, or plain SFTP rename, which also refuses to replace.
 import type { SFTPWrapper } from 'ssh2';
 import type { Body } from '../../hub/remote.ts';
-import { asStream } from '../../hub/checksum.ts';
+import { asStream, collect } from '../../hub/checksum.ts';
 import { tempName } from '../../hub/folder/layout.ts';
 import { passed } from '../../shared/collect.ts';
+import { MAX_TEXT_BYTES, upToOnePast } from '../../hub/folder/one-past.ts';
+import { readAhead } from './read-ahead.ts';
 
 const NO_SUCH_FILE = 2;
 /** Writes in flight at once: SFTP answers each one, so a window keeps a slow link busy. */
@@ -21,9 +23,10 @@ function call<T>(start: (done: (err: Error | null | undefined, value: T) => void
   return new Promise((resolve, reject) => start((err, value) => (err ? reject(err) : resolve(value))));
 }
 
+/** A small file's text, read no further than one byte past MAX_TEXT_BYTES (ssh2's readFile reads all a server sends). */
 export async function readText(sftp: SFTPWrapper, path: string): Promise<string | undefined> {
-  return call<Buffer>((done) => sftp.readFile(path, done)).then(
-    (b) => b.toString('utf8'),
+  return collect(upToOnePast(readAhead(sftp, path, 0), MAX_TEXT_BYTES)).then(
+    (b) => Buffer.from(b).toString('utf8'),
     (err) => (isMissing(err) ? undefined : Promise.reject(err)),
   );
 }
