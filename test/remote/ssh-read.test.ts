@@ -4,7 +4,7 @@
 // pull to 370 MB that way).
 import { describe, it, expect, afterAll } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -53,6 +53,14 @@ describe('ssh: reading a file', () => {
     const files = Array.from({ length: 40 }, (_, i) => file(`many${i}`, 100_000 + i * 997));
     const got = await Promise.all(files.map((bytes, i) => collect(folder.stream(`many${i}`, bytes.length))));
     got.forEach((bytes, i) => expect(Buffer.from(bytes).equals(files[i]!), `file ${i}`).toBe(true));
+  });
+
+  it('reads the text of a small file no further than 16 MiB and a byte, however long the file', async () => {
+    writeFileSync(join(dir, 'meta.json'), '{"seq":1}');
+    expect(await folder.readText('meta.json')).toBe('{"seq":1}');
+    expect(await folder.readText('absent.json')).toBeUndefined();
+    truncateSync(join(dir, 'meta.json'), 3 * 2 ** 30); // sparse: costs no disk
+    expect((await folder.readText('meta.json'))!.length).toBe(16 * 2 ** 20 + 1);
   });
 
   it('says which file is missing', async () => {
