@@ -15,6 +15,7 @@ import { writeStreamDurably } from './write-stream.ts';
 import { inWindow } from '../shared/in-window.ts';
 import { BATCH_BYTES, BATCH_ENTRIES, leadingWithin } from '../hub/batch.ts';
 import { entryNotFound } from '../hub/errors.ts';
+import { listEntries } from './list-entries.ts';
 
 /** A hub entry fetched: its bytes in memory, or, for a large one, in a file (written durably, checked). */
 export type FetchedEntry = { meta: EntryMeta; bytes: Uint8Array } | { meta: EntryMeta; file: string };
@@ -28,7 +29,7 @@ const WINDOW = 8;
 const BATCHES_AT_ONCE = 2;
 
 export async function fetchEntries(remote: Remote, after: number, tip: string, spill: SpillTo, progress?: Progress): Promise<FetchedEntry[]> {
-  const metas = await remote.list(after);
+  const metas = await listEntries(remote, after);
   const total = metas.reduce((n, m) => n + m.size, 0);
   const label = `Fetching ${metas.length} hub entr${metas.length === 1 ? 'y' : 'ies'}`;
   const groups: EntryMeta[][] = [];

@@ -15,13 +15,14 @@ import { readSeq, snapshotInto } from '../repo/snapshot.ts';
 import { databaseBytes } from '../repo/sqlite.ts';
 import { counted, tracked, type Progress } from './progress.ts';
 import { metered } from '../shared/pieces.ts';
+import { listEntries } from './list-entries.ts';
 
 export type SnapshotOutcome = { uploaded: number } | { skipped: 'not-due' | 'taken' | 'not-allowed' } | { failed: string };
 
 /** Call holding the replica lock, right after a push that left the replica at the hub's `head`. */
 export async function uploadSnapshotIfDue(replica: Replica, remote: Remote, head: number, progress?: Progress): Promise<SnapshotOutcome> {
   const latest = await remote.latestSnapshot(head);
-  const logBytes = (await remote.list(latest?.seq ?? 0)).reduce((n, e) => n + e.size, 0);
+  const logBytes = (await listEntries(remote, latest?.seq ?? 0)).reduce((n, e) => n + e.size, 0);
   const file = join(replica.paths.dir, 'snapshot-upload.db');
   const asIs = openBaseAsIs(replica.paths);
   try {
