@@ -19,7 +19,8 @@ import { fileURLToPath } from 'node:url';
 const OWN_FILE = ['sync', 'pull', 'push', 'commit', 'status'];
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const out = `${root}dist/npm`;
+// Another folder when named (the test suite builds its own copy, beside its temporary files).
+const out = process.argv[2] ?? `${root}dist/npm`;
 
 // Node's modules are loaded when the program first uses them, not when a module importing them
 // is evaluated: a no-op sync never needs node:crypto's ciphers and key code, fs/promises or

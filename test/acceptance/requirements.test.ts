@@ -3,15 +3,13 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { createHash } from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { colourFor } from '../../src/cli/output.ts';
 import { EXIT } from '../../src/errors/index.ts';
 import { chinookCopy, cli, dumpTables, sqlite3, tempDir } from '../repo/helpers.ts';
-
-const BIN = fileURLToPath(new URL('../../bin/sqlferry.js', import.meta.url));
+import { BIN } from '../cli-bin.ts';
 
 describe('init on an empty database (issue 3)', () => {
   for (const [what, make] of [

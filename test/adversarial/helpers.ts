@@ -4,10 +4,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
 
-export const BIN = fileURLToPath(new URL('../../bin/sqlferry.js', import.meta.url));
+import { BIN } from '../cli-bin.ts';
+
+export { BIN };
 
 const dirs: string[] = [];
 afterEach(() => {

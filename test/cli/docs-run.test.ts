@@ -8,12 +8,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pkg from '../../package.json' with { type: 'json' };
 import { startSshd } from '../remote/sshd.ts';
 import { asScript, shellBlocks, type DocBlock } from './doc-blocks.ts';
+import { BIN } from '../cli-bin.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/sqlferry.js', import.meta.url));
 const blocks = [...shellBlocks('README.md'), ...shellBlocks('docs/SERVE.md')];
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {

@@ -5,12 +5,12 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { tempDir, sql, firstReplica, newHub, pushTo, commitAll } from '../sync/helpers.ts';
 import type { Replica } from '../../src/repo/replica.ts';
 import { initHub } from '../../src/sync/init-hub.ts';
+import { BIN } from '../cli-bin.ts';
 
-const bin = fileURLToPath(new URL('../../bin/sqlferry.js', import.meta.url));
+const bin = BIN;
 const TOKEN = 'progress-test-token-0123456789abcdef';
 const dir = tempDir('sqlferry-progress-');
 let server: ChildProcess;

@@ -6,7 +6,6 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DatabaseSync } from 'node:sqlite';
 import { Replica } from '../../src/repo/replica.ts';
 import { commit } from '../../src/repo/commit.ts';
@@ -18,8 +17,7 @@ import { needsNoRollback, UNJOURNALED_FROM_ROWS, worthUnjournaled } from '../../
 import { collectTable } from '../../src/repo/capture-base.ts';
 import { readSchema, trackedTables } from '../../src/repo/schema-read.ts';
 import { dumpTables, sqlite3, tempDir } from './helpers.ts';
-
-const BIN = fileURLToPath(new URL('../../bin/sqlferry.js', import.meta.url));
+import { BIN } from '../cli-bin.ts';
 
 /** A commit CLI killed `delayMs` after base-writing.json appears; whether the marker was there at the kill. */
 function killedWhileWritingBase(db: string, marker: string, delayMs: number): Promise<boolean> {

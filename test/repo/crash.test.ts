@@ -4,14 +4,12 @@
 import { describe, it, expect } from 'vitest';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Replica } from '../../src/repo/replica.ts';
 import { commit } from '../../src/repo/commit.ts';
 import { checkout } from '../../src/repo/checkout.ts';
 import { verify } from '../../src/repo/verify.ts';
 import { dumpTables, sqlite3, tempDir } from './helpers.ts';
-
-const BIN = fileURLToPath(new URL('../../bin/sqlferry.js', import.meta.url));
+import { BIN } from '../cli-bin.ts';
 
 function killedCommit(db: string, afterMs: number): Promise<string> {
   return new Promise((resolve) => {

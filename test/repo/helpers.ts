@@ -9,6 +9,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterEach } from 'vitest';
 import { keyedColumns, readSchema, trackedTables } from '../../src/repo/schema-read.ts';
 import { quoteIdent } from '../../src/changeset/value.ts';
+import { BIN } from '../cli-bin.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -22,7 +23,6 @@ export function tempDir(): string {
 }
 
 export const CHINOOK = fileURLToPath(new URL('../../fixtures/Chinook_Sqlite.sqlite', import.meta.url));
-const BIN = fileURLToPath(new URL('../../bin/sqlferry.js', import.meta.url));
 
 export function chinookCopy(dir: string, name = 'chinook.db'): string {
   const path = join(dir, name);

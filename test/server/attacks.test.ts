@@ -7,7 +7,6 @@ import type { ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { sha256 } from '../../src/hub/checksum.ts';
 import { writeChangeset } from '../../src/changeset/index.ts';
 import type { Change } from '../../src/changeset/types.ts';
@@ -15,8 +14,9 @@ import { initHub } from '../../src/sync/init-hub.ts';
 import { verify } from '../../src/repo/verify.ts';
 import { GENESIS, changeset, entry, snapshotOf } from '../remote/hub-fixtures.ts';
 import { cloneReplica, commitAll, firstReplica, pullWith, pushTo, rows, sql, tempDir } from '../sync/helpers.ts';
+import { BIN } from '../cli-bin.ts';
 
-const bin = fileURLToPath(new URL('../../bin/sqlferry.js', import.meta.url));
+const bin = BIN;
 const TOKEN = 'attacks-token-0123456789abcdef';
 process.env.SQLFERRY_TOKEN = TOKEN; // the replicas' token
 const root = tempDir('sqlferry-attacks-');

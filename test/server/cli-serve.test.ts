@@ -6,12 +6,12 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { httpRemote } from '../../src/remote/http/index.ts';
 import { fileRemote } from '../../src/remote/file/index.ts';
 import { addGenesis, changeset, entry, hubInfo } from '../remote/hub-fixtures.ts';
+import { BIN } from '../cli-bin.ts';
 
-const bin = fileURLToPath(new URL('../../bin/sqlferry.js', import.meta.url));
+const bin = BIN;
 const TOKEN = 'cli-serve-token-0123456789abcdef';
 process.env.SQLFERRY_TOKEN = TOKEN;
 const root = await mkdtemp(join(tmpdir(), 'sqlferry-cli-serve-'));

@@ -2,9 +2,9 @@
 // put several servers on one store. Its URL is read from the line it prints when it listens.
 import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { BIN } from '../cli-bin.ts';
 
-const bin = fileURLToPath(new URL('../../bin/sqlferry.js', import.meta.url));
+const bin = BIN;
 
 /**
  * Starts the server, adds it to `children` (the caller kills them), and returns its base URL.

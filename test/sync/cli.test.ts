@@ -3,10 +3,10 @@ import { describe, it, expect } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { rows, sql, tempDir } from './helpers.ts';
+import { BIN } from '../cli-bin.ts';
 
-const bin = fileURLToPath(new URL('../../bin/sqlferry.js', import.meta.url));
+const bin = BIN;
 const run = (cwd: string, ...args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
 
 describe('sqlferry init --bare, remote, push, sync, clone, conflicts', () => {

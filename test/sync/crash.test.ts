@@ -4,12 +4,12 @@ import { describe, it, expect } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Replica } from '../../src/repo/replica.ts';
 import { verify } from '../../src/repo/verify.ts';
 import { cloneReplica, commitAll, firstReplica, newHub, pushTo, rows, sql, tempDir } from './helpers.ts';
+import { BIN } from '../cli-bin.ts';
 
-const bin = fileURLToPath(new URL('../../bin/sqlferry.js', import.meta.url));
+const bin = BIN;
 // Kill moments spread over the pull's whole run, one per slice; 5 slices cover the fetch, the
 // rebase and the finish (each round costs four CLI runs, so keep them few).
 const ROUNDS = 5;
