@@ -7,9 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DatabaseSync } from 'node:sqlite';
 import { applyStrict, contents } from './helpers/sqlite.ts';
-import { BIN } from '../cli-bin.ts';
+import { BIN as bin } from '../cli-bin.ts';
 
-const bin = BIN;
 const chinook = fileURLToPath(new URL('../../fixtures/Chinook_Sqlite.sqlite', import.meta.url));
 
 let dir: string;

@@ -8,9 +8,8 @@ import { join } from 'node:path';
 import { tempDir, sql, firstReplica, newHub, pushTo, commitAll } from '../sync/helpers.ts';
 import type { Replica } from '../../src/repo/replica.ts';
 import { initHub } from '../../src/sync/init-hub.ts';
-import { BIN } from '../cli-bin.ts';
+import { BIN as bin } from '../cli-bin.ts';
 
-const bin = BIN;
 const TOKEN = 'progress-test-token-0123456789abcdef';
 const dir = tempDir('sqlferry-progress-');
 let server: ChildProcess;

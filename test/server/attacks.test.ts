@@ -14,9 +14,8 @@ import { initHub } from '../../src/sync/init-hub.ts';
 import { verify } from '../../src/repo/verify.ts';
 import { GENESIS, changeset, entry, snapshotOf } from '../remote/hub-fixtures.ts';
 import { cloneReplica, commitAll, firstReplica, pullWith, pushTo, rows, sql, tempDir } from '../sync/helpers.ts';
-import { BIN } from '../cli-bin.ts';
+import { BIN as bin } from '../cli-bin.ts';
 
-const bin = BIN;
 const TOKEN = 'attacks-token-0123456789abcdef';
 process.env.SQLFERRY_TOKEN = TOKEN; // the replicas' token
 const root = tempDir('sqlferry-attacks-');

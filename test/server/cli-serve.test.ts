@@ -9,9 +9,8 @@ import { join } from 'node:path';
 import { httpRemote } from '../../src/remote/http/index.ts';
 import { fileRemote } from '../../src/remote/file/index.ts';
 import { addGenesis, changeset, entry, hubInfo } from '../remote/hub-fixtures.ts';
-import { BIN } from '../cli-bin.ts';
+import { BIN as bin } from '../cli-bin.ts';
 
-const bin = BIN;
 const TOKEN = 'cli-serve-token-0123456789abcdef';
 process.env.SQLFERRY_TOKEN = TOKEN;
 const root = await mkdtemp(join(tmpdir(), 'sqlferry-cli-serve-'));

@@ -2,9 +2,7 @@
 // put several servers on one store. Its URL is read from the line it prints when it listens.
 import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { BIN } from '../cli-bin.ts';
-
-const bin = BIN;
+import { BIN as bin } from '../cli-bin.ts';
 
 /**
  * Starts the server, adds it to `children` (the caller kills them), and returns its base URL.

@@ -4,9 +4,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rows, sql, tempDir } from './helpers.ts';
-import { BIN } from '../cli-bin.ts';
+import { BIN as bin } from '../cli-bin.ts';
 
-const bin = BIN;
 const run = (cwd: string, ...args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
 
 describe('sqlferry init --bare, remote, push, sync, clone, conflicts', () => {

@@ -7,9 +7,8 @@ import { join } from 'node:path';
 import { Replica } from '../../src/repo/replica.ts';
 import { verify } from '../../src/repo/verify.ts';
 import { cloneReplica, commitAll, firstReplica, newHub, pushTo, rows, sql, tempDir } from './helpers.ts';
-import { BIN } from '../cli-bin.ts';
+import { BIN as bin } from '../cli-bin.ts';
 
-const bin = BIN;
 // Kill moments spread over the pull's whole run, one per slice; 5 slices cover the fetch, the
 // rebase and the finish (each round costs four CLI runs, so keep them few).
 const ROUNDS = 5;
