@@ -9,7 +9,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HEAD_HINT, headHint } from '../src/hub/folder/find-head.ts';
-import { committedSeqs, metaName } from '../src/hub/folder/layout.ts';
+import { committedSeq, metaName } from '../src/hub/folder/layout.ts';
 import { parseEntryMeta } from '../src/hub/meta.ts';
 import { fileRemote } from '../src/remote/file/index.ts';
 import { initHub } from '../src/sync/init-hub.ts';
@@ -47,6 +47,7 @@ writeState(replica.state, { hubId: 'h', hubSeq: entries });
 console.log(`replica: ${entries.toLocaleString('en')} entries in its log, written in ${((performance.now() - t) / 1000).toFixed(0)} s`);
 
 /** The folder listed, as before: every name read and parsed, on each call. */
+const committedSeqs = (names: string[]): number[] => names.map(committedSeq).filter((s) => s !== undefined).sort((a, b) => a - b);
 async function headByListing(): Promise<number> {
   const seqs = committedSeqs(await readdir(log));
   return seqs.at(-1) ?? 0;

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -48,6 +48,10 @@ describe('remote URLs', () => {
   it('refuses to create a hub in a folder that holds other files', async () => {
     const dir = join(root, 'busy');
     await fileRemote.create(dir, { format: 'sqlferry-hub', version: 1, hubId: 'x', kind: 'changeset', created: '' }).catch(() => {});
+    const hidden = join(root, 'only-hidden');
+    await mkdir(hidden);
+    await writeFile(join(hidden, '.DS_Store'), 'x'); // hidden files do not make a folder taken
+    await fileRemote.create(hidden, { format: 'sqlferry-hub', version: 1, hubId: 'x', kind: 'changeset', created: '' });
     await writeFile(join(root, 'plain.txt'), 'x');
     await expect(fileRemote.create(root, { format: 'sqlferry-hub', version: 1, hubId: 'x', kind: 'changeset', created: '' })).rejects.toMatchObject({ code: 'HUB_DIR_NOT_EMPTY' });
   });

@@ -131,6 +131,25 @@ describe('folder hub', () => {
   });
 });
 
+describe('folder hub: a snapshots folder full of other names', () => {
+  it('finds the latest snapshot at or below a number among many names that are not committed snapshots', async () => {
+    const { dir, remote } = await freshHub();
+    await addGenesis(remote);
+    const bodies = [1, 2, 3].map((seq) => changeset(`e${seq}`));
+    for (const [i, meta] of chain(bodies).entries()) {
+      await remote.append(meta, bodies[i]!);
+      const later = Buffer.concat([GENESIS.subarray(0, 16), Buffer.from(`after ${meta.seq}`)]);
+      await remote.writeSnapshot(snapshotOf(meta.seq, later), later);
+    }
+    const junk = ['.tmp-x', `${seqName(2)}.json~`, `${seqName(9)}.db`, 'x.json', 'notes'];
+    for (let i = 0; i < 1500; i++) await writeFile(join(dir, 'snapshots', `${junk[i % junk.length]}${i}`), '');
+    await writeFile(join(dir, 'snapshots', `${seqName(7)}.json`), 'a later snapshot, past the number asked for');
+    const reader = await fileRemote.open(dir);
+    for (const atMost of [6, 3, 2, 1, 0]) expect((await reader.latestSnapshot(atMost))?.seq).toBe(Math.min(atMost, 3));
+    await reader.close();
+  });
+});
+
 /** Entries 1.. chained after the genesis, each with its bytes. */
 function batchOf(texts: string[]): EntryWithBytes[] {
   const bodies = texts.map((t) => changeset(t));

@@ -4,7 +4,7 @@
 // pull to 370 MB that way).
 import { describe, it, expect, afterAll } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -78,5 +78,20 @@ describe('ssh: reading a file', () => {
     const alive = chunks.filter((c) => c.deref() !== undefined).length;
     expect(chunks.length).toBeGreaterThanOrEqual(64);
     expect(alive).toBeLessThan(8);
+  });
+});
+
+describe('ssh: listing a folder', () => {
+  it('hands over every name of a folder too large for one answer, and stops where asked', async () => {
+    const names = Array.from({ length: 2500 }, (_, i) => `name-${i}`);
+    mkdirSync(join(dir, 'names'));
+    for (const name of names) writeFileSync(join(dir, 'names', name), '');
+    const seen: string[] = [];
+    expect(await folder.scan('names', (name) => (seen.push(name), false))).toBe(true);
+    expect(seen.sort()).toEqual([...names].sort());
+    let calls = 0;
+    expect(await folder.scan('names', () => (++calls, true))).toBe(true);
+    expect(calls).toBe(1);
+    expect(await folder.scan('no-such-folder', () => false)).toBe(false);
   });
 });

@@ -8,9 +8,10 @@ import { HUB_FILE, LOG_DIR, SNAPSHOTS_DIR } from './layout.ts';
 
 export async function createFolderHub(url: string, fs: FolderFs, info: HubInfo): Promise<void> {
   await fs.mkdir('');
-  const existing = ((await fs.list('')) ?? []).filter((n) => !n.startsWith('.'));
-  if (existing.includes(HUB_FILE)) throw hubExists(url);
-  if (existing.length > 0) {
+  if (await fs.exists(HUB_FILE)) throw hubExists(url);
+  let occupied = false;
+  await fs.scan('', (name) => (occupied = !name.startsWith('.')));
+  if (occupied) {
     throw new SqlferryError('HUB_DIR_NOT_EMPTY', `${url} is not empty; a hub needs a folder of its own`, { data: { url } });
   }
   await fs.mkdir(LOG_DIR);

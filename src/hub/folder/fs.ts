@@ -7,8 +7,12 @@ export interface FolderFs {
   exists(name: string): Promise<boolean>;
   /** A small file's text; undefined when it does not exist. */
   readText(name: string): Promise<string | undefined>;
-  /** A folder's names; undefined when the folder does not exist. */
-  list(name: string): Promise<string[] | undefined>;
+  /**
+   * Hands `see` a folder's names as they are read, never the whole listing at once (a hostile or
+   * broken hub's folder may hold millions); `see` returning true stops the listing there.
+   * False when the folder does not exist.
+   */
+  scan(name: string, see: (name: string) => boolean): Promise<boolean>;
   /** A file's bytes as they are read (`size` is what its metadata says, a hint for how to read: the engine stops one byte past it). */
   stream(name: string, size: number): AsyncIterable<Uint8Array>;
   /** Creates a file that must not exist yet, writes the body and makes it durable (fsync). */

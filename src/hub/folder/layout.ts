@@ -39,12 +39,7 @@ export function snapshotBytesName(seq: number): string {
   return `${seqName(seq)}.${uniqueSuffix()}.db`;
 }
 
-/** The committed numbers among a folder's names, ascending: only metadata files count. */
-export function committedSeqs(names: Iterable<string>): number[] {
-  const seqs: number[] = [];
-  for (const name of names) {
-    const seq = parseSeqName(name, META_SUFFIX);
-    if (seq !== undefined) seqs.push(seq);
-  }
-  return seqs.sort((a, b) => a - b);
+/** The number a folder's name commits, if it is a metadata file's (only those count). */
+export function committedSeq(name: string): number | undefined {
+  return parseSeqName(name, META_SUFFIX);
 }

@@ -12,7 +12,7 @@ import { entryNotFound, hubNotFound } from '../errors.ts';
 import { parseEntryMeta, parseHubInfo, parseSnapshotMeta, storedFile } from '../meta.ts';
 import { inWindow, range } from '../../shared/in-window.ts';
 import type { FolderFs } from './fs.ts';
-import { HUB_FILE, LOG_DIR, SNAPSHOTS_DIR, committedSeqs, entryBytesName, metaName, snapshotBytesName, tempName } from './layout.ts';
+import { HUB_FILE, LOG_DIR, SNAPSHOTS_DIR, committedSeq, entryBytesName, metaName, snapshotBytesName, tempName } from './layout.ts';
 import { collect } from '../checksum.ts';
 import { leadingWithin } from '../batch.ts';
 import type { HubFolder } from './layout.ts';
@@ -114,9 +114,13 @@ export class FolderStore implements HubStore {
   }
 
   async latestSnapshot(atMost: number): Promise<SnapshotMeta | null> {
-    const names = await this.fs.list(SNAPSHOTS_DIR);
-    if (names === undefined) await this.info(); // a missing folder in a real hub means "none yet"
-    const last = committedSeqs(names ?? []).filter((s) => s <= atMost).pop();
+    let last: number | undefined;
+    const found = await this.fs.scan(SNAPSHOTS_DIR, (name) => {
+      const seq = committedSeq(name);
+      if (seq !== undefined && seq <= atMost && (last === undefined || seq > last)) last = seq;
+      return false;
+    });
+    if (!found) await this.info(); // a missing folder in a real hub means "none yet"
     return last === undefined ? null : this.metaOf(SNAPSHOTS_DIR, last, parseSnapshotMeta);
   }
 

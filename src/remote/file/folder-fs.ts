@@ -1,6 +1,6 @@
 // The folder engine's file operations on a local (or NFS) disk: exclusive link() commits a file,
 // every write is fsynced before it becomes reachable (./durable.ts).
-import { access, mkdir, open, readdir, unlink, writeFile } from 'node:fs/promises';
+import { access, mkdir, open, opendir, unlink, writeFile } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Body } from '../../hub/remote.ts';
@@ -34,8 +34,11 @@ export class LocalFolderFs implements FolderFs {
     }
   }
 
-  list(name: string): Promise<string[] | undefined> {
-    return readdir(this.path(name)).catch((err: NodeJS.ErrnoException) => (missing(err) ? undefined : Promise.reject(err)));
+  async scan(name: string, see: (name: string) => boolean): Promise<boolean> {
+    const dir = await opendir(this.path(name)).catch((err: NodeJS.ErrnoException) => (missing(err) ? undefined : Promise.reject(err)));
+    if (dir === undefined) return false;
+    for await (const entry of dir) if (see(entry.name)) break; // the iterator closes the folder
+    return true;
   }
 
   async *stream(name: string, size: number): AsyncGenerator<Uint8Array> {

@@ -4,7 +4,7 @@ import { posix } from 'node:path';
 import type { SFTPWrapper } from 'ssh2';
 import type { Body } from '../../hub/remote.ts';
 import type { FolderFs } from '../../hub/folder/fs.ts';
-import { exists, linkExclusive, mkdirIfMissing, overwriteText, publishExclusive, readText, readdirNames, removeQuietly, writeNewFile } from './sftp.ts';
+import { exists, linkExclusive, mkdirIfMissing, overwriteText, publishExclusive, readText, removeQuietly, scanNames, writeNewFile } from './sftp.ts';
 import { inWindow } from '../../shared/in-window.ts';
 import type { SshLink } from './link.ts';
 
@@ -34,8 +34,8 @@ export class SftpFolderFs implements FolderFs {
     return this.run(`reading ${name || 'the hub folder'}`, (sftp) => readText(sftp, this.path(name)));
   }
 
-  list(name: string): Promise<string[] | undefined> {
-    return this.run(`listing ${name || 'the hub folder'}`, (sftp) => readdirNames(sftp, this.path(name)));
+  scan(name: string, see: (name: string) => boolean): Promise<boolean> {
+    return this.run(`listing ${name || 'the hub folder'}`, (sftp) => scanNames(sftp, this.path(name), see));
   }
 
   stream(name: string, size: number): AsyncIterable<Uint8Array> {

@@ -10,6 +10,7 @@ import { passed } from '../../shared/collect.ts';
 import { MAX_TEXT_BYTES, upToOnePast } from '../../hub/folder/one-past.ts';
 import { readAhead } from './read-ahead.ts';
 
+const END_OF_FILE = 1;
 const NO_SUCH_FILE = 2;
 /** Writes in flight at once: SFTP answers each one, so a window keeps a slow link busy. */
 const WINDOW = 32;
@@ -18,6 +19,7 @@ const SLICE = 32 * 1024;
 const COPIES = 2;
 
 export const isMissing = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === NO_SUCH_FILE;
+const isEnd = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === END_OF_FILE;
 
 function call<T>(start: (done: (err: Error | null | undefined, value: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) => start((err, value) => (err ? reject(err) : resolve(value))));
@@ -31,11 +33,22 @@ export async function readText(sftp: SFTPWrapper, path: string): Promise<string 
   );
 }
 
-export async function readdirNames(sftp: SFTPWrapper, path: string): Promise<string[] | undefined> {
-  return call<Array<{ filename: string }>>((done) => sftp.readdir(path, done)).then(
-    (list) => list.map((e) => e.filename),
-    (err) => (isMissing(err) ? undefined : Promise.reject(err)),
-  );
+/**
+ * A folder's names, one READDIR answer at a time (ssh2's readdir of a path gathers every answer
+ * before returning); false when the folder does not exist. See FolderFs.scan.
+ */
+export async function scanNames(sftp: SFTPWrapper, path: string, see: (name: string) => boolean): Promise<boolean> {
+  const handle = await call<Buffer>((done) => sftp.opendir(path, done)).catch((err) => (isMissing(err) ? undefined : Promise.reject(err)));
+  if (handle === undefined) return false;
+  try {
+    for (;;) {
+      const batch = await call<Array<{ filename: string }>>((done) => sftp.readdir(handle, done)).catch((err) => (isEnd(err) ? undefined : Promise.reject(err)));
+      if (batch === undefined) return true;
+      for (const entry of batch) if (see(entry.filename)) return true;
+    }
+  } finally {
+    await call<void>((done) => sftp.close(handle, (err) => done(err, undefined))).catch(() => {});
+  }
 }
 
 export async function exists(sftp: SFTPWrapper, path: string): Promise<boolean> {
