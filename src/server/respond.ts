@@ -44,8 +44,15 @@ const LINGER_MS = 2000;
  */
 function lingerThenClose(req: IncomingMessage): void {
   req.on('error', () => {});
-  const timer = setTimeout(() => req.socket?.destroy(), LINGER_MS).unref();
-  req.once('end', () => clearTimeout(timer));
+  let ended = false;
+  // The close waits for one more round of reading: a server starved of CPU for the whole linger
+  // (a loaded machine) runs the timer before reading a body that arrived long before, and
+  // closing over unread bytes resets the connection, which can take the answer with it.
+  const timer = setTimeout(() => setImmediate(() => ended || req.socket?.destroy()), LINGER_MS).unref();
+  req.once('end', () => {
+    ended = true;
+    clearTimeout(timer);
+  });
   req.resume();
 }
 

@@ -52,7 +52,9 @@ function send(method: string, path: string, opts: { headers?: Record<string, str
   if (opts.body) headers['content-length'] = String(opts.body.length);
   return new Promise((ok, fail) => {
     let answered = false;
-    const req = request({ host: url.hostname, port: url.port, method, path: url.pathname, headers }, (res) => {
+    // A connection of its own: a kept-alive one that the server is closing as the next request
+    // takes it (a refusal closes it after a moment) would end that request with "socket hang up".
+    const req = request({ host: url.hostname, port: url.port, method, path: url.pathname, headers, agent: false }, (res) => {
       answered = true;
       let text = '';
       res.on('data', (d) => (text += d));
