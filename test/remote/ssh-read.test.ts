@@ -6,6 +6,7 @@ import { describe, it, expect, afterAll } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { startSshd } from './sshd.ts';
@@ -78,5 +79,14 @@ describe('ssh: reading a file', () => {
     const alive = chunks.filter((c) => c.deref() !== undefined).length;
     expect(chunks.length).toBeGreaterThanOrEqual(64);
     expect(alive).toBeLessThan(8);
+  });
+
+  it("loads ssh2's client alone, not the SSH server and HTTP agents of its index", () => {
+    const loaded = Object.keys(createRequire(import.meta.url).cache).filter((path) => /[\\/]ssh2[\\/]lib[\\/]/.test(path));
+    expect(loaded.some((path) => path.endsWith('client.js'))).toBe(true); // the connection above is real
+    expect(loaded.filter((path) => /[\\/]lib[\\/](index|server|http-agents|keygen)\.js$/.test(path))).toEqual([]);
+    // Nor its WebAssembly poly1305, for a cipher sqlferry does not offer: a stand-in takes its place.
+    const poly1305 = loaded.find((path) => path.endsWith('poly1305.js'));
+    expect(String(createRequire(import.meta.url).cache[poly1305!]!.exports)).not.toContain('WebAssembly');
   });
 });
