@@ -38,8 +38,9 @@ export function passed(bytes: number, young = false): void {
 /**
  * Between two phases of a command (a pull's fetch done, its transaction to come): everything
  * garbage is freed and V8's young generation shrunk back to its smallest. A phase that made many
- * small objects (ssh2 makes several per packet) leaves that generation grown, up to 32 MB, and
- * a full collection keeps its size: the next phase would start that much higher.
+ * small objects (ssh2 makes several per packet) leaves that generation grown, and a full
+ * collection keeps its size: the next phase would start that much higher (a pull over SSH of
+ * 300,000 rows: V8's heap 24 MB before, 12 MB after).
  */
 export function settle(): void {
   if (!on) return;
