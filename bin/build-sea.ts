@@ -10,7 +10,6 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { POLY1305, POLY1305_STAND_IN } from '../src/remote/ssh/ssh2.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const work = `${root}dist/sea/`;
@@ -25,15 +24,6 @@ const noNativeAddons: Plugin = {
     b.onLoad({ filter: /.*/, namespace: 'no-native' }, (args) => ({
       contents: `throw new Error(${JSON.stringify(`${args.path}: native addons are left out of the single executable`)});`,
     }));
-  },
-};
-
-// ssh2's WebAssembly poly1305, for a cipher sqlferry does not offer: the stand-in the CLI puts in its
-// place as ssh2 loads from node_modules (src/remote/ssh/ssh2.ts), bundled instead of it here.
-const noPoly1305: Plugin = {
-  name: 'no-poly1305',
-  setup(b) {
-    b.onLoad({ filter: POLY1305 }, () => ({ contents: POLY1305_STAND_IN, loader: 'js' }));
   },
 };
 
@@ -58,7 +48,7 @@ await build({
   format: 'cjs',
   target: 'node24',
   outfile: `${work}sqlferry.cjs`,
-  plugins: [noNativeAddons, noPoly1305],
+  plugins: [noNativeAddons],
   logLevel: 'warning',
 });
 

@@ -8,7 +8,7 @@ import { describeSocketError, timedOut, timeoutSeconds, unreachable } from '../e
 import type { SshHost } from './config.ts';
 import { hostKeyCheck } from './host-key.ts';
 import { authRefused, identities, noIdentity } from './identities.ts';
-import { CIPHERS, newClient } from './ssh2.ts';
+import { newClient } from './ssh2.ts';
 
 export interface SshSession {
   client: Client;
@@ -99,7 +99,7 @@ async function login(url: string, at: SshHost, through: ClientChannel | undefine
       username: at.user,
       authHandler: ids.methods,
       hostVerifier: (key: Buffer) => hostKey.verify(key),
-      algorithms: { serverHostKey: hostKey.algorithms, cipher: CIPHERS },
+      algorithms: { serverHostKey: hostKey.algorithms },
       readyTimeout: seconds * 1000,
       keepaliveInterval: 15_000,
       keepaliveCountMax: 3,
@@ -125,7 +125,7 @@ function forward(url: string, client: Client, via: SshHost, next: SshHost): Prom
 function noCommonAlgorithm(url: string, where: string, err: Error): SqlferryError {
   return new SqlferryError('SSH_HANDSHAKE_FAILED', `the SSH server ${where} and sqlferry share no algorithm to talk with for ${url} (${err.message})`, {
     data: { url, where },
-    hint: `sqlferry's ciphers are ${CIPHERS.join(', ')}, which OpenSSH allows by default; allow one of them in the server's sshd_config (Ciphers)`,
+    hint: "the server's sshd_config restricts its algorithms (KexAlgorithms, Ciphers, MACs, HostKeyAlgorithms) to ones sqlferry's SSH library (ssh2) lacks; allow one of OpenSSH's defaults too",
   });
 }
 
