@@ -35,7 +35,7 @@ async function listening(port: number): Promise<boolean> {
   });
 }
 
-/** `config`: more sshd_config lines (e.g. `Ciphers …`). */
+/** `config`: more sshd_config lines (e.g. `KexAlgorithms …`). */
 export async function startSshd(config: string[] = []): Promise<TestSshd> {
   const dir = await mkdtemp(join(tmpdir(), 'sqlferry-sshd-'));
   const home = join(dir, 'home');
