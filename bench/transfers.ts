@@ -5,6 +5,9 @@
 // ≤ 1.5× scp over SSH, ≤ 2× cp + sync to a folder. A pull also applies the rows to the database,
 // which copying files does not: its figure is the transfer plus that work.
 // Run: npx node bench/transfers.ts [runs] [rows] [commits]
+// SQLFERRY_BENCH_ONLY='pull over SSH, nothing;push over' runs only the cases whose names start so.
+// Each figure is a median of wall times, and, in the last column, of CPU times (user + system of
+// the command's own processes: not sshd's), the steadier figure on a loaded machine.
 // SQLFERRY_BENCH_BEFORE=/older/checkout runs that checkout's CLI (bin/sqlferry.js) and
 // bench/transfer-only.ts beside this one's, alternating in the same runs: a before column.
 import { spawnSync } from 'node:child_process';
@@ -35,13 +38,18 @@ const dir = mkdtempSync(join(sshd.dir, 'bench-transfers-'));
 const env: NodeJS.ProcessEnv = { ...process.env, HOME: sshd.home, NODE_COMPILE_CACHE: join(dir, 'compile-cache') };
 delete env.SSH_AUTH_SOCK;
 const sshUrl = (path: string) => `ssh://${sshd.user}@127.0.0.1:${sshd.port}${path}`;
-const scpOptions = ['-q', '-B', '-P', String(sshd.port), '-i', join(sshd.home, '.ssh', 'id_ed25519'), '-o', `UserKnownHostsFile=${join(sshd.home, '.ssh', 'known_hosts')}`];
+const sshOptions = ['-q', '-i', join(sshd.home, '.ssh', 'id_ed25519'), '-o', `UserKnownHostsFile=${join(sshd.home, '.ssh', 'known_hosts')}`, '-o', 'BatchMode=yes'];
+const scpOptions = [...sshOptions, '-P', String(sshd.port)];
 
+/** CPU time (user + system, ms) of the last command `must` ran: on a loaded machine, steadier than its wall time. */
+let lastCpu = 0;
 function must(argv: string[], cwd = dir): number {
   const start = performance.now();
-  const r = spawnSync(argv[0]!, argv.slice(1), { cwd, env, encoding: 'utf8' });
+  const r = spawnSync('/usr/bin/time', ['-f', 'cpu %U %S', ...argv], { cwd, env, encoding: 'utf8' });
   const ms = performance.now() - start;
   if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
+  const [user, system] = /cpu (\S+) (\S+)\s*$/.exec(r.stderr)!.slice(1).map(Number);
+  lastCpu = (user! + system!) * 1000;
   return ms;
 }
 const sqlferry = (...args: string[]) => [process.execPath, bin, ...args];
@@ -125,6 +133,11 @@ const cases: Array<[Case, Case]> = [
     { name: 'scp of the same files, down', prepare: () => { const r = fresh('b.db', (x) => join(x, 'hub-after')); mkdirSync(join(r, 'down')); return r; }, time: (r) => must(['scp', ...scpOptions, `${sshd.user}@127.0.0.1:${join(r, 'hub-after', 'log')}/0*`, join(r, 'down')]) },
   ],
   [
+    // The fixed cost of any SSH command: Node's start-up, loading the CLI and ssh2, the connection, the head's probes.
+    { name: 'pull over SSH, nothing new', prepare: () => fresh('b.db', (r) => sshUrl(join(r, 'hub-before'))), time: (r, b) => must(cli(b, '--db', join(r, 'b.db'), 'pull')) },
+    { name: 'ssh of `true`', prepare: () => fresh('b.db', (x) => join(x, 'hub-before')), time: () => must(['ssh', ...sshOptions, '-p', String(sshd.port), `${sshd.user}@127.0.0.1`, 'true']) },
+  ],
+  [
     { name: 'push to a folder hub', prepare: () => fresh('a.db', (r) => join(r, 'hub-before')), time: (r, b) => must(cli(b, '--db', join(r, 'a.db'), 'push')) },
     { name: 'cp of the same files + sync', prepare: () => { const r = fresh('a.db', (x) => join(x, 'hub-before')); mkdirSync(join(r, 'up')); return r; }, time: (r) => must(['sh', '-c', `cp ${logFiles(join(r, 'a.db.sqlferry', 'log')).join(' ')} ${join(r, 'up')}/ && sync`]) },
   ],
@@ -144,25 +157,29 @@ const cases: Array<[Case, Case]> = [
 
 const median = (t: number[]) => [...t].sort((x, y) => x - y)[Math.floor(t.length / 2)]!;
 const names = builds.length > 1 ? ['before', 'after'] : ['sqlferry'];
-console.log(`| transfer | ${names.map((n) => `${n}, median`).join(' | ')} | reference | reference, median | ${names.map((n) => `${n}: ratio`).join(' | ')} |`);
-console.log(`|---|${names.map(() => '---|').join('')}---|---|${names.map(() => '---|').join('')}`);
+console.log(`| transfer | ${names.map((n) => `${n}, median`).join(' | ')} | reference | reference, median | ${names.map((n) => `${n}: ratio`).join(' | ')} | CPU: ${[...names, 'reference'].join(', ')} |`);
+console.log(`|---|${names.map(() => '---|').join('')}---|---|${names.map(() => '---|').join('')}---|`);
+const onlyCases = process.env.SQLFERRY_BENCH_ONLY?.split(';'); // 'pull over SSH;push to' runs the cases whose names start so
 try {
   for (const [ours, reference] of cases) {
+    if (onlyCases && !onlyCases.some((o) => ours.name.startsWith(o))) continue;
     // Each round runs every build of ours, then the reference, each on a fresh copy.
     const runners = [...builds.map((b) => (root: string) => ours.time(root, b)), (root: string) => reference.time(root, here)];
     const times: number[][] = runners.map(() => []);
+    const cpu: number[][] = runners.map(() => []);
     for (let i = 0; i < runs + 1; i++) {
       for (const [k, timeIt] of runners.entries()) {
         const root = (k < builds.length ? ours : reference).prepare();
         const ms = timeIt(root);
         if (i > 0) times[k]!.push(ms); // the first round warms caches
+        if (i > 0) cpu[k]!.push(lastCpu);
         rmSync(root, { recursive: true, force: true });
       }
     }
     const medians = times.map(median);
     const ref = medians.at(-1)!;
     const s = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
-    console.log(`| ${ours.name} | ${medians.slice(0, -1).map(s).join(' | ')} | ${reference.name} | ${s(ref)} | ${medians.slice(0, -1).map((m) => `${(m / ref).toFixed(2)}×`).join(' | ')} |`);
+    console.log(`| ${ours.name} | ${medians.slice(0, -1).map(s).join(' | ')} | ${reference.name} | ${s(ref)} | ${medians.slice(0, -1).map((m) => `${(m / ref).toFixed(2)}×`).join(' | ')} | ${cpu.map((c) => s(median(c))).join(', ')} |`);
   }
   const node = Array.from({ length: runs }, () => must([process.execPath, '-e', '0']));
   console.log(`node -e 0 (Node's own start-up, in every sqlferry figure above): ${(median(node) / 1000).toFixed(3)} s`);

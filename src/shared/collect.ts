@@ -19,7 +19,7 @@ const FULL_EVERY = 4;
 let on = false;
 let since = 0;
 let collections = 0;
-let gc: ((options?: { type: 'minor' | 'major' }) => void) | undefined;
+let gc: Collector | undefined;
 
 export function collectAsBytesPass(): void {
   on = true;
@@ -31,10 +31,29 @@ export function passed(bytes: number, young = false): void {
   since += bytes;
   if (since < COLLECT_EVERY) return;
   since = 0;
+  collections += 1;
+  collector()({ type: young && collections % FULL_EVERY !== 0 ? 'minor' : 'major' });
+}
+
+/**
+ * Between two phases of a command (a pull's fetch done, its transaction to come): everything
+ * garbage is freed and V8's young generation shrunk back to its smallest. A phase that made many
+ * small objects (ssh2 makes several per packet) leaves that generation grown, and a full
+ * collection keeps its size: the next phase would start that much higher (a pull over SSH of
+ * 300,000 rows: V8's heap 24 MB before, 12 MB after).
+ */
+export function settle(): void {
+  if (!on) return;
+  since = 0;
+  collector()({ type: 'major', flavor: 'last-resort' });
+}
+
+type Collector = (options?: { type: 'minor' | 'major'; flavor?: 'regular' | 'last-resort' }) => void;
+
+function collector(): Collector {
   if (gc === undefined) {
     setFlagsFromString('--expose-gc'); // the way jest exposes the collector
-    gc = runInNewContext('gc') as typeof gc;
+    gc = runInNewContext('gc') as Collector;
   }
-  collections += 1;
-  gc!({ type: young && collections % FULL_EVERY !== 0 ? 'minor' : 'major' });
+  return gc;
 }

@@ -33,6 +33,7 @@ import { withLiveTransaction } from './transaction.ts';
 import { pageMapAt } from '../repo/page-scope.ts';
 import { rememberPagesAfterPull } from '../repo/pages-after-pull.ts';
 import type { Progress } from './progress.ts';
+import { settle } from '../shared/collect.ts';
 
 export interface PullOptions {
   handlers: HandlerChooser;
@@ -89,6 +90,7 @@ async function pullLocked(replica: Replica, remote: Remote, opts: PullOptions): 
     clearPending(replica.paths);
     throw err;
   }
+  settle(); // what the fetch left (over SSH, a young generation grown by ssh2's packets) freed before the transaction
   // The hub entries' bytes are written on the thread pool while the transaction runs. `settled`
   // also marks a failure as handled until the transaction awaits `staged` (it may await handlers first).
   const staged = stageHubEntries(replica.paths, incoming.flatMap((e) => ('bytes' in e ? [{ seq: e.meta.seq, bytes: e.bytes }] : [])));

@@ -141,6 +141,22 @@ describe('ssh: nobody there', () => {
   });
 });
 
+describe('ssh: no algorithm in common', () => {
+  it('says the server allows no algorithm sqlferry has, not that it is unreachable', async () => {
+    // A post-quantum key exchange alone: OpenSSH has it, ssh2 does not.
+    const server = await startSshd(['KexAlgorithms sntrup761x25519-sha512@openssh.com']);
+    process.env.HOME = server.home;
+    try {
+      const err = await info(`ssh://${server.user}@127.0.0.1:${server.port}${server.dir}/nohub`).catch((e) => e);
+      expect(err).toMatchObject({ code: 'SSH_HANDSHAKE_FAILED' });
+      expect(err.message).toMatch(/^the SSH server 127\.0\.0\.1:\d+ and sqlferry share no algorithm to talk with for ssh:.*\(Handshake failed: no matching key exchange algorithm\)$/);
+      expect(err.hint).toContain('KexAlgorithms');
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('ssh: one layout with the folder transport', () => {
   it('reads over SSH what a folder wrote, and the other way round', async () => {
     const dir = join(sshd.dir, `shared${n++}`);

@@ -6,6 +6,7 @@ import { describe, it, expect, afterAll } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { startSshd } from './sshd.ts';
@@ -78,6 +79,12 @@ describe('ssh: reading a file', () => {
     const alive = chunks.filter((c) => c.deref() !== undefined).length;
     expect(chunks.length).toBeGreaterThanOrEqual(64);
     expect(alive).toBeLessThan(8);
+  });
+
+  it("loads ssh2's client alone, not the SSH server and HTTP agents of its index", () => {
+    const loaded = Object.keys(createRequire(import.meta.url).cache).filter((path) => /[\\/]ssh2[\\/]lib[\\/]/.test(path));
+    expect(loaded.some((path) => path.endsWith('client.js'))).toBe(true); // the connection above is real
+    expect(loaded.filter((path) => /[\\/]lib[\\/](index|server|http-agents|keygen)\.js$/.test(path))).toEqual([]);
   });
 });
 

@@ -35,7 +35,8 @@ async function listening(port: number): Promise<boolean> {
   });
 }
 
-export async function startSshd(): Promise<TestSshd> {
+/** `config`: more sshd_config lines (e.g. `KexAlgorithms …`). */
+export async function startSshd(config: string[] = []): Promise<TestSshd> {
   const dir = await mkdtemp(join(tmpdir(), 'sqlferry-sshd-'));
   const home = join(dir, 'home');
   mkdirSync(join(home, '.ssh'), { recursive: true, mode: 0o700 });
@@ -48,7 +49,7 @@ export async function startSshd(): Promise<TestSshd> {
   writeFileSync(join(dir, 'sshd_config'), [
     `ListenAddress 127.0.0.1:${port}`, `HostKey ${join(dir, 'host_ed25519')}`, `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
     'PidFile none', 'UsePAM no', 'StrictModes no', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no',
-    'PubkeyAuthentication yes', 'PermitRootLogin yes', 'Subsystem sftp internal-sftp', 'MaxStartups 100', 'MaxSessions 100', 'LogLevel ERROR', '',
+    'PubkeyAuthentication yes', 'PermitRootLogin yes', 'Subsystem sftp internal-sftp', 'MaxStartups 100', 'MaxSessions 100', 'LogLevel ERROR', ...config, '',
   ].join('\n'));
   if (!existsSync('/run/sshd')) mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }); // privilege separation dir
   const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });

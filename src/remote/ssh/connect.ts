@@ -8,6 +8,7 @@ import { describeSocketError, timedOut, timeoutSeconds, unreachable } from '../e
 import type { SshHost } from './config.ts';
 import { hostKeyCheck } from './host-key.ts';
 import { authRefused, identities, noIdentity } from './identities.ts';
+import { newClient } from './ssh2.ts';
 
 export interface SshSession {
   client: Client;
@@ -78,7 +79,7 @@ async function login(url: string, at: SshHost, through: ClientChannel | undefine
   // SQLFERRY_TIMEOUT, when set, is the user's word for this run; the config's is a standing default.
   const seconds = process.env.SQLFERRY_TIMEOUT ? timeoutSeconds() : at.connectTimeout ?? timeoutSeconds();
   const where = `${at.host}:${at.port}`;
-  const client: Client = new (await import('ssh2')).default.Client();
+  const client = await newClient();
   return new Promise<Client>((resolve, reject) => {
     client.once('ready', () => resolve(client));
     // Errors may come more than once (a timeout, then the socket's end): a promise settles once,
@@ -88,6 +89,7 @@ async function login(url: string, at: SshHost, through: ClientChannel | undefine
       if (hostKey.refusal) reject(hostKey.refusal);
       else if (err.level === 'client-timeout') reject(timedOut(url, `the SSH server ${where}`, seconds, 'connecting'));
       else if (err.level === 'client-authentication') reject(authRefused(url, at.user, ids));
+      else if (err.level === 'handshake') reject(noCommonAlgorithm(url, where, err));
       else reject(unreachable(url, where, describeSocketError(err) ?? err.message, err));
     });
     client.connect({
@@ -117,6 +119,13 @@ function forward(url: string, client: Client, via: SshHost, next: SshHost): Prom
         hint: `check that ${next.host}:${next.port} is reachable from ${via.alias}, and that its sshd allows TCP forwarding (AllowTcpForwarding)`,
       }));
     });
+  });
+}
+
+function noCommonAlgorithm(url: string, where: string, err: Error): SqlferryError {
+  return new SqlferryError('SSH_HANDSHAKE_FAILED', `the SSH server ${where} and sqlferry share no algorithm to talk with for ${url} (${err.message})`, {
+    data: { url, where },
+    hint: "the server's sshd_config restricts its algorithms (KexAlgorithms, Ciphers, MACs, HostKeyAlgorithms) to ones sqlferry's SSH library (ssh2) lacks; allow one of OpenSSH's defaults too",
   });
 }
 

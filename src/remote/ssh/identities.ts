@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { AgentAuthMethod, PublicKeyAuthMethod } from 'ssh2';
 import { SqlferryError } from '../../errors/index.ts';
 import type { SshHost } from './config.ts';
+import { keyParser } from './ssh2.ts';
 
 export interface Identities {
   methods: Array<AgentAuthMethod | PublicKeyAuthMethod>;
@@ -19,7 +20,7 @@ export interface Identities {
 }
 
 export async function identities(target: SshHost): Promise<Identities> {
-  const { utils } = (await import('ssh2')).default; // loaded on first use: 70 ms no other command should pay
+  const parseKey = await keyParser();
   const named = process.env.SQLFERRY_SSH_KEY;
   const configured = target.identityFiles.length > 0;
   const files = named ? [named] : configured ? target.identityFiles : ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(homedir(), '.ssh', f));
@@ -39,7 +40,7 @@ export async function identities(target: SshHost): Promise<Identities> {
       if (configured) found.skipped.push(`${file} (${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message})`);
       continue;
     }
-    const key = utils.parseKey(text);
+    const key = parseKey(text);
     if (key instanceof Error) {
       found.skipped.push(/passphrase|encrypted/i.test(key.message) ? `${file} (protected by a passphrase: add it to ssh-agent)` : `${file} (${key.message})`);
       continue;
