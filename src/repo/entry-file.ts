@@ -8,6 +8,15 @@ import { createHash, type Hash } from 'node:crypto';
 import { passed } from '../shared/collect.ts';
 import { tempPathFor } from './atomic.ts';
 
+/** A piece of an entry (one session's changeset) aims at about this size: memory stays bounded whatever the row width. */
+export const PIECE_BYTES = 2 ** 20;
+
+/** Rows in a piece: the first 8,192, each next one scaled by how far the last one's `bytes` missed PIECE_BYTES. */
+export const FIRST_PIECE_ROWS = 8192;
+export function nextPieceRows(rows: number, bytes: number): number {
+  return bytes === 0 ? rows : Math.max(256, Math.min(262_144, Math.round((rows * PIECE_BYTES) / bytes)));
+}
+
 export interface EntryMark {
   size: number;
   hash: Hash;
@@ -33,6 +42,11 @@ export class EntryFile {
     this.hash.update(piece);
     this.size += piece.byteLength;
     passed(piece.byteLength, true); // a piece arrives in a buffer of its own, made just now, garbage once written
+  }
+
+  /** Appends what `other` holds, a piece at a time. */
+  appendFrom(other: EntryFile): void {
+    for (let at = 0; at < other.size; at += PIECE_BYTES) this.append(other.read(at, Math.min(PIECE_BYTES, other.size - at)));
   }
 
   /** `length` bytes from `offset`: a piece written earlier, read back to be applied. */
