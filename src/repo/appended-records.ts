@@ -16,7 +16,7 @@
 // overflow chain that does not end where its cell says, text not in UTF-8.
 import { pkBytes } from '../changeset/writer.ts';
 import type { TableHeader } from '../changeset/types.ts';
-import { FIRST_PIECE_ROWS, nextPieceRows } from './entry-file.ts';
+import { FIRST_PIECE_ROWS, MAX_PIECE_ROWS, nextPieceRows } from './entry-file.ts';
 import type { SnapshotPages } from './snapshot-pages.ts';
 
 export interface AppendedTable {
@@ -54,10 +54,15 @@ class RecordWalk {
   private spill = Buffer.alloc(0);
   /** The piece being made: its records one after the other, where each ends, each row's rowid as two 32-bit halves. */
   private stage = Buffer.alloc(1 << 20);
+  /** The piece written, in the session's order: one buffer reused, the entry copies it out. */
+  private piece = Buffer.alloc(0);
   private used = 0;
-  private ends: number[] = [];
-  private lows: number[] = [];
-  private highs: number[] = [];
+  private staged = 0;
+  private readonly ends = new Int32Array(MAX_PIECE_ROWS);
+  private readonly lows = new Uint32Array(MAX_PIECE_ROWS);
+  private readonly highs = new Int32Array(MAX_PIECE_ROWS);
+  private readonly real: Uint8Array;
+  private readonly keyIndex: number;
   private pieceRows = FIRST_PIECE_ROWS;
   private rows = 0;
   /** The last varint read: its value as two 32-bit halves (high signed), and where it ended. */
@@ -76,6 +81,8 @@ class RecordWalk {
     this.aboveHi = above === null ? -0x80000000 : Number(BigInt.asIntN(32, above >> 32n));
     this.aboveLo = above === null ? -1 : Number(above & 0xffffffffn);
     this.leaf = Buffer.alloc(pages.pageSize);
+    this.real = Uint8Array.from(table.real, (r) => (r ? 1 : 0));
+    this.keyIndex = table.keyIndex;
   }
 
   run(): number | string {
@@ -112,10 +119,15 @@ class RecordWalk {
     const U = this.pages.usable;
     const maxLocal = U - 35;
     for (let i = 0; i < cells; i++) {
-      let at = page.readUInt16BE(8 + 2 * i);
-      if (this.varint(page, at) === null || this.vHi !== 0 || this.vLo > 0x7fffffff) return 'a cell does not parse';
-      const size = this.vLo;
-      if (this.varint(page, this.vEnd) === null) return 'a cell does not parse';
+      let at = (page[8 + 2 * i]! << 8) | page[9 + 2 * i]!;
+      let size = page[at]!;
+      if (size < 0x80 && at < page.length) at++;
+      else {
+        if (this.varint(page, at) === null || this.vHi !== 0 || this.vLo > 0x7fffffff) return 'a cell does not parse';
+        size = this.vLo;
+        at = this.vEnd;
+      }
+      if (this.varint(page, at) === null) return 'a cell does not parse';
       at = this.vEnd;
       if (!this.aboveMark()) continue;
       const hi = this.vHi;
@@ -157,12 +169,19 @@ class RecordWalk {
 
   /** Stage the INSERT record of the row whose record is `bytes[start, start + size)`. */
   private record(bytes: Buffer, start: number, size: number, hi: number, lo: number): string | null {
-    const { real, keyIndex } = this.table;
+    const real = this.real;
+    const keyIndex = this.keyIndex;
     const columns = real.length;
     const end = start + size;
-    if (this.varint(bytes, start) === null || this.vHi !== 0 || this.vLo > size) return 'a record does not parse';
-    const headerEnd = start + this.vLo;
-    let at = this.vEnd;
+    let headerEnd = bytes[start]!;
+    let at = start + 1;
+    if (headerEnd >= 0x80 || start >= end) {
+      if (this.varint(bytes, start) === null || this.vHi !== 0) return 'a record does not parse';
+      headerEnd = this.vLo;
+      at = this.vEnd;
+    }
+    if (headerEnd > size) return 'a record does not parse';
+    headerEnd += start;
     let body = headerEnd;
     this.reserve(2 + 10 * columns + size);
     const out = this.stage;
@@ -171,14 +190,25 @@ class RecordWalk {
     out[o++] = 0; // not indirect
     for (let c = 0; c < columns; c++) {
       if (at >= headerEnd) return 'a record is shorter than its table';
-      if (this.varint(bytes, at) === null || this.vHi !== 0) return 'a record does not parse';
-      at = this.vEnd;
-      const serial = this.vLo;
+      let serial = bytes[at]!;
+      if (serial < 0x80) at++;
+      else {
+        if (this.varint(bytes, at) === null || this.vHi !== 0) return 'a record does not parse';
+        at = this.vEnd;
+        serial = this.vLo;
+      }
       if (c === keyIndex) {
         if (serial !== 0) return 'a record holds its rowid alias';
-        out[o++] = 1;
-        o = out.writeInt32BE(hi, o);
-        o = out.writeUInt32BE(lo, o);
+        out[o] = 1;
+        out[o + 1] = hi >>> 24;
+        out[o + 2] = hi >>> 16;
+        out[o + 3] = hi >>> 8;
+        out[o + 4] = hi;
+        out[o + 5] = lo >>> 24;
+        out[o + 6] = lo >>> 16;
+        out[o + 7] = lo >>> 8;
+        out[o + 8] = lo;
+        o += 9;
       } else if (serial === 0) out[o++] = 5;
       else if (serial <= 6) {
         const len = serial <= 4 ? serial : serial === 5 ? 6 : 8;
@@ -188,16 +218,15 @@ class RecordWalk {
           o = out.writeDoubleBE(len === 8 ? Number(bytes.readBigInt64BE(body)) : bytes.readIntBE(body, len), o);
         } else {
           out[o++] = 1;
-          out.fill(bytes[body]! & 0x80 ? 0xff : 0, o, o + 8 - len);
-          bytes.copy(out, o + 8 - len, body, body + len);
-          o += 8;
+          const sign = bytes[body]! & 0x80 ? 0xff : 0;
+          for (let k = len; k < 8; k++) out[o++] = sign;
+          for (let k = 0; k < len; k++) out[o++] = bytes[body + k]!;
         }
         body += len;
       } else if (serial === 7) {
         if (body + 8 > end) return 'a record does not parse';
         out[o++] = 2;
-        bytes.copy(out, o, body, body + 8);
-        o += 8;
+        for (let k = 0; k < 8; k++) out[o++] = bytes[body + k]!;
         body += 8;
       } else if (serial === 8 || serial === 9) {
         if (real[c]) {
@@ -205,47 +234,51 @@ class RecordWalk {
           o = out.writeDoubleBE(serial - 8, o);
         } else {
           out[o++] = 1;
-          out.fill(0, o, o + 7);
-          out[o + 7] = serial - 8;
-          o += 8;
+          for (let k = 0; k < 7; k++) out[o++] = 0;
+          out[o++] = serial - 8;
         }
       } else if (serial >= 12) {
         const len = (serial - 12) >>> 1;
         if (body + len > end) return 'a record does not parse';
         out[o++] = serial & 1 ? 3 : 4;
-        o = putVarint(out, o, len);
-        bytes.copy(out, o, body, body + len);
-        o += len;
+        if (len < 0x80) out[o++] = len;
+        else o = putVarint(out, o, len);
+        if (len <= 64) for (let k = 0; k < len; k++) out[o++] = bytes[body + k]!;
+        else o += bytes.copy(out, o, body, body + len);
         body += len;
       } else return 'a record has a reserved serial type';
     }
     if (at !== headerEnd || body !== end) return at !== headerEnd ? 'a record is longer than its table' : 'a record does not parse';
+    const r = this.staged++;
+    this.ends[r] = o;
+    this.lows[r] = lo;
+    this.highs[r] = hi;
     this.used = o;
-    this.ends.push(o);
-    this.lows.push(lo);
-    this.highs.push(hi);
     this.rows++;
-    if (this.ends.length === this.pieceRows) this.flush();
+    if (this.staged === this.pieceRows) this.flush();
     return null;
   }
 
   /** The staged rows, as one changeset in a session's order, written. */
   private flush(): void {
-    const n = this.ends.length;
+    const n = this.staged;
     if (n === 0) return;
-    const piece = Buffer.allocUnsafe(this.header.length + this.used);
+    const size = this.header.length + this.used;
+    if (this.piece.length < size) this.piece = Buffer.alloc(2 * size);
+    const piece = this.piece;
+    const stage = this.stage;
+    const ends = this.ends;
     this.header.copy(piece);
     let o = this.header.length;
-    for (const r of sessionOrder(this.lows, this.highs)) {
-      const from = r === 0 ? 0 : this.ends[r - 1]!;
-      o += this.stage.copy(piece, o, from, this.ends[r]!);
+    for (const r of sessionOrder(this.lows.subarray(0, n), this.highs.subarray(0, n))) {
+      const from = r === 0 ? 0 : ends[r - 1]!;
+      piece.set(stage.subarray(from, ends[r]!), o);
+      o += ends[r]! - from;
     }
-    this.write(piece);
-    this.pieceRows = nextPieceRows(this.pieceRows, piece.length);
+    this.write(piece.subarray(0, o));
+    this.pieceRows = nextPieceRows(this.pieceRows, o);
     this.used = 0;
-    this.ends = [];
-    this.lows = [];
-    this.highs = [];
+    this.staged = 0;
   }
 
   private reserve(bytes: number): void {
@@ -292,7 +325,7 @@ class RecordWalk {
  * SQLite's sqlite3session.c (sessionPreupdateHash, sessionGrowHash), replayed: 256 buckets at
  * first, doubled (rehashing bucket by bucket) whenever half full before a row is added.
  */
-export function sessionOrder(lows: readonly number[], highs: readonly number[]): Int32Array {
+export function sessionOrder(lows: ArrayLike<number>, highs: ArrayLike<number>): Int32Array {
   const n = lows.length;
   const next = new Int32Array(n);
   const hashes = new Uint32Array(n);

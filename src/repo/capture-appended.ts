@@ -17,7 +17,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { quoteIdent } from '../changeset/value.ts';
 import { suspendTriggers, noteApplied } from './apply.ts';
 import { appendedRecords, hasRealAffinity, type AppendedTable } from './appended-records.ts';
-import { needsNoRollback, startUnjournaled } from './base-unjournaled.ts';
+import { needsNoRollback, startUnjournaled, UNJOURNALED_FROM_ROWS } from './base-unjournaled.ts';
 import { BASE_MAIN, copyAppended, type CollectedTable } from './capture-base.ts';
 import { headerOf } from './capture.ts';
 import { EntryFile } from './entry-file.ts';
@@ -42,13 +42,15 @@ export function appendedFromPages(db: DatabaseSync, paths: SidecarPaths, seq: nu
   const result: AppendedFromPages = { entry: null, unjournaled: false, notes: [] };
   const candidates = collected.filter((c) => c.appended !== undefined);
   if (candidates.length === 0) return result;
+  /** Copied as before; `why` said (-v) when as many rows as a bulk load's. */
   const fallBack = (why: string, tables = candidates): AppendedFromPages => {
+    let rows = 0;
     for (const c of tables) {
       c.fromPages?.side?.discard();
       c.fromPages = undefined;
-      copyAppended(db, c);
+      rows += copyAppended(db, c).insertedUpTo - c.changedUpTo;
     }
-    result.notes.push(`new rows of ${tables.map((c) => c.table.name).join(', ')} copied, not read from the pages: ${why}`);
+    if (rows >= UNJOURNALED_FROM_ROWS) result.notes.push(`new rows of ${tables.map((c) => c.table.name).join(', ')} copied, not read from the pages: ${why}`);
     return result;
   };
   if (schemaChanged) return fallBack('the schema changed');
@@ -74,7 +76,7 @@ export function appendedFromPages(db: DatabaseSync, paths: SidecarPaths, seq: nu
       const mark = direct ? result.entry?.mark() : undefined;
       const side: { file: EntryFile | null } = { file: null };
       const sink = (): EntryFile => (direct ? (result.entry ??= new EntryFile(entryPaths(paths, seq).bytes)) : (side.file ??= new EntryFile(`${entryPaths(paths, seq).bytes}.${c.copy}`)));
-      const rows = appendedRecords(pages, table, (piece) => sink().append(piece));
+      const rows = appendedRecords(pages, table, (piece) => sink().append(piece, true));
       if (typeof rows === 'string') {
         if (mark !== undefined) result.entry!.rewind(mark);
         else if (direct) dropEntry(result);
@@ -87,6 +89,11 @@ export function appendedFromPages(db: DatabaseSync, paths: SidecarPaths, seq: nu
     }
     const taken = collected.filter((c) => c.fromPages !== undefined);
     if (taken.length === 0) return result;
+    // A few rows save little, and would cost the marker's fsyncs and a rebuild after a crash (base-unjournaled.ts).
+    if (collected.reduce((n, c) => n + c.insertedUpTo + (c.fromPages?.rows ?? 0), 0) < UNJOURNALED_FROM_ROWS) {
+      dropEntry(result);
+      return fallBack('few rows', taken);
+    }
     const count = Number((db.prepare(`PRAGMA ${BASE_MAIN.live}.page_count`).get() as { page_count: unknown }).page_count);
     const stale = snapshotStillRead(paths, before, pages, count);
     if (stale !== null || !(result.unjournaled = startUnjournaled(paths, db, seq))) {

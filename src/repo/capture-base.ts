@@ -71,7 +71,7 @@ export function collectTable(db: DatabaseSync, table: TableInfo, index: number, 
       FROM ${scan('main', 'B')} LEFT JOIN live.${t} AS A ON ${sql.sameKey} WHERE ${sql.baseKeyNotNull} AND (${sql.goneOrDiffers})`);
   }
   const changedUpTo = lastRow(db, copy, n);
-  const appended = created || within !== undefined ? undefined : appendedRows(db, table.name, 'main', 'live', deletesIn(db, copy, op));
+  const appended = created ? undefined : appendedRows(db, table.name, 'main', 'live', deletesIn(db, copy, op), within === undefined ? undefined : scan);
   const collected: CollectedTable = { table, copy, n, op, changedUpTo, insertedUpTo: changedUpTo };
   if (appended !== undefined && addedDefaults === undefined) return { ...collected, appended };
   if (appended !== undefined) return copyAppended(db, { ...collected, appended });
