@@ -4,7 +4,9 @@
 // entry. The order keeps a crash harmless: the entry's bytes, then its metadata (the commit
 // point), then the base's COMMIT. A crash before the metadata leaves no entry and the base as it was (SQLite rolls the
 // transaction back); a crash after it leaves the base one entry behind the log, which the next
-// reader rolls forward (base.ts).
+// reader rolls forward (base.ts). Rows proven appended may instead be written into the entry
+// and base.db during the read (capture-appended.ts): base.db then goes without its journal,
+// behind the marker that has a crash at any point rebuild it (base-unjournaled.ts).
 import { abandonSuspension, applySchema, suspendTriggers } from './apply.ts';
 import { finishUnjournaled, startUnjournaled, worthUnjournaled } from './base-unjournaled.ts';
 import { appendedFromPages, type AppendedFromPages } from './capture-appended.ts';
@@ -40,7 +42,9 @@ export interface CapturedEntry {
  * advance base.db to it. `publish` writes the entry's metadata, the commit point; its result is
  * returned; null when nothing changed (then nothing is written). `scope`, called inside the
  * read of the live file (attached as BASE_MAIN.live), names the tables to compare (the others
- * are known unchanged: page-scope.ts); all when absent. Call holding the replica lock.
+ * are known unchanged: page-scope.ts); all when absent. `before`: the live files' stamp taken
+ * past a clock tick before the read (takeStampPastTick), without which a WAL's pages are not
+ * read (capture-appended.ts). Call holding the replica lock.
  */
 export function captureEntry<T>(paths: SidecarPaths, seq: number, publish: (captured: CapturedEntry) => T, scope?: (db: DatabaseSync, schema: string) => PageScope, before?: Stamp): Capture<T> {
   const db = withSnapshotErrors(paths.base, () => openDatabase(paths.base, { foreignKeys: false }));
@@ -57,7 +61,7 @@ export function captureEntry<T>(paths: SidecarPaths, seq: number, publish: (capt
       let scoped: PageScope;
       let pages: PageMap | null;
       let unjournaled: boolean;
-      let fromPages: AppendedFromPages;
+      let fromPages: AppendedFromPages | undefined;
       const collected: CollectedTable[] = [];
       try {
         const live = readSchema(db, BASE_MAIN.live); // the first read of the live file: its snapshot starts here
@@ -74,6 +78,8 @@ export function captureEntry<T>(paths: SidecarPaths, seq: number, publish: (capt
         db.exec('COMMIT');
       } catch (err) {
         rollbackQuietly(db);
+        fromPages?.entry?.discard();
+        for (const c of collected) c.fromPages?.side?.discard();
         throw err;
       }
       db.exec(`DETACH ${BASE_MAIN.live}; PRAGMA main.synchronous = FULL`);
