@@ -12,20 +12,29 @@ import type { DatabaseSync } from 'node:sqlite';
 import { quoteIdent } from '../changeset/value.ts';
 import { rowidKey } from './key-ranges.ts';
 
+/** New rows proven appended: the live rows whose `key` (the rowid) is above `above`; all when null (an empty base). */
+export interface Appended {
+  key: string;
+  above: bigint | null;
+}
+
 /**
- * The condition on the live rows (alias A) that selects exactly the inserts, or undefined
- * when it cannot be shown cheaply. `deletes`: base rows that no live row has, as counted.
- * `base` and `live` name the schemas; the table has the same name in both.
+ * The inserts, when they can be shown cheaply to be exactly the rows above the base's
+ * largest key. `deletes`: base rows that no live row has, as counted. `base` and `live` name
+ * the schemas; the table has the same name in both. `scan`: the rows to count, when only
+ * those in some key ranges can differ (key-ranges.ts scansOf; the others are the same on both
+ * sides, so the proof holds within the ranges); the whole tables when absent.
  */
-export function appendedOnly(db: DatabaseSync, table: string, base: string, live: string, deletes: number): string | undefined {
+export function appendedRows(db: DatabaseSync, table: string, base: string, live: string, deletes: number, scan?: (schema: string, alias: string) => string): Appended | undefined {
   const key = rowidKey(db, live, table);
   if (typeof key !== 'string' || rowidKey(db, base, table) !== key) return undefined;
   const k = quoteIdent(key);
   const t = quoteIdent(table);
-  const count = (schema: string, where = ''): bigint => BigInt((db.prepare(`SELECT count(*) AS n FROM ${quoteIdent(schema)}.${t} ${where}`).get() as { n: bigint | number }).n);
+  const from = scan ?? ((schema: string, alias: string) => `${quoteIdent(schema)}.${t} AS ${alias}`);
+  const count = (schema: string, where = ''): bigint => BigInt((db.prepare(`SELECT count(*) AS n FROM ${from(schema, 'A')} ${where}`).get() as { n: bigint | number }).n);
   const largest = (db.prepare(`SELECT max(${k}) AS k FROM ${quoteIdent(base)}.${t}`).get() as { k: bigint | null }).k;
-  if (largest === null) return 'true'; // an empty base: every live row is new
-  const above = `${k} > ${BigInt(largest)}`;
-  const atOrBelow = count(live) - count(live, `WHERE ${above}`);
-  return atOrBelow === count(base) - BigInt(deletes) ? `A.${above}` : undefined;
+  if (largest === null) return { key, above: null }; // an empty base: every live row is new
+  const above = BigInt(largest);
+  const atOrBelow = scan === undefined ? count(live) - count(live, `WHERE A.${k} > ${above}`) : count(live, `WHERE A.${k} <= ${above}`);
+  return atOrBelow === count(base) - BigInt(deletes) ? { key, above } : undefined;
 }

@@ -31,7 +31,8 @@ export function worthUnjournaled(db: DatabaseSync, schema: string, collected: re
 /** Whether writing these tables never needs a rollback. */
 export function needsNoRollback(db: DatabaseSync, schema: string, collected: readonly CollectedTable[]): boolean {
   const unique = db.prepare(`SELECT count(*) AS n FROM pragma_index_list(?, ?) WHERE "unique" AND origin <> 'pk'`);
-  return collected.every((c) => c.insertedUpTo === 0 || (c.table.rowid === undefined && Number((unique.get(c.table.name, schema) as { n: unknown }).n) === 0));
+  const changes = (c: CollectedTable) => c.insertedUpTo > 0 || c.appended !== undefined || c.fromPages !== undefined;
+  return collected.every((c) => !changes(c) || (c.table.rowid === undefined && Number((unique.get(c.table.name, schema) as { n: unknown }).n) === 0));
 }
 
 /**

@@ -19,8 +19,8 @@ import { quoteIdent } from '../changeset/value.ts';
 import { SqlferryError } from '../errors/index.ts';
 import { applyChecked, noteApplied } from './apply.ts';
 import { comparisonSql, headerOf, updateOf, type Sides } from './capture.ts';
-import type { EntryFile } from './entry-file.ts';
-import { appendedOnly } from './appended-rows.ts';
+import { FIRST_PIECE_ROWS, nextPieceRows, PIECE_BYTES, type EntryFile } from './entry-file.ts';
+import { appendedRows, type Appended } from './appended-rows.ts';
 import { scansOf, type KeyRanges } from './key-ranges.ts';
 import type { TableInfo } from './schema-read.ts';
 import { exactColumnList, readValues } from './values.ts';
@@ -28,8 +28,6 @@ import { exactColumnList, readValues } from './values.ts';
 /** base.db is `main`, the live database `live`. */
 export const BASE_MAIN: Sides = { live: 'live', base: 'main' };
 
-/** A range's changeset aims at about this size: memory stays bounded whatever the row width. */
-const PIECE_BYTES = 2 ** 20;
 const OP = { delete: 0, update: 1, insert: 2 } as const;
 
 /** One table's differing rows, copied into a TEMP table (`n` numbers them, `op` says what they are). */
@@ -42,6 +40,13 @@ export interface CollectedTable {
   /** Rows 1..changedUpTo are deletes (keys only) and updates (live rows); then inserts up to insertedUpTo. */
   changedUpTo: number;
   insertedUpTo: number;
+  /**
+   * The new rows, proven appended (appended-rows.ts), when they may be taken from the live
+   * pages instead (capture-appended.ts): not copied yet, until copyAppended.
+   */
+  appended?: Appended;
+  /** The appended rows, taken from the pages: their records, in the entry already or in a file of their own (`side`) to append after this table's other changes. */
+  fromPages?: { rows: number; side: EntryFile | null };
 }
 
 /**
@@ -66,18 +71,40 @@ export function collectTable(db: DatabaseSync, table: TableInfo, index: number, 
       FROM ${scan('main', 'B')} LEFT JOIN live.${t} AS A ON ${sql.sameKey} WHERE ${sql.baseKeyNotNull} AND (${sql.goneOrDiffers})`);
   }
   const changedUpTo = lastRow(db, copy, n);
+  const appended = created ? undefined : appendedRows(db, table.name, 'main', 'live', deletesIn(db, copy, op), within === undefined ? undefined : scan);
+  const collected: CollectedTable = { table, copy, n, op, changedUpTo, insertedUpTo: changedUpTo };
+  if (appended !== undefined && addedDefaults === undefined) return { ...collected, appended };
+  if (appended !== undefined) return copyAppended(db, { ...collected, appended });
   const live = sql.cols.map((_, i) => sql.a(i)).join(', ');
-  const appended = created || within !== undefined ? undefined : appendedOnly(db, table.name, 'main', 'live', deletesIn(db, copy, op));
   db.exec(
     created ? `${into} SELECT ${OP.insert}, ${live} FROM ${scan('live', 'A')} WHERE ${sql.liveKeyNotNull}`
-    : appended !== undefined ? `${into} SELECT ${OP.insert}, ${live} FROM live.${t} AS A WHERE ${appended}`
     : `${into} SELECT ${OP.insert}, ${live} FROM ${scan('live', 'A')} LEFT JOIN main.${t} AS B ON ${sql.sameKey} WHERE ${sql.liveKeyNotNull} AND ${sql.baseMissing}`,
   );
-  return { table, copy, n, op, changedUpTo, insertedUpTo: lastRow(db, copy, n) };
+  return { ...collected, insertedUpTo: lastRow(db, copy, n) };
+}
+
+/** Still inside step 1's read: the appended rows of `collected` copied as its inserts, as any table's (not taken from the pages). */
+export function copyAppended(db: DatabaseSync, collected: CollectedTable): CollectedTable {
+  const { table, copy, n, op, appended } = collected;
+  if (appended === undefined) return collected;
+  const sql = comparisonSql(table);
+  const cols = sql.cols.map((c) => quoteIdent(c.name));
+  const where = appended.above === null ? '' : `WHERE A.${quoteIdent(appended.key)} > ${appended.above}`;
+  db.exec(`INSERT INTO temp.${copy}(${op}, ${cols.join(', ')}) SELECT ${OP.insert}, ${sql.cols.map((_, i) => sql.a(i)).join(', ')} FROM live.${quoteIdent(table.name)} AS A ${where}`);
+  return Object.assign(collected, { appended: undefined, insertedUpTo: lastRow(db, copy, n) });
 }
 
 /** Step 2, inside base.db's write transaction (its schema now the live one): write one table's changes. */
 export function writeTable(db: DatabaseSync, collected: CollectedTable, entry: EntryFile): void {
+  writeCopied(db, collected, entry);
+  const side = collected.fromPages?.side;
+  if (side) {
+    entry.appendFrom(side);
+    side.discard();
+  }
+}
+
+function writeCopied(db: DatabaseSync, collected: CollectedTable, entry: EntryFile): void {
   if (collected.insertedUpTo === 0) return;
   noteApplied(db, collected.table.name);
   // Without a journal (base-unjournaled.ts) nothing rolls back: a failure is the caller's to report.
@@ -121,7 +148,7 @@ function writeWithSessions(db: DatabaseSync, { table, copy, n, op: opColumn, cha
   for (const [from, to, op, dml] of sweeps) {
     if (from > to || (op === OP.update && set.length === 0)) continue;
     const stmt = db.prepare(dml);
-    let size = 8192;
+    let size = FIRST_PIECE_ROWS;
     for (let lo = from, hi = 0; lo <= to; lo = hi + 1) {
       hi = Math.min(to, lo + size - 1);
       const session = db.createSession({ table: table.name });
@@ -133,7 +160,7 @@ function writeWithSessions(db: DatabaseSync, { table, copy, n, op: opColumn, cha
         session.close();
       }
       entry.append(piece);
-      if (piece.byteLength > 0) size = Math.max(256, Math.min(262_144, Math.round((size * PIECE_BYTES) / piece.byteLength)));
+      size = nextPieceRows(size, piece.byteLength);
     }
   }
 }

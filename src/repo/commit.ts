@@ -35,8 +35,9 @@ export function commit(replica: Replica, opts: CommitOptions = {}): LogEntryMeta
       const next = entryMeta(replica, sha256, size, schema, opts.message ?? '');
       writeJsonAtomic(entryPaths(paths, next.seq).meta, next);
       return next;
-    }, (db, schema) => pageScope(paths, db, before, last, schema));
+    }, (db, schema) => pageScope(paths, db, before, last, schema), before);
     opts.explain?.(captured.compared.why);
+    captured.notes.forEach((note) => opts.explain?.(note));
     const meta = captured.entry;
     saveFingerprint(paths, stamp, meta?.seq ?? last);
     rememberPages(paths, captured.pages, meta?.seq ?? last);

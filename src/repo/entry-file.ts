@@ -8,6 +8,16 @@ import { createHash, type Hash } from 'node:crypto';
 import { passed } from '../shared/collect.ts';
 import { tempPathFor } from './atomic.ts';
 
+/** A piece of an entry (one session's changeset) aims at about this size: memory stays bounded whatever the row width. */
+export const PIECE_BYTES = 2 ** 20;
+
+/** Rows in a piece: the first 8,192, each next one scaled by how far the last one's `bytes` missed PIECE_BYTES. */
+export const FIRST_PIECE_ROWS = 8192;
+export const MAX_PIECE_ROWS = 262_144;
+export function nextPieceRows(rows: number, bytes: number): number {
+  return bytes === 0 ? rows : Math.max(256, Math.min(MAX_PIECE_ROWS, Math.round((rows * PIECE_BYTES) / bytes)));
+}
+
 export interface EntryMark {
   size: number;
   hash: Hash;
@@ -27,17 +37,31 @@ export class EntryFile {
     this.fd = openSync(this.path, 'wx+');
   }
 
-  append(piece: Uint8Array): void {
+  /** `reused`: the piece's buffer is its maker's, to be filled again (no garbage to collect). */
+  append(piece: Uint8Array, reused = false): void {
     let off = 0;
     while (off < piece.byteLength) off += writeSync(this.fd!, piece, off, piece.byteLength - off, this.size + off);
     this.hash.update(piece);
     this.size += piece.byteLength;
-    passed(piece.byteLength, true); // a piece arrives in a buffer of its own, made just now, garbage once written
+    if (!reused) passed(piece.byteLength, true); // a piece arrives in a buffer of its own, made just now, garbage once written
+  }
+
+  /** Appends what `other` holds, a piece at a time. */
+  appendFrom(other: EntryFile): void {
+    const chunk = Buffer.alloc(Math.min(PIECE_BYTES, other.size));
+    for (let at = 0; at < other.size; at += chunk.length) {
+      const length = Math.min(chunk.length, other.size - at);
+      other.readInto(chunk, at, length);
+      this.append(chunk.subarray(0, length), true);
+    }
   }
 
   /** `length` bytes from `offset`: a piece written earlier, read back to be applied. */
   read(offset: number, length: number): Uint8Array {
-    const out = new Uint8Array(length);
+    return this.readInto(new Uint8Array(length), offset, length);
+  }
+
+  private readInto(out: Uint8Array, offset: number, length: number): Uint8Array {
     let got = 0;
     while (got < length) {
       const n = readSync(this.fd!, out, got, length - got, offset + got);
