@@ -24,6 +24,8 @@ import { appendedRows, type Appended } from './appended-rows.ts';
 import { scansOf, type KeyRanges } from './key-ranges.ts';
 import type { TableInfo } from './schema-read.ts';
 import { exactColumnList, readValues } from './values.ts';
+import { realDefaultsOf, withRealDefaults } from './real-defaults.ts';
+import { foldAscii } from '../changeset/validate.ts';
 
 /** base.db is `main`, the live database `live`. */
 export const BASE_MAIN: Sides = { live: 'live', base: 'main' };
@@ -145,6 +147,8 @@ function writeWithSessions(db: DatabaseSync, { table, copy, n, op: opColumn, cha
     [1, changedUpTo, OP.update, `UPDATE main.${t} AS B SET ${set.join(', ')} FROM temp.${copy} AS A WHERE ${inRange} AND ${keys.map((k) => `B.${k} = A.${k}`).join(' AND ')}`],
     [changedUpTo + 1, insertedUpTo, OP.insert, `INSERT INTO main.${t}(${cols.join(', ')}) SELECT ${cols.map((c) => `A.${c}`).join(', ')} FROM temp.${copy} AS A WHERE ${inRange}`],
   ];
+  const realDefaults = realDefaultsOf(table);
+  const asRead = realDefaults === undefined ? new Map<string, boolean[]>() : new Map([[foldAscii(table.name), realDefaults]]);
   for (const [from, to, op, dml] of sweeps) {
     if (from > to || (op === OP.update && set.length === 0)) continue;
     const stmt = db.prepare(dml);
@@ -155,7 +159,7 @@ function writeWithSessions(db: DatabaseSync, { table, copy, n, op: opColumn, cha
       let piece: Uint8Array;
       try {
         stmt.run(lo, hi, op);
-        piece = session.changeset();
+        piece = withRealDefaults(session.changeset(), asRead);
       } finally {
         session.close();
       }

@@ -15,6 +15,7 @@ import { quoteIdent } from '../changeset/value.ts';
 import { headerOf, updateOf } from './capture.ts';
 import { readSchema, trackedTables, type TableInfo } from './schema-read.ts';
 import { exactColumnList, readValues } from './values.ts';
+import { realDefaultsIn, withRealDefaults } from './real-defaults.ts';
 
 interface RowidLog {
   table: TableInfo;
@@ -64,7 +65,9 @@ export class ChangeRecorder {
   }
 
   changeset(): Uint8Array {
-    const recorded = withoutTables(this.session.changeset(), (name) => this.shadow.has(name.toLowerCase()));
+    const sessions = withoutTables(this.session.changeset(), (name) => this.shadow.has(name.toLowerCase()));
+    // The schema as it is now: the statements recorded may have added the columns.
+    const recorded = withRealDefaults(sessions, realDefaultsIn(readSchema(this.db)));
     const rowid = writeChangeset('changeset', this.rowidChanges());
     if (rowid.length === 0) return recorded;
     const out = new Uint8Array(recorded.length + rowid.length);
