@@ -59,16 +59,12 @@ export function layoutOf(db: DatabaseSync, schema = 'main'): Record<string, stri
 export function changedTables(old: PageMap, images: PageImages, layout: Record<string, string>): Set<string> {
   const changed = new Set<string>();
   for (const t of new Set([...Object.keys(layout), ...Object.keys(old.layout)])) if (layout[t] !== old.layout[t]) changed.add(t);
-  const found = old.tables.map((t) => changed.has(t)); // per table index: a lookup per page would cost more than the rest
-  for (let p = 0; p < old.pageCount; p++) {
+  const ownerOf = (p: number): void => {
     const owner = old.owners[p]!;
-    if (owner < 0 || found[owner]) continue;
-    const at = p * HASH_BYTES;
-    if (p >= images.pageCount || images.hashes.compare(old.hashes, at, at + HASH_BYTES, at, at + HASH_BYTES) !== 0) {
-      changed.add(old.tables[owner]!);
-      found[owner] = true;
-    }
-  }
+    if (owner >= 0) changed.add(old.tables[owner]!);
+  };
+  for (const p of images.differing) if (p < old.pageCount) ownerOf(p); // the read compared its hashes with old's
+  for (let p = images.pageCount; p < old.pageCount; p++) ownerOf(p); // past the end now
   return changed;
 }
 
@@ -109,15 +105,19 @@ export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageI
   if (old === null || changed === 'all') addDbstat(null);
   else {
     const kept = old.tables.map((t) => (changed.has(t) ? -1 : idOf(t)));
-    for (let p = 0; p < Math.min(old.pageCount, count); p++) {
+    const below: number[] = []; // the pages whose parent a changed table held: only those parents' children are looked up
+    for (let p = 0; p < old.pageCount; p++) {
+      const parent = old.parents[p]!;
+      if (parent >= 0 && parent < old.pageCount && old.owners[parent]! >= 0 && kept[old.owners[parent]!]! < 0) below.push(p);
       const owner = old.owners[p]!;
-      if (owner < 0 || kept[owner]! < 0) continue;
-      owners[p] = kept[owner]!;
-      leafOf[p] = old.leafOf[p]!;
-      parents[p] = old.parents[p]!;
-      kinds[p] = old.kinds[p]!;
+      if (owner >= 0 && kept[owner]! >= 0 && p < count) {
+        owners[p] = kept[owner]!;
+        leafOf[p] = old.leafOf[p]!;
+        parents[p] = old.parents[p]!;
+        kinds[p] = old.kinds[p]!;
+      }
     }
-    const children = childrenIndex(old);
+    const children = childrenIndex(old, below);
     for (const t of changed) {
       const trees = btrees.filter((b) => b.tbl === t);
       const walked = walkTable(old, images, children, t, trees);
@@ -128,25 +128,27 @@ export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageI
       }
     }
   }
-  const hashes = Buffer.from(images.hashes);
-  const spans = new BigInt64Array(images.spans); // a page of the WAL's last transaction: both images' span (page-read.ts)
+  // The read's own arrays, not copies (the walks above were their last readers); a page of the
+  // WAL's last transaction is not known: its span covers both its images (page-read.ts).
+  const { hashes, spans } = images;
   for (const p of images.lastWritten) hashes.fill(0, (p - 1) * HASH_BYTES, p * HASH_BYTES);
   return { pageSize: images.pageSize, pageCount: count, hashes, seed: images.seed, owners, leafOf, parents, kinds, spans, tables, layout, mainFile: null, dbstatWalked };
 }
 
-/** Per page index of `old`, the pages whose parent it was: CSR (children of p: at[start[p]] … at[start[p + 1] - 1]). */
-function childrenIndex(old: PageMap): { start: Int32Array; at: Int32Array } {
-  const start = new Int32Array(old.pageCount + 1);
-  for (let p = 0; p < old.pageCount; p++) if (old.parents[p]! >= 0) start[old.parents[p]! + 1]!++;
-  for (let p = 0; p < old.pageCount; p++) start[p + 1]! += start[p]!;
-  const at = new Int32Array(start[old.pageCount]!);
-  const next = start.slice(0, old.pageCount);
-  for (let p = 0; p < old.pageCount; p++) if (old.parents[p]! >= 0) at[next[old.parents[p]!]!++] = p;
-  return { start, at };
+/** Per page of `old` that is the parent of one of `pages` (ascending), those of `pages` it is the parent of, ascending. */
+function childrenIndex(old: PageMap, pages: readonly number[]): { of(p: number): readonly number[] } {
+  const children = new Map<number, number[]>();
+  for (const p of pages) {
+    const list = children.get(old.parents[p]!);
+    if (list === undefined) children.set(old.parents[p]!, [p]);
+    else list.push(p);
+  }
+  const none: readonly number[] = [];
+  return { of: (p) => children.get(p) ?? none };
 }
 
 /** The pages of table `t`'s b-trees `trees`, walked from the old map and the changed pages; null when not sure (then dbstat walks it). */
-function walkTable(old: PageMap, images: PageImages, children: { start: Int32Array; at: Int32Array }, t: string, trees: Array<{ name: string; rootpage: number | bigint }>): WalkedPages[] | null {
+function walkTable(old: PageMap, images: PageImages, children: ReturnType<typeof childrenIndex>, t: string, trees: Array<{ name: string; rootpage: number | bigint }>): WalkedPages[] | null {
   const changed = images.changed;
   if (changed === null) return null;
   const oldId = old.tables.indexOf(t);
@@ -161,7 +163,7 @@ function walkTable(old: PageMap, images: PageImages, children: { start: Int32Arr
       const at = p * HASH_BYTES;
       return images.hashes.compare(old.hashes, at, at + HASH_BYTES, at, at + HASH_BYTES) === 0 && (old.hashes.readBigUInt64LE(at) !== 0n || old.hashes.readBigUInt64LE(at + 8) !== 0n);
     },
-    childrenBefore: (p) => children.at.subarray(children.start[p]!, children.start[p + 1]!),
+    childrenBefore: (p) => children.of(p),
     kindBefore: (p) => (p < old.pageCount ? (old.kinds[p] as PageKind) : PageKind.None),
     bytesNow: (p) => (lastWritten.has(p) ? undefined : changed.get(p)),
   };
