@@ -45,6 +45,8 @@ export interface PageMap {
   mainFile: FileStamp | null;
   /** The changed tables this map walked with dbstat, not from the last map (for -v; not saved). */
   dbstatWalked: string[];
+  /** The map this one was made from, if read from pages.bin: saving this one writes over its bytes (page-map-file.ts; not saved). */
+  replaces: PageMap | null;
 }
 
 /** Per table of database `schema` on `db`, a text that changes when its SQL, an index of it, or a root page changes. */
@@ -132,7 +134,7 @@ export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageI
   // WAL's last transaction is not known: its span covers both its images (page-read.ts).
   const { hashes, spans } = images;
   for (const p of images.lastWritten) hashes.fill(0, (p - 1) * HASH_BYTES, p * HASH_BYTES);
-  return { pageSize: images.pageSize, pageCount: count, hashes, seed: images.seed, owners, leafOf, parents, kinds, spans, tables, layout, mainFile: null, dbstatWalked };
+  return { pageSize: images.pageSize, pageCount: count, hashes, seed: images.seed, owners, leafOf, parents, kinds, spans, tables, layout, mainFile: null, dbstatWalked, replaces: old };
 }
 
 /** Per page of `old` that is the parent of one of `pages` (ascending), those of `pages` it is the parent of, ascending. */
