@@ -15,7 +15,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { HASH_BYTES, type PageImages } from './page-read.ts';
 import type { FileStamp } from './fingerprint.ts';
-import { PageKind, walkBtree, type WalkedPages, type WalkSource } from './btree-walk.ts';
+import { PageKind, sameShape, walkBtree, type WalkedPages, type WalkSource } from './btree-walk.ts';
 import { dbstatWalk } from './dbstat-walk.ts';
 
 export interface PageMap {
@@ -106,23 +106,28 @@ export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageI
   const dbstatWalked: string[] = [];
   if (old === null || changed === 'all') addDbstat(null);
   else {
-    const kept = old.tables.map((t) => (changed.has(t) ? -1 : idOf(t)));
+    const wasChanged = old.tables.map((t) => changed.has(t));
     const below: number[] = []; // the pages whose parent a changed table held: only those parents' children are looked up
     for (let p = 0; p < old.pageCount; p++) {
       const parent = old.parents[p]!;
-      if (parent >= 0 && parent < old.pageCount && old.owners[parent]! >= 0 && kept[old.owners[parent]!]! < 0) below.push(p);
-      const owner = old.owners[p]!;
-      if (owner >= 0 && kept[owner]! >= 0 && p < count) {
-        owners[p] = kept[owner]!;
-        leafOf[p] = old.leafOf[p]!;
-        parents[p] = old.parents[p]!;
-        kinds[p] = old.kinds[p]!;
-      }
+      if (parent >= 0 && parent < old.pageCount && old.owners[parent]! >= 0 && wasChanged[old.owners[parent]!]) below.push(p);
     }
     const children = childrenIndex(old, below);
-    for (const t of changed) {
+    const sources = new Map([...changed].map((t) => [t, walkSource(old, images, children, t)]));
+    // A changed table whose b-trees kept their shape keeps its pages as the last map has them, unwalked.
+    const reshaped = new Set([...changed].filter((t) => !keptShape(old, images, layout, t, sources.get(t)!)));
+    const kept = old.tables.map((t) => (reshaped.has(t) ? -1 : idOf(t)));
+    for (let p = 0; p < Math.min(old.pageCount, count); p++) {
+      const owner = old.owners[p]!;
+      if (owner < 0 || kept[owner]! < 0) continue;
+      owners[p] = kept[owner]!;
+      leafOf[p] = old.leafOf[p]!;
+      parents[p] = old.parents[p]!;
+      kinds[p] = old.kinds[p]!;
+    }
+    for (const t of reshaped) {
       const trees = btrees.filter((b) => b.tbl === t);
-      const walked = walkTable(old, images, children, t, trees);
+      const walked = walkTable(sources.get(t)!, t, trees);
       if (walked !== null) walked.forEach((w, i) => add(t, trees[i]!.name === t, w));
       else {
         dbstatWalked.push(t);
@@ -149,13 +154,29 @@ function childrenIndex(old: PageMap, pages: readonly number[]): { of(p: number):
   return { of: (p) => children.get(p) ?? none };
 }
 
-/** The pages of table `t`'s b-trees `trees`, walked from the old map and the changed pages; null when not sure (then dbstat walks it). */
-function walkTable(old: PageMap, images: PageImages, children: ReturnType<typeof childrenIndex>, t: string, trees: Array<{ name: string; rootpage: number | bigint }>): WalkedPages[] | null {
+/**
+ * Table `t` changed, but its b-trees did not change shape: its SQL and root pages are the same,
+ * and each of its pages that changed is still the interior page or leaf it was, pointing to the
+ * same pages in the same roles (no overflow page of it changed: the length of a chain is checked
+ * only by a walk). A walk from its roots would meet the same pages, parents, kinds and leaves
+ * as the last map's (btree-walk.ts).
+ */
+function keptShape(old: PageMap, images: PageImages, layout: Record<string, string>, t: string, source: WalkSource | null): boolean {
+  if (source === null || old.layout[t] !== layout[t]) return false;
+  const id = old.tables.indexOf(t);
+  const own = (p: number): boolean => p < old.pageCount && old.owners[p] === id;
+  if (images.lastWritten.some((page) => own(page - 1))) return false; // the reader may see either image
+  for (let p = images.pageCount; p < old.pageCount; p++) if (own(p)) return false; // past the end now
+  return sameShape(source, images.differing.filter(own));
+}
+
+/** What the walk of table `t` reads: the last map's structure of it, and the changed pages kept; null without those. */
+function walkSource(old: PageMap, images: PageImages, children: ReturnType<typeof childrenIndex>, t: string): WalkSource | null {
   const changed = images.changed;
   if (changed === null) return null;
   const oldId = old.tables.indexOf(t);
   const lastWritten = new Set(images.lastWritten.map((p) => p - 1)); // the reader may see either image of these
-  const source: WalkSource = {
+  return {
     usable: images.pageSize - images.reserved,
     pageCount: images.pageCount,
     unchanged(p, role) {
@@ -169,6 +190,11 @@ function walkTable(old: PageMap, images: PageImages, children: ReturnType<typeof
     kindBefore: (p) => (p < old.pageCount ? (old.kinds[p] as PageKind) : PageKind.None),
     bytesNow: (p) => (lastWritten.has(p) ? undefined : changed.get(p)),
   };
+}
+
+/** The pages of table `t`'s b-trees `trees`, walked from `source`; null when not sure (then dbstat walks it). */
+function walkTable(source: WalkSource | null, t: string, trees: Array<{ name: string; rootpage: number | bigint }>): WalkedPages[] | null {
+  if (source === null) return null;
   const seen = new Set<number>();
   const out: WalkedPages[] = [];
   for (const tree of trees) {
