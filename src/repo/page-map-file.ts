@@ -1,7 +1,7 @@
 // pages.bin: the page map (page-map.ts) kept in the sidecar, tied to the log entry it was
 // recorded at. A cache: missing, damaged, from another entry or another version, it is not
 // used, and the next commit compares every table and records one again. Laid out so that it is
-// read with no copy: a header (magic, then the JSON head padded to a multiple of 8 bytes), then
+// read with no copy: a header (magic, then the JSON head padded to a multiple of 512 bytes), then
 // per page its rowid span (2 × 8 bytes), hash (16), owner, leaf and parent (4 each) and kind
 // (1), each array whole in turn; last an XXH3-128 checksum of everything before it.
 //
@@ -20,6 +20,8 @@ import type { SidecarPaths } from './sidecar.ts';
 
 const MAGIC = 'sqlferry page map 6\n';
 const CHECKSUM_BYTES = 16;
+/** The head is padded to a multiple of this (and so of 8, for the arrays after it): a head a few bytes longer (the next entry's name, a stamp) keeps the file's length, and the file is written over. */
+const HEAD_ROUNDING = 512;
 
 interface Head {
   entry: string;
@@ -43,7 +45,7 @@ export function savePageMap(paths: SidecarPaths, map: PageMap, entry: string): v
   const head: Head = { entry, pageSize: map.pageSize, pageCount: map.pageCount, seed: String(map.seed), tables: map.tables, layout: map.layout, mainFile: map.mainFile };
   const json = Buffer.from(JSON.stringify(head));
   const start = MAGIC.length + 4 + json.length;
-  const headBytes = start + ((8 - (start % 8)) % 8);
+  const headBytes = start + ((HEAD_ROUNDING - (start % HEAD_ROUNDING)) % HEAD_ROUNDING);
   const parts = [map.spans, map.hashes, map.owners, map.leafOf, map.parents, map.kinds];
   const length = headBytes + parts.reduce((n, a) => n + a.byteLength, 0) + CHECKSUM_BYTES;
   const old = map.replaces === null ? undefined : readInto.get(map.replaces);
