@@ -2,7 +2,8 @@
 // (process start-up counted on both sides), runs alternating in one go:
 //   - 10 tables × N rows, one row changed in one table: `sqlferry commit` vs `sqldiff --changeset`
 //     (target ≥ 10× faster);
-//   - the first commit after a pull that brought one entry (the pull records the page map);
+//   - the first commit after a pull that brought one entry (the pull records the page map),
+//     `pairs` times, the sides taking turns to go first;
 //   - nothing changed: `sqlferry status` and `sqlferry commit` vs `node -e 0` (target < 50 ms
 //     above it, on a database of about 1 GB at N = 1,000,000).
 // With SQLFERRY_BEFORE=/path/to/other/bin/sqlferry.js, a second replica of the same database
@@ -108,16 +109,21 @@ for (let p = 0; p < pairs; p++) {
   for (let i = 0; i < steps.length; i++) steps[(i + p) % steps.length]!();
 }
 
-// A pull that brings one entry, then one row changed: the commit after the pull.
-edit(writer, 1, 7);
-run(writer.cli('commit'));
-run(writer.cli('push'));
-const pulls = new Map<Side, { pull: number; commit: number; said: string }>();
-for (const s of sides) {
-  const pull = run(s.cli('pull')).ms;
-  edit(s, 2, 11);
-  const commit = run(s.cli('-v', 'commit'));
-  pulls.set(s, { pull, commit: commit.ms, said: commit.stderr.trim() });
+// `pairs` times: a pull that brings one entry, then one row changed: the commit after the pull.
+const pulls = new Map<Side, { pull: number[]; commit: number[]; said: string }>(sides.map((s) => [s, { pull: [], commit: [], said: '' }]));
+for (let p = 0; p < pairs; p++) {
+  edit(writer, 1, 7 + p);
+  run(writer.cli('commit'));
+  run(writer.cli('push'));
+  for (let i = 0; i < sides.length; i++) {
+    const s = sides[(i + p) % sides.length]!;
+    const timed = pulls.get(s)!;
+    timed.pull.push(run(s.cli('pull')).ms);
+    edit(s, 2, 11 + p);
+    const commit = run(s.cli('-v', 'commit'));
+    timed.commit.push(commit.ms);
+    timed.said = commit.stderr.trim();
+  }
 }
 
 const idle: Record<string, number[]> = { 'node -e 0': [], 'sqlferry status': [], 'sqlferry commit': [] };
@@ -135,8 +141,8 @@ console.log(`\n| measure | ${sides.map((s) => s.name).join(' | ')} | target |\n|
 const sqldiff = median(theirs);
 console.log(`| one row changed: sqldiff --changeset (${pairs} runs) | ${sides.map(() => seconds(sqldiff)).join(' | ')} | |`);
 console.log(`| one row changed: sqlferry commit (${pairs} runs) | ${sides.map((s) => `${seconds(median(s.commits))} = **${(sqldiff / median(s.commits)).toFixed(1)}×** faster`).join(' | ')} | ≥ 10× |`);
-console.log(`| pull of one entry (one row) | ${sides.map((s) => seconds(pulls.get(s)!.pull)).join(' | ')} | |`);
-console.log(`| one row changed after that pull: sqlferry commit | ${sides.map((s) => seconds(pulls.get(s)!.commit)).join(' | ')} | |`);
+console.log(`| pull of one entry (one row; ${pairs} runs) | ${sides.map((s) => seconds(median(pulls.get(s)!.pull))).join(' | ')} | |`);
+console.log(`| one row changed after that pull: sqlferry commit (${pairs} runs) | ${sides.map((s) => `${seconds(median(pulls.get(s)!.commit))} = **${(sqldiff / median(pulls.get(s)!.commit)).toFixed(1)}×** faster`).join(' | ')} | ≥ 10× |`);
 console.log(`| nothing changed: node -e 0 (${startups} runs) | ${node.toFixed(0)} ms | |`);
 for (const name of ['sqlferry status', 'sqlferry commit']) {
   console.log(`| nothing changed: ${name} (this build) | ${median(idle[name]!).toFixed(0)} ms = node + **${(median(idle[name]!) - node).toFixed(0)} ms** | < node + 50 ms |`);

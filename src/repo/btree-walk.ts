@@ -85,6 +85,27 @@ export function walkBtree(source: WalkSource, root: number, own: boolean, out: W
   return true;
 }
 
+/**
+ * Each of the changed pages `pages` is, as before, an interior page or a leaf, whose cells point
+ * to the same pages in the same roles as the last map recorded: then a walk from the roots meets
+ * the same pages, in the same places, and need not be made.
+ */
+export function sameShape(source: WalkSource, pages: readonly number[]): boolean {
+  for (const p of pages) {
+    const before = source.kindBefore(p);
+    const bytes = source.bytesNow(p);
+    if ((before !== PageKind.Interior && before !== PageKind.Leaf) || bytes === undefined) return false;
+    const type = bytes[0];
+    if ((type === 0x0d || type === 0x0a ? PageKind.Leaf : type === 0x05 || type === 0x02 ? PageKind.Interior : PageKind.None) !== before) return false;
+    const now: Visit[] = [];
+    if (!pushChildren(source.usable, bytes, p, now)) return false;
+    const was = [...source.childrenBefore(p)];
+    now.sort((a, b) => a.p - b.p);
+    if (now.length !== was.length || now.some((v, i) => v.p !== was[i] || (v.role === 'overflow') !== (source.kindBefore(v.p) === PageKind.Overflow))) return false;
+  }
+  return true;
+}
+
 /** Push the children of the b-tree page `bytes` (page index `p`); false when a cell does not parse. */
 function pushChildren(U: number, bytes: Buffer, p: number, stack: Visit[]): boolean {
   const type = bytes[0]!;

@@ -15,7 +15,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { HASH_BYTES, type PageImages } from './page-read.ts';
 import type { FileStamp } from './fingerprint.ts';
-import { PageKind, walkBtree, type WalkedPages, type WalkSource } from './btree-walk.ts';
+import { PageKind, sameShape, walkBtree, type WalkedPages, type WalkSource } from './btree-walk.ts';
 import { dbstatWalk } from './dbstat-walk.ts';
 
 export interface PageMap {
@@ -45,6 +45,8 @@ export interface PageMap {
   mainFile: FileStamp | null;
   /** The changed tables this map walked with dbstat, not from the last map (for -v; not saved). */
   dbstatWalked: string[];
+  /** The map this one was made from, if read from pages.bin: saving this one writes over its bytes (page-map-file.ts; not saved). */
+  replaces: PageMap | null;
 }
 
 /** Per table of database `schema` on `db`, a text that changes when its SQL, an index of it, or a root page changes. */
@@ -59,16 +61,12 @@ export function layoutOf(db: DatabaseSync, schema = 'main'): Record<string, stri
 export function changedTables(old: PageMap, images: PageImages, layout: Record<string, string>): Set<string> {
   const changed = new Set<string>();
   for (const t of new Set([...Object.keys(layout), ...Object.keys(old.layout)])) if (layout[t] !== old.layout[t]) changed.add(t);
-  const found = old.tables.map((t) => changed.has(t)); // per table index: a lookup per page would cost more than the rest
-  for (let p = 0; p < old.pageCount; p++) {
+  const ownerOf = (p: number): void => {
     const owner = old.owners[p]!;
-    if (owner < 0 || found[owner]) continue;
-    const at = p * HASH_BYTES;
-    if (p >= images.pageCount || images.hashes.compare(old.hashes, at, at + HASH_BYTES, at, at + HASH_BYTES) !== 0) {
-      changed.add(old.tables[owner]!);
-      found[owner] = true;
-    }
-  }
+    if (owner >= 0) changed.add(old.tables[owner]!);
+  };
+  for (const p of images.differing) if (p < old.pageCount) ownerOf(p); // the read compared its hashes with old's
+  for (let p = images.pageCount; p < old.pageCount; p++) ownerOf(p); // past the end now
   return changed;
 }
 
@@ -108,7 +106,17 @@ export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageI
   const dbstatWalked: string[] = [];
   if (old === null || changed === 'all') addDbstat(null);
   else {
-    const kept = old.tables.map((t) => (changed.has(t) ? -1 : idOf(t)));
+    const wasChanged = old.tables.map((t) => changed.has(t));
+    const below: number[] = []; // the pages whose parent a changed table held: only those parents' children are looked up
+    for (let p = 0; p < old.pageCount; p++) {
+      const parent = old.parents[p]!;
+      if (parent >= 0 && parent < old.pageCount && old.owners[parent]! >= 0 && wasChanged[old.owners[parent]!]) below.push(p);
+    }
+    const children = childrenIndex(old, below);
+    const sources = new Map([...changed].map((t) => [t, walkSource(old, images, children, t)]));
+    // A changed table whose b-trees kept their shape keeps its pages as the last map has them, unwalked.
+    const reshaped = new Set([...changed].filter((t) => !keptShape(old, images, layout, t, sources.get(t)!)));
+    const kept = old.tables.map((t) => (reshaped.has(t) ? -1 : idOf(t)));
     for (let p = 0; p < Math.min(old.pageCount, count); p++) {
       const owner = old.owners[p]!;
       if (owner < 0 || kept[owner]! < 0) continue;
@@ -117,10 +125,9 @@ export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageI
       parents[p] = old.parents[p]!;
       kinds[p] = old.kinds[p]!;
     }
-    const children = childrenIndex(old);
-    for (const t of changed) {
+    for (const t of reshaped) {
       const trees = btrees.filter((b) => b.tbl === t);
-      const walked = walkTable(old, images, children, t, trees);
+      const walked = walkTable(sources.get(t)!, t, trees);
       if (walked !== null) walked.forEach((w, i) => add(t, trees[i]!.name === t, w));
       else {
         dbstatWalked.push(t);
@@ -128,30 +135,48 @@ export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageI
       }
     }
   }
-  const hashes = Buffer.from(images.hashes);
-  const spans = new BigInt64Array(images.spans); // a page of the WAL's last transaction: both images' span (page-read.ts)
+  // The read's own arrays, not copies (the walks above were their last readers); a page of the
+  // WAL's last transaction is not known: its span covers both its images (page-read.ts).
+  const { hashes, spans } = images;
   for (const p of images.lastWritten) hashes.fill(0, (p - 1) * HASH_BYTES, p * HASH_BYTES);
-  return { pageSize: images.pageSize, pageCount: count, hashes, seed: images.seed, owners, leafOf, parents, kinds, spans, tables, layout, mainFile: null, dbstatWalked };
+  return { pageSize: images.pageSize, pageCount: count, hashes, seed: images.seed, owners, leafOf, parents, kinds, spans, tables, layout, mainFile: null, dbstatWalked, replaces: old };
 }
 
-/** Per page index of `old`, the pages whose parent it was: CSR (children of p: at[start[p]] … at[start[p + 1] - 1]). */
-function childrenIndex(old: PageMap): { start: Int32Array; at: Int32Array } {
-  const start = new Int32Array(old.pageCount + 1);
-  for (let p = 0; p < old.pageCount; p++) if (old.parents[p]! >= 0) start[old.parents[p]! + 1]!++;
-  for (let p = 0; p < old.pageCount; p++) start[p + 1]! += start[p]!;
-  const at = new Int32Array(start[old.pageCount]!);
-  const next = start.slice(0, old.pageCount);
-  for (let p = 0; p < old.pageCount; p++) if (old.parents[p]! >= 0) at[next[old.parents[p]!]!++] = p;
-  return { start, at };
+/** Per page of `old` that is the parent of one of `pages` (ascending), those of `pages` it is the parent of, ascending. */
+function childrenIndex(old: PageMap, pages: readonly number[]): { of(p: number): readonly number[] } {
+  const children = new Map<number, number[]>();
+  for (const p of pages) {
+    const list = children.get(old.parents[p]!);
+    if (list === undefined) children.set(old.parents[p]!, [p]);
+    else list.push(p);
+  }
+  const none: readonly number[] = [];
+  return { of: (p) => children.get(p) ?? none };
 }
 
-/** The pages of table `t`'s b-trees `trees`, walked from the old map and the changed pages; null when not sure (then dbstat walks it). */
-function walkTable(old: PageMap, images: PageImages, children: { start: Int32Array; at: Int32Array }, t: string, trees: Array<{ name: string; rootpage: number | bigint }>): WalkedPages[] | null {
+/**
+ * Table `t` changed, but its b-trees did not change shape: its SQL and root pages are the same,
+ * and each of its pages that changed is still the interior page or leaf it was, pointing to the
+ * same pages in the same roles (no overflow page of it changed: the length of a chain is checked
+ * only by a walk). A walk from its roots would meet the same pages, parents, kinds and leaves
+ * as the last map's (btree-walk.ts).
+ */
+function keptShape(old: PageMap, images: PageImages, layout: Record<string, string>, t: string, source: WalkSource | null): boolean {
+  if (source === null || old.layout[t] !== layout[t]) return false;
+  const id = old.tables.indexOf(t);
+  const own = (p: number): boolean => p < old.pageCount && old.owners[p] === id;
+  if (images.lastWritten.some((page) => own(page - 1))) return false; // the reader may see either image
+  for (let p = images.pageCount; p < old.pageCount; p++) if (own(p)) return false; // past the end now
+  return sameShape(source, images.differing.filter(own));
+}
+
+/** What the walk of table `t` reads: the last map's structure of it, and the changed pages kept; null without those. */
+function walkSource(old: PageMap, images: PageImages, children: ReturnType<typeof childrenIndex>, t: string): WalkSource | null {
   const changed = images.changed;
   if (changed === null) return null;
   const oldId = old.tables.indexOf(t);
   const lastWritten = new Set(images.lastWritten.map((p) => p - 1)); // the reader may see either image of these
-  const source: WalkSource = {
+  return {
     usable: images.pageSize - images.reserved,
     pageCount: images.pageCount,
     unchanged(p, role) {
@@ -161,10 +186,15 @@ function walkTable(old: PageMap, images: PageImages, children: { start: Int32Arr
       const at = p * HASH_BYTES;
       return images.hashes.compare(old.hashes, at, at + HASH_BYTES, at, at + HASH_BYTES) === 0 && (old.hashes.readBigUInt64LE(at) !== 0n || old.hashes.readBigUInt64LE(at + 8) !== 0n);
     },
-    childrenBefore: (p) => children.at.subarray(children.start[p]!, children.start[p + 1]!),
+    childrenBefore: (p) => children.of(p),
     kindBefore: (p) => (p < old.pageCount ? (old.kinds[p] as PageKind) : PageKind.None),
     bytesNow: (p) => (lastWritten.has(p) ? undefined : changed.get(p)),
   };
+}
+
+/** The pages of table `t`'s b-trees `trees`, walked from `source`; null when not sure (then dbstat walks it). */
+function walkTable(source: WalkSource | null, t: string, trees: Array<{ name: string; rootpage: number | bigint }>): WalkedPages[] | null {
+  if (source === null) return null;
   const seen = new Set<number>();
   const out: WalkedPages[] = [];
   for (const tree of trees) {

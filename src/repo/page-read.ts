@@ -35,6 +35,8 @@ export interface PageImages {
   reserved: number;
   /** Page index → bytes of each page whose hash differs from the earlier read's; null without one, or when too many. */
   changed: Map<number, Buffer> | null;
+  /** The index of each page whose hash differs from the earlier read's (every page without one), ascending. */
+  differing: number[];
   /** Per page, the first and last rowid it holds if it is a table b-tree leaf (leaf-span.ts). */
   spans: BigInt64Array;
   /**
@@ -118,6 +120,7 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
   const earlierPages = earlier === null ? 0 : earlier.hashes.length / HASH_BYTES;
   if (earlier !== null) spans.set(earlier.spans.subarray(0, 2 * Math.min(pageCount, earlierPages))); // kept where the page is unchanged, else overwritten
   let changed: Map<number, Buffer> | null = earlier === null ? null : new Map();
+  const differing: number[] = [];
   let chunksRead = 0;
   for (let first = 1, c = 0; first <= pageCount; first += CHUNK_PAGES, c++) {
     const pages = Math.min(CHUNK_PAGES, pageCount - first + 1);
@@ -141,6 +144,7 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
       if (i >= known || hashes.compare(earlier!.hashes, i * HASH_BYTES, (i + 1) * HASH_BYTES, i * HASH_BYTES, (i + 1) * HASH_BYTES) !== 0) {
         const page = chunk.subarray((i - from) * pageSize, (i - from + 1) * pageSize);
         leafSpan(page, i + 1, spans, i);
+        differing.push(i);
         if (changed !== null) changed = changed.size * pageSize < KEPT_BYTES ? changed.set(i, Buffer.from(page)) : null;
       }
     }
@@ -153,6 +157,6 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
     page.fill(0, got);
     widenSpan(page, p, spans, p - 1);
   }
-  return { pageSize, pageCount, hashes, seed: hasher.seed, reserved: header[20]!, changed, spans, lastWritten: wal.lastWritten, walEnd: wal.end, rollbackMode, ino, chunksRead };
+  return { pageSize, pageCount, hashes, seed: hasher.seed, reserved: header[20]!, changed, differing, spans, lastWritten: wal.lastWritten, walEnd: wal.end, rollbackMode, ino, chunksRead };
 }
 

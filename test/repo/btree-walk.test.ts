@@ -57,6 +57,21 @@ describe('walking a changed table from the last map', () => {
     app.close();
   });
 
+  it('gives dbstat’s map when values change in place beside a row’s overflow chain (each changed page points where it did)', () => {
+    const path = join(tempDir(), 'same.db');
+    const app = new DatabaseSync(path);
+    app.exec(SETUP);
+    const old = firstMap(app, path);
+    app.exec("UPDATE t SET n = printf('%08d', -id) WHERE id IN (11, 150); UPDATE other SET n = 'y'"); // in leaves holding overflowing rows 10 and 150
+    app.exec('BEGIN; SELECT count(*) FROM sqlite_schema');
+    const { next, whole } = bothMaps(app, path, old);
+    app.exec('COMMIT');
+    expect(next.dbstatWalked).toEqual([]);
+    expect(structure(next)).toEqual(structure(whole));
+    expect(structure(next)).toEqual(structure(old)); // the same shape
+    app.close();
+  });
+
   it('walks with dbstat a table the WAL’s last transaction wrote, which the reader may not see', () => {
     const path = join(tempDir(), 'wal.db');
     const app = new DatabaseSync(path);

@@ -66,13 +66,18 @@ export function pageHasher(seed: bigint, capacity: number): PageHasher {
 
 const PIECE = 1 << 20;
 
+/** checksumOf's kernel, kept for the next call (a load and a save of the page map): its memory is new to the process only once. */
+let checksummer: PageHasher | undefined;
+
 /**
  * A checksum of `bytes`, of any length: the hash (seed 0) of the hashes of its 1 MiB pieces and
  * its length, so that only a piece at a time is copied into the kernel's memory.
  */
 export function checksumOf(bytes: Uint8Array): Buffer {
   const pieces = Math.ceil(bytes.length / PIECE);
-  const hasher = pageHasher(0n, Math.max(PIECE, (pieces + 1) * PAGE_HASH_BYTES + 241));
+  const capacity = Math.max(PIECE, (pieces + 1) * PAGE_HASH_BYTES + 241);
+  if (checksummer === undefined || checksummer.input.length < capacity) checksummer = pageHasher(0n, capacity);
+  const hasher = checksummer;
   const sums = Buffer.alloc((pieces + 1) * PAGE_HASH_BYTES + 241); // zeros after the sums: more than 240 bytes to hash
   for (let i = 0; i < pieces; i++) {
     const piece = bytes.subarray(i * PIECE, (i + 1) * PIECE);
