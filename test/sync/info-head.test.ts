@@ -99,6 +99,21 @@ describe('the hub\'s head with its info', () => {
     expect(rows(b.paths.db, 't').map((r) => r.v)).toEqual(['one', 'two', 'three']);
   });
 
+  it('is taken from the info only by the call that asked for the info: the next one asks the head anew', async () => {
+    infoHead = 'as sent';
+    const { url, a } = await hubAtOne();
+    await withRemote(url, async (remote) => {
+      requests.length = 0;
+      expect((await remote.infoAndHead!()).head).toBe(1);
+      sql(a.paths.db, 'INSERT INTO t VALUES (3, \'three\')');
+      commitAll(a);
+      await pushTo(a, url);
+      requests.length = 0;
+      expect((await remote.infoAndHead!()).head).toBe(2);
+      expect(requests).toEqual([`GET ${new URL(url).pathname}/head`]);
+    });
+  });
+
   it('is asked for apart from a server whose info lacks it (before the change)', async () => {
     infoHead = 'dropped';
     const { url, a, b } = await hubAtOne();
