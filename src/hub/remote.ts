@@ -91,6 +91,12 @@ export interface Remote {
   info(): Promise<HubInfo>;
   /** The number of the last entry; 0 for an empty hub. */
   head(): Promise<number>;
+  /**
+   * Optional: `info()` and a `head()` read with it, in one round trip where the transport can
+   * (an HTTP hub sends its head with its info); `infoAndHead` in src/sync/hub-state.ts asks for
+   * each where it cannot.
+   */
+  infoAndHead?(): Promise<{ info: HubInfo; head: number }>;
   /** Metadata of entries after `after`, in order, at most `limit` of them (default: all). */
   list(after: number, limit?: number): Promise<EntryMeta[]>;
   /** The bytes of entry `seq`, checksum-verified while they stream. */

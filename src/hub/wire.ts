@@ -1,6 +1,6 @@
 // The HTTP hub protocol, both sides: src/server/ answers it, src/remote/http/ speaks it.
 //
-//   GET  /REPO/info                     HubInfo                     PUT: create the hub (201)
+//   GET  /REPO/info                     HubInfo and "head": N      PUT: create the hub (201)
 //   GET  /REPO/head                     {"head": N}
 //   GET  /REPO/entries?after=N&limit=M  EntryMeta[]
 //   GET  /REPO/entries/N                framed: metadata JSON, then the bytes   PUT: append (201)
@@ -13,6 +13,8 @@
 // the raw bytes, so metadata of any size travels with its bytes in one streamed request.
 // Every answer carries Sqlferry-Hub-Protocol: a URL whose answers lack it is not a hub server.
 // Version 2 added /REPO/log; a client meeting a version 1 server goes entry by entry.
+// The info's "head" (the head when it was answered) saves a no-op sync its second request; a
+// client ignores fields it does not know, and asks /REPO/head of a server whose info lacks it.
 // Errors are {"error": {code, message, hint, data, exitCode}} with the status below.
 import type { EntryMeta, SnapshotMeta } from './remote.ts';
 import { entryMeta, parseEntryMeta, parseSnapshotMeta, snapshotMeta } from './meta.ts';

@@ -73,8 +73,11 @@ async function answer(opts: HubServerOptions, r: Route, query: URLSearchParams, 
     return Number(raw);
   };
   switch (r.write ? `put ${r.action}` : r.action) {
-    case 'info':
-      return sendJson(res, 200, await hub.info());
+    case 'info': {
+      // The head with it: a client meeting the hub (a pull, a no-op sync) needs both.
+      const [info, head] = await Promise.all([hub.info(), hub.head()]);
+      return sendJson(res, 200, { ...info, head });
+    }
     case 'put info': {
       const text = Buffer.from(await collect(limitedBody(req, MAX_META_BYTES, 'the hub info'))).toString('utf8');
       const info = clientMeta(() => parseHubInfo(text, where));

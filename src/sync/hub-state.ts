@@ -29,6 +29,12 @@ export function genesisSha(replica: Replica): string {
   return sha256(readFileSync(replica.paths.genesis));
 }
 
+/** The hub's info and its head: one round trip where the transport offers it (`Remote.infoAndHead`), two where not. */
+export async function infoAndHead(remote: Remote): Promise<{ info: HubInfo; head: number }> {
+  if (remote.infoAndHead) return remote.infoAndHead();
+  return { info: await remote.info(), head: await remote.head() };
+}
+
 /**
  * Where to continue from. A replica that never met a hub may meet an empty one (its first
  * push uploads its genesis), or one whose genesis is its own (a first push that was cut

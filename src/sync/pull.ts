@@ -15,7 +15,7 @@ import { saveFingerprint, stampPastTick, statLive, type LiveFiles, type Stamp } 
 import { ConflictStore, type ConflictRecord } from '../repo/conflict-store.ts';
 import { fetchEntries, restoreLostEntries, type FetchedEntry } from './fetch.ts';
 import type { HandlerChooser } from './handlers/index.ts';
-import { meetHub } from './hub-state.ts';
+import { infoAndHead, meetHub } from './hub-state.ts';
 import { clearPending, markTransaction, openPullDir, pendingBytesFile, stageHubEntries, writePending, type PendingPull } from '../repo/pending-pull.ts';
 import { reapplyLocal } from './rebase/index.ts';
 import { redoLocal, refuseNonAdditive, squashLocal, undoLocal } from './rebase/schema.ts';
@@ -67,9 +67,12 @@ export async function pull(replica: Replica, remote: Remote, opts: PullOptions):
 }
 
 async function pullLocked(replica: Replica, remote: Remote, opts: PullOptions): Promise<PullResult> {
-  const info = await remote.info();
+  const hub = await infoAndHead(remote);
+  const { info } = hub;
   const pos = await meetHub(replica, remote, info);
-  const head = await remote.head();
+  // Read before meetHub: an entry of this replica's that landed unseen since (a push whose answer
+  // was lost, still being stored when the head was read) may be adopted past it; ask again then.
+  const head = hub.head >= pos.hubSeq ? hub.head : await remote.head();
   if (pos.hubTip === null || head === pos.hubSeq) return nothing(head);
   if (head < pos.hubSeq) {
     throw new SqlferryError('HUB_BEHIND', `the hub at ${remote.url} has ${head} entries, this replica has seen ${pos.hubSeq}`, {

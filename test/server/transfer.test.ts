@@ -124,7 +124,7 @@ describe('HTTP transfers', () => {
     expect(proxy.perConnection).toEqual([5]); // info, head, head (the batch's check), PUT log, GET log, list: less the cached info
   });
 
-  it('a sync with nothing to pull or push asks for the hub info and its head, nothing more; with a commit, it pushes it', async () => {
+  it('a sync with nothing to pull or push asks for the hub info (which carries its head), nothing more; with a commit, it pushes it', async () => {
     const name = `hub${n++}`;
     await (await fileRemote.create(join(root, name), hubInfo())).close();
     const dir = tempDir();
@@ -133,7 +133,7 @@ describe('HTTP transfers', () => {
     const proxy = await countingProxy();
     const syncOnce = () => withRemote(`${proxy.url}/${name}`, (remote) => sync(a, remote, { handlers }));
     expect(await syncOnce()).toMatchObject({ pulled: 0, pushed: 0, head: 0 });
-    expect(proxy.lines).toEqual([`GET /${name}/info`, `GET /${name}/head`]);
+    expect(proxy.lines).toEqual([`GET /${name}/info`]);
     sql(a.paths.db, "INSERT INTO item VALUES (1, 'x')");
     expect(await syncOnce()).toMatchObject({ pulled: 0, pushed: 1, head: 1 });
     proxy.close();

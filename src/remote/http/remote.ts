@@ -1,7 +1,8 @@
 // A hub behind `sqlferry serve`, spoken to over HTTP(S) (protocol in src/hub/wire.ts). The server
 // checks what it stores; this side checks what it reads, so damage anywhere is caught. The hub's
 // info never changes, so it is asked once per remote; batches go in one request each to a server
-// that speaks them (protocol 2), entry by entry to an older one.
+// that speaks them (protocol 2), entry by entry to an older one. The info's answer carries the
+// hub's head (wire.ts): a pull meeting the hub asks once, not twice.
 import type { BatchLimits, Body, EntryMeta, EntryWithBytes, HubInfo, Remote, SnapshotMeta } from '../../hub/remote.ts';
 import { asStream, collect, verified, verifiedBytes } from '../../hub/checksum.ts';
 import { parseHubInfo } from '../../hub/meta.ts';
@@ -17,23 +18,26 @@ import { streamedAbove } from '../../shared/pieces.ts';
 export class HttpRemote implements Remote {
   readonly url: string;
   private readonly http: HubHttpClient;
-  private known: Promise<HubInfo> | undefined;
+  private known: Promise<{ info: HubInfo; head: number | undefined }> | undefined;
 
   constructor(url: string) {
     this.url = url;
     this.http = new HubHttpClient(url);
   }
 
-  info(): Promise<HubInfo> {
-    this.known ??= this.get('reading the hub info', 'info').then((answer) => parseHubInfo(JSON.stringify(answer), `${this.url}/info`));
-    this.known.catch(() => (this.known = undefined)); // asked again next time
-    return this.known;
+  async info(): Promise<HubInfo> {
+    return (await this.infoAnswer()).info;
   }
 
   async head(): Promise<number> {
-    const answer = (await this.get('reading the head', 'head')) as { head?: unknown };
-    if (!Number.isSafeInteger(answer.head)) throw this.badAnswer('reading the head');
-    return answer.head as number;
+    return this.headIn(await this.get('reading the head', 'head'), 'reading the head');
+  }
+
+  /** The head sent with the info when this call is the one that asked for it; else (the info known already, or a server whose info lacks it) a request of its own. */
+  async infoAndHead(): Promise<{ info: HubInfo; head: number }> {
+    const asking = this.known === undefined;
+    const { info, head } = await this.infoAnswer();
+    return { info, head: asking && head !== undefined ? head : await this.head() };
   }
 
   async list(after: number, limit?: number): Promise<EntryMeta[]> {
@@ -113,6 +117,21 @@ export class HttpRemote implements Remote {
   }
 
   async close(): Promise<void> {}
+
+  private infoAnswer(): Promise<{ info: HubInfo; head: number | undefined }> {
+    this.known ??= this.get('reading the hub info', 'info').then((answer) => {
+      const info = parseHubInfo(JSON.stringify(answer), `${this.url}/info`);
+      return { info, head: (answer as { head?: unknown }).head === undefined ? undefined : this.headIn(answer, 'reading the hub info') };
+    });
+    this.known.catch(() => (this.known = undefined)); // asked again next time
+    return this.known;
+  }
+
+  private headIn(answer: unknown, during: string): number {
+    const head = (answer as { head?: unknown }).head;
+    if (!Number.isSafeInteger(head) || (head as number) < 0) throw this.badAnswer(during);
+    return head as number;
+  }
 
   private async get(during: string, path: string, query?: Record<string, number | undefined>): Promise<unknown> {
     const res = await this.http.request(during, path, { query });
