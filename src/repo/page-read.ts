@@ -9,7 +9,7 @@
 // drops every POSIX lock the process holds on it, so the database file is opened once per
 // process and never closed (held-descriptor.ts). The -wal file carries no locks (readers and writers lock the -shm
 // file and the database file), so it is read and closed as usual.
-import { closeSync, fstatSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, readSync, type BigIntStats } from 'node:fs';
 import { heldDescriptor } from './held-descriptor.ts';
 import { leafSpan, widenSpan } from './leaf-span.ts';
 import { newSeed, PAGE_HASH_BYTES, pageHasher } from './page-hash/page-hash.ts';
@@ -71,6 +71,18 @@ export interface EarlierHashes {
  * differs from then only if the WAL holds it): then only the chunks the WAL touches are read.
  */
 export function readPageImages(dbPath: string, earlier: EarlierHashes | null = null, sameMainFile = false): PageImages | string {
+  const opened = openPages(dbPath);
+  if (typeof opened === 'string') return opened;
+  const { fd, stat, header, pageSize, wal } = opened;
+  try {
+    return hashed(fd, header, Number(stat.size), pageSize, wal, String(stat.ino), earlier?.pageSize === pageSize ? earlier : null, sameMainFile);
+  } finally {
+    if (wal.fd !== null) closeSync(wal.fd); // the WAL file carries no locks
+  }
+}
+
+/** The live database as a reader sees it: its file (stated first, then its header read) and its WAL's committed frames; or why not. */
+export function openPages(dbPath: string): { fd: number; stat: BigIntStats; header: Buffer; pageSize: number; wal: WalFrames } | string {
   const fd = heldDescriptor(dbPath);
   const stat = fstatSync(fd, { bigint: true });
   const header = Buffer.alloc(100);
@@ -79,11 +91,7 @@ export function readPageImages(dbPath: string, earlier: EarlierHashes | null = n
   const pageSize = raw === 1 ? 65536 : raw;
   const wal = committedFrames(dbPath + '-wal', pageSize);
   if (typeof wal === 'string') return wal;
-  try {
-    return hashed(fd, header, Number(stat.size), pageSize, wal, String(stat.ino), earlier?.pageSize === pageSize ? earlier : null, sameMainFile);
-  } finally {
-    if (wal.fd !== null) closeSync(wal.fd); // the WAL file carries no locks
-  }
+  return { fd, stat, header, pageSize, wal };
 }
 
 /**

@@ -9,11 +9,11 @@
 // (snapshotStillRead): in rollback mode the transaction's lock keeps every writer off the file;
 // in WAL mode the files must stat as before the transaction began (page-scope.ts gives the
 // same argument for the page map's read).
-import { closeSync, fstatSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import { clockPastWrites, statLive, unchangedSinceStamp, type Stamp } from './fingerprint.ts';
-import { heldDescriptor } from './held-descriptor.ts';
+import { openPages } from './page-read.ts';
 import type { SidecarPaths } from './sidecar.ts';
-import { committedFrames, type WalFrames } from './wal-frames.ts';
+import type { WalFrames } from './wal-frames.ts';
 
 const BLOCK_PAGES = 64;
 
@@ -34,9 +34,9 @@ export class SnapshotPages {
   private blockIndex = -1;
   private readonly single: Buffer;
 
-  private constructor(fd: number, header: Buffer, wal: WalFrames, pageSize: number, pageCount: number) {
+  private constructor(fd: number, ino: string, header: Buffer, wal: WalFrames, pageSize: number, pageCount: number) {
     this.fd = fd;
-    this.ino = String(fstatSync(fd, { bigint: true }).ino);
+    this.ino = ino;
     this.wal = wal;
     this.pageSize = pageSize;
     this.usable = pageSize - header[20]!;
@@ -49,20 +49,16 @@ export class SnapshotPages {
 
   /** The pages of the database at `dbPath`, or why they cannot be read. Close when done. */
   static open(dbPath: string): SnapshotPages | string {
-    const fd = heldDescriptor(dbPath);
-    const header = Buffer.alloc(100);
-    if (readSync(fd, header, 0, 100, 0) < 100 || header.toString('latin1', 0, 16) !== 'SQLite format 3\u0000') return 'the database file has no SQLite header';
-    const raw = header.readUInt16BE(16);
-    const pageSize = raw === 1 ? 65536 : raw;
-    const wal = committedFrames(dbPath + '-wal', pageSize);
-    if (typeof wal === 'string') return wal;
+    const opened = openPages(dbPath);
+    if (typeof opened === 'string') return opened;
+    const { fd, stat, header, pageSize, wal } = opened;
     const countValid = header.readUInt32BE(92) === header.readUInt32BE(24) && header.readUInt32BE(28) > 0;
     const pageCount = wal.dbSize > 0 ? wal.dbSize : countValid ? header.readUInt32BE(28) : 0;
     if (pageCount === 0) {
       if (wal.fd !== null) closeSync(wal.fd);
       return 'the database header does not say how many pages it has';
     }
-    return new SnapshotPages(fd, header, wal, pageSize, pageCount);
+    return new SnapshotPages(fd, String(stat.ino), header, wal, pageSize, pageCount);
   }
 
   /** Page `p` (1-based), valid until the next call. */
