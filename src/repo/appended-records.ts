@@ -41,12 +41,6 @@ export function appendedRecords(pages: SnapshotPages, table: AppendedTable, writ
   return new RecordWalk(pages, table, write).run();
 }
 
-/** SQLite's REAL affinity for a declared type (sqlite.org/datatype3.html#determination_of_column_affinity). */
-export function hasRealAffinity(declared: string): boolean {
-  const type = declared.toUpperCase();
-  return !type.includes('INT') && !/CHAR|CLOB|TEXT/.test(type) && !(type === '' || type.includes('BLOB')) && /REAL|FLOA|DOUB/.test(type);
-}
-
 // What this file uses of WebAssembly's JavaScript API (its types live in TypeScript's DOM library, not in @types/node).
 interface WasmModule {
   readonly kind?: 'module';

@@ -16,7 +16,8 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { quoteIdent } from '../changeset/value.ts';
 import { suspendTriggers, noteApplied } from './apply.ts';
-import { appendedRecords, hasRealAffinity, type AppendedTable } from './appended-records.ts';
+import { appendedRecords, type AppendedTable } from './appended-records.ts';
+import { hasRealAffinity } from './schema-read.ts';
 import { needsNoRollback, startUnjournaled, UNJOURNALED_FROM_ROWS } from './base-unjournaled.ts';
 import { BASE_MAIN, copyAppended, type CollectedTable } from './capture-base.ts';
 import { headerOf } from './capture.ts';

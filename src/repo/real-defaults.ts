@@ -11,7 +11,7 @@ import type { Change, SqlValue } from '../changeset/types.ts';
 import { changedTables, iterateChanges, writeChangeset } from '../changeset/index.ts';
 import { foldAscii } from '../changeset/validate.ts';
 import { UNDEFINED, sameValue } from '../changeset/value.ts';
-import type { Schema, TableInfo } from './schema-read.ts';
+import { hasRealAffinity, type Schema, type TableInfo } from './schema-read.ts';
 
 /** Per column of a table that a session records: whether it has REAL affinity and a DEFAULT. */
 export function realDefaultsOf(table: TableInfo): boolean[] | undefined {
@@ -59,10 +59,4 @@ function realified(change: Change, flags: boolean[]): Change | undefined {
 
 function asReal(v: SqlValue): SqlValue {
   return v.type === 'integer' ? { type: 'real', value: Number(v.value) } : v;
-}
-
-/** https://sqlite.org/datatype3.html#determination_of_column_affinity: rule 4, after rules 1–3. */
-function hasRealAffinity(declared: string): boolean {
-  const type = declared.toUpperCase();
-  return !type.includes('INT') && !/CHAR|CLOB|TEXT/.test(type) && !type.includes('BLOB') && /REAL|FLOA|DOUB/.test(type);
 }

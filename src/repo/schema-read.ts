@@ -117,6 +117,12 @@ export function pkIndex(table: TableInfo): number[] {
  * REAL into an INTEGER, REAL affinity turns integers into REALs, TEXT turns both into text.
  * https://sqlite.org/datatype3.html#determination_of_column_affinity
  */
+/** REAL affinity (rule 4, after rules 1–3 of the page above): a value stored as an integer reads as a REAL. */
+export function hasRealAffinity(declared: string): boolean {
+  const type = declared.toUpperCase();
+  return !type.includes('INT') && !/CHAR|CLOB|TEXT/.test(type) && !(type === '' || type.includes('BLOB')) && /REAL|FLOA|DOUB/.test(type);
+}
+
 export function mayHoldEqualValuesOfTwoTypes(col: Column): boolean {
   const type = col.type.toUpperCase();
   if (type.includes('INT') || /CHAR|CLOB|TEXT/.test(type) || /REAL|FLOA|DOUB/.test(type)) return false;
