@@ -78,6 +78,7 @@ export function captureEntry<T>(paths: SidecarPaths, seq: number, publish: (capt
         db.exec('COMMIT');
       } catch (err) {
         rollbackQuietly(db);
+        abandonSuspension(db); // the appended rows' INSERT may have failed with triggers suspended
         fromPages?.entry?.discard();
         for (const c of collected) c.fromPages?.side?.discard();
         throw err;
