@@ -10,9 +10,14 @@ import { answerBody, answerBodySync, decodedRequest } from './encoding.ts';
 import type { EntryWithBytes } from '../hub/remote.ts';
 
 export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+  res.end(writeJsonHead(res, status, value, headers));
+}
+
+/** Writes the head of a JSON answer and returns its body, which the caller writes. */
+function writeJsonHead(res: ServerResponse, status: number, value: unknown, headers: Record<string, string>): Uint8Array {
   const { body, headers: encoding } = answerBodySync(res, Buffer.from(JSON.stringify(value)));
   res.writeHead(status, { ...headers, ...encoding, [PROTOCOL_HEADER]: PROTOCOL_VERSION, 'content-type': 'application/json', 'content-length': body.byteLength });
-  res.end(body);
+  return body;
 }
 
 /** A typed error keeps its code across the wire; anything else is a server fault, logged here, vague there. */
@@ -28,31 +33,46 @@ export function sendError(res: ServerResponse, err: unknown, log: (line: string)
     res.destroy(); // mid-stream: the client sees a broken transfer, never a short "success"
     return;
   }
-  if (!res.req.complete) lingerThenClose(res.req);
   // The store is down for a moment (PostgreSQL restarting): say when to come back.
   const retryAfter = wire.data?.retryAfter;
-  sendJson(res, statusFor(wire.code), { error: wire }, typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {});
+  const body = writeJsonHead(res, statusFor(wire.code), { error: wire }, typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {});
+  if (res.req.complete) res.end(body);
+  else {
+    res.write(body);
+    endAfterLinger(res);
+  }
 }
 
 /** How long a refused request's body is still read (and dropped) before its connection is closed. */
 const LINGER_MS = 2000;
 
 /**
- * Refused before its body was read whole: closing at once would reset a client still sending,
- * and a reset can destroy the answer before the client reads it. So the rest of the body is
- * read and dropped for a moment (no more than a client can send in it), then the connection closes.
+ * Refused before its body was read whole. Ending the response would close a `Connection: close`
+ * connection at once (node:http does), and closing over unread bytes resets it: the reset can
+ * destroy the answer before the client reads it, and the client sees EPIPE instead. So the answer
+ * is written whole (its Content-Length tells the client it is complete), the rest of the body is
+ * read and dropped, and the response ends when the body does, or after a moment (no more than a
+ * client can send in it), when the connection is closed.
  */
-function lingerThenClose(req: IncomingMessage): void {
+function endAfterLinger(res: ServerResponse): void {
+  const req = res.req;
   req.on('error', () => {});
-  let ended = false;
   // The close waits for one more round of reading: a server starved of CPU for the whole linger
-  // (a loaded machine) runs the timer before reading a body that arrived long before, and
-  // closing over unread bytes resets the connection, which can take the answer with it.
-  const timer = setTimeout(() => setImmediate(() => ended || req.socket?.destroy()), LINGER_MS).unref();
+  // (a loaded machine) runs the timer before reading a body that arrived long before.
+  const timer = setTimeout(
+    () =>
+      setImmediate(() => {
+        if (req.readableEnded) return;
+        res.end();
+        req.socket?.destroy();
+      }),
+    LINGER_MS,
+  ).unref();
   req.once('end', () => {
-    ended = true;
     clearTimeout(timer);
+    res.end();
   });
+  res.once('close', () => clearTimeout(timer));
   req.resume();
 }
 
