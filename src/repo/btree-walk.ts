@@ -119,22 +119,20 @@ function pushChildren(U: number, bytes: Buffer, p: number, stack: Visit[]): bool
   // An overflow chain hangs from a leaf's cell (its rows), or from an interior index cell (none: its leaf is unknown, as dbstat gives it).
   const leaf = type === 0x0d || type === 0x0a ? p : UNKNOWN_LEAF;
   for (let i = 0; i < cells; i++) {
-    let at = bytes.readUInt16BE(pointers + 2 * i);
+    let at = (bytes[pointers + 2 * i]! << 8) | bytes[pointers + 2 * i + 1]!;
     if (interior) {
       if (at + 4 > bytes.length) return false;
       stack.push({ p: bytes.readUInt32BE(at) - 1, parent: p, role: 'page', left: -1, leaf: -1 });
       at += 4;
       if (type === 0x05) continue; // a table's interior cell: a rowid, no payload
     }
-    const payload = varint(bytes, at);
-    if (payload === null) return false;
-    at += payload.length;
+    const size = varint(bytes, at);
+    if (size < 0) return false;
+    at = varintEnd;
     if (type === 0x0d) {
-      const rowid = varint(bytes, at);
-      if (rowid === null) return false;
-      at += rowid.length;
+      if (varint(bytes, at) < 0) return false; // the rowid
+      at = varintEnd;
     }
-    const size = payload.value;
     if (size <= maxLocal) continue;
     const k = minLocal + ((size - minLocal) % (U - 4));
     const local = k <= maxLocal ? k : minLocal;
@@ -146,15 +144,24 @@ function pushChildren(U: number, bytes: Buffer, p: number, stack: Visit[]): bool
   return true;
 }
 
-/** A SQLite varint's value (payload sizes: below 2^53) and length; null past the page's end. */
-function varint(bytes: Buffer, at: number): { value: number; length: number } | null {
+/** Where the last varint read ended. */
+let varintEnd = 0;
+
+/** A SQLite varint's value (exact below 2^53: payload sizes), its end in varintEnd; -1 past the page's end. Allocates nothing: a leaf's every cell is read. */
+function varint(bytes: Buffer, at: number): number {
   let value = 0;
   for (let i = 0; i < 9; i++) {
-    if (at + i >= bytes.length) return null;
+    if (at + i >= bytes.length) return -1;
     const c = bytes[at + i]!;
-    if (i === 8) return { value: value * 256 + c, length: 9 };
+    if (i === 8) {
+      varintEnd = at + 9;
+      return value * 256 + c;
+    }
     value = value * 128 + (c & 0x7f);
-    if (c < 0x80) return { value, length: i + 1 };
+    if (c < 0x80) {
+      varintEnd = at + i + 1;
+      return value;
+    }
   }
-  return null;
+  return -1;
 }
