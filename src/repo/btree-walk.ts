@@ -1,13 +1,14 @@
 // The pages of a changed table's b-trees now, found from the last map and the pages that
 // changed, instead of walking every page again with dbstat (≈ 0.3 s for a table of 1,000,000
-// rows). A page's children (the pages its cells point to, the next page of an overflow chain)
-// are a function of its bytes: a page whose bytes are the same as when the last map walked it,
-// reached in the same role, has the same children, which that map recorded (their parent is
-// it). Only changed pages are parsed (sqlite.org/fileformat2.html#b_tree_pages), from the bytes
-// the page map's read kept of them. Whatever is not as expected — a page not kept, a page the
-// WAL's last transaction wrote (the reader may not see it yet), a page reached twice, a cell
-// that does not parse, an overflow chain of another length than its cell says — gives up, and
-// the caller walks that table with dbstat.
+// rows); for a first map, from every page (none unchanged). A page's children (the pages its
+// cells point to, the next page of an overflow chain) are a function of its bytes: a page whose
+// bytes are the same as when the last map walked it, reached in the same role, has the same
+// children, which that map recorded (their parent is it). Only changed pages are parsed
+// (sqlite.org/fileformat2.html#b_tree_pages), read again as the page map's read hashed them
+// (page-reread.ts). Whatever is not as expected — a page not as hashed, a page the WAL's last
+// transaction wrote (the reader may not see it yet), a page reached twice, a cell that does not
+// parse, an overflow chain of another length than its cell says — gives up, and the caller
+// walks that table with dbstat.
 
 /** What a page is in the b-tree that owns it. */
 export const PageKind = { None: 0, Interior: 1, Leaf: 2, Overflow: 3 } as const;

@@ -1,8 +1,9 @@
 // The page map, kept in the sidecar from the last commit (page-map-file.ts): a hash of every
 // page of the live database as that commit read it, the table each page belonged to (its own
 // b-tree or one of its indexes'), and its parent and kind in that b-tree, from a walk of the
-// b-trees: of the changed tables only, from the last map and their changed pages
-// (btree-walk.ts), or with SQLite's dbstat table (dbstat-walk.ts). A cache: missing or
+// b-trees: of the changed tables only, from the last map and their changed pages, or of every
+// table from its root for a first map (btree-walk.ts); with SQLite's dbstat table where that
+// walk is not sure (dbstat-walk.ts). A cache: missing or
 // damaged, it is rebuilt.
 //
 // Why the owners of changed pages are all the tables that can have changed: a table's rows are
@@ -74,7 +75,7 @@ export function changedTables(old: PageMap, images: PageImages, layout: Record<s
 /**
  * The map of the database `db` reads now (inside the read transaction that `images` was read
  * in): the unchanged tables keep their pages, the changed ones (all, without `old`) are
- * walked again: from the old map and their changed pages (btree-walk.ts), else with dbstat.
+ * walked again: from the old map and their changed pages, or from their roots (btree-walk.ts), else with dbstat.
  */
 export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageImages, layout: Record<string, string>, changed: ReadonlySet<string> | 'all', schema = 'main'): PageMap {
   const tables: string[] = [];
