@@ -5,7 +5,8 @@
 // hash is not the read's gives nothing (the walk gives up, and dbstat walks its table): whatever
 // was written since, in either journal mode, the bytes given are those the read hashed, which
 // the read proves its transaction's (page-scope.ts), as far as the hash tells pages apart (the
-// page map trusts it so already).
+// page map trusts it so already). The last block read is kept for the pages after it: checked
+// when read, its bytes stay the read's whatever is written after.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { pageHasher, PAGE_HASH_BYTES, type PageHasher } from './page-hash/page-hash.ts';
 
@@ -36,12 +37,14 @@ export function rereader(read: ReadPages): Reread {
     const pages = Math.min(BLOCK_PAGES, pageCount - from);
     input.fill(0, readSync(read.fd, input, 0, pages * pageSize, from * pageSize), pages * pageSize); // beyond the file's end a reader sees zeros
     let wal: number | null = null;
+    let walGone = false;
     try {
       for (let p = from; p < from + pages; p++) {
         const frame = read.walFrames.get(p + 1);
         if (frame === undefined) continue;
-        wal ??= openSync(read.walPath, 'r'); // the WAL file carries no locks
-        input.fill(0, (p - from) * pageSize + readSync(wal, input, (p - from) * pageSize, pageSize, frame), (p - from + 1) * pageSize);
+        if (wal === null && !walGone) walGone = (wal = openWal(read.walPath)) === null;
+        const got = wal === null ? 0 : readSync(wal, input, (p - from) * pageSize, pageSize, frame);
+        input.fill(0, (p - from) * pageSize + got, (p - from + 1) * pageSize); // a frame gone: its hash will not match
       }
     } finally {
       if (wal !== null) closeSync(wal);
@@ -61,4 +64,14 @@ export function rereader(read: ReadPages): Reread {
     if (blockHashes.compare(hashes, p * PAGE_HASH_BYTES, (p + 1) * PAGE_HASH_BYTES, i * PAGE_HASH_BYTES, (i + 1) * PAGE_HASH_BYTES) !== 0) return undefined;
     return hasher.input.subarray(i * pageSize, (i + 1) * pageSize);
   };
+}
+
+/** The WAL file opened for reading (it carries no locks), or null when it is gone. */
+function openWal(path: string): number | null {
+  try {
+    return openSync(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
 }
