@@ -1,13 +1,14 @@
 // The pages of a changed table's b-trees now, found from the last map and the pages that
 // changed, instead of walking every page again with dbstat (≈ 0.3 s for a table of 1,000,000
-// rows). A page's children (the pages its cells point to, the next page of an overflow chain)
-// are a function of its bytes: a page whose bytes are the same as when the last map walked it,
-// reached in the same role, has the same children, which that map recorded (their parent is
-// it). Only changed pages are parsed (sqlite.org/fileformat2.html#b_tree_pages), from the bytes
-// the page map's read kept of them. Whatever is not as expected — a page not kept, a page the
-// WAL's last transaction wrote (the reader may not see it yet), a page reached twice, a cell
-// that does not parse, an overflow chain of another length than its cell says — gives up, and
-// the caller walks that table with dbstat.
+// rows); for a first map, from every page (none unchanged). A page's children (the pages its
+// cells point to, the next page of an overflow chain) are a function of its bytes: a page whose
+// bytes are the same as when the last map walked it, reached in the same role, has the same
+// children, which that map recorded (their parent is it). Only changed pages are parsed
+// (sqlite.org/fileformat2.html#b_tree_pages), read again as the page map's read hashed them
+// (page-reread.ts). Whatever is not as expected — a page not as hashed, a page the WAL's last
+// transaction wrote (the reader may not see it yet), a page reached twice, a cell that does not
+// parse, an overflow chain of another length than its cell says — gives up, and the caller
+// walks that table with dbstat.
 
 /** What a page is in the b-tree that owns it. */
 export const PageKind = { None: 0, Interior: 1, Leaf: 2, Overflow: 3 } as const;
@@ -119,22 +120,20 @@ function pushChildren(U: number, bytes: Buffer, p: number, stack: Visit[]): bool
   // An overflow chain hangs from a leaf's cell (its rows), or from an interior index cell (none: its leaf is unknown, as dbstat gives it).
   const leaf = type === 0x0d || type === 0x0a ? p : UNKNOWN_LEAF;
   for (let i = 0; i < cells; i++) {
-    let at = bytes.readUInt16BE(pointers + 2 * i);
+    let at = (bytes[pointers + 2 * i]! << 8) | bytes[pointers + 2 * i + 1]!;
     if (interior) {
       if (at + 4 > bytes.length) return false;
       stack.push({ p: bytes.readUInt32BE(at) - 1, parent: p, role: 'page', left: -1, leaf: -1 });
       at += 4;
       if (type === 0x05) continue; // a table's interior cell: a rowid, no payload
     }
-    const payload = varint(bytes, at);
-    if (payload === null) return false;
-    at += payload.length;
+    const size = varint(bytes, at);
+    if (size < 0) return false;
+    at = varintEnd;
     if (type === 0x0d) {
-      const rowid = varint(bytes, at);
-      if (rowid === null) return false;
-      at += rowid.length;
+      if (varint(bytes, at) < 0) return false; // the rowid
+      at = varintEnd;
     }
-    const size = payload.value;
     if (size <= maxLocal) continue;
     const k = minLocal + ((size - minLocal) % (U - 4));
     const local = k <= maxLocal ? k : minLocal;
@@ -146,15 +145,24 @@ function pushChildren(U: number, bytes: Buffer, p: number, stack: Visit[]): bool
   return true;
 }
 
-/** A SQLite varint's value (payload sizes: below 2^53) and length; null past the page's end. */
-function varint(bytes: Buffer, at: number): { value: number; length: number } | null {
+/** Where the last varint read ended. */
+let varintEnd = 0;
+
+/** A SQLite varint's value (exact below 2^53: payload sizes), its end in varintEnd; -1 past the page's end. Allocates nothing: a leaf's every cell is read. */
+function varint(bytes: Buffer, at: number): number {
   let value = 0;
   for (let i = 0; i < 9; i++) {
-    if (at + i >= bytes.length) return null;
+    if (at + i >= bytes.length) return -1;
     const c = bytes[at + i]!;
-    if (i === 8) return { value: value * 256 + c, length: 9 };
+    if (i === 8) {
+      varintEnd = at + 9;
+      return value * 256 + c;
+    }
     value = value * 128 + (c & 0x7f);
-    if (c < 0x80) return { value, length: i + 1 };
+    if (c < 0x80) {
+      varintEnd = at + i + 1;
+      return value;
+    }
   }
-  return null;
+  return -1;
 }

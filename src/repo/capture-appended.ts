@@ -11,9 +11,14 @@
 // journal, behind the durable marker of base-unjournaled.ts (a commit cut short anywhere leaves
 // the marker, and base.db is rebuilt from the log), with its fsync left to step 2's COMMIT
 // (capture-entry.ts turns synchronous off for step 1), so the live database's read lock is not
-// held over an fsync. Any table not sure to be read exactly is copied as before
-// (copyAppended), and `notes` say why (-v).
+// held over an fsync. The disk is set writing early, on libuv's thread pool (an fsync not waited
+// for): the entry's records while base.db takes the rows, base.db's rows while the page map is
+// made and the entry published. The fsyncs that make them durable stay where they were; these
+// only find less to write (a bulk load: ≈ 0.35 s of 2.4 s of wall time). Any table not sure to
+// be read exactly is copied as before (copyAppended), and `notes` say why (-v).
+import { fsync } from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
+import { heldDescriptor } from './held-descriptor.ts';
 import { quoteIdent } from '../changeset/value.ts';
 import { suspendTriggers, noteApplied } from './apply.ts';
 import { appendedRecords, type AppendedTable } from './appended-records.ts';
@@ -101,7 +106,9 @@ export function appendedFromPages(db: DatabaseSync, paths: SidecarPaths, seq: nu
       dropEntry(result);
       return fallBack(stale ?? 'base.db cannot be written without a journal here', taken);
     }
+    result.entry?.startWriteBack();
     insertAppended(db, taken);
+    fsync(heldDescriptor(paths.base), () => {}); // a descriptor never closed: closing one would drop SQLite's locks on base.db
     result.notes.push(`new rows read from the pages: ${taken.map((c) => `${c.table.name} ${c.fromPages!.rows}`).join(', ')}`);
     return result;
   } catch (err) {

@@ -38,12 +38,19 @@ export function rowidKey(db: DatabaseSync, schema: string, table: string): strin
 
 /** Per table of `tables`, the rowid ranges whose rows may differ between `old` and `next` (see the top). */
 export function changedRanges(old: PageMap, next: PageMap, tables: ReadonlySet<string>): Map<string, RowidRange[]> {
-  const out = new Map<string, RowidRange[]>([...tables].map((t) => [t, []]));
+  const out = new Map<string, Array<[bigint, bigint]>>([...tables].map((t) => [t, []]));
   const pages = Math.max(old.pageCount, next.pageCount);
   const zero = Buffer.alloc(HASH_BYTES);
-  const spanOf = (map: PageMap, p: number): RowidRange => {
+  // A span that touches the last one added is merged into it there: leaves in file order mostly
+  // follow each other in rowid order (a bulk load's always), so a table's list stays short.
+  const addSpan = (t: string, map: PageMap, p: number): void => {
     const leaf = map.leafOf[p]!;
-    return leaf < 0 ? ANY_ROWS : [map.spans[2 * leaf]!, map.spans[2 * leaf + 1]!];
+    const [lo, hi] = leaf < 0 ? ANY_ROWS : [map.spans[2 * leaf]!, map.spans[2 * leaf + 1]!];
+    if (lo > hi) return;
+    const list = out.get(t)!;
+    const last = list.at(-1);
+    if (last !== undefined && lo >= last[0] && lo <= last[1] + 1n) last[1] = hi > last[1] ? hi : last[1];
+    else list.push([lo, hi]);
   };
   // Only the pages of the tables asked about: a lookup per table index, not per page.
   const oldAsked = old.tables.map((t) => tables.has(t));
@@ -53,11 +60,10 @@ export function changedRanges(old: PageMap, next: PageMap, tables: ReadonlySet<s
     const now = p < next.pageCount && next.leafOf[p] !== -1 && nextAsked[next.owners[p]!] ? next.tables[next.owners[p]!] : undefined;
     if (then === undefined && now === undefined) continue;
     if (then === now && sameKnownPage(old, next, p, zero) && sameKnownPage(old, next, old.leafOf[p]!, zero) && old.leafOf[p] === next.leafOf[p]) continue;
-    if (then !== undefined) out.get(then)?.push(spanOf(old, p));
-    if (now !== undefined) out.get(now)?.push(spanOf(next, p));
+    if (then !== undefined) addSpan(then, old, p);
+    if (now !== undefined) addSpan(now, next, p);
   }
-  for (const [t, ranges] of out) out.set(t, merged(ranges));
-  return out;
+  return new Map([...out].map(([t, ranges]) => [t, merged(ranges)]));
 }
 
 /** The page's hash is known and the same in both maps. */

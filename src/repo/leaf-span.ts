@@ -1,7 +1,8 @@
 // The rowids a table b-tree leaf page holds (sqlite.org/fileformat2.html#b_tree_pages): its
 // cells are in rowid order, so the first and the last cell's rowids bound them. Read from any
-// page: the page map keeps the span only of pages that dbstat says are a table's leaves, and a
-// page that does not parse gets ANY_ROWS, so a misread can only widen what is compared.
+// page: the page map keeps the span only of pages that the walk of the b-trees says are a
+// table's leaves, and a page that does not parse gets ANY_ROWS, so a misread can only widen
+// what is compared.
 
 export const MIN_ROWID = -(2n ** 63n);
 export const MAX_ROWID = 2n ** 63n - 1n;

@@ -1,6 +1,6 @@
 // The live database's pages as a reader sees them, hashed one by one (page-hash/), to tell
-// which pages changed since the last commit (page-map.ts), the bytes of those that did kept for
-// the walk of their b-trees. What a reader sees is the main file overlaid with the WAL's
+// which pages changed since the last commit (page-map.ts); the walk of their b-trees reads them
+// again (page-reread.ts). What a reader sees is the main file overlaid with the WAL's
 // committed frames: for each page, its frame in the WAL's last valid
 // transaction that wrote it (wal-frames.ts), else the main file's copy.
 //
@@ -13,6 +13,7 @@ import { closeSync, fstatSync, readSync, type BigIntStats } from 'node:fs';
 import { heldDescriptor } from './held-descriptor.ts';
 import { leafSpan, widenSpan } from './leaf-span.ts';
 import { newSeed, PAGE_HASH_BYTES, pageHasher } from './page-hash/page-hash.ts';
+import { rereader, type Reread } from './page-reread.ts';
 import { committedFrames, type WalFrames } from './wal-frames.ts';
 
 /** Bytes of hash kept per page. */
@@ -20,9 +21,6 @@ export const HASH_BYTES = PAGE_HASH_BYTES;
 
 /** Pages read and hashed in one go (1 MiB of 4 KiB pages). */
 export const CHUNK_PAGES = 256;
-
-/** At most this many bytes of changed pages are kept for the walk of their b-trees (btree-walk.ts). */
-const KEPT_BYTES = 64 << 20;
 
 export interface PageImages {
   pageSize: number;
@@ -33,8 +31,8 @@ export interface PageImages {
   seed: bigint;
   /** Reserved bytes at the end of each page (database header, offset 20). */
   reserved: number;
-  /** Page index → bytes of each page whose hash differs from the earlier read's; null without one, or when too many. */
-  changed: Map<number, Buffer> | null;
+  /** A page's bytes as this read hashed them, read again for the walk of a b-tree (page-reread.ts). */
+  reread: Reread;
   /** The index of each page whose hash differs from the earlier read's (every page without one), ascending. */
   differing: number[];
   /** Per page, the first and last rowid it holds if it is a table b-tree leaf (leaf-span.ts). */
@@ -75,7 +73,8 @@ export function readPageImages(dbPath: string, earlier: EarlierHashes | null = n
   if (typeof opened === 'string') return opened;
   const { fd, stat, header, pageSize, wal } = opened;
   try {
-    return hashed(fd, header, Number(stat.size), pageSize, wal, String(stat.ino), earlier?.pageSize === pageSize ? earlier : null, sameMainFile);
+    const read = hashed(fd, header, Number(stat.size), pageSize, wal, String(stat.ino), earlier?.pageSize === pageSize ? earlier : null, sameMainFile);
+    return { ...read, reread: rereader({ fd, walPath: dbPath + '-wal', walFrames: wal.frames, pageSize, pageCount: read.pageCount, hashes: read.hashes, seed: read.seed }) };
   } finally {
     if (wal.fd !== null) closeSync(wal.fd); // the WAL file carries no locks
   }
@@ -116,7 +115,7 @@ function allKnown(hashes: Buffer, from: number, to: number): boolean {
   return true;
 }
 
-function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, wal: WalFrames, ino: string, earlier: EarlierHashes | null, sameMainFile: boolean): PageImages {
+function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, wal: WalFrames, ino: string, earlier: EarlierHashes | null, sameMainFile: boolean): Omit<PageImages, 'reread'> {
   const headerCountValid = header.readUInt32BE(92) === header.readUInt32BE(24) && header.readUInt32BE(28) > 0;
   const pageCount = wal.dbSize > 0 ? wal.dbSize : headerCountValid ? header.readUInt32BE(28) : Math.floor(fileSize / pageSize);
   const hashes = Buffer.alloc(pageCount * HASH_BYTES);
@@ -127,7 +126,6 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
   const unread = sameMainFile && !rollbackMode ? untouchedChunks(earlier, pageCount, wal) : () => false;
   const earlierPages = earlier === null ? 0 : earlier.hashes.length / HASH_BYTES;
   if (earlier !== null) spans.set(earlier.spans.subarray(0, 2 * Math.min(pageCount, earlierPages))); // kept where the page is unchanged, else overwritten
-  let changed: Map<number, Buffer> | null = earlier === null ? null : new Map();
   const differing: number[] = [];
   let chunksRead = 0;
   for (let first = 1, c = 0; first <= pageCount; first += CHUNK_PAGES, c++) {
@@ -153,7 +151,6 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
         const page = chunk.subarray((i - from) * pageSize, (i - from + 1) * pageSize);
         leafSpan(page, i + 1, spans, i);
         differing.push(i);
-        if (changed !== null) changed = changed.size * pageSize < KEPT_BYTES ? changed.set(i, Buffer.from(page)) : null;
       }
     }
   }
@@ -165,6 +162,6 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
     page.fill(0, got);
     widenSpan(page, p, spans, p - 1);
   }
-  return { pageSize, pageCount, hashes, seed: hasher.seed, reserved: header[20]!, changed, differing, spans, lastWritten: wal.lastWritten, walEnd: wal.end, rollbackMode, ino, chunksRead };
+  return { pageSize, pageCount, hashes, seed: hasher.seed, reserved: header[20]!, differing, spans, lastWritten: wal.lastWritten, walEnd: wal.end, rollbackMode, ino, chunksRead };
 }
 
