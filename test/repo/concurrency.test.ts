@@ -3,23 +3,23 @@
 import { describe, it, expect } from 'vitest';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { Replica } from '../../src/repo/replica.ts';
 import { commit } from '../../src/repo/commit.ts';
 import { checkout } from '../../src/repo/checkout.ts';
 import { EXIT } from '../../src/errors/index.ts';
 import { cli, dumpTables, sqlite3, tempDir } from './helpers.ts';
 
-function writer(db: string, rows: number): Promise<number> {
-  const script = ['.timeout 20000', 'PRAGMA synchronous = OFF;'];
-  for (let i = 1; i <= rows; i++) {
-    script.push(`INSERT INTO w(v) VALUES (${i});`, `UPDATE w SET hits = hits + 1 WHERE id = ${Math.ceil(i / 2)};`);
-  }
-  return new Promise((resolve) => {
-    const child = spawn('/usr/bin/sqlite3', [db], { stdio: ['pipe', 'ignore', 'inherit'] });
-    child.on('exit', (code) => resolve(code ?? -1));
-    child.stdin.end(script.join('\n') + '\n');
-  });
+/** A sqlite3 process fed statements as the test goes; `exited` is its exit code. */
+function writer(db: string): { write(statements: string[]): void; end(): void; exited: Promise<number> } {
+  const child = spawn('/usr/bin/sqlite3', [db], { stdio: ['pipe', 'ignore', 'inherit'] });
+  const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+  child.stdin.write('.timeout 20000\nPRAGMA synchronous = OFF;\n');
+  return { write: (statements) => child.stdin.write(statements.join('\n') + '\n'), end: () => child.stdin.end(), exited };
 }
+
+const ROWS = 3000;
+const BATCHES = 10;
 
 describe('concurrent writers', () => {
   for (const mode of ['delete', 'wal']) {
@@ -28,17 +28,27 @@ describe('concurrent writers', () => {
       const db = join(dir, `c-${mode}.db`);
       sqlite3(db, `PRAGMA journal_mode = ${mode}; CREATE TABLE w(id INTEGER PRIMARY KEY, v INTEGER, hits INTEGER DEFAULT 0);`);
       const replica = Replica.init(db);
-      let done = false;
-      const finished = writer(db, 3000).then((code) => ((done = true), code));
+      const app = writer(db);
+      const reader = new DatabaseSync(db, { readOnly: true, timeout: 20_000 });
+      const written = (): number => Number((reader.prepare('SELECT coalesce(max(v), 0) AS v FROM w').get() as { v: number }).v);
       let commits = 0;
-      while (!done) {
+      // Each batch is handed to sqlite3, and a commit starts once its first row is in: the
+      // commit then runs while sqlite3 writes the rest of the batch (however loaded the machine).
+      for (let b = 0; b < BATCHES; b++) {
+        const batch: string[] = [];
+        for (let i = (b * ROWS) / BATCHES + 1; i <= ((b + 1) * ROWS) / BATCHES; i++) {
+          batch.push(`INSERT INTO w(v) VALUES (${i});`, `UPDATE w SET hits = hits + 1 WHERE id = ${Math.ceil(i / 2)};`);
+        }
+        app.write(batch);
+        while (written() <= (b * ROWS) / BATCHES) await new Promise((r) => setTimeout(r, 2));
         if (commit(replica) !== null) commits++;
-        await new Promise((r) => setTimeout(r, 5));
       }
-      expect(await finished).toBe(0);
+      app.end();
+      expect(await app.exited).toBe(0);
+      reader.close();
       commit(replica);
-      expect(commits).toBeGreaterThan(1);
-      expect(sqlite3(replica.paths.base, 'SELECT count(*), sum(hits) FROM w;').trim()).toBe('3000|3000');
+      expect(commits).toBe(BATCHES); // each found the rows written since the last
+      expect(sqlite3(replica.paths.base, 'SELECT count(*), sum(hits) FROM w;').trim()).toBe(`${ROWS}|${ROWS}`);
       const rebuilt = checkout(replica, replica.lastSeq(), join(dir, 'rebuilt.db'));
       expect(dumpTables(rebuilt)).toEqual(dumpTables(db));
     });
