@@ -34,13 +34,42 @@ export interface WalkSource {
   /** The pages whose parent was `p` in the last map. */
   childrenBefore(p: number): Iterable<number>;
   kindBefore(p: number): PageKind;
-  /** The bytes of a changed page as the reader sees it, or undefined when not kept or not sure. */
-  bytesNow(p: number): Buffer | undefined;
+  /** What a changed page links to as the reader sees it, or undefined when not kept or not sure. */
+  linksNow(p: number): PageLinks | undefined;
+}
+
+/**
+ * What a walk reads of a changed page, taken from its bytes while they are read and hashed
+ * (page-read.ts), so that the bytes need not be kept: copying 10,000 changed pages cost more
+ * than reading and hashing the whole file. A page's role is known only when a walk reaches it,
+ * so both readings are kept.
+ */
+export interface PageLinks {
+  /** Read as an overflow page: the next page of its chain (1-based; 0 ends it). */
+  next: number;
+  /** Read as a b-tree page: what it is (None when its type byte is no b-tree page's). */
+  kind: PageKind;
+  /** Read as a b-tree page: its children, in the order a walk pushes them; null when a cell does not parse. */
+  children: readonly Visit[] | null;
+}
+
+const NO_CHILDREN: readonly Visit[] = Object.freeze([]);
+
+/** The links of page index `p` from its bytes; `usable`: the page size less the reserved bytes. */
+export function linksOf(bytes: Buffer, p: number, usable: number): PageLinks {
+  const type = bytes[0];
+  const kind = type === 0x0d || type === 0x0a ? PageKind.Leaf : type === 0x05 || type === 0x02 ? PageKind.Interior : PageKind.None;
+  let children: Visit[] | null = null;
+  if (kind !== PageKind.None) {
+    const found: Visit[] = [];
+    if (pushChildren(usable, bytes, p, found)) children = found;
+  }
+  return { next: bytes.readUInt32BE(0), kind, children: children?.length === 0 ? NO_CHILDREN : children };
 }
 
 type Role = 'page' | 'overflow';
 
-interface Visit {
+export interface Visit {
   p: number;
   parent: number;
   role: Role;
@@ -64,17 +93,17 @@ export function walkBtree(source: WalkSource, root: number, own: boolean, out: W
         stack.push({ p: c, parent: v.p, role: overflow ? 'overflow' : 'page', left: overflow && v.left > 0 ? v.left - 1 : -1, leaf: overflow ? leaf : -1 });
       }
     } else {
-      const bytes = source.bytesNow(v.p);
-      if (bytes === undefined) return false;
+      const links = source.linksNow(v.p);
+      if (links === undefined) return false;
       if (v.role === 'overflow') {
         kind = PageKind.Overflow;
-        const next = bytes.readUInt32BE(0);
+        const next = links.next;
         if (v.left > 0 && (next === 0) !== (v.left === 1)) return false;
         if (next !== 0) stack.push({ p: next - 1, parent: v.p, role: 'overflow', left: v.left > 0 ? v.left - 1 : -1, leaf: v.leaf });
       } else {
-        const type = bytes[0];
-        kind = type === 0x0d || type === 0x0a ? PageKind.Leaf : type === 0x05 || type === 0x02 ? PageKind.Interior : PageKind.None;
-        if (kind === PageKind.None || !pushChildren(source.usable, bytes, v.p, stack)) return false;
+        kind = links.kind;
+        if (kind === PageKind.None || links.children === null) return false;
+        for (const c of links.children) stack.push(c);
       }
     }
     out.pages.push(v.p);
@@ -93,14 +122,11 @@ export function walkBtree(source: WalkSource, root: number, own: boolean, out: W
 export function sameShape(source: WalkSource, pages: readonly number[]): boolean {
   for (const p of pages) {
     const before = source.kindBefore(p);
-    const bytes = source.bytesNow(p);
-    if ((before !== PageKind.Interior && before !== PageKind.Leaf) || bytes === undefined) return false;
-    const type = bytes[0];
-    if ((type === 0x0d || type === 0x0a ? PageKind.Leaf : type === 0x05 || type === 0x02 ? PageKind.Interior : PageKind.None) !== before) return false;
-    const now: Visit[] = [];
-    if (!pushChildren(source.usable, bytes, p, now)) return false;
+    const links = source.linksNow(p);
+    if ((before !== PageKind.Interior && before !== PageKind.Leaf) || links === undefined) return false;
+    if (links.kind !== before || links.children === null) return false;
     const was = [...source.childrenBefore(p)];
-    now.sort((a, b) => a.p - b.p);
+    const now = [...links.children].sort((a, b) => a.p - b.p);
     if (now.length !== was.length || now.some((v, i) => v.p !== was[i] || (v.role === 'overflow') !== (source.kindBefore(v.p) === PageKind.Overflow))) return false;
   }
   return true;

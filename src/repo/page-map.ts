@@ -188,7 +188,7 @@ function walkSource(old: PageMap, images: PageImages, children: ReturnType<typeo
     },
     childrenBefore: (p) => children.of(p),
     kindBefore: (p) => (p < old.pageCount ? (old.kinds[p] as PageKind) : PageKind.None),
-    bytesNow: (p) => (lastWritten.has(p) ? undefined : changed.get(p)),
+    linksNow: (p) => (lastWritten.has(p) ? undefined : changed.get(p)),
   };
 }
 

@@ -1,5 +1,5 @@
 // The live database's pages as a reader sees them, hashed one by one (page-hash/), to tell
-// which pages changed since the last commit (page-map.ts), the bytes of those that did kept for
+// which pages changed since the last commit (page-map.ts), what those that did link to kept for
 // the walk of their b-trees. What a reader sees is the main file overlaid with the WAL's
 // committed frames: for each page, its frame in the WAL's last valid
 // transaction that wrote it (wal-frames.ts), else the main file's copy.
@@ -10,6 +10,7 @@
 // process and never closed (held-descriptor.ts). The -wal file carries no locks (readers and writers lock the -shm
 // file and the database file), so it is read and closed as usual.
 import { closeSync, fstatSync, readSync, type BigIntStats } from 'node:fs';
+import { linksOf, type PageLinks } from './btree-walk.ts';
 import { heldDescriptor } from './held-descriptor.ts';
 import { leafSpan, widenSpan } from './leaf-span.ts';
 import { newSeed, PAGE_HASH_BYTES, pageHasher } from './page-hash/page-hash.ts';
@@ -21,7 +22,7 @@ export const HASH_BYTES = PAGE_HASH_BYTES;
 /** Pages read and hashed in one go (1 MiB of 4 KiB pages). */
 export const CHUNK_PAGES = 256;
 
-/** At most this many bytes of changed pages are kept for the walk of their b-trees (btree-walk.ts). */
+/** The links of at most as many changed pages as this many bytes hold are kept for the walk of their b-trees (btree-walk.ts). */
 const KEPT_BYTES = 64 << 20;
 
 export interface PageImages {
@@ -33,8 +34,8 @@ export interface PageImages {
   seed: bigint;
   /** Reserved bytes at the end of each page (database header, offset 20). */
   reserved: number;
-  /** Page index → bytes of each page whose hash differs from the earlier read's; null without one, or when too many. */
-  changed: Map<number, Buffer> | null;
+  /** Page index → links of each page whose hash differs from the earlier read's (btree-walk.ts); null without one, or when too many. */
+  changed: Map<number, PageLinks> | null;
   /** The index of each page whose hash differs from the earlier read's (every page without one), ascending. */
   differing: number[];
   /** Per page, the first and last rowid it holds if it is a table b-tree leaf (leaf-span.ts). */
@@ -127,7 +128,8 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
   const unread = sameMainFile && !rollbackMode ? untouchedChunks(earlier, pageCount, wal) : () => false;
   const earlierPages = earlier === null ? 0 : earlier.hashes.length / HASH_BYTES;
   if (earlier !== null) spans.set(earlier.spans.subarray(0, 2 * Math.min(pageCount, earlierPages))); // kept where the page is unchanged, else overwritten
-  let changed: Map<number, Buffer> | null = earlier === null ? null : new Map();
+  let changed: Map<number, PageLinks> | null = earlier === null ? null : new Map();
+  const usable = pageSize - header[20]!;
   const differing: number[] = [];
   let chunksRead = 0;
   for (let first = 1, c = 0; first <= pageCount; first += CHUNK_PAGES, c++) {
@@ -153,7 +155,7 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
         const page = chunk.subarray((i - from) * pageSize, (i - from + 1) * pageSize);
         leafSpan(page, i + 1, spans, i);
         differing.push(i);
-        if (changed !== null) changed = changed.size * pageSize < KEPT_BYTES ? changed.set(i, Buffer.from(page)) : null;
+        if (changed !== null) changed = changed.size * pageSize < KEPT_BYTES ? changed.set(i, linksOf(page, i, usable)) : null;
       }
     }
   }
