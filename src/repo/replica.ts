@@ -5,6 +5,7 @@ import { SqlferryError } from '../errors/index.ts';
 import { rebuildBaseIfHalfWritten } from './base-unjournaled.ts';
 import { readConfig, readState, writeConfig, writeState, newConfig, type ReplicaConfig, type ReplicaState } from './config.ts';
 import { acquireLock } from './lock.ts';
+import { rememberPagesAtInit } from './pages-at-init.ts';
 import { listSeqs, readEntry, readMeta, type LogEntry, type LogEntryMeta } from './log.ts';
 import { hasEntry, logEnd, seqsAfter } from './log-end.ts';
 import { noticeOutsideChanges, stampSidecar } from './sidecar-stamp.ts';
@@ -12,7 +13,7 @@ import { recoverPendingPull, type Assumption } from './recover-pull.ts';
 import { finishRestart } from './restart-history.ts';
 import { discoverReplicas, isReplica, sidecarPaths, type SidecarPaths } from './sidecar.ts';
 import { markSeq, snapshotInto } from './snapshot.ts';
-import { openDatabase, withSqliteErrors } from './sqlite.ts';
+import { dataVersion, openDatabase, withSqliteErrors } from './sqlite.ts';
 
 export class Replica {
   readonly paths: SidecarPaths;
@@ -46,7 +47,9 @@ export class Replica {
       // config.json is written last: a sidecar without it is an interrupted init, started again.
       rmSync(paths.dir, { recursive: true, force: true });
       mkdirSync(paths.log, { recursive: true });
+      const versionBefore = dataVersion(live);
       snapshotInto(live, paths.db, paths.genesis, (db) => markSeq(db, 0));
+      rememberPagesAtInit(paths, live, versionBefore, 0);
     } finally {
       live.close();
     }
