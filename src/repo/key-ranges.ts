@@ -22,6 +22,8 @@ export type RowidRange = readonly [bigint, bigint];
 export interface KeyRanges {
   column: string;
   ranges: RowidRange[];
+  /** The share of the table's row pages (now) whose rows the ranges take in: the cost of reading the ranges, against the whole table's. */
+  share: number;
 }
 
 /** The column the capture keys `table` by, when that is its rowid; else why its rows cannot be narrowed. */
@@ -36,11 +38,11 @@ export function rowidKey(db: DatabaseSync, schema: string, table: string): strin
   return aliased ? keys[0]!.name : { whole: 'its key is not the rowid' };
 }
 
-/** Per table of `tables`, the rowid ranges whose rows may differ between `old` and `next` (see the top). */
-export function changedRanges(old: PageMap, next: PageMap, tables: ReadonlySet<string>): Map<string, RowidRange[]> {
+/** Per table of `tables`, the rowid ranges whose rows may differ between `old` and `next` (see the top), and the share of its row pages they take in. */
+export function changedRanges(old: PageMap, next: PageMap, tables: ReadonlySet<string>): Map<string, { ranges: RowidRange[]; share: number }> {
   const out = new Map<string, RowidRange[]>([...tables].map((t) => [t, []]));
+  const pagesNow = new Map<string, { all: number; changed: number }>([...tables].map((t) => [t, { all: 0, changed: 0 }]));
   const pages = Math.max(old.pageCount, next.pageCount);
-  const zero = Buffer.alloc(HASH_BYTES);
   const spanOf = (map: PageMap, p: number): RowidRange => {
     const leaf = map.leafOf[p]!;
     return leaf < 0 ? ANY_ROWS : [map.spans[2 * leaf]!, map.spans[2 * leaf + 1]!];
@@ -52,19 +54,29 @@ export function changedRanges(old: PageMap, next: PageMap, tables: ReadonlySet<s
     const then = p < old.pageCount && old.leafOf[p] !== -1 && oldAsked[old.owners[p]!] ? old.tables[old.owners[p]!] : undefined;
     const now = p < next.pageCount && next.leafOf[p] !== -1 && nextAsked[next.owners[p]!] ? next.tables[next.owners[p]!] : undefined;
     if (then === undefined && now === undefined) continue;
-    if (then === now && sameKnownPage(old, next, p, zero) && sameKnownPage(old, next, old.leafOf[p]!, zero) && old.leafOf[p] === next.leafOf[p]) continue;
+    const counted = now === undefined ? undefined : pagesNow.get(now);
+    if (counted !== undefined) counted.all++;
+    if (then === now && sameKnownPage(old, next, p) && sameKnownPage(old, next, old.leafOf[p]!) && old.leafOf[p] === next.leafOf[p]) continue;
     if (then !== undefined) out.get(then)?.push(spanOf(old, p));
     if (now !== undefined) out.get(now)?.push(spanOf(next, p));
+    if (counted !== undefined) counted.changed++;
   }
-  for (const [t, ranges] of out) out.set(t, merged(ranges));
-  return out;
+  return new Map([...out].map(([t, ranges]) => {
+    const { all, changed } = pagesNow.get(t)!;
+    return [t, { ranges: merged(ranges), share: all === 0 ? 0 : changed / all }];
+  }));
 }
 
-/** The page's hash is known and the same in both maps. */
-function sameKnownPage(old: PageMap, next: PageMap, p: number, zero: Buffer): boolean {
+/** The page's hash is known and the same in both maps (compared byte by byte: a call of Buffer.compare costs more). */
+function sameKnownPage(old: PageMap, next: PageMap, p: number): boolean {
   if (p < 0 || p >= old.pageCount || p >= next.pageCount) return false;
-  const at = p * HASH_BYTES;
-  return next.hashes.compare(old.hashes, at, at + HASH_BYTES, at, at + HASH_BYTES) === 0 && next.hashes.compare(zero, 0, HASH_BYTES, at, at + HASH_BYTES) !== 0;
+  const [a, b] = [old.hashes, next.hashes];
+  let known = false;
+  for (let i = p * HASH_BYTES; i < (p + 1) * HASH_BYTES; i++) {
+    if (a[i] !== b[i]) return false;
+    known ||= b[i] !== 0;
+  }
+  return known;
 }
 
 function merged(ranges: RowidRange[]): RowidRange[] {
