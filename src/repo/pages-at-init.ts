@@ -5,7 +5,8 @@
 // transaction after that, and kept only if no other connection committed in between
 // (data_version on the init's connection, taken before the VACUUM) — then this read sees what
 // the genesis holds. A cache: when anything is in doubt, nothing is recorded and the first
-// commit compares every table, as before.
+// commit compares every table, as before. A clone records none (Replica.init's `pageMap`): a
+// replica that only pulls never reads its pages.
 import type { DatabaseSync } from 'node:sqlite';
 import { takeStampPastTick } from './fingerprint.ts';
 import type { PageMap } from './page-map.ts';

@@ -24,8 +24,12 @@ export class Replica {
     this.config = config;
   }
 
-  /** Make `dbPath` a replica: sidecar folder, genesis and base snapshots, config. */
-  static init(dbPath: string): Replica {
+  /**
+   * Make `dbPath` a replica: sidecar folder, genesis and base snapshots, config, and the page map
+   * of the genesis (pages-at-init.ts) unless `pageMap` is false (a clone: a replica that only
+   * pulls never reads its pages; its first commit records the map).
+   */
+  static init(dbPath: string, { pageMap = true }: { pageMap?: boolean } = {}): Replica {
     const paths = sidecarPaths(dbPath);
     requireDatabaseFile(paths.db);
     if (isReplica(paths.db)) {
@@ -49,7 +53,7 @@ export class Replica {
       mkdirSync(paths.log, { recursive: true });
       const versionBefore = dataVersion(live);
       snapshotInto(live, paths.db, paths.genesis, (db) => markSeq(db, 0));
-      rememberPagesAtInit(paths, live, versionBefore, 0);
+      if (pageMap) rememberPagesAtInit(paths, live, versionBefore, 0);
     } finally {
       live.close();
     }
