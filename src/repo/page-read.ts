@@ -22,8 +22,11 @@ export const HASH_BYTES = PAGE_HASH_BYTES;
 /** Pages read and hashed in one go (1 MiB of 4 KiB pages). */
 export const CHUNK_PAGES = 256;
 
-/** The links of at most as many changed pages as this many bytes hold are kept for the walk of their b-trees (btree-walk.ts). */
-const KEPT_BYTES = 64 << 20;
+/**
+ * The links of at most this many changed pages are kept for the walk of their b-trees
+ * (btree-walk.ts): a few tens of bytes each (an interior page's a few KiB), 1 GiB of 4 KiB pages.
+ */
+const KEPT_PAGES = 1 << 18;
 
 export interface PageImages {
   pageSize: number;
@@ -34,7 +37,7 @@ export interface PageImages {
   seed: bigint;
   /** Reserved bytes at the end of each page (database header, offset 20). */
   reserved: number;
-  /** Page index → links of each page whose hash differs from the earlier read's (btree-walk.ts); null without one, or when too many. */
+  /** Page index → links of each page whose hash differs from the earlier read's, every page without one (btree-walk.ts); null when too many. */
   changed: Map<number, PageLinks> | null;
   /** The index of each page whose hash differs from the earlier read's (every page without one), ascending. */
   differing: number[];
@@ -128,7 +131,7 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
   const unread = sameMainFile && !rollbackMode ? untouchedChunks(earlier, pageCount, wal) : () => false;
   const earlierPages = earlier === null ? 0 : earlier.hashes.length / HASH_BYTES;
   if (earlier !== null) spans.set(earlier.spans.subarray(0, 2 * Math.min(pageCount, earlierPages))); // kept where the page is unchanged, else overwritten
-  let changed: Map<number, PageLinks> | null = earlier === null ? null : new Map();
+  let changed: Map<number, PageLinks> | null = new Map();
   const usable = pageSize - header[20]!;
   const differing: number[] = [];
   let chunksRead = 0;
@@ -155,7 +158,7 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
         const page = chunk.subarray((i - from) * pageSize, (i - from + 1) * pageSize);
         leafSpan(page, i + 1, spans, i);
         differing.push(i);
-        if (changed !== null) changed = changed.size * pageSize < KEPT_BYTES ? changed.set(i, linksOf(page, i, usable)) : null;
+        if (changed !== null) changed = changed.size < KEPT_PAGES ? changed.set(i, linksOf(page, i, usable)) : null;
       }
     }
   }

@@ -27,7 +27,7 @@ function bothMaps(reader: DatabaseSync, path: string, old: PageMap): { next: Pag
   const layout = layoutOf(reader);
   const read = images(path, old);
   const next = nextPageMap(reader, old, read, layout, changedTables(old, read, layout));
-  return { next, whole: nextPageMap(reader, null, images(path), layout, 'all') };
+  return { next, whole: nextPageMap(reader, null, { ...images(path), changed: null }, layout, 'all') }; // no links: dbstat walks it
 }
 
 const SETUP = `PRAGMA page_size = 512; CREATE TABLE other(id INTEGER PRIMARY KEY, n TEXT); INSERT INTO other VALUES (1, 'x');
@@ -42,6 +42,21 @@ function firstMap(db: DatabaseSync, path: string): PageMap {
 }
 
 describe('walking a changed table from the last map', () => {
+  it('gives dbstat’s map for a first map, walked from the pages alone', () => {
+    const path = join(tempDir(), 'first.db');
+    const app = new DatabaseSync(path);
+    app.exec(SETUP);
+    app.exec('BEGIN; SELECT count(*) FROM sqlite_schema');
+    const read = images(path);
+    const walked = nextPageMap(app, null, read, layoutOf(app), 'all');
+    const whole = nextPageMap(app, null, { ...read, changed: null }, layoutOf(app), 'all');
+    app.exec('COMMIT');
+    expect(walked.dbstatWalked).toEqual([]);
+    expect(structure(walked)).toEqual(structure(whole));
+    expect(new Set(structure(walked).map((s) => s.split(' ')[4]))).toEqual(new Set(['0', '1', '2', '3']));
+    app.close();
+  });
+
   it('gives dbstat’s map after leaves split and overflow chains move, without dbstat', () => {
     const path = join(tempDir(), 'split.db');
     const app = new DatabaseSync(path);
