@@ -10,7 +10,7 @@
 // process and never closed (held-descriptor.ts). The -wal file carries no locks (readers and writers lock the -shm
 // file and the database file), so it is read and closed as usual.
 import { closeSync, fstatSync, readSync, type BigIntStats } from 'node:fs';
-import { linksOf, type PageLinks } from './btree-walk.ts';
+import { PageLinkTable } from './btree-walk.ts';
 import { heldDescriptor } from './held-descriptor.ts';
 import { leafSpan, widenSpan } from './leaf-span.ts';
 import { newSeed, PAGE_HASH_BYTES, pageHasher } from './page-hash/page-hash.ts';
@@ -38,7 +38,7 @@ export interface PageImages {
   /** Reserved bytes at the end of each page (database header, offset 20). */
   reserved: number;
   /** Page index → links of each page whose hash differs from the earlier read's, every page without one (btree-walk.ts); null when too many. */
-  changed: Map<number, PageLinks> | null;
+  changed: PageLinkTable | null;
   /** The index of each page whose hash differs from the earlier read's (every page without one), ascending. */
   differing: number[];
   /** Per page, the first and last rowid it holds if it is a table b-tree leaf (leaf-span.ts). */
@@ -131,7 +131,7 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
   const unread = sameMainFile && !rollbackMode ? untouchedChunks(earlier, pageCount, wal) : () => false;
   const earlierPages = earlier === null ? 0 : earlier.hashes.length / HASH_BYTES;
   if (earlier !== null) spans.set(earlier.spans.subarray(0, 2 * Math.min(pageCount, earlierPages))); // kept where the page is unchanged, else overwritten
-  let changed: Map<number, PageLinks> | null = new Map();
+  let changed: PageLinkTable | null = new PageLinkTable(pageCount);
   const usable = pageSize - header[20]!;
   const differing: number[] = [];
   let chunksRead = 0;
@@ -158,7 +158,8 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
         const page = chunk.subarray((i - from) * pageSize, (i - from + 1) * pageSize);
         leafSpan(page, i + 1, spans, i);
         differing.push(i);
-        if (changed !== null) changed = changed.size < KEPT_PAGES ? changed.set(i, linksOf(page, i, usable)) : null;
+        if (changed !== null && changed.size < KEPT_PAGES) changed.add(page, i, usable);
+        else changed = null;
       }
     }
   }
