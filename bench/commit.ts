@@ -1,6 +1,6 @@
 // Benchmark: `sqlferry commit` against `sqldiff --changeset` on the same two files, CLI against
 // CLI (each process's start-up counted), side by side in one run, several pairs; peak memory of
-// each from GNU time. Two workloads:
+// each from GNU time, with their CPU (user + system). Two workloads:
 //   spread [rows]  a table of `rows` rows (default 1,000,000); 1% updated, 0.5% deleted, 0.5% inserted;
 //                  also the "nothing changed" answer and a one-row `exec`
 //   bulk [rows]    `rows` new rows (default 3,000,000) into an empty table: a bulk load
@@ -8,6 +8,8 @@
 // SQLFERRY_BENCH_BIN=/other/checkout/bin/sqlferry.js runs another build's CLI (before/after);
 // SQLFERRY_BENCH_BEFORE=/other/checkout/bin/sqlferry.js runs that build's commit too, in every
 // pair, on a fresh copy, taking turns with this one at going first: side by side, same load.
+// SQLFERRY_BENCH_NO_MAP=1 removes the page map init leaves: the commit then compares every row
+// (a clone's first commit; what this bench measured before init kept the map).
 import { cpSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,12 +33,12 @@ function sqlite3(db: string, sql: string): void {
   if (r.status !== 0) throw new Error(r.stderr);
 }
 
-/** Wall seconds and peak RSS (MB) of a command, from GNU time. */
-function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): { s: number; mb: number } {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...args], { encoding: 'utf8', env });
+/** Wall seconds, CPU seconds (user + system) and peak RSS (MB) of a command, from GNU time. */
+function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): { s: number; cpu: number; mb: number } {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', cmd, ...args], { encoding: 'utf8', env });
   if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr}`);
-  const [s, kb] = r.stderr.trim().split('\n').at(-1)!.split(' ').map(Number);
-  return { s: s!, mb: kb! / 1024 };
+  const [s, user, system, kb] = r.stderr.trim().split('\n').at(-1)!.split(' ').map(Number);
+  return { s: s!, cpu: user! + system!, mb: kb! / 1024 };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -49,6 +51,10 @@ mkdirSync(template);
 const live = join(template, 'live.db');
 sqlite3(live, TABLE + (workload === 'spread' ? fill('1', String(rows), `'name ' || i`) : ''));
 const replica = Replica.init(live);
+// init leaves the page map of the genesis (pages-at-init.ts), as a replica that has committed
+// before has one: the commit reads only the changed pages' rows. Without it (a clone's first
+// commit, or a build before init kept one), every row is compared and every page walked.
+if (process.env.SQLFERRY_BENCH_NO_MAP === '1') rmSync(join(replica.paths.dir, 'pages.bin'), { force: true });
 sqlite3(
   live,
   workload === 'spread'
@@ -62,9 +68,10 @@ sqlite3(plainBase, 'DROP TABLE sqlferry_base;');
 const cliEnv = { ...process.env, NODE_COMPILE_CACHE: join(dir, 'compile-cache') };
 timed(process.execPath, [BIN, '--help'], cliEnv); // fill the compile cache once, as any earlier run would
 
-const ours: Array<{ s: number; mb: number }> = [];
-const theirs: Array<{ s: number; mb: number }> = [];
-const before: Array<{ s: number; mb: number }> = [];
+type Timed = ReturnType<typeof timed>;
+const ours: Timed[] = [];
+const theirs: Timed[] = [];
+const before: Timed[] = [];
 const fresh = (): void => {
   rmSync(work, { recursive: true, force: true });
   cpSync(template, work, { recursive: true });
@@ -95,11 +102,13 @@ console.log('| measure | result |\n|---|---|');
 row('sqldiff --changeset, wall (median)', `${median(theirs.map((t) => t.s)).toFixed(2)} s`);
 row('sqlferry commit (CLI), wall (median)', `${median(ours.map((o) => o.s)).toFixed(2)} s`);
 row('commit / sqldiff, per pair', `${ratios.map((r) => r.toFixed(2)).join(', ')}; median **${median(ratios).toFixed(2)}×**`);
+row('CPU (user + system): commit / sqldiff, per pair', `${ours.map((o, i) => (o.cpu / theirs[i]!.cpu).toFixed(2)).join(', ')}; median **${median(ours.map((o, i) => o.cpu / theirs[i]!.cpu)).toFixed(2)}×** (medians ${median(ours.map((o) => o.cpu)).toFixed(2)} s / ${median(theirs.map((t) => t.cpu)).toFixed(2)} s)`);
 row('peak RSS: commit / sqldiff (largest)', `${Math.max(...ours.map((o) => o.mb)).toFixed(0)} MB / ${Math.max(...theirs.map((t) => t.mb)).toFixed(0)} MB`);
 if (BEFORE !== undefined) {
   const was = before.map((b, i) => b.s / theirs[i]!.s);
   row('before: commit, wall (median)', `${median(before.map((b) => b.s)).toFixed(2)} s`);
   row('before: commit / sqldiff, per pair', `${was.map((r) => r.toFixed(2)).join(', ')}; median **${median(was).toFixed(2)}×**`);
+  row('before: CPU (user + system) / sqldiff, per pair', `${before.map((b, i) => (b.cpu / theirs[i]!.cpu).toFixed(2)).join(', ')}; median **${median(before.map((b, i) => b.cpu / theirs[i]!.cpu)).toFixed(2)}×** (median ${median(before.map((b) => b.cpu)).toFixed(2)} s)`);
   row('before: peak RSS (largest)', `${Math.max(...before.map((b) => b.mb)).toFixed(0)} MB`);
 }
 if (workload === 'spread') {

@@ -23,7 +23,8 @@ export interface Appended {
  * largest key. `deletes`: base rows that no live row has, as counted. `base` and `live` name
  * the schemas; the table has the same name in both. `scan`: the rows to count, when only
  * those in some key ranges can differ (key-ranges.ts scansOf; the others are the same on both
- * sides, so the proof holds within the ranges); the whole tables when absent.
+ * sides, so the proof holds within the ranges); the whole tables when absent (the proof holds
+ * for them too: the deletes, counted within the ranges, are all of the table's).
  */
 export function appendedRows(db: DatabaseSync, table: string, base: string, live: string, deletes: number, scan?: (schema: string, alias: string) => string): Appended | undefined {
   const key = rowidKey(db, live, table);

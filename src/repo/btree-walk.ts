@@ -1,14 +1,13 @@
 // The pages of a changed table's b-trees now, found from the last map and the pages that
 // changed, instead of walking every page again with dbstat (≈ 0.3 s for a table of 1,000,000
-// rows); for a first map, from every page (none unchanged). A page's children (the pages its
-// cells point to, the next page of an overflow chain) are a function of its bytes: a page whose
-// bytes are the same as when the last map walked it, reached in the same role, has the same
-// children, which that map recorded (their parent is it). Only changed pages are parsed
-// (sqlite.org/fileformat2.html#b_tree_pages), read again as the page map's read hashed them
-// (page-reread.ts). Whatever is not as expected — a page not as hashed, a page the WAL's last
-// transaction wrote (the reader may not see it yet), a page reached twice, a cell that does not
-// parse, an overflow chain of another length than its cell says — gives up, and the caller
-// walks that table with dbstat.
+// rows). A page's children (the pages its cells point to, the next page of an overflow chain)
+// are a function of its bytes: a page whose bytes are the same as when the last map walked it,
+// reached in the same role, has the same children, which that map recorded (their parent is
+// it). Only changed pages are parsed (sqlite.org/fileformat2.html#b_tree_pages), from the bytes
+// the page map's read kept of them. Whatever is not as expected — a page not kept, a page the
+// WAL's last transaction wrote (the reader may not see it yet), a page reached twice, a cell
+// that does not parse, an overflow chain of another length than its cell says — gives up, and
+// the caller walks that table with dbstat.
 
 /** What a page is in the b-tree that owns it. */
 export const PageKind = { None: 0, Interior: 1, Leaf: 2, Overflow: 3 } as const;
@@ -35,13 +34,102 @@ export interface WalkSource {
   /** The pages whose parent was `p` in the last map. */
   childrenBefore(p: number): Iterable<number>;
   kindBefore(p: number): PageKind;
-  /** The bytes of a changed page as the reader sees it, or undefined when not kept or not sure. */
-  bytesNow(p: number): Buffer | undefined;
+  /** What a changed page links to as the reader sees it, or undefined when not kept or not sure. */
+  linksNow(p: number): PageLinks | undefined;
+}
+
+/**
+ * What a walk reads of a changed page, taken from its bytes while they are read and hashed
+ * (page-read.ts), so that the bytes need not be kept: copying 10,000 changed pages cost more
+ * than reading and hashing the whole file. A page's role is known only when a walk reaches it,
+ * so both readings are kept.
+ */
+export interface PageLinks {
+  /** Read as an overflow page: the next page of its chain (1-based; 0 ends it). */
+  next: number;
+  /** Read as a b-tree page: what it is (None when its type byte is no b-tree page's). */
+  kind: PageKind;
+  /** Read as a b-tree page: its children, in the order a walk pushes them; null when a cell does not parse. */
+  children: readonly Visit[] | null;
+}
+
+const NO_CHILDREN: readonly Visit[] = Object.freeze([]);
+const NOT_KEPT = 0xff;
+const UNPARSED = -1;
+
+/**
+ * The links of changed pages (PageLinks), a few bytes each: a bulk load's 54,000 changed pages
+ * as objects took 9 MB of heap. A page's children are packed four numbers each (page, role,
+ * pages left in its chain, leaf), in the order a walk pushes them.
+ */
+export class PageLinkTable {
+  private readonly next: Uint32Array;
+  private readonly kinds: Uint8Array;
+  /** Per page, where its children start in `packed` (UNPARSED: a cell does not parse); the next page's start ends them. */
+  private readonly starts: Int32Array;
+  private packed = new Int32Array(1024);
+  private used = 0;
+  private readonly found: Visit[] = [];
+  size = 0;
+
+  constructor(pageCount: number) {
+    this.next = new Uint32Array(pageCount);
+    this.kinds = new Uint8Array(pageCount).fill(NOT_KEPT);
+    this.starts = new Int32Array(pageCount + 1);
+  }
+
+  /** Keep the links of page index `p`, from its bytes; `usable`: the page size less the reserved bytes. Pages are added in ascending order. */
+  add(bytes: Buffer, p: number, usable: number): void {
+    const type = bytes[0];
+    const kind = type === 0x0d || type === 0x0a ? PageKind.Leaf : type === 0x05 || type === 0x02 ? PageKind.Interior : PageKind.None;
+    this.next[p] = bytes.readUInt32BE(0);
+    this.kinds[p] = kind;
+    this.size++;
+    this.starts[p] = this.used;
+    const found = this.found;
+    found.length = 0;
+    if (kind !== PageKind.None && !pushChildren(usable, bytes, p, found)) {
+      this.starts[p] = UNPARSED;
+      this.starts[p + 1] = this.used;
+      return;
+    }
+    if (this.used + 4 * found.length > this.packed.length) {
+      const grown = new Int32Array(Math.max(2 * this.packed.length, this.used + 4 * found.length));
+      grown.set(this.packed.subarray(0, this.used));
+      this.packed = grown;
+    }
+    const packed = this.packed;
+    for (const v of found) {
+      packed[this.used++] = v.p;
+      packed[this.used++] = v.role === 'overflow' ? 1 : 0;
+      packed[this.used++] = v.left;
+      packed[this.used++] = v.leaf;
+    }
+    this.starts[p + 1] = this.used;
+  }
+
+  /** The links of page index `p`, or undefined when not kept. */
+  get(p: number): PageLinks | undefined {
+    const kind = this.kinds[p];
+    if (kind === undefined || kind === NOT_KEPT) return undefined;
+    const start = this.starts[p]!;
+    let children: readonly Visit[] | null = null;
+    if (start !== UNPARSED) {
+      const end = this.starts[p + 1]!;
+      const list: Visit[] = [];
+      const packed = this.packed;
+      for (let at = start; at < end; at += 4) {
+        list.push({ p: packed[at]!, parent: p, role: packed[at + 1] === 1 ? 'overflow' : 'page', left: packed[at + 2]!, leaf: packed[at + 3]! });
+      }
+      children = list.length === 0 ? NO_CHILDREN : list;
+    }
+    return { next: this.next[p]!, kind: kind as PageKind, children };
+  }
 }
 
 type Role = 'page' | 'overflow';
 
-interface Visit {
+export interface Visit {
   p: number;
   parent: number;
   role: Role;
@@ -65,17 +153,17 @@ export function walkBtree(source: WalkSource, root: number, own: boolean, out: W
         stack.push({ p: c, parent: v.p, role: overflow ? 'overflow' : 'page', left: overflow && v.left > 0 ? v.left - 1 : -1, leaf: overflow ? leaf : -1 });
       }
     } else {
-      const bytes = source.bytesNow(v.p);
-      if (bytes === undefined) return false;
+      const links = source.linksNow(v.p);
+      if (links === undefined) return false;
       if (v.role === 'overflow') {
         kind = PageKind.Overflow;
-        const next = bytes.readUInt32BE(0);
+        const next = links.next;
         if (v.left > 0 && (next === 0) !== (v.left === 1)) return false;
         if (next !== 0) stack.push({ p: next - 1, parent: v.p, role: 'overflow', left: v.left > 0 ? v.left - 1 : -1, leaf: v.leaf });
       } else {
-        const type = bytes[0];
-        kind = type === 0x0d || type === 0x0a ? PageKind.Leaf : type === 0x05 || type === 0x02 ? PageKind.Interior : PageKind.None;
-        if (kind === PageKind.None || !pushChildren(source.usable, bytes, v.p, stack)) return false;
+        kind = links.kind;
+        if (kind === PageKind.None || links.children === null) return false;
+        for (const c of links.children) stack.push(c);
       }
     }
     out.pages.push(v.p);
@@ -94,14 +182,11 @@ export function walkBtree(source: WalkSource, root: number, own: boolean, out: W
 export function sameShape(source: WalkSource, pages: readonly number[]): boolean {
   for (const p of pages) {
     const before = source.kindBefore(p);
-    const bytes = source.bytesNow(p);
-    if ((before !== PageKind.Interior && before !== PageKind.Leaf) || bytes === undefined) return false;
-    const type = bytes[0];
-    if ((type === 0x0d || type === 0x0a ? PageKind.Leaf : type === 0x05 || type === 0x02 ? PageKind.Interior : PageKind.None) !== before) return false;
-    const now: Visit[] = [];
-    if (!pushChildren(source.usable, bytes, p, now)) return false;
+    const links = source.linksNow(p);
+    if ((before !== PageKind.Interior && before !== PageKind.Leaf) || links === undefined) return false;
+    if (links.kind !== before || links.children === null) return false;
     const was = [...source.childrenBefore(p)];
-    now.sort((a, b) => a.p - b.p);
+    const now = [...links.children].sort((a, b) => a.p - b.p);
     if (now.length !== was.length || now.some((v, i) => v.p !== was[i] || (v.role === 'overflow') !== (source.kindBefore(v.p) === PageKind.Overflow))) return false;
   }
   return true;
@@ -127,12 +212,12 @@ function pushChildren(U: number, bytes: Buffer, p: number, stack: Visit[]): bool
       at += 4;
       if (type === 0x05) continue; // a table's interior cell: a rowid, no payload
     }
-    const size = varint(bytes, at);
-    if (size < 0) return false;
-    at = varintEnd;
+    at = varintEnd(bytes, at);
+    if (at < 0) return false;
+    const size = varintRead.value;
     if (type === 0x0d) {
-      if (varint(bytes, at) < 0) return false; // the rowid
-      at = varintEnd;
+      at = varintEnd(bytes, at);
+      if (at < 0) return false;
     }
     if (size <= maxLocal) continue;
     const k = minLocal + ((size - minLocal) % (U - 4));
@@ -145,23 +230,23 @@ function pushChildren(U: number, bytes: Buffer, p: number, stack: Visit[]): bool
   return true;
 }
 
-/** Where the last varint read ended. */
-let varintEnd = 0;
+/** The value of the last varint varintEnd read: one object for every call, as 10,000 changed leaves have half a million cells. */
+const varintRead = { value: 0 };
 
-/** A SQLite varint's value (exact below 2^53: payload sizes), its end in varintEnd; -1 past the page's end. Allocates nothing: a leaf's every cell is read. */
-function varint(bytes: Buffer, at: number): number {
+/** Where the SQLite varint at `at` ends, its value (payload sizes: below 2^53) left in varintRead; -1 past the page's end. */
+function varintEnd(bytes: Buffer, at: number): number {
   let value = 0;
   for (let i = 0; i < 9; i++) {
     if (at + i >= bytes.length) return -1;
     const c = bytes[at + i]!;
     if (i === 8) {
-      varintEnd = at + 9;
-      return value * 256 + c;
+      varintRead.value = value * 256 + c;
+      return at + 9;
     }
     value = value * 128 + (c & 0x7f);
     if (c < 0x80) {
-      varintEnd = at + i + 1;
-      return value;
+      varintRead.value = value;
+      return at + i + 1;
     }
   }
   return -1;

@@ -32,6 +32,13 @@ export const BASE_MAIN: Sides = { live: 'live', base: 'main' };
 
 const OP = { delete: 0, update: 1, insert: 2 } as const;
 
+/**
+ * Above this share of a table's row pages, counting the rows of its key ranges one by one costs
+ * more than counting the whole table from its pages' cell counts (1,000,000 rows, ranges over
+ * 57% of the pages: 105–120 ms of CPU against 77–81 ms).
+ */
+const RANGED_COUNT_SHARE = 0.4;
+
 /** One table's differing rows, copied into a TEMP table (`n` numbers them, `op` says what they are). */
 export interface CollectedTable {
   table: TableInfo;
@@ -73,7 +80,8 @@ export function collectTable(db: DatabaseSync, table: TableInfo, index: number, 
       FROM ${scan('main', 'B')} LEFT JOIN live.${t} AS A ON ${sql.sameKey} WHERE ${sql.baseKeyNotNull} AND (${sql.goneOrDiffers})`);
   }
   const changedUpTo = lastRow(db, copy, n);
-  const appended = created ? undefined : appendedRows(db, table.name, 'main', 'live', deletesIn(db, copy, op), within === undefined ? undefined : scan);
+  const countWithin = within !== undefined && within.share < RANGED_COUNT_SHARE;
+  const appended = created ? undefined : appendedRows(db, table.name, 'main', 'live', deletesIn(db, copy, op), countWithin ? scan : undefined);
   const collected: CollectedTable = { table, copy, n, op, changedUpTo, insertedUpTo: changedUpTo };
   if (appended !== undefined && addedDefaults === undefined) return { ...collected, appended };
   if (appended !== undefined) return copyAppended(db, { ...collected, appended });

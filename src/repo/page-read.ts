@@ -1,6 +1,6 @@
 // The live database's pages as a reader sees them, hashed one by one (page-hash/), to tell
-// which pages changed since the last commit (page-map.ts); the walk of their b-trees reads them
-// again (page-reread.ts). What a reader sees is the main file overlaid with the WAL's
+// which pages changed since the last commit (page-map.ts), what those that did link to kept for
+// the walk of their b-trees. What a reader sees is the main file overlaid with the WAL's
 // committed frames: for each page, its frame in the WAL's last valid
 // transaction that wrote it (wal-frames.ts), else the main file's copy.
 //
@@ -10,10 +10,10 @@
 // process and never closed (held-descriptor.ts). The -wal file carries no locks (readers and writers lock the -shm
 // file and the database file), so it is read and closed as usual.
 import { closeSync, fstatSync, readSync, type BigIntStats } from 'node:fs';
+import { PageLinkTable } from './btree-walk.ts';
 import { heldDescriptor } from './held-descriptor.ts';
 import { leafSpan, widenSpan } from './leaf-span.ts';
 import { newSeed, PAGE_HASH_BYTES, pageHasher } from './page-hash/page-hash.ts';
-import { rereader, type Reread } from './page-reread.ts';
 import { committedFrames, type WalFrames } from './wal-frames.ts';
 
 /** Bytes of hash kept per page. */
@@ -21,6 +21,12 @@ export const HASH_BYTES = PAGE_HASH_BYTES;
 
 /** Pages read and hashed in one go (1 MiB of 4 KiB pages). */
 export const CHUNK_PAGES = 256;
+
+/**
+ * The links of at most this many changed pages are kept for the walk of their b-trees
+ * (btree-walk.ts): a few tens of bytes each (an interior page's a few KiB), 1 GiB of 4 KiB pages.
+ */
+const KEPT_PAGES = 1 << 18;
 
 export interface PageImages {
   pageSize: number;
@@ -31,8 +37,8 @@ export interface PageImages {
   seed: bigint;
   /** Reserved bytes at the end of each page (database header, offset 20). */
   reserved: number;
-  /** A page's bytes as this read hashed them, read again for the walk of a b-tree (page-reread.ts). */
-  reread: Reread;
+  /** Page index → links of each page whose hash differs from the earlier read's, every page without one (btree-walk.ts); null when too many. */
+  changed: PageLinkTable | null;
   /** The index of each page whose hash differs from the earlier read's (every page without one), ascending. */
   differing: number[];
   /** Per page, the first and last rowid it holds if it is a table b-tree leaf (leaf-span.ts). */
@@ -73,8 +79,7 @@ export function readPageImages(dbPath: string, earlier: EarlierHashes | null = n
   if (typeof opened === 'string') return opened;
   const { fd, stat, header, pageSize, wal } = opened;
   try {
-    const read = hashed(fd, header, Number(stat.size), pageSize, wal, String(stat.ino), earlier?.pageSize === pageSize ? earlier : null, sameMainFile);
-    return { ...read, reread: rereader({ fd, walPath: dbPath + '-wal', walFrames: wal.frames, pageSize, pageCount: read.pageCount, hashes: read.hashes, seed: read.seed }) };
+    return hashed(fd, header, Number(stat.size), pageSize, wal, String(stat.ino), earlier?.pageSize === pageSize ? earlier : null, sameMainFile);
   } finally {
     if (wal.fd !== null) closeSync(wal.fd); // the WAL file carries no locks
   }
@@ -115,7 +120,7 @@ function allKnown(hashes: Buffer, from: number, to: number): boolean {
   return true;
 }
 
-function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, wal: WalFrames, ino: string, earlier: EarlierHashes | null, sameMainFile: boolean): Omit<PageImages, 'reread'> {
+function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, wal: WalFrames, ino: string, earlier: EarlierHashes | null, sameMainFile: boolean): PageImages {
   const headerCountValid = header.readUInt32BE(92) === header.readUInt32BE(24) && header.readUInt32BE(28) > 0;
   const pageCount = wal.dbSize > 0 ? wal.dbSize : headerCountValid ? header.readUInt32BE(28) : Math.floor(fileSize / pageSize);
   const hashes = Buffer.alloc(pageCount * HASH_BYTES);
@@ -126,6 +131,8 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
   const unread = sameMainFile && !rollbackMode ? untouchedChunks(earlier, pageCount, wal) : () => false;
   const earlierPages = earlier === null ? 0 : earlier.hashes.length / HASH_BYTES;
   if (earlier !== null) spans.set(earlier.spans.subarray(0, 2 * Math.min(pageCount, earlierPages))); // kept where the page is unchanged, else overwritten
+  let changed: PageLinkTable | null = new PageLinkTable(pageCount);
+  const usable = pageSize - header[20]!;
   const differing: number[] = [];
   let chunksRead = 0;
   for (let first = 1, c = 0; first <= pageCount; first += CHUNK_PAGES, c++) {
@@ -151,6 +158,8 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
         const page = chunk.subarray((i - from) * pageSize, (i - from + 1) * pageSize);
         leafSpan(page, i + 1, spans, i);
         differing.push(i);
+        if (changed !== null && changed.size < KEPT_PAGES) changed.add(page, i, usable);
+        else changed = null;
       }
     }
   }
@@ -162,6 +171,6 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
     page.fill(0, got);
     widenSpan(page, p, spans, p - 1);
   }
-  return { pageSize, pageCount, hashes, seed: hasher.seed, reserved: header[20]!, differing, spans, lastWritten: wal.lastWritten, walEnd: wal.end, rollbackMode, ino, chunksRead };
+  return { pageSize, pageCount, hashes, seed: hasher.seed, reserved: header[20]!, changed, differing, spans, lastWritten: wal.lastWritten, walEnd: wal.end, rollbackMode, ino, chunksRead };
 }
 

@@ -101,8 +101,8 @@ function narrowed(db: DatabaseSync, schema: string, old: PageMap, next: PageMap,
   }
   const ranges = new Map<string, KeyRanges>();
   for (const [t, found] of changedRanges(old, next, new Set(keys.keys()))) {
-    ranges.set(t, { column: keys.get(t)!, ranges: found });
-    how.set(t, `in ${found.length} rowid range${found.length === 1 ? '' : 's'}`);
+    ranges.set(t, { column: keys.get(t)!, ...found });
+    how.set(t, `in ${found.ranges.length} rowid range${found.ranges.length === 1 ? '' : 's'}`);
   }
   return { ranges, how };
 }

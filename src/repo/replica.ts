@@ -5,6 +5,7 @@ import { SqlferryError } from '../errors/index.ts';
 import { rebuildBaseIfHalfWritten } from './base-unjournaled.ts';
 import { readConfig, readState, writeConfig, writeState, newConfig, type ReplicaConfig, type ReplicaState } from './config.ts';
 import { acquireLock } from './lock.ts';
+import { rememberPagesAtInit } from './pages-at-init.ts';
 import { listSeqs, readEntry, readMeta, type LogEntry, type LogEntryMeta } from './log.ts';
 import { hasEntry, logEnd, seqsAfter } from './log-end.ts';
 import { noticeOutsideChanges, stampSidecar } from './sidecar-stamp.ts';
@@ -12,7 +13,7 @@ import { recoverPendingPull, type Assumption } from './recover-pull.ts';
 import { finishRestart } from './restart-history.ts';
 import { discoverReplicas, isReplica, sidecarPaths, type SidecarPaths } from './sidecar.ts';
 import { markSeq, snapshotInto } from './snapshot.ts';
-import { openDatabase, withSqliteErrors } from './sqlite.ts';
+import { dataVersion, openDatabase, withSqliteErrors } from './sqlite.ts';
 
 export class Replica {
   readonly paths: SidecarPaths;
@@ -23,8 +24,12 @@ export class Replica {
     this.config = config;
   }
 
-  /** Make `dbPath` a replica: sidecar folder, genesis and base snapshots, config. */
-  static init(dbPath: string): Replica {
+  /**
+   * Make `dbPath` a replica: sidecar folder, genesis and base snapshots, config, and the page map
+   * of the genesis (pages-at-init.ts) unless `pageMap` is false (a clone: a replica that only
+   * pulls never reads its pages; its first commit records the map).
+   */
+  static init(dbPath: string, { pageMap = true }: { pageMap?: boolean } = {}): Replica {
     const paths = sidecarPaths(dbPath);
     requireDatabaseFile(paths.db);
     if (isReplica(paths.db)) {
@@ -46,7 +51,9 @@ export class Replica {
       // config.json is written last: a sidecar without it is an interrupted init, started again.
       rmSync(paths.dir, { recursive: true, force: true });
       mkdirSync(paths.log, { recursive: true });
+      const versionBefore = dataVersion(live);
       snapshotInto(live, paths.db, paths.genesis, (db) => markSeq(db, 0));
+      if (pageMap) rememberPagesAtInit(paths, live, versionBefore, 0);
     } finally {
       live.close();
     }

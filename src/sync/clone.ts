@@ -74,7 +74,7 @@ export async function clone(remote: Remote, dbPath: string, opts: PullOptions & 
   }
   const sidecarExisted = existsSync(sidecarPaths(dbPath).dir);
   try {
-    const replica = Replica.init(dbPath);
+    const replica = Replica.init(dbPath, { pageMap: false });
     writeConfig(replica.paths.config, { ...readConfig(replica.paths.config), format: info.kind, remotes: { [opts.remoteName ?? 'origin']: storedRemoteUrl(remote.url) } });
     if (snap.seq > 0) markSnapshots(replica, snap.seq);
     saveDigests(replica, snap.seq, digests);
