@@ -12,7 +12,7 @@ import { range } from '../shared/in-window.ts';
 
 export function genesisSeq(paths: SidecarPaths): number {
   const { genesisSeq } = readState(paths.state);
-  return typeof genesisSeq === 'number' ? genesisSeq : 0;
+  return genesisSeq ?? 0;
 }
 
 export function logEnd(paths: SidecarPaths): number {

@@ -18,7 +18,7 @@ export interface HubPosition {
 
 export function positionOf(replica: Replica): HubPosition {
   const state = replica.state();
-  return { hubId: state.hubId, hubSeq: state.hubSeq, hubTip: typeof state.hubTip === 'string' ? state.hubTip : null };
+  return { hubId: state.hubId, hubSeq: state.hubSeq, hubTip: state.hubTip ?? null };
 }
 
 export function savePosition(replica: Replica, pos: { hubId: string; hubSeq: number; hubTip: string }): void {
