@@ -15,6 +15,7 @@ import { saveFingerprint, stampPastTick, statLive, type LiveFiles, type Stamp } 
 import { ConflictStore, type ConflictRecord } from '../repo/conflict-store.ts';
 import { fetchEntries, restoreLostEntries, type FetchedEntry } from './fetch.ts';
 import type { HandlerChooser } from './handlers/index.ts';
+import { replicaHandlers } from './handlers/replica-rules.ts';
 import { infoAndHead, meetHub } from './hub-state.ts';
 import { clearPending, markTransaction, openPullDir, pendingBytesFile, stageHubEntries, writePending, type PendingPull } from '../repo/pending-pull.ts';
 import { reapplyLocal } from './rebase/index.ts';
@@ -36,7 +37,8 @@ import type { Progress } from './progress.ts';
 import { settle } from '../shared/collect.ts';
 
 export interface PullOptions {
-  handlers: HandlerChooser;
+  /** How conflicts are settled; by default the replica's own rules (config.json's `conflictHandlers`). */
+  handlers?: HandlerChooser;
   /** Commit uncommitted changes first (default); false refuses to pull over them. */
   commit?: boolean;
   message?: string;
@@ -58,7 +60,11 @@ export interface PullResult {
 
 const nothing = (head: number): PullResult => ({ pulled: 0, unchecked: 0, head, rebased: false, localCommit: null, conflicts: [] });
 
-export async function pull(replica: Replica, remote: Remote, opts: PullOptions): Promise<PullResult> {
+type SettledOptions = PullOptions & { handlers: HandlerChooser };
+
+export async function pull(replica: Replica, remote: Remote, options: PullOptions): Promise<PullResult> {
+  // Chosen first: a rule naming a table the database lacks is refused before anything moves.
+  const opts = { ...options, handlers: options.handlers ?? (await replicaHandlers(replica)) };
   await restoreLostEntries(replica, remote);
   // Committed here, the changes reach the log even when the hub has nothing new (a push needs them).
   await commitWorkingChanges(replica, opts);
@@ -66,7 +72,7 @@ export async function pull(replica: Replica, remote: Remote, opts: PullOptions):
   return replica.withLockAsync(() => pullLocked(replica, remote, opts));
 }
 
-async function pullLocked(replica: Replica, remote: Remote, opts: PullOptions): Promise<PullResult> {
+async function pullLocked(replica: Replica, remote: Remote, opts: SettledOptions): Promise<PullResult> {
   const hub = await infoAndHead(remote);
   const { info } = hub;
   const pos = await meetHub(replica, remote, info);
@@ -115,7 +121,7 @@ async function pullLocked(replica: Replica, remote: Remote, opts: PullOptions): 
 
 async function rebaseOnto(
   replica: Replica, db: DatabaseSync, hubId: string, hubSeq: number,
-  incoming: FetchedEntry[], committed: LogEntry[], opts: PullOptions, beforePending: () => Promise<void>,
+  incoming: FetchedEntry[], committed: LogEntry[], opts: SettledOptions, beforePending: () => Promise<void>,
 ): Promise<PullResult> {
   const paths = replica.paths;
   const pullId = randomUUID();

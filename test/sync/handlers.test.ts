@@ -4,7 +4,9 @@ import { ConflictStore } from '../../src/repo/conflict-store.ts';
 import { readableRow } from '../../src/repo/exact-json.ts';
 import { jsonReplacer } from '../../src/cli/output.ts';
 import type { Replica } from '../../src/repo/replica.ts';
-import { collide, pullWith, pushTo, rows, tempDir } from './helpers.ts';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { pull } from '../../src/sync/pull.ts';
+import { cloneReplica, collide, commitAll, firstReplica, newHub, pullWith, pushTo, rows, sql, tempDir, withRemote } from './helpers.ts';
 
 const SCHEMA = `
   CREATE TABLE author(id INTEGER PRIMARY KEY, email TEXT UNIQUE, name TEXT, updated_at INT);
@@ -46,6 +48,26 @@ describe('conflict handlers', () => {
     expect(stored(b)[0]).toMatchObject({ discarded: 'remote', remote: { name: 'Ann A' } });
     await settle(hub, a, b);
     expect(rows(a.paths.db, 'author')[0]).toMatchObject({ name: 'Ann B' });
+  });
+
+  it("config.json's conflictHandlers settle a library pull() given no handlers; a rule naming no table is refused before anything moves", async () => {
+    const dir = tempDir();
+    const hub = await newHub(dir);
+    const a = await firstReplica(dir, hub, SCHEMA);
+    const b = await cloneReplica(dir, hub, 'b');
+    sql(a.paths.db, annBy('Ann A', 200));
+    commitAll(a);
+    await pushTo(a, hub);
+    sql(b.paths.db, annBy('Ann B', 300));
+    commitAll(b);
+    const config = JSON.parse(readFileSync(b.paths.config, 'utf8'));
+    writeFileSync(b.paths.config, JSON.stringify({ ...config, conflictHandlers: ['athor=local'] }));
+    await expect(withRemote(hub, (r) => pull(b, r, {}))).rejects.toThrow('the database has no table "athor"');
+    expect(rows(b.paths.db, 'author')[0]).toMatchObject({ name: 'Ann B' });
+    writeFileSync(b.paths.config, JSON.stringify({ ...config, conflictHandlers: ['author=local'] }));
+    await withRemote(hub, (r) => pull(b, r, {}));
+    expect(rows(b.paths.db, 'author')[0]).toMatchObject({ name: 'Ann B', updated_at: 300 });
+    expect(stored(b)[0]).toMatchObject({ handler: 'local', discarded: 'remote' });
   });
 
   it('newest:updated_at: the greater value wins on either side; a tie keeps the hub version', async () => {

@@ -1,14 +1,12 @@
 // What push, pull, sync and clone share: choosing the remote, the conflict handler rules
 // (config.json's `conflictHandlers`, then --conflict-handler), and the one line per conflict.
-import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import type { Replica } from '../../repo/replica.ts';
-import { readConfig } from '../../repo/config.ts';
-import { openDatabase } from '../../repo/sqlite.ts';
 import type { Remote } from '../../hub/remote.ts';
 import { openRemote } from '../../remote/registry.ts';
 import { remoteUrl } from '../../sync/remotes.ts';
-import { chooseHandlers, rulesFromConfig, type HandlerChooser } from '../../sync/handlers/index.ts';
+import type { HandlerChooser } from '../../sync/handlers/index.ts';
+import { replicaHandlers } from '../../sync/handlers/replica-rules.ts';
 import type { ConflictRecord } from '../../repo/conflict-store.ts';
 import { readableRow } from '../../repo/exact-json.ts';
 import { jsonReplacer } from '../output.ts';
@@ -59,21 +57,9 @@ UNIQUE value at its new key is a unique conflict for TABLE.unique's rule: with
 Genre.primary-key=rekey and Genre.unique=merge-unique, it merges.
 `;
 
+/** config.json's rules, then --conflict-handler's (module paths resolve against the working folder). */
 export async function handlersFor(replica: Replica | undefined, flags: HandlerFlags): Promise<HandlerChooser> {
-  const fromConfig = replica ? rulesFromConfig(readConfig(replica.paths.config).conflictHandlers, dirname(replica.paths.db)) : [];
-  const fromFlags = (flags.conflictHandler ?? []).map((rule) => ({ rule, baseDir: process.cwd() }));
-  const rules = [...fromConfig, ...fromFlags];
-  // The tables are read only to check the rules' table names: none, nothing to check (a database less to open).
-  return chooseHandlers(rules, replica && rules.length > 0 ? tablesOf(replica.paths.db) : undefined);
-}
-
-function tablesOf(dbPath: string): Set<string> {
-  const db = openDatabase(dbPath, { readOnly: true });
-  try {
-    return new Set((db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").all() as Array<{ name: string }>).map((r) => r.name));
-  } finally {
-    db.close();
-  }
+  return replicaHandlers(replica, (flags.conflictHandler ?? []).map((rule) => ({ rule, baseDir: process.cwd() })));
 }
 
 export async function remoteOf(replica: Replica, name: string | undefined): Promise<Remote> {
