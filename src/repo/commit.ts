@@ -6,7 +6,8 @@ import { catchUpBase } from './base.ts';
 import { refreshBaseIfFarBehind } from './base-from-live.ts';
 import { captureEntry } from './capture-entry.ts';
 import { saveFingerprint, takeStamp, takeStampPastTick, unchangedSince } from './fingerprint.ts';
-import { sha256Hex, writeEntry, type LogEntryMeta } from './log.ts';
+import { sha256 } from '../hub/checksum.ts';
+import { writeEntry, type LogEntryMeta } from './log.ts';
 import { pageScope, rememberPages } from './page-scope.ts';
 import { writeJsonAtomic } from './atomic.ts';
 import type { Replica } from './replica.ts';
@@ -47,7 +48,7 @@ export function commit(replica: Replica, opts: CommitOptions = {}): LogEntryMeta
 
 /** Metadata for the next entry, written to the log (bytes, then metadata). Call with the lock held. */
 export function appendEntry(replica: Replica, bytes: Uint8Array, schema: string[], message: string): LogEntryMeta {
-  const meta = entryMeta(replica, sha256Hex(bytes), bytes.byteLength, schema, message);
+  const meta = entryMeta(replica, sha256(bytes), bytes.byteLength, schema, message);
   writeEntry(replica.paths, meta, bytes);
   return meta;
 }

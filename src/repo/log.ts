@@ -1,7 +1,7 @@
 // The numbered local log: `log/0000000001.changeset` holds exactly the changeset bytes,
 // `log/0000000001.json` its metadata. The metadata file is written last: its existence
 // is the commit point, so bytes without metadata are the leftovers of a crash.
-import { createHash } from 'node:crypto';
+import { sha256 } from '../hub/checksum.ts';
 import { existsSync, linkSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import type { ChangesetKind } from '../changeset/types.ts';
 import { SqlferryError, EXIT } from '../errors/index.ts';
@@ -31,10 +31,6 @@ export interface LogEntry {
   bytes: Uint8Array;
 }
 
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
 /** Every sequence number in the log (metadata written), ascending, from a listing of the folder: for commands that show or check the whole log. */
 export function listSeqs(paths: SidecarPaths): number[] {
   if (!existsSync(paths.log)) return [];
@@ -60,7 +56,7 @@ export function readEntry(paths: SidecarPaths, seq: number): LogEntry {
   const meta = readMeta(paths, seq);
   const file = entryPaths(paths, seq).bytes;
   const bytes = existsSync(file) ? new Uint8Array(readFileSync(file)) : undefined;
-  if (bytes === undefined || bytes.byteLength !== meta.size || sha256Hex(bytes) !== meta.sha256) {
+  if (bytes === undefined || bytes.byteLength !== meta.size || sha256(bytes) !== meta.sha256) {
     throw new SqlferryError('LOG_CORRUPT', `log entry ${seq} does not match its checksum`, {
       data: { seq, path: file },
       exitCode: EXIT.corrupt,

@@ -12,7 +12,7 @@ import { snapshotInto } from './snapshot.ts';
 import { applyEntries, catchUpBase } from './base.ts';
 import { scanDigests } from './digest-scan.ts';
 import { advanceDigests, claimMismatch, entryDelta, rescanInto, scanAt } from './digest-state.ts';
-import { sha256Hex } from './log.ts';
+import { sha256 } from '../hub/checksum.ts';
 import type { Replica } from './replica.ts';
 import { readSchema, type Schema } from './schema-read.ts';
 import { runSchemaStatements } from './schema-guard.ts';
@@ -46,7 +46,7 @@ export function verify(replica: Replica): VerifyReport {
         if (parents !== null && !parents.includes(meta.parent ?? '')) problems.push(`log entry ${seq} does not follow entry ${seq - 1} (parent checksum differs)`);
         parents = [meta.sha256];
         // On a patchset hub, a commit this replica pushed is known by its patchset's checksum.
-        if (bytes.length > 0 && detectKind(bytes) === 'changeset') parents.push(sha256Hex(changesetToPatchset(bytes)));
+        if (bytes.length > 0 && detectKind(bytes) === 'changeset') parents.push(sha256(changesetToPatchset(bytes)));
       } catch (err) {
         problems.push(err instanceof SqlferryError ? err.message : String(err));
         parents = null;

@@ -8,7 +8,7 @@ import type { Remote } from '../hub/remote.ts';
 import { applyChecked, applySchema } from '../repo/apply.ts';
 import { applyCheckedFile } from '../repo/apply-pieces.ts';
 import type { LogEntry, LogEntryMeta } from '../repo/log.ts';
-import { sha256Hex } from '../repo/log.ts';
+import { sha256 } from '../hub/checksum.ts';
 import type { Replica } from '../repo/replica.ts';
 import { dataVersion, openDatabase, schemaVersion } from '../repo/sqlite.ts';
 import { saveFingerprint, stampPastTick, statLive, type LiveFiles, type Stamp } from '../repo/fingerprint.ts';
@@ -166,7 +166,7 @@ async function rebaseOnto(
       entries.push({
         seq: localCommit, parent: incoming.at(-1)!.meta.sha256, replicaId: replica.replicaId, time: new Date().toISOString(),
         message: [...new Set(local.map((e) => e.meta.message).filter(Boolean))].join('; '), kind: 'changeset', schema,
-        sha256: sha256Hex(recorded), size: recorded.length,
+        sha256: sha256(recorded), size: recorded.length,
       });
       localEntry = { seq: localCommit, bytes: recorded };
     }

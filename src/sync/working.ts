@@ -8,7 +8,8 @@ import { catchUpBase } from '../repo/base.ts';
 import { commit } from '../repo/commit.ts';
 import { withUncommittedDiff } from '../repo/diff.ts';
 import { saveFingerprint, statLive, takeStamp, unchangedSince } from '../repo/fingerprint.ts';
-import { sha256Hex, type LogEntry } from '../repo/log.ts';
+import { sha256 } from '../hub/checksum.ts';
+import type { LogEntry } from '../repo/log.ts';
 import type { Replica } from '../repo/replica.ts';
 
 /**
@@ -76,7 +77,7 @@ export function captureWorking(replica: Replica, opts: { commit?: boolean; messa
       message: opts.message ?? '',
       kind: 'changeset',
       schema: captured.schema,
-      sha256: sha256Hex(captured.bytes),
+      sha256: sha256(captured.bytes),
       size: captured.bytes.byteLength,
     },
   };
