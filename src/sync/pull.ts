@@ -16,6 +16,7 @@ import { ConflictStore, type ConflictRecord } from '../repo/conflict-store.ts';
 import { fetchEntries, restoreLostEntries, type FetchedEntry } from './fetch.ts';
 import type { HandlerChooser } from './handlers/index.ts';
 import { replicaHandlers } from './handlers/replica-rules.ts';
+import { logMeta } from './entry-meta.ts';
 import { infoAndHead, meetHub } from './hub-state.ts';
 import { clearPending, markTransaction, openPullDir, pendingBytesFile, stageHubEntries, writePending, type PendingPull } from '../repo/pending-pull.ts';
 import { reapplyLocal } from './rebase/index.ts';
@@ -152,11 +153,7 @@ async function rebaseOnto(
     });
     redoLocal(db, undone, incoming.flatMap((e) => e.meta.schema));
     const rebase = localBytes.length > 0 ? await reapplyLocal(db, localBytes, localRows, opts.handlers) : undefined;
-    const entries: LogEntryMeta[] = incoming.map((e) => ({
-      seq: e.meta.seq, parent: e.meta.seq === 1 ? null : e.meta.parent, replicaId: e.meta.replica, time: e.meta.time,
-      message: e.meta.message, kind: e.meta.kind, schema: e.meta.schema, sha256: e.meta.sha256, size: e.meta.size,
-      ...(e.meta.digest === undefined ? {} : { digest: e.meta.digest }),
-    }));
+    const entries: LogEntryMeta[] = incoming.map((e) => logMeta(e.meta));
     let localEntry: { seq: number; bytes: Uint8Array } | undefined;
     const schema = undone.statements.map((s) => s.sql);
     const recorded = rebase?.recorded ?? new Uint8Array();

@@ -14,6 +14,7 @@ import { BATCH_BYTES, BATCH_ENTRIES } from '../hub/batch.ts';
 import type { Replica } from '../repo/replica.ts';
 import { genesisSha, meetHub, savePosition, type HubPosition } from './hub-state.ts';
 import { hubBytes } from './hub-bytes.ts';
+import { hubMeta } from './entry-meta.ts';
 import { unrelatedHub } from './fetch.ts';
 import { uploadSnapshotFile, uploadSnapshotIfDue, type SnapshotOutcome } from './hub-snapshot.ts';
 import { tracked, type Progress } from './progress.ts';
@@ -122,11 +123,7 @@ async function uploadGenesis(replica: Replica, remote: Remote, info: HubInfo, pr
 function hubEntry(replica: Replica, info: HubInfo, parent: string, seq: number, claims: ContentClaims): EntryWithBytes {
   const entry = replica.entry(seq);
   const bytes = hubBytes(entry.bytes, info.kind);
-  const meta = {
-    seq, parent, replica: replica.replicaId, time: entry.meta.time, message: entry.meta.message,
-    schema: entry.meta.schema, kind: info.kind, sha256: sha256(bytes), size: bytes.length, digest: claims.after(entry),
-  };
-  return { meta, bytes };
+  return { meta: hubMeta(entry.meta, { seq, parent, replica: replica.replicaId, kind: info.kind, sha256: sha256(bytes), size: bytes.length, digest: claims.after(entry) }), bytes };
 }
 
 /**
@@ -137,10 +134,7 @@ function hubEntry(replica: Replica, info: HubInfo, parent: string, seq: number, 
 async function appendStreamed(replica: Replica, remote: Remote, info: HubInfo, pos: HubPosition, seq: number, claims: ContentClaims): Promise<HubPosition> {
   const local = replica.meta(seq);
   const file = entryPaths(replica.paths, seq).bytes;
-  const meta = {
-    seq, parent: pos.hubTip!, replica: replica.replicaId, time: local.time, message: local.message,
-    schema: local.schema, kind: info.kind, sha256: local.sha256, size: local.size, digest: claims.afterFile(local, file),
-  };
+  const meta = hubMeta(local, { seq, parent: pos.hubTip!, replica: replica.replicaId, kind: info.kind, sha256: local.sha256, size: local.size, digest: claims.afterFile(local, file) });
   try {
     await remote.appendStream(meta, logBytes(seq, local, file));
   } catch (err) {

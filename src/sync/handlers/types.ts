@@ -1,13 +1,10 @@
 // The conflict handler contract: a plain function from the full context of one conflict to a
 // decision. Built-ins live one per file beside this one; users write the same in a .mjs file.
-import type { JsValue } from '../../changeset/value.ts';
-
 import type { ConflictKind } from '../../repo/conflict-store.ts';
+import type { Row } from '../rows.ts';
 
-export type { ConflictKind };
+export type { ConflictKind, Row };
 export const CONFLICT_KINDS: readonly ConflictKind[] = ['primary-key', 'unique', 'data', 'not-found', 'foreign-key'];
-
-export type Row = Record<string, JsValue>;
 
 /**
  * One conflict met while pull re-applies this replica's unpushed commits on top of the hub's
