@@ -11,7 +11,10 @@ export interface ReplicaConfig {
   replicaId: string;
   /** The kind of changeset this replica writes and its hub stores. */
   format: ChangesetKind;
-  [other: string]: unknown;
+  /** Named hubs, name → URL or absolute folder (`sqlferry remote`). */
+  remotes?: Record<string, string>;
+  /** Conflict handler rules, the user's to write (src/sync/handlers/index.ts checks each rule). */
+  conflictHandlers?: string | string[];
 }
 
 export interface ReplicaState {
@@ -29,8 +32,39 @@ export function newConfig(): ReplicaConfig {
   return { version: 1, replicaId: randomUUID(), format: 'changeset' };
 }
 
+/** config.json, each field checked: it is the user's to edit, so a wrong value is said in one sentence, not met later as a crash. */
 export function readConfig(path: string): ReplicaConfig {
-  return readJson<ReplicaConfig>(path);
+  const config = readJson<unknown>(path);
+  const wrong = configFault(config);
+  if (wrong) {
+    throw new SqlferryError('CONFIG_INVALID', `${path} is not valid: ${wrong}`, {
+      data: { path },
+      exitCode: EXIT.usage,
+      hint: 'edit the file back to a valid value (sqlferry remote rewrites remotes)',
+    });
+  }
+  // Fields a later version added are kept: writeConfig writes back what it read.
+  return config as ReplicaConfig;
+}
+
+function configFault(config: unknown): string | null {
+  if (!isObject(config)) return 'it is not a JSON object';
+  const { version, replicaId, format, remotes, conflictHandlers } = config;
+  if (version !== 1) return `version is ${JSON.stringify(version)}, and this sqlferry reads version 1`;
+  if (typeof replicaId !== 'string' || replicaId === '') return 'replicaId is not a non-empty string';
+  if (format !== 'changeset' && format !== 'patchset') return 'format is neither "changeset" nor "patchset"';
+  if (remotes !== undefined) {
+    if (!isObject(remotes)) return 'remotes is not an object of names and URLs';
+    const bad = Object.entries(remotes).find(([, url]) => typeof url !== 'string' || url === '');
+    if (bad) return `remote ${JSON.stringify(bad[0])} has no URL (a non-empty string)`;
+  }
+  const rules = Array.isArray(conflictHandlers) ? conflictHandlers : [conflictHandlers];
+  if (conflictHandlers !== undefined && !rules.every((rule) => typeof rule === 'string')) return 'conflictHandlers is neither a rule nor a list of rules (strings)';
+  return null;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export function writeConfig(path: string, config: ReplicaConfig): void {
@@ -54,8 +88,8 @@ export function readState(path: string): ReplicaState {
 }
 
 function stateFault(state: unknown): string | null {
-  if (typeof state !== 'object' || state === null || Array.isArray(state)) return 'it is not a JSON object';
-  const { hubId, hubSeq, hubTip, genesisSeq } = state as Record<string, unknown>;
+  if (!isObject(state)) return 'it is not a JSON object';
+  const { hubId, hubSeq, hubTip, genesisSeq } = state;
   if (hubId !== null && typeof hubId !== 'string') return 'hubId is neither a string nor null';
   if (!isCount(hubSeq)) return 'hubSeq is not a whole number ≥ 0';
   if (hubTip !== undefined && hubTip !== null && (typeof hubTip !== 'string' || !/^[0-9a-f]{64}$/.test(hubTip))) return 'hubTip is not a sha256';

@@ -9,8 +9,7 @@ import { checkRemoteUrl, schemeOf } from '../remote/registry.ts';
 export type Remotes = Record<string, string>;
 
 export function listRemotes(replica: Replica): Remotes {
-  const value = readConfig(replica.paths.config).remotes;
-  return typeof value === 'object' && value !== null ? { ...(value as Remotes) } : {};
+  return { ...readConfig(replica.paths.config).remotes };
 }
 
 function save(replica: Replica, remotes: Remotes): void {

@@ -1,5 +1,6 @@
-// state.json, where a replica stands against its hub: each field is checked when read, so a
-// damaged or hand-edited file stops a sync in one sentence instead of steering it wrong.
+// A replica's own JSON files: state.json (where it stands against its hub) and config.json (the
+// user's to edit). Each field is checked when read, so a damaged or mistyped file stops a sync in
+// one sentence instead of steering it wrong or crashing it.
 import { describe, it, expect } from 'vitest';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -59,5 +60,35 @@ describe('state.json', () => {
     const r = cli(dir, 'sync');
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(readFileSync(state, 'utf8'))).toMatchObject({ hubSeq: before.hubSeq + 1, laterField: { kept: true } });
+  });
+});
+
+describe('config.json', () => {
+  const mistakes: Array<[string, (config: Record<string, unknown>) => unknown, string]> = [
+    ['a remote URL as a number', (c) => ({ ...c, remotes: { origin: 5 } }), 'remote "origin" has no URL (a non-empty string)'],
+    ['remotes as a list', (c) => ({ ...c, remotes: ['./hub'] }), 'remotes is not an object of names and URLs'],
+    ['an unknown format', (c) => ({ ...c, format: 'diff' }), 'format is neither "changeset" nor "patchset"'],
+    ['replicaId a number', (c) => ({ ...c, replicaId: 7 }), 'replicaId is not a non-empty string'],
+    ['a later version', (c) => ({ ...c, version: 2 }), 'version is 2, and this sqlferry reads version 1'],
+    ['conflictHandlers a number', (c) => ({ ...c, conflictHandlers: [5] }), 'conflictHandlers is neither a rule nor a list of rules (strings)'],
+  ];
+
+  it.each(mistakes)('with %s: sync says which field, exit 2, the commit not pushed; put right, it goes on', (_what, edit, why) => {
+    const dir = tempDir();
+    const app = replicaWithHub(dir);
+    const { config } = sidecarPaths(app);
+    const good = readFileSync(config, 'utf8');
+    writeFileSync(config, JSON.stringify(edit(JSON.parse(good))));
+    sql(app, "INSERT INTO item VALUES (2, 'two')");
+    const r = cli(dir, 'sync');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${config} is not valid: ${why}`);
+    expect(r.stderr).not.toContain('bug');
+    writeFileSync(config, good);
+    const again = cli(dir, 'sync');
+    expect(again.status, again.stderr).toBe(0);
+    mkdirSync(join(dir, 'copy'));
+    expect(cli(dir, 'clone', './hub', 'copy/app.db').status).toBe(0);
+    expect(rows(join(dir, 'copy', 'app.db'), 'item')).toEqual(rows(app, 'item'));
   });
 });
