@@ -109,10 +109,20 @@ function untrackedOf(live: Schema): TableInfo[] {
   return [...live.tables.values()].filter((t) => t.untracked !== undefined);
 }
 
-/** Column names per table, for rendering changes as SQL. */
+/** Column names per table, for rendering changes as SQL (a table tracked by rowid has its rowid first, as its changes do). */
 export function columnNamesOf(schema: Schema): (table: { name: string }) => string[] | undefined {
   return (table) => {
     const info = schema.tables.get(table.name);
     return info === undefined ? undefined : keyedColumns(info).map((c) => c.name);
   };
+}
+
+/** The same, read from the database file at `dbPath` (opened read-only, closed before returning). */
+export function columnNamesIn(dbPath: string): (table: { name: string }) => string[] | undefined {
+  const db = openDatabase(dbPath, { readOnly: true });
+  try {
+    return columnNamesOf(readSchema(db));
+  } finally {
+    db.close();
+  }
 }

@@ -82,6 +82,27 @@ describe('sqlferry changeset', () => {
     copyFileSync(chinook, original);
   });
 
+  it('sql with --db names the columns of a table without a primary key, its rowid first, as a commit records it', () => {
+    const app = join(dir, 'nopk.db');
+    const db = new DatabaseSync(app);
+    db.exec("CREATE TABLE note(body TEXT, stars INT); INSERT INTO note VALUES ('first', 1);");
+    db.close();
+    expect(sqlferry('init', app).status).toBe(0);
+    const copy = join(dir, 'nopk-before.db');
+    copyFileSync(app, copy);
+    const edit = new DatabaseSync(app);
+    edit.exec("UPDATE note SET stars = 5 WHERE body = 'first'; INSERT INTO note VALUES ('second', 2);");
+    edit.close();
+    expect(sqlferry('--db', app, 'commit', '-m', 'notes').status).toBe(0);
+    const r = sqlferry('--db', app, 'changeset', 'sql', join(`${app}.sqlferry`, 'log', '0000000001.changeset'));
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`INSERT INTO "note"("rowid", "body", "stars") VALUES(2, 'second', 2);`);
+    const before = new DatabaseSync(copy);
+    before.exec(r.stdout);
+    before.close();
+    expect(snapshot(copy)).toBe(snapshot(app));
+  });
+
   it('invert writes a changeset that undoes the edit', () => {
     const undo = join(dir, 'undo.changeset');
     expect(sqlferry('changeset', 'invert', changeset, '-o', undo).status).toBe(0);

@@ -1,34 +1,14 @@
 // `sqlferry changeset dump|sql|invert|concat|stats FILE…`: raw changeset and patchset files,
 // for interop and inspection. Parsing and rendering live in src/changeset; this only reads
 // files, prints, and writes output files.
-import { DatabaseSync } from 'node:sqlite';
 import type { Command } from 'commander';
 import {
   changesetStats, concatChangesets, invertChangeset, iterateChanges, renderJson, renderSql,
 } from '../../changeset/index.ts';
-import type { ColumnNames } from '../../changeset/index.ts';
-import { SqlferryError } from '../../errors/index.ts';
+import { columnNamesIn } from '../../repo/diff.ts';
 import { globals, out } from '../output.ts';
 import { printLines } from './print-lines.ts';
 import { withFile, writeBinary } from '../binary-files.ts';
-
-/** Column names from a database's schema, so that rendered SQL names real columns. */
-function columnNamesFrom(dbPath: string | undefined): ColumnNames | undefined {
-  if (dbPath === undefined) return undefined;
-  let db: DatabaseSync;
-  try {
-    db = new DatabaseSync(dbPath, { readOnly: true });
-  } catch (e) {
-    throw new SqlferryError('DB_UNREADABLE', `cannot open ${dbPath} to read column names: ${(e as Error).message}`, { data: { path: dbPath } });
-  }
-  const names = new Map<string, string[]>();
-  return (table) => {
-    if (!names.has(table.name)) {
-      names.set(table.name, db.prepare('SELECT name FROM pragma_table_info(?)').all(table.name).map((r) => String(r.name)));
-    }
-    return names.get(table.name);
-  };
-}
 
 const example = (text: string): string => `\nExample:\n  ${text}\n`;
 
@@ -55,7 +35,8 @@ export function registerChangeset(program: Command): void {
     .argument('<files...>', 'changeset or patchset files')
     .addHelpText('after', `${example('$ sqlferry --db app.db changeset sql app.db.sqlferry/log/0000000001.changeset')}  $ sqlferry changeset sql /srv/hubs/app/log/00000000000000000001.*.changeset   # a hub's entry 1\n`)
     .action((files: string[], _opts: unknown, cmd: Command) => {
-      const names = columnNamesFrom(globals(cmd).db);
+      const dbPath = globals(cmd).db;
+      const names = dbPath === undefined ? undefined : columnNamesIn(dbPath);
       for (const file of files) withFile(file, (bytes) => printLines(renderSql(iterateChanges(bytes), names)));
     });
 

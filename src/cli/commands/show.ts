@@ -2,9 +2,7 @@
 import type { Command } from 'commander';
 import { changesetStats, iterateChanges, renderJson, renderSql } from '../../changeset/index.ts';
 import { Replica } from '../../repo/replica.ts';
-import { columnNamesOf } from '../../repo/diff.ts';
-import { readSchema } from '../../repo/schema-read.ts';
-import { openDatabase } from '../../repo/sqlite.ts';
+import { columnNamesIn } from '../../repo/diff.ts';
 import { globals, out } from '../output.ts';
 import { printLines } from './print-lines.ts';
 import { parseSeq } from './parse-seq.ts';
@@ -38,12 +36,8 @@ export function registerShow(program: Command): void {
         out.line();
       }
       // Column names from the live database's schema.
-      const live = openDatabase(replica.paths.db);
-      try {
-        printLines(meta.schema.map((s) => `${s};`));
-        printLines(renderSql(iterateChanges(bytes), columnNamesOf(readSchema(live))));
-      } finally {
-        live.close();
-      }
+      const names = columnNamesIn(replica.paths.db);
+      printLines(meta.schema.map((s) => `${s};`));
+      printLines(renderSql(iterateChanges(bytes), names));
     });
 }
