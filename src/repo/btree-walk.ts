@@ -65,8 +65,10 @@ const UNPARSED = -1;
 export class PageLinkTable {
   private readonly next: Uint32Array;
   private readonly kinds: Uint8Array;
-  /** Per page, where its children start in `packed` (UNPARSED: a cell does not parse); the next page's start ends them. */
+  /** Per page, where its children start in `packed` (UNPARSED: a cell does not parse). */
   private readonly starts: Int32Array;
+  /** Per page, where they end: its own (not the next page's start, which an unparsed next page overwrites). */
+  private readonly ends: Int32Array;
   private packed = new Int32Array(1024);
   private used = 0;
   private readonly found: Visit[] = [];
@@ -75,7 +77,8 @@ export class PageLinkTable {
   constructor(pageCount: number) {
     this.next = new Uint32Array(pageCount);
     this.kinds = new Uint8Array(pageCount).fill(NOT_KEPT);
-    this.starts = new Int32Array(pageCount + 1);
+    this.starts = new Int32Array(pageCount);
+    this.ends = new Int32Array(pageCount);
   }
 
   /** Keep the links of page index `p`, from its bytes; `usable`: the page size less the reserved bytes. Pages are added in ascending order. */
@@ -90,7 +93,6 @@ export class PageLinkTable {
     found.length = 0;
     if (kind !== PageKind.None && !pushChildren(usable, bytes, p, found)) {
       this.starts[p] = UNPARSED;
-      this.starts[p + 1] = this.used;
       return;
     }
     if (this.used + 4 * found.length > this.packed.length) {
@@ -105,7 +107,7 @@ export class PageLinkTable {
       packed[this.used++] = v.left;
       packed[this.used++] = v.leaf;
     }
-    this.starts[p + 1] = this.used;
+    this.ends[p] = this.used;
   }
 
   /** The links of page index `p`, or undefined when not kept. */
@@ -115,7 +117,7 @@ export class PageLinkTable {
     const start = this.starts[p]!;
     let children: readonly Visit[] | null = null;
     if (start !== UNPARSED) {
-      const end = this.starts[p + 1]!;
+      const end = this.ends[p]!;
       const list: Visit[] = [];
       const packed = this.packed;
       for (let at = start; at < end; at += 4) {

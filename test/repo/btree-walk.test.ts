@@ -7,6 +7,8 @@
 import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { readFileSync } from 'node:fs';
+import { PageLinkTable } from '../../src/repo/btree-walk.ts';
 import { changedTables, layoutOf, nextPageMap, type PageMap } from '../../src/repo/page-map.ts';
 import { readPageImages, type PageImages } from '../../src/repo/page-read.ts';
 import { tempDir } from './helpers.ts';
@@ -105,5 +107,24 @@ describe('walking a changed table from the last map', () => {
     expect(structure(next)).toEqual(structure(whole));
     reader.close();
     app.close();
+  });
+
+  it('keeps a leaf’s overflow links when the next page looks like a b-tree page but does not parse (a freed page’s old bytes)', () => {
+    const path = join(tempDir(), 'links.db');
+    const db = new DatabaseSync(path);
+    db.exec("PRAGMA page_size = 512; CREATE TABLE t(id INTEGER PRIMARY KEY, b BLOB); INSERT INTO t VALUES (1, zeroblob(2000)), (2, zeroblob(2000))");
+    const root = Number((db.prepare("SELECT rootpage FROM sqlite_schema WHERE name = 't'").get() as { rootpage: number }).rootpage);
+    db.close();
+    const file = readFileSync(path); // no connection to it is open in this process
+    const leaf = file.subarray((root - 1) * 512, root * 512);
+    expect(leaf[0]).toBe(0x0d); // the root is the one leaf, with two cells on overflow chains
+    const unparsable = Buffer.alloc(512);
+    unparsable[0] = 0x0d; // a table leaf claiming more cells than its page holds
+    unparsable.writeUInt16BE(400, 3);
+    const links = new PageLinkTable(4);
+    links.add(leaf, 1, 512);
+    links.add(unparsable, 2, 512);
+    expect(links.get(1)!.children!.map((c) => c.role)).toEqual(['overflow', 'overflow']);
+    expect(links.get(2)!.children).toBeNull();
   });
 });
