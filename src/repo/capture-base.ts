@@ -80,8 +80,8 @@ export function collectTable(db: DatabaseSync, table: TableInfo, index: number, 
       FROM ${scan('main', 'B')} LEFT JOIN live.${t} AS A ON ${sql.sameKey} WHERE ${sql.baseKeyNotNull} AND (${sql.goneOrDiffers})`);
   }
   const changedUpTo = lastRow(db, copy, n);
-  const countWithin = within !== undefined && within.share < RANGED_COUNT_SHARE;
-  const appended = created ? undefined : appendedRows(db, table.name, 'main', 'live', deletesIn(db, copy, op), countWithin ? scan : undefined);
+  const countWithin = within !== undefined && within.rows === undefined && within.share < RANGED_COUNT_SHARE;
+  const appended = created ? undefined : appendedRows(db, table.name, 'main', 'live', deletesIn(db, copy, op), countWithin ? scan : undefined, within?.rows);
   const collected: CollectedTable = { table, copy, n, op, changedUpTo, insertedUpTo: changedUpTo };
   if (appended !== undefined && addedDefaults === undefined) return { ...collected, appended };
   if (appended !== undefined) return copyAppended(db, { ...collected, appended });

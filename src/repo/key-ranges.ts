@@ -24,6 +24,8 @@ export interface KeyRanges {
   ranges: RowidRange[];
   /** The share of the table's row pages (now) whose rows the ranges take in: the cost of reading the ranges, against the whole table's. */
   share: number;
+  /** The table's rows in the base (the last map's, which the base equals) and in the live database (this map's), from their leaves' cells (page-map.ts rowsOf); absent when not known. */
+  rows?: { base: bigint; live: bigint };
 }
 
 /** The column the capture keys `table` by, when that is its rowid; else why its rows cannot be narrowed. */

@@ -2,7 +2,8 @@
 // cells are in rowid order, so the first and the last cell's rowids bound them. Read from any
 // page: the page map keeps the span only of pages that the walk of the b-trees says are a
 // table's leaves, and a page that does not parse gets ANY_ROWS, so a misread can only widen
-// what is compared.
+// what is compared. With the span, the leaf's number of cells (its rows): a table's rows are the
+// sum over its leaves (appended-rows.ts), and a page that does not parse gets UNKNOWN_CELLS.
 
 export const MIN_ROWID = -(2n ** 63n);
 export const MAX_ROWID = 2n ** 63n - 1n;
@@ -11,13 +12,21 @@ export const NO_ROWS = [1n, 0n] as const;
 /** Any rowid: what a page whose content is not known may hold. */
 export const ANY_ROWS = [MIN_ROWID, MAX_ROWID] as const;
 
-const TABLE_LEAF = 0x0d;
+/** The cell count of a page whose rows are not known: no leaf holds as many (a cell and its pointer take 5 bytes or more, a page 64 KiB at most). */
+export const UNKNOWN_CELLS = 0xffff;
 
-/** Write the span of the page `bytes` (page number `pageno`) to `spans` at 2 × `index`. */
-export function leafSpan(bytes: Buffer, pageno: number, spans: BigInt64Array, index: number): void {
-  const [lo, hi] = spanOf(bytes, pageno === 1 ? 100 : 0);
+const TABLE_LEAF = 0x0d;
+/** A WITHOUT ROWID table's rows are index cells, its interior pages' too: its leaves' cells do not count them. */
+const INDEX_LEAF = 0x0a;
+
+/** Write the span of the page `bytes` (page number `pageno`) to `spans` at 2 × `index`, its cells to `cells` at `index` (0 if not a leaf, UNKNOWN_CELLS for an index leaf). */
+export function leafSpan(bytes: Buffer, pageno: number, spans: BigInt64Array, cells: Uint16Array, index: number): void {
+  const header = pageno === 1 ? 100 : 0;
+  const [lo, hi] = spanOf(bytes, header);
   spans[2 * index] = lo;
   spans[2 * index + 1] = hi;
+  const type = bytes[header];
+  cells[index] = type === INDEX_LEAF || (type === TABLE_LEAF && lo === ANY_ROWS[0] && hi === ANY_ROWS[1]) ? UNKNOWN_CELLS : type === TABLE_LEAF ? bytes.readUInt16BE(header + 3) : 0;
 }
 
 /** Widen the span at 2 × `index` to also cover what the page `bytes` holds. */

@@ -2,8 +2,8 @@
 // recorded at. A cache: missing, damaged, from another entry or another version, it is not
 // used, and the next commit compares every table and records one again. Laid out so that it is
 // read with no copy: a header (magic, then the JSON head padded to a multiple of 512 bytes), then
-// per page its rowid span (2 × 8 bytes), hash (16), owner, leaf and parent (4 each) and kind
-// (1), each array whole in turn; last an XXH3-128 checksum of everything before it.
+// per page its rowid span (2 × 8 bytes), hash (16), owner, leaf and parent (4 each), cells (2)
+// and kind (1), each array whole in turn; last an XXH3-128 checksum of everything before it.
 //
 // A map made from the one read (one page changed: most of it the same) is written over that
 // file, in place, from the memory the old one was read into: neither 12 MB of memory nor a new
@@ -18,7 +18,7 @@ import { checksumOf, PAGE_HASH_BYTES } from './page-hash/page-hash.ts';
 import type { PageMap } from './page-map.ts';
 import type { SidecarPaths } from './sidecar.ts';
 
-const MAGIC = 'sqlferry page map 6\n';
+const MAGIC = 'sqlferry page map 7\n';
 const CHECKSUM_BYTES = 16;
 /** The head is padded to a multiple of this (and so of 8, for the arrays after it): a head a few bytes longer (the next entry's name, a stamp) keeps the file's length, and the file is written over. */
 const HEAD_ROUNDING = 512;
@@ -46,7 +46,7 @@ export function savePageMap(paths: SidecarPaths, map: PageMap, entry: string): v
   const json = Buffer.from(JSON.stringify(head));
   const start = MAGIC.length + 4 + json.length;
   const headBytes = start + ((HEAD_ROUNDING - (start % HEAD_ROUNDING)) % HEAD_ROUNDING);
-  const parts = [map.spans, map.hashes, map.owners, map.leafOf, map.parents, map.kinds];
+  const parts = [map.spans, map.hashes, map.owners, map.leafOf, map.parents, map.cells, map.kinds];
   const length = headBytes + parts.reduce((n, a) => n + a.byteLength, 0) + CHECKSUM_BYTES;
   const old = map.replaces === null ? undefined : readInto.get(map.replaces);
   const file = old?.length === length ? old : Buffer.allocUnsafe(length); // every byte written below
@@ -94,7 +94,7 @@ export function loadPageMap(paths: SidecarPaths, entry: string): PageMap | strin
   const head = JSON.parse(file.toString('utf8', MAGIC.length + 4, headBytes)) as Head;
   if (head.entry !== entry) return 'the page map is from another commit';
   const n = head.pageCount;
-  if (headBytes % 8 !== 0 || body !== headBytes + n * (16 + PAGE_HASH_BYTES + 4 + 4 + 4 + 1)) return 'the page map is damaged';
+  if (headBytes % 8 !== 0 || body !== headBytes + n * (16 + PAGE_HASH_BYTES + 4 + 4 + 4 + 2 + 1)) return 'the page map is damaged';
   const aligned = file.byteOffset % 8 === 0 ? file : Buffer.from(file); // typed arrays over it need its offsets aligned
   let at = aligned.byteOffset + headBytes;
   const take = <T>(make: (buffer: ArrayBuffer, offset: number, length: number) => T, bytes: number, length: number): T => {
@@ -109,6 +109,7 @@ export function loadPageMap(paths: SidecarPaths, entry: string): PageMap | strin
     owners: take((b, o, l) => new Int32Array(b, o, l), 4, n),
     leafOf: take((b, o, l) => new Int32Array(b, o, l), 4, n),
     parents: take((b, o, l) => new Int32Array(b, o, l), 4, n),
+    cells: take((b, o, l) => new Uint16Array(b, o, l), 2, n),
     kinds: take((b, o, l) => new Uint8Array(b, o, l), 1, n),
     tables: head.tables, layout: head.layout, mainFile: head.mainFile, dbstatWalked: [], replaces: null,
   };

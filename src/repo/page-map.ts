@@ -18,6 +18,7 @@ import { HASH_BYTES, type PageImages } from './page-read.ts';
 import type { FileStamp } from './fingerprint.ts';
 import { PageKind, sameShape, walkBtree, type WalkedPages, type WalkSource } from './btree-walk.ts';
 import { dbstatWalk } from './dbstat-walk.ts';
+import { UNKNOWN_CELLS } from './leaf-span.ts';
 
 export interface PageMap {
   pageSize: number;
@@ -39,6 +40,8 @@ export interface PageMap {
   kinds: Uint8Array;
   /** Per page, the first and last rowid it holds as a table leaf (leaf-span.ts); for a page of the WAL's last transaction, of both its images. */
   spans: BigInt64Array;
+  /** Per page, its cells as a table leaf (leaf-span.ts); UNKNOWN_CELLS for a page of the WAL's last transaction. */
+  cells: Uint16Array;
   tables: string[];
   /** Per table, its b-trees as sqlite_schema lists them (name, root page, SQL). */
   layout: Record<string, string>;
@@ -48,6 +51,23 @@ export interface PageMap {
   dbstatWalked: string[];
   /** The map this one was made from, if read from pages.bin: saving this one writes over its bytes (page-map-file.ts; not saved). */
   replaces: PageMap | null;
+}
+
+/**
+ * The rows of table `t` in `map`: the cells of the leaves of its own b-tree, summed (SQLite's
+ * count(*) reads every leaf for them); null when a leaf's are not known (a WITHOUT ROWID table's
+ * never are, leaf-span.ts), or the map has no such table.
+ */
+export function rowsOf(map: PageMap, t: string): bigint | null {
+  const id = map.tables.indexOf(t);
+  if (id < 0) return null;
+  let rows = 0;
+  for (let p = 0; p < map.pageCount; p++) {
+    if (map.owners[p] !== id || map.leafOf[p] !== p) continue;
+    if (map.cells[p] === UNKNOWN_CELLS) return null;
+    rows += map.cells[p]!;
+  }
+  return BigInt(rows);
 }
 
 /** Per table of database `schema` on `db`, a text that changes when its SQL, an index of it, or a root page changes. */
@@ -145,9 +165,12 @@ export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageI
   }
   // The read's own arrays, not copies (the walks above were their last readers); a page of the
   // WAL's last transaction is not known: its span covers both its images (page-read.ts).
-  const { hashes, spans } = images;
-  for (const p of images.lastWritten) hashes.fill(0, (p - 1) * HASH_BYTES, p * HASH_BYTES);
-  return { pageSize: images.pageSize, pageCount: count, hashes, seed: images.seed, owners, leafOf, parents, kinds, spans, tables, layout, mainFile: null, dbstatWalked, replaces: old };
+  const { hashes, spans, cells } = images;
+  for (const p of images.lastWritten) {
+    hashes.fill(0, (p - 1) * HASH_BYTES, p * HASH_BYTES);
+    cells[p - 1] = UNKNOWN_CELLS;
+  }
+  return { pageSize: images.pageSize, pageCount: count, hashes, seed: images.seed, owners, leafOf, parents, kinds, spans, cells, tables, layout, mainFile: null, dbstatWalked, replaces: old };
 }
 
 /** Per page of `old` that is the parent of one of `pages` (ascending), those of `pages` it is the parent of, ascending. */

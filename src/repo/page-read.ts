@@ -43,6 +43,8 @@ export interface PageImages {
   differing: number[];
   /** Per page, the first and last rowid it holds if it is a table b-tree leaf (leaf-span.ts). */
   spans: BigInt64Array;
+  /** Per page, its cells if it is a table b-tree leaf, else 0 (leaf-span.ts; of the image read). */
+  cells: Uint16Array;
   /**
    * Pages the WAL's last transaction wrote. Its writer updates the wal-index only after
    * writing the frames, so a reader that started in between does not see them yet.
@@ -66,6 +68,7 @@ export interface EarlierHashes {
   pageSize: number;
   hashes: Buffer;
   spans: BigInt64Array;
+  cells: Uint16Array;
   seed: bigint;
 }
 
@@ -125,12 +128,16 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
   const pageCount = wal.dbSize > 0 ? wal.dbSize : headerCountValid ? header.readUInt32BE(28) : Math.floor(fileSize / pageSize);
   const hashes = Buffer.alloc(pageCount * HASH_BYTES);
   const spans = new BigInt64Array(2 * pageCount);
+  const cells = new Uint16Array(pageCount);
   const hasher = pageHasher(earlier?.seed ?? newSeed(), CHUNK_PAGES * pageSize);
   const chunk = hasher.input; // read straight into the hash kernel's memory
   const rollbackMode = header[18] === 1 && header[19] === 1 && wal.empty;
   const unread = sameMainFile && !rollbackMode ? untouchedChunks(earlier, pageCount, wal) : () => false;
   const earlierPages = earlier === null ? 0 : earlier.hashes.length / HASH_BYTES;
-  if (earlier !== null) spans.set(earlier.spans.subarray(0, 2 * Math.min(pageCount, earlierPages))); // kept where the page is unchanged, else overwritten
+  if (earlier !== null) { // kept where the page is unchanged, else overwritten
+    spans.set(earlier.spans.subarray(0, 2 * Math.min(pageCount, earlierPages)));
+    cells.set(earlier.cells.subarray(0, Math.min(pageCount, earlierPages)));
+  }
   let changed: PageLinkTable | null = new PageLinkTable(pageCount);
   const usable = pageSize - header[20]!;
   const differing: number[] = [];
@@ -156,7 +163,7 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
     for (let i = from; i < to; i++) {
       if (i >= known || hashes.compare(earlier!.hashes, i * HASH_BYTES, (i + 1) * HASH_BYTES, i * HASH_BYTES, (i + 1) * HASH_BYTES) !== 0) {
         const page = chunk.subarray((i - from) * pageSize, (i - from + 1) * pageSize);
-        leafSpan(page, i + 1, spans, i);
+        leafSpan(page, i + 1, spans, cells, i);
         differing.push(i);
         if (changed !== null && changed.size < KEPT_PAGES) changed.add(page, i, usable);
         else changed = null;
@@ -171,6 +178,6 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
     page.fill(0, got);
     widenSpan(page, p, spans, p - 1);
   }
-  return { pageSize, pageCount, hashes, seed: hasher.seed, reserved: header[20]!, changed, differing, spans, lastWritten: wal.lastWritten, walEnd: wal.end, rollbackMode, ino, chunksRead };
+  return { pageSize, pageCount, hashes, seed: hasher.seed, reserved: header[20]!, changed, differing, spans, cells, lastWritten: wal.lastWritten, walEnd: wal.end, rollbackMode, ino, chunksRead };
 }
 

@@ -19,7 +19,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { clockPastWrites, sameFile, statLive, unchangedSinceStamp, type Stamp } from './fingerprint.ts';
 import { hasEntry } from './log-end.ts';
 import { readMeta } from './log.ts';
-import { changedTables, layoutOf, nextPageMap, type PageMap } from './page-map.ts';
+import { changedTables, layoutOf, nextPageMap, rowsOf, type PageMap } from './page-map.ts';
 import { loadPageMap, savePageMap } from './page-map-file.ts';
 import { readPageImages, type EarlierHashes, type PageImages } from './page-read.ts';
 import { changedRanges, rowidKey, type KeyRanges } from './key-ranges.ts';
@@ -101,7 +101,8 @@ function narrowed(db: DatabaseSync, schema: string, old: PageMap, next: PageMap,
   }
   const ranges = new Map<string, KeyRanges>();
   for (const [t, found] of changedRanges(old, next, new Set(keys.keys()))) {
-    ranges.set(t, { column: keys.get(t)!, ...found });
+    const [base, live] = [rowsOf(old, t), rowsOf(next, t)];
+    ranges.set(t, { column: keys.get(t)!, ...found, ...(base !== null && live !== null ? { rows: { base, live } } : {}) });
     how.set(t, `in ${found.ranges.length} rowid range${found.ranges.length === 1 ? '' : 's'}`);
   }
   return { ranges, how };

@@ -94,6 +94,7 @@ describe('reading the pages a reader sees', () => {
     if (typeof whole === 'string') throw new Error(whole);
     expect(partly.hashes.equals(whole.hashes)).toBe(true);
     expect(partly.spans).toEqual(whole.spans);
+    expect(partly.cells).toEqual(whole.cells);
     expect(partly.chunksRead).toBeLessThan(whole.chunksRead);
     expect(partly.chunksRead).toBeGreaterThanOrEqual(2); // page 1's and id 10's chunk, id 4000's
     writer.close();

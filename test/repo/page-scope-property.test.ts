@@ -3,7 +3,8 @@
 // changeset of comparing every table: for random schemas and edits (same-size values changed
 // in place, also only on an overflow page, deletes then inserts reusing the freed pages, overflow pages, VACUUM, incremental
 // vacuum, indexes and tables created, a table emptied, WAL checkpoints, journal mode switched), in WAL and
-// rollback-journal modes. And an application writing during commits loses nothing.
+// rollback-journal modes. The tables' rows the maps count from their leaves are count(*)'s. And
+// an application writing during commits loses nothing.
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { spawn } from 'node:child_process';
@@ -13,7 +14,7 @@ import { writeChangeset } from '../../src/changeset/index.ts';
 import { Replica } from '../../src/repo/replica.ts';
 import { commit } from '../../src/repo/commit.ts';
 import { withUncommittedDiff, withWorkingDiff } from '../../src/repo/diff.ts';
-import { layoutOf, nextPageMap, type PageMap } from '../../src/repo/page-map.ts';
+import { layoutOf, nextPageMap, rowsOf, type PageMap } from '../../src/repo/page-map.ts';
 import { readPageImages } from '../../src/repo/page-read.ts';
 import { pageMapAt } from '../../src/repo/page-scope.ts';
 import { dumpTables, sqlite3, tempDir } from './helpers.ts';
@@ -77,12 +78,29 @@ function structure(map: PageMap): string[] {
   return [...map.owners].map((o, p) => `${p + 1}: ${o < 0 ? '-' : map.tables[o]} ${map.leafOf[p]} ${map.parents[p]} ${map.kinds[p]}`);
 }
 
-/** The map the last commit saved equals, page for page, one walked whole with dbstat now (nothing written since); whether it was saved. */
+function rowsIn(db: DatabaseSync, t: string, schema = 'main'): bigint {
+  return BigInt((db.prepare(`SELECT count(*) AS n FROM ${schema}."${t}"`).get() as { n: number }).n);
+}
+
+/** The tables whose rows the map counted, each checked against count(*); WITHOUT ROWID tables never counted. */
+let rowsCounted = 0;
+
+/**
+ * The map the last commit saved equals, page for page, one walked whole with dbstat now (nothing
+ * written since), and its rows of a table, when it knows them, are count(*)'s; whether it was saved.
+ */
 function mapIsAsDbstatSees(replica: Replica, path: string): boolean {
   const saved = pageMapAt(replica.paths, replica.lastSeq());
   if (typeof saved === 'string') return false;
   const db = new DatabaseSync(path, { readOnly: true });
   db.exec('BEGIN; SELECT count(*) FROM sqlite_schema');
+  for (const t of saved.tables) {
+    const rows = rowsOf(saved, t);
+    if (rows === null) continue;
+    expect(db.prepare(`SELECT 1 FROM pragma_table_list WHERE name = ? AND wr = 0`).get(t)).toBeDefined();
+    expect(rows, t).toBe(rowsIn(db, t));
+    rowsCounted++;
+  }
   const images = readPageImages(path);
   if (typeof images === 'string') throw new Error(images);
   const whole = nextPageMap(db, null, { ...images, changed: null }, layoutOf(db), 'all'); // no links: dbstat walks it
@@ -102,6 +120,7 @@ describe('comparing only the tables whose pages changed', () => {
     let mapsChecked = 0;
     let walked = 0;
     let ranged = 0;
+    let counted = 0;
     let rounds = 0;
     fc.assert(
       fc.property(runArb, (run) => {
@@ -126,6 +145,14 @@ describe('comparing only the tables whose pages changed', () => {
             if (fast.tables !== 'all' && fast.tables.size < run.keys.length) narrowed++;
             if (fast.tables !== 'all' && fast.tables.size > 0 && !fast.why.includes('walked with dbstat')) walked++;
             if ([...(fast.ranges?.values() ?? [])].some((r) => r.ranges.length > 0 && r.ranges.every(([lo, hi]) => hi - lo < 1000n))) ranged++;
+            // The rows the appended rows' proof takes from the maps (appended-rows.ts): base.db's and the live database's.
+            db.exec(`ATTACH '${replica.paths.base}' AS base`);
+            for (const [t, r] of fast.ranges ?? []) {
+              if (r.rows === undefined) continue;
+              expect(r.rows, t).toEqual({ base: rowsIn(db, t, 'base'), live: rowsIn(db, t) });
+              counted++;
+            }
+            db.exec('DETACH base');
           });
           commit(replica);
           if (mapIsAsDbstatSees(replica, path)) mapsChecked++;
@@ -139,6 +166,8 @@ describe('comparing only the tables whose pages changed', () => {
     expect(mapsChecked).toBeGreaterThan(rounds / 2);
     expect(walked).toBeGreaterThan(rounds / 8); // changed tables walked from the last map, not with dbstat
     expect(ranged).toBeGreaterThan(rounds / 8); // and some table was read only within key ranges
+    expect(counted).toBeGreaterThan(rounds / 8); // and its rows known from the maps
+    expect(rowsCounted).toBeGreaterThan(mapsChecked / 2);
   });
 
   for (const mode of ['delete', 'wal']) {
