@@ -11,6 +11,9 @@ import { tempPathFor } from './atomic.ts';
 /** A piece of an entry (one session's changeset) aims at about this size: memory stays bounded whatever the row width. */
 export const PIECE_BYTES = 2 ** 20;
 
+/** Written past this many bytes since the last time, the file is set writing to the disk (startWriteBack). */
+const WRITE_BACK_BYTES = 32 * 2 ** 20;
+
 /** Rows in a piece: the first 8,192, each next one scaled by how far the last one's `bytes` missed PIECE_BYTES. */
 export const FIRST_PIECE_ROWS = 8192;
 export const MAX_PIECE_ROWS = 262_144;
@@ -29,6 +32,8 @@ export class EntryFile {
   private fd: number | undefined;
   private hash = createHash('sha256');
   size = 0;
+  /** The size at the last startWriteBack. */
+  private writingFrom = 0;
 
   /** A temp file that becomes `target` on publish. */
   constructor(target: string) {
@@ -43,6 +48,7 @@ export class EntryFile {
     while (off < piece.byteLength) off += writeSync(this.fd!, piece, off, piece.byteLength - off, this.size + off);
     this.hash.update(piece);
     this.size += piece.byteLength;
+    if (this.size - this.writingFrom >= WRITE_BACK_BYTES) this.startWriteBack();
     if (!reused) passed(piece.byteLength, true); // a piece arrives in a buffer of its own, made just now, garbage once written
   }
 
@@ -89,9 +95,11 @@ export class EntryFile {
    * What the file holds so far handed to the disk now, on libuv's thread pool, without waiting:
    * the fsync of publish, which makes it durable as before, then finds it written (Linux writes
    * dirty pages back of its own accord only after 30 s, or past a share of memory). Through a
-   * descriptor of its own, closed when done, so that publish may close this one first.
+   * descriptor of its own, closed when done, so that publish may close this one first. append
+   * calls it every WRITE_BACK_BYTES, so a large entry goes to the disk as it is made.
    */
   startWriteBack(): void {
+    this.writingFrom = this.size;
     const fd = openSync(this.path, 'r');
     fsync(fd, () => closeSync(fd));
   }

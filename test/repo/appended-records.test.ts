@@ -149,6 +149,38 @@ describe('appended rows read from the pages', () => {
   });
 });
 
+describe('appended rows that cannot be read from the pages after base.db took them', () => {
+  it('are taken back out of base.db and copied: the entry and base.db as the full comparison says', () => {
+    const path = join(tempDir(), 'live.db');
+    const db = new DatabaseSync(path);
+    db.exec('CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)');
+    db.exec("INSERT INTO t VALUES (1, 'kept')");
+    const replica = Replica.init(path);
+    // Records that hold their rowid alias (the walk gives up on them, after base.db took the
+    // rows): written while the schema says the column is no alias, then the schema put back.
+    db.enableDefensive(false);
+    const setSchema = (sql: string): void => {
+      db.exec('PRAGMA writable_schema = ON');
+      db.prepare("UPDATE sqlite_schema SET sql = ? WHERE name = 't'").run(sql);
+      db.exec('PRAGMA writable_schema = OFF');
+      const { schema_version: version } = db.prepare('PRAGMA schema_version').get() as { schema_version: number };
+      db.exec(`PRAGMA writable_schema = ON; PRAGMA schema_version = ${version + 1}; PRAGMA writable_schema = OFF`);
+    };
+    setSchema('CREATE TABLE t(id INTEGER, v TEXT)');
+    db.exec(`WITH RECURSIVE s(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM s WHERE i < ${BULK + 1}) INSERT INTO t(rowid, id, v) SELECT i, i, 'new ' || i FROM s`);
+    setSchema('CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)');
+    db.close();
+    const full = replica.withLock(() => withWorkingDiff(replica.paths.db, replica.paths.base, (d) => canonical(d.changes())));
+    expect(full).toHaveLength(BULK);
+    const notes: string[] = [];
+    const entry = commit(replica, { explain: (line) => notes.push(line) })!;
+    expect(notes).toContain('new rows of t copied, not read from the pages: a record holds its rowid alias');
+    expect(canonical(iterateChanges(replica.entry(entry.seq).bytes))).toEqual(full);
+    expect(dumpTables(replica.paths.base)).toEqual(dumpTables(path));
+    expect(verify(replica).ok).toBe(true);
+  });
+});
+
 function columnsOf(db: DatabaseSync): string[] {
   return (db.prepare(`SELECT name FROM pragma_table_info('t') WHERE pk = 0`).all() as Array<{ name: string }>).map((r) => r.name);
 }
