@@ -95,7 +95,7 @@ export function appendedFromPages(db: DatabaseSync, paths: SidecarPaths, seq: nu
       // The files are made at the first piece: a table with no new row makes none.
       const mark = direct ? result.entry?.mark() : undefined;
       const side: { file: EntryFile | null } = { file: null };
-      const sink = (): EntryFile => (direct ? (result.entry ??= new EntryFile(entryPaths(paths, seq).bytes)) : (side.file ??= new EntryFile(`${entryPaths(paths, seq).bytes}.${c.copy}`)));
+      const sink = (): EntryFile => (direct ? (result.entry ??= new EntryFile(entryPaths(paths, seq).bytes)) : (side.file ??= new EntryFile(`${entryPaths(paths, seq).bytes}.${c.copy}`, false)));
       const rows = appendedRecords(pages, table, (piece) => sink().append(piece, true));
       if (typeof rows === 'string') {
         if (mark !== undefined) result.entry!.rewind(mark);

@@ -35,9 +35,13 @@ export class EntryFile {
   /** The size at the last startWriteBack. */
   private writingFrom = 0;
 
+  /** Whether the file is set writing to the disk as it grows: not for one only appended to another and dropped. */
+  private readonly writtenBack: boolean;
+
   /** A temp file that becomes `target` on publish. */
-  constructor(target: string) {
+  constructor(target: string, writtenBack = true) {
     this.target = target;
+    this.writtenBack = writtenBack;
     this.path = tempPathFor(target);
     this.fd = openSync(this.path, 'wx+');
   }
@@ -48,7 +52,7 @@ export class EntryFile {
     while (off < piece.byteLength) off += writeSync(this.fd!, piece, off, piece.byteLength - off, this.size + off);
     this.hash.update(piece);
     this.size += piece.byteLength;
-    if (this.size - this.writingFrom >= WRITE_BACK_BYTES) this.startWriteBack();
+    if (this.writtenBack && this.size - this.writingFrom >= WRITE_BACK_BYTES) this.startWriteBack();
     if (!reused) passed(piece.byteLength, true); // a piece arrives in a buffer of its own, made just now, garbage once written
   }
 
