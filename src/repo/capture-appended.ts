@@ -1,24 +1,21 @@
 // A capture's appended rows taken from the live pages (appended-records.ts) rather than
 // through a TEMP copy and a session: at the end of step 1 of capture-base.ts, still inside the
-// read of the live database, base.db takes the new rows by one plain INSERT … SELECT from the
-// live table, then each table's INSERT records are written straight from its leaves — into the
-// entry itself while every change before them is in it (a bulk load), else into a file of
-// their own that step 2 appends after the table's other changes. A session would record those
-// rows and read every one back to write its changeset: about four times the cost of the INSERT
-// alone.
+// read of the live database, each table whose new rows are proven appended has their INSERT
+// records written straight from its leaves — into the entry itself while every change before
+// them is in it (a bulk load), else into a file of their own that step 2 appends after the
+// table's other changes — and base.db takes the same rows by one plain INSERT … SELECT from
+// the live table. A session would record those rows and read every one back to write its
+// changeset: about four times the cost of the INSERT alone.
 //
-// base.db is so written inside the read, before the entry is published: only without a
+// base.db is then written inside the read, before the entry is published: only without a
 // journal, behind the durable marker of base-unjournaled.ts (a commit cut short anywhere leaves
 // the marker, and base.db is rebuilt from the log), with its fsync left to step 2's COMMIT
 // (capture-entry.ts turns synchronous off for step 1), so the live database's read lock is not
-// held over an fsync. base.db goes first so that the disk writes it while the records are made:
-// its rows are set writing on libuv's thread pool (an fsync not waited for), as the entry is
-// every 32 MiB (entry-file.ts). The fsyncs that make them durable stay where they were; these
-// only find less to write (a bulk load: ≈ 0.3 s of 2.1 s of wall time that had waited for
-// base.db's 210 MB after the page map). A table turned down after base.db took its rows (a
-// record that does not parse, a file written during the read) has them taken out again
-// (takeBack). Any table not sure to be read exactly is copied as before (copyAppended), and
-// `notes` say why (-v).
+// held over an fsync. The disk is set writing early, on libuv's thread pool (an fsync not waited
+// for): the entry's records while base.db takes the rows, base.db's rows while the page map is
+// made and the entry published. The fsyncs that make them durable stay where they were; these
+// only find less to write (a bulk load: ≈ 0.35 s of 2.4 s of wall time). Any table not sure to
+// be read exactly is copied as before (copyAppended), and `notes` say why (-v).
 import { fsync } from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
 import { heldDescriptor } from './held-descriptor.ts';
@@ -67,63 +64,52 @@ export function appendedFromPages(db: DatabaseSync, paths: SidecarPaths, seq: nu
   const pages = SnapshotPages.open(paths.db);
   if (typeof pages === 'string') return fallBack(pages);
   try {
-    const tables = new Map<CollectedTable, AppendedTable>();
-    for (const c of candidates) {
-      const table = describe(db, c);
-      if (typeof table === 'string') fallBack(table, [c]);
-      else tables.set(c, table);
-    }
-    const taken = [...tables.keys()];
-    if (taken.length === 0) return result;
-    if (pages.textEncoding !== 1) return fallBack('its text is not UTF-8', taken);
-    // A few rows save little, and would cost the marker's fsyncs and a rebuild after a crash (base-unjournaled.ts).
-    if (!atLeastRows(db, collected, taken, UNJOURNALED_FROM_ROWS)) return fallBack('few rows', taken);
-    if (!(result.unjournaled = startUnjournaled(paths, db, seq))) return fallBack('base.db cannot be written without a journal here', taken);
-    // base.db first, set writing on libuv's thread pool while the records are made: its fsync
-    // at step 2's COMMIT then finds it written.
-    const inserted = insertAppended(db, taken);
-    fsync(heldDescriptor(paths.base), () => {}); // a descriptor never closed: closing one would drop SQLite's locks on base.db
     // Records go into the entry while no change of step 2 comes before them in it.
     let direct = true;
     for (const c of collected) {
-      const table = tables.get(c);
-      if (table === undefined) {
+      if (c.appended === undefined) {
         direct &&= c.insertedUpTo === 0;
         continue;
       }
       direct &&= c.changedUpTo === 0;
+      const table = describe(db, c);
+      if (typeof table === 'string') {
+        fallBack(table, [c]);
+        direct = false;
+        continue;
+      }
       // The files are made at the first piece: a table with no new row makes none.
       const mark = direct ? result.entry?.mark() : undefined;
       const side: { file: EntryFile | null } = { file: null };
-      const sink = (): EntryFile => (direct ? (result.entry ??= new EntryFile(entryPaths(paths, seq).bytes)) : (side.file ??= new EntryFile(`${entryPaths(paths, seq).bytes}.${c.copy}`, false)));
+      const sink = (): EntryFile => (direct ? (result.entry ??= new EntryFile(entryPaths(paths, seq).bytes)) : (side.file ??= new EntryFile(`${entryPaths(paths, seq).bytes}.${c.copy}`)));
       const rows = appendedRecords(pages, table, (piece) => sink().append(piece, true));
       if (typeof rows === 'string') {
         if (mark !== undefined) result.entry!.rewind(mark);
         else if (direct) dropEntry(result);
         side.file?.discard();
-        takeBack(db, [c]);
         fallBack(rows, [c]);
         direct = false;
         continue;
       }
       c.fromPages = { rows, side: side.file };
     }
-    const read = collected.filter((c) => c.fromPages !== undefined);
-    if (read.length === 0) return result;
+    const taken = collected.filter((c) => c.fromPages !== undefined);
+    if (taken.length === 0) return result;
+    // A few rows save little, and would cost the marker's fsyncs and a rebuild after a crash (base-unjournaled.ts).
+    if (collected.reduce((n, c) => n + c.insertedUpTo + (c.fromPages?.rows ?? 0), 0) < UNJOURNALED_FROM_ROWS) {
+      dropEntry(result);
+      return fallBack('few rows', taken);
+    }
     const count = Number((db.prepare(`PRAGMA ${BASE_MAIN.live}.page_count`).get() as { page_count: unknown }).page_count);
     const stale = snapshotStillRead(paths, before, pages, count);
-    if (stale !== null) {
+    if (stale !== null || !(result.unjournaled = startUnjournaled(paths, db, seq))) {
       dropEntry(result);
-      takeBack(db, read);
-      return fallBack(stale, read);
-    }
-    for (const c of read) {
-      // Not expected: the walk's rows are the transaction's. base.db is left to be rebuilt (its marker stays).
-      if (c.fromPages!.rows !== inserted.get(c)) throw new Error(`${c.table.name}: ${c.fromPages!.rows} rows read from the pages, ${inserted.get(c)} inserted`);
-      c.appended = undefined;
+      return fallBack(stale ?? 'base.db cannot be written without a journal here', taken);
     }
     result.entry?.startWriteBack();
-    result.notes.push(`new rows read from the pages: ${read.map((c) => `${c.table.name} ${c.fromPages!.rows}`).join(', ')}`);
+    insertAppended(db, taken);
+    fsync(heldDescriptor(paths.base), () => {}); // a descriptor never closed: closing one would drop SQLite's locks on base.db
+    result.notes.push(`new rows read from the pages: ${taken.map((c) => `${c.table.name} ${c.fromPages!.rows}`).join(', ')}`);
     return result;
   } catch (err) {
     for (const c of collected) c.fromPages?.side?.discard();
@@ -151,41 +137,19 @@ function describe(db: DatabaseSync, c: CollectedTable): AppendedTable | string {
   return { header: headerOf(table), keyIndex, real: table.columns.map((col) => hasRealAffinity(col.type)), root: Number(root.rootpage), above: appended!.above };
 }
 
-/** Whether the changed tables hold at least `enough` rows to write, counting `taken`'s new rows only as far as needed. */
-function atLeastRows(db: DatabaseSync, collected: CollectedTable[], taken: CollectedTable[], enough: number): boolean {
-  let rows = collected.reduce((n, c) => n + c.insertedUpTo, 0);
-  for (const c of taken) {
-    if (rows >= enough) break;
-    const { n } = db.prepare(`SELECT count(*) AS n FROM (SELECT 1 FROM ${quoteIdent(BASE_MAIN.live)}.${quoteIdent(c.table.name)}${newRows(c)} LIMIT ${enough - rows})`).get() as { n: unknown };
-    rows += Number(n);
-  }
-  return rows >= enough;
-}
-
-/** The condition on the live table that selects `c`'s new rows (none when the base table was empty). */
-function newRows(c: CollectedTable): string {
-  const above = c.appended!.above;
-  return above === null ? '' : ` WHERE ${quoteIdent(c.appended!.key)} > ${above}`;
-}
-
-/** base.db takes the new rows of `taken`, straight from the live table (the base's table is the same: no schema change); the rows each took. */
-function insertAppended(db: DatabaseSync, taken: CollectedTable[]): Map<CollectedTable, number> {
-  const inserted = new Map<CollectedTable, number>();
+/** base.db takes the rows whose records were taken, straight from the live table (the base's table is the same: no schema change). */
+function insertAppended(db: DatabaseSync, taken: CollectedTable[]): void {
   const restoreTriggers = suspendTriggers(db);
   for (const c of taken) {
     const t = quoteIdent(c.table.name);
-    noteApplied(db, c.table.name);
+    const above = c.appended!.above;
     // Without a condition, SQLite copies each record as it is, undecoded (its transfer optimization).
-    const { changes } = db.prepare(`INSERT INTO main.${t} SELECT * FROM ${quoteIdent(BASE_MAIN.live)}.${t}${newRows(c)}`).run();
-    inserted.set(c, Number(changes));
+    const where = above === null ? '' : ` WHERE ${quoteIdent(c.appended!.key)} > ${above}`;
+    noteApplied(db, c.table.name);
+    const { changes } = db.prepare(`INSERT INTO main.${t} SELECT * FROM ${quoteIdent(BASE_MAIN.live)}.${t}${where}`).run();
+    // Not expected: the walk's rows are the transaction's. base.db is left to be rebuilt (its marker stays).
+    if (Number(changes) !== c.fromPages!.rows) throw new Error(`${c.table.name}: ${c.fromPages!.rows} rows read from the pages, ${changes} inserted`);
+    c.appended = undefined;
   }
-  restoreTriggers();
-  return inserted;
-}
-
-/** The rows insertAppended gave base.db taken out again: the table's records will be made another way. */
-function takeBack(db: DatabaseSync, tables: CollectedTable[]): void {
-  const restoreTriggers = suspendTriggers(db);
-  for (const c of tables) db.exec(`DELETE FROM main.${quoteIdent(c.table.name)}${newRows(c)}`);
   restoreTriggers();
 }

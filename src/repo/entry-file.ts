@@ -11,9 +11,6 @@ import { tempPathFor } from './atomic.ts';
 /** A piece of an entry (one session's changeset) aims at about this size: memory stays bounded whatever the row width. */
 export const PIECE_BYTES = 2 ** 20;
 
-/** Written past this many bytes since the last time, the file is set writing to the disk (startWriteBack). */
-const WRITE_BACK_BYTES = 32 * 2 ** 20;
-
 /** Rows in a piece: the first 8,192, each next one scaled by how far the last one's `bytes` missed PIECE_BYTES. */
 export const FIRST_PIECE_ROWS = 8192;
 export const MAX_PIECE_ROWS = 262_144;
@@ -32,16 +29,10 @@ export class EntryFile {
   private fd: number | undefined;
   private hash = createHash('sha256');
   size = 0;
-  /** The size at the last startWriteBack. */
-  private writingFrom = 0;
-
-  /** Whether the file is set writing to the disk as it grows: not for one only appended to another and dropped. */
-  private readonly writtenBack: boolean;
 
   /** A temp file that becomes `target` on publish. */
-  constructor(target: string, writtenBack = true) {
+  constructor(target: string) {
     this.target = target;
-    this.writtenBack = writtenBack;
     this.path = tempPathFor(target);
     this.fd = openSync(this.path, 'wx+');
   }
@@ -52,7 +43,6 @@ export class EntryFile {
     while (off < piece.byteLength) off += writeSync(this.fd!, piece, off, piece.byteLength - off, this.size + off);
     this.hash.update(piece);
     this.size += piece.byteLength;
-    if (this.writtenBack && this.size - this.writingFrom >= WRITE_BACK_BYTES) this.startWriteBack();
     if (!reused) passed(piece.byteLength, true); // a piece arrives in a buffer of its own, made just now, garbage once written
   }
 
@@ -99,11 +89,9 @@ export class EntryFile {
    * What the file holds so far handed to the disk now, on libuv's thread pool, without waiting:
    * the fsync of publish, which makes it durable as before, then finds it written (Linux writes
    * dirty pages back of its own accord only after 30 s, or past a share of memory). Through a
-   * descriptor of its own, closed when done, so that publish may close this one first. append
-   * calls it every WRITE_BACK_BYTES, so a large entry goes to the disk as it is made.
+   * descriptor of its own, closed when done, so that publish may close this one first.
    */
   startWriteBack(): void {
-    this.writingFrom = this.size;
     const fd = openSync(this.path, 'r');
     fsync(fd, () => closeSync(fd));
   }

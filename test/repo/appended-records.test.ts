@@ -170,15 +170,15 @@ describe('appended rows read from the pages only from UNJOURNALED_FROM_ROWS rows
   });
 });
 
-describe('appended rows that cannot be read from the pages after base.db took them', () => {
-  it('are taken back out of base.db and copied: the entry and base.db as the full comparison says', () => {
+describe('appended rows the walk turns down', () => {
+  it('are copied instead: the entry and base.db as the full comparison says', () => {
     const path = join(tempDir(), 'live.db');
     const db = new DatabaseSync(path);
     db.exec('CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)');
     db.exec("INSERT INTO t VALUES (1, 'kept')");
     const replica = Replica.init(path);
-    // Records that hold their rowid alias (the walk gives up on them, after base.db took the
-    // rows): written while the schema says the column is no alias, then the schema put back.
+    // Records that hold their rowid alias (the walk gives up on them): written while the schema
+    // says the column is no alias, then the schema put back.
     db.enableDefensive(false);
     const setSchema = (sql: string): void => {
       db.exec('PRAGMA writable_schema = ON');
