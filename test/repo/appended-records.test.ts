@@ -12,6 +12,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { iterateChanges, type Change, type SqlValue } from '../../src/changeset/index.ts';
 import { sqlLiteral } from '../../src/changeset/value.ts';
 import { FIRST_PIECE_ROWS, nextPieceRows } from '../../src/repo/entry-file.ts';
+import { UNJOURNALED_FROM_ROWS } from '../../src/repo/base-unjournaled.ts';
 import { commit } from '../../src/repo/commit.ts';
 import { withWorkingDiff } from '../../src/repo/diff.ts';
 import { Replica } from '../../src/repo/replica.ts';
@@ -146,6 +147,58 @@ describe('appended rows read from the pages', () => {
     expect(pieces.length).toBeGreaterThan(1);
     expect(Buffer.concat(pieces).equals(replica.entry(entry.seq).bytes)).toBe(true);
     session.close();
+  });
+});
+
+describe('appended rows read from the pages only from UNJOURNALED_FROM_ROWS rows on', () => {
+  it('copies one row fewer, as a small commit (base.db keeps its journal), and reads that many', () => {
+    const path = join(tempDir(), 'live.db');
+    const db = new DatabaseSync(path);
+    db.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'kept')");
+    const replica = Replica.init(path);
+    const append = (rows: number): void => db.exec(`WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ${rows}) INSERT INTO t(v) SELECT 'new ' || i FROM s`);
+    for (const rows of [UNJOURNALED_FROM_ROWS - 1, UNJOURNALED_FROM_ROWS]) {
+      append(rows);
+      const notes: string[] = [];
+      const entry = commit(replica, { explain: (line) => notes.push(line) })!;
+      expect(notes.some((n) => n.startsWith('new rows read from the pages')), `${rows} rows`).toBe(rows >= UNJOURNALED_FROM_ROWS);
+      expect([...iterateChanges(replica.entry(entry.seq).bytes)]).toHaveLength(rows);
+    }
+    expect(dumpTables(replica.paths.base)).toEqual(dumpTables(path));
+    expect(verify(replica).ok).toBe(true);
+    db.close();
+  });
+});
+
+describe('appended rows the walk turns down', () => {
+  it('are copied instead: the entry and base.db as the full comparison says', () => {
+    const path = join(tempDir(), 'live.db');
+    const db = new DatabaseSync(path);
+    db.exec('CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)');
+    db.exec("INSERT INTO t VALUES (1, 'kept')");
+    const replica = Replica.init(path);
+    // Records that hold their rowid alias (the walk gives up on them): written while the schema
+    // says the column is no alias, then the schema put back.
+    db.enableDefensive(false);
+    const setSchema = (sql: string): void => {
+      db.exec('PRAGMA writable_schema = ON');
+      db.prepare("UPDATE sqlite_schema SET sql = ? WHERE name = 't'").run(sql);
+      db.exec('PRAGMA writable_schema = OFF');
+      const { schema_version: version } = db.prepare('PRAGMA schema_version').get() as { schema_version: number };
+      db.exec(`PRAGMA writable_schema = ON; PRAGMA schema_version = ${version + 1}; PRAGMA writable_schema = OFF`);
+    };
+    setSchema('CREATE TABLE t(id INTEGER, v TEXT)');
+    db.exec(`WITH RECURSIVE s(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM s WHERE i < ${BULK + 1}) INSERT INTO t(rowid, id, v) SELECT i, i, 'new ' || i FROM s`);
+    setSchema('CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)');
+    db.close();
+    const full = replica.withLock(() => withWorkingDiff(replica.paths.db, replica.paths.base, (d) => canonical(d.changes())));
+    expect(full).toHaveLength(BULK);
+    const notes: string[] = [];
+    const entry = commit(replica, { explain: (line) => notes.push(line) })!;
+    expect(notes).toContain('new rows of t copied, not read from the pages: a record holds its rowid alias');
+    expect(canonical(iterateChanges(replica.entry(entry.seq).bytes))).toEqual(full);
+    expect(dumpTables(replica.paths.base)).toEqual(dumpTables(path));
+    expect(verify(replica).ok).toBe(true);
   });
 });
 
