@@ -13,7 +13,7 @@
 import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, relative } from 'node:path';
 import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -129,17 +129,17 @@ const common: BuildOptions = { bundle: true, format: 'esm', platform: 'node', ta
 // a module named at run time through the importer main is given (src/shared/import-module.ts).
 const script: BuildOptions = { ...common, format: 'cjs', outExtension: { '.js': '.cjs' }, supported: { 'dynamic-import': false } };
 
-/** An import() of one of the project's modules, resolved, unless kept: external, `sqlferry-rest:PATH`. */
+/** An import() of a module the build bundles (the project's, chalk), unless kept: external, `sqlferry-rest:PATH`. */
 function restBoundary(targets: Set<string>): Plugin {
   return {
     name: 'rest-boundary',
     setup(b) {
-      b.onResolve({ filter: /^\./ }, async (args) => {
-        if (args.kind !== 'dynamic-import' || args.pluginData === 'inner') return undefined;
+      b.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.kind !== 'dynamic-import' || args.pluginData === 'inner' || builtins.test(args.path)) return undefined;
         const r = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'inner' });
-        if (r.errors.length > 0 || LAZY_KEPT.includes(r.path)) return undefined;
+        if (r.errors.length > 0 || r.external || LAZY_KEPT.includes(r.path)) return undefined;
         targets.add(r.path);
-        return { path: `${REST}${r.path.slice(root.length)}`, external: true };
+        return { path: `${REST}${relative(root, r.path)}`, external: true };
       });
     },
   };
@@ -205,7 +205,7 @@ async function splitCommand(name: string): Promise<void> {
     return;
   }
   const inCore = new Set(Object.keys(first.metafile.inputs).filter((p) => p.startsWith('src/')).map((p) => `${root}${p}`));
-  const restEntry = [...targets].map((p) => `export * as ${JSON.stringify(`${REST}${p.slice(root.length)}`)} from ${JSON.stringify(p)};`).join('\n');
+  const restEntry = [...targets].map((p) => `export * as ${JSON.stringify(`${REST}${relative(root, p)}`)} from ${JSON.stringify(p)};`).join('\n');
   const rest = await build({ ...script, stdin: { contents: restEntry, resolveDir: root, loader: 'ts', sourcefile: `${name}-rest.ts` }, outdir: undefined, outfile: `${out}/commands/${name}-rest.cjs`, write: false, plugins: [fromCore(inCore), nodeBuiltins] });
   const restFile = rest.outputFiles[0]!;
   mkdirSync(dirname(restFile.path), { recursive: true });
