@@ -3,10 +3,10 @@
 // node_modules, so an installed package cannot run src/*.ts as a clone does.
 // main.js and one ES module per command (code splitting): `sqlferry log` loads only what log
 // uses. The commands run over and over (cron's sync, scripts' pull, push, commit, status) also
-// get a file each, commands/NAME.cjs: the whole program with that command alone, in one
-// CommonJS script, which bin/sqlferry.js runs (node:vm, with V8's code cache taken after the
-// run) when the command line names it — one file instead of a few dozen chunks (~50 ms of a
-// no-op sync). commander is bundled in (resolving a package and loading it as CommonJS cost a
+// get their own files, commands/NAME.cjs (and NAME-rest.cjs, see splitCommand): the whole
+// program with that command alone, in CommonJS scripts, which bin/sqlferry.js runs (node:vm,
+// with V8's code cache taken after the run) when the command line names it — one or two files
+// instead of a few dozen chunks (~50 ms of a no-op sync). commander is bundled in (resolving a package and loading it as CommonJS cost a
 // short command ~20 ms); pg and ssh2, loaded on first use, stay outside, installed by npm from
 // package.json's "dependencies". Whitespace is minified (comments gone, the files are pure
 // ASCII, which V8 reads as one-byte strings); names are kept, for readable stack traces.
