@@ -10,7 +10,7 @@ import type { Remote } from '../hub/remote.ts';
 import type { Replica } from '../repo/replica.ts';
 import { statLive, unchangedSince } from '../repo/fingerprint.ts';
 import type { ConflictRecord } from '../repo/conflict-store.ts';
-import { restoreLostEntries } from './fetch.ts';
+import { restoreLostEntries } from './lost-entries.ts';
 import type { HandlerChooser } from './handlers/index.ts';
 import { infoAndHead, meetHub } from './hub-state.ts';
 import type { Progress } from './progress.ts';
