@@ -172,7 +172,7 @@ function coreBindings(rest: string): Map<string, Set<string>> {
   for (const [, local, path] of required) {
     const names = byModule.get(path!) ?? new Set<string>();
     byModule.set(path!, names);
-    for (const use of rest.matchAll(new RegExp(`\\b${local!.replace('$', '\\$')}\\b(\\.[A-Za-z_$][\\w$]*)?`, 'g'))) {
+    for (const use of rest.matchAll(new RegExp(`\\b${local!.replaceAll('$', '\\$')}\\b(\\.[A-Za-z_$][\\w$]*)?`, 'g'))) {
       if (use[1] === undefined) {
         if (rest.startsWith(`${local}=require(`, use.index)) continue;
         throw new Error(`the rest script uses ${local} (${path}) other than by name`);
