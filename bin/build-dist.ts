@@ -195,7 +195,7 @@ function coreExport(wanted: Map<string, Set<string>>): string {
   return `${imports.join('\n')}\nexport const __core = () => ({ ${modules.join(', ')} });\n`;
 }
 
-/** NAME.cjs and, when the command imports anything with import(), NAME-rest.cjs. */
+/** NAME.cjs and, when the command imports anything with import(), NAME-rest.cjs (its modules in a fixed order: the same files at every build). */
 async function splitCommand(name: string): Promise<void> {
   const targets = new Set<string>();
   const entry = { [`commands/${name}`]: `command:${name}` };
@@ -205,7 +205,7 @@ async function splitCommand(name: string): Promise<void> {
     return;
   }
   const inCore = new Set(Object.keys(first.metafile.inputs).filter((p) => p.startsWith('src/')).map((p) => `${root}${p}`));
-  const restEntry = [...targets].map((p) => `export * as ${JSON.stringify(`${REST}${relative(root, p)}`)} from ${JSON.stringify(p)};`).join('\n');
+  const restEntry = [...targets].sort().map((p) => `export * as ${JSON.stringify(`${REST}${relative(root, p)}`)} from ${JSON.stringify(p)};`).join('\n');
   const rest = await build({ ...script, stdin: { contents: restEntry, resolveDir: root, loader: 'ts', sourcefile: `${name}-rest.ts` }, outdir: undefined, outfile: `${out}/commands/${name}-rest.cjs`, write: false, plugins: [fromCore(inCore), nodeBuiltins] });
   const restFile = rest.outputFiles[0]!;
   mkdirSync(dirname(restFile.path), { recursive: true });
