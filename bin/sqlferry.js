@@ -54,20 +54,39 @@ function commandNamed(argv) {
  * sync's CPU). The cache is kept, one file per script, in a folder in Node's (which is per
  * user and per Node version), and tied to the script file's identity (device, inode, size,
  * times): an upgrade or an edit makes a new one. Without that folder the script runs uncached.
+ * What the command imports with import() (the rest of a pull, a push, the other transports) is
+ * in a second script, NAME-rest.cjs, run the first time the command asks for one of its modules
+ * (`sqlferry-rest:PATH`); the modules both use are the first script's (`sqlferry-core:PATH`, from
+ * its __core()).
  */
 async function runCached(file, cacheRoot) {
   const vm = process.getBuiltinModule('node:vm');
-  const code = fs.readFileSync(file, 'utf8');
-  const cache = cacheRoot === undefined ? undefined : cacheFile(file, cacheRoot);
-  const cachedData = cache === undefined ? undefined : readCache(cache);
-  const script = new vm.Script(`(function (module, require) {${code}\n})`, { filename: file, cachedData });
-  const module = { exports: {} };
+  const ran = [];
+  let required;
   // pg and ssh2 are required (the build turned their import() into require()); a script has no
   // import() of its own, so a module named at run time (a conflict handler) comes through this one.
-  let required;
-  script.runInThisContext()(module, (id) => (required ??= process.getBuiltinModule('node:module').createRequire(file))(id));
-  const exitCode = await module.exports.main(process.argv, (specifier) => import(specifier));
-  if (cache !== undefined && (cachedData === undefined || script.cachedDataRejected)) writeCache(cache, script.createCachedData());
+  const fromPackage = (id) => (required ??= process.getBuiltinModule('node:module').createRequire(file))(id);
+  const run = (path, require) => {
+    const code = fs.readFileSync(path, 'utf8');
+    const cache = cacheRoot === undefined ? undefined : cacheFile(path, cacheRoot);
+    const cachedData = cache === undefined ? undefined : readCache(cache);
+    const script = new vm.Script(`(function (module, require) {${code}\n})`, { filename: path, cachedData });
+    ran.push({ script, cache, cachedData });
+    const module = { exports: {} };
+    script.runInThisContext()(module, require);
+    return module.exports;
+  };
+  let rest;
+  let shared;
+  const core = run(file, (id) => {
+    if (!id.startsWith('sqlferry-rest:')) return fromPackage(id);
+    rest ??= run(file.replace(/\.cjs$/, '-rest.cjs'), (from) => (from.startsWith('sqlferry-core:') ? (shared ??= core.__core())[from] : fromPackage(from)));
+    return rest[id];
+  });
+  const exitCode = await core.main(process.argv, (specifier) => import(specifier));
+  for (const { script, cache, cachedData } of ran) {
+    if (cache !== undefined && (cachedData === undefined || script.cachedDataRejected)) writeCache(cache, script.createCachedData());
+  }
   return exitCode;
 }
 

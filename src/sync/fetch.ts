@@ -2,13 +2,8 @@
 // a network hub, two in flight): every entry's checksum is verified, and its parent must be the
 // entry before it (or the genesis), so a hub with another history is refused instead of applied.
 import type { EntryMeta, Remote } from '../hub/remote.ts';
-import { collect, sha256 } from '../hub/checksum.ts';
 import { checkSchemaStatements } from '../hub/schema-rule.ts';
 import { SqlferryError, EXIT } from '../errors/index.ts';
-import { acquireLock } from '../repo/lock.ts';
-import { hasPendingPull, restoreEntryBytes } from '../repo/pending-pull.ts';
-import { lostEntries } from '../repo/recover-pull.ts';
-import type { Replica } from '../repo/replica.ts';
 import { counted, tracked, type Progress } from './progress.ts';
 import { metered, streamed } from '../shared/pieces.ts';
 import { writeStreamDurably } from './write-stream.ts';
@@ -23,8 +18,6 @@ export type FetchedEntry = { meta: EntryMeta; bytes: Uint8Array } | { meta: Entr
 /** Where a large entry's bytes go as they arrive (src/shared/pieces.ts: never held whole). */
 export type SpillTo = (seq: number) => string;
 
-/** Reads in flight at once: each costs a round trip on a network hub, and a file descriptor. */
-const WINDOW = 8;
 /** Batches in flight at once: the next one travels while the last one's answer is read. */
 const BATCHES_AT_ONCE = 2;
 
@@ -71,57 +64,10 @@ async function readGroup(remote: Remote, group: EntryMeta[]): Promise<Array<{ me
   return got.slice(0, group.length);
 }
 
-/**
- * An interrupted pull whose copy of some hub entries is missing or damaged (recover-pull.ts,
- * lostEntries) cannot be finished offline: fetch them again by seq, accept only the recorded
- * sha256, before recovery needs them. If the hub cannot send them, say so; the pending record
- * is left as it is, so the next pull tries again.
- */
-export async function restoreLostEntries(replica: Replica, remote: Remote): Promise<void> {
-  if (!hasPendingPull(replica.paths)) return; // the usual case, answered without the lock
-  const lock = acquireLock(replica.paths.lock);
-  try {
-    const lost = lostEntries(replica.paths);
-    if (lost.length === 0) return;
-    const seqs = lost.map((m) => m.seq).join(', ');
-    const restored = await inWindow(lost, WINDOW, async (meta) => {
-      let bytes: Uint8Array;
-      try {
-        bytes = await collect((await remote.read(meta.seq)).body);
-      } catch (err) {
-        throw new SqlferryError('PULL_ENTRIES_UNREACHABLE', `an interrupted pull needs hub entries ${seqs} again and the hub at ${remote.url} could not send them (${(err as Error).message}); the next pull tries again`, {
-          data: { url: remote.url, seqs: lost.map((m) => m.seq) },
-          exitCode: err instanceof SqlferryError ? err.exitCode : EXIT.failure,
-          cause: err,
-        });
-      }
-      if (sha256(bytes) !== meta.sha256) {
-        throw new SqlferryError('HUB_HISTORY_MISMATCH', `the hub at ${remote.url} holds other bytes for entry ${meta.seq} than the interrupted pull recorded`, {
-          data: { url: remote.url, seq: meta.seq },
-          exitCode: EXIT.corrupt,
-          hint: 'the hub was replaced or rewritten; clone a fresh replica from it (sqlferry clone URL DB)',
-        });
-      }
-      return { seq: meta.seq, bytes };
-    });
-    restoreEntryBytes(replica.paths, restored);
-  } finally {
-    lock.release();
-  }
-}
-
 export function historyMismatch(url: string, seq: number): SqlferryError {
   return new SqlferryError('HUB_HISTORY_MISMATCH', `the hub at ${url} does not continue this replica's history (entry ${seq} has another parent)`, {
     data: { url, seq },
     exitCode: EXIT.corrupt,
     hint: 'the hub was replaced or rewritten; clone a fresh replica from it (sqlferry clone URL DB)',
-  });
-}
-
-export function unrelatedHub(url: string): SqlferryError {
-  return new SqlferryError('HUB_UNRELATED', `this replica's history is unrelated to the hub at ${url}`, {
-    data: { url },
-    exitCode: EXIT.rejected,
-    hint: `clone the hub instead: sqlferry clone ${url} NEW.db`,
   });
 }

@@ -6,7 +6,6 @@ import { SqlferryError, EXIT } from '../errors/index.ts';
 import type { HubInfo, Remote } from '../hub/remote.ts';
 import { sha256 } from '../hub/checksum.ts';
 import type { Replica } from '../repo/replica.ts';
-import { unrelatedHub } from './fetch.ts';
 import { hubBytes } from './hub-bytes.ts';
 
 export interface HubPosition {
@@ -92,4 +91,12 @@ async function adoptOwnEntries(replica: Replica, remote: Remote, info: HubInfo, 
   if (hubSeq === pos.hubSeq) return pos;
   savePosition(replica, { hubId: info.hubId, hubSeq, hubTip: hubTip! });
   return { hubId: info.hubId, hubSeq, hubTip };
+}
+
+export function unrelatedHub(url: string): SqlferryError {
+  return new SqlferryError('HUB_UNRELATED', `this replica's history is unrelated to the hub at ${url}`, {
+    data: { url },
+    exitCode: EXIT.rejected,
+    hint: `clone the hub instead: sqlferry clone ${url} NEW.db`,
+  });
 }

@@ -1,41 +1,20 @@
 // `pull`: fetch the hub's new entries and rebase the local commits onto them, in one
 // transaction on the live database (docs/ARCHITECTURE.md, "Sync"). The sidecar follows after
 // the COMMIT, through the pending-pull record (pending-pull.ts) that makes a crash recoverable.
-import { randomUUID } from 'node:crypto';
-import type { DatabaseSync } from 'node:sqlite';
-import { ChangesetFormatError, SqlferryError, EXIT } from '../errors/index.ts';
+// This module is what a pull with nothing to do runs (cron's no-op sync): the fingerprint, the
+// hub's head; the fetch and the rebase (pull-entries.ts) and a commit of uncommitted changes
+// (working.ts) are imported when there is work, so the npm package's script for a command
+// holds only this path (bin/build-dist.ts).
+import { SqlferryError, EXIT } from '../errors/index.ts';
 import type { Remote } from '../hub/remote.ts';
-import { applyChecked, applySchema } from '../repo/apply.ts';
-import { applyCheckedFile } from '../repo/apply-pieces.ts';
-import type { LogEntry, LogEntryMeta } from '../repo/log.ts';
-import { sha256 } from '../hub/checksum.ts';
 import type { Replica } from '../repo/replica.ts';
-import { dataVersion, openDatabase, schemaVersion } from '../repo/sqlite.ts';
-import { saveFingerprint, stampPastTick, statLive, type LiveFiles, type Stamp } from '../repo/fingerprint.ts';
-import { ConflictStore, type ConflictRecord } from '../repo/conflict-store.ts';
-import { fetchEntries, restoreLostEntries, type FetchedEntry } from './fetch.ts';
+import { statLive, unchangedSince } from '../repo/fingerprint.ts';
+import type { ConflictRecord } from '../repo/conflict-store.ts';
+import { restoreLostEntries } from './lost-entries.ts';
 import type { HandlerChooser } from './handlers/index.ts';
 import { replicaHandlers } from './handlers/replica-rules.ts';
-import { logMeta } from './entry-meta.ts';
 import { infoAndHead, meetHub } from './hub-state.ts';
-import { clearPending, markTransaction, openPullDir, pendingBytesFile, stageHubEntries, writePending, type PendingPull } from '../repo/pending-pull.ts';
-import { reapplyLocal } from './rebase/index.ts';
-import { redoLocal, refuseNonAdditive, squashLocal, undoLocal } from './rebase/schema.ts';
-import { conflictRecords } from './record-conflicts.ts';
-import { finishLog, finishPull } from '../repo/recover-pull.ts';
-import { readLocalRows } from './local-rows.ts';
-import type { TableDigests } from '../changeset/digest.ts';
-import { validateChangeset } from '../changeset/index.ts';
-import { scanDigests } from '../repo/digest-scan.ts';
-import { addTouchedRows, touchedKeys } from './touched-digest.ts';
-import { fileDelta } from './file-delta.ts';
-import { advanceDigests, claimMismatch, digestsAt, entryDelta, rescanInto, saveDigests } from '../repo/digest-state.ts';
-import { captureWorking, commitWorkingChanges, prepareCapture } from './working.ts';
-import { withLiveTransaction } from './transaction.ts';
-import { pageMapAt } from '../repo/page-scope.ts';
-import { rememberPagesAfterPull } from '../repo/pages-after-pull.ts';
 import type { Progress } from './progress.ts';
-import { settle } from '../shared/collect.ts';
 
 export interface PullOptions {
   /** How conflicts are settled; by default the replica's own rules (config.json's `conflictHandlers`). */
@@ -61,14 +40,15 @@ export interface PullResult {
 
 const nothing = (head: number): PullResult => ({ pulled: 0, unchecked: 0, head, rebased: false, localCommit: null, conflicts: [] });
 
-type SettledOptions = PullOptions & { handlers: HandlerChooser };
+/** PullOptions with the handlers chosen. */
+export type SettledOptions = PullOptions & { handlers: HandlerChooser };
 
 export async function pull(replica: Replica, remote: Remote, options: PullOptions): Promise<PullResult> {
   // Chosen first: a rule naming a table the database lacks is refused before anything moves.
   const opts = { ...options, handlers: options.handlers ?? (await replicaHandlers(replica)) };
   await restoreLostEntries(replica, remote);
   // Committed here, the changes reach the log even when the hub has nothing new (a push needs them).
-  await commitWorkingChanges(replica, opts);
+  await commitFirst(replica, opts);
   // What another program writes from here on is captured inside the pull's transaction.
   return replica.withLockAsync(() => pullLocked(replica, remote, opts));
 }
@@ -87,190 +67,16 @@ async function pullLocked(replica: Replica, remote: Remote, opts: SettledOptions
       hint: 'the hub was restored from an older backup; push from this replica to a fresh hub, or clone again',
     });
   }
-  // Large entries are written into pull/ as they arrive, the others staged below.
-  openPullDir(replica.paths);
-  let incoming: FetchedEntry[];
-  let local: LogEntry[];
-  try {
-    incoming = await fetchEntries(remote, pos.hubSeq, pos.hubTip, (seq) => pendingBytesFile(replica.paths, seq), opts.progress);
-    local = replica.seqsAfter(pos.hubSeq).map((s) => replica.entry(s));
-    refuseNonAdditive(local);
-    prepareCapture(replica);
-  } catch (err) {
-    clearPending(replica.paths);
-    throw err;
-  }
-  settle(); // what the fetch left (over SSH, a young generation grown by ssh2's packets) freed before the transaction
-  // The hub entries' bytes are written on the thread pool while the transaction runs. `settled`
-  // also marks a failure as handled until the transaction awaits `staged` (it may await handlers first).
-  const staged = stageHubEntries(replica.paths, incoming.flatMap((e) => ('bytes' in e ? [{ seq: e.meta.seq, bytes: e.bytes }] : [])));
-  const settled = staged.then(() => undefined, () => undefined);
-  let pendingMayExist = false;
-  const db = openDatabase(replica.paths.db, { foreignKeys: false });
-  try {
-    return await rebaseOnto(replica, db, info.hubId, pos.hubSeq, incoming, local, opts, async () => {
-      await staged;
-      pendingMayExist = true;
-    });
-  } finally {
-    db.close();
-    // Never leave writes in flight behind the lock; a pull that wrote no pending record leaves nothing.
-    await settled;
-    if (!pendingMayExist) clearPending(replica.paths);
-  }
+  return (await import('./pull-entries.ts')).pullEntries(replica, remote, opts, info, { hubSeq: pos.hubSeq, hubTip: pos.hubTip });
 }
 
-async function rebaseOnto(
-  replica: Replica, db: DatabaseSync, hubId: string, hubSeq: number,
-  incoming: FetchedEntry[], committed: LogEntry[], opts: SettledOptions, beforePending: () => Promise<void>,
-): Promise<PullResult> {
+/**
+ * Uncommitted changes committed (working.ts). Holding the lock (which first finishes an
+ * interrupted pull): a live database whose files stat as they did at the log's end has none,
+ * answered without loading the comparison's code.
+ */
+async function commitFirst(replica: Replica, opts: PullOptions): Promise<void> {
   const paths = replica.paths;
-  const pullId = randomUUID();
-  const head = incoming.at(-1)!.meta.seq;
-  let pending: PendingPull | undefined;
-  let dataVersionAtCommit = 0;
-  let localCommit: number | null = null;
-  let rebased = false;
-  const digests = digestsAt(replica, hubSeq);
-  const deltas = digestDeltas(incoming);
-  const pagesBefore = pageMapAt(paths, replica.lastSeq()); // before the log changes: the map names its entry
-  // At BEGIN, before the triggers are dropped: the schema_version a rollback leaves, and what
-  // other programs wrote since the commit before the fetch, captured where none can write.
-  const atBegin = () => ({ before: schemaVersion(db), working: captureWorking(replica, opts) });
-  await withLiveTransaction(db, paths.db, atBegin, async (tx, { before, working }) => {
-    if (working) refuseNonAdditive([working]);
-    const local = working ? [...committed, working] : committed;
-    rebased = local.length > 0;
-    const localBytes = local.length > 0 ? squashLocal(db, local) : new Uint8Array();
-    const localRows = readLocalRows(db, localBytes);
-    const undone = undoLocal(db, local);
-    incoming.forEach((e, i) => {
-      const change = deltas[i]!;
-      if ('touched' in change) addTouchedRows(db, change.touched, digests, -1);
-      applyHubEntry(db, e);
-      if ('touched' in change) addTouchedRows(db, change.touched, digests, 1);
-      checkEntryDigest(db, digests, e, 'delta' in change ? change.delta : undefined);
-    });
-    redoLocal(db, undone, incoming.flatMap((e) => e.meta.schema));
-    const rebase = localBytes.length > 0 ? await reapplyLocal(db, localBytes, localRows, opts.handlers) : undefined;
-    const entries: LogEntryMeta[] = incoming.map((e) => logMeta(e.meta));
-    let localEntry: { seq: number; bytes: Uint8Array } | undefined;
-    const schema = undone.statements.map((s) => s.sql);
-    const recorded = rebase?.recorded ?? new Uint8Array();
-    if (recorded.length > 0 || schema.length > 0) {
-      localCommit = head + 1;
-      // A --message given to the commit before the fetch and to the capture is said once.
-      entries.push({
-        seq: localCommit, parent: incoming.at(-1)!.meta.sha256, replicaId: replica.replicaId, time: new Date().toISOString(),
-        message: [...new Set(local.map((e) => e.meta.message).filter(Boolean))].join('; '), kind: 'changeset', schema,
-        sha256: sha256(recorded), size: recorded.length,
-      });
-      localEntry = { seq: localCommit, bytes: recorded };
-    }
-    const conflicts = rebase ? conflictRecords(db, rebase.resolved, head) : [];
-    await beforePending();
-    tx.beforeCommit(() => {
-      const after = markTransaction(db);
-      dataVersionAtCommit = dataVersion(db);
-      pending = {
-        id: pullId, phase: 'prepared', schemaVersion: { before, after }, oldHubSeq: hubSeq, oldLast: committed.at(-1)?.meta.seq ?? hubSeq,
-        state: { hubId, hubSeq: head, hubTip: incoming.at(-1)!.meta.sha256 }, entries, conflicts,
-      };
-      writePending(paths, pending, localEntry);
-    });
-  });
-  const liveAtCommit = statLive(paths);
-  await finishLog(paths, pending!);
-  finishPull(paths, pending!);
-  saveDigests(replica, head, digests);
-  const stamp = await rememberLiveAtLogEnd(replica, db, liveAtCommit, dataVersionAtCommit);
-  if (typeof pagesBefore !== 'string') rememberPagesAfterPull(paths, db, stamp, dataVersionAtCommit, pagesBefore, replica.lastSeq());
-  const unchecked = incoming.filter((e) => e.meta.digest === undefined).length;
-  const result = { pulled: incoming.length, unchecked, head, rebased, localCommit };
-  if (pending!.conflicts.length === 0) return { ...result, conflicts: [] }; // no need to open the store
-  const store = new ConflictStore(paths.conflicts);
-  try {
-    return { ...result, conflicts: store.ofPull(pullId) };
-  } finally {
-    store.close();
-  }
-}
-
-/**
- * After the log is written: the live database equals its last entry, as its files stat right
- * after our COMMIT, unless another program committed since. data_version, read on our
- * connection after the clock reading, proves it did not, so the next commit finds nothing
- * without reading the database (fingerprint.ts) and base.db is not needed.
- */
-async function rememberLiveAtLogEnd(replica: Replica, db: DatabaseSync, live: LiveFiles, atCommit: number): Promise<Stamp> {
-  const stamp = await stampPastTick(replica.paths, live);
-  if (dataVersion(db) === atCommit) saveFingerprint(replica.paths, stamp, replica.lastSeq());
-  return stamp;
-}
-
-/**
- * The entry's claimed content digest against the replica's own count: the digest before it,
- * plus the change its bytes make (tables given a column, and a patchset's, read again now that
- * it is applied). A difference means the bytes or the metadata are not what their writer made.
- */
-function checkEntryDigest(db: DatabaseSync, digests: TableDigests, e: FetchedEntry, delta: TableDigests | undefined): void {
-  const rescan = advanceDigests(digests, e.meta.schema, delta);
-  rescanInto(digests, rescan, (only) => scanDigests(db, only));
-  if (e.meta.digest === undefined) return;
-  const table = claimMismatch(digests, e.meta.digest);
-  if (table === undefined) return;
-  throw new SqlferryError('HUB_ENTRY_DIGEST_MISMATCH', `hub entry ${e.meta.seq} does not match the content digest it claims (table "${table}"): its bytes or metadata are not what its writer made; nothing was applied`, {
-    data: { seq: e.meta.seq, table },
-    exitCode: EXIT.corrupt,
-    hint: 'the hub holds a damaged or forged entry; tell whoever runs the hub (sqlferry verify on the replica that pushed it)',
-  });
-}
-
-function corruptEntry(e: FetchedEntry, err: ChangesetFormatError): SqlferryError {
-  return new SqlferryError('HUB_ENTRY_CORRUPT', `hub entry ${e.meta.seq} is not a valid ${e.meta.kind}: ${err.message}; nothing was pulled`, {
-    data: { seq: e.meta.seq, offset: err.offset },
-    exitCode: EXIT.corrupt,
-    hint: 'the hub holds a damaged or forged entry that no replica can apply; tell whoever runs the hub',
-    cause: err,
-  });
-}
-
-/**
- * Each entry's change of digest from its bytes, or for a patchset the keys whose rows give it:
- * before the transaction, so the app waits less, and a file that does not decode names its entry.
- */
-function digestDeltas(incoming: FetchedEntry[]): Array<{ delta: TableDigests } | { touched: ReturnType<typeof touchedKeys> }> {
-  return incoming.map((e) => {
-    try {
-      if ('file' in e) return fileDelta(e.file, e.meta.kind);
-      validateChangeset(e.bytes, e.meta.kind); // a file that repeats a table otherwise would be read two ways
-      const delta = entryDelta(e.bytes);
-      return delta === undefined ? { touched: touchedKeys(e.bytes) } : { delta };
-    } catch (err) {
-      throw err instanceof ChangesetFormatError ? corruptEntry(e, err) : err;
-    }
-  });
-}
-
-/**
- * A hub entry applies to exactly the state it was made on: one that does not decode, or does
- * not fit this replica's schema or rows, is damaged or forged, or this replica diverged.
- */
-function applyHubEntry(db: DatabaseSync, e: FetchedEntry): void {
-  applySchema(db, e.meta.schema, `hub entry ${e.meta.seq}`);
-  try {
-    if ('file' in e) applyCheckedFile(db, e.file, e.meta.kind);
-    else applyChecked(db, e.bytes, e.meta.kind);
-  } catch (err) {
-    if (err instanceof ChangesetFormatError) throw corruptEntry(e, err);
-    const code = (err as SqlferryError).code;
-    if (code !== 'APPLY_CONFLICT' && code !== 'SCHEMA_MISMATCH' && code !== 'APPLY_REFUSED') throw err;
-    const why = code === 'APPLY_CONFLICT' ? "its content differs from the hub's" : (err as Error).message;
-    throw new SqlferryError('REPLICA_DIVERGED', `hub entry ${e.meta.seq} does not apply to this replica: ${why}`, {
-      data: { seq: e.meta.seq },
-      exitCode: EXIT.corrupt,
-      hint: 'run sqlferry verify; then clone a fresh replica from the hub and carry local work over',
-      cause: err,
-    });
-  }
+  if (await replica.withLockAsync(async () => unchangedSince(paths, statLive(paths), replica.lastSeq()))) return;
+  await (await import('./working.ts')).commitWorkingChanges(replica, opts);
 }

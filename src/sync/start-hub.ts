@@ -11,7 +11,7 @@ import { digestsAt, saveDigests } from '../repo/digest-state.ts';
 import type { Replica } from '../repo/replica.ts';
 import { abandonRestart, prepareRestart, restartHistory } from '../repo/restart-history.ts';
 import { refuseIfDamaged } from './content-claims.ts';
-import { unrelatedHub } from './fetch.ts';
+import { unrelatedHub } from './hub-state.ts';
 import { uploadSnapshotFile } from './hub-snapshot.ts';
 import { isEmptyHub, positionOf } from './hub-state.ts';
 import type { Progress } from './progress.ts';

@@ -12,7 +12,6 @@ import type { Replica } from '../repo/replica.ts';
 import type { ConflictRecord } from '../repo/conflict-store.ts';
 import { positionOf } from './hub-state.ts';
 import { pull, type PullOptions } from './pull.ts';
-import { push } from './push.ts';
 import type { SnapshotOutcome } from './hub-snapshot.ts';
 
 export interface SyncOptions extends PullOptions {
@@ -84,6 +83,8 @@ export async function sync(replica: Replica, remote: Remote, opts: SyncOptions):
         if (nothingToPush(replica, p.head)) {
           return { skipped: false, pulled, unchecked, pushed: 0, head: p.head, attempts: attempt, conflicts, snapshot: { skipped: 'not-due' } };
         }
+        // Imported only now: a sync with nothing to push never loads the push's code.
+        const { push } = await import('./push.ts');
         const pushed = await push(replica, remote, { progress: opts.progress });
         return { skipped: false, pulled, unchecked, pushed: pushed.pushed, head: pushed.head, attempts: attempt, conflicts, snapshot: pushed.snapshot };
       } catch (err) {

@@ -119,8 +119,14 @@ export class HubHttpClient {
         method: req.method ?? 'GET',
         headers: { 'accept-encoding': ACCEPT_ENCODING, ...req.headers, ...length, ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
         agent: streamedBody ? false : agent,
-        signal: abort.signal,
       }, resolve);
+      // The watchdog's abort destroys the request with its reason (which `explain` reports), until
+      // the request closes. Not the `signal` option, which does the same through Node's
+      // add-abort-signal: compiling that costs a no-op sync ~2% of its instructions.
+      const stop = () => request.destroy(abort.signal.reason as Error);
+      if (abort.signal.aborted) stop();
+      abort.signal.addEventListener('abort', stop, { once: true });
+      request.once('close', () => abort.signal.removeEventListener('abort', stop));
       request.on('error', (err) => reject(Object.assign(err, { staleSocket: request.reusedSocket && (req.method ?? 'GET') === 'GET' && (err as { code?: string }).code === 'ECONNRESET' })));
       if (req.body) upload(request, sliced(req.body, dog.kick)).catch((err) => request.destroy(err));
       else request.end();
