@@ -34,17 +34,19 @@ export function newConfig(): ReplicaConfig {
 
 /** config.json, each field checked: it is the user's to edit, so a wrong value is said in one sentence, not met later as a crash. */
 export function readConfig(path: string): ReplicaConfig {
-  const config = readJson<unknown>(path);
-  const wrong = configFault(config);
-  if (wrong) {
-    throw new SqlferryError('CONFIG_INVALID', `${path} is not valid: ${wrong}`, {
-      data: { path },
-      exitCode: EXIT.usage,
-      hint: 'edit the file back to a valid value (sqlferry remote rewrites remotes)',
-    });
-  }
-  // Fields a later version added are kept: writeConfig writes back what it read.
-  return config as ReplicaConfig;
+  return readChecked<ReplicaConfig>(path, configFault, (wrong) => new SqlferryError('CONFIG_INVALID', `${path} is not valid: ${wrong}`, {
+    data: { path },
+    exitCode: EXIT.usage,
+    hint: 'edit the file back to a valid value (sqlferry remote rewrites remotes)',
+  }));
+}
+
+/** A JSON file read whole and checked by `fault` before anything uses it; fields a later version added are kept (written back as read). */
+function readChecked<T>(path: string, fault: (value: unknown) => string | null, refuse: (wrong: string) => SqlferryError): T {
+  const value = readJson<unknown>(path);
+  const wrong = fault(value);
+  if (wrong !== null) throw refuse(wrong);
+  return value as T;
 }
 
 function configFault(config: unknown): string | null {
@@ -74,17 +76,11 @@ export function writeConfig(path: string, config: ReplicaConfig): void {
 /** state.json, each field checked: a hand-edited or damaged file is refused in one sentence, never half-trusted. */
 export function readState(path: string): ReplicaState {
   if (!existsSync(path)) return { hubId: null, hubSeq: 0 };
-  const state = readJson<unknown>(path);
-  const wrong = stateFault(state);
-  if (wrong) {
-    throw new SqlferryError('FILE_CORRUPT', `${path} is damaged: ${wrong}`, {
-      data: { path },
-      exitCode: EXIT.corrupt,
-      hint: 'the sidecar file was damaged; restore it from a backup or re-create the replica with clone',
-    });
-  }
-  // Fields a later version added are kept: writeState writes back what it read.
-  return state as ReplicaState;
+  return readChecked<ReplicaState>(path, stateFault, (wrong) => new SqlferryError('FILE_CORRUPT', `${path} is damaged: ${wrong}`, {
+    data: { path },
+    exitCode: EXIT.corrupt,
+    hint: 'the sidecar file was damaged; restore it from a backup or re-create the replica with clone',
+  }));
 }
 
 function stateFault(state: unknown): string | null {
