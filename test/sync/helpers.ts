@@ -1,5 +1,6 @@
 // Real replicas and hubs in a temp folder, driven through the library (the CLI tests spawn the binary).
-import { mkdtempSync } from 'node:fs';
+import { expect } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -91,4 +92,20 @@ export async function collide(dir: string, schema: string, aEdit: string, bEdit:
   commitAll(b);
   const result = await pullWith(b, hub, rules, dir);
   return { hub, a, b, result };
+}
+
+/**
+ * `replica`'s pull from `hubUrl` stopped right after its COMMIT, as a crash there would stop it:
+ * a folder where log entry `seq`'s bytes go makes the sidecar update fail (rmSync refuses a
+ * folder). The pending-pull record is left for the next command to finish.
+ */
+export async function pullCutAfterCommit(replica: Replica, hubUrl: string, seq: number): Promise<void> {
+  const obstacle = join(replica.paths.log, `${String(seq).padStart(10, '0')}.changeset`);
+  mkdirSync(obstacle);
+  writeFileSync(join(obstacle, 'x'), '');
+  try {
+    await expect(pullWith(replica, hubUrl)).rejects.toThrow();
+  } finally {
+    rmSync(obstacle, { recursive: true });
+  }
 }

@@ -2,11 +2,9 @@
 // Replica.withLock or Replica.withLockAsync (sync, pull, push). The other tests reach the
 // recovery through a later `commit`'s withLock; the async path is checked here on its own.
 import { describe, it, expect } from 'vitest';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { readPending } from '../../src/repo/pending-pull.ts';
 import { verify } from '../../src/repo/verify.ts';
-import { cloneReplica, commitAll, firstReplica, newHub, pullWith, pushTo, rows, sql, tempDir } from './helpers.ts';
+import { cloneReplica, commitAll, firstReplica, newHub, pullCutAfterCommit, pushTo, rows, sql, tempDir } from './helpers.ts';
 
 describe('Replica.withLockAsync', () => {
   it('finishes an interrupted pull before its body runs', async () => {
@@ -18,12 +16,7 @@ describe('Replica.withLockAsync', () => {
     commitAll(a);
     await pushTo(a, hub);
 
-    // Stop b's pull after its COMMIT: a folder where the log's entry goes makes the sidecar update fail.
-    const obstacle = join(b.paths.log, '0000000001.changeset');
-    mkdirSync(obstacle);
-    writeFileSync(join(obstacle, 'x'), '');
-    await expect(pullWith(b, hub)).rejects.toThrow();
-    rmSync(obstacle, { recursive: true });
+    await pullCutAfterCommit(b, hub, 1);
     expect(readPending(b.paths)?.phase).toBe('prepared');
 
     expect(await b.withLockAsync(async () => ({ pending: readPending(b.paths), seqs: b.seqs(), hubSeq: b.state().hubSeq }))).toEqual({ pending: null, seqs: [1], hubSeq: 1 });

@@ -3,15 +3,14 @@
 // commands say what is wrong and change nothing; the next pull fetches the entry again from
 // the hub by sha256 (or says the hub could not send it) and finishes the interrupted pull.
 import { describe, it, expect } from 'vitest';
-import { mkdirSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { renameSync, truncateSync } from 'node:fs';
 import { commit } from '../../src/repo/commit.ts';
 import { pendingBytesFile, readPending } from '../../src/repo/pending-pull.ts';
 import { verify } from '../../src/repo/verify.ts';
 import { openRemote } from '../../src/remote/registry.ts';
 import { chooseHandlers } from '../../src/sync/handlers/index.ts';
 import { pull } from '../../src/sync/pull.ts';
-import { cloneReplica, commitAll, firstReplica, newHub, pullWith, pushTo, rows, sql, tempDir } from './helpers.ts';
+import { cloneReplica, commitAll, firstReplica, newHub, pullCutAfterCommit, pushTo, rows, sql, tempDir } from './helpers.ts';
 
 const SCHEMA = 'CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);';
 const content = (db: string) => JSON.stringify(rows(db, 't'));
@@ -27,13 +26,7 @@ describe('an interrupted pull whose copy of a hub entry was damaged', () => {
     await pushTo(a, hub);
     const after = content(a.paths.db);
 
-    // Stop b's pull after its COMMIT: a folder where the log's first entry's bytes go makes the
-    // sidecar update fail (rmSync refuses a folder), as a crash there would stop it.
-    const obstacle = join(b.paths.log, '0000000001.changeset');
-    mkdirSync(obstacle);
-    writeFileSync(join(obstacle, 'x'), '');
-    await expect(pullWith(b, hub)).rejects.toThrow();
-    rmSync(obstacle, { recursive: true });
+    await pullCutAfterCommit(b, hub, 1);
     expect(content(b.paths.db)).toBe(after);
     expect(readPending(b.paths)?.phase).toBe('prepared');
 
@@ -73,12 +66,7 @@ describe('an interrupted pull whose copy of a hub entry was damaged', () => {
     }
     await pushTo(a, hub);
 
-    // Stop b's pull after its COMMIT, with hub entry 1 linked into the log and entry 2 not.
-    const obstacle = join(b.paths.log, '0000000002.changeset');
-    mkdirSync(obstacle);
-    writeFileSync(join(obstacle, 'x'), '');
-    await expect(pullWith(b, hub)).rejects.toThrow();
-    rmSync(obstacle, { recursive: true });
+    await pullCutAfterCommit(b, hub, 2); // hub entry 1 linked into the log, entry 2 not
     expect(readPending(b.paths)?.phase).toBe('prepared');
     // Another program changes the schema: schema_version alone could no longer tell.
     sql(b.paths.db, 'CREATE TABLE notes(id INTEGER PRIMARY KEY, body TEXT)');
