@@ -14,7 +14,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { commit } from '../src/repo/commit.ts';
+import { commit } from '../src/repo/capture/commit.ts';
 import { Replica } from '../src/repo/replica.ts';
 import { openRemote } from '../src/remote/registry.ts';
 import { chooseHandlers } from '../src/sync/handlers/index.ts';

@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DatabaseSync } from 'node:sqlite';
 import { Replica } from '../src/repo/replica.ts';
-import { commit } from '../src/repo/commit.ts';
+import { commit } from '../src/repo/capture/commit.ts';
 import { initHub } from '../src/sync/init-hub.ts';
 import { addRemote } from '../src/sync/remotes.ts';
 import { stampSidecar } from '../src/repo/sidecar-stamp.ts';

@@ -16,8 +16,8 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Replica } from '../src/repo/replica.ts';
-import { commit } from '../src/repo/commit.ts';
-import { execSql } from '../src/repo/exec.ts';
+import { commit } from '../src/repo/capture/commit.ts';
+import { execSql } from '../src/repo/apply/exec.ts';
 
 const workload = process.argv[2] === 'bulk' ? 'bulk' : 'spread';
 const rows = Number(process.argv[3] ?? (workload === 'bulk' ? 3_000_000 : 1_000_000));

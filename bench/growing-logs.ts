@@ -1,6 +1,6 @@
 // What a sync pays to find where a log ends, as logs grow by two files per entry for ever: a
 // folder hub's head and its new entries (hub/folder/find-head.ts), and a replica's own log end
-// (repo/log-end.ts), found by probing names, against listing the log folder (what sqlferry did
+// (repo/log/log-end.ts), found by probing names, against listing the log folder (what sqlferry did
 // before, and the obvious way). Each log holds `entries` entries written directly in its layout
 // (what as many pushes or pulls leave, without their fsyncs, so the setup is quick).
 // Run: npx node bench/growing-logs.ts [entries] [runs]
@@ -13,8 +13,8 @@ import { committedSeq, metaName } from '../src/hub/folder/layout.ts';
 import { parseEntryMeta } from '../src/hub/meta.ts';
 import { fileRemote } from '../src/remote/file/index.ts';
 import { initHub } from '../src/sync/init-hub.ts';
-import { listSeqs } from '../src/repo/log.ts';
-import { logEnd } from '../src/repo/log-end.ts';
+import { listSeqs } from '../src/repo/log/log.ts';
+import { logEnd } from '../src/repo/log/log-end.ts';
 import { entryPaths, sidecarPaths } from '../src/repo/sidecar.ts';
 import { writeState } from '../src/repo/config.ts';
 

@@ -9,7 +9,7 @@ import { closeSync, cpSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readdir
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { commit } from '../src/repo/commit.ts';
+import { commit } from '../src/repo/capture/commit.ts';
 import { Replica } from '../src/repo/replica.ts';
 import { openRemote } from '../src/remote/registry.ts';
 import { chooseHandlers } from '../src/sync/handlers/index.ts';

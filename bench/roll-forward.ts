@@ -5,8 +5,8 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { catchUpBase } from '../src/repo/base.ts';
-import { execSql } from '../src/repo/exec.ts';
+import { catchUpBase } from '../src/repo/base/base.ts';
+import { execSql } from '../src/repo/apply/exec.ts';
 import { Replica } from '../src/repo/replica.ts';
 
 const entries = Number(process.argv[2] ?? 300);

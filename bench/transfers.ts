@@ -16,7 +16,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DatabaseSync } from 'node:sqlite';
-import { commit } from '../src/repo/commit.ts';
+import { commit } from '../src/repo/capture/commit.ts';
 import { Replica } from '../src/repo/replica.ts';
 import { openRemote } from '../src/remote/registry.ts';
 import { chooseHandlers } from '../src/sync/handlers/index.ts';

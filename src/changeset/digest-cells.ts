@@ -55,7 +55,7 @@ export class CellBatch {
     this.rowGrown();
   }
 
-  /** A key value as read by exactColumns (src/repo/values.ts): its typeof() and its value. */
+  /** A key value as read by exactColumns (src/repo/capture/values.ts): its typeof() and its value. */
   keyValue(type: string, value: unknown): void {
     this.room(encodedLength(type, value));
     this.putValue(type, value);

@@ -1,5 +1,5 @@
 // Walking a changeset or patchset table by table without decoding its values: what a caller
-// needs to check the file's tables before applying it (validate.ts, repo/apply.ts). One pass
+// needs to check the file's tables before applying it (validate.ts, repo/apply/apply.ts). One pass
 // that validates the structure as iterateChanges does but allocates nothing per value, several
 // times faster on big files.
 import { ChangesetFormatError } from '../errors/index.ts';

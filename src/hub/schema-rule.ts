@@ -1,8 +1,8 @@
 // The schema statements an entry may carry: exactly the forms sqlferry's capture writes
-// (src/repo/schema-diff.ts), one statement each, on the main database. An entry is data
+// (src/repo/schema/schema-diff.ts), one statement each, on the main database. An entry is data
 // from a hub that any writer may have filled, so a statement is read here as data: its
 // leading keywords name what it does, and anything else refuses the whole entry. A replica
-// then runs each one under SQLite's authorizer (src/repo/schema-guard.ts), which enforces
+// then runs each one under SQLite's authorizer (src/repo/schema/schema-guard.ts), which enforces
 // the same verdict on what SQLite itself compiled; this file is the check a hub can make
 // without a database.
 import { SqlferryError, EXIT } from '../errors/index.ts';

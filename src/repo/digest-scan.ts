@@ -7,8 +7,8 @@ import type { DatabaseSync } from 'node:sqlite';
 import { lanesOf, type TableDigests } from '../changeset/digest.ts';
 import { CellBatch } from '../changeset/digest-cells.ts';
 import { quoteIdent } from '../changeset/value.ts';
-import { keyedColumns, readSchema, trackedTables, type TableInfo } from './schema-read.ts';
-import { exactColumnList } from './values.ts';
+import { keyedColumns, readSchema, trackedTables, type TableInfo } from './schema/schema-read.ts';
+import { exactColumnList } from './capture/values.ts';
 
 /** The digests of every tracked table of `db`, or of the tables named in `only` (lower-cased: names are case-blind). */
 export function scanDigests(db: DatabaseSync, only?: ReadonlySet<string>): TableDigests {

@@ -2,17 +2,17 @@
 // numbered log). The object the CLI and sync use to reach all of it.
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { SqlferryError } from '../errors/index.ts';
-import { rebuildBaseIfHalfWritten } from './base-unjournaled.ts';
+import { rebuildBaseIfHalfWritten } from './base/base-unjournaled.ts';
 import { readConfig, readState, writeConfig, writeState, newConfig, type ReplicaConfig, type ReplicaState } from './config.ts';
 import { acquireLock } from './lock.ts';
-import { rememberPagesAtInit } from './pages-at-init.ts';
-import { listSeqs, readEntry, readMeta, type LogEntry, type LogEntryMeta } from './log.ts';
-import { hasEntry, logEnd, seqsAfter } from './log-end.ts';
+import { rememberPagesAtInit } from './pages/pages-at-init.ts';
+import { listSeqs, readEntry, readMeta, type LogEntry, type LogEntryMeta } from './log/log.ts';
+import { hasEntry, logEnd, seqsAfter } from './log/log-end.ts';
 import { noticeOutsideChanges, stampSidecar } from './sidecar-stamp.ts';
-import { recoverPendingPull, type Assumption } from './recover-pull.ts';
-import { finishRestart } from './restart-history.ts';
+import { recoverPendingPull, type Assumption } from './pull-recovery/recover-pull.ts';
+import { finishRestart } from './log/restart-history.ts';
 import { discoverReplicas, isReplica, sidecarPaths, type SidecarPaths } from './sidecar.ts';
-import { markSeq, snapshotInto } from './snapshot.ts';
+import { markSeq, snapshotInto } from './base/snapshot.ts';
 import { dataVersion, openDatabase, withSqliteErrors } from './sqlite.ts';
 
 export class Replica {

@@ -12,7 +12,7 @@ import { tempPathFor } from '../repo/atomic.ts';
 import { readConfig, writeConfig } from '../repo/config.ts';
 import { Replica } from '../repo/replica.ts';
 import { sidecarPaths } from '../repo/sidecar.ts';
-import { dropSeqTable, markSeq } from '../repo/snapshot.ts';
+import { dropSeqTable, markSeq } from '../repo/base/snapshot.ts';
 import { openDatabase } from '../repo/sqlite.ts';
 import { writeStreamDurably } from './write-stream.ts';
 import { pull, type PullOptions, type PullResult } from './pull.ts';

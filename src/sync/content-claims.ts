@@ -6,12 +6,12 @@ import { digestClaims, type TableDigests } from '../changeset/digest.ts';
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import { scanDigests } from '../repo/digest-scan.ts';
 import { advanceDigests, claimMismatch, digestsAt, entryDelta, rescanInto, saveDigests, scanAt } from '../repo/digest-state.ts';
-import type { LogEntry, LogEntryMeta } from '../repo/log.ts';
+import type { LogEntry, LogEntryMeta } from '../repo/log/log.ts';
 import { fileDelta } from './file-delta.ts';
 import { entryPaths } from '../repo/sidecar.ts';
 import { streamed } from '../shared/pieces.ts';
 import type { Replica } from '../repo/replica.ts';
-import { openBase } from '../repo/base.ts';
+import { openBase } from '../repo/base/base.ts';
 import { clearSuspicion, isSuspect } from '../repo/sidecar-stamp.ts';
 
 export class ContentClaims {

@@ -2,7 +2,7 @@
 // for the first entry) and the hub's (`EntryMeta`: `replica`, a parent always named). The two
 // conversions, written once, for push and pull.
 import type { EntryMeta } from '../hub/remote.ts';
-import type { LogEntryMeta } from '../repo/log.ts';
+import type { LogEntryMeta } from '../repo/log/log.ts';
 
 /** Local commit `local` as the hub stores it: pushed by `replica`, after `parent`, in the hub's kind, with the bytes' checksum and the content digest. */
 export function hubMeta(

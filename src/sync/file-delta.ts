@@ -4,7 +4,7 @@
 // A patchset's touched keys are gathered the same way (they are held: one key per row touched).
 import { addChangesetDelta, type TableDigests } from '../changeset/digest.ts';
 import type { ChangesetKind } from '../changeset/types.ts';
-import { filePieces } from '../repo/apply-pieces.ts';
+import { filePieces } from '../repo/apply/apply-pieces.ts';
 import { touchedKeys } from './touched-digest.ts';
 
 export function fileDelta(path: string, kind: ChangesetKind): { delta: TableDigests } | { touched: ReturnType<typeof touchedKeys> } {

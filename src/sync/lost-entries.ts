@@ -4,8 +4,8 @@ import type { Remote } from '../hub/remote.ts';
 import { collect, sha256 } from '../hub/checksum.ts';
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import { acquireLock } from '../repo/lock.ts';
-import { hasPendingPull, restoreEntryBytes } from '../repo/pending-pull.ts';
-import { lostEntries } from '../repo/recover-pull.ts';
+import { hasPendingPull, restoreEntryBytes } from '../repo/pull-recovery/pending-pull.ts';
+import { lostEntries } from '../repo/pull-recovery/recover-pull.ts';
 import type { Replica } from '../repo/replica.ts';
 import { inWindow } from '../shared/in-window.ts';
 

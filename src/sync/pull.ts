@@ -8,8 +8,8 @@
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import type { Remote } from '../hub/remote.ts';
 import type { Replica } from '../repo/replica.ts';
-import { statLive, unchangedSince } from '../repo/fingerprint.ts';
-import type { ConflictRecord } from '../repo/conflict-store.ts';
+import { statLive, unchangedSince } from '../repo/pages/fingerprint.ts';
+import type { ConflictRecord } from '../repo/conflicts/conflict-store.ts';
 import { restoreLostEntries } from './lost-entries.ts';
 import type { HandlerChooser } from './handlers/index.ts';
 import { replicaHandlers } from './handlers/replica-rules.ts';

@@ -7,7 +7,7 @@ import { SqlferryError, EXIT } from '../errors/index.ts';
 import { createReadStream } from 'node:fs';
 import { sha256, verified } from '../hub/checksum.ts';
 import { entryPaths } from '../repo/sidecar.ts';
-import type { LogEntryMeta } from '../repo/log.ts';
+import type { LogEntryMeta } from '../repo/log/log.ts';
 import { metered, pieceBytes, streamed } from '../shared/pieces.ts';
 import type { EntryWithBytes, HubInfo, Remote } from '../hub/remote.ts';
 import { BATCH_BYTES, BATCH_ENTRIES } from '../hub/batch.ts';

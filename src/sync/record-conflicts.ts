@@ -1,8 +1,8 @@
 // Turning resolved conflicts into conflict-store records: exact row versions (local, remote,
 // and what the database holds after the resolution), read inside the pull's transaction.
 import type { DatabaseSync } from 'node:sqlite';
-import type { NewConflict } from '../repo/conflict-store.ts';
-import { exactRow } from '../repo/exact-json.ts';
+import type { NewConflict } from '../repo/conflicts/conflict-store.ts';
+import { exactRow } from '../repo/conflicts/exact-json.ts';
 import type { Resolved } from './rebase/decide.ts';
 import { keyOf, readRow } from './rows.ts';
 

@@ -4,8 +4,8 @@
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import type { Replica } from '../repo/replica.ts';
 import { beginImmediate, openDatabase, rollbackQuietly } from '../repo/sqlite.ts';
-import { ConflictStore, type ConflictRecord } from '../repo/conflict-store.ts';
-import { fromExact } from '../repo/exact-json.ts';
+import { ConflictStore, type ConflictRecord } from '../repo/conflicts/conflict-store.ts';
+import { fromExact } from '../repo/conflicts/exact-json.ts';
 import { isConstraintError } from './rebase/constraint.ts';
 import { deleteRow, insertRow, readRow, updateRow } from './rows.ts';
 import type { SqlValue } from '../changeset/types.ts';

@@ -2,7 +2,7 @@
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import type { SqlValue } from '../changeset/types.ts';
 import { fromJs, isValidUtf8, quoteIdent, sameValue, toJs, type JsValue } from '../changeset/value.ts';
-import { exactColumns, readValues } from '../repo/values.ts';
+import { exactColumns, readValues } from '../repo/capture/values.ts';
 import type { TableShape } from './table-shape.ts';
 
 /** One value per column, in column order. */

@@ -1,7 +1,7 @@
 // A replica of one hub starting another, empty one (`push` to it): its current content, as of
 // its last commit, becomes the new hub's starting snapshot, and the replica follows the new hub
 // from then on, its commits numbered from 1 again. Its history with the old hub stays in its
-// sidecar (src/repo/restart-history.ts). The snapshot is uploaded before anything local
+// sidecar (src/repo/log/restart-history.ts). The snapshot is uploaded before anything local
 // changes: a replica that loses the race for the empty hub is left as it was.
 import { readFileSync } from 'node:fs';
 import type { SqlferryError } from '../errors/index.ts';
@@ -9,7 +9,7 @@ import { sha256 } from '../hub/checksum.ts';
 import type { HubInfo, Remote } from '../hub/remote.ts';
 import { digestsAt, saveDigests } from '../repo/digest-state.ts';
 import type { Replica } from '../repo/replica.ts';
-import { abandonRestart, prepareRestart, restartHistory } from '../repo/restart-history.ts';
+import { abandonRestart, prepareRestart, restartHistory } from '../repo/log/restart-history.ts';
 import { refuseIfDamaged } from './content-claims.ts';
 import { unrelatedHub } from './hub-state.ts';
 import { uploadSnapshotFile } from './hub-snapshot.ts';

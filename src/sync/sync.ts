@@ -9,7 +9,7 @@ import { SqlferryError, EXIT } from '../errors/index.ts';
 import type { Remote } from '../hub/remote.ts';
 import { acquireLock, type ReplicaLock } from '../repo/lock.ts';
 import type { Replica } from '../repo/replica.ts';
-import type { ConflictRecord } from '../repo/conflict-store.ts';
+import type { ConflictRecord } from '../repo/conflicts/conflict-store.ts';
 import { positionOf } from './hub-state.ts';
 import { pull, type PullOptions } from './pull.ts';
 import type { SnapshotOutcome } from './hub-snapshot.ts';

@@ -3,8 +3,8 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { SqlValue } from '../changeset/types.ts';
 import { quoteIdent } from '../changeset/value.ts';
-import { keyedColumns, readTable } from '../repo/schema-read.ts';
-import { readValues } from '../repo/values.ts';
+import { keyedColumns, readTable } from '../repo/schema/schema-read.ts';
+import { readValues } from '../repo/capture/values.ts';
 import { SqlferryError } from '../errors/index.ts';
 
 export interface ForeignKey {

@@ -8,8 +8,8 @@ import { iterateChanges } from '../changeset/index.ts';
 import type { SqlValue } from '../changeset/types.ts';
 import { quoteIdent } from '../changeset/value.ts';
 import { addRowCells } from '../repo/digest-scan.ts';
-import { keyedColumns, readTable } from '../repo/schema-read.ts';
-import { exactColumnList } from '../repo/values.ts';
+import { keyedColumns, readTable } from '../repo/schema/schema-read.ts';
+import { exactColumnList } from '../repo/capture/values.ts';
 import { bind, mark } from './rows.ts';
 
 interface Touched {

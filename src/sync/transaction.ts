@@ -1,9 +1,9 @@
-// The pull's one transaction on the live database, like repo/apply.ts's withApplyTransaction
+// The pull's one transaction on the live database, like repo/apply/apply.ts's withApplyTransaction
 // but for an async body (conflict handlers may be async): foreign keys off on our connection,
 // triggers dropped and re-created inside the transaction (their effects are already in the
 // changesets), COMMIT only if the body returns, ROLLBACK otherwise.
 import type { DatabaseSync } from 'node:sqlite';
-import { abandonSuspension, suspendTriggers } from '../repo/apply.ts';
+import { abandonSuspension, suspendTriggers } from '../repo/apply/apply.ts';
 import { beginImmediate, rollbackQuietly, withSqliteErrors } from '../repo/sqlite.ts';
 
 export interface LiveTransaction {

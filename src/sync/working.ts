@@ -4,12 +4,12 @@
 // the rebase, however busy the application is (docs/ARCHITECTURE.md, "Sync").
 import { writeChangeset } from '../changeset/index.ts';
 import { SqlferryError, EXIT } from '../errors/index.ts';
-import { catchUpBase } from '../repo/base.ts';
-import { commit } from '../repo/commit.ts';
-import { withUncommittedDiff } from '../repo/diff.ts';
-import { saveFingerprint, statLive, takeStamp, unchangedSince } from '../repo/fingerprint.ts';
+import { catchUpBase } from '../repo/base/base.ts';
+import { commit } from '../repo/capture/commit.ts';
+import { withUncommittedDiff } from '../repo/capture/diff.ts';
+import { saveFingerprint, statLive, takeStamp, unchangedSince } from '../repo/pages/fingerprint.ts';
 import { sha256 } from '../hub/checksum.ts';
-import type { LogEntry } from '../repo/log.ts';
+import type { LogEntry } from '../repo/log/log.ts';
 import type { Replica } from '../repo/replica.ts';
 
 /**

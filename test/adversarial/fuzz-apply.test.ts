@@ -17,7 +17,7 @@ import {
 } from '../../src/changeset/index.ts';
 import { ChangesetFormatError, SqlferryError } from '../../src/errors/index.ts';
 import { metaName } from '../../src/hub/folder/layout.ts';
-import { applyChecked, withApplyTransaction } from '../../src/repo/apply.ts';
+import { applyChecked, withApplyTransaction } from '../../src/repo/apply/apply.ts';
 import { Replica } from '../../src/repo/replica.ts';
 import { chooseHandlers } from '../../src/sync/handlers/index.ts';
 import { pull } from '../../src/sync/pull.ts';

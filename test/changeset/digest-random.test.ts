@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { addChangesetDelta, copyDigests, digestClaims } from '../../src/changeset/digest.ts';
 import { changesetToPatchset } from '../../src/changeset/index.ts';
 import { scanDigests } from '../../src/repo/digest-scan.ts';
-import { ChangeRecorder } from '../../src/repo/recorder.ts';
+import { ChangeRecorder } from '../../src/repo/apply/recorder.ts';
 import { addTouchedRows, touchedKeys } from '../../src/sync/touched-digest.ts';
 
 const shape = fc.record({

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { addChangesetDelta, copyDigests, digestClaims } from '../../src/changeset/digest.ts';
 import { scanDigests } from '../../src/repo/digest-scan.ts';
-import { ChangeRecorder } from '../../src/repo/recorder.ts';
+import { ChangeRecorder } from '../../src/repo/apply/recorder.ts';
 
 const value = fc.oneof(
   fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),

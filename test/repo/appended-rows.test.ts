@@ -5,9 +5,9 @@ import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Replica } from '../../src/repo/replica.ts';
-import { commit } from '../../src/repo/commit.ts';
-import { status } from '../../src/repo/status.ts';
-import { appendedRows, type Appended } from '../../src/repo/appended-rows.ts';
+import { commit } from '../../src/repo/capture/commit.ts';
+import { status } from '../../src/repo/capture/status.ts';
+import { appendedRows, type Appended } from '../../src/repo/capture/appended-rows.ts';
 import { iterateChanges } from '../../src/changeset/index.ts';
 import { dumpTables, sqlite3, tempDir } from './helpers.ts';
 

@@ -1,12 +1,12 @@
-// A large entry applied in pieces (src/repo/apply-pieces.ts) inside one transaction: the same
+// A large entry applied in pieces (src/repo/apply/apply-pieces.ts) inside one transaction: the same
 // database as one call, and a refusal in a later piece leaves the database as it was.
 import { afterAll, beforeAll, describe, it, expect } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { applyCheckedFile } from '../../src/repo/apply-pieces.ts';
-import { applyChecked, withApplyTransaction } from '../../src/repo/apply.ts';
+import { applyCheckedFile } from '../../src/repo/apply/apply-pieces.ts';
+import { applyChecked, withApplyTransaction } from '../../src/repo/apply/apply.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sqlferry-apply-pieces-'));
 const PIECE = 2048;

@@ -2,7 +2,7 @@
 // the changeset names but the database lacks (or has with other columns) is refused loudly.
 import { describe, it, expect } from 'vitest';
 import { DatabaseSync } from 'node:sqlite';
-import { applyChecked, withApplyTransaction } from '../../src/repo/apply.ts';
+import { applyChecked, withApplyTransaction } from '../../src/repo/apply/apply.ts';
 import { SqlferryError } from '../../src/errors/index.ts';
 
 const SCHEMA = `CREATE TABLE parent(id INTEGER PRIMARY KEY, name TEXT);

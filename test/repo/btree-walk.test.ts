@@ -8,9 +8,9 @@ import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { readFileSync } from 'node:fs';
-import { PageLinkTable } from '../../src/repo/btree-walk.ts';
-import { changedTables, layoutOf, nextPageMap, type PageMap } from '../../src/repo/page-map.ts';
-import { readPageImages, type PageImages } from '../../src/repo/page-read.ts';
+import { PageLinkTable } from '../../src/repo/pages/btree-walk.ts';
+import { changedTables, layoutOf, nextPageMap, type PageMap } from '../../src/repo/pages/page-map.ts';
+import { readPageImages, type PageImages } from '../../src/repo/pages/page-read.ts';
 import { tempDir } from './helpers.ts';
 
 function images(path: string, earlier: PageMap | null = null): PageImages {

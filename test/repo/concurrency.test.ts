@@ -5,8 +5,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Replica } from '../../src/repo/replica.ts';
-import { commit } from '../../src/repo/commit.ts';
-import { checkout } from '../../src/repo/checkout.ts';
+import { commit } from '../../src/repo/capture/commit.ts';
+import { checkout } from '../../src/repo/base/checkout.ts';
 import { EXIT } from '../../src/errors/index.ts';
 import { cli, dumpTables, sqlite3, tempDir } from './helpers.ts';
 

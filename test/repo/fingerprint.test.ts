@@ -4,8 +4,8 @@ import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Replica } from '../../src/repo/replica.ts';
-import { commit } from '../../src/repo/commit.ts';
-import { saveFingerprint, takeStamp, unchangedSince } from '../../src/repo/fingerprint.ts';
+import { commit } from '../../src/repo/capture/commit.ts';
+import { saveFingerprint, takeStamp, unchangedSince } from '../../src/repo/pages/fingerprint.ts';
 import { dumpTables, tempDir } from './helpers.ts';
 
 describe('the nothing-changed fast path', () => {

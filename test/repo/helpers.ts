@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach } from 'vitest';
-import { keyedColumns, readSchema, trackedTables } from '../../src/repo/schema-read.ts';
+import { keyedColumns, readSchema, trackedTables } from '../../src/repo/schema/schema-read.ts';
 import { quoteIdent } from '../../src/changeset/value.ts';
 import { BIN } from '../cli-bin.ts';
 

@@ -5,11 +5,11 @@ import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Replica } from '../../src/repo/replica.ts';
-import { commit } from '../../src/repo/commit.ts';
-import { withUncommittedDiff, withWorkingDiff } from '../../src/repo/diff.ts';
-import { takeStampPastTick } from '../../src/repo/fingerprint.ts';
-import { pageScope } from '../../src/repo/page-scope.ts';
-import { publishedWalEnd } from '../../src/repo/wal-index.ts';
+import { commit } from '../../src/repo/capture/commit.ts';
+import { withUncommittedDiff, withWorkingDiff } from '../../src/repo/capture/diff.ts';
+import { takeStampPastTick } from '../../src/repo/pages/fingerprint.ts';
+import { pageScope } from '../../src/repo/pages/page-scope.ts';
+import { publishedWalEnd } from '../../src/repo/pages/wal-index.ts';
 import { writeChangeset } from '../../src/changeset/index.ts';
 import { dumpTables, tempDir } from './helpers.ts';
 

@@ -2,7 +2,7 @@
 // the reference implementation (xxhash.h 0.8.3, XXH3_128bits_withSeed, canonical form) on the
 // same bytes.
 import { describe, it, expect } from 'vitest';
-import { PAGE_HASH_BYTES, pageHasher } from '../../src/repo/page-hash/page-hash.ts';
+import { PAGE_HASH_BYTES, pageHasher } from '../../src/repo/pages/page-hash/page-hash.ts';
 
 const REFERENCE = `241 0 50b62ee1ee6455a7bc424a2c480dd281
 512 0 17d1143c4bfb7ce017ec4809d1a9ad43

@@ -8,8 +8,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { writeChangeset } from '../../src/changeset/index.ts';
-import { commit } from '../../src/repo/commit.ts';
-import { withUncommittedDiff, withWorkingDiff, type WorkingDiff } from '../../src/repo/diff.ts';
+import { commit } from '../../src/repo/capture/commit.ts';
+import { withUncommittedDiff, withWorkingDiff, type WorkingDiff } from '../../src/repo/capture/diff.ts';
 import { Replica } from '../../src/repo/replica.ts';
 import { tempDir } from './helpers.ts';
 

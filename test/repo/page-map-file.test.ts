@@ -4,9 +4,9 @@ import { describe, it, expect } from 'vitest';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { layoutOf, nextPageMap } from '../../src/repo/page-map.ts';
-import { loadPageMap, savePageMap } from '../../src/repo/page-map-file.ts';
-import { readPageImages } from '../../src/repo/page-read.ts';
+import { layoutOf, nextPageMap } from '../../src/repo/pages/page-map.ts';
+import { loadPageMap, savePageMap } from '../../src/repo/pages/page-map-file.ts';
+import { readPageImages } from '../../src/repo/pages/page-read.ts';
 import { sidecarPaths } from '../../src/repo/sidecar.ts';
 import { tempDir } from './helpers.ts';
 

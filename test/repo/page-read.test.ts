@@ -7,8 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { HASH_BYTES, readPageImages, type PageImages } from '../../src/repo/page-read.ts';
-import { pageHasher } from '../../src/repo/page-hash/page-hash.ts';
+import { HASH_BYTES, readPageImages, type PageImages } from '../../src/repo/pages/page-read.ts';
+import { pageHasher } from '../../src/repo/pages/page-hash/page-hash.ts';
 import { tempDir } from './helpers.ts';
 
 /** Page hashes (with `seed`) of a database as SQLite itself resolves its WAL: copied by another process, checkpointed. */

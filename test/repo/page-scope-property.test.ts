@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { writeChangeset } from '../../src/changeset/index.ts';
 import { Replica } from '../../src/repo/replica.ts';
-import { commit } from '../../src/repo/commit.ts';
-import { withUncommittedDiff, withWorkingDiff } from '../../src/repo/diff.ts';
-import { layoutOf, nextPageMap, rowsOf, type PageMap } from '../../src/repo/page-map.ts';
-import { readPageImages } from '../../src/repo/page-read.ts';
-import { pageMapAt } from '../../src/repo/page-scope.ts';
+import { commit } from '../../src/repo/capture/commit.ts';
+import { withUncommittedDiff, withWorkingDiff } from '../../src/repo/capture/diff.ts';
+import { layoutOf, nextPageMap, rowsOf, type PageMap } from '../../src/repo/pages/page-map.ts';
+import { readPageImages } from '../../src/repo/pages/page-read.ts';
+import { pageMapAt } from '../../src/repo/pages/page-scope.ts';
 import { dumpTables, sqlite3, tempDir } from './helpers.ts';
 
 const KEYS = ['INTEGER PRIMARY KEY', 'INTEGER PRIMARY KEY DESC', 'TEXT PRIMARY KEY', 'WITHOUT ROWID', 'no key'] as const;

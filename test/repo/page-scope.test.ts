@@ -12,11 +12,11 @@ import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Replica } from '../../src/repo/replica.ts';
-import { commit } from '../../src/repo/commit.ts';
-import { takeStampPastTick } from '../../src/repo/fingerprint.ts';
-import { pageScope, rememberPages } from '../../src/repo/page-scope.ts';
-import { publishedWalEnd } from '../../src/repo/wal-index.ts';
-import { HASH_BYTES } from '../../src/repo/page-read.ts';
+import { commit } from '../../src/repo/capture/commit.ts';
+import { takeStampPastTick } from '../../src/repo/pages/fingerprint.ts';
+import { pageScope, rememberPages } from '../../src/repo/pages/page-scope.ts';
+import { publishedWalEnd } from '../../src/repo/pages/wal-index.ts';
+import { HASH_BYTES } from '../../src/repo/pages/page-read.ts';
 import { iterateChanges } from '../../src/changeset/index.ts';
 import { tempDir } from './helpers.ts';
 

@@ -7,9 +7,9 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Replica } from '../../src/repo/replica.ts';
-import { commit } from '../../src/repo/commit.ts';
+import { commit } from '../../src/repo/capture/commit.ts';
 import { dataVersion } from '../../src/repo/sqlite.ts';
-import { rememberPagesAtInit } from '../../src/repo/pages-at-init.ts';
+import { rememberPagesAtInit } from '../../src/repo/pages/pages-at-init.ts';
 import { entryPaths } from '../../src/repo/sidecar.ts';
 import { tempDir } from './helpers.ts';
 

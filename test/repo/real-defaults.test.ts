@@ -1,6 +1,6 @@
 // A column given to a table by ALTER TABLE … ADD COLUMN with REAL affinity and a DEFAULT: rows
 // written before it read the default as a REAL, but SQLite's sessions record it as written
-// (INTEGER 0 for DEFAULT 0). Commit and exec must still log what the rows hold (src/repo/real-defaults.ts).
+// (INTEGER 0 for DEFAULT 0). Commit and exec must still log what the rows hold (src/repo/capture/real-defaults.ts).
 import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
 import { cli, sqlite3, tempDir } from './helpers.ts';

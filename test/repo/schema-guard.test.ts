@@ -6,7 +6,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { checkSchemaStatements, classifySchemaStatement, SchemaRuleViolation } from '../../src/hub/schema-rule.ts';
-import { runSchemaStatements } from '../../src/repo/schema-guard.ts';
+import { runSchemaStatements } from '../../src/repo/schema/schema-guard.ts';
 import { SqlferryError } from '../../src/errors/index.ts';
 import { tempDir } from './helpers.ts';
 

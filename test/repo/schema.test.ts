@@ -3,8 +3,8 @@
 import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
 import { Replica } from '../../src/repo/replica.ts';
-import { commit } from '../../src/repo/commit.ts';
-import { checkout } from '../../src/repo/checkout.ts';
+import { commit } from '../../src/repo/capture/commit.ts';
+import { checkout } from '../../src/repo/base/checkout.ts';
 import { SqlferryError } from '../../src/errors/index.ts';
 import { cli, dumpSchema, dumpTables, sqlite3, tempDir } from './helpers.ts';
 

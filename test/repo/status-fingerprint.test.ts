@@ -5,9 +5,9 @@ import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Replica } from '../../src/repo/replica.ts';
-import { commit } from '../../src/repo/commit.ts';
-import { status } from '../../src/repo/status.ts';
-import { withUncommittedDiff } from '../../src/repo/diff.ts';
+import { commit } from '../../src/repo/capture/commit.ts';
+import { status } from '../../src/repo/capture/status.ts';
+import { withUncommittedDiff } from '../../src/repo/capture/diff.ts';
 import { tempDir } from './helpers.ts';
 
 function pending(replica: Replica): { changes: number; compared: ReadonlySet<string> | 'all' } {

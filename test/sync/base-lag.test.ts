@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
 import { changesetStats } from '../../src/changeset/index.ts';
-import { commit } from '../../src/repo/commit.ts';
+import { commit } from '../../src/repo/capture/commit.ts';
 import type { Replica } from '../../src/repo/replica.ts';
-import { status } from '../../src/repo/status.ts';
+import { status } from '../../src/repo/capture/status.ts';
 import { verify } from '../../src/repo/verify.ts';
 import { cloneReplica, firstReplica, newHub, pullWith, pushTo, sql, tempDir } from './helpers.ts';
 

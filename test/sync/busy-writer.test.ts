@@ -5,7 +5,7 @@
 import { describe, it, expect } from 'vitest';
 import { DatabaseSync } from 'node:sqlite';
 import type { Remote } from '../../src/hub/remote.ts';
-import { commit } from '../../src/repo/commit.ts';
+import { commit } from '../../src/repo/capture/commit.ts';
 import { verify } from '../../src/repo/verify.ts';
 import { chooseHandlers } from '../../src/sync/handlers/index.ts';
 import { pull } from '../../src/sync/pull.ts';

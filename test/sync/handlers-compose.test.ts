@@ -4,9 +4,9 @@ import { describe, it, expect } from 'vitest';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readableRow } from '../../src/repo/exact-json.ts';
+import { readableRow } from '../../src/repo/conflicts/exact-json.ts';
 import { jsonReplacer } from '../../src/cli/output.ts';
-import type { ConflictRecord } from '../../src/repo/conflict-store.ts';
+import type { ConflictRecord } from '../../src/repo/conflicts/conflict-store.ts';
 import { cloneReplica, collide, commitAll, firstReplica, newHub, pullWith, pushTo, rows, sql, tempDir } from './helpers.ts';
 
 const CHINOOK = fileURLToPath(new URL('../../fixtures/Chinook_Sqlite.sqlite', import.meta.url));

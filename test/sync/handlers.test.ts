@@ -1,7 +1,7 @@
 // Each built-in handler on real rows: what each side ends up with, and what the conflict store keeps.
 import { describe, it, expect } from 'vitest';
-import { ConflictStore } from '../../src/repo/conflict-store.ts';
-import { readableRow } from '../../src/repo/exact-json.ts';
+import { ConflictStore } from '../../src/repo/conflicts/conflict-store.ts';
+import { readableRow } from '../../src/repo/conflicts/exact-json.ts';
 import { jsonReplacer } from '../../src/cli/output.ts';
 import type { Replica } from '../../src/repo/replica.ts';
 import { readFileSync, writeFileSync } from 'node:fs';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Replica } from '../../src/repo/replica.ts';
-import { commit } from '../../src/repo/commit.ts';
+import { commit } from '../../src/repo/capture/commit.ts';
 import { openRemote } from '../../src/remote/registry.ts';
 import type { Remote } from '../../src/hub/remote.ts';
 import { initHub } from '../../src/sync/init-hub.ts';

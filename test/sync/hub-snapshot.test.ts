@@ -4,7 +4,7 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { verify } from '../../src/repo/verify.ts';
-import { checkout } from '../../src/repo/checkout.ts';
+import { checkout } from '../../src/repo/base/checkout.ts';
 import { writeState } from '../../src/repo/config.ts';
 import { cloneReplica, commitAll, firstReplica, newHub, pullWith, pushTo, rows, sql, tempDir, withRemote } from './helpers.ts';
 

@@ -2,7 +2,7 @@
 // Replica.withLock or Replica.withLockAsync (sync, pull, push). The other tests reach the
 // recovery through a later `commit`'s withLock; the async path is checked here on its own.
 import { describe, it, expect } from 'vitest';
-import { readPending } from '../../src/repo/pending-pull.ts';
+import { readPending } from '../../src/repo/pull-recovery/pending-pull.ts';
 import { verify } from '../../src/repo/verify.ts';
 import { cloneReplica, commitAll, firstReplica, newHub, pullCutAfterCommit, pushTo, rows, sql, tempDir } from './helpers.ts';
 

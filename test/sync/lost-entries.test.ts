@@ -4,8 +4,8 @@
 // the hub by sha256 (or says the hub could not send it) and finishes the interrupted pull.
 import { describe, it, expect } from 'vitest';
 import { renameSync, truncateSync } from 'node:fs';
-import { commit } from '../../src/repo/commit.ts';
-import { pendingBytesFile, readPending } from '../../src/repo/pending-pull.ts';
+import { commit } from '../../src/repo/capture/commit.ts';
+import { pendingBytesFile, readPending } from '../../src/repo/pull-recovery/pending-pull.ts';
 import { verify } from '../../src/repo/verify.ts';
 import { openRemote } from '../../src/remote/registry.ts';
 import { chooseHandlers } from '../../src/sync/handlers/index.ts';

@@ -3,7 +3,7 @@
 import { describe, it, expect } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { readState } from '../../src/repo/config.ts';
-import { prepareRestart } from '../../src/repo/restart-history.ts';
+import { prepareRestart } from '../../src/repo/log/restart-history.ts';
 import { sidecarPaths } from '../../src/repo/sidecar.ts';
 import { join } from 'node:path';
 import { cli } from '../repo/helpers.ts';

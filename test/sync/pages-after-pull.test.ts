@@ -4,7 +4,7 @@
 import { describe, it, expect } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { commit } from '../../src/repo/commit.ts';
+import { commit } from '../../src/repo/capture/commit.ts';
 import { dumpTables } from '../repo/helpers.ts';
 import { cloneReplica, firstReplica, newHub, pullWith, pushTo, rows, sql, tempDir } from './helpers.ts';
 

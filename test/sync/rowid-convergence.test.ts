@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { openRemote } from '../../src/remote/registry.ts';
 import { chooseHandlers } from '../../src/sync/handlers/index.ts';
 import { sync } from '../../src/sync/sync.ts';
-import { commit } from '../../src/repo/commit.ts';
+import { commit } from '../../src/repo/capture/commit.ts';
 import { verify } from '../../src/repo/verify.ts';
 import { cloneReplica, firstReplica, newHub, tempDir } from './helpers.ts';
 import { prng } from './simulation.ts';

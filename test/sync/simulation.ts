@@ -2,13 +2,13 @@
 // collisions real fleets meet. Used by convergence.test.ts (short) and on demand (long).
 import { DatabaseSync } from 'node:sqlite';
 import type { Replica } from '../../src/repo/replica.ts';
-import { commit } from '../../src/repo/commit.ts';
+import { commit } from '../../src/repo/capture/commit.ts';
 import { verify } from '../../src/repo/verify.ts';
 import { openRemote } from '../../src/remote/registry.ts';
 import type { Remote } from '../../src/hub/remote.ts';
 import { chooseHandlers, type HandlerChooser } from '../../src/sync/handlers/index.ts';
-import { ConflictStore } from '../../src/repo/conflict-store.ts';
-import { readableRow } from '../../src/repo/exact-json.ts';
+import { ConflictStore } from '../../src/repo/conflicts/conflict-store.ts';
+import { readableRow } from '../../src/repo/conflicts/exact-json.ts';
 import { pull } from '../../src/sync/pull.ts';
 import { push } from '../../src/sync/push.ts';
 import { sync } from '../../src/sync/sync.ts';

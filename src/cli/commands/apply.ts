@@ -1,6 +1,6 @@
 // `sqlferry apply FILE`: apply a raw changeset or patchset file and commit what it changed.
 import type { Command } from 'commander';
-import { applyFile } from '../../repo/apply-file.ts';
+import { applyFile } from '../../repo/apply/apply-file.ts';
 import { Replica } from '../../repo/replica.ts';
 import { withFile } from '../binary-files.ts';
 import { globals, out } from '../output.ts';

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import {
   changesetStats, concatChangesets, invertChangeset, iterateChanges, renderJson, renderSql,
 } from '../../changeset/index.ts';
-import { columnNamesIn } from '../../repo/diff.ts';
+import { columnNamesIn } from '../../repo/capture/diff.ts';
 import { globals, out } from '../output.ts';
 import { printLines } from './print-lines.ts';
 import { withFile, writeBinary } from '../binary-files.ts';

@@ -1,6 +1,6 @@
 // `sqlferry checkout N -o FILE`: the database as it was after commit N.
 import type { Command } from 'commander';
-import { checkout } from '../../repo/checkout.ts';
+import { checkout } from '../../repo/base/checkout.ts';
 import { Replica } from '../../repo/replica.ts';
 import { globals, out } from '../output.ts';
 import { parseSeq } from './parse-seq.ts';

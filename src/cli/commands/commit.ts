@@ -1,7 +1,7 @@
 // `sqlferry commit [-m MSG]`: record what changed as the next numbered changeset.
 import type { Command } from 'commander';
-import { commit } from '../../repo/commit.ts';
-import { nullKeyNote, nullKeyRows } from '../../repo/null-keys.ts';
+import { commit } from '../../repo/capture/commit.ts';
+import { nullKeyNote, nullKeyRows } from '../../repo/capture/null-keys.ts';
 import { Replica } from '../../repo/replica.ts';
 import { globals, out } from '../output.ts';
 

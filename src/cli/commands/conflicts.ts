@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { SqlferryError, EXIT } from '../../errors/index.ts';
 import { Replica } from '../../repo/replica.ts';
-import { ConflictStore, type ConflictRecord } from '../../repo/conflict-store.ts';
-import { readableRow } from '../../repo/exact-json.ts';
+import { ConflictStore, type ConflictRecord } from '../../repo/conflicts/conflict-store.ts';
+import { readableRow } from '../../repo/conflicts/exact-json.ts';
 import { restoreConflict, type Side } from '../../sync/restore.ts';
 import { globals, jsonReplacer, out } from '../output.ts';
 import { conflictLine } from './sync-options.ts';

@@ -1,7 +1,7 @@
 // `sqlferry diff`: the uncommitted changes themselves, as SQL or JSON.
 import type { Command } from 'commander';
 import { renderJson, renderSql } from '../../changeset/index.ts';
-import { columnNamesOf, withUncommittedDiff } from '../../repo/diff.ts';
+import { columnNamesOf, withUncommittedDiff } from '../../repo/capture/diff.ts';
 import { Replica } from '../../repo/replica.ts';
 import { globals, out } from '../output.ts';
 import { printLines } from './print-lines.ts';

@@ -1,6 +1,6 @@
 // `sqlferry exec "SQL…"`: run SQL and commit exactly what it changed.
 import type { Command } from 'commander';
-import { execSql } from '../../repo/exec.ts';
+import { execSql } from '../../repo/apply/exec.ts';
 import { Replica } from '../../repo/replica.ts';
 import { globals, out } from '../output.ts';
 

@@ -1,7 +1,7 @@
 // `sqlferry export N[..M]`: log entries as one raw changeset or patchset file.
 import type { Command } from 'commander';
 import { SqlferryError, EXIT } from '../../errors/index.ts';
-import { exportEntries } from '../../repo/export-entries.ts';
+import { exportEntries } from '../../repo/log/export-entries.ts';
 import { Replica } from '../../repo/replica.ts';
 import { writeBinary } from '../binary-files.ts';
 import { globals, out } from '../output.ts';

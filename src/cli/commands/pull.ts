@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { EXIT, SqlferryError } from '../../errors/index.ts';
 import { Replica } from '../../repo/replica.ts';
 import { pull } from '../../sync/pull.ts';
-import type { Assumption } from '../../repo/recover-pull.ts';
+import type { Assumption } from '../../repo/pull-recovery/recover-pull.ts';
 import { globals, out } from '../output.ts';
 import { terminalProgress } from '../progress.ts';
 import { addHandlerOption, HANDLERS_HELP, conflictLine, handlersFor, remoteOf, uncheckedLine, type HandlerFlags } from './sync-options.ts';

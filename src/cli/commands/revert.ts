@@ -1,7 +1,7 @@
 // `sqlferry revert N`: a new commit undoing commit N.
 import type { Command } from 'commander';
 import { Replica } from '../../repo/replica.ts';
-import { revert } from '../../repo/revert.ts';
+import { revert } from '../../repo/apply/revert.ts';
 import { globals, out } from '../output.ts';
 import { parseSeq } from './parse-seq.ts';
 

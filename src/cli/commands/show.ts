@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { changesetStats, iterateChanges, renderJson, renderSql } from '../../changeset/index.ts';
 import { Replica } from '../../repo/replica.ts';
-import { columnNamesIn } from '../../repo/diff.ts';
+import { columnNamesIn } from '../../repo/capture/diff.ts';
 import { globals, out } from '../output.ts';
 import { printLines } from './print-lines.ts';
 import { parseSeq } from './parse-seq.ts';

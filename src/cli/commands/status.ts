@@ -1,7 +1,7 @@
 // `sqlferry status`: what changed since the last commit.
 import type { Command } from 'commander';
 import { Replica } from '../../repo/replica.ts';
-import { status } from '../../repo/status.ts';
+import { status } from '../../repo/capture/status.ts';
 import { globals, out } from '../output.ts';
 
 export function registerStatus(program: Command): void {

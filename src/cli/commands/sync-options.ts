@@ -7,8 +7,8 @@ import { openRemote } from '../../remote/registry.ts';
 import { remoteUrl } from '../../sync/remotes.ts';
 import type { HandlerChooser } from '../../sync/handlers/index.ts';
 import { replicaHandlers } from '../../sync/handlers/replica-rules.ts';
-import type { ConflictRecord } from '../../repo/conflict-store.ts';
-import { readableRow } from '../../repo/exact-json.ts';
+import type { ConflictRecord } from '../../repo/conflicts/conflict-store.ts';
+import { readableRow } from '../../repo/conflicts/exact-json.ts';
 import { jsonReplacer } from '../output.ts';
 
 export interface HandlerFlags {

@@ -2,7 +2,7 @@
 // is needed; exit 3 when it synced but recorded conflicts.
 import type { Command } from 'commander';
 import { EXIT, SqlferryError } from '../../errors/index.ts';
-import { nullKeyNote, nullKeyRows } from '../../repo/null-keys.ts';
+import { nullKeyNote, nullKeyRows } from '../../repo/capture/null-keys.ts';
 import { Replica } from '../../repo/replica.ts';
 import { sync, type RetryReason } from '../../sync/sync.ts';
 import { globals, out } from '../output.ts';

@@ -1,6 +1,6 @@
 // The conflict handler contract: a plain function from the full context of one conflict to a
 // decision. Built-ins live one per file beside this one; users write the same in a .mjs file.
-import type { ConflictKind } from '../../repo/conflict-store.ts';
+import type { ConflictKind } from '../../repo/conflicts/conflict-store.ts';
 import type { Row } from '../rows.ts';
 
 export type { ConflictKind, Row };

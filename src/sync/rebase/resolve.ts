@@ -3,7 +3,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { SqlferryError } from '../../errors/index.ts';
 import type { Resolution, Row } from '../handlers/types.ts';
 import { deleteRow, fromRow, insertRow, keyOf, overlay, readRow, rowsWithValues, sameRow, type Values } from '../rows.ts';
-import type { Discarded } from '../../repo/conflict-store.ts';
+import type { Discarded } from '../../repo/conflicts/conflict-store.ts';
 import { isConstraintError } from './constraint.ts';
 import type { Conflict, Pending } from './context.ts';
 import { uniqueCollision } from './detect.ts';

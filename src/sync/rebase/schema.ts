@@ -6,10 +6,10 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { concatChangesets } from '../../changeset/index.ts';
 import { SqlferryError, EXIT } from '../../errors/index.ts';
-import type { LogEntry } from '../../repo/log.ts';
-import { alteredTable, cannotUndo, isUndoable, undoEntry } from '../../repo/undo-schema.ts';
+import type { LogEntry } from '../../repo/log/log.ts';
+import { alteredTable, cannotUndo, isUndoable, undoEntry } from '../../repo/schema/undo-schema.ts';
 import { widenedBytes } from './widen-local.ts';
-import { runSchemaStatements } from '../../repo/schema-guard.ts';
+import { runSchemaStatements } from '../../repo/schema/schema-guard.ts';
 
 export interface UndoneSchema {
   /** The local statements in commit order, each with the name of what it created. */

@@ -8,7 +8,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { iterateChanges, writeChangeset } from '../../changeset/index.ts';
 import type { Change, SqlValue, TableHeader } from '../../changeset/types.ts';
 import { UNDEFINED } from '../../changeset/value.ts';
-import type { LogEntry } from '../../repo/log.ts';
+import type { LogEntry } from '../../repo/log/log.ts';
 import { Shapes } from '../table-shape.ts';
 
 /** Each table's widest width across the entries, where entries disagree; empty when all agree. */

@@ -1,0 +1,70 @@
+// `commit`: the difference between the base snapshot and the live database becomes the next
+// log entry, and the base advances to it in the same pass (capture-entry.ts). When the
+// fingerprint says nothing changed, the base is not read at all (only refreshed by a copy
+// when a replica that only pulls has let it fall far behind, base-from-live.ts).
+import { catchUpBase } from '../base/base.ts';
+import { refreshBaseIfFarBehind } from '../base/base-from-live.ts';
+import { captureEntry } from './capture-entry.ts';
+import { saveFingerprint, takeStamp, takeStampPastTick, unchangedSince } from '../pages/fingerprint.ts';
+import { sha256 } from '../../hub/checksum.ts';
+import { writeEntry, type LogEntryMeta } from '../log/log.ts';
+import { pageScope, rememberPages } from '../pages/page-scope.ts';
+import { writeJsonAtomic } from '../atomic.ts';
+import type { Replica } from '../replica.ts';
+import { entryPaths } from '../sidecar.ts';
+
+export interface CommitOptions {
+  message?: string;
+  /** Told which tables the capture compared, and why (for -v). */
+  explain?: (line: string) => void;
+}
+
+/** The new entry, or null when nothing changed. */
+export function commit(replica: Replica, opts: CommitOptions = {}): LogEntryMeta | null {
+  return replica.withLock(() => {
+    const paths = replica.paths;
+    const last = replica.lastSeq();
+    const stamp = takeStamp(paths);
+    if (unchangedSince(paths, stamp, last)) {
+      opts.explain?.(`nothing changed since commit ${last} (the database files stat as then): no table read`);
+      refreshBaseIfFarBehind(paths, last);
+      return null;
+    }
+    catchUpBase(paths);
+    const before = takeStampPastTick(paths); // after catching up: nearer the read transaction
+    const captured = captureEntry(paths, last + 1, ({ sha256, size, schema }) => {
+      const next = entryMeta(replica, sha256, size, schema, opts.message ?? '');
+      writeJsonAtomic(entryPaths(paths, next.seq).meta, next);
+      return next;
+    }, (db, schema) => pageScope(paths, db, before, last, schema), before);
+    opts.explain?.(captured.compared.why);
+    captured.notes.forEach((note) => opts.explain?.(note));
+    const meta = captured.entry;
+    saveFingerprint(paths, stamp, meta?.seq ?? last);
+    rememberPages(paths, captured.pages, meta?.seq ?? last);
+    return meta;
+  });
+}
+
+/** Metadata for the next entry, written to the log (bytes, then metadata). Call with the lock held. */
+export function appendEntry(replica: Replica, bytes: Uint8Array, schema: string[], message: string): LogEntryMeta {
+  const meta = entryMeta(replica, sha256(bytes), bytes.byteLength, schema, message);
+  writeEntry(replica.paths, meta, bytes);
+  return meta;
+}
+
+/** Metadata for the next entry, whose bytes hash to `sha256`. */
+function entryMeta(replica: Replica, sha256: string, size: number, schema: string[], message: string): LogEntryMeta {
+  const last = replica.lastSeq();
+  return {
+    seq: last + 1,
+    parent: last === 0 || !replica.hasEntry(last) ? null : replica.meta(last).sha256,
+    replicaId: replica.replicaId,
+    time: new Date().toISOString(),
+    message,
+    kind: 'changeset',
+    schema,
+    sha256,
+    size,
+  };
+}

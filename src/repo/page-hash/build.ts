@@ -1,6 +1,0 @@
-// Builds the page hash (xxh3.c) into WebAssembly, into xxh3-wasm.ts (wasm-build.ts). Run after editing the C: npm run build:kernel
-import { fileURLToPath } from 'node:url';
-import { buildWasm } from '../wasm-build.ts';
-
-const here = (name: string): string => fileURLToPath(new URL(name, import.meta.url));
-buildWasm([here('xxh3.c')], here('xxh3-wasm.ts'), 'XXH3_WASM_BASE64');

@@ -1,0 +1,135 @@
+// Within a changed table, the rows that can differ: those whose rowid lies in the span of a leaf
+// page of its b-tree that changed, joined it or left it (page-map.ts), as the last map saw the
+// page (the base's rows) and as it is now (the live rows). Why that is all of them: a row is a
+// cell of exactly one leaf (its payload may continue on overflow pages, which count as that
+// leaf's). A leaf that is in the table's b-tree then and now, with the same bytes, and whose
+// overflow pages are also the same, holds the same rows on both sides. Any other row was on a
+// leaf then that changed or left (the span then covers it) or is on one now that changed or
+// joined (the span now covers it). Interior and index pages hold no rows. Only for tables whose
+// capture key is the rowid (an INTEGER PRIMARY KEY, or a table without one, tracked by rowid):
+// the others are compared whole.
+import type { DatabaseSync } from 'node:sqlite';
+import { quoteIdent } from '../../changeset/value.ts';
+import { ANY_ROWS } from './leaf-span.ts';
+import { HASH_BYTES } from './page-read.ts';
+import type { PageMap } from './page-map.ts';
+import { readTable } from '../schema/schema-read.ts';
+
+/** Rowids from…to, both included. */
+export type RowidRange = readonly [bigint, bigint];
+
+/** The rows of one table a comparison reads: those whose `column` (its rowid) is in `ranges`, sorted and disjoint. */
+export interface KeyRanges {
+  column: string;
+  ranges: RowidRange[];
+  /** The share of the table's row pages (now) whose rows the ranges take in: the cost of reading the ranges, against the whole table's. */
+  share: number;
+  /** The table's rows in the base (the last map's, which the base equals) and in the live database (this map's), from their leaves' cells (page-map.ts rowsOf); absent when not known. */
+  rows?: { base: bigint; live: bigint };
+}
+
+/** The column the capture keys `table` by, when that is its rowid; else why its rows cannot be narrowed. */
+export function rowidKey(db: DatabaseSync, schema: string, table: string): string | { whole: string } {
+  const info = readTable(db, table, schema);
+  const root = db.prepare(`SELECT rootpage FROM ${quoteIdent(schema)}.sqlite_schema WHERE type = 'table' AND name = ?`).get(table) as { rootpage: unknown } | undefined;
+  if (info === undefined || root === undefined || Number(root.rootpage) === 0) return { whole: 'a virtual table' };
+  if (info.rowid !== undefined) return info.rowid;
+  const keys = info.columns.filter((c) => c.pk > 0);
+  // SQLite's rule: declared exactly INTEGER, and no index made for it (DESC makes one: then it is not the rowid).
+  const aliased = !info.withoutRowid && keys.length === 1 && keys[0]!.type.toUpperCase() === 'INTEGER' && !(db.prepare(`SELECT 1 FROM pragma_index_list(?, ?) WHERE origin = 'pk'`).get(table, schema));
+  return aliased ? keys[0]!.name : { whole: 'its key is not the rowid' };
+}
+
+/** Per table of `tables`, the rowid ranges whose rows may differ between `old` and `next` (see the top), and the share of its row pages they take in. */
+export function changedRanges(old: PageMap, next: PageMap, tables: ReadonlySet<string>): Map<string, { ranges: RowidRange[]; share: number }> {
+  const pages = Math.max(old.pageCount, next.pageCount);
+  const out = new Map([...tables].map((t) => [t, new Spans()]));
+  const pagesNow = new Map<string, { all: number; changed: number }>([...tables].map((t) => [t, { all: 0, changed: 0 }]));
+  const addSpan = (spans: Spans | undefined, map: PageMap, p: number): void => {
+    const leaf = map.leafOf[p]!;
+    if (leaf < 0) spans?.add(ANY_ROWS[0], ANY_ROWS[1]);
+    else spans?.add(map.spans[2 * leaf]!, map.spans[2 * leaf + 1]!);
+  };
+  // Only the pages of the tables asked about: a lookup per table index, not per page.
+  const oldAsked = old.tables.map((t) => tables.has(t));
+  const nextAsked = next.tables.map((t) => tables.has(t));
+  for (let p = 0; p < pages; p++) {
+    const then = p < old.pageCount && old.leafOf[p] !== -1 && oldAsked[old.owners[p]!] ? old.tables[old.owners[p]!] : undefined;
+    const now = p < next.pageCount && next.leafOf[p] !== -1 && nextAsked[next.owners[p]!] ? next.tables[next.owners[p]!] : undefined;
+    if (then === undefined && now === undefined) continue;
+    const counted = now === undefined ? undefined : pagesNow.get(now);
+    if (counted !== undefined) counted.all++;
+    if (then === now && sameKnownPage(old, next, p) && sameKnownPage(old, next, old.leafOf[p]!) && old.leafOf[p] === next.leafOf[p]) continue;
+    if (then !== undefined) addSpan(out.get(then), old, p);
+    if (now !== undefined) addSpan(out.get(now), next, p);
+    if (counted !== undefined) counted.changed++;
+  }
+  return new Map([...out].map(([t, spans]) => {
+    const { all, changed } = pagesNow.get(t)!;
+    return [t, { ranges: spans.merged(), share: all === 0 ? 0 : changed / all }];
+  }));
+}
+
+/**
+ * Rowid spans kept in typed arrays until merged: a bulk load changes 54,000 leaves, whose spans
+ * as arrays of two bigints outlived V8's young generation (10 MB more at the commit's peak).
+ */
+class Spans {
+  private lo = new BigInt64Array(64);
+  private hi = new BigInt64Array(64);
+  private n = 0;
+
+  add(lo: bigint, hi: bigint): void {
+    if (lo > hi) return; // a leaf with no rows
+    if (this.n === this.lo.length) {
+      const [lows, highs] = [new BigInt64Array(2 * this.n), new BigInt64Array(2 * this.n)];
+      lows.set(this.lo);
+      highs.set(this.hi);
+      [this.lo, this.hi] = [lows, highs];
+    }
+    this.lo[this.n] = lo;
+    this.hi[this.n++] = hi;
+  }
+
+  /** Sorted, overlapping and adjacent spans joined. */
+  merged(): RowidRange[] {
+    const { lo, hi } = this;
+    const order = Uint32Array.from({ length: this.n }, (_, i) => i).sort((a, b) => (lo[a]! < lo[b]! ? -1 : lo[a]! > lo[b]! ? 1 : 0));
+    const out: Array<[bigint, bigint]> = [];
+    for (const i of order) {
+      const last = out.at(-1);
+      if (last !== undefined && lo[i]! <= last[1] + 1n) last[1] = hi[i]! > last[1] ? hi[i]! : last[1];
+      else out.push([lo[i]!, hi[i]!]);
+    }
+    return out;
+  }
+}
+
+/** The page's hash is known and the same in both maps (compared byte by byte: a call of Buffer.compare costs more). */
+function sameKnownPage(old: PageMap, next: PageMap, p: number): boolean {
+  if (p < 0 || p >= old.pageCount || p >= next.pageCount) return false;
+  const [a, b] = [old.hashes, next.hashes];
+  let known = false;
+  for (let i = p * HASH_BYTES; i < (p + 1) * HASH_BYTES; i++) {
+    if (a[i] !== b[i]) return false;
+    known ||= b[i] !== 0;
+  }
+  return known;
+}
+
+let made = 0;
+
+/**
+ * The FROM terms that read `table` as `alias` of a schema: the whole table, or within `ranges`
+ * only, from a TEMP table of them crossed first, so rows still come in rowid order as a scan
+ * of the whole table gives them.
+ */
+export function scansOf(db: DatabaseSync, table: string, within: KeyRanges | undefined): (schema: string, alias: string) => string {
+  const t = quoteIdent(table);
+  if (within === undefined) return (schema, alias) => `${quoteIdent(schema)}.${t} AS ${alias}`;
+  const ranges = `temp.sqlferry_ranges_${++made}`;
+  db.exec(`CREATE TEMP TABLE ${ranges}(lo INTEGER, hi INTEGER)`);
+  const insert = db.prepare(`INSERT INTO ${ranges} VALUES (?, ?)`);
+  for (const [lo, hi] of within.ranges) insert.run(lo, hi);
+  return (schema, alias) => `${ranges} AS R CROSS JOIN ${quoteIdent(schema)}.${t} AS ${alias} ON ${alias}.${quoteIdent(within.column)} BETWEEN R.lo AND R.hi`;
+}

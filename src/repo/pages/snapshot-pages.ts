@@ -1,0 +1,111 @@
+// The live database's pages as this process's open read transaction sees them, one at a time,
+// for a walk of one table's b-tree (appended-records.ts): the main file overlaid with the WAL's
+// committed frames (wal-frames.ts), read through the descriptor never closed
+// (held-descriptor.ts: closing one would drop SQLite's locks). The main file is read in
+// aligned blocks of BLOCK_PAGES pages, so a table whose pages follow each other in the file (a
+// bulk load's) costs one read per block, not per page.
+//
+// Whether these are the transaction's pages is the caller's to prove, after the walk
+// (snapshotStillRead): in rollback mode the transaction's lock keeps every writer off the file;
+// in WAL mode the files must stat as before the transaction began (page-scope.ts gives the
+// same argument for the page map's read).
+import { closeSync, readSync } from 'node:fs';
+import { clockPastWrites, statLive, unchangedSinceStamp, type Stamp } from './fingerprint.ts';
+import { openPages } from './page-read.ts';
+import type { SidecarPaths } from '../sidecar.ts';
+import type { WalFrames } from './wal-frames.ts';
+
+const BLOCK_PAGES = 64;
+
+export class SnapshotPages {
+  readonly pageSize: number;
+  /** Usable bytes per page: the page size less the reserved bytes (database header, offset 20). */
+  readonly usable: number;
+  readonly pageCount: number;
+  /** The header says rollback-journal mode and no WAL holds a page. */
+  readonly rollbackMode: boolean;
+  /** The database header's text encoding: 1 is UTF-8. */
+  readonly textEncoding: number;
+  /** The inode read. */
+  readonly ino: string;
+  private readonly fd: number;
+  private readonly wal: WalFrames;
+  private readonly block: Buffer;
+  private blockIndex = -1;
+  private readonly single: Buffer;
+
+  private constructor(fd: number, ino: string, header: Buffer, wal: WalFrames, pageSize: number, pageCount: number) {
+    this.fd = fd;
+    this.ino = ino;
+    this.wal = wal;
+    this.pageSize = pageSize;
+    this.usable = pageSize - header[20]!;
+    this.pageCount = pageCount;
+    this.rollbackMode = header[18] === 1 && header[19] === 1 && wal.frames.size === 0;
+    this.block = Buffer.alloc(BLOCK_PAGES * pageSize);
+    this.single = Buffer.alloc(pageSize);
+    this.textEncoding = this.page(1).readUInt32BE(56);
+  }
+
+  /** The pages of the database at `dbPath`, or why they cannot be read. Close when done. */
+  static open(dbPath: string): SnapshotPages | string {
+    const opened = openPages(dbPath);
+    if (typeof opened === 'string') return opened;
+    const { fd, stat, header, pageSize, wal } = opened;
+    const countValid = header.readUInt32BE(92) === header.readUInt32BE(24) && header.readUInt32BE(28) > 0;
+    const pageCount = wal.dbSize > 0 ? wal.dbSize : countValid ? header.readUInt32BE(28) : 0;
+    if (pageCount === 0) {
+      if (wal.fd !== null) closeSync(wal.fd);
+      return 'the database header does not say how many pages it has';
+    }
+    return new SnapshotPages(fd, String(stat.ino), header, wal, pageSize, pageCount);
+  }
+
+  /** Page `p` (1-based), valid until the next call. */
+  page(p: number): Buffer {
+    const frame = this.wal.frames.get(p);
+    if (frame !== undefined) {
+      this.single.fill(0, readSync(this.wal.fd!, this.single, 0, this.pageSize, frame));
+      return this.single;
+    }
+    const index = Math.floor((p - 1) / BLOCK_PAGES);
+    if (index !== this.blockIndex) {
+      this.blockIndex = -1;
+      this.block.fill(0, readSync(this.fd, this.block, 0, this.block.length, index * this.block.length)); // beyond the file's end a reader sees zeros
+      this.blockIndex = index;
+    }
+    const at = ((p - 1) % BLOCK_PAGES) * this.pageSize;
+    return this.block.subarray(at, at + this.pageSize);
+  }
+
+  /** Where the WAL's last committed transaction ends, or null without one. */
+  get walEnd(): WalFrames['end'] {
+    return this.wal.end;
+  }
+
+  close(): void {
+    if (this.wal.fd !== null) closeSync(this.wal.fd); // the WAL file carries no locks
+  }
+}
+
+/**
+ * After the walk, inside the same read transaction: whether the pages read were the
+ * transaction's own, else why not. `before`: the live files' stamp taken past a clock tick
+ * before the transaction began (fingerprint.ts takeStampPastTick).
+ */
+export function snapshotStillRead(paths: SidecarPaths, before: Stamp | undefined, pages: SnapshotPages, sqlitePageCount: number): string | null {
+  if (sqlitePageCount !== pages.pageCount) return `SQLite reads ${sqlitePageCount} pages, the files hold ${pages.pageCount}`;
+  if (pages.rollbackMode) {
+    // The read lock keeps writers off the file; a file replaced under its name is another one.
+    return pages.ino === statLive(paths).db.ino && (before === undefined || before.db.ino === pages.ino) ? null : 'the database file was replaced';
+  }
+  if (before === undefined) return 'a WAL is read only against a stamp taken before the read';
+  if (!clockPastWrites(before)) return 'the filesystem clock did not move past the last write';
+  if (!unchangedSinceStamp(paths, before)) return 'the database was written while its pages were read';
+  // A writer publishes its transaction to readers after writing its frames: one written but not
+  // yet published when the read began is in the WAL read, not in the transaction.
+  const end = pages.walEnd;
+  const published = before.published;
+  if (end !== null && (published == null || published.salt !== end.salt || published.frames !== end.frames)) return "the WAL's last transaction may not be in this read";
+  return null;
+}
