@@ -2,9 +2,9 @@
 // writing its pending record, then a schema change by another program, leaves schema_version
 // at neither value the record names (recover-pull.ts). The pull refuses with one sentence and
 // exit 1; answered rightly, the replica ends as an uninterrupted pull leaves it, and its next
-// push brings nothing the hub's other replica did not already have. Of the wrong answers, only
-// `rolled-back` for a pull that committed is tested: `committed` for one that rolled back is
-// not detected (docs/ARCHITECTURE.md, "crash safety of the two halves").
+// push brings nothing the hub's other replica did not already have. Answered wrongly: a pull
+// that committed, taken for rolled back, loses and doubles nothing; one that rolled back, taken
+// for committed, is refused while schema_version is below the COMMIT's (it only grows).
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { DatabaseSync } from 'node:sqlite';
@@ -72,19 +72,28 @@ async function expectRecovered(hub: string, a: Replica, b: Replica, hubEntry: st
   expect(rows(a.paths.db, 'notes')).toEqual([{ id: 1, body: 'by the app' }]);
 }
 
+function expectRefused(r: ReturnType<typeof cli>, stderr: Array<RegExp | string>): void {
+  expect(r.status).toBe(EXIT.failure);
+  expect(r.stdout).toBe('');
+  expect(r.stderr.split('\n')).toEqual([...stderr.map((line) => (typeof line === 'string' ? line : expect.stringMatching(line))), '']);
+}
+
 describe('pull --recover', () => {
   for (const outcome of ['committed', 'rolled-back'] as const) {
-    it(`an interrupted pull that ${outcome === 'committed' ? 'committed' : 'rolled back'}: refused with one sentence until told, then finished by --recover ${outcome}`, async () => {
+    it(`an interrupted pull that ${outcome === 'committed' ? 'committed' : 'rolled back'}: refused with one sentence until told${outcome === 'rolled-back' ? ' (and when told wrongly)' : ''}, then finished by --recover ${outcome}`, async () => {
       const { hub, a, b, hubEntry } = await undecided(outcome);
       const before = JSON.stringify(rows(b.paths.db, 't'));
-      const refused = cli(b.paths.db, 'pull');
-      expect(refused.status).toBe(EXIT.failure);
-      expect(refused.stdout).toBe('');
-      expect(refused.stderr.split('\n')).toEqual([
-        expect.stringMatching(/^error: an interrupted pull cannot tell whether it reached .*b\.db: another program changed the schema since$/),
+      expectRefused(cli(b.paths.db, 'pull'), [
+        /^error: an interrupted pull cannot tell whether it reached .*b\.db: another program changed the schema since$/,
         'hint: check whether the rows the hub sent are in the database, then run `sqlferry pull --recover committed` or `--recover rolled-back`',
-        '',
       ]);
+      // The wrong answer for a pull that rolled back: schema_version is still below the COMMIT's.
+      if (outcome === 'rolled-back') {
+        expectRefused(cli(b.paths.db, 'pull', '--recover', 'committed'), [
+          /^error: an interrupted pull cannot have reached .*b\.db: its schema_version is \d+, below the \d+ the pull's COMMIT left$/,
+          'hint: run `sqlferry pull --recover rolled-back`',
+        ]);
+      }
       expect(JSON.stringify(rows(b.paths.db, 't'))).toBe(before);
       expect(hasPendingPull(b.paths)).toBe(true);
 
