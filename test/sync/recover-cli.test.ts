@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { DatabaseSync } from 'node:sqlite';
 import { EXIT } from '../../src/errors/index.ts';
 import { hasPendingPull } from '../../src/repo/pending-pull.ts';
+import type { Assumption } from '../../src/repo/recover-pull.ts';
 import type { Replica } from '../../src/repo/replica.ts';
 import { verify } from '../../src/repo/verify.ts';
 import { cloneReplica, commitAll, firstReplica, newHub, pullCutAfterCommit, pullWith, pushTo, rows, sql, tempDir } from './helpers.ts';
@@ -22,15 +23,13 @@ function cli(db: string, ...args: string[]) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-type Outcome = 'committed' | 'rolled-back';
-
 /**
  * b's pull of a's entry (an insert, an update, a delete) stopped with its pending record
  * written and its COMMIT done (`committed`: the sidecar update fails after it) or not
  * (`rolled-back`: an application's open read transaction keeps the COMMIT waiting past the
  * busy timeout); then the application adds a table and a row.
  */
-async function undecided(outcome: Outcome): Promise<{ hub: string; a: Replica; b: Replica; hubEntry: string }> {
+async function undecided(outcome: Assumption): Promise<{ hub: string; a: Replica; b: Replica; hubEntry: string }> {
   const dir = tempDir('sqlferry-recover-cli-');
   const hub = await newHub(dir);
   const a = await firstReplica(dir, hub, SCHEMA);
