@@ -7,13 +7,19 @@
 // bytes are the ones SQLite's sessions write for the same rows, in the same pieces.
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
+import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { iterateChanges, type Change, type SqlValue } from '../../src/changeset/index.ts';
 import { sqlLiteral } from '../../src/changeset/value.ts';
 import { FIRST_PIECE_ROWS, nextPieceRows } from '../../src/repo/capture/entry-file.ts';
 import { UNJOURNALED_FROM_ROWS } from '../../src/repo/base/base-unjournaled.ts';
+import { writeJsonAtomic } from '../../src/repo/atomic.ts';
+import { captureEntry } from '../../src/repo/capture/capture-entry.ts';
 import { commit } from '../../src/repo/capture/commit.ts';
+import { takeStampPastTick } from '../../src/repo/pages/fingerprint.ts';
+import { compareEverything } from '../../src/repo/pages/page-scope.ts';
+import { entryPaths } from '../../src/repo/sidecar.ts';
 import { withWorkingDiff } from '../../src/repo/capture/diff.ts';
 import { Replica } from '../../src/repo/replica.ts';
 import { verify } from '../../src/repo/verify.ts';
@@ -200,6 +206,57 @@ describe('appended rows the walk turns down', () => {
     expect(dumpTables(replica.paths.base)).toEqual(dumpTables(path));
     expect(verify(replica).ok).toBe(true);
   });
+});
+
+describe('appended rows of a database changed while they are read', () => {
+  // The pages are read through the file at the database's name, not through the read
+  // transaction: a commit the application makes meanwhile in WAL mode is in the WAL read, and a
+  // file saved over the database's name is another file (snapshot-pages.ts snapshotStillRead).
+  // The change lands inside the capture's read through the hook that runs there (`scope`), so
+  // the moment is certain; the row changed is one of the appended ones, at the same length.
+  const cases = {
+    wal: { why: 'the database was written while its pages were read', change: (app: DatabaseSync) => app.exec("UPDATE t SET v = 'NEW 1' WHERE id = 2") },
+    delete: {
+      why: 'the database file was replaced',
+      change: (app: DatabaseSync, path: string) => {
+        app.exec(`VACUUM INTO '${path}.saved'`);
+        const saved = new DatabaseSync(`${path}.saved`);
+        saved.exec("UPDATE t SET v = 'NEW 1' WHERE id = 2");
+        saved.close();
+        renameSync(`${path}.saved`, path);
+      },
+    },
+  };
+  for (const [mode, { why, change }] of Object.entries(cases)) {
+    it(`are copied instead (journal_mode ${mode}): the entry holds the rows the read saw, the next commit the change`, () => {
+      const path = join(tempDir(), 'live.db');
+      const app = new DatabaseSync(path);
+      app.exec(`PRAGMA journal_mode = ${mode}; PRAGMA wal_autocheckpoint = 0; CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'kept')`);
+      const replica = Replica.init(path);
+      app.exec(`WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ${BULK}) INSERT INTO t(v) SELECT 'new ' || i FROM s`);
+      const full = replica.withLock(() => withWorkingDiff(replica.paths.db, replica.paths.base, (d) => canonical(d.changes())));
+      const read = dumpTables(path);
+      const paths = replica.paths;
+      const captured = replica.withLock(() => captureEntry(paths, 1, (entry) => {
+        writeJsonAtomic(entryPaths(paths, 1).meta, { seq: 1, parent: null, replicaId: replica.replicaId, time: new Date().toISOString(), message: '', kind: 'changeset', ...entry });
+        return entry;
+      }, () => {
+        change(app, path);
+        return compareEverything('the test changes the database inside the read');
+      }, takeStampPastTick(paths)));
+      expect(canonical(iterateChanges(replica.entry(1).bytes))).toEqual(full);
+      expect(dumpTables(paths.base)).toEqual(read);
+      expect(captured.notes, '-v').toEqual([`new rows of t copied, not read from the pages: ${why}`]);
+      // The change is the next commit's: one update of the row, from what the first entry holds.
+      const next = commit(replica)!;
+      expect([...iterateChanges(replica.entry(next.seq).bytes)].map((c) => [c.op, c.old?.[1], c.new?.[1]])).toEqual([
+        ['UPDATE', { type: 'text', value: new TextEncoder().encode('new 1') }, { type: 'text', value: new TextEncoder().encode('NEW 1') }],
+      ]);
+      expect(dumpTables(paths.base)).toEqual(dumpTables(path));
+      expect(verify(replica).ok).toBe(true);
+      app.close();
+    });
+  }
 });
 
 function columnsOf(db: DatabaseSync): string[] {

@@ -25,19 +25,34 @@ export type Assumption = 'committed' | 'rolled-back';
  */
 function observedOutcome(paths: SidecarPaths, pending: PendingPull): Assumption | undefined {
   if (pending.entries.some((meta) => logHolds(paths, meta))) return 'committed';
+  const now = liveSchemaVersion(paths);
+  return now === pending.schemaVersion.after ? 'committed' : now === pending.schemaVersion.before ? 'rolled-back' : undefined;
+}
+
+function liveSchemaVersion(paths: SidecarPaths): number {
   // Read-write: the killed pull may have left a hot journal, which only a writer can roll back.
   const db = openDatabase(paths.db);
   try {
-    const now = schemaVersion(db);
-    return now === pending.schemaVersion.after ? 'committed' : now === pending.schemaVersion.before ? 'rolled-back' : undefined;
+    return schemaVersion(db);
   } finally {
     db.close();
   }
 }
 
 function outcomeOf(paths: SidecarPaths, pending: PendingPull, assume: Assumption | undefined): Assumption {
-  const outcome = observedOutcome(paths, pending) ?? assume;
-  if (outcome) return outcome;
+  const observed = observedOutcome(paths, pending);
+  if (observed) return observed;
+  // Taken for committed, a pull that rolled back would have the next commit undo the hub's changes
+  // here and push that. schema_version only grows: below the COMMIT's, the COMMIT did not happen.
+  const now = assume === 'committed' ? liveSchemaVersion(paths) : undefined;
+  if (now !== undefined && now < pending.schemaVersion.after) {
+    throw new SqlferryError('PULL_RECOVERY_CONTRADICTED', `an interrupted pull cannot have reached ${paths.db}: its schema_version is ${now}, below the ${pending.schemaVersion.after} the pull's COMMIT left`, {
+      data: { ...pending.schemaVersion, now },
+      exitCode: EXIT.failure,
+      hint: 'run `sqlferry pull --recover rolled-back`',
+    });
+  }
+  if (assume) return assume;
   throw new SqlferryError('PULL_RECOVERY_UNCERTAIN', `an interrupted pull cannot tell whether it reached ${paths.db}: another program changed the schema since`, {
     data: pending.schemaVersion,
     exitCode: EXIT.failure,
