@@ -17,9 +17,10 @@ export const TWIN_BATCH_ROWS = 64;
 /**
  * Creates the twin of main's `table` in `temp`: same declaration, same name (`temp.NAME`, every
  * statement of the capture names its schema). Undefined where its sessions could record other
- * bytes or base.db's order matters: a UNIQUE index besides the key (a value handed from row to
- * row is written in main's order only, or fails as there), statistics that may plan base.db's
- * statements otherwise than the twin's, a TEMP name taken, a rowid no name reaches.
+ * bytes or base.db's order of writes matters: a UNIQUE index besides the key (base.db, written in
+ * batches, could meet a value handed from row to row where the sessions' order did not, or the
+ * reverse), statistics that may plan base.db's statements otherwise than the twin's, a TEMP
+ * name taken, a rowid no name reaches.
  */
 export function createTwin(db: DatabaseSync, table: TableInfo): { rowid: string | undefined } | undefined {
   const declared = db.prepare(`SELECT sql FROM main.sqlite_schema WHERE type = 'table' AND name = ?`).get(table.name) as { sql: string | null } | undefined;
