@@ -10,9 +10,14 @@
 // pair, on a fresh copy, taking turns with this one at going first: side by side, same load.
 // SQLFERRY_BENCH_NO_MAP=1 removes the page map init leaves: the commit then compares every row
 // (a clone's first commit; what this bench measured before init kept the map).
-import { cpSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+// Each build's commit is timed twice per pair, as a clone runs it (bin/sqlferry.js over src/,
+// TypeScript stripped at every start) and as the npm package runs it (bin/sqlferry.js beside
+// dist/npm/ only, built by that checkout's bin/build-dist.ts as `npm pack` does: the command's
+// own script with V8's code cache); the order of the runs in a pair turns at every pair.
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Replica } from '../src/repo/replica.ts';
@@ -66,50 +71,70 @@ const plainBase = join(dir, 'base-for-sqldiff.db');
 sqlite3(replica.paths.base, `VACUUM INTO '${plainBase}';`);
 sqlite3(plainBase, 'DROP TABLE sqlferry_base;');
 const cliEnv = { ...process.env, NODE_COMPILE_CACHE: join(dir, 'compile-cache') };
-timed(process.execPath, [BIN, '--help'], cliEnv); // fill the compile cache once, as any earlier run would
+
+/** The npm package of the checkout whose bin is `bin`: its bin/sqlferry.js and package.json beside a fresh dist/npm/, no src/. */
+function packaged(bin: string, name: string): string | undefined {
+  const root = dirname(dirname(bin));
+  if (!existsSync(join(root, 'bin', 'build-dist.ts'))) return undefined;
+  const pkg = join(dir, name);
+  mkdirSync(join(pkg, 'bin'), { recursive: true });
+  copyFileSync(bin, join(pkg, 'bin', 'sqlferry.js'));
+  copyFileSync(join(root, 'package.json'), join(pkg, 'package.json'));
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'build-dist.ts'), join(pkg, 'dist', 'npm')], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`build-dist failed: ${r.stderr}`);
+  return join(pkg, 'bin', 'sqlferry.js');
+}
 
 type Timed = ReturnType<typeof timed>;
-const ours: Timed[] = [];
+interface Side { name: string; bin: string; runs: Timed[]; entries: Set<string> }
+const sides: Side[] = [];
+const side = (name: string, bin: string | undefined): void => void (bin !== undefined && sides.push({ name, bin, runs: [], entries: new Set() }));
+side('commit, clone (src/ TypeScript)', BIN);
+side('commit, npm package (dist/npm, V8 code cache)', packaged(BIN, 'package'));
+if (BEFORE !== undefined) {
+  side('before: commit, clone', BEFORE);
+  side('before: commit, npm package', packaged(BEFORE, 'package-before'));
+}
 const theirs: Timed[] = [];
-const before: Timed[] = [];
 const fresh = (): void => {
   rmSync(work, { recursive: true, force: true });
   cpSync(template, work, { recursive: true });
 };
+const entryFile = join(work, 'live.db.sqlferry', 'log', '0000000001.changeset');
+const commitWith = (bin: string) => timed(process.execPath, [bin, '--db', join(work, 'live.db'), 'commit', '-q', '-m', 'bench'], cliEnv);
+// Fill the compile cache and each package's code cache once, as any earlier run would.
+timed(process.execPath, [BIN, '--help'], cliEnv);
+for (const s of sides) {
+  fresh();
+  commitWith(s.bin);
+}
 console.log(`load before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 for (let i = 0; i < pairs; i++) {
   fresh();
   theirs.push(timed('/usr/bin/sqldiff', ['--changeset', join(dir, 'sqldiff.changeset'), plainBase, join(work, 'live.db')]));
-  const commitWith = (bin: string) => timed(process.execPath, [bin, '--db', join(work, 'live.db'), 'commit', '-q', '-m', 'bench'], cliEnv);
-  // Before and after take turns going first: the second pays for the first's writeback.
-  if (BEFORE !== undefined && i % 2 === 0) {
-    before.push(commitWith(BEFORE));
+  // The order turns at every pair: a run after another pays for its writeback.
+  for (let k = 0; k < sides.length; k++) {
+    const s = sides[(i + k) % sides.length]!;
     fresh();
-  }
-  ours.push(commitWith(BIN));
-  if (BEFORE !== undefined && i % 2 === 1) {
-    fresh();
-    before.push(commitWith(BEFORE));
+    s.runs.push(commitWith(s.bin));
+    s.entries.add(createHash('sha256').update(readFileSync(entryFile)).digest('hex'));
   }
 }
 console.log(`load after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-const size = statSync(join(work, 'live.db.sqlferry', 'log', '0000000001.changeset')).size;
+const size = statSync(entryFile).size;
 const sqldiffSize = statSync(join(dir, 'sqldiff.changeset')).size;
-const ratios = ours.map((o, i) => o.s / theirs[i]!.s);
 const row = (what: string, value: string) => console.log(`| ${what} | ${value} |`);
-console.log(`database ${(statSync(join(work, 'live.db')).size / 2 ** 20).toFixed(0)} MB; changeset ${(size / 2 ** 20).toFixed(1)} MiB (sqldiff's: ${(sqldiffSize / 2 ** 20).toFixed(1)} MiB)\n`);
+const entries = new Set(sides.flatMap((s) => [...s.entries]));
+console.log(`database ${(statSync(join(work, 'live.db')).size / 2 ** 20).toFixed(0)} MB; changeset ${(size / 2 ** 20).toFixed(1)} MiB (sqldiff's: ${(sqldiffSize / 2 ** 20).toFixed(1)} MiB); entries' sha256 ${entries.size === 1 ? 'the same in every run' : `DIFFER: ${[...entries].join(', ')}`}\n`);
 console.log('| measure | result |\n|---|---|');
-row('sqldiff --changeset, wall (median)', `${median(theirs.map((t) => t.s)).toFixed(2)} s`);
-row('sqlferry commit (CLI), wall (median)', `${median(ours.map((o) => o.s)).toFixed(2)} s`);
-row('commit / sqldiff, per pair', `${ratios.map((r) => r.toFixed(2)).join(', ')}; median **${median(ratios).toFixed(2)}×**`);
-row('CPU (user + system): commit / sqldiff, per pair', `${ours.map((o, i) => (o.cpu / theirs[i]!.cpu).toFixed(2)).join(', ')}; median **${median(ours.map((o, i) => o.cpu / theirs[i]!.cpu)).toFixed(2)}×** (medians ${median(ours.map((o) => o.cpu)).toFixed(2)} s / ${median(theirs.map((t) => t.cpu)).toFixed(2)} s)`);
-row('peak RSS: commit / sqldiff (largest)', `${Math.max(...ours.map((o) => o.mb)).toFixed(0)} MB / ${Math.max(...theirs.map((t) => t.mb)).toFixed(0)} MB`);
-if (BEFORE !== undefined) {
-  const was = before.map((b, i) => b.s / theirs[i]!.s);
-  row('before: commit, wall (median)', `${median(before.map((b) => b.s)).toFixed(2)} s`);
-  row('before: commit / sqldiff, per pair', `${was.map((r) => r.toFixed(2)).join(', ')}; median **${median(was).toFixed(2)}×**`);
-  row('before: CPU (user + system) / sqldiff, per pair', `${before.map((b, i) => (b.cpu / theirs[i]!.cpu).toFixed(2)).join(', ')}; median **${median(before.map((b, i) => b.cpu / theirs[i]!.cpu)).toFixed(2)}×** (median ${median(before.map((b) => b.cpu)).toFixed(2)} s)`);
-  row('before: peak RSS (largest)', `${Math.max(...before.map((b) => b.mb)).toFixed(0)} MB`);
+row('sqldiff --changeset, wall (median)', `${median(theirs.map((t) => t.s)).toFixed(2)} s; CPU ${median(theirs.map((t) => t.cpu)).toFixed(2)} s`);
+for (const { name, runs } of sides) {
+  const wall = runs.map((o, i) => o.s / theirs[i]!.s);
+  const cpu = runs.map((o, i) => o.cpu / theirs[i]!.cpu);
+  row(`${name}: wall (median)`, `${median(runs.map((o) => o.s)).toFixed(2)} s`);
+  row(`${name}: wall / sqldiff, per pair`, `${wall.map((r) => r.toFixed(2)).join(', ')}; median **${median(wall).toFixed(2)}×**`);
+  row(`${name}: CPU (user + system) / sqldiff, per pair`, `${cpu.map((r) => r.toFixed(2)).join(', ')}; median **${median(cpu).toFixed(2)}×** (median ${median(runs.map((o) => o.cpu)).toFixed(2)} s)`);
+  row(`${name}: peak RSS (largest; sqldiff's ${Math.max(...theirs.map((t) => t.mb)).toFixed(0)} MB)`, `${Math.max(...runs.map((o) => o.mb)).toFixed(0)} MB`);
 }
 if (workload === 'spread') {
   const w = join(work, 'live.db');

@@ -7,8 +7,10 @@
 //    read: an application waits for no fsync of sqlferry's.
 // 2. (write) base.db is made equal to the live rows from those copies — deletes, then updates,
 //    then inserts, a range of rows at a time — each range under its own session, whose
-//    changeset (SQLite's own bytes) is appended to the entry. So the base moves in the pass
-//    that captures, and memory holds one range's changeset, never the whole entry.
+//    changeset (SQLite's own bytes) is appended to the entry; the deletes and updates recorded
+//    on a TEMP twin of the table, base.db taking them without a session (capture-twin.ts). So
+//    the base moves in the pass that captures, and memory holds one range's changeset, never
+//    the whole entry.
 // A session cannot record a table tracked by rowid in node:sqlite, nor can SQL statements
 // replay a UNIQUE value handed from row to row in key order (SQLite's apply retries those):
 // such a table's changes are encoded in JavaScript from the same copies, then applied.
@@ -23,6 +25,7 @@ import { FIRST_PIECE_ROWS, nextPieceRows, PIECE_BYTES, type EntryFile } from './
 import { appendedRows, type Appended } from './appended-rows.ts';
 import { scansOf, type KeyRanges } from '../pages/key-ranges.ts';
 import type { TableInfo } from '../schema/schema-read.ts';
+import { createTwin, TWIN_BATCH_ROWS } from './capture-twin.ts';
 import { exactColumnList, readValues } from './values.ts';
 import { realDefaultsOf, withRealDefaults } from './real-defaults.ts';
 import { foldAscii } from '../../changeset/validate.ts';
@@ -147,23 +150,39 @@ function writeWithSessions(db: DatabaseSync, { table, copy, n, op: opColumn, cha
   const cols = sql.cols.map((c) => quoteIdent(c.name));
   const keys = sql.keys.map((i) => cols[i]!);
   const inRange = `A.${n} BETWEEN ? AND ? AND A.${opColumn} = ?`;
+  const sameKey = keys.map((k) => `B.${k} = A.${k}`).join(' AND ');
   // A column keeps its base value unless it differs as the capture compares (a REAL -0.0
   // against 0.0 does not), so the base holds exactly what the changesets say.
   const set = sql.cols.map((_, i) => (sql.differs[i] === '' ? '' : `${cols[i]} = CASE WHEN ${sql.differs[i]} THEN ${sql.a(i)} ELSE ${sql.b(i)} END`)).filter((s) => s !== '');
-  const sweeps: Array<[number, number, number, string]> = [
-    [1, changedUpTo, OP.delete, `DELETE FROM main.${t} WHERE (${keys.join(', ')}) IN (SELECT ${keys.map((k) => `A.${k}`).join(', ')} FROM temp.${copy} AS A WHERE ${inRange})`],
-    [1, changedUpTo, OP.update, `UPDATE main.${t} AS B SET ${set.join(', ')} FROM temp.${copy} AS A WHERE ${inRange} AND ${keys.map((k) => `B.${k} = A.${k}`).join(' AND ')}`],
-    [changedUpTo + 1, insertedUpTo, OP.insert, `INSERT INTO main.${t}(${cols.join(', ')}) SELECT ${cols.map((c) => `A.${c}`).join(', ')} FROM temp.${copy} AS A WHERE ${inRange}`],
-  ];
+  const dml = (schema: string): Record<number, string> => ({
+    [OP.delete]: `DELETE FROM ${schema}.${t} WHERE (${keys.join(', ')}) IN (SELECT ${keys.map((k) => `A.${k}`).join(', ')} FROM temp.${copy} AS A WHERE ${inRange})`,
+    [OP.update]: `UPDATE ${schema}.${t} AS B SET ${set.join(', ')} FROM temp.${copy} AS A WHERE ${inRange} AND ${sameKey}`,
+    [OP.insert]: `INSERT INTO ${schema}.${t}(${cols.join(', ')}) SELECT ${cols.map((c) => `A.${c}`).join(', ')} FROM temp.${copy} AS A WHERE ${inRange}`,
+  });
+  // The deletes and updates recorded on the twin (capture-twin.ts), base.db written without a session.
+  const twin = changedUpTo > 0 ? createTwin(db, table) : undefined;
+  if (twin !== undefined) {
+    const rowid = twin.rowid === undefined ? [] : [quoteIdent(twin.rowid)];
+    const fill = db.prepare(`INSERT INTO temp.${t}(${[...rowid, ...cols].join(', ')}) SELECT ${[...rowid, ...cols].map((c) => `B.${c}`).join(', ')}
+      FROM temp.${copy} AS A JOIN main.${t} AS B ON ${sameKey} WHERE A.${n} BETWEEN ? AND ? AND A.${opColumn} <> ${OP.insert}`);
+    const [remove, update] = [db.prepare(dml('main')[OP.delete]!), set.length === 0 ? undefined : db.prepare(dml('main')[OP.update]!)];
+    for (let lo = 1; lo <= changedUpTo; lo += TWIN_BATCH_ROWS) {
+      const hi = Math.min(changedUpTo, lo + TWIN_BATCH_ROWS - 1);
+      fill.run(lo, hi);
+      remove.run(lo, hi, OP.delete);
+      update?.run(lo, hi, OP.update);
+    }
+  }
   const realDefaults = realDefaultsOf(table);
   const asRead = realDefaults === undefined ? new Map<string, boolean[]>() : new Map([[foldAscii(table.name), realDefaults]]);
-  for (const [from, to, op, dml] of sweeps) {
+  for (const [from, to, op] of [[1, changedUpTo, OP.delete], [1, changedUpTo, OP.update], [changedUpTo + 1, insertedUpTo, OP.insert]] as const) {
     if (from > to || (op === OP.update && set.length === 0)) continue;
-    const stmt = db.prepare(dml);
+    const schema = twin !== undefined && op !== OP.insert ? 'temp' : 'main';
+    const stmt = db.prepare(dml(schema)[op]!);
     let size = FIRST_PIECE_ROWS;
     for (let lo = from, hi = 0; lo <= to; lo = hi + 1) {
       hi = Math.min(to, lo + size - 1);
-      const session = db.createSession({ table: table.name });
+      const session = db.createSession({ table: table.name, db: schema });
       let piece: Uint8Array;
       try {
         stmt.run(lo, hi, op);
@@ -175,6 +194,7 @@ function writeWithSessions(db: DatabaseSync, { table, copy, n, op: opColumn, cha
       size = nextPieceRows(size, piece.byteLength);
     }
   }
+  if (twin !== undefined) db.exec(`DROP TABLE temp.${t}`);
 }
 
 /**
