@@ -217,11 +217,11 @@ function pushChildren(U: number, bytes: Buffer, p: number, stack: Visit[]): bool
     at = varintEnd(bytes, at);
     if (at < 0) return false;
     const size = varintRead.value;
+    if (size <= maxLocal) continue; // no chain: a table leaf's rowid, after the size, is not read (3,000,000 varints in a bulk load)
     if (type === 0x0d) {
       at = varintEnd(bytes, at);
       if (at < 0) return false;
     }
-    if (size <= maxLocal) continue;
     const k = minLocal + ((size - minLocal) % (U - 4));
     const local = k <= maxLocal ? k : minLocal;
     if (at + local + 4 > bytes.length) return false;
