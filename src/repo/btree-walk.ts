@@ -142,8 +142,8 @@ export interface Visit {
 
 /**
  * Adds to `out` the pages of the b-tree rooted at page index `root`; `own`: the table's own
- * b-tree (it holds rows); `seen`: per page index, 1 once a walk met it (a Set of a bulk load's
- * 54,000 pages cost more than the rest of the walk). False: not sure.
+ * b-tree (it holds rows); `seen`: per page index, 1 once a walk met it (cheaper than a Set of
+ * a bulk load's 54,000 pages). False: not sure.
  */
 export function walkBtree(source: WalkSource, root: number, own: boolean, out: WalkedPages, seen: Uint8Array): boolean {
   const stack: Visit[] = [{ p: root, parent: -1, role: 'page', left: -1, leaf: -1 }];
