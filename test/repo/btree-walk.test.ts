@@ -8,7 +8,7 @@ import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { readFileSync } from 'node:fs';
-import { PageLinkTable } from '../../src/repo/pages/btree-walk.ts';
+import { PageKind, PageLinkTable, walkBtree, type PageLinks, type WalkSource, type WalkedPages } from '../../src/repo/pages/btree-walk.ts';
 import { changedTables, layoutOf, nextPageMap, type PageMap } from '../../src/repo/pages/page-map.ts';
 import { readPageImages, type PageImages } from '../../src/repo/pages/page-read.ts';
 import { tempDir } from './helpers.ts';
@@ -126,5 +126,22 @@ describe('walking a changed table from the last map', () => {
     links.add(unparsable, 2, 512);
     expect(links.get(1)!.children!.map((c) => c.role)).toEqual(['overflow', 'overflow']);
     expect(links.get(2)!.children).toBeNull();
+  });
+
+  it('gives up on a page two cells point to (a damaged b-tree), which dbstat then walks', () => {
+    // Page index 1 an interior page over 2 and 3; 2 an interior page over 3 again; 3 a leaf.
+    const visit = (p: number, parent: number) => ({ p, parent, role: 'page' as const, left: -1, leaf: -1 });
+    const links: Record<number, PageLinks> = {
+      1: { next: 0, kind: PageKind.Interior, children: [visit(3, 1), visit(2, 1)] },
+      2: { next: 0, kind: PageKind.Interior, children: [visit(3, 2)] },
+      3: { next: 0, kind: PageKind.Leaf, children: [] },
+    };
+    const source: WalkSource = { usable: 512, pageCount: 4, unchanged: () => false, childrenBefore: () => [], kindBefore: () => PageKind.None, linksNow: (p) => links[p] };
+    const walk = (): WalkedPages => ({ pages: [], parents: [], kinds: [], leaves: [] });
+    expect(walkBtree(source, 1, true, walk(), new Uint8Array(4))).toBe(false);
+    links[2]!.children = [];
+    const walked = walk();
+    expect(walkBtree(source, 1, true, walked, new Uint8Array(4))).toBe(true);
+    expect(walked.pages).toEqual([1, 2, 3]);
   });
 });

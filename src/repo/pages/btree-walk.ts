@@ -140,12 +140,16 @@ export interface Visit {
   leaf: number;
 }
 
-/** Adds to `out` the pages of the b-tree rooted at page index `root`; `own`: the table's own b-tree (it holds rows). False: not sure. */
-export function walkBtree(source: WalkSource, root: number, own: boolean, out: WalkedPages, seen: Set<number>): boolean {
+/**
+ * Adds to `out` the pages of the b-tree rooted at page index `root`; `own`: the table's own
+ * b-tree (it holds rows); `seen`: per page index, 1 once a walk met it (cheaper than a Set of
+ * a bulk load's 54,000 pages). False: not sure.
+ */
+export function walkBtree(source: WalkSource, root: number, own: boolean, out: WalkedPages, seen: Uint8Array): boolean {
   const stack: Visit[] = [{ p: root, parent: -1, role: 'page', left: -1, leaf: -1 }];
   for (let v = stack.pop(); v !== undefined; v = stack.pop()) {
-    if (v.p < 1 || v.p >= source.pageCount || seen.has(v.p)) return false; // page index 0 is page 1: sqlite_schema's
-    seen.add(v.p);
+    if (v.p < 1 || v.p >= source.pageCount || seen[v.p] === 1) return false; // page index 0 is page 1: sqlite_schema's
+    seen[v.p] = 1;
     let kind: PageKind;
     if (source.unchanged(v.p, v.role)) {
       kind = source.kindBefore(v.p);
@@ -217,11 +221,11 @@ function pushChildren(U: number, bytes: Buffer, p: number, stack: Visit[]): bool
     at = varintEnd(bytes, at);
     if (at < 0) return false;
     const size = varintRead.value;
+    if (size <= maxLocal) continue; // no chain: a table leaf's rowid, after the size, is not read (3,000,000 varints in a bulk load)
     if (type === 0x0d) {
       at = varintEnd(bytes, at);
       if (at < 0) return false;
     }
-    if (size <= maxLocal) continue;
     const k = minLocal + ((size - minLocal) % (U - 4));
     const local = k <= maxLocal ? k : minLocal;
     if (at + local + 4 > bytes.length) return false;

@@ -78,9 +78,14 @@ class Spans {
   private lo = new BigInt64Array(64);
   private hi = new BigInt64Array(64);
   private n = 0;
+  /** Whether the spans came in ascending order of their first rowid (a bulk load's leaves, page after page): then merged() sorts nothing. */
+  private ascending = true;
+  private lastLo = 0n;
 
   add(lo: bigint, hi: bigint): void {
     if (lo > hi) return; // a leaf with no rows
+    if (this.n > 0 && lo < this.lastLo) this.ascending = false;
+    this.lastLo = lo;
     if (this.n === this.lo.length) {
       const [lows, highs] = [new BigInt64Array(2 * this.n), new BigInt64Array(2 * this.n)];
       lows.set(this.lo);
@@ -94,9 +99,10 @@ class Spans {
   /** Sorted, overlapping and adjacent spans joined. */
   merged(): RowidRange[] {
     const { lo, hi } = this;
-    const order = Uint32Array.from({ length: this.n }, (_, i) => i).sort((a, b) => (lo[a]! < lo[b]! ? -1 : lo[a]! > lo[b]! ? 1 : 0));
+    const order = this.ascending ? null : Uint32Array.from({ length: this.n }, (_, i) => i).sort((a, b) => (lo[a]! < lo[b]! ? -1 : lo[a]! > lo[b]! ? 1 : 0));
     const out: Array<[bigint, bigint]> = [];
-    for (const i of order) {
+    for (let k = 0; k < this.n; k++) {
+      const i = order === null ? k : order[k]!;
       const last = out.at(-1);
       if (last !== undefined && lo[i]! <= last[1] + 1n) last[1] = hi[i]! > last[1] ? hi[i]! : last[1];
       else out.push([lo[i]!, hi[i]!]);

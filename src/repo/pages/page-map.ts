@@ -241,7 +241,7 @@ function firstWalkSource(images: PageImages): WalkSource | null {
 /** The pages of table `t`'s b-trees `trees`, walked from `source`; null when not sure (then dbstat walks it). */
 function walkTable(source: WalkSource | null, t: string, trees: Array<{ name: string; rootpage: number | bigint }>): WalkedPages[] | null {
   if (source === null) return null;
-  const seen = new Set<number>();
+  const seen = new Uint8Array(source.pageCount);
   const out: WalkedPages[] = [];
   for (const tree of trees) {
     const walked: WalkedPages = { pages: [], parents: [], kinds: [], leaves: [] };
