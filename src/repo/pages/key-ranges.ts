@@ -11,7 +11,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { quoteIdent } from '../../changeset/value.ts';
 import { ANY_ROWS } from './leaf-span.ts';
-import { HASH_BYTES } from './page-read.ts';
+import { sameKnownHash } from './page-read.ts';
 import type { PageMap } from './page-map.ts';
 import { readTable } from '../schema/schema-read.ts';
 
@@ -91,30 +91,35 @@ class Spans {
     this.hi[this.n++] = hi;
   }
 
-  /** Sorted, overlapping and adjacent spans joined. */
+  /**
+   * Sorted, overlapping and adjacent spans joined. Their union depends only on the sorted lows
+   * and the sorted highs, each sorted apart by the typed array's own sort: a sort by a comparator
+   * read the spans as a new bigint at every comparison, a million for a spread edit.
+   */
   merged(): RowidRange[] {
-    const { lo, hi } = this;
-    const order = Uint32Array.from({ length: this.n }, (_, i) => i).sort((a, b) => (lo[a]! < lo[b]! ? -1 : lo[a]! > lo[b]! ? 1 : 0));
-    const out: Array<[bigint, bigint]> = [];
-    for (const i of order) {
-      const last = out.at(-1);
-      if (last !== undefined && lo[i]! <= last[1] + 1n) last[1] = hi[i]! > last[1] ? hi[i]! : last[1];
-      else out.push([lo[i]!, hi[i]!]);
+    const lo = this.lo.subarray(0, this.n).sort();
+    const hi = this.hi.subarray(0, this.n).sort();
+    const out: RowidRange[] = [];
+    let [open, start, i, j] = [0, 0n, 0, 0];
+    // A span starts before one ends at the point after it: adjacent spans join. The j-th lowest
+    // high is at least the j-th lowest low, so no span ends while none is open.
+    while (i < this.n) {
+      if (lo[i]! <= hi[j]! + 1n) {
+        if (open++ === 0) start = lo[i]!;
+        i++;
+      } else {
+        if (--open === 0) out.push([start, hi[j]!]);
+        j++;
+      }
     }
+    if (this.n > 0) out.push([start, hi[this.n - 1]!]);
     return out;
   }
 }
 
-/** The page's hash is known and the same in both maps (compared byte by byte: a call of Buffer.compare costs more). */
+/** The page's hash is known and the same in both maps. */
 function sameKnownPage(old: PageMap, next: PageMap, p: number): boolean {
-  if (p < 0 || p >= old.pageCount || p >= next.pageCount) return false;
-  const [a, b] = [old.hashes, next.hashes];
-  let known = false;
-  for (let i = p * HASH_BYTES; i < (p + 1) * HASH_BYTES; i++) {
-    if (a[i] !== b[i]) return false;
-    known ||= b[i] !== 0;
-  }
-  return known;
+  return p >= 0 && p < old.pageCount && p < next.pageCount && sameKnownHash(old.hashes, next.hashes, p);
 }
 
 let made = 0;
