@@ -45,10 +45,11 @@ export function changedRanges(old: PageMap, next: PageMap, tables: ReadonlySet<s
   const pages = Math.max(old.pageCount, next.pageCount);
   const out = new Map([...tables].map((t) => [t, new Spans()]));
   const pagesNow = new Map<string, { all: number; changed: number }>([...tables].map((t) => [t, { all: 0, changed: 0 }]));
+  const [oldWords, nextWords] = [words(old.spans), words(next.spans)];
   const addSpan = (spans: Spans | undefined, map: PageMap, p: number): void => {
     const leaf = map.leafOf[p]!;
-    if (leaf < 0) spans?.add(ANY_ROWS[0], ANY_ROWS[1]);
-    else spans?.add(map.spans[2 * leaf]!, map.spans[2 * leaf + 1]!);
+    if (leaf < 0) spans?.addAny();
+    else spans?.add(map === old ? oldWords : nextWords, leaf);
   };
   // Only the pages of the tables asked about: a lookup per table index, not per page.
   const oldAsked = old.tables.map((t) => tables.has(t));
@@ -70,49 +71,88 @@ export function changedRanges(old: PageMap, next: PageMap, tables: ReadonlySet<s
   }));
 }
 
+/** A BigInt64Array's 64-bit integers as pairs of 32-bit words, read without making a bigint. */
+const words = (a: BigInt64Array): Int32Array => new Int32Array(a.buffer, a.byteOffset, 2 * a.length);
+/** Which word of a pair is the low one (the platform's byte order, as BigInt64Array's). */
+const LOW = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0 : 1;
+const HIGH = 1 - LOW;
+
+/** The signed 64-bit integers at `i` of `a` and `j` of `b`, compared: < 0, 0, > 0. */
+function compare64(a: Int32Array, i: number, b: Int32Array, j: number): number {
+  const ah = a[2 * i + HIGH]!;
+  const bh = b[2 * j + HIGH]!;
+  if (ah !== bh) return ah - bh;
+  return (a[2 * i + LOW]! >>> 0) - (b[2 * j + LOW]! >>> 0);
+}
+
+/** `a` at `i` is `b` at `j` plus 1. */
+function follows64(a: Int32Array, i: number, b: Int32Array, j: number): boolean {
+  const bl = b[2 * j + LOW]! >>> 0;
+  return (a[2 * i + LOW]! >>> 0) === (bl + 1) % 2 ** 32 && a[2 * i + HIGH]! === b[2 * j + HIGH]! + (bl === 0xffffffff ? 1 : 0);
+}
+
 /**
- * Rowid spans kept in typed arrays until merged: a bulk load changes 54,000 leaves, whose spans
- * as arrays of two bigints outlived V8's young generation (10 MB more at the commit's peak).
+ * Rowid spans kept in typed arrays until merged, and read as 32-bit words: a bulk load changes
+ * 54,000 leaves, whose spans as arrays of two bigints outlived V8's young generation (10 MB more
+ * at the commit's peak); a spread edit's 35,000 spans made a bigint at each read, 20–40 ms of
+ * CPU in the merge.
  */
 class Spans {
   private lo = new BigInt64Array(64);
   private hi = new BigInt64Array(64);
+  private loWords = words(this.lo);
+  private hiWords = words(this.hi);
   private n = 0;
 
-  add(lo: bigint, hi: bigint): void {
-    if (lo > hi) return; // a leaf with no rows
-    if (this.n === this.lo.length) {
-      const [lows, highs] = [new BigInt64Array(2 * this.n), new BigInt64Array(2 * this.n)];
-      lows.set(this.lo);
-      highs.set(this.hi);
-      [this.lo, this.hi] = [lows, highs];
-    }
-    this.lo[this.n] = lo;
-    this.hi[this.n++] = hi;
+  /** The span of leaf `leaf` of a page map's spans, as `words` of them. */
+  add(from: Int32Array, leaf: number): void {
+    if (compare64(from, 2 * leaf, from, 2 * leaf + 1) > 0) return; // a leaf with no rows
+    this.room();
+    const { loWords: lo, hiWords: hi } = this;
+    lo[2 * this.n] = from[4 * leaf]!;
+    lo[2 * this.n + 1] = from[4 * leaf + 1]!;
+    hi[2 * this.n] = from[4 * leaf + 2]!;
+    hi[2 * this.n + 1] = from[4 * leaf + 3]!;
+    this.n++;
+  }
+
+  /** Any rowid: a page whose rows are not known. */
+  addAny(): void {
+    this.room();
+    this.lo[this.n] = ANY_ROWS[0];
+    this.hi[this.n++] = ANY_ROWS[1];
+  }
+
+  private room(): void {
+    if (this.n < this.lo.length) return;
+    const [lows, highs] = [new BigInt64Array(2 * this.n), new BigInt64Array(2 * this.n)];
+    lows.set(this.lo);
+    highs.set(this.hi);
+    [this.lo, this.hi, this.loWords, this.hiWords] = [lows, highs, words(lows), words(highs)];
   }
 
   /**
    * Sorted, overlapping and adjacent spans joined. Their union depends only on the sorted lows
-   * and the sorted highs, each sorted apart by the typed array's own sort: a sort by a comparator
-   * read the spans as a new bigint at every comparison, a million for a spread edit.
+   * and the sorted highs, each sorted apart by the typed array's own sort (a sort by a comparator
+   * made a bigint at every comparison, a million for a spread edit).
    */
   merged(): RowidRange[] {
-    const lo = this.lo.subarray(0, this.n).sort();
-    const hi = this.hi.subarray(0, this.n).sort();
+    const [lo, hi] = [this.lo.subarray(0, this.n).sort(), this.hi.subarray(0, this.n).sort()];
+    const [lows, highs] = [words(lo), words(hi)];
     const out: RowidRange[] = [];
-    let [open, start, i, j] = [0, 0n, 0, 0];
+    let [open, start, i, j] = [0, 0, 0, 0];
     // A span starts before one ends at the point after it: adjacent spans join. The j-th lowest
     // high is at least the j-th lowest low, so no span ends while none is open.
     while (i < this.n) {
-      if (lo[i]! <= hi[j]! + 1n) {
-        if (open++ === 0) start = lo[i]!;
+      if (compare64(lows, i, highs, j) <= 0 || follows64(lows, i, highs, j)) {
+        if (open++ === 0) start = i;
         i++;
       } else {
-        if (--open === 0) out.push([start, hi[j]!]);
+        if (--open === 0) out.push([lo[start]!, hi[j]!]);
         j++;
       }
     }
-    if (this.n > 0) out.push([start, hi[this.n - 1]!]);
+    if (this.n > 0) out.push([lo[start]!, hi[this.n - 1]!]);
     return out;
   }
 }
