@@ -107,12 +107,22 @@ class Spans {
   /** The span of leaf `leaf` of a page map's spans, as `words` of them. */
   add(from: Int32Array, leaf: number): void {
     if (compare64(from, 2 * leaf, from, 2 * leaf + 1) > 0) return; // a leaf with no rows
-    this.room();
     const { loWords: lo, hiWords: hi } = this;
-    lo[2 * this.n] = from[4 * leaf]!;
-    lo[2 * this.n + 1] = from[4 * leaf + 1]!;
-    hi[2 * this.n] = from[4 * leaf + 2]!;
-    hi[2 * this.n + 1] = from[4 * leaf + 3]!;
+    const last = this.n - 1;
+    // Pages come in page order, mostly the rowids' own: a span that starts within the last one,
+    // or right after it, widens it (a leaf's span then and now is most often the same).
+    if (last >= 0 && compare64(from, 2 * leaf, lo, last) >= 0 && (compare64(from, 2 * leaf, hi, last) <= 0 || follows64(from, 2 * leaf, hi, last))) {
+      if (compare64(from, 2 * leaf + 1, hi, last) > 0) {
+        hi[2 * last] = from[4 * leaf + 2]!;
+        hi[2 * last + 1] = from[4 * leaf + 3]!;
+      }
+      return;
+    }
+    this.room();
+    this.loWords[2 * this.n] = from[4 * leaf]!;
+    this.loWords[2 * this.n + 1] = from[4 * leaf + 1]!;
+    this.hiWords[2 * this.n] = from[4 * leaf + 2]!;
+    this.hiWords[2 * this.n + 1] = from[4 * leaf + 3]!;
     this.n++;
   }
 
