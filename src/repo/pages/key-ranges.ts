@@ -46,23 +46,22 @@ export function changedRanges(old: PageMap, next: PageMap, tables: ReadonlySet<s
   const out = new Map([...tables].map((t) => [t, new Spans()]));
   const pagesNow = new Map<string, { all: number; changed: number }>([...tables].map((t) => [t, { all: 0, changed: 0 }]));
   const [oldWords, nextWords] = [words(old.spans), words(next.spans)];
-  const addSpan = (spans: Spans | undefined, map: PageMap, p: number): void => {
-    const leaf = map.leafOf[p]!;
-    if (leaf < 0) spans?.addAny();
-    else spans?.add(map === old ? oldWords : nextWords, leaf);
-  };
-  // Only the pages of the tables asked about: a lookup per table index, not per page.
-  const oldAsked = old.tables.map((t) => tables.has(t));
-  const nextAsked = next.tables.map((t) => tables.has(t));
+  const addSpan = (spans: Spans, leaf: number, from: Int32Array): void => (leaf < 0 ? spans.addAny() : spans.add(from, leaf));
+  // Per table index of each map, its spans and counts (undefined: a table not asked about):
+  // a lookup per table index, not per page; the same table's spans are one object in both.
+  const [oldSpans, nextSpans] = [old.tables.map((t) => out.get(t)), next.tables.map((t) => out.get(t))];
+  const nextCounted = next.tables.map((t) => pagesNow.get(t));
+  const { pageCount: oldCount, leafOf: oldLeafOf, owners: oldOwners } = old;
+  const { pageCount: nextCount, leafOf: nextLeafOf, owners: nextOwners } = next;
   for (let p = 0; p < pages; p++) {
-    const then = p < old.pageCount && old.leafOf[p] !== -1 && oldAsked[old.owners[p]!] ? old.tables[old.owners[p]!] : undefined;
-    const now = p < next.pageCount && next.leafOf[p] !== -1 && nextAsked[next.owners[p]!] ? next.tables[next.owners[p]!] : undefined;
+    const then = p < oldCount && oldLeafOf[p] !== -1 ? oldSpans[oldOwners[p]!] : undefined;
+    const now = p < nextCount && nextLeafOf[p] !== -1 ? nextSpans[nextOwners[p]!] : undefined;
     if (then === undefined && now === undefined) continue;
-    const counted = now === undefined ? undefined : pagesNow.get(now);
+    const counted = now === undefined ? undefined : nextCounted[nextOwners[p]!];
     if (counted !== undefined) counted.all++;
-    if (then === now && sameKnownPage(old, next, p) && sameKnownPage(old, next, old.leafOf[p]!) && old.leafOf[p] === next.leafOf[p]) continue;
-    if (then !== undefined) addSpan(out.get(then), old, p);
-    if (now !== undefined) addSpan(out.get(now), next, p);
+    if (then === now && sameKnownPage(old, next, p) && sameKnownPage(old, next, oldLeafOf[p]!) && oldLeafOf[p] === nextLeafOf[p]) continue;
+    if (then !== undefined) addSpan(then, oldLeafOf[p]!, oldWords);
+    if (now !== undefined) addSpan(now, nextLeafOf[p]!, nextWords);
     if (counted !== undefined) counted.changed++;
   }
   return new Map([...out].map(([t, spans]) => {
