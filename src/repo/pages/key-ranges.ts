@@ -11,7 +11,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { quoteIdent } from '../../changeset/value.ts';
 import { ANY_ROWS } from './leaf-span.ts';
-import { HASH_BYTES } from './page-read.ts';
+import { sameKnownHash } from './page-read.ts';
 import type { PageMap } from './page-map.ts';
 import { readTable } from '../schema/schema-read.ts';
 
@@ -45,23 +45,23 @@ export function changedRanges(old: PageMap, next: PageMap, tables: ReadonlySet<s
   const pages = Math.max(old.pageCount, next.pageCount);
   const out = new Map([...tables].map((t) => [t, new Spans()]));
   const pagesNow = new Map<string, { all: number; changed: number }>([...tables].map((t) => [t, { all: 0, changed: 0 }]));
-  const addSpan = (spans: Spans | undefined, map: PageMap, p: number): void => {
-    const leaf = map.leafOf[p]!;
-    if (leaf < 0) spans?.add(ANY_ROWS[0], ANY_ROWS[1]);
-    else spans?.add(map.spans[2 * leaf]!, map.spans[2 * leaf + 1]!);
-  };
-  // Only the pages of the tables asked about: a lookup per table index, not per page.
-  const oldAsked = old.tables.map((t) => tables.has(t));
-  const nextAsked = next.tables.map((t) => tables.has(t));
+  const [oldWords, nextWords] = [words(old.spans), words(next.spans)];
+  const addSpan = (spans: Spans, leaf: number, from: Int32Array): void => (leaf < 0 ? spans.addAny() : spans.add(from, leaf));
+  // Per table index of each map, its spans and counts (undefined: a table not asked about):
+  // a lookup per table index, not per page; the same table's spans are one object in both.
+  const [oldSpans, nextSpans] = [old.tables.map((t) => out.get(t)), next.tables.map((t) => out.get(t))];
+  const nextCounted = next.tables.map((t) => pagesNow.get(t));
+  const { pageCount: oldCount, leafOf: oldLeafOf, owners: oldOwners } = old;
+  const { pageCount: nextCount, leafOf: nextLeafOf, owners: nextOwners } = next;
   for (let p = 0; p < pages; p++) {
-    const then = p < old.pageCount && old.leafOf[p] !== -1 && oldAsked[old.owners[p]!] ? old.tables[old.owners[p]!] : undefined;
-    const now = p < next.pageCount && next.leafOf[p] !== -1 && nextAsked[next.owners[p]!] ? next.tables[next.owners[p]!] : undefined;
+    const then = p < oldCount && oldLeafOf[p] !== -1 ? oldSpans[oldOwners[p]!] : undefined;
+    const now = p < nextCount && nextLeafOf[p] !== -1 ? nextSpans[nextOwners[p]!] : undefined;
     if (then === undefined && now === undefined) continue;
-    const counted = now === undefined ? undefined : pagesNow.get(now);
+    const counted = now === undefined ? undefined : nextCounted[nextOwners[p]!];
     if (counted !== undefined) counted.all++;
-    if (then === now && sameKnownPage(old, next, p) && sameKnownPage(old, next, old.leafOf[p]!) && old.leafOf[p] === next.leafOf[p]) continue;
-    if (then !== undefined) addSpan(out.get(then), old, p);
-    if (now !== undefined) addSpan(out.get(now), next, p);
+    if (then === now && sameKnownPage(old, next, p) && sameKnownPage(old, next, oldLeafOf[p]!) && oldLeafOf[p] === nextLeafOf[p]) continue;
+    if (then !== undefined) addSpan(then, oldLeafOf[p]!, oldWords);
+    if (now !== undefined) addSpan(now, nextLeafOf[p]!, nextWords);
     if (counted !== undefined) counted.changed++;
   }
   return new Map([...out].map(([t, spans]) => {
@@ -70,60 +70,109 @@ export function changedRanges(old: PageMap, next: PageMap, tables: ReadonlySet<s
   }));
 }
 
+/** A BigInt64Array's 64-bit integers as pairs of 32-bit words, read without making a bigint. */
+const words = (a: BigInt64Array): Int32Array => new Int32Array(a.buffer, a.byteOffset, 2 * a.length);
+/** Which word of a pair is the low one (the platform's byte order, as BigInt64Array's). */
+const LOW = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0 : 1;
+const HIGH = 1 - LOW;
+
+/** The signed 64-bit integers at `i` of `a` and `j` of `b`, compared: < 0, 0, > 0. */
+function compare64(a: Int32Array, i: number, b: Int32Array, j: number): number {
+  const ah = a[2 * i + HIGH]!;
+  const bh = b[2 * j + HIGH]!;
+  if (ah !== bh) return ah - bh;
+  return (a[2 * i + LOW]! >>> 0) - (b[2 * j + LOW]! >>> 0);
+}
+
+/** `a` at `i` is `b` at `j` plus 1. */
+function follows64(a: Int32Array, i: number, b: Int32Array, j: number): boolean {
+  const bl = b[2 * j + LOW]! >>> 0;
+  return (a[2 * i + LOW]! >>> 0) === (bl + 1) % 2 ** 32 && a[2 * i + HIGH]! === b[2 * j + HIGH]! + (bl === 0xffffffff ? 1 : 0);
+}
+
 /**
- * Rowid spans kept in typed arrays until merged: a bulk load changes 54,000 leaves, whose spans
- * as arrays of two bigints outlived V8's young generation (10 MB more at the commit's peak).
+ * Rowid spans kept in typed arrays until merged, and read as 32-bit words: a bulk load changes
+ * 54,000 leaves, whose spans as arrays of two bigints outlived V8's young generation (10 MB more
+ * at the commit's peak); a spread edit's 35,000 spans made a bigint at each read, 20–40 ms of
+ * CPU in the merge.
  */
 class Spans {
   private lo = new BigInt64Array(64);
   private hi = new BigInt64Array(64);
+  private loWords = words(this.lo);
+  private hiWords = words(this.hi);
   private n = 0;
-  /** Whether the spans came in ascending order of their first rowid (a bulk load's leaves, page after page): then merged() sorts nothing. */
-  private ascending = true;
-  private lastLo = 0n;
 
-  add(lo: bigint, hi: bigint): void {
-    if (lo > hi) return; // a leaf with no rows
-    if (this.n > 0 && lo < this.lastLo) this.ascending = false;
-    this.lastLo = lo;
-    if (this.n === this.lo.length) {
-      const [lows, highs] = [new BigInt64Array(2 * this.n), new BigInt64Array(2 * this.n)];
-      lows.set(this.lo);
-      highs.set(this.hi);
-      [this.lo, this.hi] = [lows, highs];
+  /** The span of leaf `leaf` of a page map's spans, as `words` of them. */
+  add(from: Int32Array, leaf: number): void {
+    if (compare64(from, 2 * leaf, from, 2 * leaf + 1) > 0) return; // a leaf with no rows
+    const { loWords: lo, hiWords: hi } = this;
+    const last = this.n - 1;
+    // Pages come in page order, mostly the rowids' own: a span that starts within the last one,
+    // or right after it, widens it (a leaf's span then and now is most often the same).
+    if (last >= 0 && compare64(from, 2 * leaf, lo, last) >= 0 && (compare64(from, 2 * leaf, hi, last) <= 0 || follows64(from, 2 * leaf, hi, last))) {
+      if (compare64(from, 2 * leaf + 1, hi, last) > 0) {
+        hi[2 * last] = from[4 * leaf + 2]!;
+        hi[2 * last + 1] = from[4 * leaf + 3]!;
+      }
+      return;
     }
-    this.lo[this.n] = lo;
-    this.hi[this.n++] = hi;
+    this.room();
+    this.loWords[2 * this.n] = from[4 * leaf]!;
+    this.loWords[2 * this.n + 1] = from[4 * leaf + 1]!;
+    this.hiWords[2 * this.n] = from[4 * leaf + 2]!;
+    this.hiWords[2 * this.n + 1] = from[4 * leaf + 3]!;
+    this.n++;
   }
 
-  /** Sorted, overlapping and adjacent spans joined. */
+  /** Any rowid: a page whose rows are not known. */
+  addAny(): void {
+    this.room();
+    this.lo[this.n] = ANY_ROWS[0];
+    this.hi[this.n++] = ANY_ROWS[1];
+  }
+
+  private room(): void {
+    if (this.n < this.lo.length) return;
+    const [lows, highs] = [new BigInt64Array(2 * this.n), new BigInt64Array(2 * this.n)];
+    lows.set(this.lo);
+    highs.set(this.hi);
+    [this.lo, this.hi, this.loWords, this.hiWords] = [lows, highs, words(lows), words(highs)];
+  }
+
+  /**
+   * Sorted, overlapping and adjacent spans joined. Their union depends only on the sorted lows
+   * and the sorted highs, each sorted apart by the typed array's own sort (a sort by a comparator
+   * made a bigint at every comparison, a million for a spread edit).
+   */
   merged(): RowidRange[] {
-    const { lo, hi } = this;
-    const order = this.ascending ? null : Uint32Array.from({ length: this.n }, (_, i) => i).sort((a, b) => (lo[a]! < lo[b]! ? -1 : lo[a]! > lo[b]! ? 1 : 0));
-    const out: Array<[bigint, bigint]> = [];
-    for (let k = 0; k < this.n; k++) {
-      const i = order === null ? k : order[k]!;
-      const last = out.at(-1);
-      if (last !== undefined && lo[i]! <= last[1] + 1n) last[1] = hi[i]! > last[1] ? hi[i]! : last[1];
-      else out.push([lo[i]!, hi[i]!]);
+    const [lo, hi] = [this.lo.subarray(0, this.n).sort(), this.hi.subarray(0, this.n).sort()];
+    const [lows, highs] = [words(lo), words(hi)];
+    const out: RowidRange[] = [];
+    let [open, start, i, j] = [0, 0, 0, 0];
+    // A span starts before one ends at the point after it: adjacent spans join. The j-th lowest
+    // high is at least the j-th lowest low, so no span ends while none is open.
+    while (i < this.n) {
+      if (compare64(lows, i, highs, j) <= 0 || follows64(lows, i, highs, j)) {
+        if (open++ === 0) start = i;
+        i++;
+      } else {
+        if (--open === 0) out.push([lo[start]!, hi[j]!]);
+        j++;
+      }
     }
+    if (this.n > 0) out.push([lo[start]!, hi[this.n - 1]!]);
     return out;
   }
 }
 
-/** The page's hash is known and the same in both maps (compared byte by byte: a call of Buffer.compare costs more). */
+/** The page's hash is known and the same in both maps. */
 function sameKnownPage(old: PageMap, next: PageMap, p: number): boolean {
-  if (p < 0 || p >= old.pageCount || p >= next.pageCount) return false;
-  const [a, b] = [old.hashes, next.hashes];
-  let known = false;
-  for (let i = p * HASH_BYTES; i < (p + 1) * HASH_BYTES; i++) {
-    if (a[i] !== b[i]) return false;
-    known ||= b[i] !== 0;
-  }
-  return known;
+  return p >= 0 && p < old.pageCount && p < next.pageCount && sameKnownHash(old.hashes, next.hashes, p);
 }
 
 let made = 0;
+const RANGES_PER_INSERT = 256;
 
 /**
  * The FROM terms that read `table` as `alias` of a schema: the whole table, or within `ranges`
@@ -135,7 +184,11 @@ export function scansOf(db: DatabaseSync, table: string, within: KeyRanges | und
   if (within === undefined) return (schema, alias) => `${quoteIdent(schema)}.${t} AS ${alias}`;
   const ranges = `temp.sqlferry_ranges_${++made}`;
   db.exec(`CREATE TEMP TABLE ${ranges}(lo INTEGER, hi INTEGER)`);
-  const insert = db.prepare(`INSERT INTO ${ranges} VALUES (?, ?)`);
-  for (const [lo, hi] of within.ranges) insert.run(lo, hi);
+  // Many ranges to a statement: a spread edit's 7,400 ranges took a call into SQLite each.
+  const many = db.prepare(`INSERT INTO ${ranges} VALUES ${'(?, ?), '.repeat(RANGES_PER_INSERT - 1)}(?, ?)`);
+  const one = db.prepare(`INSERT INTO ${ranges} VALUES (?, ?)`);
+  let i = 0;
+  for (; i + RANGES_PER_INSERT <= within.ranges.length; i += RANGES_PER_INSERT) many.run(...within.ranges.slice(i, i + RANGES_PER_INSERT).flat());
+  for (; i < within.ranges.length; i++) one.run(...within.ranges[i]!);
   return (schema, alias) => `${ranges} AS R CROSS JOIN ${quoteIdent(schema)}.${t} AS ${alias} ON ${alias}.${quoteIdent(within.column)} BETWEEN R.lo AND R.hi`;
 }

@@ -26,7 +26,7 @@ export function leafSpan(bytes: Buffer, pageno: number, spans: BigInt64Array, ce
   spans[2 * index] = lo;
   spans[2 * index + 1] = hi;
   const type = bytes[header];
-  cells[index] = type === INDEX_LEAF || (type === TABLE_LEAF && lo === ANY_ROWS[0] && hi === ANY_ROWS[1]) ? UNKNOWN_CELLS : type === TABLE_LEAF ? bytes.readUInt16BE(header + 3) : 0;
+  cells[index] = type === INDEX_LEAF || (type === TABLE_LEAF && lo === ANY_ROWS[0] && hi === ANY_ROWS[1]) ? UNKNOWN_CELLS : type === TABLE_LEAF ? u16(bytes, header + 3) : 0;
 }
 
 /** Widen the span at 2 × `index` to also cover what the page `bytes` holds. */
@@ -40,13 +40,22 @@ export function widenSpan(bytes: Buffer, pageno: number, spans: BigInt64Array, i
 
 function spanOf(page: Buffer, header: number): readonly [bigint, bigint] {
   if (page[header] !== TABLE_LEAF) return NO_ROWS;
-  const cells = page.readUInt16BE(header + 3);
+  const cells = u16(page, header + 3);
   if (cells === 0) return NO_ROWS;
   if (header + 8 + 2 * cells > page.length) return ANY_ROWS;
-  const first = rowidOfCell(page, page.readUInt16BE(header + 8));
-  const last = rowidOfCell(page, page.readUInt16BE(header + 8 + 2 * (cells - 1)));
+  const first = rowidOfCell(page, u16(page, header + 8));
+  const last = rowidOfCell(page, u16(page, header + 8 + 2 * (cells - 1)));
   if (first === null || last === null || first > last) return ANY_ROWS;
   return [first, last];
+}
+
+/**
+ * The big-endian 16-bit integer at `at`, within the page (a page header's, a cell pointer checked
+ * against the page's end): Buffer's readUInt16BE checks its argument through a wrapper that made
+ * an array at each call, 2 MB for a spread edit's changed leaves.
+ */
+function u16(page: Buffer, at: number): number {
+  return (page[at]! << 8) | page[at + 1]!;
 }
 
 /** A table leaf cell: the payload's size, then the rowid, both varints. */

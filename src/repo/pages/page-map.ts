@@ -14,7 +14,7 @@
 // moves its root, or changes its SQL. Pages nobody owned (free pages, pointer maps) can change
 // freely.
 import type { DatabaseSync } from 'node:sqlite';
-import { HASH_BYTES, type PageImages } from './page-read.ts';
+import { HASH_BYTES, sameKnownHash, type PageImages } from './page-read.ts';
 import type { FileStamp } from './fingerprint.ts';
 import { PageKind, sameShape, walkBtree, type WalkedPages, type WalkSource } from './btree-walk.ts';
 import { dbstatWalk } from './dbstat-walk.ts';
@@ -214,8 +214,7 @@ function walkSource(old: PageMap, images: PageImages, children: ReturnType<typeo
       if (p >= old.pageCount || oldId < 0 || old.owners[p] !== oldId || lastWritten.has(p)) return false;
       const kind = old.kinds[p];
       if (role === 'overflow' ? kind !== PageKind.Overflow : kind !== PageKind.Interior && kind !== PageKind.Leaf) return false;
-      const at = p * HASH_BYTES;
-      return images.hashes.compare(old.hashes, at, at + HASH_BYTES, at, at + HASH_BYTES) === 0 && (old.hashes.readBigUInt64LE(at) !== 0n || old.hashes.readBigUInt64LE(at + 8) !== 0n);
+      return sameKnownHash(old.hashes, images.hashes, p);
     },
     childrenBefore: (p) => children.of(p),
     kindBefore: (p) => (p < old.pageCount ? (old.kinds[p] as PageKind) : PageKind.None),
