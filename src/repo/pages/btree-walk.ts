@@ -29,49 +29,44 @@ export interface WalkSource {
   /** Usable bytes per page: the page size less the reserved bytes (database header, offset 20). */
   usable: number;
   pageCount: number;
-  /** The page (index) is byte for byte as the last map walked it, owned by this table, reached as `role`. */
-  unchanged(p: number, role: Role): boolean;
-  /** The pages whose parent was `p` in the last map. */
-  childrenBefore(p: number): Iterable<number>;
+  /** The page (index) is byte for byte as the last map walked it, owned by this table, reached as an overflow page or not. */
+  unchanged(p: number, overflow: boolean): boolean;
+  /** The pages whose parent was `p` in the last map, ascending. */
+  childrenBefore(p: number): readonly number[];
   kindBefore(p: number): PageKind;
-  /** What a changed page links to as the reader sees it, or undefined when not kept or not sure. */
-  linksNow(p: number): PageLinks | undefined;
+  /** The table that holds what changed page `p` links to as the reader sees it, or undefined when not kept or not sure. */
+  linksNow(p: number): PageLinkTable | undefined;
 }
 
-/**
- * What a walk reads of a changed page, taken from its bytes while they are read and hashed
- * (page-read.ts), so that the bytes need not be kept: copying 10,000 changed pages cost more
- * than reading and hashing the whole file. A page's role is known only when a walk reaches it,
- * so both readings are kept.
- */
-export interface PageLinks {
-  /** Read as an overflow page: the next page of its chain (1-based; 0 ends it). */
-  next: number;
-  /** Read as a b-tree page: what it is (None when its type byte is no b-tree page's). */
-  kind: PageKind;
-  /** Read as a b-tree page: its children, in the order a walk pushes them; null when a cell does not parse. */
-  children: readonly Visit[] | null;
-}
-
-const NO_CHILDREN: readonly Visit[] = Object.freeze([]);
 const NOT_KEPT = 0xff;
 const UNPARSED = -1;
+/** Numbers per child in PageLinkTable's `packed`, and per visit on walkBtree's stack (one more there: the parent). */
+const CHILD = 4;
 
 /**
- * The links of changed pages (PageLinks), a few bytes each: a bulk load's 54,000 changed pages
- * as objects took 9 MB of heap. A page's children are packed four numbers each (page, role,
- * pages left in its chain, leaf), in the order a walk pushes them.
+ * What a walk reads of changed pages, taken from their bytes while they are read and hashed
+ * (page-read.ts), so that the bytes need not be kept: copying 10,000 changed pages cost more
+ * than reading and hashing the whole file. A page's role is known only when a walk reaches it,
+ * so both readings are kept: as an overflow page, the next page of its chain; as a b-tree page,
+ * what it is and its children. A few bytes a page and no object (a bulk load's 54,000 changed
+ * pages as objects took 9 MB of heap; a spread edit's 18,000, a third of a commit's b-tree time
+ * in the collector): a page's children are packed four numbers each (page, 1 for an overflow
+ * page, pages left in its chain, leaf), in the order a walk pushes them.
  */
 export class PageLinkTable {
-  private readonly next: Uint32Array;
-  private readonly kinds: Uint8Array;
+  // Read by the walks as fields, not through methods: code that runs once a commit is not
+  // optimized far, and a call per field cost more than the objects it replaced.
+  /** Per page, read as an overflow page: the next page of its chain (1-based; 0 ends it). */
+  readonly next: Uint32Array;
+  /** Per page, read as a b-tree page: what it is (None when its type byte is no b-tree page's; NOT_KEPT: not kept). */
+  readonly kinds: Uint8Array;
   /** Per page, where its children start in `packed` (UNPARSED: a cell does not parse). */
-  private readonly starts: Int32Array;
+  readonly starts: Int32Array;
   /** Per page, where they end: its own (not the next page's start, which an unparsed next page overwrites). */
-  private readonly ends: Int32Array;
-  private packed = new Int32Array(1024);
+  readonly ends: Int32Array;
+  /** The children of every page kept, CHILD numbers each: page `p`'s from `starts[p]` to `ends[p]`. */
+  packed = new Int32Array(1024);
   private used = 0;
-  private readonly found: Visit[] = [];
   size = 0;
 
   constructor(pageCount: number) {
@@ -85,59 +80,100 @@ export class PageLinkTable {
   add(bytes: Buffer, p: number, usable: number): void {
     const type = bytes[0];
     const kind = type === 0x0d || type === 0x0a ? PageKind.Leaf : type === 0x05 || type === 0x02 ? PageKind.Interior : PageKind.None;
-    this.next[p] = bytes.readUInt32BE(0);
+    this.next[p] = ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
     this.kinds[p] = kind;
     this.size++;
     this.starts[p] = this.used;
-    const found = this.found;
-    found.length = 0;
-    if (kind !== PageKind.None && !pushChildren(usable, bytes, p, found)) {
+    if (kind !== PageKind.None && !this.pushChildren(usable, bytes, p)) {
+      this.used = this.starts[p]!; // what it pushed is dropped
       this.starts[p] = UNPARSED;
       return;
-    }
-    if (this.used + 4 * found.length > this.packed.length) {
-      const grown = new Int32Array(Math.max(2 * this.packed.length, this.used + 4 * found.length));
-      grown.set(this.packed.subarray(0, this.used));
-      this.packed = grown;
-    }
-    const packed = this.packed;
-    for (const v of found) {
-      packed[this.used++] = v.p;
-      packed[this.used++] = v.role === 'overflow' ? 1 : 0;
-      packed[this.used++] = v.left;
-      packed[this.used++] = v.leaf;
     }
     this.ends[p] = this.used;
   }
 
-  /** The links of page index `p`, or undefined when not kept. */
-  get(p: number): PageLinks | undefined {
+  /** Page index `p`'s links are kept. */
+  has(p: number): boolean {
     const kind = this.kinds[p];
-    if (kind === undefined || kind === NOT_KEPT) return undefined;
-    const start = this.starts[p]!;
-    let children: readonly Visit[] | null = null;
-    if (start !== UNPARSED) {
-      const end = this.ends[p]!;
-      const list: Visit[] = [];
-      const packed = this.packed;
-      for (let at = start; at < end; at += 4) {
-        list.push({ p: packed[at]!, parent: p, role: packed[at + 1] === 1 ? 'overflow' : 'page', left: packed[at + 2]!, leaf: packed[at + 3]! });
-      }
-      children = list.length === 0 ? NO_CHILDREN : list;
+    return kind !== undefined && kind !== NOT_KEPT;
+  }
+
+  private push(p: number, overflow: boolean, left: number, leaf: number): void {
+    if (this.used + CHILD > this.packed.length) {
+      const grown = new Int32Array(2 * this.packed.length);
+      grown.set(this.packed);
+      this.packed = grown;
     }
-    return { next: this.next[p]!, kind: kind as PageKind, children };
+    const packed = this.packed;
+    packed[this.used] = p;
+    packed[this.used + 1] = overflow ? 1 : 0;
+    packed[this.used + 2] = left;
+    packed[this.used + 3] = leaf;
+    this.used += CHILD;
+  }
+
+  /** Push the children of the b-tree page `bytes` (page index `p`); false when a cell does not parse. */
+  private pushChildren(U: number, bytes: Buffer, p: number): boolean {
+    const type = bytes[0]!;
+    const interior = type === 0x05 || type === 0x02;
+    const cells = (bytes[3]! << 8) | bytes[4]!;
+    const pointers = interior ? 12 : 8;
+    if (pointers + 2 * cells > bytes.length) return false;
+    const index = type === 0x02 || type === 0x0a;
+    const maxLocal = index ? Math.floor(((U - 12) * 64) / 255) - 23 : U - 35;
+    const minLocal = Math.floor(((U - 12) * 32) / 255) - 23;
+    // An overflow chain hangs from a leaf's cell (its rows), or from an interior index cell (none: its leaf is unknown, as dbstat gives it).
+    const leaf = type === 0x0d || type === 0x0a ? p : UNKNOWN_LEAF;
+    for (let i = 0; i < cells; i++) {
+      let at = (bytes[pointers + 2 * i]! << 8) | bytes[pointers + 2 * i + 1]!;
+      if (interior) {
+        if (at + 4 > bytes.length) return false;
+        this.push(uint32At(bytes, at) - 1, false, -1, -1);
+        at += 4;
+        if (type === 0x05) continue; // a table's interior cell: a rowid, no payload
+      }
+      at = varintEnd(bytes, at);
+      if (at < 0) return false;
+      const size = varintRead.value;
+      if (size <= maxLocal) continue; // no chain: a table leaf's rowid, after the size, is not read (3,000,000 varints in a bulk load)
+      if (type === 0x0d) {
+        at = varintEnd(bytes, at);
+        if (at < 0) return false;
+      }
+      const k = minLocal + ((size - minLocal) % (U - 4));
+      const local = k <= maxLocal ? k : minLocal;
+      if (at + local + 4 > bytes.length) return false;
+      const pages = Math.ceil((size - local) / (U - 4));
+      this.push(uint32At(bytes, at + local) - 1, true, pages, leaf);
+    }
+    if (interior) this.push(uint32At(bytes, 8) - 1, false, -1, -1);
+    return true;
   }
 }
 
-type Role = 'page' | 'overflow';
+/** The big-endian 32-bit number at `at` (Buffer's readUInt32BE checks its offset through a wrapper that allocates). */
+function uint32At(bytes: Buffer, at: number): number {
+  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+}
 
-export interface Visit {
-  p: number;
-  parent: number;
-  role: Role;
-  /** For an overflow page: pages left in its chain, itself included, as its cell says; -1 when not read. */
-  left: number;
-  leaf: number;
+/** Numbers per visit on walkBtree's stack: page, parent, 1 for an overflow page, pages left in its chain (-1: not read), leaf. */
+const VISIT = 5;
+
+/** walkBtree's stack, kept for the next walk: a visit is five numbers, not an object (18,000 of them in a spread edit). */
+let stack = new Int32Array(VISIT * 1024);
+
+function pushVisit(top: number, p: number, parent: number, overflow: boolean, left: number, leaf: number): number {
+  if (top + VISIT > stack.length) {
+    const grown = new Int32Array(2 * stack.length);
+    grown.set(stack);
+    stack = grown;
+  }
+  stack[top] = p;
+  stack[top + 1] = parent;
+  stack[top + 2] = overflow ? 1 : 0;
+  stack[top + 3] = left;
+  stack[top + 4] = leaf;
+  return top + VISIT;
 }
 
 /**
@@ -146,39 +182,54 @@ export interface Visit {
  * a bulk load's 54,000 pages). False: not sure.
  */
 export function walkBtree(source: WalkSource, root: number, own: boolean, out: WalkedPages, seen: Uint8Array): boolean {
-  const stack: Visit[] = [{ p: root, parent: -1, role: 'page', left: -1, leaf: -1 }];
-  for (let v = stack.pop(); v !== undefined; v = stack.pop()) {
-    if (v.p < 1 || v.p >= source.pageCount || seen[v.p] === 1) return false; // page index 0 is page 1: sqlite_schema's
-    seen[v.p] = 1;
+  let top = pushVisit(0, root, -1, false, -1, -1);
+  while (top > 0) {
+    top -= VISIT;
+    const p = stack[top]!;
+    const parent = stack[top + 1]!;
+    const overflow = stack[top + 2] === 1;
+    const left = stack[top + 3]!;
+    const leafOfChain = stack[top + 4]!;
+    if (p < 1 || p >= source.pageCount || seen[p] === 1) return false; // page index 0 is page 1: sqlite_schema's
+    seen[p] = 1;
     let kind: PageKind;
-    if (source.unchanged(v.p, v.role)) {
-      kind = source.kindBefore(v.p);
-      const leaf = kind === PageKind.Leaf ? v.p : kind === PageKind.Overflow ? v.leaf : UNKNOWN_LEAF;
-      for (const c of source.childrenBefore(v.p)) {
-        const overflow = source.kindBefore(c) === PageKind.Overflow;
-        stack.push({ p: c, parent: v.p, role: overflow ? 'overflow' : 'page', left: overflow && v.left > 0 ? v.left - 1 : -1, leaf: overflow ? leaf : -1 });
+    if (source.unchanged(p, overflow)) {
+      kind = source.kindBefore(p);
+      const leaf = kind === PageKind.Leaf ? p : kind === PageKind.Overflow ? leafOfChain : UNKNOWN_LEAF;
+      const children = source.childrenBefore(p);
+      for (let i = 0; i < children.length; i++) { // not for-of: an iterator per page
+        const c = children[i]!;
+        const chain = source.kindBefore(c) === PageKind.Overflow;
+        top = pushVisit(top, c, p, chain, chain && left > 0 ? left - 1 : -1, chain ? leaf : -1);
       }
     } else {
-      const links = source.linksNow(v.p);
+      const links = source.linksNow(p);
       if (links === undefined) return false;
-      if (v.role === 'overflow') {
+      if (overflow) {
         kind = PageKind.Overflow;
-        const next = links.next;
-        if (v.left > 0 && (next === 0) !== (v.left === 1)) return false;
-        if (next !== 0) stack.push({ p: next - 1, parent: v.p, role: 'overflow', left: v.left > 0 ? v.left - 1 : -1, leaf: v.leaf });
+        const next = links.next[p]!;
+        if (left > 0 && (next === 0) !== (left === 1)) return false;
+        if (next !== 0) top = pushVisit(top, next - 1, p, true, left > 0 ? left - 1 : -1, leafOfChain);
       } else {
-        kind = links.kind;
-        if (kind === PageKind.None || links.children === null) return false;
-        for (const c of links.children) stack.push(c);
+        kind = links.kinds[p] as PageKind;
+        const start = links.starts[p]!;
+        if (kind === PageKind.None || start === UNPARSED) return false;
+        const packed = links.packed;
+        for (let at = start, end = links.ends[p]!; at < end; at += CHILD) {
+          top = pushVisit(top, packed[at]!, p, packed[at + 1] === 1, packed[at + 2]!, packed[at + 3]!);
+        }
       }
     }
-    out.pages.push(v.p);
-    out.parents.push(v.parent);
+    out.pages.push(p);
+    out.parents.push(parent);
     out.kinds.push(kind);
-    out.leaves.push(!own ? -1 : kind === PageKind.Leaf ? v.p : kind === PageKind.Overflow ? v.leaf : -1);
+    out.leaves.push(!own ? -1 : kind === PageKind.Leaf ? p : kind === PageKind.Overflow ? leafOfChain : -1);
   }
   return true;
 }
+
+/** sameShape's scratch for a page's children, sorted: kept for the next call. */
+let sorted = new Int32Array(1024);
 
 /**
  * Each of the changed pages `pages` is, as before, an interior page or a leaf, whose cells point
@@ -186,53 +237,33 @@ export function walkBtree(source: WalkSource, root: number, own: boolean, out: W
  * the same pages, in the same places, and need not be made.
  */
 export function sameShape(source: WalkSource, pages: readonly number[]): boolean {
-  for (const p of pages) {
-    const before = source.kindBefore(p);
-    const links = source.linksNow(p);
-    if ((before !== PageKind.Interior && before !== PageKind.Leaf) || links === undefined) return false;
-    if (links.kind !== before || links.children === null) return false;
-    const was = [...source.childrenBefore(p)];
-    const now = [...links.children].sort((a, b) => a.p - b.p);
-    if (now.length !== was.length || now.some((v, i) => v.p !== was[i] || (v.role === 'overflow') !== (source.kindBefore(v.p) === PageKind.Overflow))) return false;
-  }
+  // Interior pages first: a b-tree that grew or shrank changed some of their children (in a
+  // spread edit, one of 300 interior pages among 11,000 changed leaves).
+  for (const p of pages) if (source.kindBefore(p) === PageKind.Interior && !sameLinks(source, p)) return false;
+  for (const p of pages) if (source.kindBefore(p) !== PageKind.Interior && !sameLinks(source, p)) return false;
   return true;
 }
 
-/** Push the children of the b-tree page `bytes` (page index `p`); false when a cell does not parse. */
-function pushChildren(U: number, bytes: Buffer, p: number, stack: Visit[]): boolean {
-  const type = bytes[0]!;
-  const interior = type === 0x05 || type === 0x02;
-  const cells = bytes.readUInt16BE(3);
-  const pointers = interior ? 12 : 8;
-  if (pointers + 2 * cells > bytes.length) return false;
-  const index = type === 0x02 || type === 0x0a;
-  const maxLocal = index ? Math.floor(((U - 12) * 64) / 255) - 23 : U - 35;
-  const minLocal = Math.floor(((U - 12) * 32) / 255) - 23;
-  // An overflow chain hangs from a leaf's cell (its rows), or from an interior index cell (none: its leaf is unknown, as dbstat gives it).
-  const leaf = type === 0x0d || type === 0x0a ? p : UNKNOWN_LEAF;
-  for (let i = 0; i < cells; i++) {
-    let at = (bytes[pointers + 2 * i]! << 8) | bytes[pointers + 2 * i + 1]!;
-    if (interior) {
-      if (at + 4 > bytes.length) return false;
-      stack.push({ p: bytes.readUInt32BE(at) - 1, parent: p, role: 'page', left: -1, leaf: -1 });
-      at += 4;
-      if (type === 0x05) continue; // a table's interior cell: a rowid, no payload
-    }
-    at = varintEnd(bytes, at);
-    if (at < 0) return false;
-    const size = varintRead.value;
-    if (size <= maxLocal) continue; // no chain: a table leaf's rowid, after the size, is not read (3,000,000 varints in a bulk load)
-    if (type === 0x0d) {
-      at = varintEnd(bytes, at);
-      if (at < 0) return false;
-    }
-    const k = minLocal + ((size - minLocal) % (U - 4));
-    const local = k <= maxLocal ? k : minLocal;
-    if (at + local + 4 > bytes.length) return false;
-    const pages = Math.ceil((size - local) / (U - 4));
-    stack.push({ p: bytes.readUInt32BE(at + local) - 1, parent: p, role: 'overflow', left: pages, leaf });
+/** Changed page `p` is, as before, an interior page or a leaf whose cells point to the same pages in the same roles. */
+function sameLinks(source: WalkSource, p: number): boolean {
+  const before = source.kindBefore(p);
+  const links = source.linksNow(p);
+  if ((before !== PageKind.Interior && before !== PageKind.Leaf) || links === undefined) return false;
+  const start = links.starts[p]!;
+  if (links.kinds[p] !== before || start === UNPARSED) return false;
+  const was = source.childrenBefore(p);
+  const count = (links.ends[p]! - start) / CHILD;
+  if (count !== was.length) return false;
+  if (count === 0) return true; // most leaves
+  if (sorted.length < count) sorted = new Int32Array(2 * count);
+  const packed = links.packed;
+  for (let i = 0; i < count; i++) {
+    const c = packed[start + CHILD * i]!;
+    if ((packed[start + CHILD * i + 1] === 1) !== (c >= 0 && source.kindBefore(c) === PageKind.Overflow)) return false;
+    sorted[i] = c;
   }
-  if (interior) stack.push({ p: bytes.readUInt32BE(8) - 1, parent: p, role: 'page', left: -1, leaf: -1 });
+  const now = sorted.subarray(0, count).sort();
+  for (let i = 0; i < count; i++) if (now[i] !== was[i]) return false;
   return true;
 }
 

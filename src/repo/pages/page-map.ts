@@ -210,15 +210,15 @@ function walkSource(old: PageMap, images: PageImages, children: ReturnType<typeo
   return {
     usable: images.pageSize - images.reserved,
     pageCount: images.pageCount,
-    unchanged(p, role) {
+    unchanged(p, overflow) {
       if (p >= old.pageCount || oldId < 0 || old.owners[p] !== oldId || lastWritten.has(p)) return false;
       const kind = old.kinds[p];
-      if (role === 'overflow' ? kind !== PageKind.Overflow : kind !== PageKind.Interior && kind !== PageKind.Leaf) return false;
+      if (overflow ? kind !== PageKind.Overflow : kind !== PageKind.Interior && kind !== PageKind.Leaf) return false;
       return sameKnownHash(old.hashes, images.hashes, p);
     },
     childrenBefore: (p) => children.of(p),
     kindBefore: (p) => (p < old.pageCount ? (old.kinds[p] as PageKind) : PageKind.None),
-    linksNow: (p) => (lastWritten.has(p) ? undefined : changed.get(p)),
+    linksNow: (p) => (lastWritten.has(p) || !changed.has(p) ? undefined : changed),
   };
 }
 
@@ -233,7 +233,7 @@ function firstWalkSource(images: PageImages): WalkSource | null {
     unchanged: () => false,
     childrenBefore: () => [],
     kindBefore: () => PageKind.None,
-    linksNow: (p) => (lastWritten.has(p) ? undefined : links.get(p)),
+    linksNow: (p) => (lastWritten.has(p) || !links.has(p) ? undefined : links),
   };
 }
 
