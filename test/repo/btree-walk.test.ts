@@ -8,7 +8,7 @@ import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { readFileSync } from 'node:fs';
-import { PageKind, PageLinkTable, walkBtree, type WalkSource, type WalkedPages } from '../../src/repo/pages/btree-walk.ts';
+import { PageKind, PageLinkTable, sameShape, walkBtree, type WalkSource, type WalkedPages } from '../../src/repo/pages/btree-walk.ts';
 import { changedTables, layoutOf, nextPageMap, type PageMap } from '../../src/repo/pages/page-map.ts';
 import { readPageImages, type PageImages } from '../../src/repo/pages/page-read.ts';
 import { tempDir } from './helpers.ts';
@@ -42,6 +42,23 @@ function firstMap(db: DatabaseSync, path: string): PageMap {
   db.exec('COMMIT');
   return map;
 }
+
+/** A table's interior page of 512 bytes over the page indexes `children`. */
+const interior = (children: number[]): Buffer => {
+  const page = Buffer.alloc(512);
+  page[0] = 0x05;
+  page.writeUInt16BE(children.length - 1, 3);
+  page.writeUInt32BE(children.at(-1)! + 1, 8);
+  children.slice(0, -1).forEach((c, i) => {
+    const at = 400 + 8 * i;
+    page.writeUInt16BE(at, 12 + 2 * i);
+    page.writeUInt32BE(c + 1, at); // then a rowid varint: 0
+  });
+  return page;
+};
+/** A table's leaf of 512 bytes, empty. */
+const leaf = Buffer.alloc(512);
+leaf[0] = 0x0d;
 
 describe('walking a changed table from the last map', () => {
   it('gives dbstat’s map for a first map, walked from the pages alone, in rollback and WAL mode', () => {
@@ -135,20 +152,6 @@ describe('walking a changed table from the last map', () => {
 
   it('gives up on a page two cells point to (a damaged b-tree), which dbstat then walks', () => {
     // Page index 1 an interior page over 3 and 2; 2 an interior page over 3 again; 3 a leaf.
-    const interior = (children: number[]): Buffer => { // a table's interior page of 512 bytes over page indexes `children`
-      const page = Buffer.alloc(512);
-      page[0] = 0x05;
-      page.writeUInt16BE(children.length - 1, 3);
-      page.writeUInt32BE(children.at(-1)! + 1, 8);
-      children.slice(0, -1).forEach((c, i) => {
-        const at = 400 + 8 * i;
-        page.writeUInt16BE(at, 12 + 2 * i);
-        page.writeUInt32BE(c + 1, at); // then a rowid varint: 0
-      });
-      return page;
-    };
-    const leaf = Buffer.alloc(512);
-    leaf[0] = 0x0d;
     const tree = (second: Buffer): PageLinkTable => {
       const links = new PageLinkTable(4);
       links.add(interior([3, 2]), 1, 512);
@@ -164,5 +167,19 @@ describe('walking a changed table from the last map', () => {
     const walked = walk();
     expect(walkBtree(source, 1, true, walked, new Uint8Array(4))).toBe(true);
     expect(walked.pages).toEqual([1, 2, 3]);
+  });
+
+  it('walks again a b-tree whose changed interior page points to another page, with as many children', () => {
+    // The last map: page index 1 an interior page over the leaves 2 and 3.
+    const shapeNow = (children: number[]): boolean => {
+      const links = new PageLinkTable(5);
+      links.add(interior(children), 1, 512);
+      const source: WalkSource = { usable: 512, pageCount: 5, unchanged: () => false, childrenBefore: (p) => (p === 1 ? [2, 3] : []), kindBefore: (p) => (p === 1 ? PageKind.Interior : PageKind.Leaf), linksNow: (p) => (links.has(p) ? links : undefined) };
+      return sameShape(source, [1]);
+    };
+    expect(shapeNow([3, 2])).toBe(true); // the same pages, in another order
+    expect(shapeNow([2, 4])).toBe(false);
+    expect(shapeNow([4, 3])).toBe(false);
+    expect(shapeNow([2, 3, 4])).toBe(false);
   });
 });
