@@ -128,7 +128,7 @@ function scan(fd: number, pageSize: number): Found | string {
   if (header.readUInt32BE(8) !== pageSize) return 'the WAL file has another page size than the database';
   const [salt1, salt2] = [header.readUInt32BE(16), header.readUInt32BE(20)];
   const frameSize = 24 + pageSize;
-  const perChunk = Math.max(1, Math.floor((4 << 20) / frameSize));
+  const perChunk = Math.max(1, Math.floor((1 << 20) / frameSize));
   const chunk = Buffer.alloc(perChunk * frameSize);
   let pageOf = new Uint32Array(perChunk); // frame index → its page
   const last = { start: 0, end: 0, dbSize: 0 }; // the last committed transaction's frames
