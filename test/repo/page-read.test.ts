@@ -46,7 +46,7 @@ describe('reading the pages a reader sees', () => {
     writer.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t SELECT value, printf('%.300c', 'a') FROM json_each('[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20]')");
     writer.exec('PRAGMA wal_checkpoint(TRUNCATE)'); // these rows live in the main file only
     for (let i = 0; i < 5; i++) writer.exec(`UPDATE t SET v = printf('%.300c', '${'bcdef'[i]}') WHERE id % 5 = ${i}`);
-    // grows the file in the WAL only, past one 4 MiB chunk of the WAL's reading
+    // grows the file in the WAL only, past one 1 MiB chunk of the WAL's reading
     writer.exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) INSERT INTO t SELECT i + 100, printf('%.3000c', 'z') FROM n");
     expect(statSync(`${path}-wal`).size).toBeGreaterThan(5 << 20);
     const first = images(path);

@@ -123,7 +123,8 @@ export function openPages(dbPath: string): { fd: number; stat: BigIntStats; head
 function untouchedChunks(earlier: EarlierHashes | null, pageCount: number, wal: WalFrames): (c: number) => boolean {
   if (earlier === null) return () => false;
   const earlierPages = earlier.hashes.length / HASH_BYTES;
-  const touched = new Set([...wal.frames.keys()].map((p) => Math.floor((p - 1) / CHUNK_PAGES)));
+  const touched = new Set<number>();
+  wal.frames.forEachPage((p) => touched.add(Math.floor((p - 1) / CHUNK_PAGES)));
   return (c) => {
     const end = Math.min((c + 1) * CHUNK_PAGES, pageCount);
     const sameLength = end <= earlierPages && (end === (c + 1) * CHUNK_PAGES || pageCount === earlierPages);
@@ -186,9 +187,11 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
   }
   // A reader may not see the WAL's last transaction yet: its pages' spans also cover their image before it.
   const page = Buffer.alloc(pageSize);
-  for (const [p, offset] of wal.before) {
+  for (let i = 0; i < wal.lastWritten.length; i++) {
+    const p = wal.lastWritten[i]!;
     if (p > pageCount) continue;
-    const got = offset === null ? readSync(fd, page, 0, pageSize, (p - 1) * pageSize) : readSync(wal.fd!, page, 0, pageSize, offset);
+    const offset = wal.before[i]!;
+    const got = offset < 0 ? readSync(fd, page, 0, pageSize, (p - 1) * pageSize) : readSync(wal.fd!, page, 0, pageSize, offset);
     page.fill(0, got);
     widenSpan(page, p, spans, p - 1);
   }

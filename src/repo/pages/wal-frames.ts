@@ -9,30 +9,94 @@ export interface WalFrames {
   /** Open descriptor of the WAL file (it carries no locks; close it when done), or null. */
   fd: number | null;
   /** Page number → file offset of its newest committed image. */
-  frames: Map<number, number>;
+  frames: PageFrames;
   /** The database size in pages after the last committed transaction; 0 when there is none. */
   dbSize: number;
   /** Pages the last committed transaction wrote. */
   lastWritten: number[];
   /** Frames up to the last committed one, and the WAL header's salts (hex): what the WAL-index header says when it is published (wal-index.ts). */
   end: { frames: number; salt: string } | null;
-  /** For each of those, where its image before that transaction lies: an earlier frame's offset, or null (the main file). */
-  before: Map<number, number | null>;
+  /** For each of lastWritten, where its image before that transaction lies: an earlier frame's offset, or -1 (the main file). */
+  before: Float64Array;
   /** The WAL file is absent or empty. */
   empty: boolean;
 }
 
+/**
+ * Page number → offset of a frame, in typed arrays (open addressing): a Map held some 60 bytes
+ * per page and a bulk load's WAL has a frame for each of its pages (433 MB: 105,000).
+ */
+export class PageFrames {
+  private pages = new Uint32Array(1024);
+  private slots = new Int32Array(1024);
+  private count = 0;
+  private readonly offsetOf: (frame: number) => number;
+
+  constructor(offsetOf: (frame: number) => number) {
+    this.offsetOf = offsetOf;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** The offset of page `page`'s frame, or undefined. */
+  get(page: number): number | undefined {
+    const frame = this.frameOf(page);
+    return frame < 0 ? undefined : this.offsetOf(frame);
+  }
+
+  /** Page `page`'s frame index, or -1. */
+  frameOf(page: number): number {
+    const mask = this.pages.length - 1;
+    for (let at = hashOf(page) & mask; this.pages[at] !== 0; at = (at + 1) & mask) if (this.pages[at] === page) return this.slots[at]!;
+    return -1;
+  }
+
+  set(page: number, frame: number): void {
+    if (2 * (this.count + 1) > this.pages.length) this.grow();
+    const mask = this.pages.length - 1;
+    let at = hashOf(page) & mask;
+    while (this.pages[at] !== 0 && this.pages[at] !== page) at = (at + 1) & mask;
+    if (this.pages[at] === 0) this.count++;
+    this.pages[at] = page;
+    this.slots[at] = frame;
+  }
+
+  forEachPage(visit: (page: number) => void): void {
+    for (const page of this.pages) if (page !== 0) visit(page);
+  }
+
+  private grow(): void {
+    const [pages, slots] = [this.pages, this.slots];
+    this.pages = new Uint32Array(2 * pages.length);
+    this.slots = new Int32Array(2 * pages.length);
+    this.count = 0;
+    for (let at = 0; at < pages.length; at++) if (pages[at] !== 0) this.set(pages[at]!, slots[at]!);
+  }
+}
+
+/** Page numbers of a bulk load follow each other: mixed, so that they do not fill one run of slots. */
+function hashOf(page: number): number {
+  return Math.imul(page, 0x9e3779b1) >>> 0;
+}
+
 type Found = Omit<WalFrames, 'fd' | 'empty'>;
-const none = (): Found => ({ frames: new Map(), dbSize: 0, lastWritten: [], before: new Map(), end: null });
+const none = (pageSize: number): Found => ({ frames: new PageFrames(offsetIn(pageSize)), dbSize: 0, lastWritten: [], before: new Float64Array(0), end: null });
+
+/** Frame index → the offset of its page image. */
+function offsetIn(pageSize: number): (frame: number) => number {
+  return (frame) => 32 + frame * (24 + pageSize) + 24;
+}
 
 /** The committed frames of `walPath`, or why they cannot be trusted. */
 export function committedFrames(walPath: string, pageSize: number): WalFrames | string {
   let fd: number;
   try {
-    if (statSync(walPath, { throwIfNoEntry: false }) === undefined) return { ...none(), fd: null, empty: true }; // cheaper than a failed open
+    if (statSync(walPath, { throwIfNoEntry: false }) === undefined) return { ...none(pageSize), fd: null, empty: true }; // cheaper than a failed open
     fd = openSync(walPath, 'r');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ...none(), fd: null, empty: true };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ...none(pageSize), fd: null, empty: true };
     throw err;
   }
   try {
@@ -49,39 +113,67 @@ export function committedFrames(walPath: string, pageSize: number): WalFrames | 
   }
 }
 
+/**
+ * The scan keeps only each frame's page number (4 bytes a frame) and where the last two
+ * transactions end; the index of the newest images is built after it (indexed).
+ */
 function scan(fd: number, pageSize: number): Found | string {
   const header = Buffer.alloc(32);
-  if (readSync(fd, header, 0, 32, 0) < 32) return none(); // no header yet: no frames
+  if (readSync(fd, header, 0, 32, 0) < 32) return none(pageSize); // no header yet: no frames
   const magic = header.readUInt32BE(0);
   if ((magic & 0xfffffffe) !== 0x377f0682 || header.readUInt32BE(4) !== 3007000) return 'the WAL file has an unknown header';
   const bigEndian = (magic & 1) === 1;
   let sum = checksum(header, 0, 24, bigEndian, [0, 0]);
-  if (sum[0] !== header.readUInt32BE(24) || sum[1] !== header.readUInt32BE(28)) return none(); // a header being rewritten: nothing valid after it
+  if (sum[0] !== header.readUInt32BE(24) || sum[1] !== header.readUInt32BE(28)) return none(pageSize); // a header being rewritten: nothing valid after it
   if (header.readUInt32BE(8) !== pageSize) return 'the WAL file has another page size than the database';
+  const [salt1, salt2] = [header.readUInt32BE(16), header.readUInt32BE(20)];
   const frameSize = 24 + pageSize;
-  const perChunk = Math.max(1, Math.floor((4 << 20) / frameSize));
+  const perChunk = Math.max(1, Math.floor((1 << 20) / frameSize));
   const chunk = Buffer.alloc(perChunk * frameSize);
-  const out = none();
-  let pending = new Map<number, number>();
-  for (let start = 32; ; start += perChunk * frameSize) {
+  let pageOf = new Uint32Array(perChunk); // frame index → its page
+  const last = { start: 0, end: 0, dbSize: 0 }; // the last committed transaction's frames
+  let frame = 0;
+  scanning: for (let start = 32; ; start += perChunk * frameSize) {
     const got = readSync(fd, chunk, 0, chunk.length, start);
-    for (let at = 0; at + frameSize <= got; at += frameSize) {
+    for (let at = 0; at + frameSize <= got; at += frameSize, frame++) {
       const page = chunk.readUInt32BE(at);
-      if (page === 0 || !chunk.subarray(at + 8, at + 16).equals(header.subarray(16, 24))) return out;
+      if (page === 0 || chunk.readUInt32BE(at + 8) !== salt1 || chunk.readUInt32BE(at + 12) !== salt2) break scanning;
       sum = checksum(chunk, at + 24, pageSize, bigEndian, checksum(chunk, at, 8, bigEndian, sum));
-      if (sum[0] !== chunk.readUInt32BE(at + 16) || sum[1] !== chunk.readUInt32BE(at + 20)) return out;
-      pending.set(page, start + at + 24);
+      if (sum[0] !== chunk.readUInt32BE(at + 16) || sum[1] !== chunk.readUInt32BE(at + 20)) break scanning;
+      if (frame === pageOf.length) pageOf = grown(pageOf);
+      pageOf[frame] = page;
       const dbSize = chunk.readUInt32BE(at + 4);
       if (dbSize === 0) continue; // not the last frame of a transaction
-      out.before = new Map([...pending.keys()].map((p) => [p, out.frames.get(p) ?? null]));
-      for (const [p, offset] of pending) out.frames.set(p, offset);
-      out.dbSize = dbSize;
-      out.lastWritten = [...pending.keys()];
-      out.end = { frames: (start + at - 32) / frameSize + 1, salt: header.toString('hex', 16, 24) };
-      pending = new Map();
+      Object.assign(last, { start: last.end, end: frame + 1, dbSize });
     }
-    if (got < chunk.length) return out;
+    if (got < chunk.length) break;
   }
+  return indexed(pageOf, last, pageSize, header.toString('hex', 16, 24));
+}
+
+function grown(pageOf: Uint32Array<ArrayBuffer>): Uint32Array<ArrayBuffer> {
+  const more = new Uint32Array(2 * pageOf.length);
+  more.set(pageOf);
+  return more;
+}
+
+/** The newest image of each page up to the last commit, and what that commit's pages were before it. */
+function indexed(pageOf: Uint32Array, last: { start: number; end: number; dbSize: number }, pageSize: number, salt: string): Found {
+  const out = none(pageSize);
+  if (last.end === 0) return out;
+  const offsetOf = offsetIn(pageSize);
+  for (let frame = 0; frame < last.start; frame++) out.frames.set(pageOf[frame]!, frame);
+  const before = new Float64Array(last.end - last.start);
+  for (let frame = last.start; frame < last.end; frame++) {
+    const page = pageOf[frame]!;
+    const earlier = out.frames.frameOf(page);
+    if (earlier < last.start) { // the transaction's first frame of this page
+      before[out.lastWritten.length] = earlier < 0 ? -1 : offsetOf(earlier);
+      out.lastWritten.push(page);
+    }
+    out.frames.set(page, frame);
+  }
+  return { ...out, before: before.slice(0, out.lastWritten.length), dbSize: last.dbSize, end: { frames: last.end, salt } };
 }
 
 /** SQLite's WAL checksum over 32-bit words read in the WAL's byte order, continuing from `from`. */
