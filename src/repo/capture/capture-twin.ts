@@ -31,6 +31,7 @@ export function createTwin(db: DatabaseSync, table: TableInfo): { rowid: string 
   // Deletes of a table with a rowid go in rowid order: the twin's rows keep base.db's rowids.
   const rowid = table.withoutRowid ? undefined : ['rowid', '_rowid_', 'oid'].find((r) => !table.columns.some((c) => c.name.toLowerCase() === r));
   if (!table.withoutRowid && rowid === undefined) return undefined;
-  db.exec(`CREATE TEMP TABLE ${declared.sql.slice('CREATE TABLE '.length)}`);
+  // One statement, prepared: nothing after the declaration runs, whatever the stored text holds.
+  db.prepare(`CREATE TEMP TABLE ${declared.sql.slice('CREATE TABLE '.length)}`).run();
   return { rowid };
 }
