@@ -31,7 +31,12 @@ export function chinookCopy(dir: string, name = 'chinook.db'): string {
 }
 
 export function cli(cwd: string, ...args: string[]): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return cliWith({}, cwd, ...args);
+}
+
+/** `cli` with more environment variables (a shorter busy timeout, say). */
+export function cliWith(env: Record<string, string>, cwd: string, ...args: string[]): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env } });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -6,7 +6,7 @@
 // that committed, taken for rolled back, loses and doubles nothing; one that rolled back, taken
 // for committed, is refused while schema_version is below the COMMIT's (it only grows).
 import { describe, it, expect } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { EXIT } from '../../src/errors/index.ts';
 import { hasPendingPull } from '../../src/repo/pull-recovery/pending-pull.ts';
@@ -14,14 +14,11 @@ import type { Assumption } from '../../src/repo/pull-recovery/recover-pull.ts';
 import type { Replica } from '../../src/repo/replica.ts';
 import { verify } from '../../src/repo/verify.ts';
 import { cloneReplica, commitAll, firstReplica, newHub, pullCutAfterCommit, pullWith, pushTo, rows, sql, tempDir } from './helpers.ts';
-import { BIN as bin } from '../cli-bin.ts';
+import { cliWith } from '../repo/helpers.ts';
 
 const SCHEMA = "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'one'), (2, 'two'), (3, 'three');";
 
-function cli(db: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, '--db', db, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', SQLFERRY_BUSY_TIMEOUT_MS: '200' } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (db: string, ...args: string[]) => cliWith({ SQLFERRY_BUSY_TIMEOUT_MS: '200' }, dirname(db), '--db', db, ...args);
 
 /**
  * b's pull of a's entry (an insert, an update, a delete) stopped with its pending record
