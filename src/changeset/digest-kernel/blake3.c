@@ -120,53 +120,76 @@ void blake3_root(blake3_hasher *h, blake3_output *root) {
   root->flags = PARENT;
 }
 
-#define ROTR16(x) wasm_i8x16_shuffle(x, x, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13)
-#define ROTR8(x) wasm_i8x16_shuffle(x, x, 1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12)
-#define ROTR(x, n) wasm_v128_or(wasm_u32x4_shr(x, n), wasm_i32x4_shl(x, 32 - (n)))
+// A one-block input (at most 64 bytes, the usual cell): its root, without the hasher's buffering.
+void blake3_root_one_block(const uint8_t *in, size_t len, blake3_output *root) {
+  __builtin_memcpy(root->cv, IV, 32);
+  __builtin_memset(root->words, 0, 64);
+  __builtin_memcpy(root->words, in, len);
+  root->block_len = len;
+  root->flags = CHUNK_START | CHUNK_END;
+}
 
-// One G of the four-lane state `s`, with message words `m[x]`, `m[y]`.
-#define G4(s, a, b, c, d, x, y)                            \
-  s[a] = wasm_i32x4_add(wasm_i32x4_add(s[a], s[b]), m[x]); \
-  s[d] = ROTR16(wasm_v128_xor(s[d], s[a]));                \
-  s[c] = wasm_i32x4_add(s[c], s[d]);                       \
-  s[b] = ROTR(wasm_v128_xor(s[b], s[c]), 12);              \
-  s[a] = wasm_i32x4_add(wasm_i32x4_add(s[a], s[b]), m[y]); \
-  s[d] = ROTR8(wasm_v128_xor(s[d], s[a]));                 \
-  s[c] = wasm_i32x4_add(s[c], s[d]);                       \
+// The compression below is unrolled with constant message indices and keeps the state in
+// locals, so the WebAssembly compiler sees no memory in the rounds but the message words, each
+// loaded as a splat where it is used (V8 reads it with one broadcast instead of holding it in
+// one of x86-64's 16 vector registers). Rotations by 8 are shifts: V8 builds a byte shuffle's
+// mask anew at each use, which costs more than the two shifts.
+#define ROTR16(x) wasm_i8x16_shuffle(x, x, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13)
+#define ROTR(x, n) wasm_v128_or(wasm_u32x4_shr(x, n), wasm_i32x4_shl(x, 32 - (n)))
+#define M(i) wasm_v128_load32_splat(&o->words[i])
+
+// One G of the four-lane state `s`, with message words x and y.
+#define G4(s, a, b, c, d, x, y)                         \
+  s[a] = wasm_i32x4_add(wasm_i32x4_add(s[a], s[b]), M(x)); \
+  s[d] = ROTR16(wasm_v128_xor(s[d], s[a]));             \
+  s[c] = wasm_i32x4_add(s[c], s[d]);                    \
+  s[b] = ROTR(wasm_v128_xor(s[b], s[c]), 12);           \
+  s[a] = wasm_i32x4_add(wasm_i32x4_add(s[a], s[b]), M(y)); \
+  s[d] = ROTR(wasm_v128_xor(s[d], s[a]), 8);            \
+  s[c] = wasm_i32x4_add(s[c], s[d]);                    \
   s[b] = ROTR(wasm_v128_xor(s[b], s[c]), 7)
 // Two four-lane states side by side (blocks counter .. counter + 3 and the next four): they
 // are independent, so the CPU overlaps them.
 #define G8(a, b, c, d, x, y) \
   G4(s, a, b, c, d, x, y);   \
   G4(t, a, b, c, d, x, y)
+#define DIAGONALS(k)                       \
+  G8(0, 5, 10, 15, k[8], k[9]);   \
+  G8(1, 6, 11, 12, k[10], k[11]); \
+  G8(2, 7, 8, 13, k[12], k[13]);  \
+  G8(3, 4, 9, 14, k[14], k[15])
+#define ROUND(k)                  \
+  G8(0, 4, 8, 12, k[0], k[1]);    \
+  G8(1, 5, 9, 13, k[2], k[3]);    \
+  G8(2, 6, 10, 14, k[4], k[5]);   \
+  G8(3, 7, 11, 15, k[6], k[7]);   \
+  DIAGONALS(k)
 
-void blake3_root_blocks8(const blake3_output *o, uint32_t counter, v128_t out[32]) {
-  v128_t m[16], s[16], t[16];
-  for (int i = 0; i < 16; i++) m[i] = wasm_i32x4_splat(o->words[i]);
-  for (int i = 0; i < 8; i++) s[i] = wasm_i32x4_splat(o->cv[i]);
-  for (int i = 0; i < 4; i++) s[8 + i] = wasm_i32x4_splat(IV[i]);
-  s[12] = wasm_i32x4_make(counter, counter + 1, counter + 2, counter + 3);
-  s[13] = wasm_i32x4_splat(0);
-  s[14] = wasm_i32x4_splat(o->block_len);
-  s[15] = wasm_i32x4_splat(o->flags | ROOT);
-  for (int i = 0; i < 16; i++) t[i] = s[i];
-  t[12] = wasm_i32x4_make(counter + 4, counter + 5, counter + 6, counter + 7);
-  for (int r = 0; r < 7; r++) {
-    const uint8_t *k = MSG_SCHEDULE[r];
-    G8(0, 4, 8, 12, k[0], k[1]);
-    G8(1, 5, 9, 13, k[2], k[3]);
-    G8(2, 6, 10, 14, k[4], k[5]);
-    G8(3, 7, 11, 15, k[6], k[7]);
-    G8(0, 5, 10, 15, k[8], k[9]);
-    G8(1, 6, 11, 12, k[10], k[11]);
-    G8(2, 7, 8, 13, k[12], k[13]);
-    G8(3, 4, 9, 14, k[14], k[15]);
-  }
+void blake3_root_blocks8_add(const blake3_output *o, uint32_t counter, v128_t acc[32]) {
+  // The first round's G on columns 1 to 3 sees only words that every output block shares (the
+  // counter is in column 0): done once, in scalar.
+  uint32_t u[16] = {o->cv[0], o->cv[1], o->cv[2], o->cv[3], o->cv[4], o->cv[5], o->cv[6], o->cv[7],
+                    IV[0], IV[1], IV[2], IV[3], counter, 0, o->block_len, o->flags | ROOT};
+  g(u, 1, 5, 9, 13, o->words[2], o->words[3]);
+  g(u, 2, 6, 10, 14, o->words[4], o->words[5]);
+  g(u, 3, 7, 11, 15, o->words[6], o->words[7]);
+  v128_t s[16], t[16];
+  for (int i = 0; i < 16; i++) s[i] = t[i] = wasm_i32x4_splat(u[i]);
+  s[12] = wasm_i32x4_add(s[12], wasm_i32x4_const(0, 1, 2, 3));
+  t[12] = wasm_i32x4_add(t[12], wasm_i32x4_const(4, 5, 6, 7));
+  G8(0, 4, 8, 12, 0, 1);
+  DIAGONALS(MSG_SCHEDULE[0]);
+  ROUND(MSG_SCHEDULE[1]);
+  ROUND(MSG_SCHEDULE[2]);
+  ROUND(MSG_SCHEDULE[3]);
+  ROUND(MSG_SCHEDULE[4]);
+  ROUND(MSG_SCHEDULE[5]);
+  ROUND(MSG_SCHEDULE[6]);
   for (int i = 0; i < 8; i++) {
-    v128_t cv = wasm_i32x4_splat(o->cv[i]);
-    out[i] = wasm_v128_xor(s[i], s[i + 8]);
-    out[i + 8] = wasm_v128_xor(s[i + 8], cv);
-    out[16 + i] = wasm_v128_xor(t[i], t[i + 8]);
-    out[24 + i] = wasm_v128_xor(t[i + 8], cv);
+    v128_t cv = wasm_v128_load32_splat(&o->cv[i]);
+    acc[i] = wasm_i16x8_add(acc[i], wasm_v128_xor(s[i], s[i + 8]));
+    acc[i + 8] = wasm_i16x8_add(acc[i + 8], wasm_v128_xor(s[i + 8], cv));
+    acc[16 + i] = wasm_i16x8_add(acc[16 + i], wasm_v128_xor(t[i], t[i + 8]));
+    acc[24 + i] = wasm_i16x8_add(acc[24 + i], wasm_v128_xor(t[i + 8], cv));
   }
 }
