@@ -1,5 +1,6 @@
 // Cells on their way to the digest kernel (digest-kernel/cells.c): written straight into the
-// kernel's memory, a row's name and key once and then its cells, and hashed a batch at a time.
+// kernel's memory, a row's name and key once and then its cells, and hashed a batch at a time;
+// or a changeset's records, copied into the kernel a window at a time for it to read itself.
 // A cell's hash input is the row's part — the table name's UTF-8 length (u32, big-endian) and
 // bytes, then the key's values — and the cell's: its column number (u32, big-endian) and its
 // value. Values are in their changeset encoding (type byte, then the bytes), which delimits
@@ -8,7 +9,12 @@ import { acquireKernel, releaseKernel, reserve, type Kernel } from './digest-ker
 import { TYPE_BLOB, TYPE_INTEGER, TYPE_NULL, TYPE_REAL, TYPE_TEXT } from './format.ts';
 
 const LANES = 256;
-const LANES_BYTES = LANES * 2; // where take() writes the sums, before the batch
+// The kernel's memory from heapBase: where take() writes the sums, the table that records()
+// reads for (key flags and row prefix), the window of changeset bytes, and then the batch.
+const LANES_BYTES = LANES * 2;
+const TABLE_BYTES = 1 << 16;
+const WINDOW_BYTES = 1 << 20;
+const BATCH_AT = LANES_BYTES + TABLE_BYTES + WINDOW_BYTES;
 const TAG_ROW = 1;
 const TAG_ADD = 2;
 const TAG_REMOVE = 3;
@@ -24,6 +30,10 @@ export class CellBatch {
   private pos = 0;
   private rowStart = -1; // the current row's record, its length kept up to date as its key grows
   private into: Uint16Array | undefined;
+  private tableFor: Uint8Array | undefined; // the name whose table records() last wrote
+  private windowOf: Uint8Array | undefined; // the changeset the window holds, from windowStart to windowEnd
+  private windowStart = 0;
+  private windowEnd = 0;
 
   constructor() {
     this.resize(1 << 18);
@@ -76,11 +86,53 @@ export class CellBatch {
     this.putValue(type, value);
   }
 
+  /**
+   * Add the cells of the records of one table in the changeset `src` from `start` on, as many as
+   * the kernel takes whole; returns where it stopped: at a table header, at the end, or before a
+   * record the caller must read itself (malformed, or larger than the kernel takes). `name` is
+   * the table's name (UTF-8; the same array for the same table) and `pk` its key flags.
+   */
+  records(src: Uint8Array, start: number, pk: readonly boolean[], name: Uint8Array): number {
+    if (this.into === undefined) throw new Error('digest records before their table: call target() first');
+    const tableLength = pk.length + 4 + name.length;
+    if (tableLength > TABLE_BYTES) return start;
+    const memory = new Uint8Array(this.kernel.exports.memory.buffer);
+    const table = this.kernel.heapBase + LANES_BYTES;
+    if (name !== this.tableFor) {
+      for (let i = 0; i < pk.length; i++) memory[table + i] = pk[i] ? 1 : 0;
+      new DataView(memory.buffer).setUint32(table + pk.length, name.length);
+      memory.set(name, table + pk.length + 4);
+      this.tableFor = name;
+    }
+    let taken = this.walk(src, start, table, pk.length, tableLength - pk.length);
+    if (taken === 0 && this.windowStart !== start && this.windowEnd < src.length) { // the window cut the record: move it
+      this.load(src, start);
+      taken = this.walk(src, start, table, pk.length, tableLength - pk.length);
+    }
+    return start + taken;
+  }
+
   /** Hash what is left, add it to the lanes, and give the kernel back. The batch is done. */
   finish(): void {
     this.settle();
     this.into = undefined;
+    this.tableFor = undefined;
+    this.windowOf = undefined;
     releaseKernel(this.kernel);
+  }
+
+  private walk(src: Uint8Array, start: number, table: number, n: number, prefixLength: number): number {
+    if (src !== this.windowOf || start < this.windowStart || start >= this.windowEnd) this.load(src, start);
+    const window = this.kernel.heapBase + LANES_BYTES + TABLE_BYTES;
+    return this.kernel.exports.add_records(window + start - this.windowStart, this.windowEnd - start, table, n, prefixLength);
+  }
+
+  private load(src: Uint8Array, start: number): void {
+    const end = Math.min(src.length, start + WINDOW_BYTES);
+    new Uint8Array(this.kernel.exports.memory.buffer).set(src.subarray(start, end), this.kernel.heapBase + LANES_BYTES + TABLE_BYTES);
+    this.windowOf = src;
+    this.windowStart = start;
+    this.windowEnd = end;
   }
 
   private cellHead(column: number, valueLength: number, sign: 1 | -1): void {
@@ -108,14 +160,14 @@ export class CellBatch {
   }
 
   private resize(capacity: number): void {
-    const buffer = reserve(this.kernel, LANES_BYTES + capacity); // memory grows in place: the batch so far stays
-    this.bytes = new Uint8Array(buffer, this.kernel.heapBase + LANES_BYTES, capacity);
-    this.view = new DataView(buffer, this.kernel.heapBase + LANES_BYTES, capacity);
+    const buffer = reserve(this.kernel, BATCH_AT + capacity); // memory grows in place: the batch so far stays
+    this.bytes = new Uint8Array(buffer, this.kernel.heapBase + BATCH_AT, capacity);
+    this.view = new DataView(buffer, this.kernel.heapBase + BATCH_AT, capacity);
   }
 
   private send(end: number): void {
     if (end === 0) return;
-    if (this.kernel.exports.add_cells(this.kernel.heapBase + LANES_BYTES, end) !== 0) throw new Error('the digest kernel refused a batch it was given');
+    if (this.kernel.exports.add_cells(this.kernel.heapBase + BATCH_AT, end) !== 0) throw new Error('the digest kernel refused a batch it was given');
   }
 
   private settle(): void {

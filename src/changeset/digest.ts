@@ -80,6 +80,12 @@ export function addChangesetDelta(bytes: Uint8Array, digests: TableDigests): voi
       continue;
     }
     if (table === undefined) throw new ChangesetFormatError('change before any table header', c.pos);
+    const next = cells.records(bytes, c.pos, table.pk, name);
+    if (next > c.pos) {
+      c.pos = next;
+      continue;
+    }
+    // A record the kernel left: read here, refused here if malformed.
     if (code !== OP_CODE.INSERT && code !== OP_CODE.UPDATE && code !== OP_CODE.DELETE) throw new ChangesetFormatError(`unknown change operation ${code}`, c.pos);
     c.pos += 2; // operation and indirect flag
     const n = table.pk.length;

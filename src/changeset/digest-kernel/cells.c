@@ -1,33 +1,44 @@
 // The content digest's kernel (src/changeset/digest.ts says what the digest is): one call adds
-// or removes the lattice elements of a whole batch of cells, so the cost of crossing from
-// JavaScript is paid per batch, not per cell. A cell's element is the first 512 bytes of the
-// BLAKE3 extendable output of its bytes, read as 256 little-endian 16-bit lanes.
+// or removes the lattice elements of many cells, so the cost of crossing from JavaScript is
+// paid per batch, not per cell. A cell's element is the first 512 bytes of the BLAKE3
+// extendable output of its bytes, read as 256 little-endian 16-bit lanes.
 //
-// The batch is a run of records, each a tag byte, a little-endian u32 length and that many bytes:
+// Cells come two ways. add_cells takes a batch that JavaScript wrote, a run of records, each a
+// tag byte, a little-endian u32 length and that many bytes:
 //   1  the bytes every following cell's input starts with (table name and row key);
 //   2  a cell to add: the rest of its input (column number and value);
 //   3  a cell to remove, likewise.
+// add_records reads a changeset's INSERT, DELETE and UPDATE records itself (digest.ts does the
+// same in JavaScript, and does what this leaves to it: table headers, and any record this does
+// not take, so that malformed input gets the JavaScript's refusal).
+//
 // Sums are kept in wrap-around 16-bit SIMD lanes as the output blocks come (lane k of
 // added[16h + w] is 16-bit half k % 2 of word w of output block 4h + k / 2), the cells added
 // and those removed apart, and put in lane order by take().
 #include "blake3.h"
 
 enum { TAG_ROW = 1, TAG_ADD = 2, TAG_REMOVE = 3 };
+enum { OP_INSERT = 0x12, OP_UPDATE = 0x17, OP_DELETE = 0x09 };
+enum { TYPE_UNDEFINED = 0, TYPE_INTEGER = 1, TYPE_REAL = 2, TYPE_TEXT = 3, TYPE_BLOB = 4, TYPE_NULL = 5 };
+enum { MAX_COLUMNS = 32767, MAX_LENGTH = 0x7fffffff, ROW_MAX = 1024 };
 
 static v128_t added[32], removed[32];
 static blake3_hasher hasher;
 
-static void add_element(const uint8_t *row, uint32_t row_len, const uint8_t *cell, uint32_t cell_len, int remove) {
+// The element of the input a ‖ b ‖ c.
+static void add_element(const uint8_t *a, uint32_t a_len, const uint8_t *b, uint32_t b_len, const uint8_t *c, uint32_t c_len, int remove) {
   blake3_output root;
-  if (row_len <= 64 && cell_len <= 64 - row_len) {
+  if (a_len <= 64 && b_len <= 64 - a_len && c_len <= 64 - a_len - b_len) {
     uint8_t block[64];
-    __builtin_memcpy(block, row, row_len);
-    __builtin_memcpy(block + row_len, cell, cell_len);
-    blake3_root_one_block(block, row_len + cell_len, &root);
+    __builtin_memcpy(block, a, a_len);
+    __builtin_memcpy(block + a_len, b, b_len);
+    __builtin_memcpy(block + a_len + b_len, c, c_len);
+    blake3_root_one_block(block, a_len + b_len + c_len, &root);
   } else {
     blake3_init(&hasher);
-    blake3_update(&hasher, row, row_len);
-    blake3_update(&hasher, cell, cell_len);
+    blake3_update(&hasher, a, a_len);
+    blake3_update(&hasher, b, b_len);
+    blake3_update(&hasher, c, c_len);
     blake3_root(&hasher, &root);
   }
   blake3_root_blocks8_add(&root, 0, remove ? removed : added);
@@ -49,13 +60,87 @@ __attribute__((export_name("add_cells"))) int add_cells(const uint8_t *p, uint32
       row = p;
       row_len = n;
     } else if ((tag == TAG_ADD || tag == TAG_REMOVE) && row != 0) {
-      add_element(row, row_len, p, n, tag == TAG_REMOVE);
+      add_element(row, row_len, p, n, 0, 0, tag == TAG_REMOVE);
     } else {
       return -1;
     }
     p += n;
   }
   return 0;
+}
+
+// The end of the value at `p`, or 0 where ByteCursor.skipValue (cursor.ts) would refuse it.
+static const uint8_t *skip_value(const uint8_t *p, const uint8_t *end) {
+  if (p >= end) return 0;
+  uint8_t type = *p++;
+  if (type == TYPE_INTEGER || type == TYPE_REAL) return end - p < 8 ? 0 : p + 8;
+  if (type == TYPE_TEXT || type == TYPE_BLOB) {
+    uint64_t n = 0;
+    for (int i = 0; i < 9; i++) { // an SQLite varint, as ByteCursor.varint reads it
+      if (p >= end) return 0;
+      uint8_t b = *p++;
+      n = i == 8 ? n * 256 + b : n * 128 + (b & 0x7f);
+      if (n > MAX_LENGTH) return 0;
+      if (i < 8 && b < 0x80) break;
+    }
+    return n > (uint64_t)(end - p) ? 0 : p + n;
+  }
+  return type == TYPE_NULL || type == TYPE_UNDEFINED ? p : 0;
+}
+
+static const uint8_t *at[2 * MAX_COLUMNS + 2]; // where each value of a record starts, then its end; an UPDATE's new record after
+static uint8_t row[ROW_MAX];
+
+// A record of `n` values from `p`, noted in `at` from `from` on; its end, or 0.
+static const uint8_t *record(const uint8_t *p, const uint8_t *end, uint32_t n, uint32_t from) {
+  for (uint32_t i = 0; i < n; i++) {
+    at[from + i] = p;
+    if ((p = skip_value(p, end)) == 0) return 0;
+  }
+  at[from + n] = p;
+  return p;
+}
+
+static void add_cell(uint32_t row_len, uint32_t column, const uint8_t *value, const uint8_t *value_end, int remove) {
+  if (value_end - value == 1 && *value == TYPE_NULL) return; // NULL counts as absent
+  uint8_t col[4] = {column >> 24, column >> 16, column >> 8, column};
+  add_element(row, row_len, col, 4, value, value_end - value, remove);
+}
+
+// Adds the cells of the records of one table from `p` on (`len` bytes), as digest.ts's
+// addChangesetDelta would: `table` holds the table's `n` primary-key flags, a byte each, then
+// the `prefix_len` bytes every row part starts with (name length, u32 big-endian, and name).
+// Returns how many bytes it took: it stops at a table header, at the end, and before any record
+// it does not take whole (malformed, cut by the end of `len`, or with a key over ROW_MAX bytes).
+__attribute__((export_name("add_records"))) uint32_t add_records(const uint8_t *p, uint32_t len, const uint8_t *table, uint32_t n, uint32_t prefix_len) {
+  const uint8_t *start = p, *end = p + len, *pk = table;
+  if (n == 0 || n > MAX_COLUMNS || prefix_len > ROW_MAX) return 0;
+  __builtin_memcpy(row, table + n, prefix_len);
+  while (end - p >= 2) {
+    uint8_t op = p[0];
+    if (op != OP_INSERT && op != OP_DELETE && op != OP_UPDATE) break;
+    const uint8_t *next = record(p + 2, end, n, 0);
+    if (next == 0 || (op == OP_UPDATE && (next = record(next, end, n, n + 1)) == 0)) break;
+    uint32_t row_len = prefix_len;
+    for (uint32_t i = 0; i < n && row_len <= ROW_MAX; i++) {
+      if (!pk[i]) continue;
+      uint32_t k = at[i + 1] - at[i];
+      if (k > ROW_MAX - row_len) row_len = ROW_MAX + 1;
+      else __builtin_memcpy(row + row_len, at[i], k), row_len += k;
+    }
+    if (row_len > ROW_MAX) break;
+    if (op == OP_UPDATE) {
+      for (uint32_t i = 0; i < n; i++) {
+        if (pk[i] || *at[n + 1 + i] == TYPE_UNDEFINED) continue; // key, or a column the UPDATE leaves alone
+        add_cell(row_len, i, at[i], at[i + 1], 1);
+        add_cell(row_len, i, at[n + 1 + i], at[n + 2 + i], 0);
+      }
+    } else {
+      for (uint32_t i = 0; i < n; i++) add_cell(row_len, i, at[i], at[i + 1], op == OP_DELETE);
+    }
+    p = next;
+  }
+  return p - start;
 }
 
 // Writes the sums since the last take() as 256 lanes in order at `lanes`, and starts again from zero.

@@ -16,6 +16,7 @@ export interface KernelExports {
   memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   __heap_base: { readonly value: number };
   add_cells(ptr: number, len: number): number;
+  add_records(ptr: number, len: number, tablePtr: number, columns: number, prefixLength: number): number;
   take(lanesPtr: number): void;
   blake3_xof(inPtr: number, len: number, outPtr: number, outLen: number): void;
 }
