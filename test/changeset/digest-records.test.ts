@@ -104,10 +104,23 @@ describe('the digest kernel reading changeset records', () => {
 
   it('gives the JavaScript reading or its refusal on random records after a table header', () => {
     const header = fc.record({ pk: fc.array(fc.constantFrom(0, 0, 1, 2), { minLength: 1, maxLength: 4 }), name: fc.constantFrom('t', 'ü', 'x'.repeat(70)) });
-    const byte = fc.oneof(fc.constantFrom(INSERT, UPDATE, DELETE, 0, 1, 2, 3, 4, 5, 0x54, 0x80, 0xff), fc.nat({ max: 255 }));
-    fc.assert(fc.property(header, fc.array(byte, { maxLength: 120 }), ({ pk, name }, tail) => {
-      same(Uint8Array.from([0x54, pk.length, ...pk, ...Buffer.from(name, 'utf8'), 0, ...tail]));
-    }), { numRuns: 1500 });
+    // Mostly well-formed pieces, so that whole records come often, with now and then a wrong one.
+    const bytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n });
+    const piece = fc.oneof(
+      { weight: 4, arbitrary: fc.tuple(fc.constantFrom(INSERT, UPDATE, DELETE), fc.nat({ max: 1 })).map((b) => [...b]) },
+      { weight: 8, arbitrary: fc.tuple(fc.constantFrom(1, 2), bytes(8)).map(([t, b]) => [t, ...b]) },
+      { weight: 8, arbitrary: fc.tuple(fc.constantFrom(3, 4), fc.uint8Array({ maxLength: 70 })).map(([t, b]) => [t, b.length, ...b]) },
+      // lengths as varints of more than one byte: padded, of nine bytes, too large, unended
+      { weight: 2, arbitrary: fc.constantFrom([3, 0x80, 0x02, 0x61, 0x62], [4, 0x80, 0x80, 0x00], [4, ...Array(8).fill(0x80), 0x81, ...Array(129).fill(5)], [3, 0x87, 0xff, 0xff, 0xff, 0x7f], [4, 0xff, 0xff]) },
+      { weight: 6, arbitrary: fc.constantFrom([5], [0]) },
+      { weight: 1, arbitrary: fc.constantFrom([6], [0x80], [0xff]) },
+      { weight: 1, arbitrary: fc.nat({ max: 255 }).map((b) => [b]) },
+    );
+    const cut = fc.option(fc.nat(), { nil: undefined });
+    fc.assert(fc.property(header, fc.array(piece, { maxLength: 40 }), cut, ({ pk, name }, pieces, at) => {
+      const body = pieces.flat();
+      same(Uint8Array.from([0x54, pk.length, ...pk, ...Buffer.from(name, 'utf8'), 0, ...body.slice(0, at === undefined ? body.length : at % (body.length + 1))]));
+    }), { numRuns: 2000 });
   });
 
   it('gives the JavaScript reading for keys too long for the kernel and cells past one block', () => {
