@@ -2,7 +2,8 @@
 // al., "Securing Update Propagation with Homomorphic Hashing", 2019) of the multiset of its
 // cells. Each cell (table, row key, column, value) expands, by BLAKE3's extendable output (512
 // bytes), to 256 lanes of 16 bits; a table's digest is the lane-wise sum mod 2^16. The hashing
-// and the sums run in a WebAssembly kernel, a batch of cells per call (digest-cells.ts). The
+// and the sums run in a WebAssembly kernel (digest-cells.ts), which also reads a changeset's
+// records itself; this file reads the table headers and any record the kernel leaves. The
 // sum does not depend on order, and adding a row or changing a cell changes it by that cell's
 // vector alone, so a changeset's own bytes give the change of the digest (an UPDATE holds the
 // old and new value of each changed cell; INSERT and DELETE hold whole rows) without
