@@ -125,10 +125,14 @@ __attribute__((export_name("add_records"))) uint32_t add_records(const uint8_t *
     for (uint32_t i = 0; i < n && row_len <= ROW_MAX; i++) {
       if (!pk[i]) continue;
       uint32_t k = at[i + 1] - at[i];
-      if (k > ROW_MAX - row_len) row_len = ROW_MAX + 1;
-      else __builtin_memcpy(row + row_len, at[i], k), row_len += k;
+      if (k > ROW_MAX - row_len) {
+        row_len = ROW_MAX + 1;
+      } else {
+        __builtin_memcpy(row + row_len, at[i], k);
+        row_len += k;
+      }
     }
-    if (row_len > ROW_MAX) break;
+    if (row_len > ROW_MAX) break; // left to digest.ts
     if (op == OP_UPDATE) {
       for (uint32_t i = 0; i < n; i++) {
         if (pk[i] || *at[n + 1 + i] == TYPE_UNDEFINED) continue; // key, or a column the UPDATE leaves alone
