@@ -4,7 +4,7 @@
 // by SQLite, hold those images as plain files.
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { closeSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { heldDescriptor } from '../../src/repo/pages/held-descriptor.ts';
@@ -77,6 +77,90 @@ describe('the committed frames of a WAL', () => {
     } finally {
       if (wal.fd !== null) closeSync(wal.fd);
       writer.exec('ROLLBACK');
+      writer.close();
+    }
+  });
+  /** A WAL of three committed transactions (the main file checkpointed first), left open: its writer, and the frames each transaction ends at. */
+  function threeTransactions(): { path: string; writer: DatabaseSync; ends: number[] } {
+    const path = join(tempDir(), 'c.db');
+    const writer = new DatabaseSync(path);
+    writer.exec(`PRAGMA page_size = ${PAGE}; PRAGMA journal_mode = wal; PRAGMA wal_autocheckpoint = 0`);
+    writer.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); PRAGMA wal_checkpoint(TRUNCATE)");
+    const ends: number[] = [];
+    for (const [from, to] of [[1, 300], [301, 500], [501, 900]]) {
+      writer.exec(`WITH RECURSIVE n(i) AS (SELECT ${from} UNION ALL SELECT i + 1 FROM n WHERE i < ${to}) INSERT INTO t SELECT i, printf('%.300c', 'a') FROM n`);
+      const wal = committedFrames(`${path}-wal`, PAGE);
+      if (typeof wal === 'string') throw new Error(wal);
+      if (wal.fd !== null) closeSync(wal.fd);
+      ends.push(wal.end!.frames);
+    }
+    return { path, writer, ends };
+  }
+
+  /** The frames committedFrames finds in `walPath` (its descriptor closed). */
+  function endOf(walPath: string, reuse = false): number | null {
+    const wal = committedFrames(walPath, PAGE, reuse);
+    if (typeof wal === 'string') throw new Error(wal);
+    if (wal.fd !== null) closeSync(wal.fd);
+    return wal.end?.frames ?? null;
+  }
+
+  it('stops before the transaction of a frame whose bytes no longer match its checksum, as SQLite does', () => {
+    const { path, writer, ends } = threeTransactions();
+    try {
+      const wal = readFileSync(`${path}-wal`);
+      expect(endOf(`${path}-wal`)).toBe(ends[2]);
+      const frame = ends[1]! + 1; // a frame of the last transaction, not its first
+      wal[32 + frame * (24 + PAGE) + 24 + 500]! ^= 1; // one bit of its page image
+      writeFileSync(`${path}-wal`, wal);
+      expect(endOf(`${path}-wal`)).toBe(ends[1]);
+    } finally {
+      writer.close();
+    }
+  });
+
+  it('reads checksums written big-endian (a WAL from a big-endian machine) as the same frames', () => {
+    const { path, writer, ends } = threeTransactions();
+    try {
+      // The same WAL rewritten with the other magic number and every checksum summed over big-endian words.
+      const wal = readFileSync(`${path}-wal`);
+      const sum = (from: number, length: number, s: [number, number]): [number, number] => {
+        let [s1, s2] = s;
+        for (let i = from; i < from + length; i += 8) {
+          s1 = (s1 + wal.readUInt32BE(i) + s2) >>> 0;
+          s2 = (s2 + wal.readUInt32BE(i + 4) + s1) >>> 0;
+        }
+        return [s1, s2];
+      };
+      wal.writeUInt32BE(0x377f0683, 0);
+      let s = sum(0, 24, [0, 0]);
+      wal.writeUInt32BE(s[0], 24);
+      wal.writeUInt32BE(s[1], 28);
+      for (let at = 32; at + 24 + PAGE <= wal.length && wal.readUInt32BE(at) !== 0; at += 24 + PAGE) {
+        s = sum(at + 24, PAGE, sum(at, 8, s));
+        wal.writeUInt32BE(s[0], at + 16);
+        wal.writeUInt32BE(s[1], at + 20);
+      }
+      writeFileSync(`${path}-wal`, wal);
+      expect(endOf(`${path}-wal`)).toBe(ends[2]);
+    } finally {
+      writer.close();
+    }
+  });
+
+  it('reuses a scan only of the WAL file as it was: frames committed since are found', () => {
+    const { path, writer, ends } = threeTransactions();
+    try {
+      expect(endOf(`${path}-wal`)).toBe(ends[2]);
+      expect(endOf(`${path}-wal`, true)).toBe(ends[2]);
+      writer.exec("UPDATE t SET v = 'b' WHERE id = 7");
+      expect(endOf(`${path}-wal`, true)).toBe(ends[2]! + 1);
+      // Rewritten in place, the same length: a torn frame is not taken from the scan before.
+      const wal = readFileSync(`${path}-wal`);
+      wal[32 + (ends[2]! - 2) * (24 + PAGE) + 24 + 100]! ^= 1;
+      writeFileSync(`${path}-wal`, wal);
+      expect(endOf(`${path}-wal`, true)).toBe(ends[1]);
+    } finally {
       writer.close();
     }
   });

@@ -91,6 +91,7 @@ class RecordWalk {
   private vHi = 0;
   private vLo = 0;
   private vEnd = 0;
+  private leafView: Buffer | undefined;
 
   constructor(pages: SnapshotPages, table: AppendedTable, write: (piece: Uint8Array) => void) {
     this.pages = pages;
@@ -101,6 +102,12 @@ class RecordWalk {
     const above = table.above === null ? null : BigInt.asUintN(64, table.above);
     this.aboveHi = above === null ? -0x80000000 : Number(BigInt.asIntN(32, above >> 32n));
     this.aboveLo = above === null ? -1 : Number(above & 0xffffffffn);
+  }
+
+  /** The kernel's leaf page: one view, made again only when the memory grew (its buffer is then another). */
+  private leaf(): Buffer {
+    if (this.leafView?.buffer !== this.kernel.memory.buffer) this.leafView = this.memory(this.kernel.leaf_ptr(), this.pages.pageSize);
+    return this.leafView!;
   }
 
   private memory(at: number, length: number): Buffer {
@@ -118,9 +125,9 @@ class RecordWalk {
     let visits = 0;
     for (let p = stack.pop(); p !== undefined; p = stack.pop()) {
       if (p < 2 || p > pages.pageCount || ++visits > pages.pageCount) return 'its b-tree reaches a page it cannot have';
-      const page = pages.page(p);
-      const type = page[0];
+      const type = pages.firstByte(p);
       if (type === 0x05) {
+        const page = pages.page(p);
         const cells = page.readUInt16BE(3);
         if (12 + 2 * cells > page.length) return 'a page does not parse';
         stack.push(page.readUInt32BE(8)); // the rightmost child: rowids above every cell's
@@ -131,7 +138,7 @@ class RecordWalk {
           stack.push(page.readUInt32BE(at));
         }
       } else if (type === 0x0d) {
-        page.copy(this.memory(kernel.leaf_ptr(), page.length)); // an overflow chain's pages are read through the same buffers
+        pages.copyPage(p, this.leaf()); // an overflow chain's pages are read through the same buffers
         const why = this.leafRows();
         if (why !== null) return why;
       } else return 'a page of its b-tree is not a table page';

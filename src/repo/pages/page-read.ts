@@ -102,15 +102,18 @@ export function readPageImages(dbPath: string, earlier: EarlierHashes | null = n
   }
 }
 
-/** The live database as a reader sees it: its file (stated first, then its header read) and its WAL's committed frames; or why not. */
-export function openPages(dbPath: string): { fd: number; stat: BigIntStats; header: Buffer; pageSize: number; wal: WalFrames } | string {
+/**
+ * The live database as a reader sees it: its file (stated first, then its header read) and its
+ * WAL's committed frames; or why not. `reuseWalScan`: see committedFrames.
+ */
+export function openPages(dbPath: string, reuseWalScan = false): { fd: number; stat: BigIntStats; header: Buffer; pageSize: number; wal: WalFrames } | string {
   const fd = heldDescriptor(dbPath);
   const stat = fstatSync(fd, { bigint: true });
   const header = Buffer.alloc(100);
   if (readSync(fd, header, 0, 100, 0) < 100 || header.toString('latin1', 0, 16) !== 'SQLite format 3\u0000') return 'the database file has no SQLite header';
   const raw = header.readUInt16BE(16);
   const pageSize = raw === 1 ? 65536 : raw;
-  const wal = committedFrames(dbPath + '-wal', pageSize);
+  const wal = committedFrames(dbPath + '-wal', pageSize, reuseWalScan);
   if (typeof wal === 'string') return wal;
   return { fd, stat, header, pageSize, wal };
 }
@@ -157,6 +160,7 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
   const usable = pageSize - header[20]!;
   const differing: number[] = [];
   let chunksRead = 0;
+  let walRuns: WalRuns | null | undefined;
   for (let first = 1, c = 0; first <= pageCount; first += CHUNK_PAGES, c++) {
     const pages = Math.min(CHUNK_PAGES, pageCount - first + 1);
     const [from, to] = [first - 1, first - 1 + pages]; // page indexes
@@ -167,10 +171,8 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
     chunksRead++;
     const got = readSync(fd, chunk, 0, pages * pageSize, from * pageSize);
     chunk.fill(0, got, pages * pageSize); // beyond the file's end a reader sees zeros
-    for (let page = first; page < first + pages; page++) {
-      const frame = wal.frames.get(page);
-      if (frame !== undefined) readSync(wal.fd!, chunk, (page - first) * pageSize, pageSize, frame);
-    }
+    walRuns ??= wal.frames.size === 0 ? null : new WalRuns(wal, pageSize);
+    walRuns?.readInto(chunk, first, pages);
     hasher.hashEach(pageSize, pages, hashes, from * HASH_BYTES);
     // A page whose hash is the earlier read's has its span: only the others are parsed.
     const known = Math.min(to, earlierPages);
@@ -196,6 +198,45 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
     widenSpan(page, p, spans, p - 1);
   }
   return { pageSize, pageCount, hashes, seed: hasher.seed, reserved: header[20]!, changed, differing, spans, cells, lastWritten: wal.lastWritten, walEnd: wal.end, rollbackMode, ino, chunksRead };
+}
+
+/**
+ * The WAL's images of a chunk's pages, written over the main file's: pages whose frames follow
+ * each other in the WAL (a bulk load held there: every page) are read together, one read a run
+ * instead of one a page, then each image is copied out from between the frames' headers.
+ */
+class WalRuns {
+  private readonly wal: WalFrames;
+  private readonly pageSize: number;
+  private scratch: Buffer | undefined;
+
+  constructor(wal: WalFrames, pageSize: number) {
+    this.wal = wal;
+    this.pageSize = pageSize;
+  }
+
+  readInto(chunk: Buffer, first: number, pages: number): void {
+    const { pageSize, wal } = this;
+    const frameSize = 24 + pageSize;
+    for (let page = first; page < first + pages; ) {
+      const frame = wal.frames.get(page);
+      if (frame === undefined) {
+        page++;
+        continue;
+      }
+      let run = 1;
+      while (page + run < first + pages && wal.frames.get(page + run) === frame + run * frameSize) run++;
+      if (run === 1) {
+        chunk.fill(0, (page - first) * pageSize + readSync(wal.fd!, chunk, (page - first) * pageSize, pageSize, frame), (page - first + 1) * pageSize);
+      } else {
+        const scratch = (this.scratch ??= Buffer.alloc(CHUNK_PAGES * frameSize));
+        const length = run * frameSize - 24;
+        scratch.fill(0, readSync(wal.fd!, scratch, 0, length, frame), length);
+        for (let k = 0; k < run; k++) scratch.copy(chunk, (page + k - first) * pageSize, k * frameSize, k * frameSize + pageSize);
+      }
+      page += run;
+    }
+  }
 }
 
 /** Page `i`'s hash is the same in both, compared byte by byte: a call of Buffer.compare per page cost more (17,800 pages: ≈ 19 ms). */

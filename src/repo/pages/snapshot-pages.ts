@@ -3,7 +3,8 @@
 // committed frames (wal-frames.ts), read through the descriptor never closed
 // (held-descriptor.ts: closing one would drop SQLite's locks). The main file is read in
 // aligned blocks of BLOCK_PAGES pages, so a table whose pages follow each other in the file (a
-// bulk load's) costs one read per block, not per page.
+// bulk load's) costs one read per block, not per page; the WAL in runs of BLOCK_PAGES frames from
+// the one asked for (a bulk load held in the WAL has its pages there one after the other).
 //
 // Whether these are the transaction's pages is the caller's to prove, after the walk
 // (snapshotStillRead): in rollback mode the transaction's lock keeps every writer off the file;
@@ -32,7 +33,13 @@ export class SnapshotPages {
   private readonly wal: WalFrames;
   private readonly block: Buffer;
   private blockIndex = -1;
-  private readonly single: Buffer;
+  /** Frames of the WAL read together (a bulk load's follow each other there), and the offset of the first. */
+  private readonly walBlock: Buffer;
+  private walBlockAt = -1;
+  private walBlockEnd = -1;
+  /** Where the page last asked for lies: the block or the WAL's block, and its offset there. */
+  private loaded: Buffer;
+  private loadedAt = 0;
 
   private constructor(fd: number, ino: string, header: Buffer, wal: WalFrames, pageSize: number, pageCount: number) {
     this.fd = fd;
@@ -43,13 +50,14 @@ export class SnapshotPages {
     this.pageCount = pageCount;
     this.rollbackMode = header[18] === 1 && header[19] === 1 && wal.frames.size === 0;
     this.block = Buffer.alloc(BLOCK_PAGES * pageSize);
-    this.single = Buffer.alloc(pageSize);
+    this.walBlock = Buffer.alloc(wal.frames.size === 0 ? 0 : BLOCK_PAGES * (24 + pageSize));
+    this.loaded = this.block;
     this.textEncoding = this.page(1).readUInt32BE(56);
   }
 
   /** The pages of the database at `dbPath`, or why they cannot be read. Close when done. */
   static open(dbPath: string): SnapshotPages | string {
-    const opened = openPages(dbPath);
+    const opened = openPages(dbPath, true); // the page map's scan of the WAL, if the file is the same: snapshotStillRead proves the pages after the walk
     if (typeof opened === 'string') return opened;
     const { fd, stat, header, pageSize, wal } = opened;
     const countValid = header.readUInt32BE(92) === header.readUInt32BE(24) && header.readUInt32BE(28) > 0;
@@ -63,10 +71,35 @@ export class SnapshotPages {
 
   /** Page `p` (1-based), valid until the next call. */
   page(p: number): Buffer {
+    this.load(p);
+    return this.loaded.subarray(this.loadedAt, this.loadedAt + this.pageSize);
+  }
+
+  /** Page `p`'s first byte (a b-tree page's type), without a view of the page. */
+  firstByte(p: number): number {
+    this.load(p);
+    return this.loaded[this.loadedAt]!;
+  }
+
+  /** Page `p` copied to the start of `target`, without a view of the page (a bulk load's walk copies 54,000 leaves). */
+  copyPage(p: number, target: Uint8Array): void {
+    this.load(p);
+    this.loaded.copy(target, 0, this.loadedAt, this.loadedAt + this.pageSize);
+  }
+
+  /** Page `p` read if not already: it is in `loaded` at `loadedAt`. */
+  private load(p: number): void {
     const frame = this.wal.frames.get(p);
     if (frame !== undefined) {
-      this.single.fill(0, readSync(this.wal.fd!, this.single, 0, this.pageSize, frame));
-      return this.single;
+      if (frame < this.walBlockAt || frame + this.pageSize > this.walBlockEnd) {
+        this.walBlockAt = -1;
+        const got = readSync(this.wal.fd!, this.walBlock, 0, this.walBlock.length, frame);
+        if (got < this.pageSize) this.walBlock.fill(0, got, this.pageSize); // a WAL cut short (not expected: the scan read this frame whole)
+        [this.walBlockAt, this.walBlockEnd] = [frame, frame + Math.max(got, this.pageSize)];
+      }
+      this.loaded = this.walBlock;
+      this.loadedAt = frame - this.walBlockAt;
+      return;
     }
     const index = Math.floor((p - 1) / BLOCK_PAGES);
     if (index !== this.blockIndex) {
@@ -74,8 +107,8 @@ export class SnapshotPages {
       this.block.fill(0, readSync(this.fd, this.block, 0, this.block.length, index * this.block.length)); // beyond the file's end a reader sees zeros
       this.blockIndex = index;
     }
-    const at = ((p - 1) % BLOCK_PAGES) * this.pageSize;
-    return this.block.subarray(at, at + this.pageSize);
+    this.loaded = this.block;
+    this.loadedAt = ((p - 1) % BLOCK_PAGES) * this.pageSize;
   }
 
   /** Where the WAL's last committed transaction ends, or null without one. */
