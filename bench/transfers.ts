@@ -8,10 +8,15 @@
 // SQLFERRY_BENCH_ONLY='pull over SSH, nothing;push over' runs only the cases whose names start so.
 // Each figure is a median of wall times, and, in the last column, of CPU times (user + system of
 // the command's own processes: not sshd's), the steadier figure on a loaded machine.
-// SQLFERRY_BENCH_BEFORE=/older/checkout runs that checkout's CLI (bin/sqlferry.js) and
-// bench/transfer-only.ts beside this one's, alternating in the same runs: a before column.
+// Each checkout's CLI is timed twice, as users run it (the npm package: `npm pack` of the checkout,
+// `npm install -g --prefix` of the tarball, bench/npm-package.ts) and as a clone runs it (its
+// TypeScript); the transfer-alone cases run the clone's bench/transfer-only.ts.
+// SQLFERRY_BENCH_BEFORE=/older/checkout adds that checkout's package and clone (a folder holding an
+// installed package, bin/sqlferry.js beside dist/npm/, adds that package alone), alternating in
+// the same runs: before columns. SQLFERRY_BENCH_BUILDS='package' times only the builds whose
+// labels contain one of the words (';'-separated).
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,17 +31,31 @@ import { push } from '../src/sync/push.ts';
 import { addRemote } from '../src/sync/remotes.ts';
 import { stampSidecar } from '../src/repo/sidecar-stamp.ts';
 import { startSshd } from '../test/remote/sshd.ts';
+import { installPackage } from './npm-package.ts';
 
 const runs = Number(process.argv[2] ?? 7);
 const rows = Number(process.argv[3] ?? 100_000);
 const commits = Number(process.argv[4] ?? 40);
 const here = fileURLToPath(new URL('..', import.meta.url));
-const builds = [...(process.env.SQLFERRY_BENCH_BEFORE ? [process.env.SQLFERRY_BENCH_BEFORE] : []), here];
 const bin = join(here, 'bin', 'sqlferry.js');
 const sshd = await startSshd();
 const dir = mkdtempSync(join(sshd.dir, 'bench-transfers-'));
 const env: NodeJS.ProcessEnv = { ...process.env, HOME: sshd.home, NODE_COMPILE_CACHE: join(dir, 'compile-cache') };
 delete env.SSH_AUTH_SOCK;
+
+/** A CLI timed: its bin, and for a clone the folder holding bench/transfer-only.ts. */
+interface Build { label: string; bin: string; checkout?: string }
+function buildsOf(from: string, prefix: string, name: string): Build[] {
+  if (!existsSync(join(from, 'bin', 'build-dist.ts'))) return [{ label: `${prefix}package`, bin: join(from, 'bin', 'sqlferry.js') }];
+  return [
+    { label: `${prefix}package`, bin: installPackage(from, name, dir, env) },
+    { label: `${prefix}clone`, bin: join(from, 'bin', 'sqlferry.js'), checkout: from },
+  ];
+}
+const beforeBuild = process.env.SQLFERRY_BENCH_BEFORE;
+const wanted = process.env.SQLFERRY_BENCH_BUILDS?.split(';');
+const builds = [...(beforeBuild ? buildsOf(beforeBuild, 'before: ', 'before') : []), ...buildsOf(here, beforeBuild ? 'after: ' : '', 'now')]
+  .filter((b) => !wanted || wanted.some((w) => b.label.includes(w)));
 const sshUrl = (path: string) => `ssh://${sshd.user}@127.0.0.1:${sshd.port}${path}`;
 const sshOptions = ['-q', '-i', join(sshd.home, '.ssh', 'id_ed25519'), '-o', `UserKnownHostsFile=${join(sshd.home, '.ssh', 'known_hosts')}`, '-o', 'BatchMode=yes'];
 const scpOptions = [...sshOptions, '-P', String(sshd.port)];
@@ -53,9 +72,9 @@ function must(argv: string[], cwd = dir): number {
   return ms;
 }
 const sqlferry = (...args: string[]) => [process.execPath, bin, ...args];
-/** A command of `build` (a checkout): its CLI, or its bench/transfer-only.ts. */
-const cli = (build: string, ...args: string[]) => [process.execPath, join(build, 'bin', 'sqlferry.js'), ...args];
-const only = (build: string, ...args: string[]) => [process.execPath, join(build, 'bench', 'transfer-only.ts'), ...args];
+/** A command of `build`: its CLI, or a clone's bench/transfer-only.ts. */
+const cli = (build: Build, ...args: string[]) => [process.execPath, build.bin, ...args];
+const only = (build: Build, ...args: string[]) => [process.execPath, join(build.checkout!, 'bench', 'transfer-only.ts'), ...args];
 
 // The pristine set: a hub holding A's genesis, A with its commits not yet pushed (for push), and
 // a hub holding them with B cloned before them (for pull). Each run works on a fresh copy.
@@ -114,7 +133,7 @@ function fresh(db: 'a.db' | 'b.db', remote: (root: string) => string): string {
   return root;
 }
 
-interface Case { name: string; prepare(): string; time(root: string, build: string): number }
+interface Case { name: string; prepare(): string; time(root: string, build: Build): number }
 const cases: Array<[Case, Case]> = [
   [
     { name: 'push over SSH', prepare: () => fresh('a.db', (r) => sshUrl(join(r, 'hub-before'))), time: (r, b) => must(cli(b, '--db', join(r, 'a.db'), 'push')) },
@@ -156,30 +175,33 @@ const cases: Array<[Case, Case]> = [
 ];
 
 const median = (t: number[]) => [...t].sort((x, y) => x - y)[Math.floor(t.length / 2)]!;
-const names = builds.length > 1 ? ['before', 'after'] : ['sqlferry'];
+const names = builds.map((b) => b.label);
 console.log(`| transfer | ${names.map((n) => `${n}, median`).join(' | ')} | reference | reference, median | ${names.map((n) => `${n}: ratio`).join(' | ')} | CPU: ${[...names, 'reference'].join(', ')} |`);
 console.log(`|---|${names.map(() => '---|').join('')}---|---|${names.map(() => '---|').join('')}---|`);
 const onlyCases = process.env.SQLFERRY_BENCH_ONLY?.split(';'); // 'pull over SSH;push to' runs the cases whose names start so
 try {
   for (const [ours, reference] of cases) {
     if (onlyCases && !onlyCases.some((o) => ours.name.startsWith(o))) continue;
-    // Each round runs every build of ours, then the reference, each on a fresh copy.
-    const runners = [...builds.map((b) => (root: string) => ours.time(root, b)), (root: string) => reference.time(root, here)];
+    // Each round runs every build of ours, then the reference, each on a fresh copy. The transfer
+    // alone is a clone's script: a package's column is empty there.
+    const timedBuilds = ours.name.includes('transfer alone') ? builds.filter((b) => b.checkout) : builds;
+    if (timedBuilds.length === 0) continue;
+    const runners = [...timedBuilds.map((b) => (root: string) => ours.time(root, b)), (root: string) => reference.time(root, builds.at(-1)!)];
     const times: number[][] = runners.map(() => []);
     const cpu: number[][] = runners.map(() => []);
     for (let i = 0; i < runs + 1; i++) {
       for (const [k, timeIt] of runners.entries()) {
-        const root = (k < builds.length ? ours : reference).prepare();
+        const root = (k < timedBuilds.length ? ours : reference).prepare();
         const ms = timeIt(root);
         if (i > 0) times[k]!.push(ms); // the first round warms caches
         if (i > 0) cpu[k]!.push(lastCpu);
         rmSync(root, { recursive: true, force: true });
       }
     }
-    const medians = times.map(median);
-    const ref = medians.at(-1)!;
+    const ref = median(times.at(-1)!);
     const s = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
-    console.log(`| ${ours.name} | ${medians.slice(0, -1).map(s).join(' | ')} | ${reference.name} | ${s(ref)} | ${medians.slice(0, -1).map((m) => `${(m / ref).toFixed(2)}×`).join(' | ')} | ${cpu.map((c) => s(median(c))).join(', ')} |`);
+    const column = (f: (t: number[], c: number[]) => string) => builds.map((b) => (timedBuilds.includes(b) ? f(times[timedBuilds.indexOf(b)]!, cpu[timedBuilds.indexOf(b)]!) : '–'));
+    console.log(`| ${ours.name} | ${column((t) => s(median(t))).join(' | ')} | ${reference.name} | ${s(ref)} | ${column((t) => `${(median(t) / ref).toFixed(2)}×`).join(' | ')} | ${[...column((_, c) => s(median(c))), s(median(cpu.at(-1)!))].join(', ')} |`);
   }
   const node = Array.from({ length: runs }, () => must([process.execPath, '-e', '0']));
   console.log(`node -e 0 (Node's own start-up, in every sqlferry figure above): ${(median(node) / 1000).toFixed(3)} s`);

@@ -12,6 +12,7 @@ import { tempPathFor } from './atomic.ts';
 import { readCache, writeCache } from './atomic.ts';
 import { openBase } from './base/base.ts';
 import { checkout } from './base/checkout.ts';
+import { readSeq } from './base/snapshot.ts';
 import { scanDigests } from './digest-scan.ts';
 import type { Replica } from './replica.ts';
 import { openDatabase } from './sqlite.ts';
@@ -57,7 +58,10 @@ export function digestsAt(replica: Replica, seq: number): TableDigests {
   return digests;
 }
 
-/** A scan of the replica's state at log entry `seq`: base.db at the log's end, else a checkout from the genesis. */
+/**
+ * A scan of the replica's state at log entry `seq`: base.db at the log's end, genesis.db itself
+ * at its own entry (a first push's digest at 0, say), else a checkout from the genesis.
+ */
 export function scanAt(replica: Replica, seq: number, only?: ReadonlySet<string>): TableDigests {
   if (seq === replica.lastSeq()) {
     const base = openBase(replica.paths);
@@ -66,6 +70,12 @@ export function scanAt(replica: Replica, seq: number, only?: ReadonlySet<string>
     } finally {
       base.close();
     }
+  }
+  const genesis = openDatabase(replica.paths.genesis, { readOnly: true });
+  try {
+    if (readSeq(genesis, replica.paths.genesis) === seq) return scanDigests(genesis, only);
+  } finally {
+    genesis.close();
   }
   const out = tempPathFor(replica.paths.base);
   try {
