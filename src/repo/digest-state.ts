@@ -45,7 +45,7 @@ export function digestsAt(replica: Replica, seq: number): TableDigests {
   const cached = readDigests(replica, seq);
   if (cached !== undefined) return cached;
   const digests = scanAt(replica, seq);
-  const claimed = seq > 0 && replica.hasEntry(seq) ? replica.entry(seq).meta.digest : undefined;
+  const claimed = seq > 0 && replica.hasEntry(seq) ? replica.meta(seq).digest : undefined;
   const differs = claimed === undefined ? undefined : claimMismatch(digests, claimed);
   if (differs !== undefined) {
     throw new SqlferryError('REPLICA_DAMAGED', `this replica's content at commit ${seq} differs from what the hub's entry ${seq} says (table "${differs}")`, {

@@ -52,9 +52,11 @@ export async function uploadSnapshotIfDue(replica: Replica, remote: Remote, head
   }
 }
 
-/** A database file sent as hub snapshot `seq`: read once for its sha256 and size, then streamed, never held whole in memory. */
-/** Returns the snapshot's size in bytes. */
-export async function uploadSnapshotFile(remote: Remote, path: string, seq: number, replicaId: string, progress: Progress | undefined, label: string): Promise<number> {
+/**
+ * A database file sent as hub snapshot `seq`: read once for its sha256 and size, then streamed,
+ * never held whole in memory. Returns the sha256 and size it was sent under.
+ */
+export async function uploadSnapshotFile(remote: Remote, path: string, seq: number, replicaId: string, progress: Progress | undefined, label: string): Promise<{ sha256: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;
   for await (const chunk of metered(createReadStream(path) as AsyncIterable<Buffer>)) {
@@ -63,5 +65,5 @@ export async function uploadSnapshotFile(remote: Remote, path: string, seq: numb
   }
   const meta = { seq, sha256: hash.digest('hex'), size, replica: replicaId, time: new Date().toISOString() };
   await tracked(progress, label, size, 'bytes', (advance) => remote.writeSnapshot(meta, counted(metered(createReadStream(path)), advance)));
-  return size;
+  return { sha256: meta.sha256, size };
 }

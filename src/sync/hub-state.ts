@@ -1,10 +1,10 @@
 // Where this replica stands against its hub: state.json's hubId, hubSeq and hubTip (the sha256
 // of the last hub entry it has, or of the genesis snapshot). Also what a push interrupted
 // after its append but before its state write left: hub entries that are this replica's own.
-import { readFileSync } from 'node:fs';
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import type { HubInfo, Remote } from '../hub/remote.ts';
 import { sha256 } from '../hub/checksum.ts';
+import { fileChecksum } from '../repo/apply/apply-pieces.ts';
 import type { Replica } from '../repo/replica.ts';
 import { hubBytes } from './hub-bytes.ts';
 
@@ -24,8 +24,9 @@ export function savePosition(replica: Replica, pos: { hubId: string; hubSeq: num
   replica.writeState({ ...replica.state(), ...pos });
 }
 
+/** The genesis snapshot's sha256, read a piece at a time (a database may be larger than a Buffer can hold). */
 export function genesisSha(replica: Replica): string {
-  return sha256(readFileSync(replica.paths.genesis));
+  return fileChecksum(replica.paths.genesis).sha256;
 }
 
 /** The hub's info and its head: one round trip where the transport offers it (`Remote.infoAndHead`), two where not. */
@@ -83,14 +84,19 @@ async function adoptOwnEntries(replica: Replica, remote: Remote, info: HubInfo, 
   const hub = await remote.list(pos.hubSeq, local.length);
   let { hubSeq, hubTip } = pos;
   for (const meta of hub) {
-    const mine = replica.entry(meta.seq);
-    if (meta.replica !== replica.replicaId || meta.sha256 !== sha256(hubBytes(mine.bytes, info.kind))) break;
+    if (meta.replica !== replica.replicaId || meta.sha256 !== hubSha(replica, meta.seq, info.kind)) break;
     hubSeq = meta.seq;
     hubTip = meta.sha256;
   }
   if (hubSeq === pos.hubSeq) return pos;
   savePosition(replica, { hubId: info.hubId, hubSeq, hubTip: hubTip! });
   return { hubId: info.hubId, hubSeq, hubTip };
+}
+
+/** The sha256 local entry `seq` has on a hub of `kind`: a changeset hub stores the log's bytes as they are, so their recorded checksum, without reading them. */
+function hubSha(replica: Replica, seq: number, kind: HubInfo['kind']): string {
+  if (kind === 'changeset') return replica.meta(seq).sha256;
+  return sha256(hubBytes(replica.entry(seq).bytes, kind));
 }
 
 export function unrelatedHub(url: string): SqlferryError {

@@ -12,7 +12,7 @@ import { metered, pieceBytes, streamed } from '../shared/pieces.ts';
 import type { EntryWithBytes, HubInfo, Remote } from '../hub/remote.ts';
 import { BATCH_BYTES, BATCH_ENTRIES } from '../hub/batch.ts';
 import type { Replica } from '../repo/replica.ts';
-import { genesisSha, meetHub, savePosition, unrelatedHub, type HubPosition } from './hub-state.ts';
+import { meetHub, savePosition, unrelatedHub, type HubPosition } from './hub-state.ts';
 import { hubBytes } from './hub-bytes.ts';
 import { hubMeta } from './entry-meta.ts';
 import { uploadSnapshotFile, uploadSnapshotIfDue, type SnapshotOutcome } from './hub-snapshot.ts';
@@ -105,17 +105,17 @@ export async function push(replica: Replica, remote: Remote, opts: PushOptions =
 }
 
 async function uploadGenesis(replica: Replica, remote: Remote, info: HubInfo, progress: Progress | undefined): Promise<{ pos: HubPosition; size: number }> {
-  let size: number;
+  let uploaded: { sha256: string; size: number };
   try {
-    size = await uploadSnapshotFile(remote, replica.paths.genesis, 0, replica.replicaId, progress, 'Uploading the starting snapshot');
+    uploaded = await uploadSnapshotFile(remote, replica.paths.genesis, 0, replica.replicaId, progress, 'Uploading the starting snapshot');
   } catch (err) {
     // Another replica's first push won the race: this one's history is not the hub's.
     if ((err as SqlferryError).code === 'HUB_SNAPSHOT_EXISTS') throw unrelatedHub(remote.url);
     throw err;
   }
-  const pos = { hubId: info.hubId, hubSeq: 0, hubTip: genesisSha(replica) };
+  const pos = { hubId: info.hubId, hubSeq: 0, hubTip: uploaded.sha256 };
   savePosition(replica, pos);
-  return { pos, size };
+  return { pos, size: uploaded.size };
 }
 
 /** Local commit `seq` as the hub stores it, following `parent`. */

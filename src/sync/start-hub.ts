@@ -3,9 +3,7 @@
 // from then on, its commits numbered from 1 again. Its history with the old hub stays in its
 // sidecar (src/repo/log/restart-history.ts). The snapshot is uploaded before anything local
 // changes: a replica that loses the race for the empty hub is left as it was.
-import { readFileSync } from 'node:fs';
 import type { SqlferryError } from '../errors/index.ts';
-import { sha256 } from '../hub/checksum.ts';
 import type { HubInfo, Remote } from '../hub/remote.ts';
 import { digestsAt, saveDigests } from '../repo/digest-state.ts';
 import type { Replica } from '../repo/replica.ts';
@@ -38,8 +36,7 @@ export async function startAnotherHub(replica: Replica, remote: Remote, info: Hu
   let size: number;
   let hubTip: string;
   try {
-    hubTip = sha256(readFileSync(replica.paths.nextGenesis));
-    size = await uploadSnapshotFile(remote, replica.paths.nextGenesis, 0, replica.replicaId, progress, 'Uploading the starting snapshot');
+    ({ sha256: hubTip, size } = await uploadSnapshotFile(remote, replica.paths.nextGenesis, 0, replica.replicaId, progress, 'Uploading the starting snapshot'));
   } catch (err) {
     abandonRestart(replica.paths);
     // Another replica started that hub first.

@@ -2,10 +2,11 @@
 // database as one call, and a refusal in a later piece leaves the database as it was.
 import { afterAll, beforeAll, describe, it, expect } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { applyCheckedFile } from '../../src/repo/apply/apply-pieces.ts';
+import { applyCheckedFile, fileChecksum } from '../../src/repo/apply/apply-pieces.ts';
 import { applyChecked, withApplyTransaction } from '../../src/repo/apply/apply.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sqlferry-apply-pieces-'));
@@ -101,5 +102,16 @@ describe('applying a changeset file in pieces', () => {
     const db = database('missing-table.db');
     expect(() => withApplyTransaction(db, 'missing-table.db', () => applyCheckedFile(db, file, 'changeset'))).toThrow(expect.objectContaining({ code: 'SCHEMA_MISMATCH' }));
     expect(dump(db).length).toBe(300);
+  });
+});
+
+describe('fileChecksum', () => {
+  it('gives the whole file\'s sha256 and size, read a piece at a time (empty, one piece, across pieces)', () => {
+    for (const size of [0, 1, PIECE - 1, PIECE, PIECE + 1, 5 * PIECE + 17]) {
+      const bytes = randomBytes(size);
+      const file = join(dir, `checksum-${size}`);
+      writeFileSync(file, bytes);
+      expect(fileChecksum(file)).toEqual({ sha256: createHash('sha256').update(bytes).digest('hex'), size });
+    }
   });
 });

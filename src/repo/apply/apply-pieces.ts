@@ -5,6 +5,7 @@
 // the end of its table, which a piece may end before; so when a piece aborts, the pieces are
 // rolled back and the whole file is applied in one call as before (a conflict, or a value handed
 // from row to row across pieces): the outcome is the one-call apply's, only its memory differs.
+import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { constants, type DatabaseSync } from 'node:sqlite';
 import { PieceCutter } from '../../changeset/pieces.ts';
@@ -26,6 +27,17 @@ export function* fileChunks(path: string, size = pieceBytes()): Generator<Uint8A
   } finally {
     closeSync(fd);
   }
+}
+
+/** A file's sha256 and size, read a piece at a time: a snapshot or an entry may exceed what one Buffer holds (2 GiB). */
+export function fileChecksum(path: string): { sha256: string; size: number } {
+  const hash = createHash('sha256');
+  let size = 0;
+  for (const chunk of fileChunks(path)) {
+    hash.update(chunk);
+    size += chunk.byteLength;
+  }
+  return { sha256: hash.digest('hex'), size };
 }
 
 /**

@@ -10,8 +10,8 @@ import { closeSync, constants, existsSync, fsync, mkdirSync, openSync, rmSync, w
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
-import { createHash, randomBytes, randomInt } from 'node:crypto';
-import { fileChunks } from '../apply/apply-pieces.ts';
+import { randomBytes, randomInt } from 'node:crypto';
+import { fileChecksum } from '../apply/apply-pieces.ts';
 import { fsyncDir, fsyncPaths, readJson, writeFileUnsynced, writeJsonAtomic } from '../atomic.ts';
 import type { LogEntryMeta } from '../log/log.ts';
 import type { SidecarPaths } from '../sidecar.ts';
@@ -116,13 +116,8 @@ export function hasPendingPull(paths: SidecarPaths): boolean {
 export function entryBytesIntact(paths: SidecarPaths, meta: LogEntryMeta): boolean {
   const file = pendingBytesFile(paths, meta.seq);
   if (!existsSync(file)) return false;
-  const hash = createHash('sha256');
-  let size = 0;
-  for (const chunk of fileChunks(file)) {
-    hash.update(chunk);
-    size += chunk.byteLength;
-  }
-  return size === meta.size && hash.digest('hex') === meta.sha256;
+  const { sha256, size } = fileChecksum(file);
+  return size === meta.size && sha256 === meta.sha256;
 }
 
 /** Bytes fetched again from the hub, checked by the caller against the recorded sha256. */
