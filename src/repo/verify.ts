@@ -3,7 +3,7 @@
 // log add up to (by content digest, checked against what each pulled entry claimed).
 import { DatabaseSync } from 'node:sqlite';
 import { changesetToPatchset, detectKind } from '../changeset/index.ts';
-import { digestClaims, type TableDigests } from '../changeset/digest.ts';
+import { addChangesetDelta, digestClaims, type TableDigests } from '../changeset/digest.ts';
 import { SqlferryError } from '../errors/index.ts';
 import { rmSync } from 'node:fs';
 import { readCache, tempPathFor } from './atomic.ts';
@@ -14,6 +14,10 @@ import { scanDigests } from './digest-scan.ts';
 import { advanceDigests, claimMismatch, entryDelta, rescanInto, scanAt } from './digest-state.ts';
 import { sha256 } from '../hub/checksum.ts';
 import type { Replica } from './replica.ts';
+import { checkEntryFile, type LogEntryMeta } from './log/log.ts';
+import { filePieces } from './apply/apply-pieces.ts';
+import { entryPaths } from './sidecar.ts';
+import { streamed } from '../shared/pieces.ts';
 import { readSchema, type Schema } from './schema/schema-read.ts';
 import { runSchemaStatements } from './schema/schema-guard.ts';
 import { readSeq } from './base/snapshot.ts';
@@ -31,25 +35,23 @@ export function verify(replica: Replica): VerifyReport {
     const paths = replica.paths;
     const problems: string[] = [];
     const seqs = replica.seqs();
-    let parents: string[] | null = null;
+    let parent: Names | null = null; // what the entry before may be named by
     // The log has no gaps after its start: commands find its end by name (log-end.ts).
     let expected = seqs[0] ?? 0;
     for (const seq of seqs) {
       if (seq > expected) {
         problems.push(seq - 1 === expected ? `log entry ${expected} is missing` : `log entries ${expected} to ${seq - 1} are missing`);
-        parents = null;
+        parent = null;
       }
       expected = seq + 1;
       try {
-        const { meta, bytes } = replica.entry(seq);
+        const { meta, names } = checkedEntry(replica, seq);
         if (meta.seq !== seq) problems.push(`log entry ${seq} says it is entry ${meta.seq}`);
-        if (parents !== null && !parents.includes(meta.parent ?? '')) problems.push(`log entry ${seq} does not follow entry ${seq - 1} (parent checksum differs)`);
-        parents = [meta.sha256];
-        // On a patchset hub, a commit this replica pushed is known by its patchset's checksum.
-        if (bytes.length > 0 && detectKind(bytes) === 'changeset') parents.push(sha256(changesetToPatchset(bytes)));
+        if (parent !== null && meta.parent !== parent.sha256 && !parent.others().includes(meta.parent ?? '')) problems.push(`log entry ${seq} does not follow entry ${seq - 1} (parent checksum differs)`);
+        parent = names;
       } catch (err) {
         problems.push(err instanceof SqlferryError ? err.message : String(err));
-        parents = null;
+        parent = null;
       }
     }
     for (const [label, path] of [['the database', paths.db], ['the base snapshot', paths.base], ['the genesis snapshot', paths.genesis]] as const) {
@@ -73,6 +75,29 @@ export function verify(replica: Replica): VerifyReport {
     if (problems.length === 0) clearSuspicion(paths);
     return { ok: problems.length === 0, entries: seqs.length, problems };
   });
+}
+
+/** The checksums the next entry may name as its parent: the entry's own, or (asked only when that one differs) others. */
+interface Names {
+  sha256: string;
+  others: () => string[];
+}
+
+/**
+ * Log entry `seq` checked against its checksum, and its names: on a patchset hub a commit this
+ * replica pushed is known by its patchset's checksum. A large entry is checked a piece at a time.
+ */
+function checkedEntry(replica: Replica, seq: number): { meta: LogEntryMeta; names: Names } {
+  if (streamed(replica.meta(seq).size)) {
+    const meta = checkEntryFile(replica.paths, seq);
+    return { meta, names: { sha256: meta.sha256, others: () => patchsetName(replica.entry(seq).bytes) } };
+  }
+  const { meta, bytes } = replica.entry(seq);
+  return { meta, names: { sha256: meta.sha256, others: () => patchsetName(bytes) } };
+}
+
+function patchsetName(bytes: Uint8Array): string[] {
+  return bytes.length > 0 && detectKind(bytes) === 'changeset' ? [sha256(changesetToPatchset(bytes))] : [];
 }
 
 function integrityProblems(db: DatabaseSync): string[] {
@@ -102,12 +127,12 @@ function contentMatchesLog(replica: Replica, problems: string[]): void {
   try {
     copySchema(paths.genesis, schema);
     for (const seq of replica.seqsAfter(start)) {
-      const entry = replica.entry(seq);
-      runSchemaStatements(schema, entry.meta.schema, `log entry ${seq}`);
-      const delta = entryDelta(entry.bytes);
+      const meta = replica.meta(seq);
+      runSchemaStatements(schema, meta.schema, `log entry ${seq}`);
+      const delta = deltaOf(replica, seq, meta);
       if (delta === undefined) return replayMatchesBase(replica, problems); // a patchset lacks the old values
-      rescanInto(digests, advanceDigests(digests, entry.meta.schema, delta), (only) => scanAt(replica, seq, only));
-      const claimed = entry.meta.digest === undefined ? undefined : claimMismatch(digests, entry.meta.digest);
+      rescanInto(digests, advanceDigests(digests, meta.schema, delta), (only) => scanAt(replica, seq, only));
+      const claimed = meta.digest === undefined ? undefined : claimMismatch(digests, meta.digest);
       if (claimed !== undefined) problems.push(`log entry ${seq} does not hold what its hub entry claimed (table "${claimed}")`);
       const cached = cachedDigestMismatch(replica, seq, digests);
       if (cached !== undefined) problems.push(`digest.json (a cache) is wrong at entry ${seq} (table "${cached}"): remove it, it is rebuilt`);
@@ -126,6 +151,15 @@ function contentMatchesLog(replica: Replica, problems: string[]): void {
   } finally {
     schema.close();
   }
+}
+
+/** An entry's change of digest (undefined for a patchset: it lacks the old values); a large one read a piece at a time. */
+function deltaOf(replica: Replica, seq: number, meta: LogEntryMeta): TableDigests | undefined {
+  if (!streamed(meta.size)) return entryDelta(replica.entry(seq).bytes);
+  if (meta.kind === 'patchset') return undefined;
+  const delta: TableDigests = new Map();
+  for (const piece of filePieces(entryPaths(replica.paths, seq).bytes, 'changeset')) addChangesetDelta(piece, delta);
+  return delta;
 }
 
 /** The tables, indexes, views and triggers of `path` created in `into`, in their creation order. */

@@ -1,6 +1,8 @@
 // How large changes travel in bounded memory (src/changeset/pieces.ts cuts them): pieces of 1 MiB
 // (SQLFERRY_PIECE_BYTES sets another size, for tests), and an entry larger than 8 pieces is sent,
 // received and applied as a stream of pieces rather than held whole.
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { passed } from './collect.ts';
 
 export function pieceBytes(): number {
@@ -20,4 +22,30 @@ export async function* metered<T extends Uint8Array>(body: AsyncIterable<T>): As
     yield chunk;
     passed(chunk.byteLength);
   }
+}
+
+/** The file's bytes, `size` at a time, read synchronously (an apply inside a transaction cannot wait). */
+export function* fileChunks(path: string, size = pieceBytes()): Generator<Uint8Array> {
+  const fd = openSync(path, 'r');
+  try {
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(size);
+      const n = readSync(fd, chunk, 0, size, null);
+      if (n === 0) return;
+      yield chunk.subarray(0, n);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A file's sha256 and size, read a piece at a time: a snapshot or an entry may exceed what one Buffer holds (2 GiB). */
+export function fileChecksum(path: string): { sha256: string; size: number } {
+  const hash = createHash('sha256');
+  let size = 0;
+  for (const chunk of fileChunks(path)) {
+    hash.update(chunk);
+    size += chunk.byteLength;
+  }
+  return { sha256: hash.digest('hex'), size };
 }

@@ -4,7 +4,7 @@
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import type { HubInfo, Remote } from '../hub/remote.ts';
 import { sha256 } from '../hub/checksum.ts';
-import { fileChecksum } from '../repo/apply/apply-pieces.ts';
+import { fileChecksum } from '../shared/pieces.ts';
 import type { Replica } from '../repo/replica.ts';
 import { hubBytes } from './hub-bytes.ts';
 

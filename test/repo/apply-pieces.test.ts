@@ -6,7 +6,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { applyCheckedFile, fileChecksum } from '../../src/repo/apply/apply-pieces.ts';
+import { applyCheckedFile } from '../../src/repo/apply/apply-pieces.ts';
+import { fileChecksum } from '../../src/shared/pieces.ts';
 import { applyChecked, withApplyTransaction } from '../../src/repo/apply/apply.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sqlferry-apply-pieces-'));

@@ -5,40 +5,13 @@
 // the end of its table, which a piece may end before; so when a piece aborts, the pieces are
 // rolled back and the whole file is applied in one call as before (a conflict, or a value handed
 // from row to row across pieces): the outcome is the one-call apply's, only its memory differs.
-import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { constants, type DatabaseSync } from 'node:sqlite';
 import { PieceCutter } from '../../changeset/pieces.ts';
 import type { ChangesetKind, TableHeader } from '../../changeset/types.ts';
 import { passed } from '../../shared/collect.ts';
-import { pieceBytes } from '../../shared/pieces.ts';
+import { fileChunks, pieceBytes } from '../../shared/pieces.ts';
 import { applyConflict, applyValidated, checkTables, suspendTriggers } from './apply.ts';
-
-/** The file's bytes, `size` at a time, read synchronously (an apply inside a transaction cannot wait). */
-export function* fileChunks(path: string, size = pieceBytes()): Generator<Uint8Array> {
-  const fd = openSync(path, 'r');
-  try {
-    for (;;) {
-      const chunk = Buffer.allocUnsafe(size);
-      const n = readSync(fd, chunk, 0, size, null);
-      if (n === 0) return;
-      yield chunk.subarray(0, n);
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** A file's sha256 and size, read a piece at a time: a snapshot or an entry may exceed what one Buffer holds (2 GiB). */
-export function fileChecksum(path: string): { sha256: string; size: number } {
-  const hash = createHash('sha256');
-  let size = 0;
-  for (const chunk of fileChunks(path)) {
-    hash.update(chunk);
-    size += chunk.byteLength;
-  }
-  return { sha256: hash.digest('hex'), size };
-}
 
 /**
  * Buffers let go for each chunk read, counted for collect.ts: the chunk, the cutter's copy of it

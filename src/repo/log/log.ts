@@ -8,6 +8,7 @@ import { SqlferryError, EXIT } from '../../errors/index.ts';
 import { readJson, writeFileAtomic, writeFileRenamed, writeJsonAtomic } from '../atomic.ts';
 import { entryPaths, type SidecarPaths } from '../sidecar.ts';
 import { seqsAfter } from './log-end.ts';
+import { fileChecksum } from '../../shared/pieces.ts';
 
 export interface LogEntryMeta {
   seq: number;
@@ -56,14 +57,25 @@ export function readEntry(paths: SidecarPaths, seq: number): LogEntry {
   const meta = readMeta(paths, seq);
   const file = entryPaths(paths, seq).bytes;
   const bytes = existsSync(file) ? new Uint8Array(readFileSync(file)) : undefined;
-  if (bytes === undefined || bytes.byteLength !== meta.size || sha256(bytes) !== meta.sha256) {
-    throw new SqlferryError('LOG_CORRUPT', `log entry ${seq} does not match its checksum`, {
-      data: { seq, path: file },
-      exitCode: EXIT.corrupt,
-      hint: 'the file was changed or damaged; restore the sidecar folder from a backup',
-    });
-  }
+  if (bytes === undefined || bytes.byteLength !== meta.size || sha256(bytes) !== meta.sha256) throw logCorrupt(seq, file);
   return { meta, bytes };
+}
+
+/** An entry's metadata, its bytes checked against it a piece at a time: for an entry too large to hold (or to read at all) whole. */
+export function checkEntryFile(paths: SidecarPaths, seq: number): LogEntryMeta {
+  const meta = readMeta(paths, seq);
+  const file = entryPaths(paths, seq).bytes;
+  const sum = existsSync(file) ? fileChecksum(file) : undefined;
+  if (sum === undefined || sum.size !== meta.size || sum.sha256 !== meta.sha256) throw logCorrupt(seq, file);
+  return meta;
+}
+
+function logCorrupt(seq: number, file: string): SqlferryError {
+  return new SqlferryError('LOG_CORRUPT', `log entry ${seq} does not match its checksum`, {
+    data: { seq, path: file },
+    exitCode: EXIT.corrupt,
+    hint: 'the file was changed or damaged; restore the sidecar folder from a backup',
+  });
 }
 
 /** Write an entry (bytes, then metadata: the commit point). Overwrites leftovers of a crash. */

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { randomBytes, randomInt } from 'node:crypto';
-import { fileChecksum } from '../apply/apply-pieces.ts';
+import { fileChecksum } from '../../shared/pieces.ts';
 import { fsyncDir, fsyncPaths, readJson, writeFileUnsynced, writeJsonAtomic } from '../atomic.ts';
 import type { LogEntryMeta } from '../log/log.ts';
 import type { SidecarPaths } from '../sidecar.ts';
