@@ -2,7 +2,7 @@
 // the reference implementation (xxhash.h 0.8.3, XXH3_128bits_withSeed, canonical form) on the
 // same bytes.
 import { describe, it, expect } from 'vitest';
-import { PAGE_HASH_BYTES, pageHasher } from '../../src/repo/pages/page-hash/page-hash.ts';
+import { Checksum, checksumOf, PAGE_HASH_BYTES, pageHasher } from '../../src/repo/pages/page-hash/page-hash.ts';
 
 const REFERENCE = `241 0 50b62ee1ee6455a7bc424a2c480dd281
 512 0 17d1143c4bfb7ce017ec4809d1a9ad43
@@ -57,5 +57,20 @@ describe('the page hash', () => {
     expect(out.subarray(16, 32).equals(out.subarray(48, 64))).toBe(true); // the same bytes
     expect(out.subarray(16, 32).equals(out.subarray(32, 48))).toBe(false);
     expect(() => hasher.hashEach(1024, 5, out, 0)).toThrow(RangeError);
+  });
+});
+
+describe("pages.bin's checksum", () => {
+  // Computed by the checksum of 0.1 (pages.bin of format 7), which summed the file whole in memory.
+  const EARLIER = { 0: '041499709caf353bd88dd5c18af72108', 300: '3fd3d84c7087ada5a9f3bcf0ba440853', 1048575: '1887c1a0368248f35ec37f3653b2b49a', 1048576: 'bf5db7b8113dc33da8df4caf38a95503', 3145805: '984d34bbeb921f2fc8d9fdd6e4d32f4c' };
+
+  it('is the same given whole or in parts that straddle its 1 MiB pieces, and the same as before', () => {
+    for (const [length, hex] of Object.entries(EARLIER)) {
+      const bytes = input(Number(length));
+      expect(checksumOf(bytes).toString('hex')).toBe(hex);
+      const sum = new Checksum();
+      for (let at = 0, part = 1; at < bytes.length; at += part, part = part * 7 + 3) sum.update(bytes.subarray(at, at + part));
+      expect(sum.digest().toString('hex')).toBe(hex);
+    }
   });
 });

@@ -15,13 +15,45 @@ export type PageKind = (typeof PageKind)[keyof typeof PageKind];
 
 export const UNKNOWN_LEAF = -2;
 
-/** The map's structure of one walk: per page index, as page-map.ts keeps it. */
-export interface WalkedPages {
-  pages: number[];
-  parents: number[];
-  kinds: PageKind[];
+/** The map's structure of one walk, per page index as page-map.ts keeps it: the first `length` entries of each array. */
+export interface PagesFound {
+  length: number;
+  pages: ArrayLike<number>;
+  parents: ArrayLike<number>;
+  kinds: ArrayLike<number>;
   /** For a page of the table's own b-tree that holds rows: its leaf (itself, or the leaf an overflow page continues); -1 for any other. */
-  leaves: number[];
+  leaves: ArrayLike<number>;
+}
+
+/**
+ * What walkBtree found, in typed arrays grown by doubling: as arrays of numbers, a first map's
+ * walk of every page took 50 bytes of heap a page, and as much again in garbage.
+ */
+export class WalkedPages implements PagesFound {
+  length = 0;
+  pages = new Int32Array(256);
+  parents = new Int32Array(256);
+  kinds = new Uint8Array(256);
+  leaves = new Int32Array(256);
+
+  push(p: number, parent: number, kind: PageKind, leaf: number): void {
+    if (this.length === this.pages.length) {
+      const grown = <T extends Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+        const b = make(2 * a.length);
+        b.set(a);
+        return b;
+      };
+      this.pages = grown(this.pages, (n) => new Int32Array(n));
+      this.parents = grown(this.parents, (n) => new Int32Array(n));
+      this.kinds = grown(this.kinds, (n) => new Uint8Array(n));
+      this.leaves = grown(this.leaves, (n) => new Int32Array(n));
+    }
+    const i = this.length++;
+    this.pages[i] = p;
+    this.parents[i] = parent;
+    this.kinds[i] = kind;
+    this.leaves[i] = leaf;
+  }
 }
 
 /** What the last map knew, and what this read found. */
@@ -31,11 +63,40 @@ export interface WalkSource {
   pageCount: number;
   /** The page (index) is byte for byte as the last map walked it, owned by this table, reached as an overflow page or not. */
   unchanged(p: number, overflow: boolean): boolean;
-  /** The pages whose parent was `p` in the last map, ascending. */
-  childrenBefore(p: number): readonly number[];
+  /** The pages whose parent was each page in the last map. */
+  childrenBefore: ChildIndex;
   kindBefore(p: number): PageKind;
   /** The table that holds what changed page `p` links to as the reader sees it, or undefined when not kept or not sure. */
   linksNow(p: number): PageLinkTable | undefined;
+}
+
+/**
+ * Per page (index), the pages whose parent it is, ascending: page `p`'s are `list[starts[p]]`
+ * up to `list[starts[p + 1]]`. Two typed arrays, not a map of arrays: those took 60 bytes a
+ * page of the last map at each commit (a one-table database's pages are all a changed table's).
+ */
+export interface ChildIndex {
+  /** pageCount + 1 entries. */
+  starts: Int32Array;
+  list: Int32Array;
+}
+
+/** A ChildIndex of `pageCount` pages whose parent pages are `parentOf(p)` (-1: none, or not asked about). */
+export function childIndex(pageCount: number, parentOf: (p: number) => number): ChildIndex {
+  const starts = new Int32Array(pageCount + 1);
+  for (let p = 0; p < pageCount; p++) {
+    const parent = parentOf(p);
+    if (parent >= 0) starts[parent + 1]!++;
+  }
+  for (let p = 0; p < pageCount; p++) starts[p + 1]! += starts[p]!;
+  const list = new Int32Array(starts[pageCount]!);
+  for (let p = 0; p < pageCount; p++) { // starts[parent]: where its next child goes, its end once all are in
+    const parent = parentOf(p);
+    if (parent >= 0) list[starts[parent]!++] = p;
+  }
+  starts.copyWithin(1, 0, pageCount); // each page's end is the next one's start
+  starts[0] = 0;
+  return { starts, list };
 }
 
 const NOT_KEPT = 0xff;
@@ -65,11 +126,13 @@ export class PageLinkTable {
   /** Per page, where they end: its own (not the next page's start, which an unparsed next page overwrites). */
   readonly ends: Int32Array;
   /** The children of every page kept, CHILD numbers each: page `p`'s from `starts[p]` to `ends[p]`. */
-  packed = new Int32Array(1024);
+  packed: Int32Array;
   private used = 0;
   size = 0;
 
-  constructor(pageCount: number) {
+  /** `children`: room for this many children at first (grown as needed). */
+  constructor(pageCount: number, children = 0) {
+    this.packed = new Int32Array(CHILD * Math.max(256, children));
     this.next = new Uint32Array(pageCount);
     this.kinds = new Uint8Array(pageCount).fill(NOT_KEPT);
     this.starts = new Int32Array(pageCount);
@@ -90,6 +153,11 @@ export class PageLinkTable {
       return;
     }
     this.ends[p] = this.used;
+  }
+
+  /** The children kept, of every page. */
+  get children(): number {
+    return this.used / CHILD;
   }
 
   /** Page index `p`'s links are kept. */
@@ -196,9 +264,9 @@ export function walkBtree(source: WalkSource, root: number, own: boolean, out: W
     if (source.unchanged(p, overflow)) {
       kind = source.kindBefore(p);
       const leaf = kind === PageKind.Leaf ? p : kind === PageKind.Overflow ? leafOfChain : UNKNOWN_LEAF;
-      const children = source.childrenBefore(p);
-      for (let i = 0; i < children.length; i++) { // not for-of: an iterator per page
-        const c = children[i]!;
+      const { starts, list } = source.childrenBefore;
+      for (let i = starts[p]!, end = starts[p + 1]!; i < end; i++) {
+        const c = list[i]!;
         const chain = source.kindBefore(c) === PageKind.Overflow;
         top = pushVisit(top, c, p, chain, chain && left > 0 ? left - 1 : -1, chain ? leaf : -1);
       }
@@ -220,10 +288,7 @@ export function walkBtree(source: WalkSource, root: number, own: boolean, out: W
         }
       }
     }
-    out.pages.push(p);
-    out.parents.push(parent);
-    out.kinds.push(kind);
-    out.leaves.push(!own ? -1 : kind === PageKind.Leaf ? p : kind === PageKind.Overflow ? leafOfChain : -1);
+    out.push(p, parent, kind, !own ? -1 : kind === PageKind.Leaf ? p : kind === PageKind.Overflow ? leafOfChain : -1);
   }
   return true;
 }
@@ -251,9 +316,10 @@ function sameLinks(source: WalkSource, p: number): boolean {
   if ((before !== PageKind.Interior && before !== PageKind.Leaf) || links === undefined) return false;
   const start = links.starts[p]!;
   if (links.kinds[p] !== before || start === UNPARSED) return false;
-  const was = source.childrenBefore(p);
+  const { starts, list } = source.childrenBefore;
+  const was = starts[p]!;
   const count = (links.ends[p]! - start) / CHILD;
-  if (count !== was.length) return false;
+  if (count !== starts[p + 1]! - was) return false;
   if (count === 0) return true; // most leaves
   if (sorted.length < count) sorted = new Int32Array(2 * count);
   const packed = links.packed;
@@ -263,7 +329,7 @@ function sameLinks(source: WalkSource, p: number): boolean {
     sorted[i] = c;
   }
   const now = sorted.subarray(0, count).sort();
-  for (let i = 0; i < count; i++) if (now[i] !== was[i]) return false;
+  for (let i = 0; i < count; i++) if (now[i] !== list[was + i]) return false;
   return true;
 }
 

@@ -4,7 +4,7 @@
 // overflow page's is its cell's page's path, the cell, then its place in the chain in hex
 // ("/000/01a/003+00000a"); the first page of a chain hangs from the cell's page.
 import type { DatabaseSync } from 'node:sqlite';
-import { PageKind, UNKNOWN_LEAF, type WalkedPages } from './btree-walk.ts';
+import { PageKind, UNKNOWN_LEAF } from './btree-walk.ts';
 
 interface DbstatRow {
   name: string;
@@ -13,13 +13,21 @@ interface DbstatRow {
   path: string;
 }
 
+/** One b-tree's pages, as page-map.ts keeps them (btree-walk.ts PagesFound), each page's leaf found on demand. */
+interface Found {
+  pages: number[];
+  parents: number[];
+  kinds: PageKind[];
+  leafOf(i: number): number;
+}
+
 interface Listed {
   rows: Array<{ p: number; kind: PageKind; parentPath: string | null; cellPage: string }>;
   byPath: Map<string, number>;
 }
 
 /** Per b-tree name, its pages; all b-trees of database `schema`, or those of `name` only. */
-export function dbstatWalk(db: DatabaseSync, schema: string, name: string | null): Map<string, Omit<WalkedPages, 'leaves'> & { leafOf(i: number): number }> {
+export function dbstatWalk(db: DatabaseSync, schema: string, name: string | null): Map<string, Found> {
   const sql = `SELECT name, pageno, pagetype, path FROM dbstat('${schema}')${name === null ? '' : ' WHERE name = ?'}`;
   const rows = (name === null ? db.prepare(sql).iterate() : db.prepare(sql).iterate(name)) as Iterable<DbstatRow>;
   const listed = new Map<string, Listed>();
@@ -40,7 +48,7 @@ export function dbstatWalk(db: DatabaseSync, schema: string, name: string | null
       tree.rows.push({ p, kind: row.pagetype === 'leaf' ? PageKind.Leaf : PageKind.Interior, parentPath, cellPage: path });
     }
   }
-  const out = new Map<string, Omit<WalkedPages, 'leaves'> & { leafOf(i: number): number }>();
+  const out = new Map<string, Found>();
   for (const [btree, tree] of listed) {
     const kindAt = new Map(tree.rows.map((r) => [r.p, r.kind]));
     const leafOf = (i: number): number => {

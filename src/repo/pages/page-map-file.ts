@@ -10,11 +10,11 @@
 // file that the system has to find room for. Not atomic, and not synced, either way: a file cut
 // short, torn, or left half old by a crash fails the checksum, and one left whole but old names
 // another log entry; either costs one full comparison, never a wrong one.
-import { closeSync, ftruncateSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileRenamed } from '../atomic.ts';
+import { tempPathFor, writeFileRenamed } from '../atomic.ts';
 import type { FileStamp } from './fingerprint.ts';
-import { checksumOf, PAGE_HASH_BYTES } from './page-hash/page-hash.ts';
+import { Checksum, checksumOf, PAGE_HASH_BYTES } from './page-hash/page-hash.ts';
 import type { PageMap } from './page-map.ts';
 import type { SidecarPaths } from '../sidecar.ts';
 
@@ -46,19 +46,50 @@ export function savePageMap(paths: SidecarPaths, map: PageMap, entry: string): v
   const json = Buffer.from(JSON.stringify(head));
   const start = MAGIC.length + 4 + json.length;
   const headBytes = start + ((HEAD_ROUNDING - (start % HEAD_ROUNDING)) % HEAD_ROUNDING);
-  const parts = [map.spans, map.hashes, map.owners, map.leafOf, map.parents, map.cells, map.kinds];
-  const length = headBytes + parts.reduce((n, a) => n + a.byteLength, 0) + CHECKSUM_BYTES;
+  const header = Buffer.alloc(headBytes, ' ');
+  header.write(MAGIC, 0, 'latin1');
+  header.writeUInt32BE(headBytes - MAGIC.length - 4, MAGIC.length);
+  json.copy(header, MAGIC.length + 4);
+  const parts = [header, ...[map.spans, map.hashes, map.owners, map.leafOf, map.parents, map.cells, map.kinds].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))];
+  const length = parts.reduce((n, a) => n + a.length, 0) + CHECKSUM_BYTES;
   const old = map.replaces === null ? undefined : readInto.get(map.replaces);
-  const file = old?.length === length ? old : Buffer.allocUnsafe(length); // every byte written below
-  file.fill(' ', 0, headBytes);
-  file.write(MAGIC, 0, 'latin1');
-  file.writeUInt32BE(headBytes - MAGIC.length - 4, MAGIC.length);
-  json.copy(file, MAGIC.length + 4);
-  let at = headBytes;
-  for (const a of parts) at += Buffer.from(a.buffer, a.byteOffset, a.byteLength).copy(file, at);
-  checksumOf(file.subarray(0, at)).copy(file, at);
-  if (file === old) writeOver(mapPath(paths), file);
-  else writeFileRenamed(mapPath(paths), file);
+  if (old?.length !== length) {
+    writeNew(mapPath(paths), parts);
+    return;
+  }
+  let at = 0;
+  for (const a of parts) at += a.copy(old, at); // an array of the old map's own (page-map.ts) is copied onto itself
+  checksumOf(old.subarray(0, at)).copy(old, at);
+  writeOver(mapPath(paths), old);
+}
+
+/**
+ * A new file at `path` holding `parts` then their checksum, written as summed (temp file, then
+ * renamed): put together in memory first it took as much again as the map (47 bytes a page).
+ */
+function writeNew(path: string, parts: readonly Buffer[]): void {
+  const tmp = tempPathFor(path);
+  const sum = new Checksum();
+  try {
+    const fd = openSync(tmp, 'wx'); // our own new file, not the database
+    try {
+      for (const bytes of parts) {
+        sum.update(bytes);
+        writeAll(fd, bytes);
+      }
+      writeAll(fd, sum.digest());
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  renameSync(tmp, path);
+}
+
+function writeAll(fd: number, bytes: Buffer): void {
+  for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
 }
 
 /** `bytes` written over the file at `path`, which then holds them alone. */

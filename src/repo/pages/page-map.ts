@@ -16,7 +16,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { HASH_BYTES, sameKnownHash, type PageImages } from './page-read.ts';
 import type { FileStamp } from './fingerprint.ts';
-import { PageKind, sameShape, walkBtree, type WalkedPages, type WalkSource } from './btree-walk.ts';
+import { childIndex, PageKind, sameShape, walkBtree, WalkedPages, type ChildIndex, type PagesFound, type WalkSource } from './btree-walk.ts';
 import { dbstatWalk } from './dbstat-walk.ts';
 import { UNKNOWN_CELLS } from './leaf-span.ts';
 
@@ -103,26 +103,32 @@ export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageI
   const ids = new Map<string, number>();
   const idOf = (t: string): number => ids.get(t) ?? (ids.set(t, tables.length), tables.push(t) - 1);
   const count = images.pageCount;
-  const owners = new Int32Array(count).fill(-1);
-  const leafOf = new Int32Array(count).fill(-1);
-  const parents = new Int32Array(count).fill(-1);
-  const kinds = new Uint8Array(count);
+  // A changed table whose b-trees kept their shape keeps its pages as the last map has them, unwalked.
+  const plan = old === null || changed === 'all' ? null : walkPlan(old, images, layout, changed);
+  // Every table kept its pages (and, numbered by idOf in old's order, its index): the last
+  // map's arrays are this one's, not copied (13 bytes a page; saving writes them where they lie).
+  const same = old !== null && plan?.reshaped.size === 0 && count === old.pageCount ? old : null;
+  const owners = same?.owners ?? new Int32Array(count).fill(-1);
+  const leafOf = same?.leafOf ?? new Int32Array(count).fill(-1);
+  const parents = same?.parents ?? new Int32Array(count).fill(-1);
+  const kinds = same?.kinds ?? new Uint8Array(count);
   const btrees = db.prepare(`SELECT name, tbl_name AS tbl, rootpage FROM ${schema}.sqlite_schema WHERE type IN ('table', 'index') AND rootpage > 0`).all() as Array<{ name: string; tbl: string; rootpage: number | bigint }>;
   const tableOf = new Map(btrees.map((b) => [b.name, b.tbl]));
-  const add = (t: string, own: boolean, walked: WalkedPages): void => {
+  const add = (t: string, own: boolean, found: PagesFound): void => {
     const id = idOf(t);
-    walked.pages.forEach((p, i) => {
-      if (p >= count) return;
+    for (let i = 0; i < found.length; i++) {
+      const p = found.pages[i]!;
+      if (p >= count) continue;
       owners[p] = id;
-      parents[p] = walked.parents[i]!;
-      kinds[p] = walked.kinds[i]!;
-      leafOf[p] = own ? walked.leaves[i]! : -1;
-    });
+      parents[p] = found.parents[i]!;
+      kinds[p] = found.kinds[i]!;
+      leafOf[p] = own ? found.leaves[i]! : -1;
+    }
   };
   const addDbstat = (name: string | null): void => {
     for (const [btree, found] of dbstatWalk(db, schema, name)) {
       const t = tableOf.get(btree);
-      if (t !== undefined) add(t, btree === t, { ...found, leaves: found.pages.map((_, i) => found.leafOf(i)) });
+      if (t !== undefined) add(t, btree === t, { ...found, length: found.pages.length, leaves: found.pages.map((_, i) => found.leafOf(i)) });
     }
   };
   const dbstatWalked: string[] = [];
@@ -135,25 +141,16 @@ export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageI
       for (const b of trees) addDbstat(b.name);
     }
   };
-  if (old === null || changed === 'all') {
+  if (old === null || plan === null) {
     // A first map: every table walked from the links the read kept of every page (dbstat took
-    // 0.2 s of CPU for 1,000,000 rows, the walk a quarter of it); with dbstat when they were too many.
+    // 0.2 s of CPU for 1,000,000 rows, the walk a quarter of it); with dbstat when the links were not all kept (a damaged file's).
     const source = firstWalkSource(images);
     if (source === null) addDbstat(null);
     else for (const t of new Set(btrees.map((b) => b.tbl))) walkOrDbstat(t, source);
   } else {
-    const wasChanged = old.tables.map((t) => changed.has(t));
-    const below: number[] = []; // the pages whose parent a changed table held: only those parents' children are looked up
-    for (let p = 0; p < old.pageCount; p++) {
-      const parent = old.parents[p]!;
-      if (parent >= 0 && parent < old.pageCount && old.owners[parent]! >= 0 && wasChanged[old.owners[parent]!]) below.push(p);
-    }
-    const children = childrenIndex(old, below);
-    const sources = new Map([...changed].map((t) => [t, walkSource(old, images, children, t)]));
-    // A changed table whose b-trees kept their shape keeps its pages as the last map has them, unwalked.
-    const reshaped = new Set([...changed].filter((t) => !keptShape(old, images, layout, t, sources.get(t)!)));
+    const { reshaped, sources } = plan;
     const kept = old.tables.map((t) => (reshaped.has(t) ? -1 : idOf(t)));
-    for (let p = 0; p < Math.min(old.pageCount, count); p++) {
+    for (let p = 0; same === null && p < Math.min(old.pageCount, count); p++) {
       const owner = old.owners[p]!;
       if (owner < 0 || kept[owner]! < 0) continue;
       owners[p] = kept[owner]!;
@@ -173,16 +170,16 @@ export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageI
   return { pageSize: images.pageSize, pageCount: count, hashes, seed: images.seed, owners, leafOf, parents, kinds, spans, cells, tables, layout, mainFile: null, dbstatWalked, replaces: old };
 }
 
-/** Per page of `old` that is the parent of one of `pages` (ascending), those of `pages` it is the parent of, ascending. */
-function childrenIndex(old: PageMap, pages: readonly number[]): { of(p: number): readonly number[] } {
-  const children = new Map<number, number[]>();
-  for (const p of pages) {
-    const list = children.get(old.parents[p]!);
-    if (list === undefined) children.set(old.parents[p]!, [p]);
-    else list.push(p);
-  }
-  const none: readonly number[] = [];
-  return { of: (p) => children.get(p) ?? none };
+/** Of the changed tables, those whose b-trees changed shape (to walk again), and what a walk of each reads. */
+function walkPlan(old: PageMap, images: PageImages, layout: Record<string, string>, changed: ReadonlySet<string>): { reshaped: Set<string>; sources: Map<string, WalkSource | null> } {
+  const wasChanged = old.tables.map((t) => changed.has(t));
+  // Only the children of pages a changed table held are looked up.
+  const children = childIndex(old.pageCount, (p) => {
+    const parent = old.parents[p]!;
+    return parent >= 0 && parent < old.pageCount && old.owners[parent]! >= 0 && wasChanged[old.owners[parent]!] ? parent : -1;
+  });
+  const sources = new Map([...changed].map((t) => [t, walkSource(old, images, children, t)]));
+  return { reshaped: new Set([...changed].filter((t) => !keptShape(old, images, layout, t, sources.get(t)!))), sources };
 }
 
 /**
@@ -202,7 +199,7 @@ function keptShape(old: PageMap, images: PageImages, layout: Record<string, stri
 }
 
 /** What the walk of table `t` reads: the last map's structure of it, and the changed pages kept; null without those. */
-function walkSource(old: PageMap, images: PageImages, children: ReturnType<typeof childrenIndex>, t: string): WalkSource | null {
+function walkSource(old: PageMap, images: PageImages, children: ChildIndex, t: string): WalkSource | null {
   const changed = images.changed;
   if (changed === null) return null;
   const oldId = old.tables.indexOf(t);
@@ -216,7 +213,7 @@ function walkSource(old: PageMap, images: PageImages, children: ReturnType<typeo
       if (overflow ? kind !== PageKind.Overflow : kind !== PageKind.Interior && kind !== PageKind.Leaf) return false;
       return sameKnownHash(old.hashes, images.hashes, p);
     },
-    childrenBefore: (p) => children.of(p),
+    childrenBefore: children,
     kindBefore: (p) => (p < old.pageCount ? (old.kinds[p] as PageKind) : PageKind.None),
     linksNow: (p) => (lastWritten.has(p) || !changed.has(p) ? undefined : changed),
   };
@@ -231,7 +228,7 @@ function firstWalkSource(images: PageImages): WalkSource | null {
     usable: images.pageSize - images.reserved,
     pageCount: images.pageCount,
     unchanged: () => false,
-    childrenBefore: () => [],
+    childrenBefore: { starts: new Int32Array(images.pageCount + 1), list: new Int32Array(0) },
     kindBefore: () => PageKind.None,
     linksNow: (p) => (lastWritten.has(p) || !links.has(p) ? undefined : links),
   };
@@ -243,7 +240,7 @@ function walkTable(source: WalkSource | null, t: string, trees: Array<{ name: st
   const seen = new Uint8Array(source.pageCount);
   const out: WalkedPages[] = [];
   for (const tree of trees) {
-    const walked: WalkedPages = { pages: [], parents: [], kinds: [], leaves: [] };
+    const walked = new WalkedPages();
     if (!walkBtree(source, Number(tree.rootpage) - 1, tree.name === t, walked, seen)) return null;
     out.push(walked);
   }

@@ -37,10 +37,13 @@ export function sameKnownHash(a: Uint8Array, b: Uint8Array, p: number): boolean 
 export const CHUNK_PAGES = 256;
 
 /**
- * The links of at most this many changed pages are kept for the walk of their b-trees
- * (btree-walk.ts): a few tens of bytes each (an interior page's a few KiB), 1 GiB of 4 KiB pages.
+ * The links of changed pages are kept for the walk of their b-trees (btree-walk.ts) while they
+ * are at most this many per page of the file: in a sound database every page but the first is
+ * the child of one page only, so they stay below one per page. A cap on the pages kept instead
+ * (1 GiB of 4 KiB pages) sent every larger init to dbstat, whose rows as objects took 330 bytes
+ * a page (433 MB for a 2.2 GB database).
  */
-const KEPT_PAGES = 1 << 18;
+const KEPT_CHILDREN_PER_PAGE = 2;
 
 export interface PageImages {
   pageSize: number;
@@ -156,7 +159,8 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
     spans.set(earlier.spans.subarray(0, 2 * Math.min(pageCount, earlierPages)));
     cells.set(earlier.cells.subarray(0, Math.min(pageCount, earlierPages)));
   }
-  let changed: PageLinkTable | null = new PageLinkTable(pageCount);
+  // A first read keeps every page's links, one child a page: room for them from the start, not grown by doubling.
+  let changed: PageLinkTable | null = new PageLinkTable(pageCount, earlier === null ? pageCount : 0);
   const usable = pageSize - header[20]!;
   const differing: number[] = [];
   let chunksRead = 0;
@@ -182,7 +186,7 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
         const page = chunk.subarray((i - from) * pageSize, (i - from + 1) * pageSize);
         leafSpan(page, i + 1, spans, cells, i);
         differing.push(i);
-        if (changed !== null && changed.size < KEPT_PAGES) changed.add(page, i, usable);
+        if (changed !== null && changed.children <= KEPT_CHILDREN_PER_PAGE * pageCount) changed.add(page, i, usable);
         else changed = null;
       }
     }

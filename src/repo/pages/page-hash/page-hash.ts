@@ -70,24 +70,56 @@ const PIECE = 1 << 20;
 let checksummer: PageHasher | undefined;
 
 /**
- * A checksum of `bytes`, of any length: the hash (seed 0) of the hashes of its 1 MiB pieces and
- * its length, so that only a piece at a time is copied into the kernel's memory.
+ * A checksum of bytes of any length, given a part at a time (pages.bin is written as it is
+ * summed, not put together in memory first): the hash (seed 0) of the hashes of its 1 MiB
+ * pieces and its length, so that only a piece at a time is copied into the kernel's memory.
+ * One at a time: all share one kernel.
  */
-export function checksumOf(bytes: Uint8Array): Buffer {
-  const pieces = Math.ceil(bytes.length / PIECE);
-  const capacity = Math.max(PIECE, (pieces + 1) * PAGE_HASH_BYTES + 241);
-  if (checksummer === undefined || checksummer.input.length < capacity) checksummer = pageHasher(0n, capacity);
-  const hasher = checksummer;
-  const sums = Buffer.alloc((pieces + 1) * PAGE_HASH_BYTES + 241); // zeros after the sums: more than 240 bytes to hash
-  for (let i = 0; i < pieces; i++) {
-    const piece = bytes.subarray(i * PIECE, (i + 1) * PIECE);
-    hasher.input.set(piece);
-    hasher.input.fill(0, piece.length, Math.max(piece.length, 241));
-    hasher.hashEach(Math.max(piece.length, 241), 1, sums, i * PAGE_HASH_BYTES);
+export class Checksum {
+  private readonly hasher: PageHasher;
+  /** Bytes of the current piece in the hasher's input. */
+  private filled = 0;
+  private length = 0;
+  private readonly sums: Buffer[] = [];
+
+  constructor() {
+    checksummer ??= pageHasher(0n, PIECE);
+    this.hasher = checksummer;
   }
-  sums.writeDoubleBE(bytes.length, pieces * PAGE_HASH_BYTES);
-  sums.copy(hasher.input);
-  const out = Buffer.alloc(PAGE_HASH_BYTES);
-  hasher.hashEach(sums.length, 1, out, 0);
-  return out;
+
+  update(bytes: Uint8Array): this {
+    for (let at = 0; at < bytes.length; ) {
+      const take = Math.min(PIECE - this.filled, bytes.length - at);
+      this.hasher.input.set(bytes.subarray(at, at + take), this.filled);
+      [this.filled, at, this.length] = [this.filled + take, at + take, this.length + take];
+      if (this.filled === PIECE) this.endPiece();
+    }
+    return this;
+  }
+
+  digest(): Buffer {
+    if (this.filled > 0) this.endPiece();
+    const sums = Buffer.alloc((this.sums.length + 1) * PAGE_HASH_BYTES + 241); // zeros after the sums: more than 240 bytes to hash
+    Buffer.concat(this.sums).copy(sums);
+    sums.writeDoubleBE(this.length, this.sums.length * PAGE_HASH_BYTES);
+    const hasher = sums.length <= this.hasher.input.length ? this.hasher : pageHasher(0n, sums.length);
+    sums.copy(hasher.input);
+    const out = Buffer.alloc(PAGE_HASH_BYTES);
+    hasher.hashEach(sums.length, 1, out, 0);
+    return out;
+  }
+
+  private endPiece(): void {
+    const size = Math.max(this.filled, 241);
+    this.hasher.input.fill(0, this.filled, size);
+    const sum = Buffer.alloc(PAGE_HASH_BYTES);
+    this.hasher.hashEach(size, 1, sum, 0);
+    this.sums.push(sum);
+    this.filled = 0;
+  }
+}
+
+/** The Checksum of `bytes`. */
+export function checksumOf(bytes: Uint8Array): Buffer {
+  return new Checksum().update(bytes).digest();
 }
