@@ -1,6 +1,6 @@
 // A large entry applied in pieces (src/repo/apply/apply-pieces.ts) inside one transaction: the same
 // database as one call, and a refusal in a later piece leaves the database as it was.
-import { afterAll, beforeAll, describe, it, expect } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -9,18 +9,11 @@ import { DatabaseSync } from 'node:sqlite';
 import { applyCheckedFile } from '../../src/repo/apply/apply-pieces.ts';
 import { fileChecksum } from '../../src/shared/pieces.ts';
 import { applyChecked, withApplyTransaction } from '../../src/repo/apply/apply.ts';
+import { usePieceBytes } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sqlferry-apply-pieces-'));
 const PIECE = 2048;
-let pieceWas: string | undefined;
-beforeAll(() => {
-  pieceWas = process.env.SQLFERRY_PIECE_BYTES;
-  process.env.SQLFERRY_PIECE_BYTES = String(PIECE);
-});
-afterAll(() => {
-  if (pieceWas === undefined) delete process.env.SQLFERRY_PIECE_BYTES;
-  else process.env.SQLFERRY_PIECE_BYTES = pieceWas;
-});
+usePieceBytes(PIECE);
 
 const SCHEMA = 'CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, amount REAL); CREATE TABLE u(id INTEGER PRIMARY KEY, code TEXT UNIQUE, n INT)';
 const series = (n: number) => `(WITH RECURSIVE s(value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM s WHERE value < ${n}) SELECT value FROM s)`;

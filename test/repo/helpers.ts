@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DatabaseSync } from 'node:sqlite';
-import { afterEach } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { keyedColumns, readSchema, trackedTables } from '../../src/repo/schema/schema-read.ts';
 import { quoteIdent } from '../../src/changeset/value.ts';
 import { BIN } from '../cli-bin.ts';
@@ -82,4 +82,17 @@ export function dumpSchema(path: string): string[] {
   } finally {
     db.close();
   }
+}
+
+/** Pieces of `bytes` (src/shared/pieces.ts) for the tests of this file, so that an entry of some KiB counts as large. */
+export function usePieceBytes(bytes: number): void {
+  let was: string | undefined;
+  beforeAll(() => {
+    was = process.env.SQLFERRY_PIECE_BYTES;
+    process.env.SQLFERRY_PIECE_BYTES = String(bytes);
+  });
+  afterAll(() => {
+    if (was === undefined) delete process.env.SQLFERRY_PIECE_BYTES;
+    else process.env.SQLFERRY_PIECE_BYTES = was;
+  });
 }

@@ -2,25 +2,17 @@
 // piece at a time, as push and pull do: an entry too large for one Buffer (2 GiB) must not be
 // reported damaged, and a damaged one must still be found. The piece size is made small
 // (SQLFERRY_PIECE_BYTES) so that an entry of some tens of KiB counts as large.
-import { afterAll, beforeAll, describe, it, expect } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Replica } from '../../src/repo/replica.ts';
 import { commit } from '../../src/repo/capture/commit.ts';
 import { entryPaths } from '../../src/repo/sidecar.ts';
 import { verify } from '../../src/repo/verify.ts';
-import { sqlite3, tempDir } from './helpers.ts';
+import { sqlite3, tempDir, usePieceBytes } from './helpers.ts';
 
 const PIECE = 2048;
-let pieceWas: string | undefined;
-beforeAll(() => {
-  pieceWas = process.env.SQLFERRY_PIECE_BYTES;
-  process.env.SQLFERRY_PIECE_BYTES = String(PIECE);
-});
-afterAll(() => {
-  if (pieceWas === undefined) delete process.env.SQLFERRY_PIECE_BYTES;
-  else process.env.SQLFERRY_PIECE_BYTES = pieceWas;
-});
+usePieceBytes(PIECE);
 
 const series = (n: number) => `(WITH RECURSIVE s(value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM s WHERE value < ${n}) SELECT value FROM s)`;
 
