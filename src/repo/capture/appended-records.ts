@@ -25,9 +25,9 @@ import type { SnapshotPages } from '../pages/snapshot-pages.ts';
 
 export interface AppendedTable {
   header: TableHeader;
-  /** The column that is the rowid (INTEGER PRIMARY KEY). */
+  /** The column that is the rowid (INTEGER PRIMARY KEY); -1: the rowid is an implicit column 0, which the records do not hold (a table without one). */
   keyIndex: number;
-  /** Per column, whether it has REAL affinity. */
+  /** Per column of the changeset (the implicit rowid's too), whether it has REAL affinity. */
   real: boolean[];
   /** The table's root page. */
   root: number;
@@ -66,6 +66,8 @@ interface RecordsKernel {
   leaf(from: number): number;
 }
 
+/** SQLite's deepest b-tree (BTCURSOR_MAX_DEPTH): a path longer is corrupt to it. */
+const MAX_DEPTH = 20;
 const DONE = -1;
 const PIECE = -2;
 const WHY: Record<number, string> = {
@@ -75,6 +77,7 @@ const WHY: Record<number, string> = {
   [-13]: 'a record holds its rowid alias',
   [-14]: 'a record has a reserved serial type',
   [-15]: 'a record does not parse',
+  [-16]: 'its rowids do not ascend',
 };
 
 let compiled: WasmModule | undefined;
@@ -121,24 +124,33 @@ class RecordWalk {
     if (!kernel.setup(table.real.length, table.keyIndex, pages.usable, table.above === null ? 1 : 0, markHi, this.aboveLo >>> 0, header.length)) return 'its rows do not fit in memory';
     header.copy(this.memory(kernel.header_ptr(), header.length));
     this.memory(kernel.real_ptr(), table.real.length).set(table.real.map((r) => (r ? 1 : 0)));
+    // Depth first, leftmost child first: rowids ascend, which the kernel holds every row to (a
+    // page reached twice, or out of order, is refused). SQLite's own checks on the way are kept:
+    // a path at most MAX_DEPTH pages long, no page but the root without cells, at most MX_CELL cells.
     const stack = [table.root];
+    const depths = [0];
+    const mostCells = Math.floor((pages.usable - 8) / 6);
     let visits = 0;
-    for (let p = stack.pop(); p !== undefined; p = stack.pop()) {
-      if (p < 2 || p > pages.pageCount || ++visits > pages.pageCount) return 'its b-tree reaches a page it cannot have';
+    for (let p = stack.pop(), depth = depths.pop()!; p !== undefined; p = stack.pop(), depth = depths.pop()!) {
+      if (p < 2 || p > pages.pageCount || ++visits > pages.pageCount || depth >= MAX_DEPTH) return 'its b-tree reaches a page it cannot have';
       const type = pages.firstByte(p);
       if (type === 0x05) {
-        const page = pages.page(p);
+        const page = pages.page(p).subarray(0, pages.usable);
         const cells = page.readUInt16BE(3);
-        if (12 + 2 * cells > page.length) return 'a page does not parse';
+        if (cells === 0 || cells > mostCells) return 'a page does not parse';
         stack.push(page.readUInt32BE(8)); // the rightmost child: rowids above every cell's
+        depths.push(depth + 1);
         for (let i = cells - 1; i >= 0; i--) {
           const at = page.readUInt16BE(12 + 2 * i);
           if (at + 5 > page.length || this.varint(page, at + 4) === null) return 'a page does not parse';
           if (!this.aboveMark()) break; // this child and those left of it hold no rowid above the mark
           stack.push(page.readUInt32BE(at));
+          depths.push(depth + 1);
         }
       } else if (type === 0x0d) {
-        pages.copyPage(p, this.leaf()); // an overflow chain's pages are read through the same buffers
+        const leaf = this.leaf();
+        pages.copyPage(p, leaf); // an overflow chain's pages are read through the same buffers
+        if (depth > 0 && leaf.readUInt16BE(3) === 0) return 'a page does not parse';
         const why = this.leafRows();
         if (why !== null) return why;
       } else return 'a page of its b-tree is not a table page';
@@ -168,16 +180,17 @@ class RecordWalk {
   /** Cell `i` of the leaf in the kernel, whose payload continues on overflow pages, put together and staged. */
   private overflowing(i: number): string | null {
     const kernel = this.kernel;
-    const page = this.memory(kernel.leaf_ptr(), this.pages.pageSize);
+    const page = this.memory(kernel.leaf_ptr(), this.pages.usable);
     let at = page.readUInt16BE(8 + 2 * i);
     if (this.varint(page, at) === null || this.vHi !== 0 || this.vLo > 0x7fffffff) return 'a cell does not parse';
     const size = this.vLo;
+    if (size > this.pages.usable + this.pages.pageCount * (this.pages.usable - 4)) return 'a cell is larger than its file'; // memory bounded by the file
     if (this.varint(page, this.vEnd) === null) return 'a cell does not parse';
     at = this.vEnd;
     const [hi, lo] = [this.vHi >>> 0, this.vLo];
     const spillAt = kernel.spill_ptr(size);
     if (spillAt === 0) return 'its rows do not fit in memory';
-    const why = this.unspill(this.memory(kernel.leaf_ptr(), this.pages.pageSize), at, size, this.memory(spillAt, size));
+    const why = this.unspill(this.memory(kernel.leaf_ptr(), this.pages.usable), at, size, this.memory(spillAt, size)); // the spill may have grown the memory: a view made again
     if (why !== null) return why;
     const staged = kernel.record(spillAt, size, hi, lo);
     if (staged < 0) return WHY[staged] ?? 'a record does not parse';

@@ -20,7 +20,7 @@ typedef int64_t i64;
 #define PIECE_BYTES 1048576.0
 #define FIRST_PIECE_ROWS 8192
 
-enum { DONE = -1, PIECE = -2, E_CELL = -10, E_SHORT = -11, E_LONG = -12, E_ALIAS = -13, E_SERIAL = -14, E_RECORD = -15 };
+enum { DONE = -1, PIECE = -2, E_CELL = -10, E_SHORT = -11, E_LONG = -12, E_ALIAS = -13, E_SERIAL = -14, E_RECORD = -15, E_ORDER = -16 };
 
 extern u8 __heap_base;
 static u8 *top;
@@ -41,10 +41,15 @@ static u32 *lows, *highs, *hashes;
 static u32 stage_cap, out_cap, spill_cap, header_len, used, staged, out_used, total;
 static i32 columns, key_index, usable, resume;
 static u32 above_hi, above_lo; // the mark, its high half biased by 2^31 to compare unsigned
-static int every;
+static int every, any_row;
+static i64 last_rowid; // rows are staged in ascending rowid order, or refused: no leaf is read twice
 static double piece_rows;
 
-/** Room for the fixed parts; 0 when memory cannot grow. `header_bytes`: the table header's. */
+/**
+ * Room for the fixed parts; 0 when memory cannot grow. `key`: the column that is the rowid, or -1
+ * when the rowid is an implicit column 0 the records do not hold (a table without an INTEGER
+ * PRIMARY KEY); `n_columns` counts it. `header_bytes`: the table header's.
+ */
 EXPORT(setup) int setup(int n_columns, int key, int usable_bytes, int every_row, u32 mark_hi, u32 mark_lo, int header_bytes) {
   if (leaf_page == 0) {
     leaf_page = grab(LEAF_BYTES);
@@ -67,6 +72,7 @@ EXPORT(setup) int setup(int n_columns, int key, int usable_bytes, int every_row,
   above_lo = mark_lo;
   piece_rows = FIRST_PIECE_ROWS;
   used = staged = out_used = total = 0;
+  any_row = 0;
   header_len = (u32)header_bytes;
   header = grab(header_len);
   return header != 0;
@@ -185,9 +191,15 @@ EXPORT(record) int record(const u8 *bytes, u32 size, u32 hi, u32 lo) {
   const u8 *at = bytes + n, *header_end = bytes + header_size, *body = header_end;
   if (!room(&stage, &stage_cap, used + 2 + 10 * (u32)columns + size)) return E_RECORD;
   u8 *o = stage + used;
+  i64 rowid = (i64)(((u64)hi << 32) | lo);
+  if (any_row && rowid <= last_rowid) return E_ORDER;
   *o++ = 18; // INSERT
   *o++ = 0; // not indirect
-  for (int c = 0; c < columns; c++) {
+  if (key_index < 0) {
+    *o++ = 1;
+    o = put_be64(o, (u64)rowid);
+  }
+  for (int c = key_index < 0 ? 1 : 0; c < columns; c++) {
     if (at >= header_end) return E_SHORT;
     u64 serial = varint(at, header_end, &n);
     if (n == 0 || serial > 0xffffffffu) return E_RECORD;
@@ -240,6 +252,8 @@ EXPORT(record) int record(const u8 *bytes, u32 size, u32 hi, u32 lo) {
   }
   if (at != header_end) return E_LONG;
   if (body != end) return E_RECORD;
+  any_row = 1;
+  last_rowid = rowid;
   used = (u32)(o - stage);
   ends[staged] = (i32)used;
   lows[staged] = lo;
@@ -257,7 +271,7 @@ EXPORT(record) int record(const u8 *bytes, u32 size, u32 hi, u32 lo) {
 EXPORT(leaf) int leaf(int from) {
   const u8 *page = leaf_page, *end = leaf_page + usable;
   int cells = (page[3] << 8) | page[4];
-  if (8 + 2 * cells > usable) return E_CELL;
+  if (cells > (usable - 8) / 6) return E_CELL; // SQLite's most cells a page can hold (MX_CELL)
   for (int i = from; i < cells; i++) {
     const u8 *p = page + ((page[8 + 2 * i] << 8) | page[9 + 2 * i]);
     int n;
