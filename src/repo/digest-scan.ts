@@ -21,7 +21,8 @@ export function scanDigests(db: DatabaseSync, only?: ReadonlySet<string>): Table
   return digests;
 }
 
-function scanTable(db: DatabaseSync, table: TableInfo, cells: CellBatch, digests: TableDigests): void {
+/** One table's cells added to its digest in `digests`, read by SQL. */
+export function scanTable(db: DatabaseSync, table: TableInfo, cells: CellBatch, digests: TableDigests): void {
   const cols = keyedColumns(table); // a rowid table's rowid is its key column 0, as in its changesets
   const names = cols.map((c) => c.name);
   const pk = cols.map((c) => c.pk > 0);

@@ -13,7 +13,7 @@ import { readCache, writeCache } from './atomic.ts';
 import { openBase } from './base/base.ts';
 import { checkout } from './base/checkout.ts';
 import { readSeq } from './base/snapshot.ts';
-import { scanDigests } from './digest-scan.ts';
+import { digestsFromPages } from './digest-pages.ts';
 import type { Replica } from './replica.ts';
 import { openDatabase } from './sqlite.ts';
 
@@ -60,20 +60,21 @@ export function digestsAt(replica: Replica, seq: number): TableDigests {
 
 /**
  * A scan of the replica's state at log entry `seq`: base.db at the log's end, genesis.db itself
- * at its own entry (a first push's digest at 0, say), else a checkout from the genesis.
+ * at its own entry (a first push's digest at 0, say), else a checkout from the genesis. Each is
+ * a file only a holder of the lock writes: read from its pages (digest-pages.ts).
  */
 export function scanAt(replica: Replica, seq: number, only?: ReadonlySet<string>): TableDigests {
   if (seq === replica.lastSeq()) {
     const base = openBase(replica.paths);
     try {
-      return scanDigests(base, only);
+      return digestsFromPages(base, replica.paths.base, only).digests;
     } finally {
       base.close();
     }
   }
   const genesis = openDatabase(replica.paths.genesis, { readOnly: true });
   try {
-    if (readSeq(genesis, replica.paths.genesis) === seq) return scanDigests(genesis, only);
+    if (readSeq(genesis, replica.paths.genesis) === seq) return digestsFromPages(genesis, replica.paths.genesis, only).digests;
   } finally {
     genesis.close();
   }
@@ -82,7 +83,7 @@ export function scanAt(replica: Replica, seq: number, only?: ReadonlySet<string>
     checkout(replica, seq, out);
     const db = openDatabase(out, { readOnly: true });
     try {
-      return scanDigests(db, only);
+      return digestsFromPages(db, out, only).digests;
     } finally {
       db.close();
     }

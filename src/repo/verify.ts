@@ -10,7 +10,7 @@ import { readCache, tempPathFor } from './atomic.ts';
 import { withWorkingDiff } from './capture/diff.ts';
 import { snapshotInto } from './base/snapshot.ts';
 import { applyEntries, catchUpBase } from './base/base.ts';
-import { scanDigests } from './digest-scan.ts';
+import { digestsFromPages } from './digest-pages.ts';
 import { advanceDigests, claimMismatch, entryDelta, rescanInto, scanAt } from './digest-state.ts';
 import { sha256 } from '../hub/checksum.ts';
 import type { Replica } from './replica.ts';
@@ -119,7 +119,7 @@ function contentMatchesLog(replica: Replica, problems: string[]): void {
   let start;
   try {
     start = readSeq(genesis, paths.genesis); // where the log starts (state.json may have lost it)
-    digests = scanDigests(genesis);
+    digests = digestsFromPages(genesis, paths.genesis).digests; // read from its pages: the lock keeps writers off
   } finally {
     genesis.close();
   }
@@ -141,7 +141,7 @@ function contentMatchesLog(replica: Replica, problems: string[]): void {
     try {
       const at = readSeq(base, paths.base);
       if (at !== replica.lastSeq()) problems.push(`the base snapshot is at commit ${at}, the log ends at ${replica.lastSeq()}`);
-      const table = claimMismatch(scanDigests(base), digestClaims(digests));
+      const table = claimMismatch(digestsFromPages(base, paths.base).digests, digestClaims(digests));
       if (table !== undefined) problems.push(`the base snapshot's content differs from what the log adds up to (first: table "${table}")`);
       const differs = schemaDifference(readSchema(schema), readSchema(base));
       if (differs !== undefined) problems.push(`replaying the log gives a different schema than the base snapshot: ${differs}`);

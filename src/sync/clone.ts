@@ -4,7 +4,7 @@ import { existsSync, renameSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import type { TableDigests } from '../changeset/digest.ts';
-import { scanDigests } from '../repo/digest-scan.ts';
+import { digestsFromPages } from '../repo/digest-pages.ts';
 import { claimMismatch, saveDigests } from '../repo/digest-state.ts';
 import { stampSidecar } from '../repo/sidecar-stamp.ts';
 import type { Remote } from '../hub/remote.ts';
@@ -56,7 +56,7 @@ export async function clone(remote: Remote, dbPath: string, opts: PullOptions & 
     const db = openDatabase(tmp, { foreignKeys: false });
     try {
       dropSeqTable(db); // snapshots are sidecar snapshots: their bookkeeping table is not user data
-      digests = scanDigests(db);
+      digests = digestsFromPages(db, tmp).digests; // its pages read: no one else has the file
     } finally {
       db.close();
     }
