@@ -8,14 +8,18 @@
 // hash table lists them (SQLite's sqlite3session.c replayed: its hash of the rowid, 256
 // buckets doubled whenever half full, each bucket newest first), and each value as a session
 // reads it back:
-// - the INTEGER PRIMARY KEY is stored as NULL, its value is the rowid;
+// - the INTEGER PRIMARY KEY is stored as NULL, its value is the rowid (a table without one, as
+//   digest-pages.ts reads, has the rowid as an implicit column 0 before the record's);
 // - a column with REAL affinity may store an integral real as an integer: read, it is a REAL
 //   (what SQLite's OP_RealAffinity does: the integer converted, rounding to nearest);
 // - serial types 8 and 9 are the integers 0 and 1; >= 12, even a BLOB, odd a TEXT.
 // Anything else gives up, and the caller captures the table as before: a record shorter than
 // the table (a column added since; its default would need SQLite's evaluation), serial types
 // 10 and 11, a page that is not a table b-tree page, a record that does not parse exactly, an
-// overflow chain that does not end where its cell says, text not in UTF-8.
+// overflow chain that does not end where its cell says, text not in UTF-8; and, since the file
+// may come from a hub and be crafted (digest-pages.ts), rowids that do not strictly ascend over
+// the walk (a page reached twice), a path deeper than SQLite's, a page below the root without
+// cells, more cells than SQLite allows on a page, a cell larger than the file.
 // The b-tree is walked here; each leaf's cells are translated by a WebAssembly kernel
 // (appended-kernel/records.c): 0.22 s of CPU for 3,000,000 rows against 0.9 s in TypeScript.
 import { pkBytes } from '../../changeset/writer.ts';
