@@ -42,7 +42,12 @@ export interface AppendedTable {
 /** Writes the INSERT records of `table`'s rows above `above`, piece by piece; the number of rows, or why not (then drop what was written). */
 export function appendedRecords(pages: SnapshotPages, table: AppendedTable, write: (piece: Uint8Array) => void): number | string {
   if (pages.textEncoding !== 1) return 'its text is not UTF-8';
-  return new RecordWalk(pages, table, write).run();
+  const walk = new RecordWalk(pages, table, write);
+  try {
+    return walk.run();
+  } finally {
+    walk.release();
+  }
 }
 
 // What this file uses of WebAssembly's JavaScript API (its types live in TypeScript's DOM library, not in @types/node).
@@ -85,6 +90,12 @@ const WHY: Record<number, string> = {
 };
 
 let compiled: WasmModule | undefined;
+/**
+ * A kernel done with, kept for the next walk while its memory is small: making one and its fixed
+ * areas costs ≈ 3 ms, as much as reading 20,000 rows (a clone's many small tables).
+ */
+let idle: RecordsKernel | undefined;
+const KEPT_KERNEL_BYTES = 64 * 2 ** 20;
 
 /** The walk of the b-tree, in TypeScript; each leaf's cells, in the kernel (appended-kernel/records.c). */
 class RecordWalk {
@@ -99,16 +110,24 @@ class RecordWalk {
   private vLo = 0;
   private vEnd = 0;
   private leafView: Buffer | undefined;
+  /** Pages of the b-tree and of overflow chains read: never more than the file has, in a sound file each is read once. */
+  private pagesRead = 0;
 
   constructor(pages: SnapshotPages, table: AppendedTable, write: (piece: Uint8Array) => void) {
     this.pages = pages;
     this.table = table;
     this.write = write;
     compiled ??= new WebAssembly.Module(Buffer.from(RECORDS_WASM_BASE64, 'base64'));
-    this.kernel = new WebAssembly.Instance(compiled).exports as RecordsKernel;
+    this.kernel = idle ?? (new WebAssembly.Instance(compiled).exports as RecordsKernel);
+    idle = undefined; // setup() starts it afresh
     const above = table.above === null ? null : BigInt.asUintN(64, table.above);
     this.aboveHi = above === null ? -0x80000000 : Number(BigInt.asIntN(32, above >> 32n));
     this.aboveLo = above === null ? -1 : Number(above & 0xffffffffn);
+  }
+
+  /** The kernel kept for the next walk, unless its memory grew large (a long record's). */
+  release(): void {
+    if (this.kernel.memory.buffer.byteLength <= KEPT_KERNEL_BYTES) idle = this.kernel;
   }
 
   /** The kernel's leaf page: one view, made again only when the memory grew (its buffer is then another). */
@@ -134,9 +153,8 @@ class RecordWalk {
     const stack = [table.root];
     const depths = [0];
     const mostCells = Math.floor((pages.usable - 8) / 6);
-    let visits = 0;
     for (let p = stack.pop(), depth = depths.pop()!; p !== undefined; p = stack.pop(), depth = depths.pop()!) {
-      if (p < 2 || p > pages.pageCount || ++visits > pages.pageCount || depth >= MAX_DEPTH) return 'its b-tree reaches a page it cannot have';
+      if (p < 2 || p > pages.pageCount || ++this.pagesRead > pages.pageCount || depth >= MAX_DEPTH) return 'its b-tree reaches a page it cannot have';
       const type = pages.firstByte(p);
       if (type === 0x05) {
         const page = pages.page(p).subarray(0, pages.usable);
@@ -223,6 +241,7 @@ class RecordWalk {
     let next = page.readUInt32BE(at + local);
     for (let got = local; got < size; ) {
       if (next < 2 || next > this.pages.pageCount) return 'an overflow chain ends early';
+      if (++this.pagesRead > this.pages.pageCount) return 'its overflow chains share pages'; // else a crafted file could make the walk read it over and over
       const overflow = this.pages.page(next);
       const take = Math.min(U - 4, size - got);
       overflow.copy(spill, got, 4, 4 + take);
