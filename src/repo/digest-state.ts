@@ -14,6 +14,7 @@ import { openBase } from './base/base.ts';
 import { checkout } from './base/checkout.ts';
 import { readSeq } from './base/snapshot.ts';
 import { digestsFromPages } from './digest-pages.ts';
+import { scanDigests } from './digest-scan.ts';
 import type { Replica } from './replica.ts';
 import { openDatabase } from './sqlite.ts';
 
@@ -60,8 +61,10 @@ export function digestsAt(replica: Replica, seq: number): TableDigests {
 
 /**
  * A scan of the replica's state at log entry `seq`: base.db at the log's end, genesis.db itself
- * at its own entry (a first push's digest at 0, say), else a checkout from the genesis. Each is
- * a file only a holder of the lock writes: read from its pages (digest-pages.ts).
+ * at its own entry (a first push's digest at 0, say), else a checkout from the genesis. base.db
+ * and genesis.db, files only a holder of the lock writes, are read from their pages
+ * (digest-pages.ts); not the checkout: the descriptor that reads pages is never closed, and
+ * would keep a removed temporary copy on disk until the process ends.
  */
 export function scanAt(replica: Replica, seq: number, only?: ReadonlySet<string>): TableDigests {
   if (seq === replica.lastSeq()) {
@@ -83,7 +86,7 @@ export function scanAt(replica: Replica, seq: number, only?: ReadonlySet<string>
     checkout(replica, seq, out);
     const db = openDatabase(out, { readOnly: true });
     try {
-      return digestsFromPages(db, out, only).digests;
+      return scanDigests(db, only);
     } finally {
       db.close();
     }
