@@ -53,13 +53,16 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
 /**
  * writeFileAtomic without the folder's fsync, for a batch of files in one folder: the content
  * is durable, the name is not until the caller fsyncs the folder once for all of them. Only
- * where a crash before that fsync is recovered by doing the batch again.
+ * where a crash before that fsync is recovered by doing the batch again. `data` may come in
+ * parts (a large entry, never held whole).
  */
-export function writeFileUnsynced(path: string, data: Uint8Array | string): void {
+export function writeFileUnsynced(path: string, data: Uint8Array | string | Iterable<Uint8Array>): void {
   const tmp = tempPathFor(path);
   const fd = openSync(tmp, 'wx');
   try {
-    writeAll(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    if (typeof data === 'string') writeAll(fd, Buffer.from(data, 'utf8'));
+    else if (data instanceof Uint8Array) writeAll(fd, data);
+    else for (const part of data) writeAll(fd, part);
     fsyncSync(fd);
   } catch (err) {
     closeSync(fd);

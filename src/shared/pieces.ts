@@ -39,11 +39,22 @@ export function* fileChunks(path: string, size = pieceBytes()): Generator<Uint8A
   }
 }
 
+/** fileChunks into one buffer, read again for every chunk: each is valid until the next is asked for (a copy or a hash, which leave no garbage). */
+export function* fileChunksInPlace(path: string, size = pieceBytes()): Generator<Uint8Array> {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(size);
+    for (let n = readSync(fd, buffer, 0, size, null); n > 0; n = readSync(fd, buffer, 0, size, null)) yield buffer.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** A file's sha256 and size, read a piece at a time: a snapshot or an entry may exceed what one Buffer holds (2 GiB). */
 export function fileChecksum(path: string): { sha256: string; size: number } {
   const hash = createHash('sha256');
   let size = 0;
-  for (const chunk of fileChunks(path)) {
+  for (const chunk of fileChunksInPlace(path)) {
     hash.update(chunk);
     size += chunk.byteLength;
   }

@@ -8,7 +8,7 @@ import { ChangesetFormatError, SqlferryError, EXIT } from '../errors/index.ts';
 import type { HubInfo, Remote } from '../hub/remote.ts';
 import { applyChecked, applySchema } from '../repo/apply/apply.ts';
 import { applyCheckedFile } from '../repo/apply/apply-pieces.ts';
-import type { LogEntry, LogEntryMeta } from '../repo/log/log.ts';
+import { readEntryOrFile, type LogEntry, type LogEntryFile, type LogEntryMeta } from '../repo/log/log.ts';
 import { sha256 } from '../hub/checksum.ts';
 import { logMeta } from './entry-meta.ts';
 import type { Replica } from '../repo/replica.ts';
@@ -18,11 +18,12 @@ import { ConflictStore } from '../repo/conflicts/conflict-store.ts';
 import { fetchEntries, type FetchedEntry } from './fetch.ts';
 import { clearPending, markTransaction, openPullDir, pendingBytesFile, stageHubEntries, writePending, type PendingPull } from '../repo/pull-recovery/pending-pull.ts';
 import { reapplyLocal } from './rebase/index.ts';
+import { largeRebase, rebaseLarge, type Rebased } from './rebase/large-local.ts';
 import { redoLocal, refuseNonAdditive, squashLocal, undoLocal } from './rebase/schema.ts';
 import { conflictRecords } from './record-conflicts.ts';
 import { finishLog, finishPull } from '../repo/pull-recovery/recover-pull.ts';
 import { readLocalRows } from './local-rows.ts';
-import type { TableDigests } from '../changeset/digest.ts';
+import { copyDigests, type TableDigests } from '../changeset/digest.ts';
 import { validateChangeset } from '../changeset/index.ts';
 import { scanDigests } from '../repo/digest-scan.ts';
 import { addTouchedRows, touchedKeys } from './touched-digest.ts';
@@ -41,10 +42,10 @@ export async function pullEntries(replica: Replica, remote: Remote, opts: Settle
   // Large entries are written into pull/ as they arrive, the others staged below.
   openPullDir(replica.paths);
   let incoming: FetchedEntry[];
-  let local: LogEntry[];
+  let local: Array<LogEntry | LogEntryFile>;
   try {
     incoming = await fetchEntries(remote, pos.hubSeq, pos.hubTip, (seq) => pendingBytesFile(replica.paths, seq), opts.progress);
-    local = replica.seqsAfter(pos.hubSeq).map((s) => replica.entry(s));
+    local = replica.seqsAfter(pos.hubSeq).map((s) => readEntryOrFile(replica.paths, s)); // a large one stays in its file (rebase/large-local.ts)
     refuseNonAdditive(local);
     prepareCapture(replica);
   } catch (err) {
@@ -73,7 +74,7 @@ export async function pullEntries(replica: Replica, remote: Remote, opts: Settle
 
 async function rebaseOnto(
   replica: Replica, db: DatabaseSync, hubId: string, hubSeq: number,
-  incoming: FetchedEntry[], committed: LogEntry[], opts: SettledOptions, beforePending: () => Promise<void>,
+  incoming: FetchedEntry[], committed: Array<LogEntry | LogEntryFile>, opts: SettledOptions, beforePending: () => Promise<void>,
 ): Promise<PullResult> {
   const paths = replica.paths;
   const pullId = randomUUID();
@@ -81,7 +82,7 @@ async function rebaseOnto(
   let pending: PendingPull | undefined;
   let dataVersionAtCommit = 0;
   let localCommit: number | null = null;
-  let rebased = false;
+  let rebasedLocal = false;
   const digests = digestsAt(replica, hubSeq);
   const deltas = digestDeltas(incoming);
   const pagesBefore = pageMapAt(paths, replica.lastSeq()); // before the log changes: the map names its entry
@@ -91,34 +92,38 @@ async function rebaseOnto(
   await withLiveTransaction(db, paths.db, atBegin, async (tx, { before, working }) => {
     if (working) refuseNonAdditive([working]);
     const local = working ? [...committed, working] : committed;
-    rebased = local.length > 0;
-    const localBytes = local.length > 0 ? squashLocal(db, local) : new Uint8Array();
-    const localRows = readLocalRows(db, localBytes);
-    const undone = undoLocal(db, local);
-    incoming.forEach((e, i) => {
+    rebasedLocal = local.length > 0;
+    const applyHub = () => incoming.forEach((e, i) => {
       const change = deltas[i]!;
       if ('touched' in change) addTouchedRows(db, change.touched, digests, -1);
       applyHubEntry(db, e);
       if ('touched' in change) addTouchedRows(db, change.touched, digests, 1);
       checkEntryDigest(db, digests, e, 'delta' in change ? change.delta : undefined);
     });
-    redoLocal(db, undone, incoming.flatMap((e) => e.meta.schema));
-    const rebase = localBytes.length > 0 ? await reapplyLocal(db, localBytes, localRows, opts.handlers) : undefined;
+    const large = largeRebase(local, incoming);
+    const digestsBefore = large && copyDigests(digests);
+    let rebased = large && rebaseLarge(db, large, applyHub);
+    if (!rebased) {
+      if (digestsBefore) {
+        digests.clear(); // the hub's entries are counted again
+        for (const [table, lanes] of digestsBefore) digests.set(table, lanes);
+      }
+      rebased = await rebaseWhole(replica, db, local, incoming, applyHub, opts);
+    }
+    const { schema, resolved } = rebased;
     const entries: LogEntryMeta[] = incoming.map((e) => logMeta(e.meta));
-    let localEntry: { seq: number; bytes: Uint8Array } | undefined;
-    const schema = undone.statements.map((s) => s.sql);
-    const recorded = rebase?.recorded ?? new Uint8Array();
-    if (recorded.length > 0 || schema.length > 0) {
+    let localEntry: { seq: number; bytes: Uint8Array | Iterable<Uint8Array> } | undefined;
+    if (rebased.size > 0 || schema.length > 0) {
       localCommit = head + 1;
       // A --message given to the commit before the fetch and to the capture is said once.
       entries.push({
         seq: localCommit, parent: incoming.at(-1)!.meta.sha256, replicaId: replica.replicaId, time: new Date().toISOString(),
         message: [...new Set(local.map((e) => e.meta.message).filter(Boolean))].join('; '), kind: 'changeset', schema,
-        sha256: sha256(recorded), size: recorded.length,
+        sha256: rebased.sha256, size: rebased.size,
       });
-      localEntry = { seq: localCommit, bytes: recorded };
+      localEntry = { seq: localCommit, bytes: rebased.bytes };
     }
-    const conflicts = rebase ? conflictRecords(db, rebase.resolved, head) : [];
+    const conflicts = conflictRecords(db, resolved, head);
     await beforePending();
     tx.beforeCommit(() => {
       const after = markTransaction(db);
@@ -137,7 +142,7 @@ async function rebaseOnto(
   const stamp = await rememberLiveAtLogEnd(replica, db, liveAtCommit, dataVersionAtCommit);
   if (typeof pagesBefore !== 'string') rememberPagesAfterPull(paths, db, stamp, dataVersionAtCommit, pagesBefore, replica.lastSeq());
   const unchecked = incoming.filter((e) => e.meta.digest === undefined).length;
-  const result = { pulled: incoming.length, unchecked, head, rebased, localCommit };
+  const result = { pulled: incoming.length, unchecked, head, rebased: rebasedLocal, localCommit };
   if (pending!.conflicts.length === 0) return { ...result, conflicts: [] }; // no need to open the store
   const store = new ConflictStore(paths.conflicts);
   try {
@@ -145,6 +150,25 @@ async function rebaseOnto(
   } finally {
     store.close();
   }
+}
+
+/**
+ * The usual rebase (rebase/index.ts): the local commits undone, the hub's entries applied
+ * (`applyHub`), the local commits squashed and re-applied, with the conflict handlers; a
+ * large commit is read whole here.
+ */
+async function rebaseWhole(
+  replica: Replica, db: DatabaseSync, local: ReadonlyArray<LogEntry | LogEntryFile>, incoming: FetchedEntry[], applyHub: () => void, opts: SettledOptions,
+): Promise<Rebased> {
+  const whole = local.map((e) => ('file' in e ? replica.entry(e.meta.seq) : e));
+  const localBytes = whole.length > 0 ? squashLocal(db, whole) : new Uint8Array();
+  const localRows = readLocalRows(db, localBytes);
+  const undone = undoLocal(db, whole);
+  applyHub();
+  redoLocal(db, undone, incoming.flatMap((e) => e.meta.schema));
+  const rebase = localBytes.length > 0 ? await reapplyLocal(db, localBytes, localRows, opts.handlers) : undefined;
+  const bytes = rebase?.recorded ?? new Uint8Array();
+  return { schema: undone.statements.map((s) => s.sql), bytes, sha256: sha256(bytes), size: bytes.length, resolved: rebase?.resolved ?? [] };
 }
 
 /**

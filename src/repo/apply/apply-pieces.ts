@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { constants, type DatabaseSync } from 'node:sqlite';
 import { PieceCutter } from '../../changeset/pieces.ts';
+import { invertChangeset } from '../../changeset/index.ts';
 import type { ChangesetKind, TableHeader } from '../../changeset/types.ts';
 import { passed } from '../../shared/collect.ts';
 import { fileChunks, pieceBytes } from '../../shared/pieces.ts';
@@ -20,6 +21,8 @@ import { applyConflict, applyValidated, checkTables, suspendTriggers } from './a
  * applied a large entry. Young: each is made and let go within one piece's apply.
  */
 const COPIES = 3;
+/** An inverse's buffers let go: the writer's, grown by doubling, and the inverse itself. */
+const INVERSE_COPIES = 3;
 
 /** The file's pieces, each checked (ChangesetFormatError at the whole file's offset). */
 export function* filePieces(path: string, expect?: ChangesetKind, size = pieceBytes()): Generator<Uint8Array> {
@@ -42,8 +45,12 @@ export function validateFile(path: string, expect?: ChangesetKind): TableHeader[
   return cutter.tables();
 }
 
-/** applyChecked (apply.ts) for a changeset in a file: inside withApplyTransaction, the same refusals. */
-export function applyCheckedFile(db: DatabaseSync, path: string, expect?: ChangesetKind): void {
+/**
+ * applyChecked (apply.ts) for a changeset in a file: inside withApplyTransaction, the same
+ * refusals. `inverse`: its inverse instead, a piece at a time (an entry holds each row once, so
+ * its pieces undo in any order).
+ */
+export function applyCheckedFile(db: DatabaseSync, path: string, expect?: ChangesetKind, inverse = false): void {
   if (!db.isTransaction) throw new Error('applyCheckedFile must run inside a transaction');
   const restoreTriggers = suspendTriggers(db);
   try {
@@ -52,10 +59,16 @@ export function applyCheckedFile(db: DatabaseSync, path: string, expect?: Change
     db.exec('SAVEPOINT sqlferry_pieces');
     try {
       let applied = true;
-      for (const piece of filePieces(path, expect)) if (!(applied = applyValidated(db, piece, opts))) break;
+      const turned = (bytes: Uint8Array) => {
+        if (!inverse) return bytes;
+        const inverted = invertChangeset(bytes);
+        passed(INVERSE_COPIES * inverted.byteLength, true);
+        return inverted;
+      };
+      for (const piece of filePieces(path, expect)) if (!(applied = applyValidated(db, turned(piece), opts))) break;
       if (!applied) {
         db.exec('ROLLBACK TO sqlferry_pieces');
-        if (!applyValidated(db, readFileSync(path), opts)) throw applyConflict();
+        if (!applyValidated(db, turned(readFileSync(path)), opts)) throw applyConflict();
       }
     } catch (err) {
       db.exec('ROLLBACK TO sqlferry_pieces');

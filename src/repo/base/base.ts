@@ -8,7 +8,8 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { SqlferryError, EXIT } from '../../errors/index.ts';
 import { applyChecked, applySchema, withApplyTransaction } from '../apply/apply.ts';
-import { readEntry, type LogEntry } from '../log/log.ts';
+import { readEntryOrFile, type LogEntry } from '../log/log.ts';
+import { applyCheckedFile } from '../apply/apply-pieces.ts';
 import { logEnd } from '../log/log-end.ts';
 import type { SidecarPaths } from '../sidecar.ts';
 import { markSeq, readSeq } from './snapshot.ts';
@@ -52,9 +53,10 @@ export function applyEntries(db: DatabaseSync, path: string, paths: SidecarPaths
   if (at >= to) return;
   withApplyTransaction(db, path, () => {
     for (let seq = at + 1; seq <= to; seq++) {
-      const entry = readEntry(paths, seq);
+      const entry = readEntryOrFile(paths, seq);
       applySchema(db, entry.meta.schema, `log entry ${entry.meta.seq}`);
-      applyChecked(db, entry.bytes, entry.meta.kind);
+      if ('file' in entry) applyCheckedFile(db, entry.file, entry.meta.kind);
+      else applyChecked(db, entry.bytes, entry.meta.kind);
     }
     markSeq(db, to);
   });

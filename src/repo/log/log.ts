@@ -8,7 +8,7 @@ import { SqlferryError, EXIT } from '../../errors/index.ts';
 import { readJson, writeFileAtomic, writeFileRenamed, writeJsonAtomic } from '../atomic.ts';
 import { entryPaths, type SidecarPaths } from '../sidecar.ts';
 import { seqsAfter } from './log-end.ts';
-import { fileChecksum } from '../../shared/pieces.ts';
+import { fileChecksum, streamed } from '../../shared/pieces.ts';
 
 export interface LogEntryMeta {
   seq: number;
@@ -30,6 +30,18 @@ export interface LogEntryMeta {
 export interface LogEntry {
   meta: LogEntryMeta;
   bytes: Uint8Array;
+}
+
+/** A large entry (src/shared/pieces.ts), checked against its metadata and left in its file: read a piece at a time. */
+export interface LogEntryFile {
+  meta: LogEntryMeta;
+  file: string;
+}
+
+/** The entry whole, or left in its file when it is large. */
+export function readEntryOrFile(paths: SidecarPaths, seq: number): LogEntry | LogEntryFile {
+  if (!streamed(readMeta(paths, seq).size)) return readEntry(paths, seq);
+  return { meta: checkEntryFile(paths, seq), file: entryPaths(paths, seq).bytes };
 }
 
 /** Every sequence number in the log (metadata written), ascending, from a listing of the folder: for commands that show or check the whole log. */

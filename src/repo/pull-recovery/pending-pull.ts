@@ -102,7 +102,7 @@ export async function stageHubEntries(paths: SidecarPaths, entries: ReadonlyArra
  * What exists nowhere else is made durable first: the rebased local commit's bytes (not on
  * the hub). Then pending.json, and the folders that name it and the staged files.
  */
-export function writePending(paths: SidecarPaths, pending: PendingPull, local: { seq: number; bytes: Uint8Array } | undefined): void {
+export function writePending(paths: SidecarPaths, pending: PendingPull, local: { seq: number; bytes: Uint8Array | Iterable<Uint8Array> } | undefined): void {
   if (local) writeFileUnsynced(pendingBytesFile(paths, local.seq), local.bytes);
   writeFileUnsynced(pendingFile(paths), JSON.stringify(pending, null, 2) + '\n');
   fsyncPaths([pullDir(paths)]); // the folder itself was made durable by stageHubEntries

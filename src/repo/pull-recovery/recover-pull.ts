@@ -9,7 +9,7 @@ import { fsyncPaths, fsyncPathsConcurrently, writeFileRenamed } from '../atomic.
 import { openBaseAsIs } from '../base/base.ts';
 import { forgetFingerprint } from '../pages/fingerprint.ts';
 import { readState } from '../config.ts';
-import { linkEntries, logHolds, readEntry, removeEntriesAfter, type LogEntryMeta } from '../log/log.ts';
+import { linkEntries, logHolds, readEntryOrFile, removeEntriesAfter, type LogEntryMeta } from '../log/log.ts';
 import { entryPaths, type SidecarPaths } from '../sidecar.ts';
 import { markSeq, readSeq } from '../base/snapshot.ts';
 import { openDatabase, schemaVersion } from '../sqlite.ts';
@@ -164,7 +164,7 @@ function rewindBase(paths: SidecarPaths, pending: PendingPull): void {
     if (readSeq(base, paths.base) <= pending.oldHubSeq) return;
     withApplyTransaction(base, paths.base, () => {
       const at = readSeq(base, paths.base);
-      for (let seq = at; seq > pending.oldHubSeq; seq--) undoEntry(base, readEntry(paths, seq));
+      for (let seq = at; seq > pending.oldHubSeq; seq--) undoEntry(base, readEntryOrFile(paths, seq));
       markSeq(base, pending.oldHubSeq);
     });
   } finally {

@@ -10,7 +10,8 @@ import { quoteIdent } from '../../changeset/value.ts';
 import { SqlferryError, EXIT } from '../../errors/index.ts';
 import { startsWithName } from './add-column.ts';
 import { applyChecked } from '../apply/apply.ts';
-import type { LogEntry } from '../log/log.ts';
+import { applyCheckedFile } from '../apply/apply-pieces.ts';
+import type { LogEntry, LogEntryFile } from '../log/log.ts';
 
 export interface Reversal {
   /** The statement undoing it. */
@@ -52,8 +53,9 @@ export function reversal(db: DatabaseSync, sql: string): Reversal {
 }
 
 /** Undo one entry on a database at its state: the data first (its inverse needs the tables and columns), then the statements, newest first. */
-export function undoEntry(db: DatabaseSync, entry: LogEntry): Reversal[] {
-  if (entry.bytes.length > 0) applyChecked(db, invertChangeset(entry.bytes));
+export function undoEntry(db: DatabaseSync, entry: LogEntry | LogEntryFile): Reversal[] {
+  if ('file' in entry) applyCheckedFile(db, entry.file, 'changeset', true);
+  else if (entry.bytes.length > 0) applyChecked(db, invertChangeset(entry.bytes));
   const done: Reversal[] = [];
   for (const sql of [...entry.meta.schema].reverse()) {
     const r = reversal(db, sql);

@@ -6,7 +6,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { concatChangesets } from '../../changeset/index.ts';
 import { SqlferryError, EXIT } from '../../errors/index.ts';
-import type { LogEntry } from '../../repo/log/log.ts';
+import type { LogEntry, LogEntryFile } from '../../repo/log/log.ts';
 import { alteredTable, cannotUndo, isUndoable, undoEntry } from '../../repo/schema/undo-schema.ts';
 import { widenedBytes } from './widen-local.ts';
 import { runSchemaStatements } from '../../repo/schema/schema-guard.ts';
@@ -19,7 +19,7 @@ export interface UndoneSchema {
 }
 
 /** Refuses (before any transaction) local statements without an exact reverse: DROP …, triggers. */
-export function refuseNonAdditive(local: LogEntry[]): void {
+export function refuseNonAdditive(local: ReadonlyArray<LogEntry | LogEntryFile>): void {
   const sql = local.flatMap((e) => e.meta.schema).find((s) => !isUndoable(s));
   if (sql !== undefined) throw cannotUndo(sql, 'only CREATE TABLE / INDEX / VIEW and ADD COLUMN can be undone and redone');
 }
@@ -30,7 +30,7 @@ export function squashLocal(db: DatabaseSync, local: LogEntry[]): Uint8Array {
 }
 
 /** Undo the local commits on the live database, newest first: data, then schema statements. */
-export function undoLocal(db: DatabaseSync, local: LogEntry[]): UndoneSchema {
+export function undoLocal(db: DatabaseSync, local: ReadonlyArray<LogEntry | LogEntryFile>): UndoneSchema {
   const layouts = new Map<string, string[]>();
   for (const sql of local.flatMap((e) => e.meta.schema)) {
     const table = alteredTable(sql);
