@@ -39,11 +39,26 @@ export function* fileChunks(path: string, size = pieceBytes()): Generator<Uint8A
   }
 }
 
+/** The file's bytes, `size` at a time, in one buffer filled again for each: a chunk is gone once the next is read. */
+export function* fileChunksInPlace(path: string, size = pieceBytes()): Generator<Uint8Array> {
+  const fd = openSync(path, 'r');
+  try {
+    const chunk = Buffer.allocUnsafe(size);
+    for (;;) {
+      const n = readSync(fd, chunk, 0, size, null);
+      if (n === 0) return;
+      yield chunk.subarray(0, n);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** A file's sha256 and size, read a piece at a time: a snapshot or an entry may exceed what one Buffer holds (2 GiB). */
 export function fileChecksum(path: string): { sha256: string; size: number } {
   const hash = createHash('sha256');
   let size = 0;
-  for (const chunk of fileChunks(path)) {
+  for (const chunk of fileChunksInPlace(path)) {
     hash.update(chunk);
     size += chunk.byteLength;
   }

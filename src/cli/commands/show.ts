@@ -19,7 +19,8 @@ export function registerShow(program: Command): void {
     .action((n: string, opts: { sql?: boolean; json?: boolean; stat?: boolean }, cmd: Command) => {
       const replica = Replica.find(globals(cmd).db);
       // Read a piece at a time: a bulk load's entry may be larger than memory (or a Buffer) holds.
-      const { meta, changes } = replica.entryChanges(parseSeq(n));
+      const { meta, changes, check } = replica.entryChanges(parseSeq(n));
+      if (!opts.stat) check(); // printed as it is read: nothing of a damaged entry
       if (opts.json) return out.jsonWithList({ entry: meta }, 'changes', mapped(changes(), renderJson));
       if (opts.stat) {
         const stats = changeStats(changes(), meta.kind);

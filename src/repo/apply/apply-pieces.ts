@@ -34,10 +34,15 @@ export function* filePieces(path: string, expect?: ChangesetKind, size = pieceBy
 }
 
 /** filePieces, each told whether it starts inside a table (for changesOfPieces). */
-export function* piecesOfFile(path: string, expect?: ChangesetKind, size = pieceBytes()): Generator<Piece> {
+export function piecesOfFile(path: string, expect?: ChangesetKind, size = pieceBytes()): Generator<Piece> {
+  return piecesOf(fileChunks(path), expect, size);
+}
+
+/** The pieces of a file read as `chunks` (each a buffer of its own: the cutter keeps what is left of one). */
+export function* piecesOf(chunks: Iterable<Uint8Array>, expect?: ChangesetKind, size = pieceBytes()): Generator<Piece> {
   const cutter = new PieceCutter(size, expect);
   const marked = (bytes: Uint8Array): Piece => ({ bytes, continues: cutter.continues(bytes) });
-  for (const chunk of fileChunks(path)) {
+  for (const chunk of chunks) {
     yield* cutter.push(chunk).map(marked);
     passed(COPIES * chunk.byteLength, true);
   }

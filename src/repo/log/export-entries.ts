@@ -7,7 +7,8 @@
 import { changesetToPatchset, concatChangesets, writeChunks } from '../../changeset/index.ts';
 import type { ChangesetKind } from '../../changeset/types.ts';
 import { SqlferryError, EXIT } from '../../errors/index.ts';
-import { fileChunks, pieceBytes } from '../../shared/pieces.ts';
+import { passed } from '../../shared/collect.ts';
+import { pieceBytes } from '../../shared/pieces.ts';
 import type { Replica } from '../replica.ts';
 
 export interface Export {
@@ -31,8 +32,8 @@ export function exportEntries(replica: Replica, from: number, to: number, kind: 
   }
   if (from === to) {
     const entry = replica.entryChanges(from);
-    const chunks = kind === 'changeset' || entry.meta.kind === 'patchset' ? fileChunks(entry.file) : writeChunks('patchset', entry.changes(), pieceBytes());
-    return { chunks, withSchema: entry.meta.schema.length > 0 ? [from] : [] };
+    const chunks = kind === 'changeset' || entry.meta.kind === 'patchset' ? entry.chunks() : writeChunks('patchset', entry.changes(), pieceBytes());
+    return { chunks: letGo(chunks), withSchema: entry.meta.schema.length > 0 ? [from] : [] };
   }
   const metas = seqs.filter((s) => s >= from && s <= to).map((s) => replica.meta(s));
   const total = metas.reduce((sum, meta) => sum + meta.size, 0);
@@ -48,4 +49,12 @@ export function exportEntries(replica: Replica, from: number, to: number, kind: 
     chunks: [kind === 'patchset' && joined.length > 0 ? changesetToPatchset(joined) : joined],
     withSchema: metas.filter((meta) => meta.schema.length > 0).map((meta) => meta.seq),
   };
+}
+
+/** Each chunk counted as garbage once the next is asked for (written out by then). */
+function* letGo(chunks: Iterable<Uint8Array>): Generator<Uint8Array> {
+  for (const chunk of chunks) {
+    yield chunk;
+    passed(chunk.byteLength, true);
+  }
 }
