@@ -3,6 +3,7 @@
 // inside a table goes on with the table before the cut, not with the copy of its header), and the
 // same tables named with no change (emptyBefore, emptyAfter), so that writing them back
 // (ChangesetWriter: an inverse, a patchset) gives the whole file's bytes.
+import { ByteCursor } from './cursor.ts';
 import { iterateChanges } from './reader.ts';
 import type { Change, TableHeader } from './types.ts';
 
@@ -37,9 +38,19 @@ export function* changesOfPieces(pieces: Iterable<Piece>): Generator<Change> {
         yield change;
       }
     }
-    if (own === undefined) continue; // a piece of headers alone (a megabyte of them) is not kept: never written by sqlferry or SQLite
+    if (own === undefined) {
+      pending.push(...headersOf(piece.bytes)); // a piece of headers alone (it cannot start inside a table)
+      continue;
+    }
     pending = own.emptyAfter ?? [];
     own.emptyAfter = undefined;
   }
   if (last !== undefined && pending.length > 0) last.emptyAfter = pending;
+}
+
+function headersOf(bytes: Uint8Array): TableHeader[] {
+  const cursor = new ByteCursor(bytes);
+  const headers: TableHeader[] = [];
+  while (cursor.pos < cursor.end) headers.push(cursor.tableHeader());
+  return headers;
 }
