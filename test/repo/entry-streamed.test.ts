@@ -3,7 +3,7 @@
 // above streamedAbove(). Reading such an entry whole (readEntry) fails here, so each command is
 // seen to take the streamed path; its output must be what the whole-entry code printed.
 import { describe, it, expect, vi } from 'vitest';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildProgram } from '../../src/cli/program.ts';
 import { commands } from '../../src/cli/commands/index.ts';
@@ -140,6 +140,26 @@ describe('a large entry read a piece at a time', () => {
     const small = exportEntries(replica, 2, 3, 'changeset');
     expect(Buffer.concat([...small.chunks])).toEqual(Buffer.from(concatChangesets([entryBytes(replica, 2), entryBytes(replica, 3)])));
     expect(() => exportEntries(replica, 1, 3, 'changeset')).toThrow(expect.objectContaining({ code: 'EXPORT_TOO_LARGE', message: expect.stringMatching(/^commits 1\.\.3 hold \d+ bytes together, more than export squashes in memory \(262144\); nothing was written$/) }));
+  });
+});
+
+describe('a damaged large entry', () => {
+  it('is reported as damaged by show --stat, log --stat, export and revert, nothing written', async () => {
+    const { replica, db } = replicaWithLargeEntry();
+    const file = entryPaths(replica.paths, 1).bytes;
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 100]! ^= 0x01; // in a value of the last piece: every record still reads
+    writeFileSync(file, bytes);
+    const damaged = { code: 'LOG_CORRUPT', message: 'log entry 1 does not match its checksum' };
+    await expect(sqlferry('--db', db, 'show', '1', '--stat')).rejects.toMatchObject(damaged);
+    await expect(sqlferry('--db', db, 'show', '1', '--json')).rejects.toMatchObject(damaged);
+    expect(JSON.parse(await sqlferry('--db', db, 'log', '--stat', '--json'))[1].changes).toEqual({ error: damaged.message });
+    const out = join(tempDir(), 'out.changeset');
+    await expect(sqlferry('--db', db, 'export', '1', '-o', out)).rejects.toMatchObject(damaged);
+    expect(existsSync(out)).toBe(false);
+    expect(() => revert(replica, 1)).toThrow(expect.objectContaining(damaged));
+    expect(replica.lastSeq()).toBe(2);
+    process.exitCode = undefined; // log set it for the damaged entry
   });
 });
 
