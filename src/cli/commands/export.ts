@@ -17,7 +17,7 @@ export function registerExport(program: Command): void {
   program
     .command('export')
     .description('write commit N, or commits N..M squashed into one, as a raw SQLite changeset (or --patchset) file for other tools')
-    .argument('<range>', 'a commit number N, or a range N..M')
+    .argument('<range>', 'a commit number N, or a range N..M (squashed in memory: up to 64 MiB of commits together)')
     .option('-o, --output <file>', 'the file to write (default: stdout, unless it is a terminal)')
     .option('--patchset', 'write a patchset (smaller; cannot be inverted)')
     .addHelpText('after', '\nExample:\n  $ sqlferry export 3..7 -o week.changeset')
