@@ -78,8 +78,14 @@ export class ByteWriter {
     }
   }
 
-  /** The bytes written so far (a copy trimmed to length, so the large buffer can be freed). */
-  finish(): Uint8Array {
-    return this.buf.slice(0, this.len);
+  get length(): number {
+    return this.len;
+  }
+
+  /** The bytes written since the last take (a copy trimmed to length); the buffer is kept for the next ones. */
+  take(): Uint8Array {
+    const bytes = this.buf.slice(0, this.len);
+    this.len = 0;
+    return bytes;
   }
 }

@@ -4,11 +4,13 @@ export type { Change, ChangeOp, ChangesetKind, SqlValue, TableHeader } from './t
 export { detectKind, iterateChanges, parseChangeset } from './reader.ts';
 export { changedTables, withoutTables } from './tables.ts';
 export { validateChangeset } from './validate.ts';
-export { writeChangeset } from './writer.ts';
-export { invertChangeset } from './invert.ts';
+export { ChangesetWriter, writeChangeset, writeChunks } from './writer.ts';
+export { changesOfPieces } from './piece-changes.ts';
+export type { Piece } from './piece-changes.ts';
+export { invertChange, invertChangeset } from './invert.ts';
 export { concatChangesets } from './concat.ts';
 export { changesetToPatchset } from './patchset.ts';
 export { renderSql, renderJson } from './render.ts';
 export type { ColumnNames, JsonChange, JsonValue } from './render.ts';
-export { changesetStats } from './stats.ts';
+export { changesetStats, changeStats } from './stats.ts';
 export type { ChangeCounts, ChangesetStats } from './stats.ts';

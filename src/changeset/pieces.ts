@@ -36,6 +36,8 @@ export class PieceCutter {
   private readonly first = new Map<string, TableHeader>();
   private readonly changed: TableHeader[] = [];
   private readonly listed = new Set<string>();
+  /** The pieces that start with a copy of the header in force (they start inside a table). */
+  private readonly continuing = new WeakSet<Uint8Array>();
 
   constructor(pieceBytes: number, expect?: ChangesetKind) {
     this.pieceBytes = pieceBytes;
@@ -54,6 +56,11 @@ export class PieceCutter {
   /** The last pieces; throws ChangesetFormatError when the file ends inside a record. */
   end(): Uint8Array[] {
     return this.cut(true);
+  }
+
+  /** Whether `piece` starts inside a table, behind a copy of its header (changesOfPieces needs to know). */
+  continues(piece: Uint8Array): boolean {
+    return this.continuing.has(piece);
   }
 
   /** What validateChangeset returns: the header of every table changed, once each, in file order. */
@@ -102,6 +109,7 @@ export class PieceCutter {
     const prefix = code !== TABLE_CHANGESET && code !== TABLE_PATCHSET ? this.headerAtStart : undefined;
     const h = prefix?.bytes.length ?? 0;
     const piece = prefix ? Buffer.concat([prefix.bytes, body]) : body;
+    if (prefix) this.continuing.add(piece);
     const global = (offset: number) => (offset < h ? prefix!.at + offset : this.at + start + offset - h);
     try {
       walkTables(piece, this.kind!, {

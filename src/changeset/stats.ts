@@ -1,5 +1,5 @@
 // How many rows a changeset inserts, updates and deletes, per table and in total.
-import type { ChangesetKind } from './types.ts';
+import type { Change, ChangesetKind } from './types.ts';
 import { detectKind, iterateChanges } from './reader.ts';
 
 export interface ChangeCounts {
@@ -17,9 +17,14 @@ export interface ChangesetStats {
 }
 
 export function changesetStats(bytes: Uint8Array): ChangesetStats {
+  return changeStats(iterateChanges(bytes), detectKind(bytes));
+}
+
+/** changesetStats of a file's changes as they are read (a piece at a time). */
+export function changeStats(changes: Iterable<Change>, kind: ChangesetKind): ChangesetStats {
   const byTable = new Map<string, ChangeCounts & { table: string }>();
   const total: ChangeCounts = { inserts: 0, updates: 0, deletes: 0, total: 0 };
-  for (const change of iterateChanges(bytes)) {
+  for (const change of changes) {
     let counts = byTable.get(change.table.name);
     if (counts === undefined) {
       counts = { table: change.table.name, inserts: 0, updates: 0, deletes: 0, total: 0 };
@@ -31,5 +36,5 @@ export function changesetStats(bytes: Uint8Array): ChangesetStats {
     total[field]++;
     total.total++;
   }
-  return { kind: detectKind(bytes), tables: [...byTable.values()], total };
+  return { kind, tables: [...byTable.values()], total };
 }

@@ -29,17 +29,51 @@ function invalid(message: string, table: TableHeader): SqlferryError {
 }
 
 export function writeChangeset(kind: ChangesetKind, changes: Iterable<Change>): Uint8Array {
-  const out = new ByteWriter();
-  const marker = tableMarker(kind);
-  const patchset = kind === 'patchset';
-  let current: TableHeader | undefined;
+  const writer = new ChangesetWriter(kind);
+  for (const change of changes) writer.write(change);
+  return writer.end();
+}
+
+/** writeChangeset's bytes in chunks of at least `size` bytes (the last may be smaller), written as `changes` are read. */
+export function* writeChunks(kind: ChangesetKind, changes: Iterable<Change>, size: number): Generator<Uint8Array> {
+  const writer = new ChangesetWriter(kind);
   for (const change of changes) {
+    writer.write(change);
+    if (writer.held >= size) yield writer.take();
+  }
+  const last = writer.end();
+  if (last.length > 0) yield last;
+}
+
+/**
+ * writeChangeset a change at a time, its bytes taken as they grow (`take`), so a large file is
+ * written in pieces: the pieces, one after the other, are the bytes writeChangeset returns.
+ */
+export class ChangesetWriter {
+  private readonly out = new ByteWriter();
+  private readonly marker: number;
+  private readonly patchset: boolean;
+  private current: TableHeader | undefined;
+
+  constructor(kind: ChangesetKind) {
+    this.marker = tableMarker(kind);
+    this.patchset = kind === 'patchset';
+  }
+
+  /** How many bytes are written and not taken yet. */
+  get held(): number {
+    return this.out.length;
+  }
+
+  write(change: Change): void {
+    const out = this.out;
+    const patchset = this.patchset;
     const table = change.table;
     const n = table.pk.length;
-    if (current === undefined || !sameTable(current, table)) {
-      for (const empty of table.emptyBefore ?? []) writeHeader(out, marker, empty);
-      writeHeader(out, marker, table);
-      current = table;
+    if (this.current === undefined || !sameTable(this.current, table)) {
+      for (const empty of table.emptyBefore ?? []) writeHeader(out, this.marker, empty);
+      writeHeader(out, this.marker, table);
+      this.current = table;
     }
     out.byte(OP_CODE[change.op]);
     out.byte(change.indirect ? 1 : 0);
@@ -59,8 +93,17 @@ export function writeChangeset(kind: ChangesetKind, changes: Iterable<Change>): 
       for (const v of newValues!) out.value(v);
     }
   }
-  for (const empty of current?.emptyAfter ?? []) writeHeader(out, marker, empty);
-  return out.finish();
+
+  /** The bytes written since the last take. */
+  take(): Uint8Array {
+    return this.out.take();
+  }
+
+  /** The last bytes: after the last change, the empty tables named after it. */
+  end(): Uint8Array {
+    for (const empty of this.current?.emptyAfter ?? []) writeHeader(this.out, this.marker, empty);
+    return this.out.take();
+  }
 }
 
 function writeHeader(out: ByteWriter, marker: number, table: TableHeader): void {

@@ -24,8 +24,8 @@ export function withFile<T>(path: string, f: (bytes: Uint8Array) => T): T {
   }
 }
 
-/** Binary output: to -o FILE (see writeOutputFile), or to stdout unless it is a terminal. */
-export function writeBinary(bytes: Uint8Array, path: string | undefined): void {
+/** Binary output, in chunks: to -o FILE (see writeOutputFile), or to stdout unless it is a terminal. Returns the bytes written. */
+export function writeBinary(chunks: Iterable<Uint8Array>, path: string | undefined): number {
   if (path === undefined) {
     if (process.stdout.isTTY) {
       throw new SqlferryError('BINARY_TO_TERMINAL', 'refusing to write a binary changeset to the terminal', {
@@ -33,12 +33,17 @@ export function writeBinary(bytes: Uint8Array, path: string | undefined): void {
         exitCode: EXIT.usage,
       });
     }
-    process.stdout.write(bytes);
-    return;
+    let size = 0;
+    for (const chunk of chunks) {
+      process.stdout.write(chunk);
+      size += chunk.byteLength;
+    }
+    return size;
   }
   try {
-    writeOutputFile(path, bytes);
+    return writeOutputFile(path, chunks);
   } catch (e) {
+    if (e instanceof SqlferryError) throw e; // the chunks' own failure (a damaged entry), not the file's
     const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such folder' : (e as Error).message;
     throw new SqlferryError('OUTPUT_UNWRITABLE', `cannot write ${path}: ${reason}`, { data: { path } });
   }

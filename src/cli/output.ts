@@ -35,6 +35,26 @@ export const out = {
     jsonPrinted = true;
     process.stdout.write(JSON.stringify(value, jsonReplacer, 2) + '\n');
   },
+  /**
+   * out.json({ ...head, [key]: [...items] }), the same text, printed as the items come: a
+   * list too long to hold (the changes of a large entry) stays one JSON document.
+   */
+  jsonWithList(head: object, key: string, items: Iterable<unknown>): void {
+    jsonPrinted = true;
+    const whole = JSON.stringify({ ...head, [key]: [] }, jsonReplacer, 2);
+    const at = whole.lastIndexOf('[]'); // the list is the last member
+    let chunk = whole.slice(0, at + 1);
+    let first = true;
+    for (const item of items) {
+      chunk += (first ? '\n    ' : ',\n    ') + JSON.stringify(item, jsonReplacer, 2).replaceAll('\n', '\n    ');
+      first = false;
+      if (chunk.length > 1 << 16) {
+        process.stdout.write(chunk);
+        chunk = '';
+      }
+    }
+    process.stdout.write(chunk + (first ? ']' : '\n  ]') + whole.slice(at + 2) + '\n');
+  },
   jsonLine(value: unknown): void {
     jsonPrinted = true;
     process.stdout.write(JSON.stringify(value, jsonReplacer) + '\n');

@@ -93,20 +93,43 @@ export function writeFileRenamed(path: string, data: Uint8Array | string): void 
  * A file the user named (-o FILE): a regular file, or a new one, is replaced whole (temp +
  * fsync + rename), beside a symlink's target so the link stays; anything else — a device such
  * as /dev/null, a FIFO — is written into, never renamed over (that would replace the device).
+ * The bytes come in chunks (a large export is never held whole); returns how many were written.
  */
-export function writeOutputFile(path: string, data: Uint8Array): void {
+export function writeOutputFile(path: string, chunks: Iterable<Uint8Array>): number {
   const target = lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() ? realTarget(path) : path;
   const existing = statSync(target, { throwIfNoEntry: false });
   if (existing === undefined || existing.isFile()) {
-    writeFileAtomic(target, data);
-    return;
+    const tmp = tempPathFor(target);
+    const fd = openSync(tmp, 'wx');
+    let size: number;
+    try {
+      size = writeChunks(fd, chunks);
+      fsyncSync(fd);
+    } catch (err) {
+      closeSync(fd);
+      unlinkSync(tmp);
+      throw err;
+    }
+    closeSync(fd);
+    renameSync(tmp, target);
+    fsyncDir(dirname(target));
+    return size;
   }
   const fd = openSync(target, 'w');
   try {
-    writeAll(fd, data);
+    return writeChunks(fd, chunks);
   } finally {
     closeSync(fd);
   }
+}
+
+function writeChunks(fd: number, chunks: Iterable<Uint8Array>): number {
+  let size = 0;
+  for (const chunk of chunks) {
+    writeAll(fd, chunk);
+    size += chunk.byteLength;
+  }
+  return size;
 }
 
 /** Where a symlink leads; a dangling link is written through, creating its target. */

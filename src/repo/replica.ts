@@ -7,6 +7,7 @@ import { readConfig, readState, writeConfig, writeState, newConfig, type Replica
 import { acquireLock } from './lock.ts';
 import { rememberPagesAtInit } from './pages/pages-at-init.ts';
 import { listSeqs, readEntry, readMeta, type LogEntry, type LogEntryMeta } from './log/log.ts';
+import { entryChanges, type EntryChanges } from './log/entry-changes.ts';
 import { hasEntry, logEnd, seqsAfter } from './log/log-end.ts';
 import { noticeOutsideChanges, stampSidecar } from './sidecar-stamp.ts';
 import { recoverPendingPull, type Assumption } from './pull-recovery/recover-pull.ts';
@@ -136,6 +137,11 @@ export class Replica {
   /** An entry with its bytes, checksum verified. */
   entry(seq: number): LogEntry {
     return readEntry(this.paths, seq);
+  }
+
+  /** An entry's changes read a piece at a time, checksum verified first: for an entry of any size. */
+  entryChanges(seq: number): EntryChanges {
+    return entryChanges(this.paths, seq);
   }
 
   /**

@@ -39,12 +39,16 @@ export function* fileChunks(path: string, size = pieceBytes()): Generator<Uint8A
   }
 }
 
-/** fileChunks into one buffer, read again for every chunk: each is valid until the next is asked for (a copy or a hash, which leave no garbage). */
+/** The file's bytes, `size` at a time, in one buffer filled again for each: a chunk is gone once the next is read. */
 export function* fileChunksInPlace(path: string, size = pieceBytes()): Generator<Uint8Array> {
   const fd = openSync(path, 'r');
   try {
-    const buffer = Buffer.allocUnsafe(size);
-    for (let n = readSync(fd, buffer, 0, size, null); n > 0; n = readSync(fd, buffer, 0, size, null)) yield buffer.subarray(0, n);
+    const chunk = Buffer.allocUnsafe(size);
+    for (;;) {
+      const n = readSync(fd, chunk, 0, size, null);
+      if (n === 0) return;
+      yield chunk.subarray(0, n);
+    }
   } finally {
     closeSync(fd);
   }

@@ -47,7 +47,7 @@ export function registerChangeset(program: Command): void {
     .option('-o, --output <file>', 'where to write the inverse (default: stdout, never a terminal)')
     .addHelpText('after', example('$ sqlferry changeset invert 0000000007.changeset -o undo-7.changeset'))
     .action((file: string, opts: { output?: string }) => {
-      writeBinary(withFile(file, invertChangeset), opts.output);
+      writeBinary([withFile(file, invertChangeset)], opts.output);
     });
 
   changeset
@@ -57,7 +57,7 @@ export function registerChangeset(program: Command): void {
     .option('-o, --output <file>', 'where to write the result (default: stdout, never a terminal)')
     .addHelpText('after', example('$ sqlferry changeset concat app.db.sqlferry/log/000000000{1,2}.changeset -o 1-2.changeset'))
     .action((files: string[], opts: { output?: string }) => {
-      writeBinary(concatChangesets(files.map((f) => withFile(f, validated))), opts.output);
+      writeBinary([concatChangesets(files.map((f) => withFile(f, validated)))], opts.output);
     });
 
   changeset

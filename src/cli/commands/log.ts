@@ -2,12 +2,10 @@
 // long log; --stat also reads each changeset to count its rows. -n N reads only the newest N,
 // found by name without listing the log folder.
 import type { Command } from 'commander';
-import { changesetStats } from '../../changeset/index.ts';
+import { changeStats, type ChangeCounts } from '../../changeset/index.ts';
 import { EXIT, SqlferryError } from '../../errors/index.ts';
 import { Replica } from '../../repo/replica.ts';
 import { globals, out } from '../output.ts';
-
-type Counts = ReturnType<typeof changesetStats>['total'];
 
 export function registerLog(program: Command): void {
   program
@@ -50,9 +48,10 @@ export function registerLog(program: Command): void {
 }
 
 /** A damaged entry is reported in its place (exit code 6 at the end), not the end of the listing. */
-function countsOf(replica: Replica, seq: number): Counts | { error: string } {
+function countsOf(replica: Replica, seq: number): ChangeCounts | { error: string } {
   try {
-    return changesetStats(replica.entry(seq).bytes).total;
+    const { meta, changes } = replica.entryChanges(seq); // a piece at a time: a bulk load's entry may not fit in memory
+    return changeStats(changes(), meta.kind).total;
   } catch (err) {
     if (err instanceof SqlferryError) return { error: err.message };
     throw err;

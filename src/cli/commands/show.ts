@@ -1,6 +1,6 @@
 // `sqlferry show N`: one commit — its metadata and its changes as SQL, JSON or counts.
 import type { Command } from 'commander';
-import { changesetStats, iterateChanges, renderJson, renderSql } from '../../changeset/index.ts';
+import { changeStats, renderJson, renderSql } from '../../changeset/index.ts';
 import { Replica } from '../../repo/replica.ts';
 import { columnNamesIn } from '../../repo/capture/diff.ts';
 import { globals, out } from '../output.ts';
@@ -18,10 +18,12 @@ export function registerShow(program: Command): void {
     .addHelpText('after', '\nExample:\n  $ sqlferry show 3 --stat')
     .action((n: string, opts: { sql?: boolean; json?: boolean; stat?: boolean }, cmd: Command) => {
       const replica = Replica.find(globals(cmd).db);
-      const { meta, bytes } = replica.entry(parseSeq(n));
-      if (opts.json) return out.json({ entry: meta, changes: [...iterateChanges(bytes)].map(renderJson) });
+      // Read a piece at a time: a bulk load's entry may be larger than memory (or a Buffer) holds.
+      const { meta, changes, check } = replica.entryChanges(parseSeq(n));
+      if (!opts.stat) check(); // printed as it is read: nothing of a damaged entry
+      if (opts.json) return out.jsonWithList({ entry: meta }, 'changes', mapped(changes(), renderJson));
       if (opts.stat) {
-        const stats = changesetStats(bytes);
+        const stats = changeStats(changes(), meta.kind);
         const width = (f: (t: (typeof stats.tables)[number]) => string | number) => Math.max(0, ...stats.tables.map((t) => String(f(t)).length));
         const [w, i, u] = [width((t) => t.table), width((t) => t.inserts), width((t) => t.updates)];
         for (const t of stats.tables) {
@@ -38,6 +40,10 @@ export function registerShow(program: Command): void {
       // Column names from the live database's schema.
       const names = columnNamesIn(replica.paths.db);
       printLines(meta.schema.map((s) => `${s};`));
-      printLines(renderSql(iterateChanges(bytes), names));
+      printLines(renderSql(changes(), names));
     });
+}
+
+function* mapped<T, U>(items: Iterable<T>, f: (item: T) => U): Generator<U> {
+  for (const item of items) yield f(item);
 }

@@ -11,6 +11,7 @@ import { writeEntry, type LogEntryMeta } from '../log/log.ts';
 import { pageScope, rememberPages } from '../pages/page-scope.ts';
 import { writeJsonAtomic } from '../atomic.ts';
 import type { Replica } from '../replica.ts';
+import type { EntryFile } from './entry-file.ts';
 import { entryPaths } from '../sidecar.ts';
 
 export interface CommitOptions {
@@ -50,6 +51,15 @@ export function commit(replica: Replica, opts: CommitOptions = {}): LogEntryMeta
 export function appendEntry(replica: Replica, bytes: Uint8Array, schema: string[], message: string): LogEntryMeta {
   const meta = entryMeta(replica, sha256(bytes), bytes.byteLength, schema, message);
   writeEntry(replica.paths, meta, bytes);
+  return meta;
+}
+
+/** appendEntry for bytes written to an EntryFile a piece at a time (revert): the file published, then the metadata. */
+export function appendEntryFile(replica: Replica, file: EntryFile, schema: string[], message: string): LogEntryMeta {
+  const meta = entryMeta(replica, file.sha256(), file.size, schema, message);
+  if (file.target !== entryPaths(replica.paths, meta.seq).bytes) throw new Error(`${file.path} was not written for entry ${meta.seq}`);
+  file.publish();
+  writeJsonAtomic(entryPaths(replica.paths, meta.seq).meta, meta);
   return meta;
 }
 

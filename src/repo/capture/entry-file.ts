@@ -25,7 +25,7 @@ export interface EntryMark {
 
 export class EntryFile {
   readonly path: string;
-  private readonly target: string;
+  readonly target: string;
   private fd: number | undefined;
   private hash = createHash('sha256');
   size = 0;

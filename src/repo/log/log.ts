@@ -82,7 +82,7 @@ export function checkEntryFile(paths: SidecarPaths, seq: number): LogEntryMeta {
   return meta;
 }
 
-function logCorrupt(seq: number, file: string): SqlferryError {
+export function logCorrupt(seq: number, file: string): SqlferryError {
   return new SqlferryError('LOG_CORRUPT', `log entry ${seq} does not match its checksum`, {
     data: { seq, path: file },
     exitCode: EXIT.corrupt,
