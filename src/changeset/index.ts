@@ -7,7 +7,7 @@ export { validateChangeset } from './validate.ts';
 export { writeChangeset } from './writer.ts';
 export { invertChangeset } from './invert.ts';
 export { concatChangesets } from './concat.ts';
-export { changesetToPatchset } from './patchset.ts';
+export { changesetToPatchset, patchsetPieces } from './patchset.ts';
 export { renderSql, renderJson } from './render.ts';
 export type { ColumnNames, JsonChange, JsonValue } from './render.ts';
 export { changesetStats } from './stats.ts';

@@ -36,6 +36,8 @@ export class PieceCutter {
   private readonly first = new Map<string, TableHeader>();
   private readonly changed: TableHeader[] = [];
   private readonly listed = new Set<string>();
+  /** The pieces that start with a copy of their table's header, and its length. */
+  private readonly copies = new WeakMap<Uint8Array, number>();
 
   constructor(pieceBytes: number, expect?: ChangesetKind) {
     this.pieceBytes = pieceBytes;
@@ -54,6 +56,11 @@ export class PieceCutter {
   /** The last pieces; throws ChangesetFormatError when the file ends inside a record. */
   end(): Uint8Array[] {
     return this.cut(true);
+  }
+
+  /** How many leading bytes of `piece`, cut here, are a copy of its table's header (0 when it starts with its own bytes). */
+  copied(piece: Uint8Array): number {
+    return this.copies.get(piece) ?? 0;
   }
 
   /** What validateChangeset returns: the header of every table changed, once each, in file order. */
@@ -124,6 +131,7 @@ export class PieceCutter {
       if (!(err instanceof ChangesetFormatError)) throw err;
       throw new ChangesetFormatError(err.message.replace(/ at byte offset \d+$/, ''), global(err.offset));
     }
+    if (prefix) this.copies.set(piece, h);
     return piece;
   }
 
