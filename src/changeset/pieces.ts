@@ -94,6 +94,8 @@ export class PieceCutter {
       this.held = 0;
     } else {
       const rest = bytes.subarray(start);
+      // The rest is measured again from its start, under the header in force there (the measuring may have passed another).
+      this.header = this.headerAtStart;
       this.chunks = rest.length > 0 ? [rest] : [];
       this.held = rest.length;
       this.cutAt = Math.max(this.pieceBytes, 2 * rest.length);
