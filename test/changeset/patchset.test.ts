@@ -1,4 +1,4 @@
-import { describe, it } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { DatabaseSync } from 'node:sqlite';
 import { changesetToPatchset, patchsetPieces } from '../../src/changeset/index.ts';
@@ -71,6 +71,19 @@ describe('patchsetPieces (a large entry sent to a patchset hub)', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('writes a text or blob length given in a longer varint than needed as the whole conversion does', () => {
+    const int1 = [0x01, 0, 0, 0, 0, 0, 0, 0, 1];
+    const bytes = Uint8Array.from([
+      0x54, 2, 1, 0, 0x74, 0, // T, 2 columns, the first the key, "t"
+      0x12, 0, ...int1, 0x03, 0x80, 0x02, 0x68, 0x69, // INSERT (1, 'hi'), the length as 0x80 0x02
+      0x17, 0, ...int1, 0x04, 0x80, 0x80, 0x01, 0x61, 0x00, 0x03, 0x80, 0x01, 0x78, // UPDATE: b = 'x'
+      0x09, 0, ...int1, 0x03, 0x80, 0x01, 0x78, // DELETE
+    ]);
+    const whole = changesetToPatchset(bytes);
+    expect(whole.length).toBeLessThan(bytes.length - 10);
+    for (let pieceBytes = 1; pieceBytes < 40; pieceBytes++) expectSameBytes(inPieces(bytes, pieceBytes, 7), whole);
   });
 
   it('gives the session-written patchset of random workloads in pieces', () => {
