@@ -1,6 +1,8 @@
 // The change of digest of a patchset, which lacks the old values a changeset carries: the
 // rows it touches are read from the database before it applies (their cells removed) and
 // after (their cells added). Two reads by key per touched row, instead of rescanning tables.
+// A large entry's keys are read from its file a piece at a time, at each of the two reads:
+// held, one a row, they grew with the entry (a 3,000,000-row patchset: hundreds of MB).
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { lanesOf, type TableDigests } from '../changeset/digest.ts';
 import { CellBatch } from '../changeset/digest-cells.ts';
@@ -8,6 +10,7 @@ import { iterateChanges } from '../changeset/index.ts';
 import type { SqlValue } from '../changeset/types.ts';
 import { quoteIdent } from '../changeset/value.ts';
 import { addRowCells } from '../repo/digest-scan.ts';
+import { filePieces } from '../repo/apply/apply-pieces.ts';
 import { keyedColumns, readTable } from '../repo/schema/schema-read.ts';
 import { exactColumnList } from '../repo/capture/values.ts';
 import { bind, mark } from './rows.ts';
@@ -29,8 +32,16 @@ export function touchedKeys(bytes: Uint8Array): Map<string, Touched> {
   return out;
 }
 
+/** The keys a patchset touches: held (touchedKeys), or those of the patchset in a file (a large entry), read when asked. */
+export type TouchedRows = Map<string, Touched> | { file: string };
+
 /** Add (sign 1) or remove (-1) the cells the touched rows hold in `db` now; a table that does not exist holds none. */
-export function addTouchedRows(db: DatabaseSync, touched: Map<string, Touched>, digests: TableDigests, sign: 1 | -1): void {
+export function addTouchedRows(db: DatabaseSync, touched: TouchedRows, digests: TableDigests, sign: 1 | -1): void {
+  if (touched instanceof Map) return addKeyedRows(db, touched, digests, sign);
+  for (const piece of filePieces(touched.file, 'patchset')) addKeyedRows(db, touchedKeys(piece), digests, sign);
+}
+
+function addKeyedRows(db: DatabaseSync, touched: Map<string, Touched>, digests: TableDigests, sign: 1 | -1): void {
   const cells = new CellBatch();
   for (const [table, { pk, keys }] of touched) {
     const found = readTable(db, table);

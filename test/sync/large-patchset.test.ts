@@ -110,9 +110,9 @@ describe('a large commit pushed to a patchset hub', () => {
 
   it('is taken as pushed when the push stopped before saving the position (checksum counted in pieces)', async () => {
     const { hub, a } = await twoLargeCommits();
-    const before = positionOf(a);
+    const { hubId, hubSeq, hubTip } = positionOf(a);
     await pushTo(a, hub);
-    savePosition(a, before); // as if the push stopped right after its appends
+    savePosition(a, { hubId: hubId!, hubSeq, hubTip: hubTip! }); // as if the push stopped right after its appends
     expect(await pushTo(a, hub)).toMatchObject({ pushed: 0, head: 2 });
     sql(a.paths.db, "UPDATE t SET name = 'again' WHERE id = 1");
     commitAll(a, 'small');
