@@ -78,6 +78,11 @@ export class ByteWriter {
     }
   }
 
+  /** The bytes written so far, not copied (for a buffer let go as soon as they are used). */
+  written(): Uint8Array {
+    return this.buf.subarray(0, this.len);
+  }
+
   /** The bytes written so far (a copy trimmed to length, so the large buffer can be freed). */
   finish(): Uint8Array {
     return this.buf.slice(0, this.len);

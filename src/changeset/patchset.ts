@@ -114,7 +114,7 @@ class PatchsetConverter {
       }
     }
     flush();
-    return out.finish();
+    return out.written(); // about the piece's size: sent or hashed, then let go
   }
 
   /** Where each of a record's values starts, from at[from], and where the last ends; checked as the reader checks them. */
