@@ -9,6 +9,7 @@
 // SQLFERRY_BENCH_BIN=/other/checkout/bin/sqlferry.js runs another build's CLI; with
 // SQLFERRY_BENCH_BEFORE=/older/bin/sqlferry.js too, each step runs with both, side by side.
 // SQLFERRY_BENCH_STEPS='pull, SSH;clone' runs only the steps whose names start so (';' between).
+// SQLFERRY_BENCH_KIND=patchset makes the hub a patchset hub (init --format patchset).
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -81,9 +82,9 @@ async function served<T>(bin: string, fn: (url: string) => Promise<T>): Promise<
   }
 }
 
-console.log(`# ${new Date().toISOString()}: bulk entry of ${rows.toLocaleString('en')} rows, in ${dir}; ${cpus().length} × ${cpus()[0]?.model}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(`# ${new Date().toISOString()}: bulk entry of ${rows.toLocaleString('en')} rows to a ${process.env.SQLFERRY_BENCH_KIND ?? 'changeset'} hub, in ${dir}; ${cpus().length} × ${cpus()[0]?.model}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 mkdirSync(w);
-await initHub(join(w, 'store', 'bulk'));
+await initHub(join(w, 'store', 'bulk'), process.env.SQLFERRY_BENCH_KIND ?? 'changeset');
 const aPath = join(w, 'a.db');
 const a0 = new DatabaseSync(aPath);
 a0.exec('CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, amount REAL, qty INTEGER, note TEXT)');

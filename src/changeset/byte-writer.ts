@@ -82,6 +82,11 @@ export class ByteWriter {
     return this.len;
   }
 
+  /** The bytes written so far, not copied (for a buffer let go as soon as they are used). */
+  written(): Uint8Array {
+    return this.buf.subarray(0, this.len);
+  }
+
   /** The bytes written since the last take (a copy trimmed to length); the buffer is kept for the next ones. */
   take(): Uint8Array {
     const bytes = this.buf.slice(0, this.len);

@@ -9,7 +9,7 @@ export { changesOfPieces } from './piece-changes.ts';
 export type { Piece } from './piece-changes.ts';
 export { invertChange, invertChangeset } from './invert.ts';
 export { concatChangesets } from './concat.ts';
-export { changesetToPatchset } from './patchset.ts';
+export { changesetToPatchset, patchsetPieces } from './patchset.ts';
 export { renderSql, renderJson } from './render.ts';
 export type { ColumnNames, JsonChange, JsonValue } from './render.ts';
 export { changesetStats, changeStats } from './stats.ts';

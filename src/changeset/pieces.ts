@@ -36,8 +36,8 @@ export class PieceCutter {
   private readonly first = new Map<string, TableHeader>();
   private readonly changed: TableHeader[] = [];
   private readonly listed = new Set<string>();
-  /** The pieces that start with a copy of the header in force (they start inside a table). */
-  private readonly continuing = new WeakSet<Uint8Array>();
+  /** The pieces that start with a copy of their table's header, and its length. */
+  private readonly copies = new WeakMap<Uint8Array, number>();
 
   constructor(pieceBytes: number, expect?: ChangesetKind) {
     this.pieceBytes = pieceBytes;
@@ -58,9 +58,14 @@ export class PieceCutter {
     return this.cut(true);
   }
 
+  /** How many leading bytes of `piece`, cut here, are a copy of its table's header (0 when it starts with its own bytes). */
+  copied(piece: Uint8Array): number {
+    return this.copies.get(piece) ?? 0;
+  }
+
   /** Whether `piece` starts inside a table, behind a copy of its header (changesOfPieces needs to know). */
   continues(piece: Uint8Array): boolean {
-    return this.continuing.has(piece);
+    return this.copied(piece) > 0;
   }
 
   /** What validateChangeset returns: the header of every table changed, once each, in file order. */
@@ -94,6 +99,8 @@ export class PieceCutter {
       this.held = 0;
     } else {
       const rest = bytes.subarray(start);
+      // The rest is measured again from its start, under the header in force there (the measuring may have passed another).
+      this.header = this.headerAtStart;
       this.chunks = rest.length > 0 ? [rest] : [];
       this.held = rest.length;
       this.cutAt = Math.max(this.pieceBytes, 2 * rest.length);
@@ -109,7 +116,6 @@ export class PieceCutter {
     const prefix = code !== TABLE_CHANGESET && code !== TABLE_PATCHSET ? this.headerAtStart : undefined;
     const h = prefix?.bytes.length ?? 0;
     const piece = prefix ? Buffer.concat([prefix.bytes, body]) : body;
-    if (prefix) this.continuing.add(piece);
     const global = (offset: number) => (offset < h ? prefix!.at + offset : this.at + start + offset - h);
     try {
       walkTables(piece, this.kind!, {
@@ -132,6 +138,7 @@ export class PieceCutter {
       if (!(err instanceof ChangesetFormatError)) throw err;
       throw new ChangesetFormatError(err.message.replace(/ at byte offset \d+$/, ''), global(err.offset));
     }
+    if (prefix) this.copies.set(piece, h);
     return piece;
   }
 

@@ -14,7 +14,7 @@ export function pkBytes(table: TableHeader): number[] {
   return table.pk.map((isPk) => (isPk ? ++next : 0));
 }
 
-function sameTable(a: TableHeader, b: TableHeader): boolean {
+export function sameTable(a: TableHeader, b: TableHeader): boolean {
   if (a === b) return true;
   if (a.name !== b.name || a.pk.length !== b.pk.length) return false;
   const pa = pkBytes(a);
@@ -106,7 +106,7 @@ export class ChangesetWriter {
   }
 }
 
-function writeHeader(out: ByteWriter, marker: number, table: TableHeader): void {
+export function writeHeader(out: ByteWriter, marker: number, table: TableHeader): void {
   const name = utf8.encode(table.name);
   if (name.includes(0)) throw invalid('a table name cannot contain a NUL character', table);
   out.byte(marker);

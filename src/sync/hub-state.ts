@@ -4,9 +4,10 @@
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import type { HubInfo, Remote } from '../hub/remote.ts';
 import { sha256 } from '../hub/checksum.ts';
-import { fileChecksum } from '../shared/pieces.ts';
+import { fileChecksum, streamed } from '../shared/pieces.ts';
+import { entryPaths } from '../repo/sidecar.ts';
 import type { Replica } from '../repo/replica.ts';
-import { hubBytes } from './hub-bytes.ts';
+import { hubBytes, patchsetFileChecksums } from './hub-bytes.ts';
 
 export interface HubPosition {
   hubId: string | null;
@@ -93,9 +94,13 @@ async function adoptOwnEntries(replica: Replica, remote: Remote, info: HubInfo, 
   return { hubId: info.hubId, hubSeq, hubTip };
 }
 
-/** The sha256 local entry `seq` has on a hub of `kind`: a changeset hub stores the log's bytes as they are, so their recorded checksum, without reading them. */
+/**
+ * The sha256 local entry `seq` has on a hub of `kind`: a changeset hub stores the log's bytes as
+ * they are, so their recorded checksum, without reading them; a large one converted a piece at a time.
+ */
 function hubSha(replica: Replica, seq: number, kind: HubInfo['kind']): string {
   if (kind === 'changeset') return replica.meta(seq).sha256;
+  if (streamed(replica.meta(seq).size)) return patchsetFileChecksums(entryPaths(replica.paths, seq).bytes).patchset.sha256;
   return sha256(hubBytes(replica.entry(seq).bytes, kind));
 }
 

@@ -26,7 +26,7 @@ import { readLocalRows } from './local-rows.ts';
 import { copyDigests, type TableDigests } from '../changeset/digest.ts';
 import { validateChangeset } from '../changeset/index.ts';
 import { scanDigests } from '../repo/digest-scan.ts';
-import { addTouchedRows, touchedKeys } from './touched-digest.ts';
+import { addTouchedRows, touchedKeys, type TouchedRows } from './touched-digest.ts';
 import { fileDelta } from './file-delta.ts';
 import { advanceDigests, claimMismatch, digestsAt, entryDelta, rescanInto, saveDigests } from '../repo/digest-state.ts';
 import { captureWorking, prepareCapture } from './working.ts';
@@ -214,7 +214,7 @@ function corruptEntry(e: FetchedEntry, err: ChangesetFormatError): SqlferryError
  * Each entry's change of digest from its bytes, or for a patchset the keys whose rows give it:
  * before the transaction, so the app waits less, and a file that does not decode names its entry.
  */
-function digestDeltas(incoming: FetchedEntry[]): Array<{ delta: TableDigests } | { touched: ReturnType<typeof touchedKeys> }> {
+function digestDeltas(incoming: FetchedEntry[]): Array<{ delta: TableDigests } | { touched: TouchedRows }> {
   return incoming.map((e) => {
     try {
       if ('file' in e) return fileDelta(e.file, e.meta.kind);

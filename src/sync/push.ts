@@ -13,7 +13,7 @@ import type { EntryWithBytes, HubInfo, Remote } from '../hub/remote.ts';
 import { BATCH_BYTES, BATCH_ENTRIES } from '../hub/batch.ts';
 import type { Replica } from '../repo/replica.ts';
 import { meetHub, savePosition, unrelatedHub, type HubPosition } from './hub-state.ts';
-import { hubBytes } from './hub-bytes.ts';
+import { hubBytes, patchsetFileBytes, patchsetFileChecksums } from './hub-bytes.ts';
 import { hubMeta } from './entry-meta.ts';
 import { uploadSnapshotFile, uploadSnapshotIfDue, type SnapshotOutcome } from './hub-snapshot.ts';
 import { tracked, type Progress } from './progress.ts';
@@ -84,10 +84,11 @@ export async function push(replica: Replica, remote: Remote, opts: PushOptions =
       for (const seq of local) {
         const parent = batch.at(-1)?.meta.sha256 ?? pos.hubTip!;
         const size = replica.meta(seq).size;
-        if (info.kind === 'changeset' && streamed(size)) {
+        if (streamed(size)) {
           if (batch.length > 0) await send();
-          pos = await appendStreamed(replica, remote, info, pos, seq, claims);
-          bytes += size;
+          let stored: number;
+          ({ pos, stored } = await appendStreamed(replica, remote, info, pos, seq, claims));
+          bytes += stored;
           advance?.(size);
           continue;
         }
@@ -128,35 +129,62 @@ function hubEntry(replica: Replica, info: HubInfo, parent: string, seq: number, 
 /**
  * A large local commit (src/shared/pieces.ts) appended alone, its bytes streamed from the log file
  * (checked against the log's sha256 as they go) and its digest counted a piece at a time: never
- * held whole. A changeset hub stores a commit's bytes as they are, so the log's sha256 is the hub's.
+ * held whole. A changeset hub stores a commit's bytes as they are, so the log's sha256 is the hub's;
+ * a patchset hub's checksum and size are needed before the bytes go, so the log is converted
+ * twice (hub-bytes.ts): first to count the patchset (and check the log), then to send it.
  */
-async function appendStreamed(replica: Replica, remote: Remote, info: HubInfo, pos: HubPosition, seq: number, claims: ContentClaims): Promise<HubPosition> {
+async function appendStreamed(replica: Replica, remote: Remote, info: HubInfo, pos: HubPosition, seq: number, claims: ContentClaims): Promise<{ pos: HubPosition; stored: number }> {
   const local = replica.meta(seq);
   const file = entryPaths(replica.paths, seq).bytes;
-  const meta = hubMeta(local, { seq, parent: pos.hubTip!, replica: replica.replicaId, kind: info.kind, sha256: local.sha256, size: local.size, digest: claims.afterFile(local, file) });
+  const stored = info.kind === 'changeset' ? local : patchsetOfLog(seq, local, file);
+  const meta = hubMeta(local, { seq, parent: pos.hubTip!, replica: replica.replicaId, kind: info.kind, sha256: stored.sha256, size: stored.size, digest: claims.afterFile(local, file) });
+  const body = info.kind === 'changeset' ? createReadStream(file, { highWaterMark: pieceBytes() }) : patchsetBytes(file);
   try {
-    await remote.appendStream(meta, logBytes(seq, local, file));
+    await remote.appendStream(meta, checkedLog(seq, file, stored, body));
   } catch (err) {
     if ((err as SqlferryError).code !== 'HUB_ENTRY_EXISTS') throw err;
     throw pullFirst(remote.url, seq, pos.hubSeq);
   }
   const next = { hubId: info.hubId, hubSeq: seq, hubTip: meta.sha256 };
   savePosition(replica, next);
-  return next;
+  return { pos: next, stored: stored.size };
 }
 
-/** The log file's bytes as they are read, LOG_CORRUPT before the end when they are not what its metadata says. */
-async function* logBytes(seq: number, meta: LogEntryMeta, file: string): AsyncGenerator<Uint8Array> {
+/** The patchset's checksum and size, once the log file proved to be what its metadata says. */
+function patchsetOfLog(seq: number, meta: LogEntryMeta, file: string): { sha256: string; size: number } {
+  let checksums;
   try {
-    yield* verified(`log entry ${seq}`, meta, metered(createReadStream(file, { highWaterMark: pieceBytes() })));
+    checksums = patchsetFileChecksums(file);
   } catch (err) {
-    if ((err as SqlferryError).code !== 'HUB_ENTRY_CORRUPT') throw err;
-    throw new SqlferryError('LOG_CORRUPT', `log entry ${seq} does not match its checksum`, {
-      data: { seq, path: file },
-      exitCode: EXIT.corrupt,
-      hint: 'the file was changed or damaged; restore the sidecar folder from a backup',
-    });
+    if ((err as SqlferryError).code === 'CHANGESET_MALFORMED') throw logCorrupt(seq, file); // damaged before its checksum could say so
+    throw err;
   }
+  const { log, patchset } = checksums;
+  if (log.sha256 !== meta.sha256 || log.size !== meta.size) throw logCorrupt(seq, file);
+  return patchset;
+}
+
+async function* patchsetBytes(file: string): AsyncGenerator<Uint8Array> {
+  yield* patchsetFileBytes(file);
+}
+
+/** The bytes made from the log file as they are read, LOG_CORRUPT before the end when they are not `expected` (the file changed). */
+async function* checkedLog(seq: number, file: string, expected: { sha256: string; size: number }, body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  try {
+    yield* verified(`log entry ${seq}`, expected, metered(body));
+  } catch (err) {
+    const code = (err as SqlferryError).code;
+    if (code !== 'HUB_ENTRY_CORRUPT' && code !== 'CHANGESET_MALFORMED') throw err;
+    throw logCorrupt(seq, file);
+  }
+}
+
+function logCorrupt(seq: number, file: string): SqlferryError {
+  return new SqlferryError('LOG_CORRUPT', `log entry ${seq} does not match its checksum`, {
+    data: { seq, path: file },
+    exitCode: EXIT.corrupt,
+    hint: 'the file was changed or damaged; restore the sidecar folder from a backup',
+  });
 }
 
 /** Appends `batch` and saves the position once; a batch cut short by another pusher keeps what it stored. */
