@@ -15,6 +15,7 @@ import { advanceDigests, claimMismatch, entryDelta, rescanInto, scanAt } from '.
 import { sha256 } from '../hub/checksum.ts';
 import type { Replica } from './replica.ts';
 import { checkEntryFile, type LogEntryMeta } from './log/log.ts';
+import { patchsetFileChecksums } from './log/entry-patchset.ts';
 import { filePieces } from './apply/apply-pieces.ts';
 import { entryPaths } from './sidecar.ts';
 import { streamed } from '../shared/pieces.ts';
@@ -90,7 +91,7 @@ interface Names {
 function checkedEntry(replica: Replica, seq: number): { meta: LogEntryMeta; names: Names } {
   if (streamed(replica.meta(seq).size)) {
     const meta = checkEntryFile(replica.paths, seq);
-    return { meta, names: { sha256: meta.sha256, others: () => patchsetName(replica.entry(seq).bytes) } };
+    return { meta, names: { sha256: meta.sha256, others: () => [patchsetFileChecksums(entryPaths(replica.paths, seq).bytes).patchset.sha256] } };
   }
   const { meta, bytes } = replica.entry(seq);
   return { meta, names: { sha256: meta.sha256, others: () => patchsetName(bytes) } };

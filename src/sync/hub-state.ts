@@ -7,7 +7,8 @@ import { sha256 } from '../hub/checksum.ts';
 import { fileChecksum, streamed } from '../shared/pieces.ts';
 import { entryPaths } from '../repo/sidecar.ts';
 import type { Replica } from '../repo/replica.ts';
-import { hubBytes, patchsetFileChecksums } from './hub-bytes.ts';
+import { hubBytes } from './hub-bytes.ts';
+import { patchsetFileChecksums } from '../repo/log/entry-patchset.ts';
 
 export interface HubPosition {
   hubId: string | null;

@@ -106,6 +106,12 @@ describe('a large commit pushed to a patchset hub', () => {
       expect(verify(r).ok).toBe(true);
     }
     expect(verify(a).ok).toBe(true);
+    // An entry pushed after them names the large one by its patchset's checksum: a pulls it, and verify follows that name.
+    sql(b.paths.db, 'DELETE FROM t WHERE id = 3');
+    commitAll(b, 'after');
+    await pushTo(b, hub);
+    expect(await pullWith(a, hub)).toMatchObject({ pulled: 1, head: 3 });
+    expect(verify(a).ok).toBe(true);
   });
 
   it('is taken as pushed when the push stopped before saving the position (checksum counted in pieces)', async () => {
