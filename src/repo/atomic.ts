@@ -57,12 +57,16 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
  * parts (a large entry, never held whole).
  */
 export function writeFileUnsynced(path: string, data: Uint8Array | string | Iterable<Uint8Array>): void {
+  writeDurablyRenamed(path, typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data);
+}
+
+/** `chunks` into a temp file beside `path`, fsynced, then renamed over it; how many bytes. */
+function writeDurablyRenamed(path: string, chunks: Iterable<Uint8Array>): number {
   const tmp = tempPathFor(path);
   const fd = openSync(tmp, 'wx');
+  let size: number;
   try {
-    if (typeof data === 'string') writeAll(fd, Buffer.from(data, 'utf8'));
-    else if (data instanceof Uint8Array) writeAll(fd, data);
-    else for (const part of data) writeAll(fd, part);
+    size = writeChunks(fd, chunks);
     fsyncSync(fd);
   } catch (err) {
     closeSync(fd);
@@ -71,6 +75,7 @@ export function writeFileUnsynced(path: string, data: Uint8Array | string | Iter
   }
   closeSync(fd);
   renameSync(tmp, path);
+  return size;
 }
 
 /**
@@ -99,19 +104,7 @@ export function writeOutputFile(path: string, chunks: Iterable<Uint8Array>): num
   const target = lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() ? realTarget(path) : path;
   const existing = statSync(target, { throwIfNoEntry: false });
   if (existing === undefined || existing.isFile()) {
-    const tmp = tempPathFor(target);
-    const fd = openSync(tmp, 'wx');
-    let size: number;
-    try {
-      size = writeChunks(fd, chunks);
-      fsyncSync(fd);
-    } catch (err) {
-      closeSync(fd);
-      unlinkSync(tmp);
-      throw err;
-    }
-    closeSync(fd);
-    renameSync(tmp, target);
+    const size = writeDurablyRenamed(target, chunks);
     fsyncDir(dirname(target));
     return size;
   }
