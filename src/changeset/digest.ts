@@ -109,6 +109,43 @@ export function addChangesetDelta(bytes: Uint8Array, digests: TableDigests): voi
   cells.finish();
 }
 
+/**
+ * Add the change of digest that the INSERTs of the patchset `bytes` make: a patchset INSERT holds
+ * the whole row, as a changeset's does. Its UPDATEs and DELETEs hold no old values: their rows
+ * are read from the database (src/sync/touched-digest.ts).
+ */
+export function addPatchsetInsertsDelta(bytes: Uint8Array, digests: TableDigests): void {
+  const cells = new CellBatch();
+  const c = new ByteCursor(bytes);
+  let table: TableHeader | undefined;
+  let name = new Uint8Array(0);
+  let at = new Int32Array(0);
+  while (c.pos < c.end) {
+    const code = bytes[c.pos]!;
+    if (code === TABLE_PATCHSET) {
+      table = c.tableHeader();
+      name = Buffer.from(table.name, 'utf8');
+      at = new Int32Array(table.pk.length + 1);
+      cells.target(lanesOf(digests, table.name));
+      continue;
+    }
+    if (table === undefined) throw new ChangesetFormatError('change before any table header', c.pos);
+    if (code !== OP_CODE.INSERT && code !== OP_CODE.UPDATE && code !== OP_CODE.DELETE) throw new ChangesetFormatError(`unknown change operation ${code}`, c.pos);
+    c.pos += 2; // operation and indirect flag
+    const n = table.pk.length;
+    if (code === OP_CODE.DELETE) {
+      for (let i = 0; i < n; i++) if (table.pk[i]) c.skipValue(true); // the key alone
+      continue;
+    }
+    record(c, n, at, 0); // an UPDATE's one record: the key and the new values
+    if (code !== OP_CODE.INSERT) continue;
+    cells.row(name);
+    for (let i = 0; i < n; i++) if (table.pk[i]) cells.keyRaw(bytes, at[i]!, at[i + 1]!);
+    for (let i = 0; i < n; i++) cells.cellRaw(i, bytes, at[i]!, at[i + 1]!, 1);
+  }
+  cells.finish();
+}
+
 /** Step over a record of `n` values, noting in `at` from `from` on where each starts and where the last ends. */
 function record(c: ByteCursor, n: number, at: Int32Array, from: number): void {
   for (let i = 0; i < n; i++) {

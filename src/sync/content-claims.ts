@@ -49,9 +49,8 @@ export class ContentClaims {
 }
 
 /** A local commit's change of digest from its log file (always a changeset), a piece at a time. */
-function fileDeltaOf(file: string): TableDigests | undefined {
-  const change = fileDelta(file, 'changeset');
-  return 'delta' in change ? change.delta : undefined;
+function fileDeltaOf(file: string): TableDigests {
+  return fileDelta(file, 'changeset').delta;
 }
 
 /** Refuse to push when base.db or the log was changed behind sqlferry's back and no longer matches the log. */

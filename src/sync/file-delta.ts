@@ -1,19 +1,22 @@
 // The change of digest of a large hub entry kept in a file (fetch.ts), a piece at a time: the
 // pieces are checked as validateChangeset checks the whole file, and the sum of their changes is
 // the file's (a lattice sum does not depend on order, and a repeated table header adds no cell).
-// A patchset is checked the same way; the keys of the rows it touches are read from the file
-// again when its digest is counted (touched-digest.ts), not held: one a row, they grew with it.
-import { addChangesetDelta, type TableDigests } from '../changeset/digest.ts';
+// A patchset is checked the same way and its INSERTs counted; the keys of the rows its UPDATEs
+// and DELETEs touch are read from the file again when its digest is counted (touched-digest.ts),
+// not held: one a row, they grew with it.
+import { addChangesetDelta, addPatchsetInsertsDelta, type TableDigests } from '../changeset/digest.ts';
 import type { ChangesetKind } from '../changeset/types.ts';
-import { filePieces, validateFile } from '../repo/apply/apply-pieces.ts';
+import { filePieces } from '../repo/apply/apply-pieces.ts';
 import type { TouchedRows } from './touched-digest.ts';
 
-export function fileDelta(path: string, kind: ChangesetKind): { delta: TableDigests } | { touched: TouchedRows } {
-  if (kind === 'changeset') {
-    const delta: TableDigests = new Map();
-    for (const piece of filePieces(path, kind)) addChangesetDelta(piece, delta);
-    return { delta };
-  }
-  validateFile(path, kind);
-  return { touched: { file: path } };
+/** An entry's change of digest from its bytes, and for a patchset the rows to read for the rest. */
+export interface EntryDigestChange {
+  delta: TableDigests;
+  touched?: TouchedRows;
+}
+
+export function fileDelta(path: string, kind: ChangesetKind): EntryDigestChange {
+  const delta: TableDigests = new Map();
+  for (const piece of filePieces(path, kind)) (kind === 'changeset' ? addChangesetDelta : addPatchsetInsertsDelta)(piece, delta);
+  return kind === 'changeset' ? { delta } : { delta, touched: { file: path } };
 }

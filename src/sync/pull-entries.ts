@@ -23,11 +23,11 @@ import { redoLocal, refuseNonAdditive, squashLocal, undoLocal } from './rebase/s
 import { conflictRecords } from './record-conflicts.ts';
 import { finishLog, finishPull } from '../repo/pull-recovery/recover-pull.ts';
 import { readLocalRows } from './local-rows.ts';
-import { copyDigests, type TableDigests } from '../changeset/digest.ts';
+import { addPatchsetInsertsDelta, copyDigests, type TableDigests } from '../changeset/digest.ts';
 import { validateChangeset } from '../changeset/index.ts';
 import { scanDigests } from '../repo/digest-scan.ts';
-import { addTouchedRows, touchedKeys, type TouchedRows } from './touched-digest.ts';
-import { fileDelta } from './file-delta.ts';
+import { addTouchedRows, touchedKeys } from './touched-digest.ts';
+import { fileDelta, type EntryDigestChange } from './file-delta.ts';
 import { advanceDigests, claimMismatch, digestsAt, entryDelta, rescanInto, saveDigests } from '../repo/digest-state.ts';
 import { captureWorking, prepareCapture } from './working.ts';
 import { withLiveTransaction } from './transaction.ts';
@@ -95,10 +95,10 @@ async function rebaseOnto(
     rebasedLocal = local.length > 0;
     const applyHub = () => incoming.forEach((e, i) => {
       const change = deltas[i]!;
-      if ('touched' in change) addTouchedRows(db, change.touched, digests, -1);
+      if (change.touched) addTouchedRows(db, change.touched, digests, -1);
       applyHubEntry(db, e);
-      if ('touched' in change) addTouchedRows(db, change.touched, digests, 1);
-      checkEntryDigest(db, digests, e, 'delta' in change ? change.delta : undefined);
+      if (change.touched) addTouchedRows(db, change.touched, digests, 1);
+      checkEntryDigest(db, digests, e, change.delta);
     });
     const large = largeRebase(local, incoming);
     const digestsBefore = large && copyDigests(digests);
@@ -211,16 +211,19 @@ function corruptEntry(e: FetchedEntry, err: ChangesetFormatError): SqlferryError
 }
 
 /**
- * Each entry's change of digest from its bytes, or for a patchset the keys whose rows give it:
- * before the transaction, so the app waits less, and a file that does not decode names its entry.
+ * Each entry's change of digest from its bytes, and for a patchset the keys whose rows give the
+ * rest: before the transaction, so the app waits less, and a file that does not decode names its entry.
  */
-function digestDeltas(incoming: FetchedEntry[]): Array<{ delta: TableDigests } | { touched: TouchedRows }> {
+function digestDeltas(incoming: FetchedEntry[]): EntryDigestChange[] {
   return incoming.map((e) => {
     try {
       if ('file' in e) return fileDelta(e.file, e.meta.kind);
       validateChangeset(e.bytes, e.meta.kind); // a file that repeats a table otherwise would be read two ways
       const delta = entryDelta(e.bytes);
-      return delta === undefined ? { touched: touchedKeys(e.bytes) } : { delta };
+      if (delta !== undefined) return { delta };
+      const inserts: TableDigests = new Map();
+      addPatchsetInsertsDelta(e.bytes, inserts);
+      return { delta: inserts, touched: touchedKeys(e.bytes) };
     } catch (err) {
       throw err instanceof ChangesetFormatError ? corruptEntry(e, err) : err;
     }

@@ -1,6 +1,8 @@
-// The change of digest of a patchset, which lacks the old values a changeset carries: the
-// rows it touches are read from the database before it applies (their cells removed) and
-// after (their cells added). Two reads by key per touched row, instead of rescanning tables.
+// The change of digest of a patchset's UPDATEs and DELETEs, which lack the old values a
+// changeset carries: the rows they touch are read from the database before it applies (their
+// cells removed) and after (their cells added). Two reads by key per touched row, instead of
+// rescanning tables. Its INSERTs hold their whole rows and are counted from the bytes
+// (addPatchsetInsertsDelta): a bulk load on a patchset hub is read from the database not at all.
 // A large entry's keys are read from its file a piece at a time, at each of the two reads:
 // held, one a row, they grew with the entry (a 3,000,000-row patchset: hundreds of MB).
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
@@ -23,11 +25,12 @@ interface Touched {
   keys: SqlValue[][];
 }
 
-/** Per table, the keys (values of the key columns, in column order) the changes of `bytes` touch. */
+/** Per table, the keys (values of the key columns, in column order) the UPDATEs and DELETEs of `bytes` touch. */
 export function touchedKeys(bytes: Uint8Array): Map<string, Touched> {
   const out = new Map<string, Touched>();
   for (const change of iterateChanges(bytes)) {
-    const values = change.op === 'INSERT' ? change.new! : change.old!;
+    if (change.op === 'INSERT') continue;
+    const values = change.old!;
     let t = out.get(change.table.name);
     if (t === undefined) out.set(change.table.name, (t = { pk: change.table.pk, keys: [] }));
     t.keys.push(values.filter((_, i) => change.table.pk[i]));
@@ -71,10 +74,14 @@ function pieceKeys(bytes: Uint8Array): Map<string, Touched> {
     const insert = bytes[c.pos] === OP_CODE.INSERT;
     const remove = bytes[c.pos] === OP_CODE.DELETE;
     c.pos += 2; // operation and indirect flag
+    if (insert) {
+      for (let i = 0; i < pk.length; i++) c.skipValue(true);
+      continue;
+    }
     const key: SqlValue[] = [];
     for (let i = 0; i < pk.length; i++) {
       if (pk[i]) key.push(c.value(true));
-      else if (!remove) c.skipValue(insert); // a patchset DELETE holds the key only
+      else if (!remove) c.skipValue(false); // a patchset DELETE holds the key only
     }
     if (touched === undefined && (touched = out.get(name)) === undefined) out.set(name, (touched = { pk, keys: [] }));
     touched.keys.push(key);
