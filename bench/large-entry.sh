@@ -7,10 +7,7 @@
 set -euo pipefail
 rows=${1:?rows}
 dir=${2:-$(mktemp -d /tmp/sqlferry-entry-XXXXXX)}
-here=$(cd "$(dirname "$0")/.." && pwd)
-node=${NODE:-$here/node_modules/node/bin/node}
-cli=${SQLFERRY:-$here/bin/sqlferry.js}
-step() { local name=$1; shift; /usr/bin/time -f "$name: %e s wall, %U+%S s CPU, %M KB peak" "$node" "$cli" "$@" >/dev/null; }
+source "$(dirname "$0")/timed-cli.sh"
 mkdir -p "$dir" && cd "$dir"
 if [ ! -d fixture ]; then
   mkdir fixture
