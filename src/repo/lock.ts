@@ -8,7 +8,8 @@ export interface ReplicaLock {
   release(): void;
 }
 
-function pidAlive(pid: number): boolean {
+/** Whether a process with this pid exists (one we may not signal counts). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -5,6 +5,7 @@ import { SqlferryError } from '../errors/index.ts';
 import { rebuildBaseIfHalfWritten } from './base/base-unjournaled.ts';
 import { readConfig, readState, writeConfig, writeState, newConfig, type ReplicaConfig, type ReplicaState } from './config.ts';
 import { acquireLock } from './lock.ts';
+import { removeLeftovers } from './leftovers.ts';
 import { rememberPagesAtInit } from './pages/pages-at-init.ts';
 import { listSeqs, readEntry, readMeta, type LogEntry, type LogEntryMeta } from './log/log.ts';
 import { entryChanges, type EntryChanges } from './log/entry-changes.ts';
@@ -177,6 +178,7 @@ export class Replica {
   }
 
   private recover(assume: Assumption | undefined): void {
+    removeLeftovers(this.paths); // after noticeOutsideChanges: a crash's temp files are no outside change
     rebuildBaseIfHalfWritten(this.paths);
     finishRestart(this.paths);
     recoverPendingPull(this.paths, assume);

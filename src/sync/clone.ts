@@ -9,6 +9,7 @@ import { claimMismatch, saveDigests } from '../repo/digest-state.ts';
 import { stampSidecar } from '../repo/sidecar-stamp.ts';
 import type { Remote } from '../hub/remote.ts';
 import { tempPathFor } from '../repo/atomic.ts';
+import { removeLeftoversOf } from '../repo/leftovers.ts';
 import { readConfig, writeConfig } from '../repo/config.ts';
 import { Replica } from '../repo/replica.ts';
 import { sidecarPaths } from '../repo/sidecar.ts';
@@ -38,6 +39,7 @@ export async function clone(remote: Remote, dbPath: string, opts: PullOptions & 
       hint: 'push to it from an existing replica first (sqlferry remote add origin URL && sqlferry push)',
     });
   }
+  removeLeftoversOf(dbPath);
   const tmp = tempPathFor(dbPath);
   let digests: TableDigests;
   // The snapshot must hold what the log says the hub held at its seq (the genesis is checked by
