@@ -1,6 +1,7 @@
 // The whole contract a hub transport implements. Rebase and conflicts never live here:
 // a Remote stores and returns numbered entries and snapshots, nothing more.
 import type { ChangesetKind } from '../changeset/types.ts';
+import type { PruneOptions, PruneReport } from './folder/prune.ts';
 
 /** `sqlferry-hub.json`: who the hub is. Created once by `init --bare`, never changed. */
 export interface HubInfo {
@@ -115,6 +116,11 @@ export interface Remote {
   latestSnapshot(atMost?: number): Promise<SnapshotMeta | null>;
   readSnapshot(seq: number): Promise<{ meta: SnapshotMeta; body: AsyncIterable<Uint8Array> }>;
   writeSnapshot(meta: SnapshotMeta, body: Body): Promise<void>;
+  /**
+   * Optional: remove what killed writers left in the hub's storage (src/hub/folder/prune.ts);
+   * null where its store leaves nothing behind. Absent over HTTP: the server's owner prunes.
+   */
+  prune?(opts: PruneOptions): Promise<PruneReport | null>;
   close(): Promise<void>;
 }
 

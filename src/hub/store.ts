@@ -3,6 +3,7 @@
 // on the chain, checked bytes, checksums verified on read — are written once above it, in
 // ./stored-hub.ts. test/remote/conformance.ts runs on every store through this interface alone.
 import type { Body, EntryMeta, EntryWithBytes, HubInfo, SnapshotMeta } from './remote.ts';
+import type { PruneOptions, PruneReport } from './folder/prune.ts';
 
 /**
  * One hub's storage. Rules every implementation keeps:
@@ -40,6 +41,8 @@ export interface HubStore {
   latestSnapshot(atMost: number): Promise<SnapshotMeta | null>;
   snapshot(seq: number): Promise<{ meta: SnapshotMeta; body: AsyncIterable<Uint8Array> }>;
   writeSnapshotExclusive(meta: SnapshotMeta, body: Body): Promise<boolean>;
+  /** Removes what killed writers left (folder/prune.ts); absent where a crash leaves nothing (a database). */
+  prune?(opts: PruneOptions): Promise<PruneReport>;
   close(): Promise<void>;
 }
 

@@ -5,6 +5,7 @@
 // every request through one.
 import type { BatchLimits, Body, EntryMeta, EntryWithBytes, HubInfo, Remote, SnapshotMeta } from './remote.ts';
 import type { HubStore } from './store.ts';
+import type { PruneOptions, PruneReport } from './folder/prune.ts';
 import { EntryExistsError, SnapshotExistsError } from './errors.ts';
 import { checkAppendBatch, checkAppendStream } from './check-append.ts';
 import { checkSnapshot } from './check-snapshot.ts';
@@ -75,6 +76,10 @@ export class StoredHub implements Remote {
   async writeSnapshot(meta: SnapshotMeta, body: Body): Promise<void> {
     const checked = await checkSnapshot(this, meta, metered(asStream(body)));
     if (!(await this.store.writeSnapshotExclusive(snapshotMeta(meta), checked))) throw new SnapshotExistsError(this.url, meta.seq);
+  }
+
+  async prune(opts: PruneOptions): Promise<PruneReport | null> {
+    return this.store.prune ? this.store.prune(opts) : null;
   }
 
   close(): Promise<void> {

@@ -6,6 +6,7 @@ import { SqlferryError, EXIT } from '../errors/index.ts';
 import { HUB_NAME } from '../hub/naming.ts';
 import type { Store, TokenRecord } from '../hub/store.ts';
 import { foldName } from './table-limit.ts';
+import { durationMs } from '../shared/duration.ts';
 
 export interface NewToken {
   hub?: string;
@@ -18,15 +19,13 @@ export interface NewToken {
 
 export const tokenDigest = (token: string): string => createHash('sha256').update(token).digest('hex');
 
-const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
-
 function usage(message: string): SqlferryError {
   return new SqlferryError('USAGE', message, { exitCode: EXIT.usage });
 }
 
 export function expiryOf(text: string, now = Date.now()): string {
-  const rel = /^(\d{1,6})([mhd])$/.exec(text);
-  const at = rel ? now + Number(rel[1]) * UNITS[rel[2]!]! : /^\d{4}-\d\d-\d\d/.test(text) ? Date.parse(text) : NaN;
+  const span = durationMs(text);
+  const at = span !== undefined ? now + span : /^\d{4}-\d\d-\d\d/.test(text) ? Date.parse(text) : NaN;
   if (!Number.isFinite(at)) throw usage(`--expires must be a duration such as 30d, 12h, 90m or a date such as 2027-01-31, not ${JSON.stringify(text)}`);
   if (at <= now) throw usage(`--expires ${text} is already past`);
   return new Date(at).toISOString();

@@ -1,6 +1,11 @@
-// `sqlferry hub migrate FROM TO`: copy a hub between stores (src/sync/migrate-hub.ts).
+// `sqlferry hub migrate FROM TO`: copy a hub between stores (src/sync/migrate-hub.ts);
+// `sqlferry hub prune URL`: remove what killed pushes left in it (src/sync/prune-hub.ts).
 import type { Command } from 'commander';
+import { SqlferryError, EXIT } from '../../errors/index.ts';
+import { durationMs } from '../../shared/duration.ts';
 import { migrateHub } from '../../sync/migrate-hub.ts';
+import { pruneHub } from '../../sync/prune-hub.ts';
+import { formatBytes } from '../progress.ts';
 import { globals, out } from '../output.ts';
 
 export function registerHub(program: Command): void {
@@ -23,5 +28,29 @@ export function registerHub(program: Command): void {
       if (opts.json) return out.json({ from, to, ...result });
       const continued = result.continuedFrom > 0 ? ` (continued after entry ${result.continuedFrom})` : '';
       out.info(g, `Copied hub ${result.hubId} to ${to}: ${result.entries} entries and ${result.snapshots} snapshots${continued}, every checksum checked; it has ${result.head} entries`);
+    });
+  hub
+    .command('prune')
+    .description('remove what killed pushes left in a folder or SSH hub (bytes no entry or snapshot names, staged files), once nothing has written them for a while')
+    .argument('<url>', 'the hub: a folder or ssh://')
+    .option('--older-than <span>', 'keep leftovers written to more recently than this (90m, 12h, 30d): a push may still be at work', '1h')
+    .option('--dry-run', 'list what would be removed, remove nothing')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExamples:\n  $ sqlferry hub prune /srv/hubs/app --dry-run\n  $ sqlferry hub prune ssh://backup.example/srv/hubs/app --older-than 1d')
+    .action(async (url: string, opts: { olderThan: string; dryRun?: boolean; json?: boolean }, cmd: Command) => {
+      const g = globals(cmd);
+      const olderThanMs = durationMs(opts.olderThan);
+      if (olderThanMs === undefined) {
+        throw new SqlferryError('USAGE', `--older-than must be a span such as 90m, 12h or 30d, not ${JSON.stringify(opts.olderThan)}`, { exitCode: EXIT.usage });
+      }
+      const dryRun = opts.dryRun === true;
+      const result = await pruneHub(url, { olderThanMs, dryRun });
+      if (opts.json) return out.json({ url, dryRun, ...result });
+      if (!result.applies) return out.info(g, `${url} is kept in PostgreSQL, where a killed push leaves nothing behind: nothing to prune`);
+      for (const name of result.removed) out.verbose(g, `${dryRun ? 'would remove' : 'removed'} ${name}`);
+      const kept = result.recent > 0 ? `; ${result.recent} written to within ${opts.olderThan} kept (a push may still be at work)` : '';
+      if (result.removed.length === 0) return out.info(g, `Nothing to prune in ${url}${kept}`);
+      const what = `${result.removed.length} leftover file${result.removed.length === 1 ? '' : 's'} (${formatBytes(result.bytes)})`;
+      out.info(g, `${dryRun ? 'Would remove' : 'Removed'} ${what} from ${url}${kept}`);
     });
 }

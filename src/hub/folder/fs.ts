@@ -36,6 +36,8 @@ export interface FolderFs {
   publishExclusive(name: string, text: string): Promise<boolean>;
   /** Replaces a small advisory file in place (torn or stale content must be harmless). */
   overwrite(name: string, text: string): Promise<void>;
+  /** A file's size and last write time; undefined when it does not exist. */
+  stat(name: string): Promise<{ size: number; mtimeMs: number } | undefined>;
   /** Removes a file; a missing one is no error. */
   remove(name: string): Promise<void>;
   /** Makes a folder and its parents if missing ('' is the hub folder itself). */

@@ -18,6 +18,7 @@ import { leadingWithin } from '../batch.ts';
 import type { HubFolder } from './layout.ts';
 import { HEAD_HINT, findHead, headHint } from './find-head.ts';
 import { upToOnePast } from './one-past.ts';
+import { pruneFolderHub, type PruneOptions, type PruneReport } from './prune.ts';
 
 type Stored<T> = T & { file: string };
 
@@ -133,6 +134,11 @@ export class FolderStore implements HubStore {
     await this.fs.mkdir(SNAPSHOTS_DIR); // hubs of an early sqlferry may lack it
     const file = snapshotBytesName(meta.seq);
     return this.publish(SNAPSHOTS_DIR, file, body, metaName(meta.seq), { ...meta, file });
+  }
+
+  async prune(opts: PruneOptions): Promise<PruneReport> {
+    await this.info(); // no hub here: say so rather than prune a stranger's folder
+    return pruneFolderHub(this.fs, await this.head(), opts);
   }
 
   close(): Promise<void> {

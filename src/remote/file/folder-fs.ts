@@ -1,6 +1,6 @@
 // The folder engine's file operations on a local (or NFS) disk: exclusive link() commits a file,
 // every write is fsynced before it becomes reachable (./durable.ts).
-import { access, mkdir, open, opendir, unlink, writeFile } from 'node:fs/promises';
+import { access, mkdir, open, opendir, stat, unlink, writeFile } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Body } from '../../hub/remote.ts';
@@ -80,6 +80,10 @@ export class LocalFolderFs implements FolderFs {
 
   overwrite(name: string, text: string): Promise<void> {
     return writeFile(this.path(name), text);
+  }
+
+  async stat(name: string): Promise<{ size: number; mtimeMs: number } | undefined> {
+    return stat(this.path(name)).then(({ size, mtimeMs }) => ({ size, mtimeMs }), (err: NodeJS.ErrnoException) => (missing(err) ? undefined : Promise.reject(err)));
   }
 
   async remove(name: string): Promise<void> {

@@ -4,7 +4,7 @@ import { posix } from 'node:path';
 import type { SFTPWrapper } from 'ssh2';
 import type { Body } from '../../hub/remote.ts';
 import type { FolderFs } from '../../hub/folder/fs.ts';
-import { exists, linkExclusive, mkdirIfMissing, overwriteText, publishExclusive, readText, removeQuietly, scanNames, writeNewFile } from './sftp.ts';
+import { exists, linkExclusive, mkdirIfMissing, overwriteText, publishExclusive, readText, removeQuietly, scanNames, statFile, writeNewFile } from './sftp.ts';
 import { inWindow } from '../../shared/in-window.ts';
 import type { SshLink } from './link.ts';
 
@@ -65,6 +65,10 @@ export class SftpFolderFs implements FolderFs {
 
   overwrite(name: string, text: string): Promise<void> {
     return this.run(`writing ${name}`, (sftp) => overwriteText(sftp, this.path(name), text));
+  }
+
+  stat(name: string): Promise<{ size: number; mtimeMs: number } | undefined> {
+    return this.run(`looking at ${name}`, (sftp) => statFile(sftp, this.path(name)));
   }
 
   remove(name: string): Promise<void> {

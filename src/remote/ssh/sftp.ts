@@ -55,6 +55,14 @@ export async function exists(sftp: SFTPWrapper, path: string): Promise<boolean> 
   return call((done) => sftp.stat(path, done)).then(() => true, (err) => (isMissing(err) ? false : Promise.reject(err)));
 }
 
+/** A file's size and last write time (SFTP carries whole seconds); undefined when it does not exist. */
+export async function statFile(sftp: SFTPWrapper, path: string): Promise<{ size: number; mtimeMs: number } | undefined> {
+  return call<{ size: number; mtime: number }>((done) => sftp.stat(path, done)).then(
+    (attrs) => ({ size: attrs.size, mtimeMs: attrs.mtime * 1000 }),
+    (err) => (isMissing(err) ? undefined : Promise.reject(err)),
+  );
+}
+
 /** Replaces a small file's content in place (an advisory file: see hub/folder/find-head.ts). */
 export async function overwriteText(sftp: SFTPWrapper, path: string, text: string): Promise<void> {
   await call<void>((done) => sftp.writeFile(path, text, (err) => done(err, undefined)));
