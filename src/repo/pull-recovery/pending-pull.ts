@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { randomBytes, randomInt } from 'node:crypto';
 import { fileChecksum } from '../../shared/pieces.ts';
-import { fsyncDir, fsyncPaths, readJson, writeFileUnsynced, writeJsonAtomic } from '../atomic.ts';
+import { fsyncPaths, readJson, writeFileUnsynced, writeJsonAtomic } from '../atomic.ts';
 import type { LogEntryMeta } from '../log/log.ts';
 import type { SidecarPaths } from '../sidecar.ts';
 import { schemaVersion } from '../sqlite.ts';
@@ -118,12 +118,6 @@ export function entryBytesIntact(paths: SidecarPaths, meta: LogEntryMeta): boole
   if (!existsSync(file)) return false;
   const { sha256, size } = fileChecksum(file);
   return size === meta.size && sha256 === meta.sha256;
-}
-
-/** Bytes fetched again from the hub, checked by the caller against the recorded sha256. */
-export function restoreEntryBytes(paths: SidecarPaths, entries: ReadonlyArray<{ seq: number; bytes: Uint8Array }>): void {
-  for (const e of entries) writeFileUnsynced(pendingBytesFile(paths, e.seq), e.bytes);
-  fsyncDir(pullDir(paths));
 }
 
 export function readPending(paths: SidecarPaths): PendingPull | null {
