@@ -32,9 +32,14 @@ function removeFrom(dir: string, named: (name: string) => boolean): void {
   }
 }
 
-/** Removes them from the folders sqlferry writes temp files in; garbage by name, so silently. */
-export function removeLeftovers(paths: SidecarPaths): void {
-  for (const dir of [paths.dir, paths.log, pullDir(paths)]) removeFrom(dir, () => true);
+/**
+ * Removes them from the folders sqlferry writes temp files in; garbage by name, so silently.
+ * The log folder may hold many thousand entries: it is listed only when `unsettled` (a writer
+ * killed there left its folder's stat other than the stamp, sidecar-stamp.ts); the sidecar
+ * and pull folders hold a few files each.
+ */
+export function removeLeftovers(paths: SidecarPaths, unsettled: boolean): void {
+  for (const dir of unsettled ? [paths.dir, pullDir(paths), paths.log] : [paths.dir, pullDir(paths)]) removeFrom(dir, () => true);
 }
 
 /** A killed clone's download beside the database it was making (the user's folder: only that name's). */

@@ -155,8 +155,8 @@ export class Replica {
   withLock<T>(fn: () => T, assume?: Assumption): T {
     const lock = acquireLock(this.paths.lock);
     try {
-      noticeOutsideChanges(this.paths);
-      this.recover(assume);
+      const unsettled = noticeOutsideChanges(this.paths);
+      this.recover(assume, unsettled);
       return fn();
     } finally {
       stampSidecar(this.paths);
@@ -168,8 +168,8 @@ export class Replica {
   async withLockAsync<T>(fn: () => Promise<T>, assume?: Assumption): Promise<T> {
     const lock = acquireLock(this.paths.lock);
     try {
-      noticeOutsideChanges(this.paths);
-      this.recover(assume);
+      const unsettled = noticeOutsideChanges(this.paths);
+      this.recover(assume, unsettled);
       return await fn();
     } finally {
       stampSidecar(this.paths);
@@ -177,8 +177,9 @@ export class Replica {
     }
   }
 
-  private recover(assume: Assumption | undefined): void {
-    removeLeftovers(this.paths); // after noticeOutsideChanges: a crash's temp files are no outside change
+  /** `unsettled`: the sidecar is not as a finished command left it (noticeOutsideChanges). */
+  private recover(assume: Assumption | undefined, unsettled: boolean): void {
+    removeLeftovers(this.paths, unsettled);
     rebuildBaseIfHalfWritten(this.paths);
     finishRestart(this.paths);
     recoverPendingPull(this.paths, assume);

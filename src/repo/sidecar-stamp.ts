@@ -30,11 +30,16 @@ function write(paths: SidecarPaths, suspect: boolean, was = saved(paths)): void 
   if (was?.base !== now.base || was.log !== now.log || was.suspect !== now.suspect) writeCache(paths.stamp, now);
 }
 
-/** On taking the lock: a sidecar that does not stat as sqlferry left it (or was never stamped) becomes suspect. */
-export function noticeOutsideChanges(paths: SidecarPaths): void {
+/**
+ * On taking the lock: a sidecar that does not stat as sqlferry left it (or was never stamped)
+ * becomes suspect. True when it is suspect: a command killed mid-write is one such change.
+ */
+export function noticeOutsideChanges(paths: SidecarPaths): boolean {
   const s = saved(paths);
-  if (s?.suspect === true) return;
-  if (s === undefined || s.base !== statOf(paths.base) || s.log !== statOf(paths.log)) write(paths, true, s);
+  if (s?.suspect === true) return true;
+  if (s !== undefined && s.base === statOf(paths.base) && s.log === statOf(paths.log)) return false;
+  write(paths, true, s);
+  return true;
 }
 
 /** On releasing the lock, after sqlferry's own writes: record them, keeping a suspicion not yet cleared. */
