@@ -1,6 +1,6 @@
 // What a command killed mid-write leaves in the sidecar: its temp files (tempPathFor's
-// `.NAME.PID.RAND.tmp`, with SQLite's -journal/-wal/-shm beside a temp database) and the
-// fingerprint's clock probe. A killed bulk commit leaves its whole entry, a killed base.db
+// `.NAME.PID.RAND.tmp`, with SQLite's -journal/-wal/-shm beside a temp database), the
+// fingerprint's clock probe, and a push's snapshot upload (written only under the lock). A killed bulk commit leaves its whole entry, a killed base.db
 // rebuild a whole database; a cron job that is killed now and then would fill the disk.
 // Removed while the replica lock is held, and only once the process that made them is gone.
 import { readdirSync, rmSync } from 'node:fs';
@@ -39,6 +39,7 @@ function removeFrom(dir: string, named: (name: string) => boolean): void {
  * and pull folders hold a few files each.
  */
 export function removeLeftovers(paths: SidecarPaths, unsettled: boolean): void {
+  for (const suffix of ['', '-journal', '-wal', '-shm']) rmSync(paths.snapshotUpload + suffix, { force: true }); // we hold the lock: no push is sending it
   for (const dir of unsettled ? [paths.dir, pullDir(paths), paths.log] : [paths.dir, pullDir(paths)]) removeFrom(dir, () => true);
 }
 

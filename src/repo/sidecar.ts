@@ -30,6 +30,8 @@ export interface SidecarPaths {
   restart: string;
   /** The genesis a history restart will take, written before it starts. */
   nextGenesis: string;
+  /** The database a push is sending as a hub snapshot (hub-snapshot.ts), only while it holds the lock. */
+  snapshotUpload: string;
 }
 
 export function sidecarPaths(dbPath: string): SidecarPaths {
@@ -53,6 +55,7 @@ export function sidecarPaths(dbPath: string): SidecarPaths {
     archive: join(dir, 'archive'),
     restart: join(dir, 'restart.json'),
     nextGenesis: join(dir, 'genesis.next.db'),
+    snapshotUpload: join(dir, 'snapshot-upload.db'),
   };
 }
 

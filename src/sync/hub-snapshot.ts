@@ -6,7 +6,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { SqlferryError } from '../errors/index.ts';
 import type { Remote } from '../hub/remote.ts';
 import { openBase, openBaseAsIs } from '../repo/base/base.ts';
@@ -23,7 +22,7 @@ export type SnapshotOutcome = { uploaded: number } | { skipped: 'not-due' | 'tak
 export async function uploadSnapshotIfDue(replica: Replica, remote: Remote, head: number, progress?: Progress): Promise<SnapshotOutcome> {
   const latest = await remote.latestSnapshot(head);
   const logBytes = (await listEntries(remote, latest?.seq ?? 0)).reduce((n, e) => n + e.size, 0);
-  const file = join(replica.paths.dir, 'snapshot-upload.db');
+  const file = replica.paths.snapshotUpload;
   const asIs = openBaseAsIs(replica.paths);
   try {
     if (logBytes <= databaseBytes(asIs)) return { skipped: 'not-due' };

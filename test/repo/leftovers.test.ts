@@ -49,6 +49,7 @@ describe('leftovers of a killed command', () => {
       plant(paths.dir, `.pages.bin.${dead}.00ff00ff.tmp`),
       plant(paths.dir, `.clock.${dead}`),
       plant(pullDir(paths), `.pending.json.${dead}.abcdef01.tmp`),
+      plant(paths.dir, 'snapshot-upload.db'), // a killed push's snapshot: a whole database
     ];
     const kept = [
       plant(paths.log, `.0000000001.changeset.${live}.0f3d5a7d.tmp`),
