@@ -1,7 +1,8 @@
 // The shared conformance suite on the PostgreSQL store, against a real PostgreSQL (./postgres.ts):
 // as a remote of its own (postgres://…/DATABASE/HUB), and behind the real `serve --store`.
-import { afterAll, describe, it } from 'vitest';
-import { remoteConformance } from './conformance.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { hubInfo, remoteConformance } from './conformance.ts';
+import { pruneHub } from '../../src/sync/prune-hub.ts';
 import { droppingLink } from './dropping-link.ts';
 import { SKIP_POSTGRES, startPostgres } from './postgres.ts';
 import { postgresRemote, postgresHubStore, PgStore } from '../../src/remote/postgres/index.ts';
@@ -45,5 +46,16 @@ if (SKIP_POSTGRES) {
       const link = await droppingLink({ host: '127.0.0.1', port: Number(new URL(server.url).port) }, direction, bytes);
       return { url: `http://127.0.0.1:${link.port}${new URL(url).pathname}`, close: link.close };
     },
+  });
+
+  describe('hub prune', () => {
+    it('finds nothing to prune in PostgreSQL, and sends a served hub\'s owner to the server', async () => {
+      const pgHub = `${pg.storeUrl('conformance')}/pruned`;
+      await (await postgresRemote.create(pgHub, hubInfo())).close();
+      expect(await pruneHub(pgHub, { olderThanMs: 0, dryRun: false })).toEqual({ applies: false, removed: [], bytes: 0, recent: 0 });
+      const served = `${server.url}/pruned`;
+      await (await httpRemote.create(served, hubInfo())).close();
+      await expect(pruneHub(served, { olderThanMs: 0, dryRun: false })).rejects.toMatchObject({ code: 'HUB_PRUNE_REMOTE', message: expect.stringContaining('prune it where its store is, on the server') });
+    });
   });
 }
