@@ -198,7 +198,7 @@ const newLogEnd = (pending: PendingPull) => pending.entries.at(-1)!.seq;
 
 /**
  * The rest, once the log is written: the conflict store, the pending record gone. base.db
- * stays behind the pulled entries until something reads it (base.ts).
+ * stays behind the pulled entries until something reads it (base.ts), unless it was moved forward.
  */
 export function finishPull(paths: SidecarPaths, pending: PendingPull): void {
   if (pending.conflicts.length > 0) {
