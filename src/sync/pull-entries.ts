@@ -104,8 +104,8 @@ async function rebaseOnto(
     const large = largeRebase(local, incoming);
     const digestsBefore = large && copyDigests(digests);
     let rebased = large && rebaseLarge(db, large, applyHub);
-    if (rebased) forward = baseForward(working, incoming);
-    else {
+    forward = rebased ? baseForward(working, incoming) : undefined;
+    if (!rebased) {
       if (digestsBefore) {
         digests.clear(); // the hub's entries are counted again
         for (const [table, lanes] of digestsBefore) digests.set(table, lanes);
