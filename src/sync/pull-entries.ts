@@ -21,7 +21,7 @@ import { reapplyLocal } from './rebase/index.ts';
 import { largeRebase, rebaseLarge, type Rebased } from './rebase/large-local.ts';
 import { redoLocal, refuseNonAdditive, squashLocal, undoLocal } from './rebase/schema.ts';
 import { conflictRecords } from './record-conflicts.ts';
-import { finishLog, finishPull } from '../repo/pull-recovery/recover-pull.ts';
+import { finishLog, finishPull, type BaseForward } from '../repo/pull-recovery/recover-pull.ts';
 import { readLocalRows } from './local-rows.ts';
 import { addPatchsetInsertsDelta, copyDigests, type TableDigests } from '../changeset/digest.ts';
 import { validateChangeset } from '../changeset/index.ts';
@@ -83,6 +83,7 @@ async function rebaseOnto(
   let dataVersionAtCommit = 0;
   let localCommit: number | null = null;
   let rebasedLocal = false;
+  let forward: BaseForward | undefined;
   const digests = digestsAt(replica, hubSeq);
   const deltas = digestDeltas(incoming);
   const pagesBefore = pageMapAt(paths, replica.lastSeq()); // before the log changes: the map names its entry
@@ -103,6 +104,7 @@ async function rebaseOnto(
     const large = largeRebase(local, incoming);
     const digestsBefore = large && copyDigests(digests);
     let rebased = large && rebaseLarge(db, large, applyHub);
+    forward = rebased ? baseForward(working, incoming) : undefined;
     if (!rebased) {
       if (digestsBefore) {
         digests.clear(); // the hub's entries are counted again
@@ -136,7 +138,7 @@ async function rebaseOnto(
     });
   });
   const liveAtCommit = statLive(paths);
-  await finishLog(paths, pending!);
+  await finishLog(paths, pending!, forward);
   finishPull(paths, pending!);
   saveDigests(replica, head, digests);
   const stamp = await rememberLiveAtLogEnd(replica, db, liveAtCommit, dataVersionAtCommit);
@@ -169,6 +171,27 @@ async function rebaseWhole(
   const rebase = localBytes.length > 0 ? await reapplyLocal(db, localBytes, localRows, opts.handlers) : undefined;
   const bytes = rebase?.recorded ?? new Uint8Array();
   return { schema: undone.statements.map((s) => s.sql), bytes, sha256: sha256(bytes), size: bytes.length, resolved: rebase?.resolved ?? [] };
+}
+
+/**
+ * After a rebase that kept the local changes as they were (rebase/large-local.ts), what takes
+ * base.db from the old log's end to the new one's: the new log adds the hub's entries and the
+ * local changes, of which base.db lacks only the uncommitted ones; applied in the order the live
+ * database took them (its local changes, then the hub's entries on top), it reaches the live
+ * database's state, which the new log's end is.
+ */
+function baseForward(working: LogEntry | undefined, incoming: FetchedEntry[]): BaseForward {
+  return (base) => {
+    if (working) {
+      applySchema(base, working.meta.schema, 'uncommitted changes');
+      if (working.bytes.byteLength > 0) applyChecked(base, working.bytes, 'changeset');
+    }
+    for (const e of incoming) {
+      applySchema(base, e.meta.schema, `hub entry ${e.meta.seq}`);
+      if ('file' in e) applyCheckedFile(base, e.file, e.meta.kind);
+      else applyChecked(base, e.bytes, e.meta.kind);
+    }
+  };
 }
 
 /**

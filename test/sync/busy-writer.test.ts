@@ -4,30 +4,13 @@
 // nothing. A pull whose COMMIT is refused leaves a record the next command discards.
 import { describe, it, expect } from 'vitest';
 import { DatabaseSync } from 'node:sqlite';
-import type { Remote } from '../../src/hub/remote.ts';
 import { commit } from '../../src/repo/capture/commit.ts';
 import { verify } from '../../src/repo/verify.ts';
 import { chooseHandlers } from '../../src/sync/handlers/index.ts';
 import { pull } from '../../src/sync/pull.ts';
-import { cloneReplica, commitAll, firstReplica, newHub, pullWith, pushTo, rows, sql, tempDir, withRemote } from './helpers.ts';
+import { cloneReplica, commitAll, firstReplica, newHub, pullWith, pushTo, rows, sql, tempDir, withRemote, writingWhileFetched } from './helpers.ts';
 
 const SCHEMA = "CREATE TABLE item(id INTEGER PRIMARY KEY, name TEXT, qty INT); INSERT INTO item VALUES (1, 'apple', 5);";
-
-/** `remote`, with `write` run once, when the pull starts reading the hub's entries (one by one or in batches). */
-function writingWhileFetched(remote: Remote, write: () => void): Remote {
-  let written = false;
-  return new Proxy(remote, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop, target) as unknown;
-      if ((prop !== 'read' && prop !== 'readBatch') || written) return typeof value === 'function' ? value.bind(target) : value;
-      return (...args: unknown[]) => {
-        written = true;
-        write();
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-}
 
 async function hubAhead(schema = SCHEMA) {
   const dir = tempDir();

@@ -76,6 +76,28 @@ export async function pullWith(replica: Replica, hubUrl: string, rules: string[]
   return withRemote(hubUrl, (r) => pull(replica, r, { handlers }));
 }
 
+/** `remote`, with `write` run once, when the pull starts reading the hub's entries (one by one or in batches). */
+export function writingWhileFetched(remote: Remote, write: () => void): Remote {
+  let written = false;
+  return new Proxy(remote, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown;
+      if ((prop !== 'read' && prop !== 'readBatch') || written) return typeof value === 'function' ? value.bind(target) : value;
+      return (...args: unknown[]) => {
+        written = true;
+        write();
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
+/** pullWith, with `write` run on the live database while the pull fetches: captured inside its transaction. */
+export async function pullWriting(replica: Replica, hubUrl: string, write: () => void): Promise<PullResult> {
+  const handlers = await chooseHandlers([]);
+  return withRemote(hubUrl, (r) => pull(replica, writingWhileFetched(r, write), { handlers }));
+}
+
 export async function pushTo(replica: Replica, hubUrl: string) {
   return withRemote(hubUrl, (r) => push(replica, r));
 }

@@ -1,6 +1,7 @@
 // The base snapshot advances only by applying log entries to it, each together with its
 // sequence number in one transaction, or by being replaced with a copy of the live database
-// taken when that provably equals the log's end (base-from-live.ts). It may lag the log: a
+// taken when that provably equals the log's end (base-from-live.ts), or by a pull over a large
+// local commit, which moves it to the new log's end (recover-pull.ts). It may lag the log: a
 // pull leaves it behind (the live database already holds the pulled rows, and a replica that
 // never writes locally never needs them applied twice), and so does a crash after a log entry
 // is written but before the base took it. Whoever reads it brings it up to the log's end

@@ -19,10 +19,11 @@ import { schemaVersion } from '../sqlite.ts';
 import type { NewConflict } from '../conflicts/conflict-store.ts';
 
 /**
- * prepared: written before COMMIT; rewound: committed, base.db at oldHubSeq. A pull whose
- * log and state are written is recognised by them (recover-pull.ts), not by a phase.
+ * prepared: written before COMMIT; rewound: committed, base.db at oldHubSeq; forwarding:
+ * committed, base.db at oldLast or moved forward to the new log's end (recover-pull.ts,
+ * moveBaseForward). A pull whose log and state are written is recognised by them, not by a phase.
  */
-export type PullPhase = 'prepared' | 'rewound';
+export type PullPhase = 'prepared' | 'forwarding' | 'rewound';
 
 export interface PendingPull {
   id: string;
@@ -35,6 +36,8 @@ export interface PendingPull {
   state: { hubId: string; hubSeq: number; hubTip: string };
   entries: LogEntryMeta[];
   conflicts: NewConflict[];
+  /** With phase forwarding: base.db's schema_version at oldLast, which its move forward changes. */
+  baseSchemaVersion?: number;
 }
 
 const writeAsync = promisify(write);
@@ -48,7 +51,7 @@ const pendingFile = (paths: SidecarPaths) => join(pullDir(paths), 'pending.json'
 /** Where the pending record keeps an entry's bytes (linked into the log after COMMIT). */
 export const pendingBytesFile = (paths: SidecarPaths, seq: number) => join(pullDir(paths), `${seq}.bytes`);
 
-/** Inside the transaction, last thing before COMMIT: move schema_version by a random, recorded amount. */
+/** Inside a transaction, last thing before COMMIT: move schema_version by a random, recorded amount. */
 export function markTransaction(db: DatabaseSync): number {
   const scratch = `sqlferry_pull_${randomBytes(6).toString('hex')}`;
   for (let i = randomInt(16, 48); i > 0; i--) db.exec(`CREATE VIEW main.${scratch} AS SELECT 1; DROP VIEW main.${scratch};`);

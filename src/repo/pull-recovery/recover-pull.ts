@@ -14,7 +14,7 @@ import { entryPaths, type SidecarPaths } from '../sidecar.ts';
 import { markSeq, readSeq } from '../base/snapshot.ts';
 import { openDatabase, schemaVersion } from '../sqlite.ts';
 import { ConflictStore } from '../conflicts/conflict-store.ts';
-import { clearPending, entryBytesIntact, pendingBytesFile, readPending, updatePhase, type PendingPull } from './pending-pull.ts';
+import { clearPending, entryBytesIntact, markTransaction, pendingBytesFile, readPending, updatePhase, type PendingPull } from './pending-pull.ts';
 
 export type Assumption = 'committed' | 'rolled-back';
 
@@ -113,12 +113,14 @@ function entriesLost(lost: LogEntryMeta[]): SqlferryError {
  */
 function writeLog(paths: SidecarPaths, pending: PendingPull, mayNeedRewind = true): string[] {
   if (mayNeedRewind) {
-    // Also when already rewound: a command that rolled base.db forward from the old log in
-    // between would have moved it again. Rewinding is idempotent. Rewinding before the phase
-    // is recorded is safe: base.db below the log is what openBase repairs.
-    rewindBase(paths, pending);
-    // Recorded (durably) before the log changes: from here on, recovery never asks schema_version.
-    if (pending.phase === 'prepared') updatePhase(paths, pending, 'rewound');
+    if (!baseForwarded(paths, pending)) {
+      // Also when already rewound: a command that rolled base.db forward from the old log in
+      // between would have moved it again. Rewinding is idempotent. Rewinding before the phase
+      // is recorded is safe: base.db below the log is what openBase repairs.
+      rewindBase(paths, pending);
+      // Recorded (durably) before the log changes: from here on, recovery never asks schema_version.
+      if (pending.phase !== 'rewound') updatePhase(paths, pending, 'rewound');
+    }
     removeEntriesAfter(paths, pending.oldHubSeq);
   }
   forgetFingerprint(paths);
@@ -134,15 +136,69 @@ function logWritten(paths: SidecarPaths, pending: PendingPull): boolean {
   return state.hubId === pending.state.hubId && state.hubSeq === pending.state.hubSeq && state.hubTip === pending.state.hubTip && pending.entries.every((meta) => logHolds(paths, meta));
 }
 
-/** A pull's own sidecar update right after its COMMIT: writeLog's files fsynced all at once. */
-export async function finishLog(paths: SidecarPaths, pending: PendingPull): Promise<void> {
+/**
+ * Applied inside a transaction on base.db at the old log's end (oldLast), the changes that take
+ * it to the new log's end: given by a pull whose rebased local commit is the local changes as
+ * they were, on top of the hub's entries (src/sync/rebase/large-local.ts).
+ */
+export type BaseForward = (base: DatabaseSync) => void;
+
+/**
+ * A pull's own sidecar update right after its COMMIT: base.db moved forward (`forward`) or
+ * rewound, then writeLog's files fsynced all at once.
+ */
+export async function finishLog(paths: SidecarPaths, pending: PendingPull, forward?: BaseForward): Promise<void> {
   // base.db is at oldLast, or behind the hub entries (an earlier pull left it there): untouched since the pull began.
-  await fsyncPathsConcurrently(writeLog(paths, pending, pending.oldLast > pending.oldHubSeq));
+  const replaced = pending.oldLast > pending.oldHubSeq;
+  if (replaced && forward) moveBaseForward(paths, pending, forward);
+  await fsyncPathsConcurrently(writeLog(paths, pending, replaced));
 }
 
 /**
+ * base.db from oldLast to the new log's end, instead of rewinding it over the local commits
+ * (which the next commit would then take again). Nothing reads base.db before a pending pull
+ * is finished, but while the old log is still there base.db's seq alone cannot tell the two
+ * apart (the new log's end may be oldLast's number): the phase and base.db's schema_version
+ * before, recorded durably first, and schema_version moved inside the transaction, tell them
+ * apart (baseForwarded). A move that fails for any reason (a conflict: the changes do not
+ * apply as they did to the live database) leaves base.db as it was, and it is rewound.
+ */
+function moveBaseForward(paths: SidecarPaths, pending: PendingPull, forward: BaseForward): void {
+  const base = openBaseAsIs(paths);
+  try {
+    if (readSeq(base, paths.base) !== pending.oldLast) return; // behind the local commits: the rewind has less to undo
+    pending.baseSchemaVersion = schemaVersion(base);
+    updatePhase(paths, pending, 'forwarding');
+    try {
+      withApplyTransaction(base, paths.base, () => {
+        forward(base);
+        markTransaction(base);
+        markSeq(base, newLogEnd(pending));
+      });
+    } catch {
+      // rolled back: writeLog rewinds it
+    }
+  } finally {
+    base.close();
+  }
+}
+
+/** Whether base.db was moved forward to the new log's end (moveBaseForward's transaction committed). */
+function baseForwarded(paths: SidecarPaths, pending: PendingPull): boolean {
+  if (pending.phase !== 'forwarding') return false;
+  const base = openBaseAsIs(paths);
+  try {
+    return readSeq(base, paths.base) === newLogEnd(pending) && schemaVersion(base) !== pending.baseSchemaVersion;
+  } finally {
+    base.close();
+  }
+}
+
+const newLogEnd = (pending: PendingPull) => pending.entries.at(-1)!.seq;
+
+/**
  * The rest, once the log is written: the conflict store, the pending record gone. base.db
- * stays behind the pulled entries until something reads it (base.ts).
+ * stays behind the pulled entries until something reads it (base.ts), unless it was moved forward.
  */
 export function finishPull(paths: SidecarPaths, pending: PendingPull): void {
   if (pending.conflicts.length > 0) {
