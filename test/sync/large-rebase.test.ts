@@ -26,7 +26,7 @@ const bulk = (rows: number) => `INSERT INTO t SELECT value, 'name ' || value, va
 const BULK = bulk(800);
 const PIECE = 2048;
 /** Kill moments spread over a pull's run, one per slice. */
-const ROUNDS = 5;
+const ROUNDS = 3;
 
 interface Scenario {
   /** The other replica's commit, pushed first. */
