@@ -172,14 +172,20 @@ export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageI
 
 /** Of the changed tables, those whose b-trees changed shape (to walk again), and what a walk of each reads. */
 function walkPlan(old: PageMap, images: PageImages, layout: Record<string, string>, changed: ReadonlySet<string>): { reshaped: Set<string>; sources: Map<string, WalkSource | null> } {
-  const wasChanged = old.tables.map((t) => changed.has(t));
-  // Only the children of pages a changed table held are looked up.
-  const children = childIndex(old.pageCount, (p) => {
-    const parent = old.parents[p]!;
-    return parent >= 0 && parent < old.pageCount && old.owners[parent]! >= 0 && wasChanged[old.owners[parent]!] ? parent : -1;
-  });
-  const sources = new Map([...changed].map((t) => [t, walkSource(old, images, children, t)]));
-  return { reshaped: new Set([...changed].filter((t) => !keptShape(old, images, layout, t, sources.get(t)!))), sources };
+  const heldBy = (tables: ReadonlySet<string>): ((p: number) => boolean) => {
+    const held = old.tables.map((t) => tables.has(t));
+    return (p) => p >= 0 && p < old.pageCount && old.owners[p]! >= 0 && held[old.owners[p]!]!;
+  };
+  const parentsHeldBy = (held: (p: number) => boolean) => (p: number): number => (held(old.parents[p]!) ? old.parents[p]! : -1);
+  // Whether a table kept its shape asks only about the children of its changed pages.
+  const heldByChanged = heldBy(changed);
+  const changedPages = Int32Array.from(images.differing.filter(heldByChanged));
+  const ofChangedPages = childIndex(old.pageCount, parentsHeldBy(heldByChanged), changedPages);
+  const reshaped = new Set([...changed].filter((t) => !keptShape(old, images, layout, t, walkSource(old, images, ofChangedPages, t))));
+  // A walk asks about the children of every page of the tables it walks.
+  const walked = heldBy(reshaped);
+  const ofEveryPage = reshaped.size === 0 ? null : childIndex(old.pageCount, parentsHeldBy(walked));
+  return { reshaped, sources: new Map([...reshaped].map((t) => [t, walkSource(old, images, ofEveryPage!, t)])) };
 }
 
 /**
@@ -228,7 +234,7 @@ function firstWalkSource(images: PageImages): WalkSource | null {
     usable: images.pageSize - images.reserved,
     pageCount: images.pageCount,
     unchanged: () => false,
-    childrenBefore: { starts: new Int32Array(images.pageCount + 1), list: new Int32Array(0) },
+    childrenBefore: { indexed: new Int32Array(0), starts: new Int32Array(1), list: new Int32Array(0) },
     kindBefore: () => PageKind.None,
     linksNow: (p) => (lastWritten.has(p) || !links.has(p) ? undefined : links),
   };

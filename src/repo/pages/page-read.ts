@@ -160,7 +160,7 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
     cells.set(earlier.cells.subarray(0, Math.min(pageCount, earlierPages)));
   }
   // A first read keeps every page's links, one child a page: room for them from the start, not grown by doubling.
-  let changed: PageLinkTable | null = new PageLinkTable(pageCount, earlier === null ? pageCount : 0);
+  let changed: PageLinkTable | null = earlier === null ? new PageLinkTable(pageCount, pageCount) : new PageLinkTable(pageCount, 0, true);
   const usable = pageSize - header[20]!;
   const differing: number[] = [];
   let chunksRead = 0;
