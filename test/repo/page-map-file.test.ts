@@ -9,6 +9,7 @@ import { loadPageMap, savePageMap } from '../../src/repo/pages/page-map-file.ts'
 import { readPageImages } from '../../src/repo/pages/page-read.ts';
 import { sidecarPaths } from '../../src/repo/sidecar.ts';
 import { tempDir } from './helpers.ts';
+import { denseOf } from './page-values-dense.ts';
 
 describe('the page map file', () => {
   it('reads back what was saved, and refuses a damaged one, another version’s, another commit’s', () => {
@@ -25,7 +26,9 @@ describe('the page map file', () => {
     mkdirSync(paths.dir);
     savePageMap(paths, { ...map, mainFile: { ino: '1', size: '2', mtimeNs: '3', ctimeNs: '4' } }, '1 abc');
     const back = loadPageMap(paths, '1 abc');
-    expect(back).toEqual({ ...map, mainFile: { ino: '1', size: '2', mtimeNs: '3', ctimeNs: '4' }, dbstatWalked: [] });
+    if (typeof back === 'string') throw new Error(back);
+    const { values, ...rest } = map;
+    expect({ ...back, values: denseOf(back.values) }).toEqual({ ...rest, values: denseOf(values), mainFile: { ino: '1', size: '2', mtimeNs: '3', ctimeNs: '4' }, dbstatWalked: [] });
     expect(loadPageMap(paths, '2 def')).toBe('the page map is from another commit');
     const file = join(paths.dir, 'pages.bin');
     const bytes = readFileSync(file);
