@@ -10,3 +10,9 @@ export function denseOf(values: PageValues): { hashes: Buffer; spans: BigInt64Ar
   values.spansInto(0, n, spans);
   return { hashes, spans, cells: Uint16Array.from({ length: n }, (_, p) => values.cellsOf(p)) };
 }
+
+/** denseOf's arrays as one run of bytes, to compare large maps quickly (a deep equality of 200,000 bigints took seconds). */
+export function bytesOf(values: PageValues): Buffer {
+  const { hashes, spans, cells } = denseOf(values);
+  return Buffer.concat([hashes, Buffer.from(spans.buffer), Buffer.from(cells.buffer)]);
+}

@@ -21,7 +21,7 @@ import type { FileStamp } from './fingerprint.ts';
 import { Checksum, CHECKSUM_PIECE, checksumOfSums, PAGE_HASH_BYTES, pieceSum } from './page-hash/page-hash.ts';
 import type { PageMap } from './page-map.ts';
 import { DenseValues, PatchedValues, type PageValues } from './page-values.ts';
-import { PageMapChangedError, readPieceInto, StoredValues, type StoredLayout } from './stored-values.ts';
+import { PageMapChangedError, readPieceInto, scratchPiece, StoredValues, type StoredLayout } from './stored-values.ts';
 import type { SidecarPaths } from '../sidecar.ts';
 
 const MAGIC = 'sqlferry page map 7\n';
@@ -157,7 +157,7 @@ function writeAll(fd: number, bytes: Uint8Array, at: number): void {
 function writeOver(fd: number, base: StoredValues, values: PatchedValues, header: Buffer): void {
   const { layout } = base;
   const sums = [...layout.sums];
-  const piece = Buffer.alloc(CHECKSUM_PIECE);
+  const piece = scratchPiece();
   let index = -1;
   let length = 0;
   const flush = (): void => {
@@ -250,7 +250,7 @@ function readMap(fd: number, path: string, entry: string): PageMap | string {
   });
   // Every piece read and summed: the checksum is of their sums. The head is checked with them: it was read before.
   const sums: Buffer[] = [];
-  const piece = Buffer.alloc(Math.min(CHECKSUM_PIECE, body));
+  const piece = scratchPiece();
   const headRead = Buffer.from(header);
   for (let k = 0; k * CHECKSUM_PIECE < body; k++) {
     const from = k * CHECKSUM_PIECE;

@@ -32,19 +32,23 @@ export interface StoredLayout {
   sums: Buffer[];
 }
 
-/** A piece of the file and which it is (-1: none yet). */
-class Piece {
-  index = -1;
-  length = 0;
-  bytes: Buffer | undefined;
+/**
+ * The process's one piece buffer and which piece of which map it holds: loading a map, reading
+ * its hashes and spans, and saving over it take turns with it (1 MiB, not one each).
+ */
+const cached = { layout: null as StoredLayout | null, index: -1, length: 0 };
+let pieceBytes: Buffer | undefined;
+
+/** The piece buffer, for a caller that fills it itself: what it held is forgotten. */
+export function scratchPiece(): Buffer {
+  [cached.layout, cached.index] = [null, -1];
+  return (pieceBytes ??= Buffer.alloc(CHECKSUM_PIECE));
 }
 
 export class StoredValues implements PageValues {
   readonly layout: StoredLayout;
   /** Per page, its cells as a table leaf: kept in memory (2 bytes a page), summed per table for its rows (page-map.ts rowsOf). */
   readonly cells: Uint16Array;
-  private readonly hashPiece = new Piece();
-  private readonly spanPiece = new Piece();
 
   constructor(layout: StoredLayout, cells: Uint16Array) {
     [this.layout, this.cells] = [layout, cells];
@@ -73,11 +77,11 @@ export class StoredValues implements PageValues {
   }
 
   hashesInto(from: number, to: number, out: Uint8Array): void {
-    this.bytesInto(this.hashPiece, this.hashesAt + from * PAGE_HASH_BYTES, (to - from) * PAGE_HASH_BYTES, out);
+    this.bytesInto(this.hashesAt + from * PAGE_HASH_BYTES, (to - from) * PAGE_HASH_BYTES, out);
   }
 
   spansInto(from: number, to: number, out: BigInt64Array): void {
-    this.bytesInto(this.spanPiece, this.spansAt + 16 * from, 16 * (to - from), new Uint8Array(out.buffer, out.byteOffset, 16 * (to - from)));
+    this.bytesInto(this.spansAt + 16 * from, 16 * (to - from), new Uint8Array(out.buffer, out.byteOffset, 16 * (to - from)));
   }
 
   cellsOf(p: number): number {
@@ -85,25 +89,20 @@ export class StoredValues implements PageValues {
   }
 
   /** `length` bytes of the file from `at`, to `out`'s start. */
-  private bytesInto(piece: Piece, at: number, length: number, out: Uint8Array): void {
+  private bytesInto(at: number, length: number, out: Uint8Array): void {
     for (let done = 0; done < length; ) {
       const k = Math.floor((at + done) / CHECKSUM_PIECE);
-      if (piece.index !== k) readPiece(this.layout, k, piece);
+      if (cached.layout !== this.layout || cached.index !== k) {
+        const bytes = scratchPiece().subarray(0, Math.min(CHECKSUM_PIECE, this.layout.body - k * CHECKSUM_PIECE));
+        readPieceInto(this.layout, k, bytes);
+        [cached.layout, cached.index, cached.length] = [this.layout, k, bytes.length];
+      }
       const from = at + done - k * CHECKSUM_PIECE;
-      const take = Math.min(length - done, piece.length - from);
-      out.set(piece.bytes!.subarray(from, from + take), done);
+      const take = Math.min(length - done, cached.length - from);
+      out.set(pieceBytes!.subarray(from, from + take), done);
       done += take;
     }
   }
-}
-
-/** Piece `k` of the file into `piece`, checked against its sum. */
-function readPiece(layout: StoredLayout, k: number, piece: Piece): void {
-  piece.index = -1;
-  piece.bytes ??= Buffer.alloc(CHECKSUM_PIECE);
-  const length = Math.min(CHECKSUM_PIECE, layout.body - k * CHECKSUM_PIECE);
-  readPieceInto(layout, k, piece.bytes.subarray(0, length));
-  [piece.index, piece.length] = [k, length];
 }
 
 /** Piece `k` of the file into `into` (its length), checked against its sum. */
