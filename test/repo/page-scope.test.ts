@@ -18,6 +18,8 @@ import { pageScope, rememberPages } from '../../src/repo/pages/page-scope.ts';
 import { publishedWalEnd } from '../../src/repo/pages/wal-index.ts';
 import { HASH_BYTES } from '../../src/repo/pages/page-read.ts';
 import { iterateChanges } from '../../src/changeset/index.ts';
+import { denseOf } from './page-values-dense.ts';
+import type { PageMap } from '../../src/repo/pages/page-map.ts';
 import { tempDir } from './helpers.ts';
 
 function walReplica(): { path: string; writer: DatabaseSync; replica: Replica } {
@@ -53,14 +55,14 @@ describe('the page scope', () => {
     writer.exec("UPDATE b SET n = 'w'");
     const reader = new DatabaseSync(replica.paths.db);
     const root = Number((reader.prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'b'").get() as { rootpage: number }).rootpage);
-    const rootHash = (map: { hashes: Buffer }) => map.hashes.subarray((root - 1) * HASH_BYTES, root * HASH_BYTES);
+    const rootHash = (map: PageMap) => denseOf(map.values).hashes.subarray((root - 1) * HASH_BYTES, root * HASH_BYTES);
     for (const [before, known] of [[stampBeforePublished(replica, published), false], [takeStampPastTick(replica.paths), true]] as const) {
       reader.exec('BEGIN; SELECT count(*) FROM sqlite_schema');
       const scope = pageScope(replica.paths, reader, before, replica.lastSeq());
       expect(scope.compared.tables).toEqual(new Set(['b'])); // not a: the commit saw its write published
       const map = scope.pageMap()!;
       expect(rootHash(map).equals(Buffer.alloc(HASH_BYTES))).toBe(!known);
-      expect(map.hashes.subarray(0, HASH_BYTES).equals(Buffer.alloc(HASH_BYTES))).toBe(false); // page 1 was not written by it
+      expect(denseOf(map.values).hashes.subarray(0, HASH_BYTES).equals(Buffer.alloc(HASH_BYTES))).toBe(false); // page 1 was not written by it
       reader.exec('COMMIT');
     }
     reader.close();

@@ -71,32 +71,63 @@ export interface WalkSource {
 }
 
 /**
- * Per page (index), the pages whose parent it is, ascending: page `p`'s are `list[starts[p]]`
- * up to `list[starts[p + 1]]`. Two typed arrays, not a map of arrays: those took 60 bytes a
- * page of the last map at each commit (a one-table database's pages are all a changed table's).
+ * Per page (index), the pages whose parent it is, ascending: the children of the page in slot
+ * `s` are `list[starts[s]]` up to `list[starts[s + 1]]`. Two typed arrays, not a map of arrays:
+ * those took 60 bytes a page of the last map at each commit (a one-table database's pages are
+ * all a changed table's). Of every page (dense, for a walk), or of a few pages only (sparse:
+ * whether a b-tree kept its shape asks only about its changed pages; dense, 8 bytes a page of
+ * the file in a one-row commit).
  */
 export interface ChildIndex {
-  /** pageCount + 1 entries. */
+  /** Sparse: the pages indexed, ascending (a page's slot is its place here); null: every page (its slot is its index). */
+  indexed: Int32Array | null;
+  /** Slots + 1 entries. */
   starts: Int32Array;
   list: Int32Array;
 }
 
-/** A ChildIndex of `pageCount` pages whose parent pages are `parentOf(p)` (-1: none, or not asked about). */
-export function childIndex(pageCount: number, parentOf: (p: number) => number): ChildIndex {
-  const starts = new Int32Array(pageCount + 1);
+/** Page `p`'s slot in `index`; -1 when it is not indexed. */
+export function childSlot(index: ChildIndex, p: number): number {
+  return index.indexed === null ? p : slotIn(index.indexed, index.indexed.length, p);
+}
+
+/** The place of `p` in the first `n` of the ascending `sortedPages`; -1 if not there. */
+export function slotIn(sortedPages: Int32Array, n: number, p: number): number {
+  let [lo, hi] = [0, n - 1];
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const at = sortedPages[mid]!;
+    if (at === p) return mid;
+    if (at < p) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/**
+ * A ChildIndex of `pageCount` pages whose parent pages are `parentOf(p)` (-1: none, or not
+ * asked about): of every page, or of the pages `only` (ascending) alone.
+ */
+export function childIndex(pageCount: number, parentOf: (p: number) => number, only: Int32Array | null = null): ChildIndex {
+  const slots = only === null ? pageCount : only.length;
+  const slotOf = (p: number): number => {
+    const parent = parentOf(p);
+    return parent < 0 || only === null ? parent : slotIn(only, only.length, parent);
+  };
+  const starts = new Int32Array(slots + 1);
   for (let p = 0; p < pageCount; p++) {
-    const parent = parentOf(p);
-    if (parent >= 0) starts[parent + 1]!++;
+    const s = slotOf(p);
+    if (s >= 0) starts[s + 1]!++;
   }
-  for (let p = 0; p < pageCount; p++) starts[p + 1]! += starts[p]!;
-  const list = new Int32Array(starts[pageCount]!);
-  for (let p = 0; p < pageCount; p++) { // starts[parent]: where its next child goes, its end once all are in
-    const parent = parentOf(p);
-    if (parent >= 0) list[starts[parent]!++] = p;
+  for (let s = 0; s < slots; s++) starts[s + 1]! += starts[s]!;
+  const list = new Int32Array(starts[slots]!);
+  for (let p = 0; p < pageCount; p++) { // starts[s]: where its next child goes, its end once all are in
+    const s = slotOf(p);
+    if (s >= 0) list[starts[s]!++] = p;
   }
-  starts.copyWithin(1, 0, pageCount); // each page's end is the next one's start
+  starts.copyWithin(1, 0, slots); // each slot's end is the next one's start
   starts[0] = 0;
-  return { starts, list };
+  return { indexed: only, starts, list };
 }
 
 const NOT_KEPT = 0xff;
@@ -105,54 +136,88 @@ const UNPARSED = -1;
 const CHILD = 4;
 
 /**
- * What a walk reads of changed pages, taken from their bytes while they are read and hashed
+* What a walk reads of changed pages, taken from their bytes while they are read and hashed
  * (page-read.ts), so that the bytes need not be kept: copying 10,000 changed pages cost more
  * than reading and hashing the whole file. A page's role is known only when a walk reaches it,
  * so both readings are kept: as an overflow page, the next page of its chain; as a b-tree page,
  * what it is and its children. A few bytes a page and no object (a bulk load's 54,000 changed
  * pages as objects took 9 MB of heap; a spread edit's 18,000, a third of a commit's b-tree time
  * in the collector): a page's children are packed four numbers each (page, 1 for an overflow
- * page, pages left in its chain, leaf), in the order a walk pushes them.
+ * page, pages left in its chain, leaf), in the order a walk pushes them. Per page of the file
+ * (dense: a first read keeps every page), or per page kept, found by a binary search of the
+ * pages kept (sparse: a later read keeps the few that changed; dense, 13 bytes a page of the
+ * file were most of a one-row commit's memory after the maps').
  */
 export class PageLinkTable {
   // Read by the walks as fields, not through methods: code that runs once a commit is not
-  // optimized far, and a call per field cost more than the objects it replaced.
-  /** Per page, read as an overflow page: the next page of its chain (1-based; 0 ends it). */
-  readonly next: Uint32Array;
-  /** Per page, read as a b-tree page: what it is (None when its type byte is no b-tree page's; NOT_KEPT: not kept). */
-  readonly kinds: Uint8Array;
-  /** Per page, where its children start in `packed` (UNPARSED: a cell does not parse). */
-  readonly starts: Int32Array;
-  /** Per page, where they end: its own (not the next page's start, which an unparsed next page overwrites). */
-  readonly ends: Int32Array;
-  /** The children of every page kept, CHILD numbers each: page `p`'s from `starts[p]` to `ends[p]`. */
+  // optimized far, and a call per field cost more than the objects it replaced. Indexed by a
+  // page's slot (slotOf).
+  /** Per slot, read as an overflow page: the next page of its chain (1-based; 0 ends it). */
+  next: Uint32Array;
+  /** Per slot, read as a b-tree page: what it is (None when its type byte is no b-tree page's; NOT_KEPT: not kept). */
+  kinds: Uint8Array;
+  /** Per slot, where its children start in `packed` (UNPARSED: a cell does not parse). */
+  starts: Int32Array;
+  /** Per slot, where they end: its own (not the next page's start, which an unparsed next page overwrites). */
+  ends: Int32Array;
+  /** The children of every page kept, CHILD numbers each: slot `i`'s from `starts[i]` to `ends[i]`. */
   packed: Int32Array;
+  /** Sparse: the page index of each slot, ascending; null when dense (a page's slot is its index). */
+  private pages: Int32Array | null;
   private used = 0;
   size = 0;
 
-  /** `children`: room for this many children at first (grown as needed). */
-  constructor(pageCount: number, children = 0) {
+  /** `children`: room for this many children at first (grown as needed); `sparse`: only a few pages will be kept. */
+  constructor(pageCount: number, children = 0, sparse = false) {
+    const slots = sparse ? 64 : pageCount;
     this.packed = new Int32Array(CHILD * Math.max(256, children));
-    this.next = new Uint32Array(pageCount);
-    this.kinds = new Uint8Array(pageCount).fill(NOT_KEPT);
-    this.starts = new Int32Array(pageCount);
-    this.ends = new Int32Array(pageCount);
+    this.pages = sparse ? new Int32Array(slots) : null;
+    this.next = new Uint32Array(slots);
+    this.kinds = new Uint8Array(slots).fill(NOT_KEPT);
+    this.starts = new Int32Array(slots);
+    this.ends = new Int32Array(slots);
+  }
+
+  /** Where page index `p`'s links are kept; -1 when they are not. */
+  slotOf(p: number): number {
+    if (this.pages !== null) return slotIn(this.pages, this.size, p);
+    return this.kinds[p] === undefined || this.kinds[p] === NOT_KEPT ? -1 : p;
+  }
+
+  /** A slot for page index `p`, added after every page kept so far. */
+  private slotFor(p: number): number {
+    if (this.pages === null) return p;
+    if (this.size === this.pages.length) {
+      const grow = <T extends Int32Array | Uint32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+        const b = make(2 * a.length);
+        b.set(a);
+        return b;
+      };
+      this.pages = grow(this.pages, (n) => new Int32Array(n));
+      this.next = grow(this.next, (n) => new Uint32Array(n));
+      this.kinds = grow(this.kinds, (n) => new Uint8Array(n));
+      this.starts = grow(this.starts, (n) => new Int32Array(n));
+      this.ends = grow(this.ends, (n) => new Int32Array(n));
+    }
+    this.pages[this.size] = p;
+    return this.size;
   }
 
   /** Keep the links of page index `p`, from its bytes; `usable`: the page size less the reserved bytes. Pages are added in ascending order. */
   add(bytes: Buffer, p: number, usable: number): void {
     const type = bytes[0];
     const kind = type === 0x0d || type === 0x0a ? PageKind.Leaf : type === 0x05 || type === 0x02 ? PageKind.Interior : PageKind.None;
-    this.next[p] = ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
-    this.kinds[p] = kind;
+    const i = this.slotFor(p);
+    this.next[i] = ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
+    this.kinds[i] = kind;
     this.size++;
-    this.starts[p] = this.used;
+    this.starts[i] = this.used;
     if (kind !== PageKind.None && !this.pushChildren(usable, bytes, p)) {
-      this.used = this.starts[p]!; // what it pushed is dropped
-      this.starts[p] = UNPARSED;
+      this.used = this.starts[i]!; // what it pushed is dropped
+      this.starts[i] = UNPARSED;
       return;
     }
-    this.ends[p] = this.used;
+    this.ends[i] = this.used;
   }
 
   /** The children kept, of every page. */
@@ -162,8 +227,7 @@ export class PageLinkTable {
 
   /** Page index `p`'s links are kept. */
   has(p: number): boolean {
-    const kind = this.kinds[p];
-    return kind !== undefined && kind !== NOT_KEPT;
+    return this.slotOf(p) >= 0;
   }
 
   private push(p: number, overflow: boolean, left: number, leaf: number): void {
@@ -265,7 +329,9 @@ export function walkBtree(source: WalkSource, root: number, own: boolean, out: W
       kind = source.kindBefore(p);
       const leaf = kind === PageKind.Leaf ? p : kind === PageKind.Overflow ? leafOfChain : UNKNOWN_LEAF;
       const { starts, list } = source.childrenBefore;
-      for (let i = starts[p]!, end = starts[p + 1]!; i < end; i++) {
+      const slot = childSlot(source.childrenBefore, p);
+      if (slot < 0) return false;
+      for (let i = starts[slot]!, end = starts[slot + 1]!; i < end; i++) {
         const c = list[i]!;
         const chain = source.kindBefore(c) === PageKind.Overflow;
         top = pushVisit(top, c, p, chain, chain && left > 0 ? left - 1 : -1, chain ? leaf : -1);
@@ -273,17 +339,18 @@ export function walkBtree(source: WalkSource, root: number, own: boolean, out: W
     } else {
       const links = source.linksNow(p);
       if (links === undefined) return false;
+      const i = links.slotOf(p);
       if (overflow) {
         kind = PageKind.Overflow;
-        const next = links.next[p]!;
+        const next = links.next[i]!;
         if (left > 0 && (next === 0) !== (left === 1)) return false;
         if (next !== 0) top = pushVisit(top, next - 1, p, true, left > 0 ? left - 1 : -1, leafOfChain);
       } else {
-        kind = links.kinds[p] as PageKind;
-        const start = links.starts[p]!;
+        kind = links.kinds[i] as PageKind;
+        const start = links.starts[i]!;
         if (kind === PageKind.None || start === UNPARSED) return false;
         const packed = links.packed;
-        for (let at = start, end = links.ends[p]!; at < end; at += CHILD) {
+        for (let at = start, end = links.ends[i]!; at < end; at += CHILD) {
           top = pushVisit(top, packed[at]!, p, packed[at + 1] === 1, packed[at + 2]!, packed[at + 3]!);
         }
       }
@@ -314,12 +381,15 @@ function sameLinks(source: WalkSource, p: number): boolean {
   const before = source.kindBefore(p);
   const links = source.linksNow(p);
   if ((before !== PageKind.Interior && before !== PageKind.Leaf) || links === undefined) return false;
-  const start = links.starts[p]!;
-  if (links.kinds[p] !== before || start === UNPARSED) return false;
+  const slot = links.slotOf(p);
+  const start = links.starts[slot]!;
+  if (links.kinds[slot] !== before || start === UNPARSED) return false;
   const { starts, list } = source.childrenBefore;
-  const was = starts[p]!;
-  const count = (links.ends[p]! - start) / CHILD;
-  if (count !== starts[p + 1]! - was) return false;
+  const slotBefore = childSlot(source.childrenBefore, p);
+  if (slotBefore < 0) return false;
+  const was = starts[slotBefore]!;
+  const count = (links.ends[slot]! - start) / CHILD;
+  if (count !== starts[slotBefore + 1]! - was) return false;
   if (count === 0) return true; // most leaves
   if (sorted.length < count) sorted = new Int32Array(2 * count);
   const packed = links.packed;

@@ -11,7 +11,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { quoteIdent } from '../../changeset/value.ts';
 import { ANY_ROWS } from './leaf-span.ts';
-import { sameKnownHash } from './page-read.ts';
+import { sameKnownPage, type PageValues } from './page-values.ts';
 import type { PageMap } from './page-map.ts';
 import { readTable } from '../schema/schema-read.ts';
 
@@ -45,8 +45,14 @@ export function changedRanges(old: PageMap, next: PageMap, tables: ReadonlySet<s
   const pages = Math.max(old.pageCount, next.pageCount);
   const out = new Map([...tables].map((t) => [t, new Spans()]));
   const pagesNow = new Map<string, { all: number; changed: number }>([...tables].map((t) => [t, { all: 0, changed: 0 }]));
-  const [oldWords, nextWords] = [words(old.spans), words(next.spans)];
-  const addSpan = (spans: Spans, leaf: number, from: Int32Array): void => (leaf < 0 ? spans.addAny() : spans.add(from, leaf));
+  // A leaf's span fetched when needed (the last map's lie in pages.bin, page-values.ts): a changed page's, or its leaf's.
+  const span = new BigInt64Array(2);
+  const spanWords = words(span);
+  const addSpan = (spans: Spans, leaf: number, from: PageValues): void => {
+    if (leaf < 0) return spans.addAny();
+    from.spansInto(leaf, leaf + 1, span);
+    spans.add(spanWords, 0);
+  };
   // Per table index of each map, its spans and counts (undefined: a table not asked about):
   // a lookup per table index, not per page; the same table's spans are one object in both.
   const [oldSpans, nextSpans] = [old.tables.map((t) => out.get(t)), next.tables.map((t) => out.get(t))];
@@ -59,9 +65,9 @@ export function changedRanges(old: PageMap, next: PageMap, tables: ReadonlySet<s
     if (then === undefined && now === undefined) continue;
     const counted = now === undefined ? undefined : nextCounted[nextOwners[p]!];
     if (counted !== undefined) counted.all++;
-    if (then === now && sameKnownPage(old, next, p) && sameKnownPage(old, next, oldLeafOf[p]!) && oldLeafOf[p] === nextLeafOf[p]) continue;
-    if (then !== undefined) addSpan(then, oldLeafOf[p]!, oldWords);
-    if (now !== undefined) addSpan(now, nextLeafOf[p]!, nextWords);
+    if (then === now && sameKnownPage(old.values, next.values, p) && sameKnownPage(old.values, next.values, oldLeafOf[p]!) && oldLeafOf[p] === nextLeafOf[p]) continue;
+    if (then !== undefined) addSpan(then, oldLeafOf[p]!, old.values);
+    if (now !== undefined) addSpan(now, nextLeafOf[p]!, next.values);
     if (counted !== undefined) counted.changed++;
   }
   return new Map([...out].map(([t, spans]) => {
@@ -164,11 +170,6 @@ class Spans {
     if (this.n > 0) out.push([lo[start]!, hi[this.n - 1]!]);
     return out;
   }
-}
-
-/** The page's hash is known and the same in both maps. */
-function sameKnownPage(old: PageMap, next: PageMap, p: number): boolean {
-  return p >= 0 && p < old.pageCount && p < next.pageCount && sameKnownHash(old.hashes, next.hashes, p);
 }
 
 let made = 0;

@@ -1,27 +1,37 @@
 // pages.bin: the page map (page-map.ts) kept in the sidecar, tied to the log entry it was
 // recorded at. A cache: missing, damaged, from another entry or another version, it is not
-// used, and the next commit compares every table and records one again. Laid out so that it is
-// read with no copy: a header (magic, then the JSON head padded to a multiple of 512 bytes), then
-// per page its rowid span (2 × 8 bytes), hash (16), owner, leaf and parent (4 each), cells (2)
-// and kind (1), each array whole in turn; last an XXH3-128 checksum of everything before it.
+// used, and the next commit compares every table and records one again. A header (magic, then
+// the JSON head padded to a multiple of 512 bytes), then per page its rowid span (2 × 8 bytes),
+// hash (16), owner, leaf and parent (4 each), cells (2) and kind (1), each array whole in turn;
+// last a checksum of everything before it: the hash of the hashes of its 1 MiB pieces
+// (page-hash/page-hash.ts Checksum).
 //
-// A map made from the one read (one page changed: most of it the same) is written over that
-// file, in place, from the memory the old one was read into: neither 12 MB of memory nor a new
-// file that the system has to find room for. Not atomic, and not synced, either way: a file cut
-// short, torn, or left half old by a crash fails the checksum, and one left whole but old names
-// another log entry; either costs one full comparison, never a wrong one.
-import { closeSync, ftruncateSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+// Read a piece at a time, checked whole: the owners, leaves, parents, cells and kinds are kept
+// in memory (15 bytes a page), the hashes and spans are read again from the file when asked for,
+// each piece checked against its sum (stored-values.ts). A map made from the one read (a few
+// pages changed, no b-tree changed shape) is written over that file, in place: only the pieces
+// holding the head and the changed pages' hashes, spans and cells are read, patched, summed and
+// written back, then the checksum from the pieces' sums. Not atomic, and not synced, either way:
+// a file cut short, torn, or left half old by a crash fails the checksum, and one left whole but
+// old names another log entry; either costs one full comparison, never a wrong one.
+import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempPathFor, writeFileRenamed } from '../atomic.ts';
+import { tempPathFor } from '../atomic.ts';
 import type { FileStamp } from './fingerprint.ts';
-import { Checksum, checksumOf, PAGE_HASH_BYTES } from './page-hash/page-hash.ts';
+import { Checksum, CHECKSUM_PIECE, checksumOfSums, PAGE_HASH_BYTES, pieceSum } from './page-hash/page-hash.ts';
 import type { PageMap } from './page-map.ts';
+import { DenseValues, PatchedValues, type PageValues } from './page-values.ts';
+import { PageMapChangedError, readPieceInto, scratchPiece, StoredValues, type StoredLayout } from './stored-values.ts';
 import type { SidecarPaths } from '../sidecar.ts';
 
 const MAGIC = 'sqlferry page map 7\n';
 const CHECKSUM_BYTES = 16;
+/** Bytes per page: span, hash, owner, leaf, parent, cells, kind. */
+const PAGE_BYTES = 16 + PAGE_HASH_BYTES + 4 + 4 + 4 + 2 + 1;
 /** The head is padded to a multiple of this (and so of 8, for the arrays after it): a head a few bytes longer (the next entry's name, a stamp) keeps the file's length, and the file is written over. */
 const HEAD_ROUNDING = 512;
+/** Pages of a column put together at a time when a new file is written. */
+const WINDOW_PAGES = 16384;
 
 interface Head {
   entry: string;
@@ -32,9 +42,6 @@ interface Head {
   layout: Record<string, string>;
   mainFile: FileStamp | null;
 }
-
-/** The bytes of pages.bin that a map read from it lies in (its arrays are views of them). */
-const readInto = new WeakMap<PageMap, Buffer>();
 
 function mapPath(paths: SidecarPaths): string {
   return join(paths.dir, 'pages.bin');
@@ -50,24 +57,73 @@ export function savePageMap(paths: SidecarPaths, map: PageMap, entry: string): v
   header.write(MAGIC, 0, 'latin1');
   header.writeUInt32BE(headBytes - MAGIC.length - 4, MAGIC.length);
   json.copy(header, MAGIC.length + 4);
-  const parts = [header, ...[map.spans, map.hashes, map.owners, map.leafOf, map.parents, map.cells, map.kinds].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))];
-  const length = parts.reduce((n, a) => n + a.length, 0) + CHECKSUM_BYTES;
-  const old = map.replaces === null ? undefined : readInto.get(map.replaces);
-  if (old?.length !== length) {
-    writeNew(mapPath(paths), parts);
-    return;
+  const old = map.replaces;
+  const base = old?.values instanceof StoredValues ? old.values : null;
+  const patched = map.values instanceof PatchedValues && map.values.base === base ? map.values : null;
+  const sameStructure = old !== null && map.owners === old.owners && map.leafOf === old.leafOf && map.parents === old.parents && map.kinds === old.kinds;
+  const path = mapPath(paths);
+  try {
+    const over = base !== null && patched !== null && sameStructure && base.layout.headBytes === headBytes && base.pageCount === map.pageCount ? openOver(path, base) : null;
+    if (over !== null) writeOver(over, base!, patched!, header);
+    else writeNew(path, columns(map, header));
+  } catch (err) {
+    if (!(err instanceof PageMapChangedError)) throw err;
+    forgetPageMap(paths); // the map read was changed by someone else: record none
+  } finally {
+    base?.close(); // spent
   }
-  let at = 0;
-  for (const a of parts) at += a.copy(old, at); // an array of the old map's own (page-map.ts) is copied onto itself
-  checksumOf(old.subarray(0, at)).copy(old, at);
-  writeOver(mapPath(paths), old);
+}
+
+/** A descriptor to write over the file `base` was read from, if it is still at `path` (not removed since); else null. */
+function openOver(path: string, base: StoredValues): number | null {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r+'); // not the database: a descriptor of our own file, closed as usual
+  } catch {
+    return null;
+  }
+  if (base.layout.fd >= 0 && fstatSync(fd).ino === fstatSync(base.layout.fd).ino) return fd;
+  closeSync(fd);
+  return null;
+}
+
+/** The bytes of a new pages.bin holding `map`, a window of a column at a time (the map's hashes and spans may lie in the old file). */
+function* columns(map: PageMap, header: Buffer): Generator<Uint8Array> {
+  yield header;
+  const { values, pageCount: n } = map;
+  if (values instanceof DenseValues) {
+    yield* [values.spans, values.hashes].map((a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  } else {
+    const spans = new BigInt64Array(2 * WINDOW_PAGES);
+    for (let from = 0; from < n; from += WINDOW_PAGES) {
+      const to = Math.min(n, from + WINDOW_PAGES);
+      values.spansInto(from, to, spans);
+      yield new Uint8Array(spans.buffer, 0, 16 * (to - from));
+    }
+    const hashes = Buffer.alloc(PAGE_HASH_BYTES * WINDOW_PAGES);
+    for (let from = 0; from < n; from += WINDOW_PAGES) {
+      const to = Math.min(n, from + WINDOW_PAGES);
+      values.hashesInto(from, to, hashes);
+      yield hashes.subarray(0, PAGE_HASH_BYTES * (to - from));
+    }
+  }
+  yield* [map.owners, map.leafOf, map.parents].map((a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  yield cellsColumn(values, n);
+  yield map.kinds;
+}
+
+function cellsColumn(values: PageValues, n: number): Uint8Array {
+  if (values instanceof DenseValues || values instanceof StoredValues) return new Uint8Array(values.cells.buffer, values.cells.byteOffset, values.cells.byteLength);
+  const cells = new Uint16Array(n); // 2 bytes a page, as the map's other columns in memory
+  for (let p = 0; p < n; p++) cells[p] = values.cellsOf(p);
+  return new Uint8Array(cells.buffer);
 }
 
 /**
  * A new file at `path` holding `parts` then their checksum, written as summed (temp file, then
  * renamed): put together in memory first it took as much again as the map (47 bytes a page).
  */
-function writeNew(path: string, parts: readonly Buffer[]): void {
+function writeNew(path: string, parts: Iterable<Uint8Array>): void {
   const tmp = tempPathFor(path);
   const sum = new Checksum();
   try {
@@ -75,9 +131,9 @@ function writeNew(path: string, parts: readonly Buffer[]): void {
     try {
       for (const bytes of parts) {
         sum.update(bytes);
-        writeAll(fd, bytes);
+        writeAll(fd, bytes, -1);
       }
-      writeAll(fd, sum.digest());
+      writeAll(fd, sum.digest(), -1);
     } finally {
       closeSync(fd);
     }
@@ -88,22 +144,55 @@ function writeNew(path: string, parts: readonly Buffer[]): void {
   renameSync(tmp, path);
 }
 
-function writeAll(fd: number, bytes: Buffer): void {
-  for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+/** `bytes` to `fd` at `at` (-1: where the file's position is). */
+function writeAll(fd: number, bytes: Uint8Array, at: number): void {
+  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done, at < 0 ? null : at + done);
 }
 
-/** `bytes` written over the file at `path`, which then holds them alone. */
-function writeOver(path: string, bytes: Buffer): void {
-  let fd: number;
+/**
+ * `values` (the file's own, patched) and `header` written over the file `base` was read from (`fd`):
+ * each piece holding a changed byte read (checked), patched, summed and written back, then the
+ * checksum of all the pieces' sums.
+ */
+function writeOver(fd: number, base: StoredValues, values: PatchedValues, header: Buffer): void {
+  const { layout } = base;
+  const sums = [...layout.sums];
+  const piece = scratchPiece();
+  let index = -1;
+  let length = 0;
+  const flush = (): void => {
+    if (index < 0) return;
+    sums[index] = pieceSum(piece.subarray(0, length));
+    writeAll(fd, piece.subarray(0, length), index * CHECKSUM_PIECE);
+    index = -1;
+  };
+  const write = (at: number, bytes: Uint8Array): void => {
+    for (let done = 0; done < bytes.length; ) {
+      const k = Math.floor((at + done) / CHECKSUM_PIECE);
+      if (k !== index) {
+        flush();
+        length = Math.min(CHECKSUM_PIECE, layout.body - k * CHECKSUM_PIECE);
+        readPieceInto(layout, k, piece.subarray(0, length));
+        index = k;
+      }
+      const from = at + done - k * CHECKSUM_PIECE;
+      const take = Math.min(bytes.length - done, length - from);
+      piece.set(bytes.subarray(done, done + take), from);
+      done += take;
+    }
+  };
   try {
-    fd = openSync(path, 'r+'); // not the database: a descriptor of our own file, closed as usual
-  } catch {
-    writeFileRenamed(path, bytes); // gone since it was read
-    return;
-  }
-  try {
-    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at, at);
-    ftruncateSync(fd, bytes.length);
+    write(0, header);
+    const { patches } = values;
+    const n = layout.pageCount;
+    const cellsAt = base.hashesAt + (PAGE_HASH_BYTES + 12) * n;
+    const bytesOf = (a: BigInt64Array | Uint16Array, from: number, count: number): Uint8Array => new Uint8Array(a.buffer, a.byteOffset + from * a.BYTES_PER_ELEMENT, count * a.BYTES_PER_ELEMENT);
+    // Column by column, pages ascending: the file's order, so that each piece is read and written once.
+    for (let i = 0; i < patches.size && patches.pages[i]! < n; i++) write(base.spansAt + 16 * patches.pages[i]!, bytesOf(patches.spans, 2 * i, 2));
+    for (let i = 0; i < patches.size && patches.pages[i]! < n; i++) write(base.hashesAt + PAGE_HASH_BYTES * patches.pages[i]!, patches.hashes.subarray(i * PAGE_HASH_BYTES, (i + 1) * PAGE_HASH_BYTES));
+    for (let i = 0; i < patches.size && patches.pages[i]! < n; i++) write(cellsAt + 2 * patches.pages[i]!, bytesOf(patches.cells, i, 1));
+    flush();
+    writeAll(fd, checksumOfSums(sums, layout.body), layout.body);
   } finally {
     closeSync(fd);
   }
@@ -111,41 +200,77 @@ function writeOver(path: string, bytes: Buffer): void {
 
 /** The page map saved for log entry `entry`, or why there is none. */
 export function loadPageMap(paths: SidecarPaths, entry: string): PageMap | string {
-  let file: Buffer;
+  const path = mapPath(paths);
+  let fd: number;
   try {
-    file = readFileSync(mapPath(paths));
+    fd = openSync(path, 'r'); // our own file, not the database
   } catch {
     return 'no page map from the last commit';
   }
-  if (file.toString('latin1', 0, MAGIC.length - 2) === MAGIC.slice(0, -2) && file.toString('latin1', 0, MAGIC.length) !== MAGIC) return 'the page map is from another version of sqlferry';
-  if (file.length < MAGIC.length + 4 + CHECKSUM_BYTES || file.toString('latin1', 0, MAGIC.length) !== MAGIC) return 'the page map is damaged';
-  const body = file.length - CHECKSUM_BYTES;
-  if (!checksumOf(file.subarray(0, body)).equals(file.subarray(body))) return 'the page map is damaged';
-  const headBytes = MAGIC.length + 4 + file.readUInt32BE(MAGIC.length);
-  const head = JSON.parse(file.toString('utf8', MAGIC.length + 4, headBytes)) as Head;
-  if (head.entry !== entry) return 'the page map is from another commit';
+  let map: PageMap | string = 'the page map is damaged';
+  try {
+    map = readMap(fd, path, entry);
+    return map;
+  } finally {
+    if (typeof map === 'string') closeSync(fd); // else the map reads its hashes and spans through it
+  }
+}
+
+function readMap(fd: number, path: string, entry: string): PageMap | string {
+  const size = fstatSync(fd).size;
+  const start = Buffer.alloc(MAGIC.length + 4);
+  const got = readSync(fd, start, 0, start.length, 0);
+  if (start.toString('latin1', 0, MAGIC.length - 2) === MAGIC.slice(0, -2) && start.toString('latin1', 0, MAGIC.length) !== MAGIC) return 'the page map is from another version of sqlferry';
+  if (got < start.length || size < start.length + CHECKSUM_BYTES || start.toString('latin1', 0, MAGIC.length) !== MAGIC) return 'the page map is damaged';
+  const body = size - CHECKSUM_BYTES;
+  const headBytes = MAGIC.length + 4 + start.readUInt32BE(MAGIC.length);
+  if (headBytes > body || headBytes % 8 !== 0) return 'the page map is damaged';
+  const header = Buffer.alloc(headBytes);
+  let head: Head;
+  try {
+    if (readSync(fd, header, 0, headBytes, 0) < headBytes) return 'the page map is damaged';
+    head = JSON.parse(header.toString('utf8', MAGIC.length + 4)) as Head;
+  } catch {
+    return 'the page map is damaged';
+  }
   const n = head.pageCount;
-  if (headBytes % 8 !== 0 || body !== headBytes + n * (16 + PAGE_HASH_BYTES + 4 + 4 + 4 + 2 + 1)) return 'the page map is damaged';
-  const aligned = file.byteOffset % 8 === 0 ? file : Buffer.from(file); // typed arrays over it need its offsets aligned
-  let at = aligned.byteOffset + headBytes;
-  const take = <T>(make: (buffer: ArrayBuffer, offset: number, length: number) => T, bytes: number, length: number): T => {
-    const view = make(aligned.buffer as ArrayBuffer, at, length);
-    at += bytes * length;
-    return view;
-  };
-  const map: PageMap = {
-    pageSize: head.pageSize, pageCount: n, seed: BigInt(head.seed),
-    spans: take((b, o, l) => new BigInt64Array(b, o, l), 8, 2 * n),
-    hashes: take((b, o, l) => Buffer.from(b, o, l), 1, n * PAGE_HASH_BYTES),
-    owners: take((b, o, l) => new Int32Array(b, o, l), 4, n),
-    leafOf: take((b, o, l) => new Int32Array(b, o, l), 4, n),
-    parents: take((b, o, l) => new Int32Array(b, o, l), 4, n),
-    cells: take((b, o, l) => new Uint16Array(b, o, l), 2, n),
-    kinds: take((b, o, l) => new Uint8Array(b, o, l), 1, n),
+  if (!Number.isSafeInteger(n) || n < 0 || body !== headBytes + n * PAGE_BYTES) return 'the page map is damaged';
+  // The columns kept in memory, and where they lie in the file.
+  const owners = new Int32Array(n);
+  const leafOf = new Int32Array(n);
+  const parents = new Int32Array(n);
+  const cells = new Uint16Array(n);
+  const kinds = new Uint8Array(n);
+  let at = headBytes + (16 + PAGE_HASH_BYTES) * n;
+  const kept = [header, owners, leafOf, parents, cells, kinds].map((a, i) => {
+    const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+    const from = i === 0 ? 0 : at;
+    if (i > 0) at += bytes.length;
+    return { from, bytes };
+  });
+  // Every piece read and summed: the checksum is of their sums. The head is checked with them: it was read before.
+  const sums: Buffer[] = [];
+  const piece = scratchPiece();
+  const headRead = Buffer.from(header);
+  for (let k = 0; k * CHECKSUM_PIECE < body; k++) {
+    const from = k * CHECKSUM_PIECE;
+    const bytes = piece.subarray(0, Math.min(CHECKSUM_PIECE, body - from));
+    if (readSync(fd, bytes, 0, bytes.length, from) < bytes.length) return 'the page map is damaged';
+    sums.push(pieceSum(bytes));
+    for (const column of kept) {
+      const [lo, hi] = [Math.max(from, column.from), Math.min(from + bytes.length, column.from + column.bytes.length)];
+      if (lo < hi) column.bytes.set(bytes.subarray(lo - from, hi - from), lo - column.from);
+    }
+  }
+  const checksum = Buffer.alloc(CHECKSUM_BYTES);
+  if (readSync(fd, checksum, 0, CHECKSUM_BYTES, body) < CHECKSUM_BYTES || !checksumOfSums(sums, body).equals(checksum) || !header.equals(headRead)) return 'the page map is damaged';
+  if (head.entry !== entry) return 'the page map is from another commit';
+  const layout: StoredLayout = { path, fd, pageCount: n, headBytes, body, sums };
+  return {
+    pageSize: head.pageSize, pageCount: n, seed: BigInt(head.seed), values: new StoredValues(layout, cells),
+    owners, leafOf, parents, kinds,
     tables: head.tables, layout: head.layout, mainFile: head.mainFile, dbstatWalked: [], replaces: null,
   };
-  readInto.set(map, aligned.subarray(0, file.length));
-  return map;
 }
 
 export function forgetPageMap(paths: SidecarPaths): void {

@@ -14,7 +14,8 @@
 // moves its root, or changes its SQL. Pages nobody owned (free pages, pointer maps) can change
 // freely.
 import type { DatabaseSync } from 'node:sqlite';
-import { HASH_BYTES, sameKnownHash, type PageImages } from './page-read.ts';
+import type { PageImages } from './page-read.ts';
+import { sameKnownPage, type PageValues } from './page-values.ts';
 import type { FileStamp } from './fingerprint.ts';
 import { childIndex, PageKind, sameShape, walkBtree, WalkedPages, type ChildIndex, type PagesFound, type WalkSource } from './btree-walk.ts';
 import { dbstatWalk } from './dbstat-walk.ts';
@@ -23,8 +24,12 @@ import { UNKNOWN_CELLS } from './leaf-span.ts';
 export interface PageMap {
   pageSize: number;
   pageCount: number;
-  /** HASH_BYTES per page; zeros for a page whose content is not known (always "changed"). */
-  hashes: Buffer;
+  /**
+   * Per page, its hash (zeros for a page whose content is not known: always "changed"), and as a
+   * table leaf the first and last rowid it holds and its cells (leaf-span.ts; for a page of the
+   * WAL's last transaction, a span over both its images and UNKNOWN_CELLS): page-values.ts.
+   */
+  values: PageValues;
   /** The seed the hashes were made with: the next read hashes with it too (page-hash/page-hash.ts). */
   seed: bigint;
   /** Per page, its table's index in `tables`; -1 for a page no table owns. */
@@ -38,10 +43,6 @@ export interface PageMap {
   parents: Int32Array;
   /** Per page, what it is in its b-tree (btree-walk.ts PageKind). */
   kinds: Uint8Array;
-  /** Per page, the first and last rowid it holds as a table leaf (leaf-span.ts); for a page of the WAL's last transaction, of both its images. */
-  spans: BigInt64Array;
-  /** Per page, its cells as a table leaf (leaf-span.ts); UNKNOWN_CELLS for a page of the WAL's last transaction. */
-  cells: Uint16Array;
   tables: string[];
   /** Per table, its b-trees as sqlite_schema lists them (name, root page, SQL). */
   layout: Record<string, string>;
@@ -49,7 +50,7 @@ export interface PageMap {
   mainFile: FileStamp | null;
   /** The changed tables this map walked with dbstat, not from the last map (for -v; not saved). */
   dbstatWalked: string[];
-  /** The map this one was made from, if read from pages.bin: saving this one writes over its bytes (page-map-file.ts; not saved). */
+  /** The map this one was made from, if read from pages.bin: saving this one may write over its file (page-map-file.ts; not saved). */
   replaces: PageMap | null;
 }
 
@@ -64,8 +65,9 @@ export function rowsOf(map: PageMap, t: string): bigint | null {
   let rows = 0;
   for (let p = 0; p < map.pageCount; p++) {
     if (map.owners[p] !== id || map.leafOf[p] !== p) continue;
-    if (map.cells[p] === UNKNOWN_CELLS) return null;
-    rows += map.cells[p]!;
+    const cells = map.values.cellsOf(p);
+    if (cells === UNKNOWN_CELLS) return null;
+    rows += cells;
   }
   return BigInt(rows);
 }
@@ -160,26 +162,29 @@ export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageI
     }
     for (const t of reshaped) walkOrDbstat(t, sources.get(t)!);
   }
-  // The read's own arrays, not copies (the walks above were their last readers); a page of the
+  // The read's own values, not copies (the walks above were their last readers); a page of the
   // WAL's last transaction is not known: its span covers both its images (page-read.ts).
-  const { hashes, spans, cells } = images;
-  for (const p of images.lastWritten) {
-    hashes.fill(0, (p - 1) * HASH_BYTES, p * HASH_BYTES);
-    cells[p - 1] = UNKNOWN_CELLS;
-  }
-  return { pageSize: images.pageSize, pageCount: count, hashes, seed: images.seed, owners, leafOf, parents, kinds, spans, cells, tables, layout, mainFile: null, dbstatWalked, replaces: old };
+  const { values } = images;
+  for (const p of images.lastWritten) if (p <= count) values.forget(p - 1);
+  return { pageSize: images.pageSize, pageCount: count, values, seed: images.seed, owners, leafOf, parents, kinds, tables, layout, mainFile: null, dbstatWalked, replaces: old };
 }
 
 /** Of the changed tables, those whose b-trees changed shape (to walk again), and what a walk of each reads. */
 function walkPlan(old: PageMap, images: PageImages, layout: Record<string, string>, changed: ReadonlySet<string>): { reshaped: Set<string>; sources: Map<string, WalkSource | null> } {
-  const wasChanged = old.tables.map((t) => changed.has(t));
-  // Only the children of pages a changed table held are looked up.
-  const children = childIndex(old.pageCount, (p) => {
-    const parent = old.parents[p]!;
-    return parent >= 0 && parent < old.pageCount && old.owners[parent]! >= 0 && wasChanged[old.owners[parent]!] ? parent : -1;
-  });
-  const sources = new Map([...changed].map((t) => [t, walkSource(old, images, children, t)]));
-  return { reshaped: new Set([...changed].filter((t) => !keptShape(old, images, layout, t, sources.get(t)!))), sources };
+  const heldBy = (tables: ReadonlySet<string>): ((p: number) => boolean) => {
+    const held = old.tables.map((t) => tables.has(t));
+    return (p) => p >= 0 && p < old.pageCount && old.owners[p]! >= 0 && held[old.owners[p]!]!;
+  };
+  const parentsHeldBy = (held: (p: number) => boolean) => (p: number): number => (held(old.parents[p]!) ? old.parents[p]! : -1);
+  // Whether a table kept its shape asks only about the children of its changed pages.
+  const heldByChanged = heldBy(changed);
+  const changedPages = Int32Array.from(images.differing.filter(heldByChanged));
+  const ofChangedPages = childIndex(old.pageCount, parentsHeldBy(heldByChanged), changedPages);
+  const reshaped = new Set([...changed].filter((t) => !keptShape(old, images, layout, t, walkSource(old, images, ofChangedPages, t))));
+  // A walk asks about the children of every page of the tables it walks.
+  const walked = heldBy(reshaped);
+  const ofEveryPage = reshaped.size === 0 ? null : childIndex(old.pageCount, parentsHeldBy(walked));
+  return { reshaped, sources: new Map([...reshaped].map((t) => [t, walkSource(old, images, ofEveryPage!, t)])) };
 }
 
 /**
@@ -211,7 +216,7 @@ function walkSource(old: PageMap, images: PageImages, children: ChildIndex, t: s
       if (p >= old.pageCount || oldId < 0 || old.owners[p] !== oldId || lastWritten.has(p)) return false;
       const kind = old.kinds[p];
       if (overflow ? kind !== PageKind.Overflow : kind !== PageKind.Interior && kind !== PageKind.Leaf) return false;
-      return sameKnownHash(old.hashes, images.hashes, p);
+      return sameKnownPage(old.values, images.values, p);
     },
     childrenBefore: children,
     kindBefore: (p) => (p < old.pageCount ? (old.kinds[p] as PageKind) : PageKind.None),
@@ -228,7 +233,7 @@ function firstWalkSource(images: PageImages): WalkSource | null {
     usable: images.pageSize - images.reserved,
     pageCount: images.pageCount,
     unchanged: () => false,
-    childrenBefore: { starts: new Int32Array(images.pageCount + 1), list: new Int32Array(0) },
+    childrenBefore: { indexed: new Int32Array(0), starts: new Int32Array(1), list: new Int32Array(0) },
     kindBefore: () => PageKind.None,
     linksNow: (p) => (lastWritten.has(p) || !links.has(p) ? undefined : links),
   };

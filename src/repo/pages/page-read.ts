@@ -14,24 +14,11 @@ import { PageLinkTable } from './btree-walk.ts';
 import { heldDescriptor } from './held-descriptor.ts';
 import { leafSpan, widenSpan } from './leaf-span.ts';
 import { newSeed, PAGE_HASH_BYTES, pageHasher } from './page-hash/page-hash.ts';
+import { DenseValues, Patches, PatchedValues, type PageValues } from './page-values.ts';
 import { committedFrames, type WalFrames } from './wal-frames.ts';
 
 /** Bytes of hash kept per page. */
 export const HASH_BYTES = PAGE_HASH_BYTES;
-
-/**
- * Page `p`'s hash is known (not all zeros) and the same in `a` and `b`: compared byte by byte,
- * which allocates nothing (Buffer's compare with offsets made a view per call, 6 MB for a
- * spread edit's walk).
- */
-export function sameKnownHash(a: Uint8Array, b: Uint8Array, p: number): boolean {
-  let known = false;
-  for (let i = p * HASH_BYTES; i < (p + 1) * HASH_BYTES; i++) {
-    if (a[i] !== b[i]) return false;
-    known ||= b[i] !== 0;
-  }
-  return known;
-}
 
 /** Pages read and hashed in one go (1 MiB of 4 KiB pages). */
 export const CHUNK_PAGES = 256;
@@ -48,8 +35,12 @@ const KEPT_CHILDREN_PER_PAGE = 2;
 export interface PageImages {
   pageSize: number;
   pageCount: number;
-  /** HASH_BYTES per page, page 1 first. */
-  hashes: Buffer;
+  /**
+   * Per page, its hash, and its rowid span and cells if it is a table b-tree leaf (leaf-span.ts;
+   * of the image read): every page's without an earlier read; else the earlier read's patched
+   * with the pages that differ from it and those of the WAL's last transaction.
+   */
+  values: DenseValues | PatchedValues;
   /** The seed of the hashes (page-hash/page-hash.ts): only hashes of one seed compare. */
   seed: bigint;
   /** Reserved bytes at the end of each page (database header, offset 20). */
@@ -58,10 +49,6 @@ export interface PageImages {
   changed: PageLinkTable | null;
   /** The index of each page whose hash differs from the earlier read's (every page without one), ascending. */
   differing: number[];
-  /** Per page, the first and last rowid it holds if it is a table b-tree leaf (leaf-span.ts). */
-  spans: BigInt64Array;
-  /** Per page, its cells if it is a table b-tree leaf, else 0 (leaf-span.ts; of the image read). */
-  cells: Uint16Array;
   /**
    * Pages the WAL's last transaction wrote. Its writer updates the wal-index only after
    * writing the frames, so a reader that started in between does not see them yet.
@@ -80,12 +67,10 @@ export interface PageImages {
   chunksRead: number;
 }
 
-/** Hashes from an earlier read (zeros for a page not known), compared with and reused: its seed hashes this read. */
+/** An earlier read's values (zero hashes for a page not known), compared with and patched: its seed hashes this read. */
 export interface EarlierHashes {
   pageSize: number;
-  hashes: Buffer;
-  spans: BigInt64Array;
-  cells: Uint16Array;
+  values: PageValues;
   seed: bigint;
 }
 
@@ -126,41 +111,37 @@ export function openPages(dbPath: string, reuseWalScan = false): { fd: number; s
  * one of its pages now (a WAL restarted since was checkpointed whole first, which writes the main
  * file): the others keep earlier's hashes, unread, if they are whole and known there.
  */
-function untouchedChunks(earlier: EarlierHashes | null, pageCount: number, wal: WalFrames): (c: number) => boolean {
-  if (earlier === null) return () => false;
-  const earlierPages = earlier.hashes.length / HASH_BYTES;
+function untouchedChunks(earlierPages: number, pageCount: number, wal: WalFrames): (c: number, earlierHashes: Buffer) => boolean {
   const touched = new Set<number>();
   wal.frames.forEachPage((p) => touched.add(Math.floor((p - 1) / CHUNK_PAGES)));
-  return (c) => {
+  return (c, earlierHashes) => {
     const end = Math.min((c + 1) * CHUNK_PAGES, pageCount);
     const sameLength = end <= earlierPages && (end === (c + 1) * CHUNK_PAGES || pageCount === earlierPages);
-    return sameLength && !touched.has(c) && allKnown(earlier.hashes, c * CHUNK_PAGES, end);
+    return sameLength && !touched.has(c) && allKnown(earlierHashes, end - c * CHUNK_PAGES);
   };
 }
 
-/** No page from index `from` to `to` (excluded) has the zero hash of a page not known. */
-function allKnown(hashes: Buffer, from: number, to: number): boolean {
-  for (let at = from * HASH_BYTES; at < to * HASH_BYTES; at += HASH_BYTES) if (hashes.readBigUInt64LE(at) === 0n && hashes.readBigUInt64LE(at + 8) === 0n) return false;
+/** None of the first `pages` hashes is the zero hash of a page not known. */
+function allKnown(hashes: Buffer, pages: number): boolean {
+  for (let at = 0; at < pages * HASH_BYTES; at += HASH_BYTES) if (hashes.readBigUInt64LE(at) === 0n && hashes.readBigUInt64LE(at + 8) === 0n) return false;
   return true;
 }
 
 function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, wal: WalFrames, ino: string, earlier: EarlierHashes | null, sameMainFile: boolean): PageImages {
   const headerCountValid = header.readUInt32BE(92) === header.readUInt32BE(24) && header.readUInt32BE(28) > 0;
   const pageCount = wal.dbSize > 0 ? wal.dbSize : headerCountValid ? header.readUInt32BE(28) : Math.floor(fileSize / pageSize);
-  const hashes = Buffer.alloc(pageCount * HASH_BYTES);
-  const spans = new BigInt64Array(2 * pageCount);
-  const cells = new Uint16Array(pageCount);
   const hasher = pageHasher(earlier?.seed ?? newSeed(), CHUNK_PAGES * pageSize);
   const chunk = hasher.input; // read straight into the hash kernel's memory
   const rollbackMode = header[18] === 1 && header[19] === 1 && wal.empty;
-  const unread = sameMainFile && !rollbackMode ? untouchedChunks(earlier, pageCount, wal) : () => false;
-  const earlierPages = earlier === null ? 0 : earlier.hashes.length / HASH_BYTES;
-  if (earlier !== null) { // kept where the page is unchanged, else overwritten
-    spans.set(earlier.spans.subarray(0, 2 * Math.min(pageCount, earlierPages)));
-    cells.set(earlier.cells.subarray(0, Math.min(pageCount, earlierPages)));
-  }
+  const earlierPages = earlier === null ? 0 : earlier.values.pageCount;
+  const unread = sameMainFile && !rollbackMode && earlier !== null ? untouchedChunks(earlierPages, pageCount, wal) : () => false;
+  // Without an earlier read, every page's values, in arrays sized once; with one, the pages that differ from it.
+  const dense = earlier === null ? new DenseValues(Buffer.alloc(pageCount * HASH_BYTES), new BigInt64Array(2 * pageCount), new Uint16Array(pageCount)) : null;
+  const patches = new Patches();
+  const [chunkHashes, earlierHashes] = [Buffer.alloc(CHUNK_PAGES * HASH_BYTES), Buffer.alloc(CHUNK_PAGES * HASH_BYTES)];
+  const [span, cellsRead] = [new BigInt64Array(2), new Uint16Array(1)];
   // A first read keeps every page's links, one child a page: room for them from the start, not grown by doubling.
-  let changed: PageLinkTable | null = new PageLinkTable(pageCount, earlier === null ? pageCount : 0);
+  let changed: PageLinkTable | null = earlier === null ? new PageLinkTable(pageCount, pageCount) : new PageLinkTable(pageCount, 0, true);
   const usable = pageSize - header[20]!;
   const differing: number[] = [];
   let chunksRead = 0;
@@ -168,29 +149,33 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
   for (let first = 1, c = 0; first <= pageCount; first += CHUNK_PAGES, c++) {
     const pages = Math.min(CHUNK_PAGES, pageCount - first + 1);
     const [from, to] = [first - 1, first - 1 + pages]; // page indexes
-    if (unread(c)) {
-      earlier!.hashes.copy(hashes, from * HASH_BYTES, from * HASH_BYTES, to * HASH_BYTES);
-      continue;
-    }
+    const known = Math.min(to, earlierPages); // pages from..known have earlier hashes
+    if (known > from) earlier!.values.hashesInto(from, known, earlierHashes);
+    if (unread(c, earlierHashes)) continue;
     chunksRead++;
     const got = readSync(fd, chunk, 0, pages * pageSize, from * pageSize);
     chunk.fill(0, got, pages * pageSize); // beyond the file's end a reader sees zeros
     walRuns ??= wal.frames.size === 0 ? null : new WalRuns(wal, pageSize);
     walRuns?.readInto(chunk, first, pages);
-    hasher.hashEach(pageSize, pages, hashes, from * HASH_BYTES);
+    const hashes = dense === null ? chunkHashes : dense.hashes.subarray(from * HASH_BYTES, to * HASH_BYTES);
+    hasher.hashEach(pageSize, pages, hashes, 0);
     // A page whose hash is the earlier read's has its span: only the others are parsed.
-    const known = Math.min(to, earlierPages);
-    if (known === to && hashes.compare(earlier!.hashes, from * HASH_BYTES, to * HASH_BYTES, from * HASH_BYTES, to * HASH_BYTES) === 0) continue;
+    if (known === to && hashes.compare(earlierHashes, 0, pages * HASH_BYTES, 0, pages * HASH_BYTES) === 0) continue;
     for (let i = from; i < to; i++) {
-      if (i >= known || !sameHash(hashes, earlier!.hashes, i)) {
+      if (i >= known || !sameHash(hashes, earlierHashes, i - from)) {
         const page = chunk.subarray((i - from) * pageSize, (i - from + 1) * pageSize);
-        leafSpan(page, i + 1, spans, cells, i);
+        if (dense !== null) leafSpan(page, i + 1, dense.spans, dense.cells, i);
+        else {
+          leafSpan(page, i + 1, span, cellsRead, 0);
+          patches.add(i, true, hashes, (i - from) * HASH_BYTES, span[0]!, span[1]!, cellsRead[0]!);
+        }
         differing.push(i);
         if (changed !== null && changed.children <= KEPT_CHILDREN_PER_PAGE * pageCount) changed.add(page, i, usable);
         else changed = null;
       }
     }
   }
+  const values = dense ?? new PatchedValues(earlier!.values, pageCount, withLastWritten(patches, earlier!.values, wal.lastWritten, pageCount));
   // A reader may not see the WAL's last transaction yet: its pages' spans also cover their image before it.
   const page = Buffer.alloc(pageSize);
   for (let i = 0; i < wal.lastWritten.length; i++) {
@@ -199,9 +184,24 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
     const offset = wal.before[i]!;
     const got = offset < 0 ? readSync(fd, page, 0, pageSize, (p - 1) * pageSize) : readSync(wal.fd!, page, 0, pageSize, offset);
     page.fill(0, got);
-    widenSpan(page, p, spans, p - 1);
+    if (values instanceof DenseValues) widenSpan(page, p, values.spans, p - 1);
+    else widenSpan(page, p, values.patches.spans, values.patches.slotOf(p - 1));
   }
-  return { pageSize, pageCount, hashes, seed: hasher.seed, reserved: header[20]!, changed, differing, spans, cells, lastWritten: wal.lastWritten, walEnd: wal.end, rollbackMode, ino, chunksRead };
+  return { pageSize, pageCount, values, seed: hasher.seed, reserved: header[20]!, changed, differing, lastWritten: wal.lastWritten, walEnd: wal.end, rollbackMode, ino, chunksRead };
+}
+
+/** `patches` and the earlier values of each page of the WAL's last transaction they lack (its span is widened, and it may be forgotten: page-map.ts). */
+function withLastWritten(patches: Patches, earlier: PageValues, lastWritten: readonly number[], pageCount: number): Patches {
+  const missing = [...new Set(lastWritten.map((p) => p - 1))].filter((p) => p < pageCount && patches.slotOf(p) < 0).sort((a, b) => a - b);
+  if (missing.length === 0) return patches;
+  const more = new Patches();
+  const [hash, span] = [Buffer.alloc(HASH_BYTES), new BigInt64Array(2)];
+  for (const p of missing) { // not differing, so within the earlier read
+    earlier.hashesInto(p, p + 1, hash);
+    earlier.spansInto(p, p + 1, span);
+    more.add(p, false, hash, 0, span[0]!, span[1]!, earlier.cellsOf(p));
+  }
+  return patches.merged(more);
 }
 
 /**
@@ -243,7 +243,7 @@ class WalRuns {
   }
 }
 
-/** Page `i`'s hash is the same in both, compared byte by byte: a call of Buffer.compare per page cost more (17,800 pages: ≈ 19 ms). */
+/** Hash `i` is the same in both, compared byte by byte: a call of Buffer.compare per page cost more (17,800 pages: ≈ 19 ms). */
 function sameHash(a: Buffer, b: Buffer, i: number): boolean {
   for (let at = i * HASH_BYTES; at < (i + 1) * HASH_BYTES; at++) if (a[at] !== b[at]) return false;
   return true;

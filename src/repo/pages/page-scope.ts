@@ -21,6 +21,7 @@ import { hasEntry } from '../log/log-end.ts';
 import { readMeta } from '../log/log.ts';
 import { changedTables, layoutOf, nextPageMap, rowsOf, type PageMap } from './page-map.ts';
 import { loadPageMap, savePageMap } from './page-map-file.ts';
+import { PageMapChangedError } from './stored-values.ts';
 import { readPageImages, type EarlierHashes, type PageImages } from './page-read.ts';
 import { changedRanges, rowidKey, type KeyRanges } from './key-ranges.ts';
 import type { SidecarPaths } from '../sidecar.ts';
@@ -79,8 +80,16 @@ export function scopeAgainst(paths: SidecarPaths, db: DatabaseSync, before: Stam
     return { ...compareEverything(`${why} (this commit records one)`), pageMap: () => ({ ...nextPageMap(db, null, images, layout, 'all', schema), mainFile }) };
   }
   const changed = withVirtualOwners(db, schema, changedTables(old, images, layout));
-  const next = { ...nextPageMap(db, old, images, layout, changed, schema), mainFile };
-  const { ranges, how } = narrowed(db, schema, old, next, changed);
+  let next: PageMap;
+  let ranges: Map<string, KeyRanges>;
+  let how: Map<string, string>;
+  try {
+    next = { ...nextPageMap(db, old, images, layout, changed, schema), mainFile };
+    ({ ranges, how } = narrowed(db, schema, old, next, changed));
+  } catch (err) {
+    if (err instanceof PageMapChangedError) return compareEverything(err.message); // its hashes and spans are read from pages.bin as needed
+    throw err;
+  }
   for (const t of next.dbstatWalked) how.set(t, `${how.get(t)}, walked with dbstat`);
   const names = [...changed].sort();
   const listed = (names.length <= 5 ? names : names.slice(0, 5)).map((t) => `${t} ${how.get(t)}`).join(', ') + (names.length > 5 ? '…' : '');

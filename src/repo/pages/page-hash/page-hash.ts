@@ -64,33 +64,53 @@ export function pageHasher(seed: bigint, capacity: number): PageHasher {
   };
 }
 
-const PIECE = 1 << 20;
+/** The checksum's pieces: pages.bin is checked, and rewritten in place, a piece at a time (page-map-file.ts). */
+export const CHECKSUM_PIECE = 1 << 20;
+const PIECE = CHECKSUM_PIECE;
 
 /** checksumOf's kernel, kept for the next call (a load and a save of the page map): its memory is new to the process only once. */
 let checksummer: PageHasher | undefined;
 
+/** The sum of one piece of a Checksum (at most CHECKSUM_PIECE bytes; only the last may be shorter). */
+export function pieceSum(bytes: Uint8Array): Buffer {
+  const hasher = (checksummer ??= pageHasher(0n, PIECE));
+  hasher.input.set(bytes);
+  const size = Math.max(bytes.length, 241);
+  hasher.input.fill(0, bytes.length, size); // zeros after a short piece: more than 240 bytes to hash
+  const sum = Buffer.alloc(PAGE_HASH_BYTES);
+  hasher.hashEach(size, 1, sum, 0);
+  return sum;
+}
+
+/** The Checksum of `length` bytes whose pieces' sums are `sums`, in order. */
+export function checksumOfSums(sums: readonly Buffer[], length: number): Buffer {
+  const all = Buffer.alloc((sums.length + 1) * PAGE_HASH_BYTES + 241); // zeros after the sums: more than 240 bytes to hash
+  sums.forEach((sum, i) => sum.copy(all, i * PAGE_HASH_BYTES));
+  all.writeDoubleBE(length, sums.length * PAGE_HASH_BYTES);
+  const hasher = all.length <= PIECE ? (checksummer ??= pageHasher(0n, PIECE)) : pageHasher(0n, all.length);
+  all.copy(hasher.input);
+  const out = Buffer.alloc(PAGE_HASH_BYTES);
+  hasher.hashEach(all.length, 1, out, 0);
+  return out;
+}
+
 /**
  * A checksum of bytes of any length, given a part at a time (pages.bin is written as it is
  * summed, not put together in memory first): the hash (seed 0) of the hashes of its 1 MiB
- * pieces and its length, so that only a piece at a time is copied into the kernel's memory.
- * One at a time: all share one kernel.
+ * pieces and its length, so that only a piece at a time is copied into the kernel's memory,
+ * and a piece rewritten changes only its own sum.
  */
 export class Checksum {
-  private readonly hasher: PageHasher;
-  /** Bytes of the current piece in the hasher's input. */
+  private readonly piece = Buffer.alloc(PIECE);
+  /** Bytes of the current piece. */
   private filled = 0;
   private length = 0;
   private readonly sums: Buffer[] = [];
 
-  constructor() {
-    checksummer ??= pageHasher(0n, PIECE);
-    this.hasher = checksummer;
-  }
-
   update(bytes: Uint8Array): this {
     for (let at = 0; at < bytes.length; ) {
       const take = Math.min(PIECE - this.filled, bytes.length - at);
-      this.hasher.input.set(bytes.subarray(at, at + take), this.filled);
+      this.piece.set(bytes.subarray(at, at + take), this.filled);
       [this.filled, at, this.length] = [this.filled + take, at + take, this.length + take];
       if (this.filled === PIECE) this.endPiece();
     }
@@ -99,22 +119,11 @@ export class Checksum {
 
   digest(): Buffer {
     if (this.filled > 0) this.endPiece();
-    const sums = Buffer.alloc((this.sums.length + 1) * PAGE_HASH_BYTES + 241); // zeros after the sums: more than 240 bytes to hash
-    Buffer.concat(this.sums).copy(sums);
-    sums.writeDoubleBE(this.length, this.sums.length * PAGE_HASH_BYTES);
-    const hasher = sums.length <= this.hasher.input.length ? this.hasher : pageHasher(0n, sums.length);
-    sums.copy(hasher.input);
-    const out = Buffer.alloc(PAGE_HASH_BYTES);
-    hasher.hashEach(sums.length, 1, out, 0);
-    return out;
+    return checksumOfSums(this.sums, this.length);
   }
 
   private endPiece(): void {
-    const size = Math.max(this.filled, 241);
-    this.hasher.input.fill(0, this.filled, size);
-    const sum = Buffer.alloc(PAGE_HASH_BYTES);
-    this.hasher.hashEach(size, 1, sum, 0);
-    this.sums.push(sum);
+    this.sums.push(pieceSum(this.piece.subarray(0, this.filled)));
     this.filled = 0;
   }
 }
