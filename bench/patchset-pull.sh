@@ -4,9 +4,10 @@
 # a bulk load (INSERT), then an UPDATE of every row (amount), then a DELETE of every row — and
 # replica b pulls each. A patchset's UPDATE and DELETE lack the old values the content digest
 # needs: the rows are read back by key (src/sync/touched-digest.ts). The hub's snapshots after
-# the genesis are removed, so a clone replays the entries. The scene is built once; each step runs on a fresh copy of it, alternating this
-# checkout with BEFORE (another checkout's root, e.g. main's), timed by GNU time (wall, CPU, peak
-# RSS). Issue 15: ≤ 128 MB for each, whatever the size of the change.
+# the genesis are removed, so a clone replays the entries. The scene is built once; each step
+# runs on a fresh copy of it, alternating this checkout with BEFORE (another checkout's root,
+# e.g. main's), timed by GNU time (wall, CPU, peak RSS). Issue 15: ≤ 128 MB for each, whatever
+# the size of the change.
 # Run: bash bench/patchset-pull.sh ROWS [RUNS]   (BEFORE=/path/to/other/checkout to compare;
 # STEPS='pull 2;clone 3' runs only those steps: pull K pulls entry K, clone K replays entries 1..K)
 set -euo pipefail

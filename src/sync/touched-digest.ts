@@ -39,8 +39,8 @@ export function addTouchedRows(db: DatabaseSync, patchset: PatchsetBytes, digest
         rows.walk(piece);
         passed(READ * piece.byteLength, true);
       }
+      settle(); // the young generation the reads grew, given back before the apply (or the next entry)
     }
-    settle();
   } finally {
     rows.finish();
   }
