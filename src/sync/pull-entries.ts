@@ -26,7 +26,7 @@ import { readLocalRows } from './local-rows.ts';
 import { addPatchsetInsertsDelta, copyDigests, type TableDigests } from '../changeset/digest.ts';
 import { validateChangeset } from '../changeset/index.ts';
 import { scanDigests } from '../repo/digest-scan.ts';
-import { addTouchedRows, touchedKeys } from './touched-digest.ts';
+import { addTouchedRows } from './touched-digest.ts';
 import { fileDelta, type EntryDigestChange } from './file-delta.ts';
 import { advanceDigests, claimMismatch, digestsAt, entryDelta, rescanInto, saveDigests } from '../repo/digest-state.ts';
 import { captureWorking, prepareCapture } from './working.ts';
@@ -234,7 +234,7 @@ function corruptEntry(e: FetchedEntry, err: ChangesetFormatError): SqlferryError
 }
 
 /**
- * Each entry's change of digest from its bytes, and for a patchset the keys whose rows give the
+ * Each entry's change of digest from its bytes, and for a patchset the bytes whose rows give the
  * rest: before the transaction, so the app waits less, and a file that does not decode names its entry.
  */
 function digestDeltas(incoming: FetchedEntry[]): EntryDigestChange[] {
@@ -246,7 +246,7 @@ function digestDeltas(incoming: FetchedEntry[]): EntryDigestChange[] {
       if (delta !== undefined) return { delta };
       const inserts: TableDigests = new Map();
       addPatchsetInsertsDelta(e.bytes, inserts);
-      return { delta: inserts, touched: touchedKeys(e.bytes) };
+      return { delta: inserts, touched: e.bytes };
     } catch (err) {
       throw err instanceof ChangesetFormatError ? corruptEntry(e, err) : err;
     }
