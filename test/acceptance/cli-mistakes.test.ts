@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync
 import { join } from 'node:path';
 import { EXIT } from '../../src/errors/index.ts';
 import { chinookCopy, cli, sqlite3, tempDir } from '../repo/helpers.ts';
+import { cloneReplica, newHub, pushedReplica } from '../sync/helpers.ts';
 
 type Run = { status: number; stdout: string; stderr: string };
 
@@ -27,21 +28,19 @@ function flipByte(path: string, at: number): void {
   writeFileSync(path, bytes);
 }
 
-/** A hub with Chinook pushed from a.db, and b.db cloned from it. */
-function hubWithTwoReplicas(): { dir: string; a: string; b: string } {
+/** A hub with Chinook pushed from a.db, and b.db cloned from it: made in-process, the mistakes after it are the CLI's. */
+async function hubWithTwoReplicas(): Promise<{ dir: string; a: string; b: string }> {
   const dir = tempDir();
   const a = chinookCopy(dir, 'a.db');
-  expect(cli(dir, 'init', '--bare', 'hub').status).toBe(0);
-  expect(cli(dir, 'init', 'a.db').status).toBe(0);
-  expect(cli(dir, '--db', a, 'remote', 'add', 'origin', 'hub').status).toBe(0);
-  expect(cli(dir, '--db', a, 'push').status).toBe(0);
-  expect(cli(dir, 'clone', 'hub', 'b.db').status).toBe(0);
+  const hub = await newHub(dir);
+  await pushedReplica(dir, hub, 'a');
+  await cloneReplica(dir, hub, 'b');
   return { dir, a, b: join(dir, 'b.db') };
 }
 
 describe('conflicts restore', () => {
-  it('restores the losing version of a row other rows refer to, chosen with --side', () => {
-    const { dir, a, b } = hubWithTwoReplicas();
+  it('restores the losing version of a row other rows refer to, chosen with --side', async () => {
+    const { dir, a, b } = await hubWithTwoReplicas();
     // Artist 1 (AC/DC) has albums pointing at it: the row cannot be deleted and re-inserted.
     sqlite3(a, "UPDATE Artist SET Name = 'AC/DC (a)' WHERE ArtistId = 1;");
     sqlite3(b, "UPDATE Artist SET Name = 'AC/DC (b)' WHERE ArtistId = 1;");
@@ -60,8 +59,8 @@ describe('conflicts restore', () => {
     expect(JSON.parse(cli(dir, '--db', b, 'status', '--json').stdout).tables).toEqual([{ table: 'Artist', inserted: 0, updated: 1, deleted: 0 }]);
   });
 
-  it('says a foreign key is in the way (not a collision) when the restored delete would orphan rows', () => {
-    const { dir, a, b } = hubWithTwoReplicas();
+  it('says a foreign key is in the way (not a collision) when the restored delete would orphan rows', async () => {
+    const { dir, a, b } = await hubWithTwoReplicas();
     // b deletes artist 1 (sqlite3 leaves foreign keys off); a edits it; the hub keeps a's row.
     sqlite3(a, "UPDATE Artist SET Name = 'kept' WHERE ArtistId = 1;");
     sqlite3(b, 'DELETE FROM Artist WHERE ArtistId = 1;');
@@ -150,8 +149,8 @@ describe('paths and URLs', () => {
     expectOneSentence(cli(dir, 'checkout', '0', '-o', join(dir, 'no', 'such', 'x.db')), EXIT.failure, /cannot write .*x\.db: the folder .*no\/such does not exist/);
   });
 
-  it('clone into a missing folder, or from a hub with a damaged entry, leaves nothing behind', () => {
-    const { dir, a } = hubWithTwoReplicas();
+  it('clone into a missing folder, or from a hub with a damaged entry, leaves nothing behind', async () => {
+    const { dir, a } = await hubWithTwoReplicas();
     expectOneSentence(cli(dir, 'clone', 'hub', join(dir, 'nope', 'c.db')), EXIT.failure, /the folder .*nope does not exist/);
 
     sqlite3(a, "UPDATE Genre SET Name = 'Rock!' WHERE GenreId = 1;");
@@ -171,8 +170,12 @@ describe('paths and URLs', () => {
     expect(sqlite3(join(dir, 'c.db'), 'SELECT Name FROM Genre WHERE GenreId = 1;').trim()).toBe('Rock!');
   });
 
-  it('clone from a relative hub path saves it absolute, so the clone syncs from any folder', () => {
-    const { dir, b } = hubWithTwoReplicas();
+  it('clone from a relative hub path saves it absolute, so the clone syncs from any folder', async () => {
+    const dir = tempDir();
+    chinookCopy(dir, 'a.db');
+    await pushedReplica(dir, await newHub(dir), 'a');
+    expect(cli(dir, 'clone', 'hub', 'b.db').status).toBe(0);
+    const b = join(dir, 'b.db');
     expect(JSON.parse(cli(dir, '--db', b, 'remote', 'list', '--json').stdout)).toEqual({ origin: join(dir, 'hub') });
     const elsewhere = tempDir();
     expect(cli(elsewhere, '--db', b, 'sync', '-q')).toMatchObject({ status: 0, stderr: '' });

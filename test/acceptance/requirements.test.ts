@@ -9,6 +9,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { colourFor } from '../../src/cli/output.ts';
 import { EXIT } from '../../src/errors/index.ts';
 import { chinookCopy, cli, dumpTables, sqlite3, tempDir } from '../repo/helpers.ts';
+import { cloneReplica, newHub, pushedReplica } from '../sync/helpers.ts';
 import { BIN } from '../cli-bin.ts';
 
 describe('init on an empty database (issue 3)', () => {
@@ -69,14 +70,13 @@ describe('diff --json and the commit metadata (issue 3)', () => {
 });
 
 describe('conflict handler rules from config.json (issue 4)', () => {
-  it('a per-table rule in config.json decides, and the command line overrides it', () => {
+  it('a per-table rule in config.json decides, and the command line overrides it', async () => {
     const dir = tempDir();
     const a = chinookCopy(dir, 'a.db');
-    cli(dir, 'init', '--bare', 'hub');
-    cli(dir, 'init', 'a.db');
-    cli(dir, '--db', a, 'remote', 'add', 'origin', 'hub');
-    cli(dir, '--db', a, 'push');
-    cli(dir, 'clone', 'hub', 'b.db');
+    // The hub and the two replicas are made in-process: the syncs after it are the CLI's to test.
+    const hub = await newHub(dir);
+    await pushedReplica(dir, hub, 'a');
+    await cloneReplica(dir, hub, 'b');
     const b = join(dir, 'b.db');
     const config = join(dir, 'b.db.sqlferry', 'config.json');
     writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), conflictHandlers: ['Genre=local'] }));
@@ -171,11 +171,11 @@ describe('sync retries when another replica pushed in between (issue 4)', () => 
   it('four replicas syncing at the same moment all succeed and converge', async () => {
     const dir = tempDir();
     const a = chinookCopy(dir, 'r0.db');
-    cli(dir, 'init', '--bare', 'hub');
-    cli(dir, 'init', 'r0.db');
-    cli(dir, '--db', a, 'remote', 'add', 'origin', 'hub');
-    cli(dir, '--db', a, 'push');
-    const dbs = [a, ...[1, 2, 3].map((i) => (cli(dir, 'clone', 'hub', `r${i}.db`), join(dir, `r${i}.db`)))];
+    // The hub and the replicas are made in-process: the syncs that race are the CLI's to test.
+    const hub = await newHub(dir);
+    await pushedReplica(dir, hub, 'r0');
+    const dbs = [a];
+    for (const i of [1, 2, 3]) dbs.push((await cloneReplica(dir, hub, `r${i}`)).paths.db);
     dbs.forEach((db, i) => sqlite3(db, `INSERT INTO Genre VALUES (${100 + i}, 'from r${i}');`));
     const runs = await Promise.all(dbs.map((db) => new Promise<{ code: number; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, [BIN, '--db', db, 'sync', '-q', '--attempts', '20'], { stdio: ['ignore', 'ignore', 'pipe'] });
