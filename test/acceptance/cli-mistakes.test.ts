@@ -6,8 +6,16 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT } from '../../src/errors/index.ts';
+import { Replica } from '../../src/repo/replica.ts';
 import { chinookCopy, cli, sqlite3, tempDir } from '../repo/helpers.ts';
-import { cloneReplica, newHub, pushedReplica } from '../sync/helpers.ts';
+import { cloneReplica, firstReplica, newHub, pushedReplica } from '../sync/helpers.ts';
+
+/** A copy of Chinook made a replica in-process (`init` is setup here, not what is tested); its path. */
+function chinookReplica(dir: string): string {
+  const db = chinookCopy(dir);
+  Replica.init(db);
+  return db;
+}
 
 type Run = { status: number; stdout: string; stderr: string };
 
@@ -77,8 +85,7 @@ describe('conflicts restore', () => {
 describe('damaged and busy files', () => {
   it('verify waits for a database another program holds, then says so with exit code 5', async () => {
     const dir = tempDir();
-    const db = chinookCopy(dir);
-    cli(dir, 'init', 'chinook.db');
+    const db = chinookReplica(dir);
     const holder = spawn('/usr/bin/sqlite3', [db], { stdio: ['pipe', 'pipe', 'inherit'] });
     holder.stdin.write("BEGIN EXCLUSIVE; UPDATE Genre SET Name = 'held' WHERE GenreId = 1; SELECT 'locked';\n");
     await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
@@ -94,8 +101,7 @@ describe('damaged and busy files', () => {
 
   it('a damaged base or genesis snapshot is exit code 6 naming the file, not a bug report', () => {
     const dir = tempDir();
-    chinookCopy(dir);
-    cli(dir, 'init', 'chinook.db');
+    chinookReplica(dir);
     const sidecar = join(dir, 'chinook.db.sqlferry');
     flipByte(join(sidecar, 'genesis.db'), 0);
     const verify = cli(dir, 'verify');
@@ -112,8 +118,7 @@ describe('damaged and busy files', () => {
 
   it('verify finds a flipped byte in a log file; log, show and checkout refuse it', () => {
     const dir = tempDir();
-    const db = chinookCopy(dir);
-    cli(dir, 'init', 'chinook.db');
+    const db = chinookReplica(dir);
     sqlite3(db, "UPDATE Track SET Name = 'x' WHERE TrackId = 1;");
     expect(cli(dir, 'commit').status).toBe(0);
     flipByte(join(dir, 'chinook.db.sqlferry', 'log', '0000000001.changeset'), 5);
@@ -128,8 +133,7 @@ describe('damaged and busy files', () => {
 
   it('verify names a log entry missing from the middle of the log', () => {
     const dir = tempDir();
-    const db = chinookCopy(dir);
-    cli(dir, 'init', 'chinook.db');
+    const db = chinookReplica(dir);
     for (const name of ['a', 'b', 'c']) {
       sqlite3(db, `UPDATE Track SET Name = '${name}' WHERE TrackId = 1;`);
       expect(cli(dir, 'commit').status).toBe(0);
@@ -144,8 +148,7 @@ describe('damaged and busy files', () => {
 describe('paths and URLs', () => {
   it('checkout into a folder that does not exist names that folder', () => {
     const dir = tempDir();
-    chinookCopy(dir);
-    cli(dir, 'init', 'chinook.db');
+    chinookReplica(dir);
     expectOneSentence(cli(dir, 'checkout', '0', '-o', join(dir, 'no', 'such', 'x.db')), EXIT.failure, /cannot write .*x\.db: the folder .*no\/such does not exist/);
   });
 
@@ -189,8 +192,7 @@ describe('paths and URLs', () => {
 
   it('remote add refuses a URL that cannot work, storing nothing; remote remove forgets one', () => {
     const dir = tempDir();
-    chinookCopy(dir);
-    cli(dir, 'init', 'chinook.db');
+    chinookReplica(dir);
     for (const url of ['http://', 'https://example.com', 'ssh://host', 'file://relative/path', 'ftp://x/y']) {
       expectOneSentence(cli(dir, 'remote', 'add', 'r', url), EXIT.usage, /not a valid|cannot use/);
     }
@@ -203,14 +205,10 @@ describe('paths and URLs', () => {
     expectOneSentence(cli(dir, 'remote', 'remove', 'origin'), EXIT.usage, /there is no remote named origin/);
   });
 
-  it('sync --attempts, --retry-for, --jitter and pull --recover refuse values they cannot use', () => {
+  it('sync --attempts, --retry-for, --jitter and pull --recover refuse values they cannot use', async () => {
     // A one-table replica with a hub is enough to tell the options apart: no Chinook needed.
     const dir = tempDir();
-    const a = join(dir, 'a.db');
-    sqlite3(a, 'CREATE TABLE t(id INTEGER PRIMARY KEY);');
-    expect(cli(dir, 'init', '--bare', 'hub').status).toBe(0);
-    expect(cli(dir, 'init', 'a.db').status).toBe(0);
-    expect(cli(dir, '--db', a, 'remote', 'add', 'origin', 'hub').status).toBe(0);
+    const a = (await firstReplica(dir, await newHub(dir), 'CREATE TABLE t(id INTEGER PRIMARY KEY);')).paths.db;
     for (const n of ['0', 'abc', '-3']) expectOneSentence(cli(dir, '--db', a, 'sync', '--attempts', n), EXIT.usage, /--attempts must be a whole number of at least 1/);
     for (const s of ['abc', '-1', '86401']) expectOneSentence(cli(dir, '--db', a, 'sync', '--retry-for', s), EXIT.usage, /--retry-for must be a number of seconds from 0 to 86400/);
     for (const s of ['abc', '-1', '3601', '1e3']) expectOneSentence(cli(dir, '--db', a, 'sync', '--jitter', s), EXIT.usage, /--jitter must be a number of seconds from 0 to 3600/);

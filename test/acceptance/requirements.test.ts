@@ -8,9 +8,17 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { colourFor } from '../../src/cli/output.ts';
 import { EXIT } from '../../src/errors/index.ts';
+import { Replica } from '../../src/repo/replica.ts';
 import { chinookCopy, cli, dumpTables, sqlite3, tempDir } from '../repo/helpers.ts';
 import { cloneReplica, newHub, pushedReplica } from '../sync/helpers.ts';
 import { BIN } from '../cli-bin.ts';
+
+/** A copy of Chinook made a replica in-process (`init` is setup here, not what is tested); its path. */
+function chinookReplica(dir: string): string {
+  const db = chinookCopy(dir);
+  Replica.init(db);
+  return db;
+}
 
 describe('init on an empty database (issue 3)', () => {
   for (const [what, make] of [
@@ -34,8 +42,7 @@ describe('init on an empty database (issue 3)', () => {
 describe('diff --json and the commit metadata (issue 3)', () => {
   it('diff --json lists the uncommitted changes; the commit beside them records seq, parent, replica, time, message, schema, sha256', () => {
     const dir = tempDir();
-    const db = chinookCopy(dir);
-    cli(dir, 'init', 'chinook.db');
+    const db = chinookReplica(dir);
     sqlite3(db, "UPDATE Genre SET Name = 'Rock & Roll' WHERE GenreId = 1; CREATE INDEX genre_name ON Genre(Name);");
     const diff = JSON.parse(cli(dir, 'diff', '--json').stdout);
     expect(diff.schema).toEqual(['CREATE INDEX genre_name ON Genre(Name)']);
@@ -119,8 +126,7 @@ describe('colour (issue 2)', () => {
 
   it('the CLI writes no escape codes when its output is not a terminal', () => {
     const dir = tempDir();
-    chinookCopy(dir);
-    cli(dir, 'init', 'chinook.db');
+    chinookReplica(dir);
     const { NO_COLOR: _omit, ...env } = process.env;
     for (const args of [['status'], ['log'], ['show', '7']]) {
       const r = spawnPlain(dir, env, args);
@@ -136,8 +142,7 @@ describe('colour on a terminal (issue 2)', () => {
 
   it('colours the error line on a TTY, and not with --no-color or NO_COLOR', () => {
     const dir = tempDir();
-    chinookCopy(dir);
-    cli(dir, 'init', 'chinook.db');
+    chinookReplica(dir);
     const { NO_COLOR: _omit, ...env } = process.env;
     expect(onTty(dir, env, ['show', '99']).stdout).toMatch(/\x1b\[31merror:/);
     expect(onTty(dir, env, ['--no-color', 'show', '99']).stdout).toMatch(/^error: /);
@@ -148,8 +153,7 @@ describe('colour on a terminal (issue 2)', () => {
 describe('output into a reader that stops early', () => {
   it('ends quietly, as `sqlferry show 1 --sql | head -1` expects: no stack trace, exit code 0', async () => {
     const dir = tempDir();
-    const db = chinookCopy(dir);
-    cli(dir, 'init', 'chinook.db');
+    const db = chinookReplica(dir);
     sqlite3(db, "UPDATE Track SET Name = Name || ' (remastered)';"); // about 3,500 statements to print
     expect(cli(dir, 'commit').status).toBe(0);
     const child = spawn(process.execPath, [BIN, 'show', '1', '--sql'], { cwd: dir });
