@@ -4,18 +4,23 @@
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 const LONGEST_FIRST = [
-  'test/acceptance/cli-mistakes.test.ts',
-  'test/sync/retry.test.ts',
   'test/adversarial/big-values.test.ts',
-  'test/sync/crash.test.ts',
   'test/sync/convergence.test.ts',
-  'test/sync/schema-rebase.test.ts',
-  'test/adversarial/app-writer.test.ts',
-  'test/acceptance/requirements.test.ts',
-  'test/cli/npm-install.test.ts',
+  'test/sync/retry.test.ts',
+  'test/sync/crash.test.ts',
+  'test/cli/sea.test.ts',
   'test/server/total-order.test.ts',
+  'test/acceptance/cli-mistakes.test.ts',
+  'test/cli/progress.test.ts',
   'test/adversarial/schema-through-hub.test.ts',
+  'test/sync/schema-rebase.test.ts',
+  'test/cli/npm-install.test.ts',
+  'test/remote/postgres.test.ts',
+  'test/acceptance/requirements.test.ts',
+  'test/adversarial/app-writer.test.ts',
+  'test/adversarial/busy-app.test.ts',
   'test/cli/docs-run.test.ts',
+  'test/cli/demo.test.ts',
 ];
 
 export class LongestFirstSequencer extends BaseSequencer {

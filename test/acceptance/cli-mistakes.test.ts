@@ -6,7 +6,16 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT } from '../../src/errors/index.ts';
+import { Replica } from '../../src/repo/replica.ts';
 import { chinookCopy, cli, sqlite3, tempDir } from '../repo/helpers.ts';
+import { cloneReplica, firstReplica, newHub, pushedReplica } from '../sync/helpers.ts';
+
+/** A copy of Chinook made a replica in-process (`init` is setup here, not what is tested); its path. */
+function chinookReplica(dir: string): string {
+  const db = chinookCopy(dir);
+  Replica.init(db);
+  return db;
+}
 
 type Run = { status: number; stdout: string; stderr: string };
 
@@ -27,21 +36,19 @@ function flipByte(path: string, at: number): void {
   writeFileSync(path, bytes);
 }
 
-/** A hub with Chinook pushed from a.db, and b.db cloned from it. */
-function hubWithTwoReplicas(): { dir: string; a: string; b: string } {
+/** A hub with Chinook pushed from a.db, and b.db cloned from it: made in-process, the mistakes after it are the CLI's. */
+async function hubWithTwoReplicas(): Promise<{ dir: string; a: string; b: string }> {
   const dir = tempDir();
   const a = chinookCopy(dir, 'a.db');
-  expect(cli(dir, 'init', '--bare', 'hub').status).toBe(0);
-  expect(cli(dir, 'init', 'a.db').status).toBe(0);
-  expect(cli(dir, '--db', a, 'remote', 'add', 'origin', 'hub').status).toBe(0);
-  expect(cli(dir, '--db', a, 'push').status).toBe(0);
-  expect(cli(dir, 'clone', 'hub', 'b.db').status).toBe(0);
+  const hub = await newHub(dir);
+  await pushedReplica(dir, hub, 'a');
+  await cloneReplica(dir, hub, 'b');
   return { dir, a, b: join(dir, 'b.db') };
 }
 
 describe('conflicts restore', () => {
-  it('restores the losing version of a row other rows refer to, chosen with --side', () => {
-    const { dir, a, b } = hubWithTwoReplicas();
+  it('restores the losing version of a row other rows refer to, chosen with --side', async () => {
+    const { dir, a, b } = await hubWithTwoReplicas();
     // Artist 1 (AC/DC) has albums pointing at it: the row cannot be deleted and re-inserted.
     sqlite3(a, "UPDATE Artist SET Name = 'AC/DC (a)' WHERE ArtistId = 1;");
     sqlite3(b, "UPDATE Artist SET Name = 'AC/DC (b)' WHERE ArtistId = 1;");
@@ -60,8 +67,8 @@ describe('conflicts restore', () => {
     expect(JSON.parse(cli(dir, '--db', b, 'status', '--json').stdout).tables).toEqual([{ table: 'Artist', inserted: 0, updated: 1, deleted: 0 }]);
   });
 
-  it('says a foreign key is in the way (not a collision) when the restored delete would orphan rows', () => {
-    const { dir, a, b } = hubWithTwoReplicas();
+  it('says a foreign key is in the way (not a collision) when the restored delete would orphan rows', async () => {
+    const { dir, a, b } = await hubWithTwoReplicas();
     // b deletes artist 1 (sqlite3 leaves foreign keys off); a edits it; the hub keeps a's row.
     sqlite3(a, "UPDATE Artist SET Name = 'kept' WHERE ArtistId = 1;");
     sqlite3(b, 'DELETE FROM Artist WHERE ArtistId = 1;');
@@ -78,8 +85,7 @@ describe('conflicts restore', () => {
 describe('damaged and busy files', () => {
   it('verify waits for a database another program holds, then says so with exit code 5', async () => {
     const dir = tempDir();
-    const db = chinookCopy(dir);
-    cli(dir, 'init', 'chinook.db');
+    const db = chinookReplica(dir);
     const holder = spawn('/usr/bin/sqlite3', [db], { stdio: ['pipe', 'pipe', 'inherit'] });
     holder.stdin.write("BEGIN EXCLUSIVE; UPDATE Genre SET Name = 'held' WHERE GenreId = 1; SELECT 'locked';\n");
     await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
@@ -95,8 +101,7 @@ describe('damaged and busy files', () => {
 
   it('a damaged base or genesis snapshot is exit code 6 naming the file, not a bug report', () => {
     const dir = tempDir();
-    chinookCopy(dir);
-    cli(dir, 'init', 'chinook.db');
+    chinookReplica(dir);
     const sidecar = join(dir, 'chinook.db.sqlferry');
     flipByte(join(sidecar, 'genesis.db'), 0);
     const verify = cli(dir, 'verify');
@@ -113,8 +118,7 @@ describe('damaged and busy files', () => {
 
   it('verify finds a flipped byte in a log file; log, show and checkout refuse it', () => {
     const dir = tempDir();
-    const db = chinookCopy(dir);
-    cli(dir, 'init', 'chinook.db');
+    const db = chinookReplica(dir);
     sqlite3(db, "UPDATE Track SET Name = 'x' WHERE TrackId = 1;");
     expect(cli(dir, 'commit').status).toBe(0);
     flipByte(join(dir, 'chinook.db.sqlferry', 'log', '0000000001.changeset'), 5);
@@ -129,8 +133,7 @@ describe('damaged and busy files', () => {
 
   it('verify names a log entry missing from the middle of the log', () => {
     const dir = tempDir();
-    const db = chinookCopy(dir);
-    cli(dir, 'init', 'chinook.db');
+    const db = chinookReplica(dir);
     for (const name of ['a', 'b', 'c']) {
       sqlite3(db, `UPDATE Track SET Name = '${name}' WHERE TrackId = 1;`);
       expect(cli(dir, 'commit').status).toBe(0);
@@ -145,13 +148,12 @@ describe('damaged and busy files', () => {
 describe('paths and URLs', () => {
   it('checkout into a folder that does not exist names that folder', () => {
     const dir = tempDir();
-    chinookCopy(dir);
-    cli(dir, 'init', 'chinook.db');
+    chinookReplica(dir);
     expectOneSentence(cli(dir, 'checkout', '0', '-o', join(dir, 'no', 'such', 'x.db')), EXIT.failure, /cannot write .*x\.db: the folder .*no\/such does not exist/);
   });
 
-  it('clone into a missing folder, or from a hub with a damaged entry, leaves nothing behind', () => {
-    const { dir, a } = hubWithTwoReplicas();
+  it('clone into a missing folder, or from a hub with a damaged entry, leaves nothing behind', async () => {
+    const { dir, a } = await hubWithTwoReplicas();
     expectOneSentence(cli(dir, 'clone', 'hub', join(dir, 'nope', 'c.db')), EXIT.failure, /the folder .*nope does not exist/);
 
     sqlite3(a, "UPDATE Genre SET Name = 'Rock!' WHERE GenreId = 1;");
@@ -171,8 +173,12 @@ describe('paths and URLs', () => {
     expect(sqlite3(join(dir, 'c.db'), 'SELECT Name FROM Genre WHERE GenreId = 1;').trim()).toBe('Rock!');
   });
 
-  it('clone from a relative hub path saves it absolute, so the clone syncs from any folder', () => {
-    const { dir, b } = hubWithTwoReplicas();
+  it('clone from a relative hub path saves it absolute, so the clone syncs from any folder', async () => {
+    const dir = tempDir();
+    chinookCopy(dir, 'a.db');
+    await pushedReplica(dir, await newHub(dir), 'a');
+    expect(cli(dir, 'clone', 'hub', 'b.db').status).toBe(0);
+    const b = join(dir, 'b.db');
     expect(JSON.parse(cli(dir, '--db', b, 'remote', 'list', '--json').stdout)).toEqual({ origin: join(dir, 'hub') });
     const elsewhere = tempDir();
     expect(cli(elsewhere, '--db', b, 'sync', '-q')).toMatchObject({ status: 0, stderr: '' });
@@ -186,8 +192,7 @@ describe('paths and URLs', () => {
 
   it('remote add refuses a URL that cannot work, storing nothing; remote remove forgets one', () => {
     const dir = tempDir();
-    chinookCopy(dir);
-    cli(dir, 'init', 'chinook.db');
+    chinookReplica(dir);
     for (const url of ['http://', 'https://example.com', 'ssh://host', 'file://relative/path', 'ftp://x/y']) {
       expectOneSentence(cli(dir, 'remote', 'add', 'r', url), EXIT.usage, /not a valid|cannot use/);
     }
@@ -200,14 +205,10 @@ describe('paths and URLs', () => {
     expectOneSentence(cli(dir, 'remote', 'remove', 'origin'), EXIT.usage, /there is no remote named origin/);
   });
 
-  it('sync --attempts, --retry-for, --jitter and pull --recover refuse values they cannot use', () => {
+  it('sync --attempts, --retry-for, --jitter and pull --recover refuse values they cannot use', async () => {
     // A one-table replica with a hub is enough to tell the options apart: no Chinook needed.
     const dir = tempDir();
-    const a = join(dir, 'a.db');
-    sqlite3(a, 'CREATE TABLE t(id INTEGER PRIMARY KEY);');
-    expect(cli(dir, 'init', '--bare', 'hub').status).toBe(0);
-    expect(cli(dir, 'init', 'a.db').status).toBe(0);
-    expect(cli(dir, '--db', a, 'remote', 'add', 'origin', 'hub').status).toBe(0);
+    const a = (await firstReplica(dir, await newHub(dir), 'CREATE TABLE t(id INTEGER PRIMARY KEY);')).paths.db;
     for (const n of ['0', 'abc', '-3']) expectOneSentence(cli(dir, '--db', a, 'sync', '--attempts', n), EXIT.usage, /--attempts must be a whole number of at least 1/);
     for (const s of ['abc', '-1', '86401']) expectOneSentence(cli(dir, '--db', a, 'sync', '--retry-for', s), EXIT.usage, /--retry-for must be a number of seconds from 0 to 86400/);
     for (const s of ['abc', '-1', '3601', '1e3']) expectOneSentence(cli(dir, '--db', a, 'sync', '--jitter', s), EXIT.usage, /--jitter must be a number of seconds from 0 to 3600/);

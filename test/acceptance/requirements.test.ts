@@ -8,8 +8,17 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { colourFor } from '../../src/cli/output.ts';
 import { EXIT } from '../../src/errors/index.ts';
+import { Replica } from '../../src/repo/replica.ts';
 import { chinookCopy, cli, dumpTables, sqlite3, tempDir } from '../repo/helpers.ts';
+import { cloneReplica, newHub, pushedReplica } from '../sync/helpers.ts';
 import { BIN } from '../cli-bin.ts';
+
+/** A copy of Chinook made a replica in-process (`init` is setup here, not what is tested); its path. */
+function chinookReplica(dir: string): string {
+  const db = chinookCopy(dir);
+  Replica.init(db);
+  return db;
+}
 
 describe('init on an empty database (issue 3)', () => {
   for (const [what, make] of [
@@ -33,8 +42,7 @@ describe('init on an empty database (issue 3)', () => {
 describe('diff --json and the commit metadata (issue 3)', () => {
   it('diff --json lists the uncommitted changes; the commit beside them records seq, parent, replica, time, message, schema, sha256', () => {
     const dir = tempDir();
-    const db = chinookCopy(dir);
-    cli(dir, 'init', 'chinook.db');
+    const db = chinookReplica(dir);
     sqlite3(db, "UPDATE Genre SET Name = 'Rock & Roll' WHERE GenreId = 1; CREATE INDEX genre_name ON Genre(Name);");
     const diff = JSON.parse(cli(dir, 'diff', '--json').stdout);
     expect(diff.schema).toEqual(['CREATE INDEX genre_name ON Genre(Name)']);
@@ -69,29 +77,30 @@ describe('diff --json and the commit metadata (issue 3)', () => {
 });
 
 describe('conflict handler rules from config.json (issue 4)', () => {
-  it('a per-table rule in config.json decides, and the command line overrides it', () => {
+  it('a per-table rule in config.json decides, and the command line overrides it', async () => {
     const dir = tempDir();
     const a = chinookCopy(dir, 'a.db');
-    cli(dir, 'init', '--bare', 'hub');
-    cli(dir, 'init', 'a.db');
-    cli(dir, '--db', a, 'remote', 'add', 'origin', 'hub');
-    cli(dir, '--db', a, 'push');
-    cli(dir, 'clone', 'hub', 'b.db');
+    // The hub and the two replicas are made in-process: the syncs after it are the CLI's to test.
+    const hub = await newHub(dir);
+    await pushedReplica(dir, hub, 'a');
+    await cloneReplica(dir, hub, 'b');
     const b = join(dir, 'b.db');
     const config = join(dir, 'b.db.sqlferry', 'config.json');
     writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), conflictHandlers: ['Genre=local'] }));
 
+    // Genre is decided by config.json (local, where the default keeps the hub's row), MediaType by the command line.
     sqlite3(a, "UPDATE Genre SET Name = 'a' WHERE GenreId IN (1, 2); UPDATE MediaType SET Name = 'a' WHERE MediaTypeId = 1;");
     sqlite3(b, "UPDATE Genre SET Name = 'b' WHERE GenreId IN (1, 2); UPDATE MediaType SET Name = 'b' WHERE MediaTypeId = 1;");
     expect(cli(dir, '--db', a, 'sync').status).toBe(0);
-    const r = cli(dir, '--db', b, 'sync', '--conflict-handler', 'Genre.data=local', '--conflict-handler', 'MediaType=local');
+    const r = cli(dir, '--db', b, 'sync', '--conflict-handler', 'MediaType=local');
     expect(r.status).toBe(EXIT.conflicts);
     expect(sqlite3(b, 'SELECT Name FROM Genre WHERE GenreId IN (1, 2); SELECT Name FROM MediaType WHERE MediaTypeId = 1;').trim()).toBe('b\nb\nb');
-    writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), conflictHandlers: 'Genre=remote' }));
+    // A rule on the command line overrides config.json's for the same tables (here a single rule, not a list).
+    writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), conflictHandlers: 'Genre=local' }));
     sqlite3(a, "UPDATE Genre SET Name = 'a2' WHERE GenreId = 3;");
     sqlite3(b, "UPDATE Genre SET Name = 'b2' WHERE GenreId = 3;");
     expect(cli(dir, '--db', a, 'sync').status).toBe(0);
-    expect(cli(dir, '--db', b, 'sync').status).toBe(EXIT.conflicts);
+    expect(cli(dir, '--db', b, 'sync', '--conflict-handler', 'Genre=remote').status).toBe(EXIT.conflicts);
     expect(sqlite3(b, 'SELECT Name FROM Genre WHERE GenreId = 3;').trim()).toBe('a2');
     expect(cli(dir, '--db', a, 'sync').status).toBe(0);
     expect(dumpTables(a)).toEqual(dumpTables(b));
@@ -119,8 +128,7 @@ describe('colour (issue 2)', () => {
 
   it('the CLI writes no escape codes when its output is not a terminal', () => {
     const dir = tempDir();
-    chinookCopy(dir);
-    cli(dir, 'init', 'chinook.db');
+    chinookReplica(dir);
     const { NO_COLOR: _omit, ...env } = process.env;
     for (const args of [['status'], ['log'], ['show', '7']]) {
       const r = spawnPlain(dir, env, args);
@@ -136,8 +144,7 @@ describe('colour on a terminal (issue 2)', () => {
 
   it('colours the error line on a TTY, and not with --no-color or NO_COLOR', () => {
     const dir = tempDir();
-    chinookCopy(dir);
-    cli(dir, 'init', 'chinook.db');
+    chinookReplica(dir);
     const { NO_COLOR: _omit, ...env } = process.env;
     expect(onTty(dir, env, ['show', '99']).stdout).toMatch(/\x1b\[31merror:/);
     expect(onTty(dir, env, ['--no-color', 'show', '99']).stdout).toMatch(/^error: /);
@@ -148,8 +155,7 @@ describe('colour on a terminal (issue 2)', () => {
 describe('output into a reader that stops early', () => {
   it('ends quietly, as `sqlferry show 1 --sql | head -1` expects: no stack trace, exit code 0', async () => {
     const dir = tempDir();
-    const db = chinookCopy(dir);
-    cli(dir, 'init', 'chinook.db');
+    const db = chinookReplica(dir);
     sqlite3(db, "UPDATE Track SET Name = Name || ' (remastered)';"); // about 3,500 statements to print
     expect(cli(dir, 'commit').status).toBe(0);
     const child = spawn(process.execPath, [BIN, 'show', '1', '--sql'], { cwd: dir });
@@ -171,11 +177,11 @@ describe('sync retries when another replica pushed in between (issue 4)', () => 
   it('four replicas syncing at the same moment all succeed and converge', async () => {
     const dir = tempDir();
     const a = chinookCopy(dir, 'r0.db');
-    cli(dir, 'init', '--bare', 'hub');
-    cli(dir, 'init', 'r0.db');
-    cli(dir, '--db', a, 'remote', 'add', 'origin', 'hub');
-    cli(dir, '--db', a, 'push');
-    const dbs = [a, ...[1, 2, 3].map((i) => (cli(dir, 'clone', 'hub', `r${i}.db`), join(dir, `r${i}.db`)))];
+    // The hub and the replicas are made in-process: the syncs that race are the CLI's to test.
+    const hub = await newHub(dir);
+    await pushedReplica(dir, hub, 'r0');
+    const dbs = [a];
+    for (const i of [1, 2, 3]) dbs.push((await cloneReplica(dir, hub, `r${i}`)).paths.db);
     dbs.forEach((db, i) => sqlite3(db, `INSERT INTO Genre VALUES (${100 + i}, 'from r${i}');`));
     const runs = await Promise.all(dbs.map((db) => new Promise<{ code: number; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, [BIN, '--db', db, 'sync', '-q', '--attempts', '20'], { stdio: ['ignore', 'ignore', 'pipe'] });

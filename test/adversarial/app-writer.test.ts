@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dumpTables } from '../repo/helpers.ts';
+import { cloneReplica, firstReplica, newHub } from '../sync/helpers.ts';
 import { cli, cliAsync, ok, sqlite3, tempDir, type Run } from './helpers.ts';
 
 const ROWS = 300;
@@ -46,12 +47,10 @@ describe('an application writing while sqlferry syncs', () => {
   for (const mode of ['delete', 'wal']) {
     it(`loses no write and converges (journal_mode=${mode})`, { timeout: 180_000 }, async () => {
       const dir = tempDir();
-      ok(cli(dir, 'init', '--bare', 'hub'));
-      sqlite3(join(dir, 'a.db'), `PRAGMA journal_mode = ${mode}; CREATE TABLE app(id INTEGER PRIMARY KEY, token TEXT, hits INTEGER); CREATE TABLE other(id INTEGER PRIMARY KEY, v TEXT);`);
-      ok(cli(dir, 'init', 'a.db'));
-      ok(cli(dir, '--db', 'a.db', 'remote', 'add', 'origin', join(dir, 'hub')));
-      ok(cli(dir, '--db', 'a.db', 'sync'));
-      ok(cli(dir, 'clone', join(dir, 'hub'), 'b.db'));
+      // The hub and both replicas are made in-process: the syncs under the writer are the CLI's to test.
+      const hub = await newHub(dir);
+      await firstReplica(dir, hub, `PRAGMA journal_mode = ${mode}; CREATE TABLE app(id INTEGER PRIMARY KEY, token TEXT, hits INTEGER); CREATE TABLE other(id INTEGER PRIMARY KEY, v TEXT);`);
+      await cloneReplica(dir, hub, 'b');
 
       const enough = join(dir, 'enough');
       const writer = appWriter(join(dir, 'a.db'), mode, enough);

@@ -8,6 +8,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { createHash, randomBytes } from 'node:crypto';
+import { initHub } from '../../src/sync/init-hub.ts';
+import { cloneReplica, firstReplica, newHub } from '../sync/helpers.ts';
 import { BIN, cli, ok, tempDir } from './helpers.ts';
 
 const TOKEN = 'adversarial-big-values-0123456789abcdef';
@@ -44,23 +46,19 @@ describe('big values through the hub', () => {
       let server: { child: ChildProcess; url: string } | undefined;
       let hubUrl: string;
       if (via === 'folder') {
-        ok(cli(dir, 'init', '--bare', 'hub'));
-        hubUrl = join(dir, 'hub');
+        hubUrl = await newHub(dir);
       } else {
         mkdirSync(join(dir, 'root'));
-        ok(cli(dir, 'init', '--bare', join('root', 'big')));
+        await initHub(join(dir, 'root', 'big'));
         server = await serve(join(dir, 'root'));
         hubUrl = `${server.url}/big`;
       }
       process.env.SQLFERRY_TOKEN = TOKEN;
       try {
-        const a = join(dir, 'a.db');
+        // The replicas are made in-process: the syncs of the big values are the CLI's to test.
+        const a = (await firstReplica(dir, hubUrl, 'CREATE TABLE big(id INTEGER PRIMARY KEY, note TEXT, b)')).paths.db;
+        await cloneReplica(dir, hubUrl, 'b');
         const app = new DatabaseSync(a);
-        app.exec('CREATE TABLE big(id INTEGER PRIMARY KEY, note TEXT, b)');
-        ok(cli(dir, 'init', 'a.db'));
-        ok(cli(dir, '--db', 'a.db', 'remote', 'add', 'origin', hubUrl));
-        ok(cli(dir, '--db', 'a.db', 'sync'));
-        ok(cli(dir, 'clone', hubUrl, 'b.db'));
         app.prepare('INSERT INTO big VALUES (?, ?, ?)').run(1, 'blob', randomBytes(blobMiB * 2 ** 20));
         app.prepare('INSERT INTO big VALUES (?, ?, ?)').run(2, 'text', 'ü'.repeat(2 ** 20));
         app.close();

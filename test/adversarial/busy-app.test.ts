@@ -7,6 +7,7 @@
 import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
 import { dumpTables } from '../repo/helpers.ts';
+import { cloneReplica, firstReplica, newHub } from '../sync/helpers.ts';
 import { cli, cliAsync, ok, sqlite3, tempDir, type Run } from './helpers.ts';
 import { APP_TABLE, startPythonApp, waitFigures } from './python-app.ts';
 
@@ -18,12 +19,10 @@ describe('a Python app committing every 10 ms while sqlferry syncs', () => {
       const dir = tempDir();
       const a = join(dir, 'a.db');
       const b = join(dir, 'b.db');
-      ok(cli(dir, 'init', '--bare', 'hub'));
-      sqlite3(a, `PRAGMA journal_mode = ${mode}; ${APP_TABLE}; CREATE TABLE other(id INTEGER PRIMARY KEY, v TEXT);`);
-      ok(cli(dir, 'init', 'a.db'));
-      ok(cli(dir, '--db', 'a.db', 'remote', 'add', 'origin', join(dir, 'hub')));
-      ok(cli(dir, '--db', 'a.db', 'sync'));
-      ok(cli(dir, 'clone', join(dir, 'hub'), 'b.db'));
+      // The hub and both replicas are made in-process: the syncs beside the app are the CLI's to test.
+      const hub = await newHub(dir);
+      await firstReplica(dir, hub, `PRAGMA journal_mode = ${mode}; ${APP_TABLE}; CREATE TABLE other(id INTEGER PRIMARY KEY, v TEXT);`);
+      await cloneReplica(dir, hub, 'b');
 
       const app = startPythonApp(a, { mode, seconds: SECONDS * 20 });
       await app.ready;

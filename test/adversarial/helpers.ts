@@ -56,12 +56,3 @@ export function sqlite3(db: string, sql: string): string {
   if (r.status !== 0) throw new Error(`sqlite3 failed: ${r.stderr}`);
   return r.stdout;
 }
-
-/** A folder hub `hub` in `dir` and a first replica `db` made by `schemaSql`, synced with it. */
-export function hubWithFirstReplica(dir: string, db: string, schemaSql: string): void {
-  ok(cli(dir, 'init', '--bare', 'hub'));
-  sqlite3(join(dir, db), schemaSql);
-  ok(cli(dir, 'init', db));
-  ok(cli(dir, '--db', db, 'remote', 'add', 'origin', join(dir, 'hub')));
-  ok(cli(dir, '--db', db, 'sync'));
-}

@@ -4,12 +4,15 @@
 import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
 import { dumpSchema, dumpTables } from '../repo/helpers.ts';
-import { cli, hubWithFirstReplica, ok, sqlite3, tempDir } from './helpers.ts';
+import { cloneReplica, firstReplica, newHub } from '../sync/helpers.ts';
+import { cli, ok, sqlite3, tempDir } from './helpers.ts';
 
-function setup(): { dir: string; run: (db: string, ...args: string[]) => ReturnType<typeof cli> } {
+/** A folder hub, a.db pushed to it first, b.db cloned: made in-process, the syncs after it are the CLI's. */
+async function setup(): Promise<{ dir: string; run: (db: string, ...args: string[]) => ReturnType<typeof cli> }> {
   const dir = tempDir();
-  hubWithFirstReplica(dir, 'a.db', "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'one'), (2, 'two'), (3, 'three');");
-  ok(cli(dir, 'clone', join(dir, 'hub'), 'b.db'));
+  const hub = await newHub(dir);
+  await firstReplica(dir, hub, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'one'), (2, 'two'), (3, 'three');");
+  await cloneReplica(dir, hub, 'b');
   return { dir, run: (db, ...args) => cli(dir, '--db', db, ...args) };
 }
 
@@ -24,7 +27,7 @@ function same(dir: string, ...dbs: string[]): void {
 describe('schema changes through the hub', () => {
   for (const rule of ['default', 't=local']) {
     it(`a column, an index and a table added on one replica reach the other, whose colliding unpushed commits rebase onto them (${rule})`, async () => {
-      const { dir, run } = setup();
+      const { dir, run } = await setup();
       sqlite3(join(dir, 'a.db'), "ALTER TABLE t ADD COLUMN w TEXT DEFAULT 'd'; CREATE INDEX t_v ON t(v); CREATE TABLE u(id INTEGER PRIMARY KEY, x); UPDATE t SET v = 'A1', w = 'aw' WHERE id = 1; DELETE FROM t WHERE id = 3; INSERT INTO u VALUES (1, 'u');");
       ok(run('a.db', 'sync'));
       // b, still on the old schema: an update the hub also made (data), one it did not, an
@@ -51,8 +54,8 @@ describe('schema changes through the hub', () => {
     });
   }
 
-  it('the other way round: the clone adds a table and a UNIQUE index, the first replica pulls over its own unpushed rows', () => {
-    const { dir, run } = setup();
+  it('the other way round: the clone adds a table and a UNIQUE index, the first replica pulls over its own unpushed rows', async () => {
+    const { dir, run } = await setup();
     sqlite3(join(dir, 'b.db'), "CREATE TABLE tag(id INTEGER PRIMARY KEY, t_id INT REFERENCES t(id), name TEXT); CREATE UNIQUE INDEX tag_name ON tag(name); INSERT INTO tag VALUES (1, 1, 'x'); ALTER TABLE t ADD COLUMN n INTEGER NOT NULL DEFAULT 7;");
     ok(run('b.db', 'sync'));
     sqlite3(join(dir, 'a.db'), "INSERT INTO t VALUES (10, 'a10'); UPDATE t SET v = 'a2' WHERE id = 2;");

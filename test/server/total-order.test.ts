@@ -59,7 +59,7 @@ describe('folder total order', () => {
     process.env.SQLFERRY_TOKEN = TOKEN;
     const hub = await httpRemote.create(`${servers[0]}/app`, hubInfo());
     await addGenesis(hub);
-    const results = await Promise.all(['a', 'b', 'c', 'd'].map((id) => run(id, 8, servers.map((s) => `${s}/app`))));
+    const results = await Promise.all(['a', 'b', 'c', 'd'].map((id) => run(id, 5, servers.map((s) => `${s}/app`))));
     await expectTotalOrder(hub, results, 4);
     await hub.close();
   });
@@ -81,7 +81,7 @@ describe.skipIf(SKIP_POSTGRES)(SKIP_POSTGRES ?? 'PostgreSQL total order', () => 
     const hub = await httpRemote.create(`${servers[0]}/app`, hubInfo());
     await addGenesis(hub);
     const urls = servers.map((s) => `${s}/app`);
-    const runs = ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => run(id, 14, urls));
+    const runs = ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => run(id, 11, urls));
     await new Promise((r) => setTimeout(r, 4000));
     pg.stop();
     await new Promise((r) => setTimeout(r, 2000));

@@ -46,9 +46,13 @@ export function rows(path: string, table: string): Array<Record<string, unknown>
 
 /** A replica whose database starts with `schema`, pushed to the hub (its genesis becomes the hub's). */
 export async function firstReplica(dir: string, hubUrl: string, schema: string, name = 'a'): Promise<Replica> {
-  const path = join(dir, `${name}.db`);
-  sql(path, schema);
-  const replica = Replica.init(path);
+  sql(join(dir, `${name}.db`), schema);
+  return pushedReplica(dir, hubUrl, name);
+}
+
+/** The database `name`.db in `dir`, as it is, made a replica with the hub as origin and pushed (its genesis becomes the hub's). */
+export async function pushedReplica(dir: string, hubUrl: string, name: string): Promise<Replica> {
+  const replica = Replica.init(join(dir, `${name}.db`));
   addRemote(replica, 'origin', hubUrl);
   await withRemote(hubUrl, (r) => push(replica, r));
   return replica;

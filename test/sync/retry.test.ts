@@ -6,7 +6,8 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { cpSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { cli, cliAsync, hubWithFirstReplica, ok, sqlite3, tempDir } from '../adversarial/helpers.ts';
+import { cli, cliAsync, ok, sqlite3, tempDir } from '../adversarial/helpers.ts';
+import { cloneReplica, firstReplica, newHub } from './helpers.ts';
 import { dumpTables } from '../repo/helpers.ts';
 import { SKIP_POSTGRES, startPostgres } from '../remote/postgres.ts';
 import { serveStore } from '../server/serve-store.ts';
@@ -18,9 +19,11 @@ const FLEET = 8;
 describe('sync beside a busy hub', () => {
   it(`gets ${FLEET} replicas started in the same moment through, each with exit 0`, { timeout: 240_000 }, async () => {
     const dir = tempDir();
-    hubWithFirstReplica(dir, 'r0.db', 'CREATE TABLE t(id INTEGER PRIMARY KEY, who TEXT);');
+    // The fleet is made in-process: only the syncs that race are the CLI's to test.
+    const hubUrl = await newHub(dir);
+    await firstReplica(dir, hubUrl, 'CREATE TABLE t(id INTEGER PRIMARY KEY, who TEXT);', 'r0');
     const dbs = Array.from({ length: FLEET }, (_, i) => `r${i}.db`);
-    for (const db of dbs.slice(1)) ok(cli(dir, 'clone', join(dir, 'hub'), db));
+    for (let i = 1; i < FLEET; i++) await cloneReplica(dir, hubUrl, `r${i}`);
     for (const [i, db] of dbs.entries()) sqlite3(join(dir, db), `INSERT INTO t VALUES (${i + 1}, '${db}');`);
 
     const runs = await Promise.all(dbs.map((db) => cliAsync(dir, '--db', db, '-v', 'sync')));
@@ -33,9 +36,9 @@ describe('sync beside a busy hub', () => {
     for (const db of dbs) expect(dumpTables(join(dir, db))).toEqual(hub);
   });
 
-  it('does not retry what retrying cannot fix: a hub restored from an older backup', () => {
+  it('does not retry what retrying cannot fix: a hub restored from an older backup', async () => {
     const dir = tempDir();
-    hubWithFirstReplica(dir, 'a.db', 'CREATE TABLE t(id INTEGER PRIMARY KEY);');
+    await firstReplica(dir, await newHub(dir), 'CREATE TABLE t(id INTEGER PRIMARY KEY);');
     cpSync(join(dir, 'hub'), join(dir, 'backup'), { recursive: true });
     sqlite3(join(dir, 'a.db'), 'INSERT INTO t VALUES (1);');
     ok(cli(dir, '--db', 'a.db', 'sync'));
