@@ -187,10 +187,12 @@ describe('a pull over a large local commit', () => {
     const locked = await both({ hub, bulk: BULK, small: "UPDATE u SET n = 20 WHERE k = 'k2'", baseLocked: true });
     expect(locked.content.u).toEqual([{ k: 'k1', n: 10 }, { k: 'k2', n: 20 }]);
     expect(locked.baseAt).toBe(0);
-    // base.db not at the local commits' end: not moved (nothing to rewind either).
+    // base.db not at the local commits' end: never moved from there. The pull may first bring it
+    // to the log's end (prepareCapture, unless the live file stats as its fingerprint recorded),
+    // then move it; verify, after the pull and after the next commit (run), tells a wrong move.
     const behind = await both({ hub, bulk: BULK, baseBehind: true });
     expect(behind.content.t).toHaveLength(802);
-    expect(behind.baseAt).toBe(0);
+    expect([0, behind.last]).toContain(behind.baseAt);
   });
 
   it('leaves the database as it was or as it will be when killed at any moment, and the next command finishes it', async () => {
