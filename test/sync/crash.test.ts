@@ -1,12 +1,12 @@
 // A pull killed (SIGKILL) at random moments: the database is always exactly as before or
 // exactly as after, and the next command finishes the job (pending-pull.ts, recover.ts).
 import { describe, it, expect } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { Replica } from '../../src/repo/replica.ts';
 import { verify } from '../../src/repo/verify.ts';
-import { cloneReplica, commitAll, firstReplica, newHub, pushTo, rows, sql, tempDir } from './helpers.ts';
+import { cloneReplica, commitAll, firstReplica, newHub, pullKilledInCopy, pushTo, rows, sql, tempDir } from './helpers.ts';
 import { BIN as bin } from '../cli-bin.ts';
 
 // Kill moments spread over the pull's whole run, one per slice; 5 slices cover the fetch, the
@@ -16,10 +16,6 @@ const SCHEMA = 'CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT, n INT);';
 
 function content(db: string): string {
   return JSON.stringify([rows(db, 't'), rows(db, 'sqlite_schema')]);
-}
-
-function pullCli(db: string) {
-  return spawn(process.execPath, [bin, '--db', db, 'pull'], { stdio: 'ignore' });
 }
 
 async function prepared(schemaChange: boolean): Promise<{ dir: string; before: string }> {
@@ -52,14 +48,7 @@ describe('a pull killed at any moment', () => {
 
     const outcomes = new Set<string>();
     for (let round = 0; round < ROUNDS; round++) {
-      const run = tempDir('sqlferry-crash-run-');
-      cpSync(dir, run, { recursive: true });
-      const db = join(run, 'b.db');
-      const child = pullCli(db);
-      const exited = new Promise((r) => child.on('exit', r));
-      await new Promise((r) => setTimeout(r, ((round + Math.random()) / ROUNDS) * took));
-      child.kill('SIGKILL');
-      await exited;
+      const db = await pullKilledInCopy(dir, 'b.db', round, ROUNDS, took);
       const now = content(db);
       expect([before, after]).toContain(now);
       outcomes.add(now === before ? 'before' : 'after');

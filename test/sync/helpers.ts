@@ -1,6 +1,7 @@
 // Real replicas and hubs in a temp folder, driven through the library (the CLI tests spawn the binary).
 import { expect } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -14,6 +15,7 @@ import { pull, type PullResult } from '../../src/sync/pull.ts';
 import { push } from '../../src/sync/push.ts';
 import { clone } from '../../src/sync/clone.ts';
 import { addRemote } from '../../src/sync/remotes.ts';
+import { BIN } from '../cli-bin.ts';
 
 export function tempDir(prefix = 'sqlferry-sync-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -134,4 +136,20 @@ export async function pullCutAfterCommit(replica: Replica, hubUrl: string, seq: 
   } finally {
     rmSync(obstacle, { recursive: true });
   }
+}
+
+/**
+ * A copy of `dir` in which a CLI `pull` of `dbName` was killed (SIGKILL) at a random moment of
+ * slice `round` of `rounds` of `tookMs`, an uninterrupted pull's run: the copied database's path.
+ */
+export async function pullKilledInCopy(dir: string, dbName: string, round: number, rounds: number, tookMs: number, env?: NodeJS.ProcessEnv): Promise<string> {
+  const run = tempDir('sqlferry-killed-pull-');
+  cpSync(dir, run, { recursive: true });
+  const db = join(run, dbName);
+  const child = spawn(process.execPath, [BIN, '--db', db, 'pull'], { env, stdio: 'ignore' });
+  const exited = new Promise((r) => child.on('exit', r));
+  await new Promise((r) => setTimeout(r, ((round + Math.random()) / rounds) * tookMs));
+  child.kill('SIGKILL');
+  await exited;
+  return db;
 }

@@ -7,7 +7,7 @@
 // (recover-pull.ts, moveBaseForward): a kill or a failure at any point of it leaves what the next
 // command finishes and `verify` passes.
 import { describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -16,7 +16,7 @@ import { verify } from '../../src/repo/verify.ts';
 import { Replica } from '../../src/repo/replica.ts';
 import { cliWith } from '../repo/helpers.ts';
 import { BIN } from '../cli-bin.ts';
-import { cloneReplica, commitAll, firstReplica, newHub, pullCutAfterCommit, pullWith, pullWriting, pushTo, rows, sql, tempDir } from './helpers.ts';
+import { cloneReplica, commitAll, firstReplica, newHub, pullCutAfterCommit, pullKilledInCopy, pullWith, pullWriting, pushTo, rows, sql, tempDir } from './helpers.ts';
 
 const SCHEMA = `CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, amount REAL, note BLOB); CREATE TABLE u(k TEXT PRIMARY KEY, n INT);
   CREATE TABLE c(id INTEGER PRIMARY KEY, parent TEXT REFERENCES u(k));
@@ -218,14 +218,7 @@ describe('a pull over a large local commit', () => {
     const after = content(join(ref, 'a.db'));
     expect(baseSeq(Replica.open(join(ref, 'a.db')).paths.base)).toBe(2); // the large way, base.db moved forward
     for (let round = 0; round < ROUNDS; round++) {
-      const run = tempDir('sqlferry-large-rebase-run-');
-      cpSync(dir, run, { recursive: true });
-      const db = join(run, 'a.db');
-      const child = spawn(process.execPath, [BIN, '--db', db, 'pull'], { env, stdio: 'ignore' });
-      const exited = new Promise((r) => child.on('exit', r));
-      await new Promise((r) => setTimeout(r, ((round + Math.random()) / ROUNDS) * took));
-      child.kill('SIGKILL');
-      await exited;
+      const db = await pullKilledInCopy(dir, 'a.db', round, ROUNDS, took, env);
       const now = content(db);
       expect([before, after]).toContain(now);
       // The next command finishes or discards the pull: commit must not take the hub's rows for local changes.
