@@ -1,4 +1,4 @@
-// Two workers share the suite; a long file started last leaves one of them idle at the end (a
+// The workers share the suite; a long file started last leaves the others idle at the end (a
 // clean clone has no timings cached, so vitest would order by file size, and some of the
 // longest files are short ones that start real processes). These start first, longest first.
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
@@ -12,6 +12,7 @@ const LONGEST_FIRST = [
   'test/server/total-order.test.ts',
   'test/acceptance/cli-mistakes.test.ts',
   'test/cli/progress.test.ts',
+  'test/sync/patchset-bounded.test.ts',
   'test/adversarial/schema-through-hub.test.ts',
   'test/sync/schema-rebase.test.ts',
   'test/cli/npm-install.test.ts',
