@@ -40,7 +40,7 @@ async function candidates(fs: FolderFs, folder: HubFolder, head: number): Promis
   const snapshots = new Set<number>();
   const logCounts = new Uint8Array(inLog ? head + 1 : 0);
   const snapshotCounts = new Map<number, number>();
-  const uncommitted: Array<{ seq: number; name: string }> = [];
+  const named: Array<{ seq: number; name: string }> = []; // bytes kept by name: the log's past the head, every snapshot's
   await fs.scan(folder, (name) => {
     if (TEMP_NAME.test(name)) found.push(name);
     const meta = inLog ? undefined : committedSeq(name);
@@ -49,15 +49,15 @@ async function candidates(fs: FolderFs, folder: HubFolder, head: number): Promis
     if (bytes === null) return false;
     const seq = Number(bytes[1]);
     if (inLog && seq >= 1 && seq <= head) logCounts[seq] = Math.min(2, logCounts[seq]! + 1);
-    else if (inLog) uncommitted.push({ seq, name });
+    else if (inLog) named.push({ seq, name });
     else {
       snapshotCounts.set(seq, (snapshotCounts.get(seq) ?? 0) + 1);
-      uncommitted.push({ seq, name });
+      named.push({ seq, name });
     }
     return false;
   });
   // Its writer died before the metadata, or lost the number and died: no metadata names it.
-  for (const { seq, name } of uncommitted) if (inLog || !snapshots.has(seq)) found.push(name);
+  for (const { seq, name } of named) if (inLog || !snapshots.has(seq)) found.push(name);
   const shared = new Map<number, string | undefined>();
   for (let seq = 1; seq < logCounts.length; seq++) if (logCounts[seq] === 2) shared.set(seq, undefined);
   for (const [seq, n] of snapshotCounts) if (n > 1 && snapshots.has(seq)) shared.set(seq, undefined);
@@ -65,9 +65,9 @@ async function candidates(fs: FolderFs, folder: HubFolder, head: number): Promis
   for (const seq of shared.keys()) shared.set(seq, await namedFile(fs, folder, seq));
   await fs.scan(folder, (name) => {
     const bytes = BYTES_NAME.exec(name);
-    const named = bytes === null ? undefined : shared.get(Number(bytes[1]));
+    const published = bytes === null ? undefined : shared.get(Number(bytes[1]));
     // undefined: not shared, or its metadata unreadable (a damaged hub is not pruned blind)
-    if (named !== undefined && named !== name) found.push(name);
+    if (published !== undefined && published !== name) found.push(name);
     return false;
   });
   return found;
