@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { BIN } from '../cli-bin.ts';
 import { seqName } from '../../src/hub/naming.ts';
 import { pruneHub } from '../../src/sync/prune-hub.ts';
+import { pruneFolderHub } from '../../src/hub/folder/prune.ts';
+import { metaName } from '../../src/hub/folder/layout.ts';
+import { LocalFolderFs } from '../../src/remote/file/folder-fs.ts';
 import { startSshd, type TestSshd } from './sshd.ts';
 
 const HOUR = 3_600_000;
@@ -111,6 +114,44 @@ describe('hub prune on a folder hub', () => {
       sqlite3(clone, "INSERT INTO t(v) VALUES ('four');");
       ok(dir, '--db', clone, 'sync');
       expect(ok(dir, 'hub', 'prune', hub, '--older-than', '0m')).toContain('Removed 1 leftover file');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps bytes their writer publishes between the listing and the removal', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sqlferry-prune-'));
+    try {
+      // A real third entry, pushed to a second copy: its bytes are a leftover past the head of
+      // the first copy until its metadata appears there.
+      const hub = hubCopy(dir);
+      const ahead = join(dir, 'ahead');
+      cpSync(template, ahead, { recursive: true, preserveTimestamps: true });
+      ok(ahead, '--db', join(ahead, 'a.db'), 'remote', 'set-url', 'origin', join(ahead, 'hub'));
+      sqlite3(join(ahead, 'a.db'), "INSERT INTO t(v) VALUES ('four');");
+      ok(ahead, '--db', join(ahead, 'a.db'), 'commit', '-m', 'four');
+      ok(ahead, '--db', join(ahead, 'a.db'), 'push');
+      const bytes = readdirSync(join(ahead, 'hub', 'log')).find((n) => n.startsWith(`${seqName(3)}.`) && !n.endsWith('.json'))!;
+      cpSync(join(ahead, 'hub', 'log', bytes), join(hub, 'log', bytes));
+      const at = (Date.now() - 2 * HOUR) / 1000;
+      utimesSync(join(hub, 'log', bytes), at, at); // a push stalled past --older-than, then done
+      const planted = plant(hub, `log/${seqName(3)}.eeeeeeeeeeee.changeset`, 2 * HOUR);
+
+      class PublishedMeanwhile extends LocalFolderFs {
+        override async stat(name: string) {
+          const got = await super.stat(name);
+          if (name === `log/${bytes}`) cpSync(join(ahead, 'hub', 'log', metaName(3)), join(hub, 'log', metaName(3)));
+          return got;
+        }
+      }
+      const fs = new PublishedMeanwhile(hub);
+      const report = await pruneFolderHub(fs, 2, { olderThanMs: HOUR, dryRun: false });
+      await fs.close();
+      expect(report.removed).toEqual([planted]); // the number's bytes another writer left: its metadata names the other file
+      expect(existsSync(join(hub, 'log', bytes))).toBe(true);
+      const clone = join(dir, 'c.db');
+      ok(dir, 'clone', hub, clone);
+      expect(sqlite3(clone, 'SELECT group_concat(v) FROM t ORDER BY id;').trim()).toBe('one,two,three,four');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
