@@ -145,12 +145,12 @@ export class FolderStore implements HubStore {
     return this.fs.close();
   }
 
-  /** Bytes first (durable), then the metadata that commits them; refused, cut short or beaten: no bytes stay. */
   /** A stored file's bytes, as far as its metadata's size and one byte past. */
   private read(name: string, size: number): AsyncIterable<Uint8Array> {
     return upToOnePast(this.fs.stream(name, size), size);
   }
 
+  /** Bytes first (durable), then the metadata that commits them; refused, cut short or beaten: no bytes stay. */
   private async publish(folder: HubFolder, file: string, body: Body, name: string, record: object): Promise<boolean> {
     const bytes = `${folder}/${file}`;
     await this.fs.writeNew(bytes, body).catch(async (err) => {
