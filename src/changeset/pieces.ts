@@ -5,6 +5,10 @@
 // records, headers aside, are the file's bytes in order. Every piece is checked as
 // validateChangeset checks a whole file, with the same refusals at the same offsets of the whole
 // file, and a table named again with other columns is refused across pieces too.
+// A reader that is done with each piece before it asks for the next (an apply, a digest count)
+// lets the cutter reuse its buffers: the bytes held and the pieces behind a copied header live in
+// buffers of its own, filled again, so a large file makes no garbage a piece (a chunk, the bytes
+// joined, the piece) for the collector to catch up with.
 import { ChangesetFormatError } from '../errors/index.ts';
 import { ByteCursor } from './cursor.ts';
 import { MAX_COLUMNS, OP_CODE, TABLE_CHANGESET, TABLE_PATCHSET, TYPE_BLOB, TYPE_INTEGER, TYPE_NULL, TYPE_REAL, TYPE_TEXT, TYPE_UNDEFINED } from './format.ts';
@@ -27,6 +31,12 @@ export class PieceCutter {
   /** Bytes not cut yet (whole units first), from offset `at` of the file. */
   private chunks: Uint8Array[] = [];
   private held = 0;
+  /** When reused: the bytes held, in `slab` from `from` on (the chunks pushed are copied in), and the pieces with a copied header, one buffer each of a cut. */
+  private readonly reuse: boolean;
+  private slab = new Uint8Array(0);
+  private from = 0;
+  private readonly spares: Uint8Array[] = [];
+  private sparesUsed = 0;
   /** Cut again once this much is held: a record larger than a piece is measured again only after its bytes held have doubled, not at every chunk (which copied and re-read it quadratically). */
   private cutAt: number;
   private at = 0;
@@ -39,16 +49,23 @@ export class PieceCutter {
   /** The pieces that start with a copy of their table's header, and its length. */
   private readonly copies = new WeakMap<Uint8Array, number>();
 
-  constructor(pieceBytes: number, expect?: ChangesetKind) {
+  /**
+   * `reuse`: the pieces push() and end() return live until the next call of either (their bytes
+   * are then overwritten), and a chunk pushed may be overwritten by its caller once push() returns.
+   * Otherwise each piece, and each chunk the cutter keeps, is a buffer of its own.
+   */
+  constructor(pieceBytes: number, expect?: ChangesetKind, reuse = false) {
     this.pieceBytes = pieceBytes;
     this.cutAt = pieceBytes;
     this.expect = expect;
+    this.reuse = reuse;
   }
 
   /** The pieces complete once `chunk` is added (the bytes after them are held). */
   push(chunk: Uint8Array): Uint8Array[] {
     if (chunk.byteLength === 0) return [];
-    this.chunks.push(chunk);
+    if (this.reuse) this.hold(chunk);
+    else this.chunks.push(chunk);
     this.held += chunk.byteLength;
     return this.held < this.cutAt ? [] : this.cut(false);
   }
@@ -73,9 +90,22 @@ export class PieceCutter {
     return this.changed;
   }
 
+  /** Copy `chunk` behind the bytes held, moved to the slab's start first (the pieces cut from before them are done with). */
+  private hold(chunk: Uint8Array): void {
+    const need = this.held + chunk.byteLength;
+    if (need > this.slab.byteLength) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(need, 2 * this.slab.byteLength));
+      grown.set(this.slab.subarray(this.from, this.from + this.held));
+      this.slab = grown;
+    } else if (this.from > 0) this.slab.copyWithin(0, this.from, this.from + this.held);
+    this.from = 0;
+    this.slab.set(chunk, this.held);
+  }
+
   private cut(final: boolean): Uint8Array[] {
     if (this.held === 0) return [];
-    const bytes = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    const bytes = this.reuse ? this.slab.subarray(this.from, this.from + this.held) : this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    this.sparesUsed = 0;
     if (this.kind === undefined) {
       this.kind = detectKind(bytes);
       if (this.expect !== undefined && this.kind !== this.expect) throw new ChangesetFormatError(`expected a ${this.expect}, found a ${this.kind} table header`, 0);
@@ -97,11 +127,13 @@ export class PieceCutter {
       if (start < bytes.length) out.push(this.piece(bytes, start, bytes.length)); // a cut-off tail is refused there
       this.chunks = [];
       this.held = 0;
+      this.from = 0;
     } else {
       const rest = bytes.subarray(start);
       // The rest is measured again from its start, under the header in force there (the measuring may have passed another).
       this.header = this.headerAtStart;
-      this.chunks = rest.length > 0 ? [rest] : [];
+      this.chunks = rest.length > 0 && !this.reuse ? [rest] : [];
+      this.from += start;
       this.held = rest.length;
       this.cutAt = Math.max(this.pieceBytes, 2 * rest.length);
     }
@@ -115,7 +147,7 @@ export class PieceCutter {
     const code = body[0];
     const prefix = code !== TABLE_CHANGESET && code !== TABLE_PATCHSET ? this.headerAtStart : undefined;
     const h = prefix?.bytes.length ?? 0;
-    const piece = prefix ? Buffer.concat([prefix.bytes, body]) : body;
+    const piece = prefix ? this.joined(prefix.bytes, body) : body;
     const global = (offset: number) => (offset < h ? prefix!.at + offset : this.at + start + offset - h);
     try {
       walkTables(piece, this.kind!, {
@@ -140,6 +172,18 @@ export class PieceCutter {
     }
     if (prefix) this.copies.set(piece, h);
     return piece;
+  }
+
+  /** `head` then `body` in one buffer: a new one, or when reused, the cut's next spare. */
+  private joined(head: Uint8Array, body: Uint8Array): Uint8Array {
+    if (!this.reuse) return Buffer.concat([head, body]);
+    const length = head.byteLength + body.byteLength;
+    let spare = this.spares[this.sparesUsed];
+    if (spare === undefined || spare.byteLength < length) this.spares[this.sparesUsed] = spare = Buffer.allocUnsafeSlow(Math.max(length, this.pieceBytes + head.byteLength));
+    this.sparesUsed += 1;
+    spare.set(head);
+    spare.set(body, head.byteLength);
+    return spare.subarray(0, length);
   }
 
   /**

@@ -13,7 +13,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { addChangesetDelta, lanesOf, type TableDigests } from '../changeset/digest.ts';
 import { CellBatch } from '../changeset/digest-cells.ts';
 import { quoteIdent } from '../changeset/value.ts';
-import { appendedRecords, type AppendedTable } from './capture/appended-records.ts';
+import { appendedRecords, dropKeptKernel, type AppendedTable } from './capture/appended-records.ts';
 import { headerOf } from './capture/capture.ts';
 import { scanTable } from './digest-scan.ts';
 import { rowidKey } from './pages/key-ranges.ts';
@@ -54,6 +54,7 @@ export function digestsFromPages(db: DatabaseSync, path: string, only?: Readonly
     cells.finish();
   } finally {
     pages?.close();
+    dropKeptKernel();
   }
   return { digests, walked };
 }

@@ -1,6 +1,6 @@
 // What only a folder hub has, on the folder engine every folder transport shares (src/hub/folder/):
 // the head hint and the files a refusal must not leave behind. The rest is the conformance suite.
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, expect } from 'vitest';
@@ -10,6 +10,7 @@ import { FolderStore } from '../../src/hub/folder/store.ts';
 import { StoredHub } from '../../src/hub/stored-hub.ts';
 import type { EntryWithBytes } from '../../src/hub/remote.ts';
 import { seqName } from '../../src/hub/naming.ts';
+import { streamedAbove } from '../../src/shared/pieces.ts';
 import { GENESIS, addGenesis, chain, changeset, entry, hubInfo, snapshotOf } from './hub-fixtures.ts';
 
 const root = await mkdtemp(join(tmpdir(), 'sqlferry-folder-store-'));
@@ -128,6 +129,25 @@ describe('folder hub', () => {
     expect(asked.sort()).toEqual([...twice(`exists log/${seqName(3)}.json`), ...twice(`exists log/${seqName(4)}.json`)]);
     expect((await remote.readBatch(0, { limit: 10, maxBytes: 1 << 20 })).map((e) => e.meta.seq)).toEqual([1, 2, 3]);
     await remote.close();
+  });
+});
+
+describe('folder hub on a local disk: reading a file', () => {
+  it('streams a file as large as a streamed entry, never in one buffer, and stops one byte past the size asked', async () => {
+    const dir = join(root, `files${n++}`);
+    const fs = new LocalFolderFs(dir);
+    await fs.mkdir('.');
+    const large = streamedAbove() + 100;
+    await writeFile(join(dir, 'large'), '');
+    await truncate(join(dir, 'large'), large + 50_000); // longer than its metadata says
+    const chunks: number[] = [];
+    for await (const chunk of fs.stream('large', large)) chunks.push(chunk.byteLength);
+    expect(chunks.reduce((a, b) => a + b, 0)).toBe(large + 1);
+    expect(Math.max(...chunks)).toBeLessThan(1 << 20);
+    await writeFile(join(dir, 'small'), Buffer.alloc(5000, 7));
+    const small: number[] = [];
+    for await (const chunk of fs.stream('small', 4000)) small.push(chunk.byteLength);
+    expect(small).toEqual([4001]); // one read
   });
 });
 

@@ -1,16 +1,14 @@
 // The folder engine's file operations on a local (or NFS) disk: exclusive link() commits a file,
 // every write is fsynced before it becomes reachable (./durable.ts).
 import { access, mkdir, open, opendir, stat, unlink, writeFile } from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Body } from '../../hub/remote.ts';
 import type { FolderFs } from '../../hub/folder/fs.ts';
 import { MAX_TEXT_BYTES } from '../../hub/folder/one-past.ts';
 import { collect } from '../../hub/checksum.ts';
+import { streamed } from '../../shared/pieces.ts';
 import { fsyncDir, linkExclusive, publishExclusive, writeNewFile, writeNewFilesTogether } from './durable.ts';
 
-/** Files up to this size are read in one call (fewer, larger reads); bigger ones stream. */
-const ONE_READ = 16 * 1024 * 1024;
 
 const missing = (err: NodeJS.ErrnoException) => err.code === 'ENOENT' || err.code === 'ENOTDIR';
 
@@ -41,20 +39,26 @@ export class LocalFolderFs implements FolderFs {
     return true;
   }
 
+  /**
+   * Up to one byte past `size`: a longer file is seen as longer without being read whole. Read in
+   * one call (fewer, larger reads), unless it is as large as an entry that travels streamed,
+   * which is never held whole.
+   */
   async *stream(name: string, size: number): AsyncGenerator<Uint8Array> {
-    if (size > ONE_READ) {
-      yield* createReadStream(this.path(name));
-      return;
-    }
-    // Up to one byte past the size: a longer file is seen as longer without being read whole.
     const file = await open(this.path(name), 'r');
+    let streaming = false; // then the stream closes the file
     try {
-      const bytes = Buffer.allocUnsafe(Math.min(size, (await file.stat()).size) + 1);
+      const length = Math.min(size, (await file.stat()).size) + 1;
+      if ((streaming = streamed(length - 1))) {
+        yield* file.createReadStream({ end: size }); // `end` is the last byte read
+        return;
+      }
+      const bytes = Buffer.allocUnsafe(length);
       let got = 0;
       for (let n = -1; n !== 0 && got < bytes.length; got += n) n = (await file.read(bytes, got, bytes.length - got, got)).bytesRead;
       yield bytes.subarray(0, got);
     } finally {
-      await file.close();
+      if (!streaming) await file.close();
     }
   }
 

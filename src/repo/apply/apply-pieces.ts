@@ -14,15 +14,15 @@ import { invertChangeset } from '../../changeset/index.ts';
 import type { Piece } from '../../changeset/piece-changes.ts';
 import type { ChangesetKind, TableHeader } from '../../changeset/types.ts';
 import { passed } from '../../shared/collect.ts';
-import { fileChunks, pieceBytes } from '../../shared/pieces.ts';
+import { fileChunksInPlace, pieceBytes } from '../../shared/pieces.ts';
 import { SqlferryError } from '../../errors/index.ts';
 import { applyConflict, applyValidated, checkTables, suspendTriggers } from './apply.ts';
 
 /**
- * Buffers let go for each chunk read, counted for collect.ts: the chunk, the cutter's copy of it
- * joined to what the chunk before left over, and each piece's copy behind its table's header.
- * Counted as the piece alone, up to ~16 MB of them waited for a full collection while a pull
- * applied a large entry. Young: each is made and let go within one piece's apply.
+ * Buffers let go for each chunk read by piecesOf, counted for collect.ts: the chunk, the cutter's
+ * copy of it joined to what the chunk before left over, and each piece's copy behind its table's
+ * header. Young: each is made and let go within one piece's use. A file's pieces (filePieces)
+ * make none: the chunk and the cutter's buffers are filled again.
  */
 const COPIES = 3;
 /** An inverse's buffers let go: the writer's, grown by doubling, and the inverse itself. */
@@ -31,14 +31,14 @@ const INVERSE_COPIES = 3;
 /** The conflict of a change SQLite retried at the end of its table and still refused (node:sqlite's types lack the name). */
 const SQLITE_CHANGESET_CONSTRAINT = 4;
 
-/** The file's pieces, each checked (ChangesetFormatError at the whole file's offset). */
+/**
+ * The file's pieces, each checked (ChangesetFormatError at the whole file's offset). Each lives
+ * until the next is asked for: its bytes are then overwritten (the reader keeps none of them).
+ */
 export function* filePieces(path: string, expect?: ChangesetKind, size = pieceBytes()): Generator<Uint8Array> {
-  for (const piece of piecesOfFile(path, expect, size)) yield piece.bytes;
-}
-
-/** filePieces, each told whether it starts inside a table (for changesOfPieces). */
-export function piecesOfFile(path: string, expect?: ChangesetKind, size = pieceBytes()): Generator<Piece> {
-  return piecesOf(fileChunks(path), expect, size);
+  const cutter = new PieceCutter(size, expect, true);
+  for (const chunk of fileChunksInPlace(path, size)) yield* cutter.push(chunk);
+  yield* cutter.end();
 }
 
 /** The pieces of a file read as `chunks` (each a buffer of its own: the cutter keeps what is left of one). */
@@ -54,11 +54,8 @@ export function* piecesOf(chunks: Iterable<Uint8Array>, expect?: ChangesetKind, 
 
 /** validateChangeset of a file, a piece at a time: the header of every table it changes. */
 export function validateFile(path: string, expect?: ChangesetKind): TableHeader[] {
-  const cutter = new PieceCutter(pieceBytes(), expect);
-  for (const chunk of fileChunks(path)) {
-    cutter.push(chunk);
-    passed(COPIES * chunk.byteLength, true);
-  }
+  const cutter = new PieceCutter(pieceBytes(), expect, true);
+  for (const chunk of fileChunksInPlace(path)) cutter.push(chunk);
   cutter.end();
   return cutter.tables();
 }

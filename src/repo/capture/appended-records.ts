@@ -97,6 +97,15 @@ let compiled: WasmModule | undefined;
 let idle: RecordsKernel | undefined;
 const KEPT_KERNEL_BYTES = 64 * 2 ** 20;
 
+/**
+ * Let the kept kernel go (the collector frees its memory): after a scan of a whole file
+ * (digest-pages.ts), which may have grown it by tens of MB (a first piece of 8,192 rows of
+ * 1 KB blobs), for a command that goes on to other work (a clone's pull).
+ */
+export function dropKeptKernel(): void {
+  idle = undefined;
+}
+
 /** The walk of the b-tree, in TypeScript; each leaf's cells, in the kernel (appended-kernel/records.c). */
 class RecordWalk {
   private readonly pages: SnapshotPages;
