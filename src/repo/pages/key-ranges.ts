@@ -12,7 +12,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { quoteIdent } from '../../changeset/value.ts';
 import { ANY_ROWS } from './leaf-span.ts';
 import { sameKnownPage, type PageValues } from './page-values.ts';
-import type { PageMap } from './page-map.ts';
+import { RowCounts, windowsOf, type PageMap } from './page-map.ts';
 import { readTable } from '../schema/schema-read.ts';
 
 /** Rowids from…to, both included. */
@@ -24,7 +24,7 @@ export interface KeyRanges {
   ranges: RowidRange[];
   /** The share of the table's row pages (now) whose rows the ranges take in: the cost of reading the ranges, against the whole table's. */
   share: number;
-  /** The table's rows in the base (the last map's, which the base equals) and in the live database (this map's), from their leaves' cells (page-map.ts rowsOf); absent when not known. */
+  /** The table's rows in the base (the last map's, which the base equals) and in the live database (this map's), from their leaves' cells (page-map.ts RowCounts); absent when not known. */
   rows?: { base: bigint; live: bigint };
 }
 
@@ -40,11 +40,25 @@ export function rowidKey(db: DatabaseSync, schema: string, table: string): strin
   return aliased ? keys[0]!.name : { whole: 'its key is not the rowid' };
 }
 
-/** Per table of `tables`, the rowid ranges whose rows may differ between `old` and `next` (see the top), and the share of its row pages they take in. */
-export function changedRanges(old: PageMap, next: PageMap, tables: ReadonlySet<string>): Map<string, { ranges: RowidRange[]; share: number }> {
+/** What changedRanges finds of one table. */
+export interface ChangedRows {
+  ranges: RowidRange[];
+  share: number;
+  /** Its rows in each map (page-map.ts RowCounts); null when not known. */
+  base: bigint | null;
+  live: bigint | null;
+}
+
+/**
+ * Per table of `tables`, the rowid ranges whose rows may differ between `old` and `next` (see
+ * the top), the share of its row pages they take in, and its rows in each map: one pass over
+ * both maps' owners and leaves, a window at a time (the last map's lie in pages.bin).
+ */
+export function changedRanges(old: PageMap, next: PageMap, tables: ReadonlySet<string>): Map<string, ChangedRows> {
   const pages = Math.max(old.pageCount, next.pageCount);
   const out = new Map([...tables].map((t) => [t, new Spans()]));
   const pagesNow = new Map<string, { all: number; changed: number }>([...tables].map((t) => [t, { all: 0, changed: 0 }]));
+  const [rowsThen, rowsNow] = [new RowCounts(old, tables), new RowCounts(next, tables)];
   // A leaf's span fetched when needed (the last map's lie in pages.bin, page-values.ts): a changed page's, or its leaf's.
   const span = new BigInt64Array(2);
   const spanWords = words(span);
@@ -57,22 +71,38 @@ export function changedRanges(old: PageMap, next: PageMap, tables: ReadonlySet<s
   // a lookup per table index, not per page; the same table's spans are one object in both.
   const [oldSpans, nextSpans] = [old.tables.map((t) => out.get(t)), next.tables.map((t) => out.get(t))];
   const nextCounted = next.tables.map((t) => pagesNow.get(t));
-  const { pageCount: oldCount, leafOf: oldLeafOf, owners: oldOwners } = old;
-  const { pageCount: nextCount, leafOf: nextLeafOf, owners: nextOwners } = next;
+  const { pageCount: oldCount } = old;
+  const { pageCount: nextCount } = next;
+  // Both maps' owners and leaves, a window at a time; the next map's are often the last one's (page-map.ts nextPageMap).
+  const sameStructure = old.owners === next.owners && old.leafOf === next.leafOf;
+  const columns = sameStructure ? [old.owners, old.leafOf] : [old.owners, old.leafOf, next.owners, next.leafOf];
+  const cursors = columns.map((c, i) => windowsOf(c, i < 2 ? oldCount : nextCount));
+  const windows: Array<[number, ArrayLike<number>] | undefined> = cursors.map((c) => c.next().value);
+  const numberAt = (i: number, p: number): number => {
+    let w = windows[i];
+    while (w !== undefined && p - w[0] >= w[1].length) w = windows[i] = cursors[i]!.next().value;
+    return w![1][p - w![0]]!;
+  };
   for (let p = 0; p < pages; p++) {
-    const then = p < oldCount && oldLeafOf[p] !== -1 ? oldSpans[oldOwners[p]!] : undefined;
-    const now = p < nextCount && nextLeafOf[p] !== -1 ? nextSpans[nextOwners[p]!] : undefined;
+    const oldLeaf = p < oldCount ? numberAt(1, p) : -1;
+    const oldOwner = oldLeaf === -1 ? -1 : numberAt(0, p);
+    const nextLeaf = p >= nextCount ? -1 : sameStructure ? oldLeaf : numberAt(3, p);
+    const nextOwner = nextLeaf === -1 ? -1 : sameStructure ? oldOwner : numberAt(2, p);
+    const then = oldLeaf !== -1 ? oldSpans[oldOwner] : undefined;
+    const now = nextLeaf !== -1 ? nextSpans[nextOwner] : undefined;
     if (then === undefined && now === undefined) continue;
-    const counted = now === undefined ? undefined : nextCounted[nextOwners[p]!];
+    if (then !== undefined && oldLeaf === p) rowsThen.leaf(oldOwner, p);
+    if (now !== undefined && nextLeaf === p) rowsNow.leaf(nextOwner, p);
+    const counted = now === undefined ? undefined : nextCounted[nextOwner];
     if (counted !== undefined) counted.all++;
-    if (then === now && sameKnownPage(old.values, next.values, p) && sameKnownPage(old.values, next.values, oldLeafOf[p]!) && oldLeafOf[p] === nextLeafOf[p]) continue;
-    if (then !== undefined) addSpan(then, oldLeafOf[p]!, old.values);
-    if (now !== undefined) addSpan(now, nextLeafOf[p]!, next.values);
+    if (then === now && sameKnownPage(old.values, next.values, p) && sameKnownPage(old.values, next.values, oldLeaf) && oldLeaf === nextLeaf) continue;
+    if (then !== undefined) addSpan(then, oldLeaf, old.values);
+    if (now !== undefined) addSpan(now, nextLeaf, next.values);
     if (counted !== undefined) counted.changed++;
   }
   return new Map([...out].map(([t, spans]) => {
     const { all, changed } = pagesNow.get(t)!;
-    return [t, { ranges: spans.merged(), share: all === 0 ? 0 : changed / all }];
+    return [t, { ranges: spans.merged(), share: all === 0 ? 0 : changed / all, base: rowsThen.of(t), live: rowsNow.of(t) }];
   }));
 }
 

@@ -20,6 +20,7 @@ import type { FileStamp } from './fingerprint.ts';
 import { childIndex, PageKind, sameShape, walkBtree, WalkedPages, type ChildIndex, type PagesFound, type WalkSource } from './btree-walk.ts';
 import { dbstatWalk } from './dbstat-walk.ts';
 import { UNKNOWN_CELLS } from './leaf-span.ts';
+import { StoredColumn } from './stored-values.ts';
 
 export interface PageMap {
   pageSize: number;
@@ -33,16 +34,16 @@ export interface PageMap {
   /** The seed the hashes were made with: the next read hashes with it too (page-hash/page-hash.ts). */
   seed: bigint;
   /** Per page, its table's index in `tables`; -1 for a page no table owns. */
-  owners: Int32Array;
+  owners: PageColumn;
   /**
    * Per page of a table's own b-tree that holds rows: for a leaf, itself; for an overflow page,
    * the leaf whose cell it continues (UNKNOWN_LEAF when not found); -1 for any other page.
    */
-  leafOf: Int32Array;
+  leafOf: PageColumn;
   /** Per page, the page (index) whose cell or chain points to it in its b-tree; -1 for a root or a page no table owns. */
-  parents: Int32Array;
+  parents: PageColumn;
   /** Per page, what it is in its b-tree (btree-walk.ts PageKind). */
-  kinds: Uint8Array;
+  kinds: PageColumn;
   tables: string[];
   /** Per table, its b-trees as sqlite_schema lists them (name, root page, SQL). */
   layout: Record<string, string>;
@@ -55,6 +56,33 @@ export interface PageMap {
 }
 
 /**
+ * A number per page: an array in memory (a map just made), or a column of pages.bin read as
+ * needed (the last map's: stored-values.ts StoredColumn). Asked a page at a time with `at`, or
+ * a window at a time (windowsOf) for a pass over every page; read whole (resident) only for a
+ * walk of a b-tree that changed shape.
+ */
+export interface PageColumn {
+  readonly length: number;
+  at(p: number): number | undefined;
+}
+
+/** Pages a pass over a stored column reads at a time. */
+const WINDOW_PAGES = 8192;
+
+/** The numbers of pages [0, n) of `column`, a window at a time: its first page and its numbers (valid until the next). */
+export function* windowsOf(column: PageColumn, n: number): Generator<[number, ArrayLike<number>]> {
+  if (!(column instanceof StoredColumn)) {
+    yield [0, column as Int32Array | Uint8Array];
+    return;
+  }
+  const window = column.width === 4 ? new Int32Array(WINDOW_PAGES) : column.width === 2 ? new Uint16Array(WINDOW_PAGES) : new Uint8Array(WINDOW_PAGES);
+  for (let from = 0; from < n; from += WINDOW_PAGES) {
+    column.into(from, Math.min(n, from + WINDOW_PAGES), window);
+    yield [from, window];
+  }
+}
+
+/**
  * The rows of table `t` in `map`: the cells of the leaves of its own b-tree, summed (SQLite's
  * count(*) reads every leaf for them); null when a leaf's are not known (a WITHOUT ROWID table's
  * never are, leaf-span.ts), or the map has no such table.
@@ -62,14 +90,50 @@ export interface PageMap {
 export function rowsOf(map: PageMap, t: string): bigint | null {
   const id = map.tables.indexOf(t);
   if (id < 0) return null;
-  let rows = 0;
-  for (let p = 0; p < map.pageCount; p++) {
-    if (map.owners[p] !== id || map.leafOf[p] !== p) continue;
-    const cells = map.values.cellsOf(p);
-    if (cells === UNKNOWN_CELLS) return null;
-    rows += cells;
+  const rows = new RowCounts(map, new Set([t]));
+  const leaves = windowsOf(map.leafOf, map.pageCount);
+  for (const [from, owners] of windowsOf(map.owners, map.pageCount)) {
+    const leafOf = leaves.next().value![1];
+    for (let i = 0; i < Math.min(owners.length, map.pageCount - from); i++) if (leafOf[i] === from + i) rows.leaf(owners[i]!, from + i);
   }
-  return BigInt(rows);
+  return rows.of(t);
+}
+
+/** Per table asked about, the cells of its leaves in a map, summed as its pages are met. */
+export class RowCounts {
+  private readonly map: PageMap;
+  /** Per table index of the map: its rows so far, -1 once a leaf's are not known; undefined: not asked about. */
+  private readonly rows: Array<number | undefined>;
+
+  constructor(map: PageMap, tables: ReadonlySet<string>) {
+    this.map = map;
+    this.rows = map.tables.map((t) => (tables.has(t) ? 0 : undefined));
+  }
+
+  /** Page `p`, owned by table index `owner`, is a leaf of its own b-tree. */
+  leaf(owner: number, p: number): void {
+    const sum = this.rows[owner];
+    if (sum === undefined || sum < 0) return;
+    const cells = this.map.values.cellsOf(p);
+    this.rows[owner] = cells === UNKNOWN_CELLS ? -1 : sum + cells;
+  }
+
+  of(t: string): bigint | null {
+    const sum = this.rows[this.map.tables.indexOf(t)];
+    return sum === undefined || sum < 0 ? null : BigInt(sum);
+  }
+}
+
+/** `map` with its structure (owners, leaves, parents, kinds) in memory: a walk reads them for every page of its tables. */
+function resident(map: PageMap): PageMap & { owners: Int32Array; leafOf: Int32Array; parents: Int32Array; kinds: Uint8Array } {
+  const read = <T extends Int32Array | Uint8Array>(column: PageColumn, make: (n: number) => T): T => {
+    if (!(column instanceof StoredColumn)) return column as T;
+    const whole = make(column.length);
+    column.into(0, column.length, whole);
+    return whole;
+  };
+  const ints = (n: number) => new Int32Array(n);
+  return { ...map, owners: read(map.owners, ints), leafOf: read(map.leafOf, ints), parents: read(map.parents, ints), kinds: read(map.kinds, (n) => new Uint8Array(n)) };
 }
 
 /** Per table of database `schema` on `db`, a text that changes when its SQL, an index of it, or a root page changes. */
@@ -85,7 +149,7 @@ export function changedTables(old: PageMap, images: PageImages, layout: Record<s
   const changed = new Set<string>();
   for (const t of new Set([...Object.keys(layout), ...Object.keys(old.layout)])) if (layout[t] !== old.layout[t]) changed.add(t);
   const ownerOf = (p: number): void => {
-    const owner = old.owners[p]!;
+    const owner = old.owners.at(p)!;
     if (owner >= 0) changed.add(old.tables[owner]!);
   };
   for (const p of images.differing) if (p < old.pageCount) ownerOf(p); // the read compared its hashes with old's
@@ -108,12 +172,13 @@ export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageI
   // A changed table whose b-trees kept their shape keeps its pages as the last map has them, unwalked.
   const plan = old === null || changed === 'all' ? null : walkPlan(old, images, layout, changed);
   // Every table kept its pages (and, numbered by idOf in old's order, its index): the last
-  // map's arrays are this one's, not copied (13 bytes a page; saving writes them where they lie).
+  // map's columns are this one's, not copied (13 bytes a page; read from pages.bin as needed,
+  // and saving writes them where they lie).
   const same = old !== null && plan?.reshaped.size === 0 && count === old.pageCount ? old : null;
-  const owners = same?.owners ?? new Int32Array(count).fill(-1);
-  const leafOf = same?.leafOf ?? new Int32Array(count).fill(-1);
-  const parents = same?.parents ?? new Int32Array(count).fill(-1);
-  const kinds = same?.kinds ?? new Uint8Array(count);
+  const owners = new Int32Array(same === null ? count : 0).fill(-1);
+  const leafOf = new Int32Array(same === null ? count : 0).fill(-1);
+  const parents = new Int32Array(same === null ? count : 0).fill(-1);
+  const kinds = new Uint8Array(same === null ? count : 0);
   const btrees = db.prepare(`SELECT name, tbl_name AS tbl, rootpage FROM ${schema}.sqlite_schema WHERE type IN ('table', 'index') AND rootpage > 0`).all() as Array<{ name: string; tbl: string; rootpage: number | bigint }>;
   const tableOf = new Map(btrees.map((b) => [b.name, b.tbl]));
   const add = (t: string, own: boolean, found: PagesFound): void => {
@@ -150,15 +215,15 @@ export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageI
     if (source === null) addDbstat(null);
     else for (const t of new Set(btrees.map((b) => b.tbl))) walkOrDbstat(t, source);
   } else {
-    const { reshaped, sources } = plan;
+    const { reshaped, sources, structure } = plan;
     const kept = old.tables.map((t) => (reshaped.has(t) ? -1 : idOf(t)));
     for (let p = 0; same === null && p < Math.min(old.pageCount, count); p++) {
-      const owner = old.owners[p]!;
+      const owner = structure.owners.at(p)!;
       if (owner < 0 || kept[owner]! < 0) continue;
       owners[p] = kept[owner]!;
-      leafOf[p] = old.leafOf[p]!;
-      parents[p] = old.parents[p]!;
-      kinds[p] = old.kinds[p]!;
+      leafOf[p] = structure.leafOf.at(p)!;
+      parents[p] = structure.parents.at(p)!;
+      kinds[p] = structure.kinds.at(p)!;
     }
     for (const t of reshaped) walkOrDbstat(t, sources.get(t)!);
   }
@@ -166,25 +231,45 @@ export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageI
   // WAL's last transaction is not known: its span covers both its images (page-read.ts).
   const { values } = images;
   for (const p of images.lastWritten) if (p <= count) values.forget(p - 1);
-  return { pageSize: images.pageSize, pageCount: count, values, seed: images.seed, owners, leafOf, parents, kinds, tables, layout, mainFile: null, dbstatWalked, replaces: old };
+  const structure = same ?? { owners, leafOf, parents, kinds };
+  return { pageSize: images.pageSize, pageCount: count, values, seed: images.seed, owners: structure.owners, leafOf: structure.leafOf, parents: structure.parents, kinds: structure.kinds, tables, layout, mainFile: null, dbstatWalked, replaces: old };
 }
 
-/** Of the changed tables, those whose b-trees changed shape (to walk again), and what a walk of each reads. */
-function walkPlan(old: PageMap, images: PageImages, layout: Record<string, string>, changed: ReadonlySet<string>): { reshaped: Set<string>; sources: Map<string, WalkSource | null> } {
-  const heldBy = (tables: ReadonlySet<string>): ((p: number) => boolean) => {
-    const held = old.tables.map((t) => tables.has(t));
-    return (p) => p >= 0 && p < old.pageCount && old.owners[p]! >= 0 && held[old.owners[p]!]!;
+/**
+ * Of the changed tables, those whose b-trees changed shape (to walk again), what a walk of each
+ * reads, and the last map's structure as the walks and the copy of the other tables' pages read
+ * it: from pages.bin when no table changed shape, else in memory.
+ */
+function walkPlan(old: PageMap, images: PageImages, layout: Record<string, string>, changed: ReadonlySet<string>): { reshaped: Set<string>; sources: Map<string, WalkSource | null>; structure: PageMap } {
+  const heldBy = (map: PageMap, tables: ReadonlySet<string>): ((p: number) => boolean) => {
+    const held = map.tables.map((t) => tables.has(t));
+    return (p) => p >= 0 && p < map.pageCount && map.owners.at(p)! >= 0 && held[map.owners.at(p)!]!;
   };
-  const parentsHeldBy = (held: (p: number) => boolean) => (p: number): number => (held(old.parents[p]!) ? old.parents[p]! : -1);
-  // Whether a table kept its shape asks only about the children of its changed pages.
-  const heldByChanged = heldBy(changed);
-  const changedPages = Int32Array.from(images.differing.filter(heldByChanged));
-  const ofChangedPages = childIndex(old.pageCount, parentsHeldBy(heldByChanged), changedPages);
+  // Whether a table kept its shape asks only about the children of its changed pages: a pass
+  // over the parents, a window at a time, keeping the pages whose parent is one of them.
+  const changedPages = Int32Array.from(images.differing.filter(heldBy(old, changed)));
+  const ofChangedPages = childIndex(old.pageCount, columnReader(old.parents), changedPages);
   const reshaped = new Set([...changed].filter((t) => !keptShape(old, images, layout, t, walkSource(old, images, ofChangedPages, t))));
-  // A walk asks about the children of every page of the tables it walks.
-  const walked = heldBy(reshaped);
-  const ofEveryPage = reshaped.size === 0 ? null : childIndex(old.pageCount, parentsHeldBy(walked));
-  return { reshaped, sources: new Map([...reshaped].map((t) => [t, walkSource(old, images, ofEveryPage!, t)])) };
+  if (reshaped.size === 0) return { reshaped, sources: new Map(), structure: old };
+  // A walk asks about the children of every page of the tables it walks, and their owners and kinds.
+  const whole = resident(old);
+  const walked = heldBy(whole, reshaped);
+  const ofEveryPage = childIndex(whole.pageCount, (p) => (walked(whole.parents[p]!) ? whole.parents[p]! : -1));
+  return { reshaped, sources: new Map([...reshaped].map((t) => [t, walkSource(whole, images, ofEveryPage, t)])), structure: whole };
+}
+
+/** Page `p`'s number in `column`, for a caller asking about pages in ascending order: a window of a stored column read at a time. */
+function columnReader(column: PageColumn): (p: number) => number {
+  if (!(column instanceof StoredColumn)) return (p) => column.at(p)!;
+  const window = new Int32Array(WINDOW_PAGES);
+  let from = -1;
+  return (p) => {
+    if (p < from || p >= from + WINDOW_PAGES) {
+      from = p - (p % WINDOW_PAGES);
+      column.into(from, Math.min(column.length, from + WINDOW_PAGES), window);
+    }
+    return window[p - from]!;
+  };
 }
 
 /**
@@ -197,7 +282,7 @@ function walkPlan(old: PageMap, images: PageImages, layout: Record<string, strin
 function keptShape(old: PageMap, images: PageImages, layout: Record<string, string>, t: string, source: WalkSource | null): boolean {
   if (source === null || old.layout[t] !== layout[t]) return false;
   const id = old.tables.indexOf(t);
-  const own = (p: number): boolean => p < old.pageCount && old.owners[p] === id;
+  const own = (p: number): boolean => p < old.pageCount && old.owners.at(p) === id;
   if (images.lastWritten.some((page) => own(page - 1))) return false; // the reader may see either image
   for (let p = images.pageCount; p < old.pageCount; p++) if (own(p)) return false; // past the end now
   return sameShape(source, images.differing.filter(own));
@@ -213,13 +298,13 @@ function walkSource(old: PageMap, images: PageImages, children: ChildIndex, t: s
     usable: images.pageSize - images.reserved,
     pageCount: images.pageCount,
     unchanged(p, overflow) {
-      if (p >= old.pageCount || oldId < 0 || old.owners[p] !== oldId || lastWritten.has(p)) return false;
-      const kind = old.kinds[p];
+      if (p >= old.pageCount || oldId < 0 || old.owners.at(p) !== oldId || lastWritten.has(p)) return false;
+      const kind = old.kinds.at(p);
       if (overflow ? kind !== PageKind.Overflow : kind !== PageKind.Interior && kind !== PageKind.Leaf) return false;
       return sameKnownPage(old.values, images.values, p);
     },
     childrenBefore: children,
-    kindBefore: (p) => (p < old.pageCount ? (old.kinds[p] as PageKind) : PageKind.None),
+    kindBefore: (p) => (p < old.pageCount ? (old.kinds.at(p) as PageKind) : PageKind.None),
     linksNow: (p) => (lastWritten.has(p) || !changed.has(p) ? undefined : changed),
   };
 }
