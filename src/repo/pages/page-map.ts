@@ -17,7 +17,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { PageImages } from './page-read.ts';
 import { sameKnownPage, type PageValues } from './page-values.ts';
 import type { FileStamp } from './fingerprint.ts';
-import { childIndex, PageKind, sameShape, walkBtree, WalkedPages, type ChildIndex, type PagesFound, type WalkSource } from './btree-walk.ts';
+import { childIndex, PageKind, sameShape, walkBtree, WalkedPages, type ChildIndex, type PagesFound, type PageSink, type WalkSource } from './btree-walk.ts';
 import { dbstatWalk } from './dbstat-walk.ts';
 import { UNKNOWN_CELLS } from './leaf-span.ts';
 import { StoredColumn } from './stored-values.ts';
@@ -165,68 +165,87 @@ export function changedTables(old: PageMap, images: PageImages, layout: Record<s
  * links of every page, else with dbstat.
  */
 export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageImages, layout: Record<string, string>, changed: ReadonlySet<string> | 'all', schema = 'main'): PageMap {
-  const tables: string[] = [];
-  const ids = new Map<string, number>();
-  const idOf = (t: string): number => ids.get(t) ?? (ids.set(t, tables.length), tables.push(t) - 1);
   const count = images.pageCount;
   // A changed table whose b-trees kept their shape keeps its pages as the last map has them, unwalked.
   const plan = old === null || changed === 'all' ? null : walkPlan(old, images, layout, changed);
-  // Every table kept its pages (and, numbered by idOf in old's order, its index): the last
-  // map's columns are this one's, not copied (13 bytes a page; read from pages.bin as needed,
-  // and saving writes them where they lie).
+  // Every table kept its pages (and, numbered in old's order, its index): the last map's
+  // columns are this one's, not copied (13 bytes a page; read from pages.bin as needed, and
+  // saving writes them where they lie).
   const same = old !== null && plan?.reshaped.size === 0 && count === old.pageCount ? old : null;
-  const owners = new Int32Array(same === null ? count : 0).fill(-1);
-  const leafOf = new Int32Array(same === null ? count : 0).fill(-1);
-  const parents = new Int32Array(same === null ? count : 0).fill(-1);
-  const kinds = new Uint8Array(same === null ? count : 0);
   const btrees = db.prepare(`SELECT name, tbl_name AS tbl, rootpage FROM ${schema}.sqlite_schema WHERE type IN ('table', 'index') AND rootpage > 0`).all() as Array<{ name: string; tbl: string; rootpage: number | bigint }>;
   const tableOf = new Map(btrees.map((b) => [b.name, b.tbl]));
-  const add = (t: string, own: boolean, found: PagesFound): void => {
-    const id = idOf(t);
-    for (let i = 0; i < found.length; i++) {
-      const p = found.pages[i]!;
-      if (p >= count) continue;
-      owners[p] = id;
-      parents[p] = found.parents[i]!;
-      kinds[p] = found.kinds[i]!;
-      leafOf[p] = own ? found.leaves[i]! : -1;
+  // The walks write into the map's arrays as they go (kept aside until each was sure, a first
+  // map's walk of every page took 13–26 bytes a page more); one that gives up part way leaves
+  // them unsure, and they are made again with each walk kept aside (rare: a damaged b-tree, a
+  // page the reader may not see).
+  const structureOf = (direct: boolean): { tables: string[]; owners: Int32Array; leafOf: Int32Array; parents: Int32Array; kinds: Uint8Array; dbstatWalked: string[] } | null => {
+    const tables: string[] = [];
+    const ids = new Map<string, number>();
+    const idOf = (t: string): number => ids.get(t) ?? (ids.set(t, tables.length), tables.push(t) - 1);
+    const owners = new Int32Array(same === null ? count : 0).fill(-1);
+    const leafOf = new Int32Array(same === null ? count : 0).fill(-1);
+    const parents = new Int32Array(same === null ? count : 0).fill(-1);
+    const kinds = new Uint8Array(same === null ? count : 0);
+    const add = (t: string, own: boolean, found: PagesFound): void => {
+      const id = idOf(t);
+      for (let i = 0; i < found.length; i++) {
+        const p = found.pages[i]!;
+        if (p >= count) continue;
+        owners[p] = id;
+        parents[p] = found.parents[i]!;
+        kinds[p] = found.kinds[i]!;
+        leafOf[p] = own ? found.leaves[i]! : -1;
+      }
+    };
+    const addDbstat = (name: string | null): void => {
+      for (const [btree, found] of dbstatWalk(db, schema, name)) {
+        const t = tableOf.get(btree);
+        if (t !== undefined) add(t, btree === t, { ...found, length: found.pages.length, leaves: found.pages.map((_, i) => found.leafOf(i)) });
+      }
+    };
+    const dbstatWalked: string[] = [];
+    /** False: a walk written into the arrays gave up. */
+    const walkOrDbstat = (t: string, source: WalkSource | null): boolean => {
+      const trees = btrees.filter((b) => b.tbl === t);
+      if (source !== null && direct) {
+        const id = idOf(t);
+        const into: PageSink = {
+          push(p, parent, kind, leaf) {
+            [owners[p], parents[p], kinds[p], leafOf[p]] = [id, parent, kind, leaf]; // p < count: a walk stays within the pages read
+          },
+        };
+        return walkTable(source, t, trees, () => into) !== null;
+      }
+      const walked = walkTable(source, t, trees, () => new WalkedPages());
+      if (walked !== null) walked.forEach((w, i) => add(t, trees[i]!.name === t, w));
+      else {
+        dbstatWalked.push(t);
+        for (const b of trees) addDbstat(b.name);
+      }
+      return true;
+    };
+    if (old === null || plan === null) {
+      // A first map: every table walked from the links the read kept of every page (dbstat took
+      // 0.2 s of CPU for 1,000,000 rows, the walk a quarter of it); with dbstat when the links were not all kept (a damaged file's).
+      const source = firstWalkSource(images);
+      if (source === null) addDbstat(null);
+      else for (const t of new Set(btrees.map((b) => b.tbl))) if (!walkOrDbstat(t, source)) return null;
+    } else {
+      const { reshaped, sources, structure } = plan;
+      const kept = old.tables.map((t) => (reshaped.has(t) ? -1 : idOf(t)));
+      for (let p = 0; same === null && p < Math.min(old.pageCount, count); p++) {
+        const owner = structure.owners.at(p)!;
+        if (owner < 0 || kept[owner]! < 0) continue;
+        owners[p] = kept[owner]!;
+        leafOf[p] = structure.leafOf.at(p)!;
+        parents[p] = structure.parents.at(p)!;
+        kinds[p] = structure.kinds.at(p)!;
+      }
+      for (const t of reshaped) if (!walkOrDbstat(t, sources.get(t)!)) return null;
     }
+    return { tables, owners, leafOf, parents, kinds, dbstatWalked };
   };
-  const addDbstat = (name: string | null): void => {
-    for (const [btree, found] of dbstatWalk(db, schema, name)) {
-      const t = tableOf.get(btree);
-      if (t !== undefined) add(t, btree === t, { ...found, length: found.pages.length, leaves: found.pages.map((_, i) => found.leafOf(i)) });
-    }
-  };
-  const dbstatWalked: string[] = [];
-  const walkOrDbstat = (t: string, source: WalkSource | null): void => {
-    const trees = btrees.filter((b) => b.tbl === t);
-    const walked = walkTable(source, t, trees);
-    if (walked !== null) walked.forEach((w, i) => add(t, trees[i]!.name === t, w));
-    else {
-      dbstatWalked.push(t);
-      for (const b of trees) addDbstat(b.name);
-    }
-  };
-  if (old === null || plan === null) {
-    // A first map: every table walked from the links the read kept of every page (dbstat took
-    // 0.2 s of CPU for 1,000,000 rows, the walk a quarter of it); with dbstat when the links were not all kept (a damaged file's).
-    const source = firstWalkSource(images);
-    if (source === null) addDbstat(null);
-    else for (const t of new Set(btrees.map((b) => b.tbl))) walkOrDbstat(t, source);
-  } else {
-    const { reshaped, sources, structure } = plan;
-    const kept = old.tables.map((t) => (reshaped.has(t) ? -1 : idOf(t)));
-    for (let p = 0; same === null && p < Math.min(old.pageCount, count); p++) {
-      const owner = structure.owners.at(p)!;
-      if (owner < 0 || kept[owner]! < 0) continue;
-      owners[p] = kept[owner]!;
-      leafOf[p] = structure.leafOf.at(p)!;
-      parents[p] = structure.parents.at(p)!;
-      kinds[p] = structure.kinds.at(p)!;
-    }
-    for (const t of reshaped) walkOrDbstat(t, sources.get(t)!);
-  }
+  const { tables, owners, leafOf, parents, kinds, dbstatWalked } = structureOf(true) ?? structureOf(false)!;
   // The read's own values, not copies (the walks above were their last readers); a page of the
   // WAL's last transaction is not known: its span covers both its images (page-read.ts).
   const { values } = images;
@@ -324,13 +343,13 @@ function firstWalkSource(images: PageImages): WalkSource | null {
   };
 }
 
-/** The pages of table `t`'s b-trees `trees`, walked from `source`; null when not sure (then dbstat walks it). */
-function walkTable(source: WalkSource | null, t: string, trees: Array<{ name: string; rootpage: number | bigint }>): WalkedPages[] | null {
+/** The pages of table `t`'s b-trees `trees`, walked from `source` into `sinkFor` each; null when not sure (then dbstat walks it). */
+function walkTable<T extends PageSink>(source: WalkSource | null, t: string, trees: Array<{ name: string; rootpage: number | bigint }>, sinkFor: () => T): T[] | null {
   if (source === null) return null;
   const seen = new Uint8Array(source.pageCount);
-  const out: WalkedPages[] = [];
+  const out: T[] = [];
   for (const tree of trees) {
-    const walked = new WalkedPages();
+    const walked = sinkFor();
     if (!walkBtree(source, Number(tree.rootpage) - 1, tree.name === t, walked, seen)) return null;
     out.push(walked);
   }
