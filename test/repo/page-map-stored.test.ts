@@ -52,20 +52,21 @@ describe('a page map larger than a piece of pages.bin', () => {
     const path = join(tempDir(), 's.db');
     const app = new DatabaseSync(path);
     // 512-byte pages of two rows: ≈ 25,000 pages, a pages.bin of two pieces and passes of four windows.
-    app.exec(`PRAGMA page_size = 512; CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);
-      WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 50000) INSERT INTO t SELECT i, printf('%0200d', i) FROM s;
-      CREATE TABLE u(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO u VALUES (1, 'a'), (2, 'b')`);
+    app.exec(`PRAGMA page_size = 512; CREATE TABLE u(id INTEGER PRIMARY KEY, v TEXT, b BLOB); INSERT INTO u VALUES (1, 'a', zeroblob(3000)), (2, 'b', zeroblob(3000));
+      CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);
+      WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 50000) INSERT INTO t SELECT i, printf('%0200d', i) FROM s`);
     const replica = Replica.init(path);
     expect(statSync(join(replica.paths.dir, 'pages.bin')).size).toBeGreaterThan(1 << 20);
     savedMapIsWhole(replica, app);
-    const edits = [
-      "UPDATE t SET v = printf('%0200d', -id) WHERE id = 49000", // a leaf in the last window, unchanged shape
-      "UPDATE u SET v = 'c' WHERE id = 2", // the table at the end
-      "INSERT INTO t SELECT value * 10 + 50000, printf('%0200d', value) FROM json_each('[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20]'); UPDATE t SET v = v || 'longer' WHERE id BETWEEN 100 AND 140", // leaves split: walked again
-      'DELETE FROM t WHERE id BETWEEN 20000 AND 30000', // leaves freed
-      "UPDATE u SET v = 'd' WHERE id = 1; VACUUM", // fewer pages
+    // Each edit, and whether every b-tree kept its shape: then the map is written over pages.bin in place.
+    const edits: Array<[string, boolean]> = [
+      ["UPDATE t SET v = printf('%0200d', -id) WHERE id = 49000", true], // a leaf in the last window
+      ["UPDATE u SET v = 'c' WHERE id = 2", true], // in the first window: a leaf whose children are overflow pages
+      ["INSERT INTO t SELECT value * 10 + 50000, printf('%0200d', value) FROM json_each('[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20]'); UPDATE t SET v = v || 'longer' WHERE id BETWEEN 100 AND 140", false], // leaves split: walked again
+      ['DELETE FROM t WHERE id BETWEEN 20000 AND 30000', false], // leaves freed
+      ["UPDATE u SET v = 'd' WHERE id = 1; VACUUM", false], // fewer pages
     ];
-    for (const edit of edits) {
+    for (const [edit, inPlace] of edits) {
       app.exec(edit);
       const { same, why, rows } = scoped(replica);
       expect(same, why).toBe(true);
@@ -74,7 +75,9 @@ describe('a page map larger than a piece of pages.bin', () => {
       for (const [t, r] of rows) if (r !== undefined) expect(r, t).toEqual({ base: count(app, t, 'base'), live: count(app, t) });
       app.exec('DETACH base');
       expect(rows.get('t') ?? rows.get('u'), why).toBeDefined();
+      const inode = statSync(join(replica.paths.dir, 'pages.bin')).ino;
       expect(commit(replica)).not.toBeNull();
+      expect(statSync(join(replica.paths.dir, 'pages.bin')).ino === inode, edit).toBe(inPlace);
       savedMapIsWhole(replica, app);
     }
     app.close();

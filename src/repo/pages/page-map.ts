@@ -296,7 +296,7 @@ function walkPlan(old: PageMap, images: PageImages, layout: Record<string, strin
 function columnReader(column: PageColumn): (p: number) => number {
   if (!(column instanceof StoredColumn)) return numbersOf(column);
   const window = new Int32Array(WINDOW_PAGES);
-  let from = -1;
+  let from = -WINDOW_PAGES; // no window read yet
   return (p) => {
     if (p < from || p >= from + WINDOW_PAGES) {
       from = p - (p % WINDOW_PAGES);
