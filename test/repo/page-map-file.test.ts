@@ -145,8 +145,10 @@ describe('the page map file read and written a piece at a time', () => {
     const file = join(paths.dir, 'pages.bin');
     const fd = openSync(file, 'r+');
     writeSync(fd, Buffer.from([1, 2, 3]), 0, 3, 2_000_000); // in place: a byte of the hashes
+    writeSync(fd, Buffer.from([9]), 0, 1, 3_300_000); // and of the owners
     closeSync(fd);
     expect(() => old.values.hashesInto(0, n, Buffer.alloc(n * PAGE_HASH_BYTES))).toThrow(PageMapChangedError);
+    expect(() => old.owners.at(n - 1)).toThrow(PageMapChangedError);
     savePageMap(paths, patched(old), '2 b');
     expect(loadPageMap(paths, '2 b')).toBe('no page map from the last commit');
   });

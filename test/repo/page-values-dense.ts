@@ -1,7 +1,8 @@
 // Every page's values of a page map or a read (page-values.ts), and a map's structure, in memory, to compare whole.
 import { PAGE_HASH_BYTES } from '../../src/repo/pages/page-hash/page-hash.ts';
 import type { PageValues } from '../../src/repo/pages/page-values.ts';
-import type { PageColumn, PageMap } from '../../src/repo/pages/page-map.ts';
+import type { PageMap } from '../../src/repo/pages/page-map.ts';
+import type { PageColumn } from '../../src/repo/pages/page-columns.ts';
 
 export function denseOf(values: PageValues): { hashes: Buffer; spans: BigInt64Array; cells: Uint16Array } {
   const n = values.pageCount;

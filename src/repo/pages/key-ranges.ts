@@ -12,7 +12,8 @@ import type { DatabaseSync } from 'node:sqlite';
 import { quoteIdent } from '../../changeset/value.ts';
 import { ANY_ROWS } from './leaf-span.ts';
 import { sameKnownPage, type PageValues } from './page-values.ts';
-import { RowCounts, windowsOf, type PageMap } from './page-map.ts';
+import { RowCounts, type PageMap } from './page-map.ts';
+import { windowsOf } from './page-columns.ts';
 import { readTable } from '../schema/schema-read.ts';
 
 /** Rowids from…to, both included. */

@@ -21,6 +21,7 @@ import { childIndex, PageKind, sameShape, walkBtree, WalkedPages, type ChildInde
 import { dbstatWalk } from './dbstat-walk.ts';
 import { UNKNOWN_CELLS } from './leaf-span.ts';
 import { StoredColumn } from './stored-values.ts';
+import { numbersOf, windowReader, windowsOf, type PageColumn, type Reader } from './page-columns.ts';
 
 export interface PageMap {
   pageSize: number;
@@ -53,42 +54,6 @@ export interface PageMap {
   dbstatWalked: string[];
   /** The map this one was made from, if read from pages.bin: saving this one may write over its file (page-map-file.ts; not saved). */
   replaces: PageMap | null;
-}
-
-/**
- * A number per page: an array in memory (a map just made), or a column of pages.bin read as
- * needed (the last map's: stored-values.ts StoredColumn). Asked a page at a time with `at`, or
- * a window at a time (windowsOf) for a pass over every page; read whole (resident) only for a
- * walk of a b-tree that changed shape.
- */
-export interface PageColumn {
-  readonly length: number;
-  at(p: number): number | undefined;
-}
-
-type Reader = (p: number) => number;
-
-/** Page `p`'s number in `column` (p within it), as a function: a typed array's own `at` cost 20–200 times its index (2,500,000 pages: 90–600 ms). */
-export function numbersOf(column: PageColumn): Reader {
-  if (column instanceof StoredColumn) return (p) => column.at(p)!;
-  const array = column as Int32Array | Uint8Array;
-  return (p) => array[p]!;
-}
-
-/** Pages a pass over a stored column reads at a time. */
-const WINDOW_PAGES = 8192;
-
-/** The numbers of pages [0, n) of `column`, a window at a time: its first page and its numbers (valid until the next). */
-export function* windowsOf(column: PageColumn, n: number): Generator<[number, ArrayLike<number>]> {
-  if (!(column instanceof StoredColumn)) {
-    yield [0, column as Int32Array | Uint8Array];
-    return;
-  }
-  const window = column.width === 4 ? new Int32Array(WINDOW_PAGES) : column.width === 2 ? new Uint16Array(WINDOW_PAGES) : new Uint8Array(WINDOW_PAGES);
-  for (let from = 0; from < n; from += WINDOW_PAGES) {
-    column.into(from, Math.min(n, from + WINDOW_PAGES), window);
-    yield [from, window];
-  }
 }
 
 /**
@@ -282,7 +247,7 @@ function walkPlan(old: PageMap, images: PageImages, layout: Record<string, strin
   // Whether a table kept its shape asks only about the children of its changed pages: a pass
   // over the parents, a window at a time, keeping the pages whose parent is one of them.
   const changedPages = Int32Array.from(images.differing.filter(heldBy(old, changed)));
-  const ofChangedPages = childIndex(old.pageCount, columnReader(old.parents), changedPages);
+  const ofChangedPages = childIndex(old.pageCount, windowReader(old.parents), changedPages);
   const reshaped = new Set([...changed].filter((t) => !keptShape(old, images, layout, t, walkSource(old, images, ofChangedPages, t))));
   if (reshaped.size === 0) return { reshaped, sources: new Map(), structure: old };
   // A walk asks about the children of every page of the tables it walks, and their owners and kinds.
@@ -290,20 +255,6 @@ function walkPlan(old: PageMap, images: PageImages, layout: Record<string, strin
   const walked = heldBy(whole, reshaped);
   const ofEveryPage = childIndex(whole.pageCount, (p) => (walked(whole.parents[p]!) ? whole.parents[p]! : -1));
   return { reshaped, sources: new Map([...reshaped].map((t) => [t, walkSource(whole, images, ofEveryPage, t)])), structure: whole };
-}
-
-/** Page `p`'s number in `column`, for a caller asking about pages in ascending order: a window of a stored column read at a time. */
-function columnReader(column: PageColumn): (p: number) => number {
-  if (!(column instanceof StoredColumn)) return numbersOf(column);
-  const window = new Int32Array(WINDOW_PAGES);
-  let from = -WINDOW_PAGES; // no window read yet
-  return (p) => {
-    if (p < from || p >= from + WINDOW_PAGES) {
-      from = p - (p % WINDOW_PAGES);
-      column.into(from, Math.min(column.length, from + WINDOW_PAGES), window);
-    }
-    return window[p - from]!;
-  };
 }
 
 /**
