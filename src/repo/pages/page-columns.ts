@@ -24,7 +24,7 @@ export function numbersOf(column: PageColumn): Reader {
 }
 
 /** Pages a pass over a stored column reads at a time. */
-const WINDOW_PAGES = 8192;
+export const WINDOW_PAGES = 8192;
 
 /** The numbers of pages [0, n) of `column`, a window at a time: its first page and its numbers (valid until the next). */
 export function* windowsOf(column: PageColumn, n: number): Generator<[number, ArrayLike<number>]> {

@@ -74,7 +74,7 @@ export function rowsOf(map: PageMap, t: string): bigint | null {
 }
 
 /** Per table asked about, the cells of its leaves in a map, summed as its pages are met. */
-export class RowCounts {
+class RowCounts {
   private readonly map: PageMap;
   /** Per table index of the map: its rows so far, -1 once a leaf's are not known; undefined: not asked about. */
   private readonly rows: Array<number | undefined>;

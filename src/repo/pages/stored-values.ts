@@ -182,6 +182,10 @@ export class StoredValues implements PageValues {
   cellsOf(p: number): number {
     return this.cells.at(p)!;
   }
+
+  cellsInto(from: number, to: number, out: Uint16Array): void {
+    this.cells.into(from, to, out);
+  }
 }
 
 /** Piece `k` of the file into `into` (its length), checked against its sum. */
