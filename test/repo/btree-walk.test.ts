@@ -21,7 +21,10 @@ function images(path: string, earlier: PageMap | null = null): PageImages {
 
 /** Per page: owner, leaf, parent, kind. */
 function structure(map: PageMap): string[] {
-  return [...map.owners].map((o, p) => `${p + 1}: ${o < 0 ? '-' : map.tables[o]} ${map.leafOf[p]} ${map.parents[p]} ${map.kinds[p]}`);
+  return Array.from({ length: map.pageCount }, (_, p) => {
+    const o = map.owners.at(p)!;
+    return `${p + 1}: ${o < 0 ? '-' : map.tables[o]} ${map.leafOf.at(p)} ${map.parents.at(p)} ${map.kinds.at(p)}`;
+  });
 }
 
 /** Inside `reader`'s read transaction: the next map from `old`, and the map dbstat gives whole. */

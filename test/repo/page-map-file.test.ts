@@ -13,7 +13,7 @@ import { PageMapChangedError, StoredValues } from '../../src/repo/pages/stored-v
 import { readPageImages } from '../../src/repo/pages/page-read.ts';
 import { sidecarPaths, type SidecarPaths } from '../../src/repo/sidecar.ts';
 import { tempDir } from './helpers.ts';
-import { bytesOf, denseOf } from './page-values-dense.ts';
+import { bytesOf, denseOf, structureOf } from './page-values-dense.ts';
 
 describe('the page map file', () => {
   it('reads back what was saved, and refuses a damaged one, another version’s, another commit’s', () => {
@@ -32,7 +32,7 @@ describe('the page map file', () => {
     const back = loadPageMap(paths, '1 abc');
     if (typeof back === 'string') throw new Error(back);
     const { values, ...rest } = map;
-    expect({ ...back, values: denseOf(back.values) }).toEqual({ ...rest, values: denseOf(values), mainFile: { ino: '1', size: '2', mtimeNs: '3', ctimeNs: '4' }, dbstatWalked: [] });
+    expect({ ...back, values: denseOf(back.values), ...structureOf(back) }).toEqual({ ...rest, values: denseOf(values), mainFile: { ino: '1', size: '2', mtimeNs: '3', ctimeNs: '4' }, dbstatWalked: [] });
     expect(loadPageMap(paths, '2 def')).toBe('the page map is from another commit');
     const file = join(paths.dir, 'pages.bin');
     const bytes = readFileSync(file);
@@ -111,10 +111,10 @@ describe('the page map file read and written a piece at a time', () => {
     savePageMap(paths, synthetic(), '1 a');
     const before = readFileSync(join(paths.dir, 'pages.bin'));
     const next = patched(load(paths, '1 a'));
-    const want = denseOf(next.values); // before the save: the map it replaces is spent then
+    const [want, structure] = [denseOf(next.values), structureOf(next)]; // before the save: the map it replaces is spent then
     savePageMap(paths, next, '2 b'); // over the file
     const over = readFileSync(join(paths.dir, 'pages.bin'));
-    savePageMap(fresh, { ...next, values: new DenseValues(want.hashes, want.spans, want.cells), replaces: null }, '2 b');
+    savePageMap(fresh, { ...next, ...structure, values: new DenseValues(want.hashes, want.spans, want.cells), replaces: null }, '2 b');
     expect(over.equals(readFileSync(join(fresh.dir, 'pages.bin')))).toBe(true);
     expect(bytesOf(load(paths, '2 b').values).equals(bytesOf(new DenseValues(want.hashes, want.spans, want.cells)))).toBe(true);
     // A crash after some pieces were written, before the others and the checksum: each piece of the old file put back in turn.
@@ -145,8 +145,10 @@ describe('the page map file read and written a piece at a time', () => {
     const file = join(paths.dir, 'pages.bin');
     const fd = openSync(file, 'r+');
     writeSync(fd, Buffer.from([1, 2, 3]), 0, 3, 2_000_000); // in place: a byte of the hashes
+    writeSync(fd, Buffer.from([9]), 0, 1, 3_300_000); // and of the owners
     closeSync(fd);
     expect(() => old.values.hashesInto(0, n, Buffer.alloc(n * PAGE_HASH_BYTES))).toThrow(PageMapChangedError);
+    expect(() => old.owners.at(n - 1)).toThrow(PageMapChangedError);
     savePageMap(paths, patched(old), '2 b');
     expect(loadPageMap(paths, '2 b')).toBe('no page map from the last commit');
   });

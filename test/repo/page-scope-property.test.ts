@@ -75,7 +75,10 @@ function apply(db: DatabaseSync, tables: number, o: Op): void {
 
 /** The structure a map keeps, per page: owner, leaf, parent, kind. */
 function structure(map: PageMap): string[] {
-  return [...map.owners].map((o, p) => `${p + 1}: ${o < 0 ? '-' : map.tables[o]} ${map.leafOf[p]} ${map.parents[p]} ${map.kinds[p]}`);
+  return Array.from({ length: map.pageCount }, (_, p) => {
+    const o = map.owners.at(p)!;
+    return `${p + 1}: ${o < 0 ? '-' : map.tables[o]} ${map.leafOf.at(p)} ${map.parents.at(p)} ${map.kinds.at(p)}`;
+  });
 }
 
 function rowsIn(db: DatabaseSync, t: string, schema = 'main'): bigint {

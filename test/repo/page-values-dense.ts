@@ -1,6 +1,8 @@
-// Every page's values of a page map or a read (page-values.ts), in memory, to compare whole.
+// Every page's values of a page map or a read (page-values.ts), and a map's structure, in memory, to compare whole.
 import { PAGE_HASH_BYTES } from '../../src/repo/pages/page-hash/page-hash.ts';
 import type { PageValues } from '../../src/repo/pages/page-values.ts';
+import type { PageMap } from '../../src/repo/pages/page-map.ts';
+import type { PageColumn } from '../../src/repo/pages/page-columns.ts';
 
 export function denseOf(values: PageValues): { hashes: Buffer; spans: BigInt64Array; cells: Uint16Array } {
   const n = values.pageCount;
@@ -15,4 +17,11 @@ export function denseOf(values: PageValues): { hashes: Buffer; spans: BigInt64Ar
 export function bytesOf(values: PageValues): Buffer {
   const { hashes, spans, cells } = denseOf(values);
   return Buffer.concat([hashes, Buffer.from(spans.buffer), Buffer.from(cells.buffer)]);
+}
+
+/** A map's owners, leaves, parents and kinds, in arrays (a loaded map's lie in pages.bin), to compare whole or save elsewhere. */
+export function structureOf(map: PageMap): { owners: Int32Array; leafOf: Int32Array; parents: Int32Array; kinds: Uint8Array } {
+  const n = map.pageCount;
+  const ints = (column: PageColumn) => Int32Array.from({ length: n }, (_, p) => column.at(p)!);
+  return { owners: ints(map.owners), leafOf: ints(map.leafOf), parents: ints(map.parents), kinds: Uint8Array.from({ length: n }, (_, p) => map.kinds.at(p)!) };
 }

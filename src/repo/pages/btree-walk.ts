@@ -25,11 +25,16 @@ export interface PagesFound {
   leaves: ArrayLike<number>;
 }
 
+/** Where walkBtree puts each page it meets: its parent, its kind, and its leaf (-1 when not of the table's own b-tree or not a row page). */
+export interface PageSink {
+  push(p: number, parent: number, kind: PageKind, leaf: number): void;
+}
+
 /**
  * What walkBtree found, in typed arrays grown by doubling: as arrays of numbers, a first map's
  * walk of every page took 50 bytes of heap a page, and as much again in garbage.
  */
-export class WalkedPages implements PagesFound {
+export class WalkedPages implements PagesFound, PageSink {
   length = 0;
   pages = new Int32Array(256);
   parents = new Int32Array(256);
@@ -313,7 +318,7 @@ function pushVisit(top: number, p: number, parent: number, overflow: boolean, le
  * b-tree (it holds rows); `seen`: per page index, 1 once a walk met it (cheaper than a Set of
  * a bulk load's 54,000 pages). False: not sure.
  */
-export function walkBtree(source: WalkSource, root: number, own: boolean, out: WalkedPages, seen: Uint8Array): boolean {
+export function walkBtree(source: WalkSource, root: number, own: boolean, out: PageSink, seen: Uint8Array): boolean {
   let top = pushVisit(0, root, -1, false, -1, -1);
   while (top > 0) {
     top -= VISIT;

@@ -10,9 +10,10 @@
 // the others are compared whole.
 import type { DatabaseSync } from 'node:sqlite';
 import { quoteIdent } from '../../changeset/value.ts';
-import { ANY_ROWS } from './leaf-span.ts';
+import { ANY_ROWS, UNKNOWN_CELLS } from './leaf-span.ts';
 import { sameKnownPage, type PageValues } from './page-values.ts';
 import type { PageMap } from './page-map.ts';
+import { WINDOW_PAGES, windowsOf, type PageColumn } from './page-columns.ts';
 import { readTable } from '../schema/schema-read.ts';
 
 /** Rowids from…to, both included. */
@@ -24,7 +25,7 @@ export interface KeyRanges {
   ranges: RowidRange[];
   /** The share of the table's row pages (now) whose rows the ranges take in: the cost of reading the ranges, against the whole table's. */
   share: number;
-  /** The table's rows in the base (the last map's, which the base equals) and in the live database (this map's), from their leaves' cells (page-map.ts rowsOf); absent when not known. */
+  /** The table's rows in the base (the last map's, which the base equals) and in the live database (this map's), from their leaves' cells (their leaves' cells summed, changedRanges); absent when not known. */
   rows?: { base: bigint; live: bigint };
 }
 
@@ -40,8 +41,21 @@ export function rowidKey(db: DatabaseSync, schema: string, table: string): strin
   return aliased ? keys[0]!.name : { whole: 'its key is not the rowid' };
 }
 
-/** Per table of `tables`, the rowid ranges whose rows may differ between `old` and `next` (see the top), and the share of its row pages they take in. */
-export function changedRanges(old: PageMap, next: PageMap, tables: ReadonlySet<string>): Map<string, { ranges: RowidRange[]; share: number }> {
+/** What changedRanges finds of one table. */
+export interface ChangedRows {
+  ranges: RowidRange[];
+  share: number;
+  /** Its rows in each map (its leaves' cells summed); null when not known (a leaf's cells unknown, a WITHOUT ROWID table). */
+  base: bigint | null;
+  live: bigint | null;
+}
+
+/**
+ * Per table of `tables`, the rowid ranges whose rows may differ between `old` and `next` (see
+ * the top), the share of its row pages they take in, and its rows in each map: one pass over
+ * both maps' owners and leaves, a window at a time (the last map's lie in pages.bin).
+ */
+export function changedRanges(old: PageMap, next: PageMap, tables: ReadonlySet<string>): Map<string, ChangedRows> {
   const pages = Math.max(old.pageCount, next.pageCount);
   const out = new Map([...tables].map((t) => [t, new Spans()]));
   const pagesNow = new Map<string, { all: number; changed: number }>([...tables].map((t) => [t, { all: 0, changed: 0 }]));
@@ -57,23 +71,73 @@ export function changedRanges(old: PageMap, next: PageMap, tables: ReadonlySet<s
   // a lookup per table index, not per page; the same table's spans are one object in both.
   const [oldSpans, nextSpans] = [old.tables.map((t) => out.get(t)), next.tables.map((t) => out.get(t))];
   const nextCounted = next.tables.map((t) => pagesNow.get(t));
-  const { pageCount: oldCount, leafOf: oldLeafOf, owners: oldOwners } = old;
-  const { pageCount: nextCount, leafOf: nextLeafOf, owners: nextOwners } = next;
-  for (let p = 0; p < pages; p++) {
-    const then = p < oldCount && oldLeafOf[p] !== -1 ? oldSpans[oldOwners[p]!] : undefined;
-    const now = p < nextCount && nextLeafOf[p] !== -1 ? nextSpans[nextOwners[p]!] : undefined;
-    if (then === undefined && now === undefined) continue;
-    const counted = now === undefined ? undefined : nextCounted[nextOwners[p]!];
-    if (counted !== undefined) counted.all++;
-    if (then === now && sameKnownPage(old.values, next.values, p) && sameKnownPage(old.values, next.values, oldLeafOf[p]!) && oldLeafOf[p] === nextLeafOf[p]) continue;
-    if (then !== undefined) addSpan(then, oldLeafOf[p]!, old.values);
-    if (now !== undefined) addSpan(now, nextLeafOf[p]!, next.values);
-    if (counted !== undefined) counted.changed++;
+  // Per table index of each map, the cells of its leaves so far (-1 once one's are not known).
+  const [rowsThen, rowsNow] = [old.tables.map(() => 0), next.tables.map(() => 0)];
+  const { pageCount: oldCount } = old;
+  const { pageCount: nextCount } = next;
+  // Both maps' owners, leaves and cells, a block of pages at a time (the last map's lie in
+  // pages.bin); the next map's owners and leaves are often the last one's (page-map.ts nextPageMap).
+  const sameStructure = old.owners === next.owners && old.leafOf === next.leafOf;
+  const [oldOwners, oldLeaves] = [new Window(old.owners, oldCount), new Window(old.leafOf, oldCount)];
+  const [nextOwners, nextLeaves] = sameStructure ? [oldOwners, oldLeaves] : [new Window(next.owners, nextCount), new Window(next.leafOf, nextCount)];
+  const [cellsThen, cellsNow] = [new Uint16Array(BLOCK), new Uint16Array(BLOCK)];
+  for (let start = 0; start < pages; start += BLOCK) {
+    const end = Math.min(pages, start + BLOCK);
+    const [oo, ol, no, nl] = [oldOwners.at(start), oldLeaves.at(start), nextOwners.at(start), nextLeaves.at(start)];
+    const [ob, nb] = [oldOwners.base, nextOwners.base];
+    if (start < oldCount) old.values.cellsInto(start, Math.min(end, oldCount), cellsThen);
+    if (start < nextCount) next.values.cellsInto(start, Math.min(end, nextCount), cellsNow);
+    for (let p = start; p < end; p++) {
+      const oldLeaf = p < oldCount ? ol[p - ob]! : -1;
+      const oldOwner = oldLeaf === -1 ? -1 : oo[p - ob]!;
+      const nextLeaf = p < nextCount ? nl[p - nb]! : -1;
+      const nextOwner = nextLeaf === -1 ? -1 : no[p - nb]!;
+      const then = oldLeaf !== -1 ? oldSpans[oldOwner] : undefined;
+      const now = nextLeaf !== -1 ? nextSpans[nextOwner] : undefined;
+      if (then === undefined && now === undefined) continue;
+      if (then !== undefined && oldLeaf === p && rowsThen[oldOwner]! >= 0) rowsThen[oldOwner] = cellsThen[p - start] === UNKNOWN_CELLS ? -1 : rowsThen[oldOwner]! + cellsThen[p - start]!;
+      if (now !== undefined && nextLeaf === p && rowsNow[nextOwner]! >= 0) rowsNow[nextOwner] = cellsNow[p - start] === UNKNOWN_CELLS ? -1 : rowsNow[nextOwner]! + cellsNow[p - start]!;
+      const counted = now === undefined ? undefined : nextCounted[nextOwner];
+      if (counted !== undefined) counted.all++;
+      if (then === now && sameKnownPage(old.values, next.values, p) && sameKnownPage(old.values, next.values, oldLeaf) && oldLeaf === nextLeaf) continue;
+      if (then !== undefined) addSpan(then, oldLeaf, old.values);
+      if (now !== undefined) addSpan(now, nextLeaf, next.values);
+      if (counted !== undefined) counted.changed++;
+    }
   }
+  const rowsOf = (map: PageMap, rows: number[], t: string): bigint | null => {
+    const sum = rows[map.tables.indexOf(t)];
+    return sum === undefined || sum < 0 ? null : BigInt(sum);
+  };
   return new Map([...out].map(([t, spans]) => {
     const { all, changed } = pagesNow.get(t)!;
-    return [t, { ranges: spans.merged(), share: all === 0 ? 0 : changed / all }];
+    return [t, { ranges: spans.merged(), share: all === 0 ? 0 : changed / all, base: rowsOf(old, rowsThen, t), live: rowsOf(next, rowsNow, t) }];
   }));
+}
+
+/** Pages a block of changedRanges reads of each column at a time: a window's (each block then lies in one). */
+const BLOCK = WINDOW_PAGES;
+
+/** A column's numbers around a page, read a window at a time as pages ascend (page-columns.ts windowsOf). */
+class Window {
+  private readonly windows: Generator<[number, ArrayLike<number>]>;
+  private numbers: ArrayLike<number> = [];
+  /** The page of numbers[0]. */
+  base = 0;
+
+  constructor(column: PageColumn, pageCount: number) {
+    this.windows = windowsOf(column, pageCount);
+  }
+
+  /** The numbers of the window holding page `p` (past the column's end: the last one), from `base`. */
+  at(p: number): ArrayLike<number> {
+    while (p - this.base >= this.numbers.length) {
+      const next = this.windows.next();
+      if (next.done) break;
+      [this.base, this.numbers] = next.value;
+    }
+    return this.numbers;
+  }
 }
 
 /** A BigInt64Array's 64-bit integers as pairs of 32-bit words, read without making a bigint. */

@@ -6,9 +6,9 @@
 // last a checksum of everything before it: the hash of the hashes of its 1 MiB pieces
 // (page-hash/page-hash.ts Checksum).
 //
-// Read a piece at a time, checked whole: the owners, leaves, parents, cells and kinds are kept
-// in memory (15 bytes a page), the hashes and spans are read again from the file when asked for,
-// each piece checked against its sum (stored-values.ts). A map made from the one read (a few
+// Read a piece at a time, checked whole, and nothing of its pages kept: their hashes, spans,
+// owners, leaves, parents, cells and kinds are read again from the file when asked for, each
+// piece checked against its sum (stored-values.ts). A map made from the one read (a few
 // pages changed, no b-tree changed shape) is written over that file, in place: only the pieces
 // holding the head and the changed pages' hashes, spans and cells are read, patched, summed and
 // written back, then the checksum from the pieces' sums. Not atomic, and not synced, either way:
@@ -20,8 +20,9 @@ import { tempPathFor } from '../atomic.ts';
 import type { FileStamp } from './fingerprint.ts';
 import { Checksum, CHECKSUM_PIECE, checksumOfSums, PAGE_HASH_BYTES, pieceSum } from './page-hash/page-hash.ts';
 import type { PageMap } from './page-map.ts';
-import { DenseValues, PatchedValues, type PageValues } from './page-values.ts';
-import { PageMapChangedError, readPieceInto, scratchPiece, StoredValues, type StoredLayout } from './stored-values.ts';
+import type { PageColumn } from './page-columns.ts';
+import { DenseValues, PatchedValues } from './page-values.ts';
+import { PageMapChangedError, readPieceInto, scratchPiece, StoredColumn, StoredValues, type StoredLayout } from './stored-values.ts';
 import type { SidecarPaths } from '../sidecar.ts';
 
 const MAGIC = 'sqlferry page map 7\n';
@@ -87,7 +88,7 @@ function openOver(path: string, base: StoredValues): number | null {
   return null;
 }
 
-/** The bytes of a new pages.bin holding `map`, a window of a column at a time (the map's hashes and spans may lie in the old file). */
+/** The bytes of a new pages.bin holding `map`, a window of a column at a time (the map's columns may lie in the old file). */
 function* columns(map: PageMap, header: Buffer): Generator<Uint8Array> {
   yield header;
   const { values, pageCount: n } = map;
@@ -107,16 +108,32 @@ function* columns(map: PageMap, header: Buffer): Generator<Uint8Array> {
       yield hashes.subarray(0, PAGE_HASH_BYTES * (to - from));
     }
   }
-  yield* [map.owners, map.leafOf, map.parents].map((a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-  yield cellsColumn(values, n);
-  yield map.kinds;
+  for (const column of [map.owners, map.leafOf, map.parents]) yield* columnBytes(column, n, () => new Int32Array(WINDOW_PAGES));
+  if (values instanceof DenseValues) yield new Uint8Array(values.cells.buffer, values.cells.byteOffset, values.cells.byteLength);
+  else {
+    const cells = new Uint16Array(WINDOW_PAGES);
+    for (let from = 0; from < n; from += WINDOW_PAGES) {
+      const to = Math.min(n, from + WINDOW_PAGES);
+      for (let p = from; p < to; p++) cells[p - from] = values.cellsOf(p);
+      yield new Uint8Array(cells.buffer, 0, 2 * (to - from));
+    }
+  }
+  yield* columnBytes(map.kinds, n, () => new Uint8Array(WINDOW_PAGES));
 }
 
-function cellsColumn(values: PageValues, n: number): Uint8Array {
-  if (values instanceof DenseValues || values instanceof StoredValues) return new Uint8Array(values.cells.buffer, values.cells.byteOffset, values.cells.byteLength);
-  const cells = new Uint16Array(n); // 2 bytes a page, as the map's other columns in memory
-  for (let p = 0; p < n; p++) cells[p] = values.cellsOf(p);
-  return new Uint8Array(cells.buffer);
+/** The bytes of a column of `n` pages: an array's own, or a stored one's a window at a time. */
+function* columnBytes(column: PageColumn, n: number, window: () => Int32Array | Uint8Array): Generator<Uint8Array> {
+  if (!(column instanceof StoredColumn)) {
+    const a = column as Int32Array | Uint8Array;
+    yield new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+    return;
+  }
+  const out = window();
+  for (let from = 0; from < n; from += WINDOW_PAGES) {
+    const to = Math.min(n, from + WINDOW_PAGES);
+    column.into(from, to, out);
+    yield new Uint8Array(out.buffer, 0, out.BYTES_PER_ELEMENT * (to - from));
+  }
 }
 
 /**
@@ -235,40 +252,26 @@ function readMap(fd: number, path: string, entry: string): PageMap | string {
   }
   const n = head.pageCount;
   if (!Number.isSafeInteger(n) || n < 0 || body !== headBytes + n * PAGE_BYTES) return 'the page map is damaged';
-  // The columns kept in memory, and where they lie in the file.
-  const owners = new Int32Array(n);
-  const leafOf = new Int32Array(n);
-  const parents = new Int32Array(n);
-  const cells = new Uint16Array(n);
-  const kinds = new Uint8Array(n);
-  let at = headBytes + (16 + PAGE_HASH_BYTES) * n;
-  const kept = [header, owners, leafOf, parents, cells, kinds].map((a, i) => {
-    const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-    const from = i === 0 ? 0 : at;
-    if (i > 0) at += bytes.length;
-    return { from, bytes };
-  });
   // Every piece read and summed: the checksum is of their sums. The head is checked with them: it was read before.
   const sums: Buffer[] = [];
   const piece = scratchPiece();
-  const headRead = Buffer.from(header);
   for (let k = 0; k * CHECKSUM_PIECE < body; k++) {
     const from = k * CHECKSUM_PIECE;
     const bytes = piece.subarray(0, Math.min(CHECKSUM_PIECE, body - from));
     if (readSync(fd, bytes, 0, bytes.length, from) < bytes.length) return 'the page map is damaged';
     sums.push(pieceSum(bytes));
-    for (const column of kept) {
-      const [lo, hi] = [Math.max(from, column.from), Math.min(from + bytes.length, column.from + column.bytes.length)];
-      if (lo < hi) column.bytes.set(bytes.subarray(lo - from, hi - from), lo - column.from);
-    }
+    const headPart = Math.min(headBytes, from + bytes.length) - from;
+    if (headPart > 0 && !bytes.subarray(0, headPart).equals(header.subarray(from, from + headPart))) return 'the page map is damaged';
   }
   const checksum = Buffer.alloc(CHECKSUM_BYTES);
-  if (readSync(fd, checksum, 0, CHECKSUM_BYTES, body) < CHECKSUM_BYTES || !checksumOfSums(sums, body).equals(checksum) || !header.equals(headRead)) return 'the page map is damaged';
+  if (readSync(fd, checksum, 0, CHECKSUM_BYTES, body) < CHECKSUM_BYTES || !checksumOfSums(sums, body).equals(checksum)) return 'the page map is damaged';
   if (head.entry !== entry) return 'the page map is from another commit';
+  // The columns stay in the file, where they lie.
   const layout: StoredLayout = { path, fd, pageCount: n, headBytes, body, sums };
+  const at = headBytes + (16 + PAGE_HASH_BYTES) * n;
   return {
-    pageSize: head.pageSize, pageCount: n, seed: BigInt(head.seed), values: new StoredValues(layout, cells),
-    owners, leafOf, parents, kinds,
+    pageSize: head.pageSize, pageCount: n, seed: BigInt(head.seed), values: new StoredValues(layout, new StoredColumn(layout, at + 12 * n, 2)),
+    owners: new StoredColumn(layout, at, 4), leafOf: new StoredColumn(layout, at + 4 * n, 4), parents: new StoredColumn(layout, at + 8 * n, 4), kinds: new StoredColumn(layout, at + 14 * n, 1),
     tables: head.tables, layout: head.layout, mainFile: head.mainFile, dbstatWalked: [], replaces: null,
   };
 }

@@ -17,9 +17,11 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { PageImages } from './page-read.ts';
 import { sameKnownPage, type PageValues } from './page-values.ts';
 import type { FileStamp } from './fingerprint.ts';
-import { childIndex, PageKind, sameShape, walkBtree, WalkedPages, type ChildIndex, type PagesFound, type WalkSource } from './btree-walk.ts';
+import { childIndex, PageKind, sameShape, walkBtree, WalkedPages, type ChildIndex, type PagesFound, type PageSink, type WalkSource } from './btree-walk.ts';
 import { dbstatWalk } from './dbstat-walk.ts';
 import { UNKNOWN_CELLS } from './leaf-span.ts';
+import { StoredColumn } from './stored-values.ts';
+import { numbersOf, windowReader, windowsOf, type PageColumn, type Reader } from './page-columns.ts';
 
 export interface PageMap {
   pageSize: number;
@@ -33,16 +35,16 @@ export interface PageMap {
   /** The seed the hashes were made with: the next read hashes with it too (page-hash/page-hash.ts). */
   seed: bigint;
   /** Per page, its table's index in `tables`; -1 for a page no table owns. */
-  owners: Int32Array;
+  owners: PageColumn;
   /**
    * Per page of a table's own b-tree that holds rows: for a leaf, itself; for an overflow page,
    * the leaf whose cell it continues (UNKNOWN_LEAF when not found); -1 for any other page.
    */
-  leafOf: Int32Array;
+  leafOf: PageColumn;
   /** Per page, the page (index) whose cell or chain points to it in its b-tree; -1 for a root or a page no table owns. */
-  parents: Int32Array;
+  parents: PageColumn;
   /** Per page, what it is in its b-tree (btree-walk.ts PageKind). */
-  kinds: Uint8Array;
+  kinds: PageColumn;
   tables: string[];
   /** Per table, its b-trees as sqlite_schema lists them (name, root page, SQL). */
   layout: Record<string, string>;
@@ -62,14 +64,50 @@ export interface PageMap {
 export function rowsOf(map: PageMap, t: string): bigint | null {
   const id = map.tables.indexOf(t);
   if (id < 0) return null;
-  let rows = 0;
-  for (let p = 0; p < map.pageCount; p++) {
-    if (map.owners[p] !== id || map.leafOf[p] !== p) continue;
-    const cells = map.values.cellsOf(p);
-    if (cells === UNKNOWN_CELLS) return null;
-    rows += cells;
+  const rows = new RowCounts(map, new Set([t]));
+  const leaves = windowsOf(map.leafOf, map.pageCount);
+  for (const [from, owners] of windowsOf(map.owners, map.pageCount)) {
+    const leafOf = leaves.next().value![1];
+    for (let i = 0; i < Math.min(owners.length, map.pageCount - from); i++) if (leafOf[i] === from + i) rows.leaf(owners[i]!, from + i);
   }
-  return BigInt(rows);
+  return rows.of(t);
+}
+
+/** Per table asked about, the cells of its leaves in a map, summed as its pages are met. */
+class RowCounts {
+  private readonly map: PageMap;
+  /** Per table index of the map: its rows so far, -1 once a leaf's are not known; undefined: not asked about. */
+  private readonly rows: Array<number | undefined>;
+
+  constructor(map: PageMap, tables: ReadonlySet<string>) {
+    this.map = map;
+    this.rows = map.tables.map((t) => (tables.has(t) ? 0 : undefined));
+  }
+
+  /** Page `p`, owned by table index `owner`, is a leaf of its own b-tree. */
+  leaf(owner: number, p: number): void {
+    const sum = this.rows[owner];
+    if (sum === undefined || sum < 0) return;
+    const cells = this.map.values.cellsOf(p);
+    this.rows[owner] = cells === UNKNOWN_CELLS ? -1 : sum + cells;
+  }
+
+  of(t: string): bigint | null {
+    const sum = this.rows[this.map.tables.indexOf(t)];
+    return sum === undefined || sum < 0 ? null : BigInt(sum);
+  }
+}
+
+/** `map` with its structure (owners, leaves, parents, kinds) in memory: a walk reads them for every page of its tables. */
+function resident(map: PageMap): PageMap & { owners: Int32Array; leafOf: Int32Array; parents: Int32Array; kinds: Uint8Array } {
+  const read = <T extends Int32Array | Uint8Array>(column: PageColumn, make: (n: number) => T): T => {
+    if (!(column instanceof StoredColumn)) return column as T;
+    const whole = make(column.length);
+    column.into(0, column.length, whole);
+    return whole;
+  };
+  const ints = (n: number) => new Int32Array(n);
+  return { ...map, owners: read(map.owners, ints), leafOf: read(map.leafOf, ints), parents: read(map.parents, ints), kinds: read(map.kinds, (n) => new Uint8Array(n)) };
 }
 
 /** Per table of database `schema` on `db`, a text that changes when its SQL, an index of it, or a root page changes. */
@@ -84,8 +122,9 @@ export function layoutOf(db: DatabaseSync, schema = 'main'): Record<string, stri
 export function changedTables(old: PageMap, images: PageImages, layout: Record<string, string>): Set<string> {
   const changed = new Set<string>();
   for (const t of new Set([...Object.keys(layout), ...Object.keys(old.layout)])) if (layout[t] !== old.layout[t]) changed.add(t);
+  const ownerAt = numbersOf(old.owners);
   const ownerOf = (p: number): void => {
-    const owner = old.owners[p]!;
+    const owner = ownerAt(p);
     if (owner >= 0) changed.add(old.tables[owner]!);
   };
   for (const p of images.differing) if (p < old.pageCount) ownerOf(p); // the read compared its hashes with old's
@@ -101,90 +140,121 @@ export function changedTables(old: PageMap, images: PageImages, layout: Record<s
  * links of every page, else with dbstat.
  */
 export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageImages, layout: Record<string, string>, changed: ReadonlySet<string> | 'all', schema = 'main'): PageMap {
-  const tables: string[] = [];
-  const ids = new Map<string, number>();
-  const idOf = (t: string): number => ids.get(t) ?? (ids.set(t, tables.length), tables.push(t) - 1);
   const count = images.pageCount;
   // A changed table whose b-trees kept their shape keeps its pages as the last map has them, unwalked.
   const plan = old === null || changed === 'all' ? null : walkPlan(old, images, layout, changed);
-  // Every table kept its pages (and, numbered by idOf in old's order, its index): the last
-  // map's arrays are this one's, not copied (13 bytes a page; saving writes them where they lie).
+  // Every table kept its pages (and, numbered in old's order, its index): the last map's
+  // columns are this one's, not copied (13 bytes a page; read from pages.bin as needed, and
+  // saving writes them where they lie).
   const same = old !== null && plan?.reshaped.size === 0 && count === old.pageCount ? old : null;
-  const owners = same?.owners ?? new Int32Array(count).fill(-1);
-  const leafOf = same?.leafOf ?? new Int32Array(count).fill(-1);
-  const parents = same?.parents ?? new Int32Array(count).fill(-1);
-  const kinds = same?.kinds ?? new Uint8Array(count);
   const btrees = db.prepare(`SELECT name, tbl_name AS tbl, rootpage FROM ${schema}.sqlite_schema WHERE type IN ('table', 'index') AND rootpage > 0`).all() as Array<{ name: string; tbl: string; rootpage: number | bigint }>;
   const tableOf = new Map(btrees.map((b) => [b.name, b.tbl]));
-  const add = (t: string, own: boolean, found: PagesFound): void => {
-    const id = idOf(t);
-    for (let i = 0; i < found.length; i++) {
-      const p = found.pages[i]!;
-      if (p >= count) continue;
-      owners[p] = id;
-      parents[p] = found.parents[i]!;
-      kinds[p] = found.kinds[i]!;
-      leafOf[p] = own ? found.leaves[i]! : -1;
+  // The walks write into the map's arrays as they go (kept aside until each was sure, a first
+  // map's walk of every page took 13–26 bytes a page more); one that gives up part way leaves
+  // them unsure, and they are made again with each walk kept aside (rare: a damaged b-tree, a
+  // page the reader may not see).
+  const structureOf = (direct: boolean): { tables: string[]; owners: Int32Array; leafOf: Int32Array; parents: Int32Array; kinds: Uint8Array; dbstatWalked: string[] } | null => {
+    const tables: string[] = [];
+    const ids = new Map<string, number>();
+    const idOf = (t: string): number => ids.get(t) ?? (ids.set(t, tables.length), tables.push(t) - 1);
+    const owners = new Int32Array(same === null ? count : 0).fill(-1);
+    const leafOf = new Int32Array(same === null ? count : 0).fill(-1);
+    const parents = new Int32Array(same === null ? count : 0).fill(-1);
+    const kinds = new Uint8Array(same === null ? count : 0);
+    const add = (t: string, own: boolean, found: PagesFound): void => {
+      const id = idOf(t);
+      for (let i = 0; i < found.length; i++) {
+        const p = found.pages[i]!;
+        if (p >= count) continue;
+        owners[p] = id;
+        parents[p] = found.parents[i]!;
+        kinds[p] = found.kinds[i]!;
+        leafOf[p] = own ? found.leaves[i]! : -1;
+      }
+    };
+    const addDbstat = (name: string | null): void => {
+      for (const [btree, found] of dbstatWalk(db, schema, name)) {
+        const t = tableOf.get(btree);
+        if (t !== undefined) add(t, btree === t, { ...found, length: found.pages.length, leaves: found.pages.map((_, i) => found.leafOf(i)) });
+      }
+    };
+    const dbstatWalked: string[] = [];
+    /** False: a walk written into the arrays gave up. */
+    const walkOrDbstat = (t: string, source: WalkSource | null): boolean => {
+      const trees = btrees.filter((b) => b.tbl === t);
+      if (source !== null && direct) {
+        const id = idOf(t);
+        const into: PageSink = {
+          push(p, parent, kind, leaf) {
+            owners[p] = id; // p < count: a walk stays within the pages read
+            parents[p] = parent;
+            kinds[p] = kind;
+            leafOf[p] = leaf;
+          },
+        };
+        return walkTable(source, t, trees, () => into) !== null;
+      }
+      const walked = walkTable(source, t, trees, () => new WalkedPages());
+      if (walked !== null) walked.forEach((w, i) => add(t, trees[i]!.name === t, w));
+      else {
+        dbstatWalked.push(t);
+        for (const b of trees) addDbstat(b.name);
+      }
+      return true;
+    };
+    if (old === null || plan === null) {
+      // A first map: every table walked from the links the read kept of every page (dbstat took
+      // 0.2 s of CPU for 1,000,000 rows, the walk a quarter of it); with dbstat when the links were not all kept (a damaged file's).
+      const source = firstWalkSource(images);
+      if (source === null) addDbstat(null);
+      else for (const t of new Set(btrees.map((b) => b.tbl))) if (!walkOrDbstat(t, source)) return null;
+    } else {
+      const { reshaped, sources, structure } = plan;
+      const kept = old.tables.map((t) => (reshaped.has(t) ? -1 : idOf(t)));
+      const [ownerAt, leafAt, parentAt, kindAt] = [structure.owners, structure.leafOf, structure.parents, structure.kinds].map(numbersOf) as [Reader, Reader, Reader, Reader];
+      for (let p = 0; same === null && p < Math.min(old.pageCount, count); p++) {
+        const owner = ownerAt(p);
+        if (owner < 0 || kept[owner]! < 0) continue;
+        owners[p] = kept[owner]!;
+        leafOf[p] = leafAt(p);
+        parents[p] = parentAt(p);
+        kinds[p] = kindAt(p);
+      }
+      for (const t of reshaped) if (!walkOrDbstat(t, sources.get(t)!)) return null;
     }
+    return { tables, owners, leafOf, parents, kinds, dbstatWalked };
   };
-  const addDbstat = (name: string | null): void => {
-    for (const [btree, found] of dbstatWalk(db, schema, name)) {
-      const t = tableOf.get(btree);
-      if (t !== undefined) add(t, btree === t, { ...found, length: found.pages.length, leaves: found.pages.map((_, i) => found.leafOf(i)) });
-    }
-  };
-  const dbstatWalked: string[] = [];
-  const walkOrDbstat = (t: string, source: WalkSource | null): void => {
-    const trees = btrees.filter((b) => b.tbl === t);
-    const walked = walkTable(source, t, trees);
-    if (walked !== null) walked.forEach((w, i) => add(t, trees[i]!.name === t, w));
-    else {
-      dbstatWalked.push(t);
-      for (const b of trees) addDbstat(b.name);
-    }
-  };
-  if (old === null || plan === null) {
-    // A first map: every table walked from the links the read kept of every page (dbstat took
-    // 0.2 s of CPU for 1,000,000 rows, the walk a quarter of it); with dbstat when the links were not all kept (a damaged file's).
-    const source = firstWalkSource(images);
-    if (source === null) addDbstat(null);
-    else for (const t of new Set(btrees.map((b) => b.tbl))) walkOrDbstat(t, source);
-  } else {
-    const { reshaped, sources } = plan;
-    const kept = old.tables.map((t) => (reshaped.has(t) ? -1 : idOf(t)));
-    for (let p = 0; same === null && p < Math.min(old.pageCount, count); p++) {
-      const owner = old.owners[p]!;
-      if (owner < 0 || kept[owner]! < 0) continue;
-      owners[p] = kept[owner]!;
-      leafOf[p] = old.leafOf[p]!;
-      parents[p] = old.parents[p]!;
-      kinds[p] = old.kinds[p]!;
-    }
-    for (const t of reshaped) walkOrDbstat(t, sources.get(t)!);
-  }
+  const { tables, owners, leafOf, parents, kinds, dbstatWalked } = structureOf(true) ?? structureOf(false)!;
   // The read's own values, not copies (the walks above were their last readers); a page of the
   // WAL's last transaction is not known: its span covers both its images (page-read.ts).
   const { values } = images;
   for (const p of images.lastWritten) if (p <= count) values.forget(p - 1);
-  return { pageSize: images.pageSize, pageCount: count, values, seed: images.seed, owners, leafOf, parents, kinds, tables, layout, mainFile: null, dbstatWalked, replaces: old };
+  const structure = same ?? { owners, leafOf, parents, kinds };
+  return { pageSize: images.pageSize, pageCount: count, values, seed: images.seed, owners: structure.owners, leafOf: structure.leafOf, parents: structure.parents, kinds: structure.kinds, tables, layout, mainFile: null, dbstatWalked, replaces: old };
 }
 
-/** Of the changed tables, those whose b-trees changed shape (to walk again), and what a walk of each reads. */
-function walkPlan(old: PageMap, images: PageImages, layout: Record<string, string>, changed: ReadonlySet<string>): { reshaped: Set<string>; sources: Map<string, WalkSource | null> } {
-  const heldBy = (tables: ReadonlySet<string>): ((p: number) => boolean) => {
-    const held = old.tables.map((t) => tables.has(t));
-    return (p) => p >= 0 && p < old.pageCount && old.owners[p]! >= 0 && held[old.owners[p]!]!;
+/**
+ * Of the changed tables, those whose b-trees changed shape (to walk again), what a walk of each
+ * reads, and the last map's structure as the walks and the copy of the other tables' pages read
+ * it: from pages.bin when no table changed shape, else in memory.
+ */
+function walkPlan(old: PageMap, images: PageImages, layout: Record<string, string>, changed: ReadonlySet<string>): { reshaped: Set<string>; sources: Map<string, WalkSource | null>; structure: PageMap } {
+  const heldBy = (map: PageMap, tables: ReadonlySet<string>): ((p: number) => boolean) => {
+    const held = map.tables.map((t) => tables.has(t));
+    const ownerAt = numbersOf(map.owners);
+    return (p) => p >= 0 && p < map.pageCount && ownerAt(p) >= 0 && held[ownerAt(p)]!;
   };
-  const parentsHeldBy = (held: (p: number) => boolean) => (p: number): number => (held(old.parents[p]!) ? old.parents[p]! : -1);
-  // Whether a table kept its shape asks only about the children of its changed pages.
-  const heldByChanged = heldBy(changed);
-  const changedPages = Int32Array.from(images.differing.filter(heldByChanged));
-  const ofChangedPages = childIndex(old.pageCount, parentsHeldBy(heldByChanged), changedPages);
+  // Whether a table kept its shape asks only about the children of its changed pages: a pass
+  // over the parents, a window at a time, keeping the pages whose parent is one of them.
+  const changedPages = Int32Array.from(images.differing.filter(heldBy(old, changed)));
+  const ofChangedPages = childIndex(old.pageCount, windowReader(old.parents), changedPages);
   const reshaped = new Set([...changed].filter((t) => !keptShape(old, images, layout, t, walkSource(old, images, ofChangedPages, t))));
-  // A walk asks about the children of every page of the tables it walks.
-  const walked = heldBy(reshaped);
-  const ofEveryPage = reshaped.size === 0 ? null : childIndex(old.pageCount, parentsHeldBy(walked));
-  return { reshaped, sources: new Map([...reshaped].map((t) => [t, walkSource(old, images, ofEveryPage!, t)])) };
+  if (reshaped.size === 0) return { reshaped, sources: new Map(), structure: old };
+  // A walk asks about the children of every page of the tables it walks, and their owners and kinds.
+  const whole = resident(old);
+  const walked = heldBy(whole, reshaped);
+  const ofEveryPage = childIndex(whole.pageCount, (p) => (walked(whole.parents[p]!) ? whole.parents[p]! : -1));
+  return { reshaped, sources: new Map([...reshaped].map((t) => [t, walkSource(whole, images, ofEveryPage, t)])), structure: whole };
 }
 
 /**
@@ -197,7 +267,8 @@ function walkPlan(old: PageMap, images: PageImages, layout: Record<string, strin
 function keptShape(old: PageMap, images: PageImages, layout: Record<string, string>, t: string, source: WalkSource | null): boolean {
   if (source === null || old.layout[t] !== layout[t]) return false;
   const id = old.tables.indexOf(t);
-  const own = (p: number): boolean => p < old.pageCount && old.owners[p] === id;
+  const ownerAt = numbersOf(old.owners);
+  const own = (p: number): boolean => p < old.pageCount && ownerAt(p) === id;
   if (images.lastWritten.some((page) => own(page - 1))) return false; // the reader may see either image
   for (let p = images.pageCount; p < old.pageCount; p++) if (own(p)) return false; // past the end now
   return sameShape(source, images.differing.filter(own));
@@ -209,17 +280,18 @@ function walkSource(old: PageMap, images: PageImages, children: ChildIndex, t: s
   if (changed === null) return null;
   const oldId = old.tables.indexOf(t);
   const lastWritten = new Set(images.lastWritten.map((p) => p - 1)); // the reader may see either image of these
+  const [ownerAt, kindAt] = [numbersOf(old.owners), numbersOf(old.kinds)];
   return {
     usable: images.pageSize - images.reserved,
     pageCount: images.pageCount,
     unchanged(p, overflow) {
-      if (p >= old.pageCount || oldId < 0 || old.owners[p] !== oldId || lastWritten.has(p)) return false;
-      const kind = old.kinds[p];
+      if (p >= old.pageCount || oldId < 0 || ownerAt(p) !== oldId || lastWritten.has(p)) return false;
+      const kind = kindAt(p);
       if (overflow ? kind !== PageKind.Overflow : kind !== PageKind.Interior && kind !== PageKind.Leaf) return false;
       return sameKnownPage(old.values, images.values, p);
     },
     childrenBefore: children,
-    kindBefore: (p) => (p < old.pageCount ? (old.kinds[p] as PageKind) : PageKind.None),
+    kindBefore: (p) => (p < old.pageCount ? (kindAt(p) as PageKind) : PageKind.None),
     linksNow: (p) => (lastWritten.has(p) || !changed.has(p) ? undefined : changed),
   };
 }
@@ -239,13 +311,13 @@ function firstWalkSource(images: PageImages): WalkSource | null {
   };
 }
 
-/** The pages of table `t`'s b-trees `trees`, walked from `source`; null when not sure (then dbstat walks it). */
-function walkTable(source: WalkSource | null, t: string, trees: Array<{ name: string; rootpage: number | bigint }>): WalkedPages[] | null {
+/** The pages of table `t`'s b-trees `trees`, walked from `source` into `sinkFor` each; null when not sure (then dbstat walks it). */
+function walkTable<T extends PageSink>(source: WalkSource | null, t: string, trees: Array<{ name: string; rootpage: number | bigint }>, sinkFor: () => T): T[] | null {
   if (source === null) return null;
   const seen = new Uint8Array(source.pageCount);
-  const out: WalkedPages[] = [];
+  const out: T[] = [];
   for (const tree of trees) {
-    const walked = new WalkedPages();
+    const walked = sinkFor();
     if (!walkBtree(source, Number(tree.rootpage) - 1, tree.name === t, walked, seen)) return null;
     out.push(walked);
   }

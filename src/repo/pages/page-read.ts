@@ -47,7 +47,7 @@ export interface PageImages {
   reserved: number;
   /** Page index → links of each page whose hash differs from the earlier read's, every page without one (btree-walk.ts); null when too many. */
   changed: PageLinkTable | null;
-  /** The index of each page whose hash differs from the earlier read's (every page without one), ascending. */
+  /** The index of each page whose hash differs from the earlier read's, ascending (none listed without one: every page differs). */
   differing: number[];
   /**
    * Pages the WAL's last transaction wrote. Its writer updates the wal-index only after
@@ -169,7 +169,7 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
           leafSpan(page, i + 1, span, cellsRead, 0);
           patches.add(i, true, hashes, (i - from) * HASH_BYTES, span[0]!, span[1]!, cellsRead[0]!);
         }
-        differing.push(i);
+        if (dense === null) differing.push(i);
         if (changed !== null && changed.children <= KEPT_CHILDREN_PER_PAGE * pageCount) changed.add(page, i, usable);
         else changed = null;
       }

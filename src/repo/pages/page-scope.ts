@@ -19,7 +19,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { clockPastWrites, sameFile, statLive, unchangedSinceStamp, type Stamp } from './fingerprint.ts';
 import { hasEntry } from '../log/log-end.ts';
 import { readMeta } from '../log/log.ts';
-import { changedTables, layoutOf, nextPageMap, rowsOf, type PageMap } from './page-map.ts';
+import { changedTables, layoutOf, nextPageMap, type PageMap } from './page-map.ts';
 import { loadPageMap, savePageMap } from './page-map-file.ts';
 import { PageMapChangedError } from './stored-values.ts';
 import { readPageImages, type EarlierHashes, type PageImages } from './page-read.ts';
@@ -79,15 +79,16 @@ export function scopeAgainst(paths: SidecarPaths, db: DatabaseSync, before: Stam
     const why = typeof old === 'string' ? old : 'the page size changed';
     return { ...compareEverything(`${why} (this commit records one)`), pageMap: () => ({ ...nextPageMap(db, null, images, layout, 'all', schema), mainFile }) };
   }
-  const changed = withVirtualOwners(db, schema, changedTables(old, images, layout));
+  let changed: Set<string>;
   let next: PageMap;
   let ranges: Map<string, KeyRanges>;
   let how: Map<string, string>;
   try {
+    changed = withVirtualOwners(db, schema, changedTables(old, images, layout));
     next = { ...nextPageMap(db, old, images, layout, changed, schema), mainFile };
     ({ ranges, how } = narrowed(db, schema, old, next, changed));
   } catch (err) {
-    if (err instanceof PageMapChangedError) return compareEverything(err.message); // its hashes and spans are read from pages.bin as needed
+    if (err instanceof PageMapChangedError) return compareEverything(err.message); // the last map is read from pages.bin as needed
     throw err;
   }
   for (const t of next.dbstatWalked) how.set(t, `${how.get(t)}, walked with dbstat`);
@@ -109,10 +110,9 @@ function narrowed(db: DatabaseSync, schema: string, old: PageMap, next: PageMap,
     else how.set(t, `whole (${key.whole})`);
   }
   const ranges = new Map<string, KeyRanges>();
-  for (const [t, found] of changedRanges(old, next, new Set(keys.keys()))) {
-    const [base, live] = [rowsOf(old, t), rowsOf(next, t)];
-    ranges.set(t, { column: keys.get(t)!, ...found, ...(base !== null && live !== null ? { rows: { base, live } } : {}) });
-    how.set(t, `in ${found.ranges.length} rowid range${found.ranges.length === 1 ? '' : 's'}`);
+  for (const [t, { ranges: found, share, base, live }] of changedRanges(old, next, new Set(keys.keys()))) {
+    ranges.set(t, { column: keys.get(t)!, ranges: found, share, ...(base !== null && live !== null ? { rows: { base, live } } : {}) });
+    how.set(t, `in ${found.length} rowid range${found.length === 1 ? '' : 's'}`);
   }
   return { ranges, how };
 }
