@@ -7,12 +7,10 @@ import { cpSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { cli, cliAsync, ok, sqlite3, tempDir } from '../adversarial/helpers.ts';
-import { cloneReplica, firstReplica, newHub, sql, withRemote } from './helpers.ts';
+import { cloneReplica, firstReplica, newHub, sql, syncEach } from './helpers.ts';
 import { Replica } from '../../src/repo/replica.ts';
 import { initHub } from '../../src/sync/init-hub.ts';
 import { addRemote } from '../../src/sync/remotes.ts';
-import { sync } from '../../src/sync/sync.ts';
-import { chooseHandlers } from '../../src/sync/handlers/index.ts';
 import { dumpTables } from '../repo/helpers.ts';
 import { SKIP_POSTGRES, startPostgres } from '../remote/postgres.ts';
 import { serveStore } from '../server/serve-store.ts';
@@ -36,9 +34,7 @@ describe('sync beside a busy hub', () => {
     expect(runs.filter((r) => r.status !== 0).map((r) => r.stderr)).toEqual([]);
     expect(runs.some((r) => /another replica pushed first; trying again/.test(r.stderr))).toBe(true); // they really raced
     // A second round, in-process, brings the early winners what the later ones pushed.
-    await withRemote(hubUrl, async (remote) => {
-      for (const db of dbs) await sync(Replica.open(join(dir, db)), remote, { handlers: await chooseHandlers([]) });
-    });
+    await syncEach(hubUrl, dbs.map((db) => join(dir, db)));
     const hub = dumpTables(join(dir, 'r0.db'));
     expect(sqlite3(join(dir, 'r0.db'), 'SELECT count(*) FROM t;').trim()).toBe(String(FLEET));
     for (const db of dbs) expect(dumpTables(join(dir, db))).toEqual(hub);
