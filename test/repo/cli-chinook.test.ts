@@ -2,8 +2,6 @@
 import { describe, it, expect } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Replica } from '../../src/repo/replica.ts';
-import { commit } from '../../src/repo/capture/commit.ts';
 import { chinookCopy, cli, dumpTables, sqlite3, tempDir } from './helpers.ts';
 
 describe('sqlferry on Chinook', () => {
@@ -66,7 +64,7 @@ describe('sqlferry on Chinook', () => {
   it('finds the replica from a subfolder, and answers mistakes with one sentence', () => {
     const dir = tempDir();
     chinookCopy(dir);
-    Replica.init(join(dir, 'chinook.db')); // in-process: set-up, not what is tested
+    cli(dir, 'init', 'chinook.db');
     const sub = join(dir, 'a', 'b');
     mkdirSync(sub, { recursive: true });
     expect(cli(sub, 'status').stdout).toContain(`On commit 0 of ${join(dir, 'chinook.db')}`);
@@ -84,11 +82,9 @@ describe('sqlferry on Chinook', () => {
   it('refuses to revert a commit whose rows a later commit changed, changing nothing', () => {
     const dir = tempDir();
     const db = chinookCopy(dir);
-    Replica.init(join(dir, 'chinook.db')); // in-process: set-up, not what is tested
-    for (const name of ['one', 'two']) {
-      sqlite3(db, `UPDATE Artist SET Name = '${name}' WHERE ArtistId = 2;`);
-      commit(Replica.open(db), {});
-    }
+    cli(dir, 'init', 'chinook.db');
+    cli(dir, 'exec', "UPDATE Artist SET Name = 'one' WHERE ArtistId = 2");
+    cli(dir, 'exec', "UPDATE Artist SET Name = 'two' WHERE ArtistId = 2");
     const r = cli(dir, '--db', db, 'revert', '1');
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^error: cannot revert commit 1: rows it changed were changed again later; nothing was changed/);
@@ -98,7 +94,7 @@ describe('sqlferry on Chinook', () => {
   it('show --stat puts table names and counts in columns', () => {
     const dir = tempDir();
     const db = chinookCopy(dir);
-    Replica.init(join(dir, 'chinook.db')); // in-process: set-up, not what is tested
+    cli(dir, 'init', 'chinook.db');
     sqlite3(db, "UPDATE Track SET UnitPrice = 1.59 WHERE AlbumId = 1; INSERT INTO Genre VALUES (27, 'x'); DELETE FROM PlaylistTrack WHERE TrackId <= 2;");
     expect(cli(dir, 'commit', '-q').status).toBe(0);
     expect(cli(dir, 'show', '1', '--stat').stdout).toBe([
