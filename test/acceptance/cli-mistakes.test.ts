@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { EXIT } from '../../src/errors/index.ts';
 import { Replica } from '../../src/repo/replica.ts';
 import { chinookCopy, cli, sqlite3, tempDir } from '../repo/helpers.ts';
-import { cloneReplica, firstReplica, newHub, pushedReplica } from '../sync/helpers.ts';
+import { cloneReplica, commitAll, firstReplica, newHub, pushedReplica, syncEach } from '../sync/helpers.ts';
 
 /** A copy of Chinook made a replica in-process (`init` is setup here, not what is tested); its path. */
 function chinookReplica(dir: string): string {
@@ -36,7 +36,7 @@ function flipByte(path: string, at: number): void {
   writeFileSync(path, bytes);
 }
 
-/** A hub with Chinook pushed from a.db, and b.db cloned from it: made in-process, the mistakes after it are the CLI's. */
+/** A hub with Chinook pushed from a.db, and b.db cloned from it: made in-process, the mistakes after it are the CLI's (a's syncs that set a scene are in-process too). */
 async function hubWithTwoReplicas(): Promise<{ dir: string; a: string; b: string }> {
   const dir = tempDir();
   const a = chinookCopy(dir, 'a.db');
@@ -52,7 +52,7 @@ describe('conflicts restore', () => {
     // Artist 1 (AC/DC) has albums pointing at it: the row cannot be deleted and re-inserted.
     sqlite3(a, "UPDATE Artist SET Name = 'AC/DC (a)' WHERE ArtistId = 1;");
     sqlite3(b, "UPDATE Artist SET Name = 'AC/DC (b)' WHERE ArtistId = 1;");
-    expect(cli(dir, '--db', a, 'sync').status).toBe(0);
+    await syncEach(join(dir, 'hub'), [a]);
     expect(cli(dir, '--db', b, 'sync').status).toBe(EXIT.conflicts);
     expect(sqlite3(b, 'SELECT Name FROM Artist WHERE ArtistId = 1;').trim()).toBe('AC/DC (a)');
 
@@ -72,7 +72,7 @@ describe('conflicts restore', () => {
     // b deletes artist 1 (sqlite3 leaves foreign keys off); a edits it; the hub keeps a's row.
     sqlite3(a, "UPDATE Artist SET Name = 'kept' WHERE ArtistId = 1;");
     sqlite3(b, 'DELETE FROM Artist WHERE ArtistId = 1;');
-    expect(cli(dir, '--db', a, 'sync').status).toBe(0);
+    await syncEach(join(dir, 'hub'), [a]);
     expect(cli(dir, '--db', b, 'sync').status).toBe(EXIT.conflicts);
     const list = JSON.parse(cli(dir, '--db', b, 'conflicts', 'list', '--json').stdout) as Array<{ id: number; local: unknown }>;
     const deletion = list.find((c) => c.local === null)!;
@@ -120,7 +120,7 @@ describe('damaged and busy files', () => {
     const dir = tempDir();
     const db = chinookReplica(dir);
     sqlite3(db, "UPDATE Track SET Name = 'x' WHERE TrackId = 1;");
-    expect(cli(dir, 'commit').status).toBe(0);
+    commitAll(Replica.open(db));
     flipByte(join(dir, 'chinook.db.sqlferry', 'log', '0000000001.changeset'), 5);
     const verify = cli(dir, 'verify', '--json');
     expect(verify.status).toBe(EXIT.corrupt);
@@ -136,7 +136,7 @@ describe('damaged and busy files', () => {
     const db = chinookReplica(dir);
     for (const name of ['a', 'b', 'c']) {
       sqlite3(db, `UPDATE Track SET Name = '${name}' WHERE TrackId = 1;`);
-      expect(cli(dir, 'commit').status).toBe(0);
+      commitAll(Replica.open(db));
     }
     for (const ext of ['json', 'changeset']) rmSync(join(dir, 'chinook.db.sqlferry', 'log', `0000000002.${ext}`));
     const verify = cli(dir, 'verify', '--json');
@@ -157,7 +157,7 @@ describe('paths and URLs', () => {
     expectOneSentence(cli(dir, 'clone', 'hub', join(dir, 'nope', 'c.db')), EXIT.failure, /the folder .*nope does not exist/);
 
     sqlite3(a, "UPDATE Genre SET Name = 'Rock!' WHERE GenreId = 1;");
-    expect(cli(dir, '--db', a, 'sync').status).toBe(0);
+    await syncEach(join(dir, 'hub'), [a]);
     const entry = join(dir, 'hub', 'log', readdirSync(join(dir, 'hub', 'log')).find((n) => n.endsWith('.changeset'))!);
     const original = readFileSync(entry);
     flipByte(entry, 5);

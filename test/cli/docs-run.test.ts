@@ -12,6 +12,10 @@ import pkg from '../../package.json' with { type: 'json' };
 import { startSshd } from '../remote/sshd.ts';
 import { asScript, shellBlocks, type DocBlock } from './doc-blocks.ts';
 import { BIN } from '../cli-bin.ts';
+import { Replica } from '../../src/repo/replica.ts';
+import { addRemote } from '../../src/sync/remotes.ts';
+import { initHub } from '../../src/sync/init-hub.ts';
+import { cloneReplica, newHub, syncEach } from '../sync/helpers.ts';
 
 const blocks = [...shellBlocks('README.md'), ...shellBlocks('docs/SERVE.md')];
 const cleanups: Array<() => unknown> = [];
@@ -82,8 +86,15 @@ const setups: Record<string, (block: DocBlock) => Promise<void>> = {
     const place = newPlace();
     const other = join(place.dir, 'other');
     mkdirSync(other);
-    sh(place, place.dir, `sqlite3 app.db '${PRICES}' && sqlferry init app.db && sqlferry init --bare srv/hubs/app && sqlferry remote add origin srv/hubs/app && sqlferry sync`);
-    sh(place, other, 'sqlferry clone ../srv/hubs/app app.db && sqlferry exec "UPDATE price SET amount = 8 WHERE id = 7" && sqlferry sync');
+    // The scene is set in-process: the block's own commands are what runs here.
+    sh(place, place.dir, `sqlite3 app.db '${PRICES}'`);
+    const hub = join(place.dir, 'srv', 'hubs', 'app');
+    await initHub(hub);
+    addRemote(Replica.init(join(place.dir, 'app.db')), 'origin', hub);
+    await syncEach(hub, [join(place.dir, 'app.db')]);
+    await cloneReplica(other, hub, 'app');
+    sh(place, other, `sqlite3 app.db 'UPDATE price SET amount = 8 WHERE id = 7'`);
+    await syncEach(hub, [join(other, 'app.db')]);
     sh(place, place.dir, `sqlite3 app.db 'UPDATE price SET amount = 10 WHERE id = 7'`);
     const r = runBlock(block, place);
     expect(r.status, r.stderr).toBe(0);
@@ -95,7 +106,9 @@ const setups: Record<string, (block: DocBlock) => Promise<void>> = {
     const place = newPlace();
     const app = join(place.dir, 'srv', 'app');
     mkdirSync(app);
-    sh(place, app, `sqlite3 app.db '${PRICES}' && sqlferry init app.db && sqlferry init --bare hub && sqlferry remote add origin ./hub && sqlite3 app.db 'UPDATE price SET amount = 1 WHERE id = 1'`);
+    sh(place, app, `sqlite3 app.db '${PRICES}'`);
+    addRemote(Replica.init(join(app, 'app.db')), 'origin', await newHub(app)); // in-process: the cron line is what runs here
+    sh(place, app, `sqlite3 app.db 'UPDATE price SET amount = 1 WHERE id = 1'`);
     const r = runBlock(block, place);
     expect(r).toMatchObject({ status: 0, stdout: '', stderr: '' });
     expect(sh(place, app, 'sqlferry status')).toContain('Every commit is on the hub (the hub had 1 entry');

@@ -5,8 +5,9 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { tempDir, sql, firstReplica, newHub, pushTo, commitAll } from '../sync/helpers.ts';
-import type { Replica } from '../../src/repo/replica.ts';
+import { tempDir, sql, cloneReplica, firstReplica, newHub, pushTo, commitAll } from '../sync/helpers.ts';
+import { Replica } from '../../src/repo/replica.ts';
+import { addRemote } from '../../src/sync/remotes.ts';
 import { initHub } from '../../src/sync/init-hub.ts';
 import { BIN as bin } from '../cli-bin.ts';
 
@@ -19,6 +20,7 @@ let hubUrl = '';
 let droppingUrl = '';
 let hubFolder = '';
 let source: Replica;
+let pusher: Replica;
 let slowBase = '';
 let hubsRoot = '';
 
@@ -137,8 +139,8 @@ describe('progress of a long transfer', () => {
   }, 180_000);
 
   it('is drawn while a pull fetches hub entries', async () => {
-    expect((await run(process.execPath, [bin, 'clone', hubFolder, 'puller.db'])).status).toBe(0);
-    expect((await run(process.execPath, [bin, '--db', 'puller.db', 'remote', 'add', 'slow', hubUrl])).status).toBe(0);
+    // The replica that pulls is made in-process: the pull is the CLI's to test.
+    addRemote(await cloneReplica(dir, hubFolder, 'puller'), 'slow', hubUrl);
     sql(source.paths.db, 'UPDATE item SET note = randomblob(500)'); // an entry of about 2.5 MB (old and new values)
     commitAll(source);
     await pushTo(source, hubFolder);
@@ -152,8 +154,8 @@ describe('progress of a long transfer', () => {
     await initHub(join(hubsRoot, 'pushed'));
     sql(join(dir, 'pusher.db'), `CREATE TABLE item(id INTEGER PRIMARY KEY, note BLOB);
       WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500) INSERT INTO item SELECT i, randomblob(500) FROM n;`);
-    expect((await run(process.execPath, [bin, 'init', 'pusher.db'])).status).toBe(0);
-    expect((await run(process.execPath, [bin, '--db', 'pusher.db', 'remote', 'add', 'slow', `${slowBase}/pushed`])).status).toBe(0);
+    pusher = Replica.init(join(dir, 'pusher.db')); // in-process: the push is the CLI's to test
+    addRemote(pusher, 'slow', `${slowBase}/pushed`);
     const r = await onTerminal(['--db', 'pusher.db', 'push', 'slow']);
     expect(r.status).toBe(0);
     // Counted as the HTTP client takes the bytes: socket buffers take a file this small at once,
@@ -166,7 +168,7 @@ describe('progress of a long transfer', () => {
     // Two commits of about 2.5 MB each (old and new values): the line moves as each one lands.
     for (let i = 0; i < 2; i++) {
       sql(join(dir, 'pusher.db'), 'UPDATE item SET note = randomblob(500)');
-      expect((await run(process.execPath, [bin, '--db', 'pusher.db', 'commit', '-m', `change ${i}`])).status).toBe(0);
+      commitAll(pusher, `change ${i}`);
     }
     const r = await onTerminal(['--db', 'pusher.db', 'push', 'slow']);
     expect(r.status).toBe(0);

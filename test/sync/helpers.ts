@@ -13,6 +13,7 @@ import { initHub } from '../../src/sync/init-hub.ts';
 import { chooseHandlers, type HandlerRule } from '../../src/sync/handlers/index.ts';
 import { pull, type PullResult } from '../../src/sync/pull.ts';
 import { push } from '../../src/sync/push.ts';
+import { sync } from '../../src/sync/sync.ts';
 import { clone } from '../../src/sync/clone.ts';
 import { addRemote } from '../../src/sync/remotes.ts';
 import { BIN } from '../cli-bin.ts';
@@ -102,6 +103,17 @@ export function writingWhileFetched(remote: Remote, write: () => void): Remote {
 export async function pullWriting(replica: Replica, hubUrl: string, write: () => void): Promise<PullResult> {
   const handlers = await chooseHandlers([]);
   return withRemote(hubUrl, (r) => pull(replica, writingWhileFetched(r, write), { handlers }));
+}
+
+/**
+ * The databases `dbs`, one after the other, synced in-process with the default rules, each with
+ * no conflict (the CLI's exit 0): the settling round after the syncs a test watched the CLI run.
+ */
+export async function syncEach(hubUrl: string, dbs: string[]): Promise<void> {
+  const handlers = await chooseHandlers([]);
+  await withRemote(hubUrl, async (r) => {
+    for (const db of dbs) expect((await sync(Replica.open(db), r, { handlers })).conflicts, db).toEqual([]);
+  });
 }
 
 export async function pushTo(replica: Replica, hubUrl: string) {

@@ -7,26 +7,27 @@ import { prepareRestart } from '../../src/repo/log/restart-history.ts';
 import { sidecarPaths } from '../../src/repo/sidecar.ts';
 import { join } from 'node:path';
 import { cli } from '../repo/helpers.ts';
-import { rows, sql, tempDir } from './helpers.ts';
+import { Replica } from '../../src/repo/replica.ts';
+import { addRemote } from '../../src/sync/remotes.ts';
+import { newHub, rows, sql, syncEach, tempDir } from './helpers.ts';
 
 function ok(r: { status: number; stdout: string; stderr: string }): string {
   expect(r.status, r.stderr).toBe(0);
   return r.stdout;
 }
 
-function replicaWithHub(dir: string): void {
+/** app.db, a replica with origin ./hub and one commit synced there: made in-process, the commands after it are the CLI's to test. */
+async function replicaWithHub(dir: string): Promise<void> {
   sql(join(dir, 'app.db'), "CREATE TABLE item(id INTEGER PRIMARY KEY, name TEXT); INSERT INTO item VALUES (1, 'one');");
-  ok(cli(dir, 'init', 'app.db'));
-  ok(cli(dir, 'init', '--bare', 'hub'));
-  ok(cli(dir, 'remote', 'add', 'origin', './hub'));
+  addRemote(Replica.init(join(dir, 'app.db')), 'origin', await newHub(dir));
   sql(join(dir, 'app.db'), "INSERT INTO item VALUES (2, 'two')");
-  ok(cli(dir, 'sync'));
+  await syncEach(join(dir, 'hub'), [join(dir, 'app.db')]);
 }
 
 describe('a replica and another hub', () => {
-  it('follows a hub that moved: remote set-url, then sync goes on', () => {
+  it('follows a hub that moved: remote set-url, then sync goes on', async () => {
     const dir = tempDir();
-    replicaWithHub(dir);
+    await replicaWithHub(dir);
     renameSync(join(dir, 'hub'), join(dir, 'moved-hub'));
     expect(cli(dir, 'sync').status).not.toBe(0);
     expect(ok(cli(dir, 'remote', 'set-url', 'origin', './moved-hub'))).toBe(`Remote origin is now ${join(dir, 'moved-hub')}\n`);
@@ -35,10 +36,10 @@ describe('a replica and another hub', () => {
     expect(cli(dir, 'remote', 'set-url', 'nope', './moved-hub')).toMatchObject({ status: 2, stderr: expect.stringContaining('there is no remote named nope') });
   });
 
-  it('starts an empty hub from a replica of another hub: its content as of its last commit, and both replicas then sync with it', () => {
+  it('starts an empty hub from a replica of another hub: its content as of its last commit, and both replicas then sync with it', async () => {
     const dir = tempDir();
     const app = join(dir, 'app.db');
-    replicaWithHub(dir);
+    await replicaWithHub(dir);
     const oldHubId = JSON.parse(readFileSync(join(dir, 'hub', 'sqlferry-hub.json'), 'utf8')).hubId as string;
     sql(app, "INSERT INTO item VALUES (3, 'three')");
     ok(cli(dir, 'commit', '-m', 'not on the old hub'));
@@ -73,9 +74,9 @@ describe('a replica and another hub', () => {
     for (const db of [app, copy]) expect(ok(cli(dir, '--db', db, 'verify'))).toMatch(/OK/);
   });
 
-  it('hints never point in a circle: pull says push, push starts the hub, and the old hub then says clone', () => {
+  it('hints never point in a circle: pull says push, push starts the hub, and the old hub then says clone', async () => {
     const dir = tempDir();
-    replicaWithHub(dir);
+    await replicaWithHub(dir);
     ok(cli(dir, 'init', '--bare', 'new-hub'));
     ok(cli(dir, 'remote', 'add', 'new', './new-hub'));
     const pulled = cli(dir, 'pull', 'new');
@@ -89,9 +90,9 @@ describe('a replica and another hub', () => {
     expect(rows(join(dir, 'old-copy.db'), 'item')).toEqual(rows(join(dir, 'app.db'), 'item'));
   });
 
-  it('a history restart cut short by a crash is finished by the next command', () => {
+  it('a history restart cut short by a crash is finished by the next command', async () => {
     const dir = tempDir();
-    replicaWithHub(dir);
+    await replicaWithHub(dir);
     const paths = sidecarPaths(join(dir, 'app.db'));
     prepareRestart(paths);
     const before = readState(paths.state);

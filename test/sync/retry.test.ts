@@ -7,7 +7,10 @@ import { cpSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { cli, cliAsync, ok, sqlite3, tempDir } from '../adversarial/helpers.ts';
-import { cloneReplica, firstReplica, newHub } from './helpers.ts';
+import { cloneReplica, firstReplica, newHub, sql, syncEach } from './helpers.ts';
+import { Replica } from '../../src/repo/replica.ts';
+import { initHub } from '../../src/sync/init-hub.ts';
+import { addRemote } from '../../src/sync/remotes.ts';
 import { dumpTables } from '../repo/helpers.ts';
 import { SKIP_POSTGRES, startPostgres } from '../remote/postgres.ts';
 import { serveStore } from '../server/serve-store.ts';
@@ -30,7 +33,8 @@ describe('sync beside a busy hub', () => {
 
     expect(runs.filter((r) => r.status !== 0).map((r) => r.stderr)).toEqual([]);
     expect(runs.some((r) => /another replica pushed first; trying again/.test(r.stderr))).toBe(true); // they really raced
-    for (const db of dbs) ok(cli(dir, '--db', db, 'sync'));
+    // A second round, in-process, brings the early winners what the later ones pushed.
+    await syncEach(hubUrl, dbs.map((db) => join(dir, db)));
     const hub = dumpTables(join(dir, 'r0.db'));
     expect(sqlite3(join(dir, 'r0.db'), 'SELECT count(*) FROM t;').trim()).toBe(String(FLEET));
     for (const db of dbs) expect(dumpTables(join(dir, db))).toEqual(hub);
@@ -94,11 +98,9 @@ describe('sync over a connection that drops', () => {
       const served = new URL(await serveStore(join(dir, 'store'), children));
       const relay = await answerLosingRelay(Number(served.port)); // in this process: every CLI through it runs async
       const url = `http://127.0.0.1:${relay.port}/app`;
-      ok(await cliAsync(dir, 'init', '--bare', url));
-      sqlite3(join(dir, 'a.db'), 'CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);');
-      ok(await cliAsync(dir, 'init', 'a.db'));
-      ok(await cliAsync(dir, '--db', 'a.db', 'remote', 'add', 'origin', url));
-      ok(await cliAsync(dir, '--db', 'a.db', 'sync'));
+      // The hub and the replica are made in-process (the relay lets small requests through): the sync that loses its answer is the CLI's.
+      await initHub(url);
+      await firstReplica(dir, url, 'CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);');
       sqlite3(join(dir, 'a.db'), "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500) INSERT INTO t SELECT i, hex(randomblob(40)) FROM n;");
 
       const run = await cliAsync(dir, '--db', 'a.db', '-v', 'sync');
@@ -106,7 +108,7 @@ describe('sync over a connection that drops', () => {
       expect(relay.cut()).toBe(true);
       expect(run.stderr).toMatch(/the connection to the hub dropped; trying again/);
       expect(run.status).toBe(0);
-      ok(await cliAsync(dir, 'clone', url, 'b.db'));
+      await cloneReplica(dir, url, 'b');
       expect(sqlite3(join(dir, 'b.db'), 'SELECT count(*) FROM t;').trim()).toBe('500');
       expect(JSON.parse(ok(await cliAsync(dir, '--db', 'a.db', 'status', '--json')).stdout)).toMatchObject({ hub: { seq: 1, unpushed: 0 } }); // its own entry 1, recognised, not pushed twice
       relay.close();
@@ -130,10 +132,10 @@ describe.skipIf(SKIP_POSTGRES)(SKIP_POSTGRES ?? 'sync while the hub store restar
       const base = await serveStore(pg.storeUrl('hubs'), children);
       const dir = tempDir();
       const url = `${base}/app`;
-      ok(cli(dir, 'init', '--bare', url));
-      sqlite3(join(dir, 'a.db'), 'CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, \'a\');');
-      ok(cli(dir, 'init', 'a.db'));
-      ok(cli(dir, '--db', 'a.db', 'remote', 'add', 'origin', url));
+      // The hub and the replica are made in-process: the sync that waits for the store is the CLI's.
+      await initHub(url);
+      sql(join(dir, 'a.db'), 'CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, \'a\');');
+      addRemote(Replica.init(join(dir, 'a.db')), 'origin', url);
       pg.stop();
       const syncing = cliAsync(dir, '--db', 'a.db', '-v', 'sync', '--retry-for', '90');
       await new Promise((r) => setTimeout(r, 2_000));
@@ -141,7 +143,7 @@ describe.skipIf(SKIP_POSTGRES)(SKIP_POSTGRES ?? 'sync while the hub store restar
       const run = await syncing;
       expect(run.stderr).toMatch(/the hub's store is unavailable; trying again in \d/);
       expect(run.status).toBe(0);
-      ok(cli(dir, 'clone', url, 'b.db'));
+      await cloneReplica(dir, url, 'b');
       expect(sqlite3(join(dir, 'b.db'), 'SELECT * FROM t;').trim()).toBe('1|a');
     } finally {
       delete process.env.SQLFERRY_TOKEN;
