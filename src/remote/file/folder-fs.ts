@@ -9,7 +9,6 @@ import { collect } from '../../hub/checksum.ts';
 import { streamed } from '../../shared/pieces.ts';
 import { fsyncDir, linkExclusive, publishExclusive, writeNewFile, writeNewFilesTogether } from './durable.ts';
 
-
 const missing = (err: NodeJS.ErrnoException) => err.code === 'ENOENT' || err.code === 'ENOTDIR';
 
 export class LocalFolderFs implements FolderFs {
