@@ -8,6 +8,7 @@
 // WAL's last transaction wrote (the reader may not see it yet), a page reached twice, a cell
 // that does not parse, an overflow chain of another length than its cell says — gives up, and
 // the caller walks that table with dbstat.
+import { PARSED_CHILDREN } from './page-hash/page-hash.ts';
 
 /** What a page is in the b-tree that owns it. */
 export const PageKind = { None: 0, Interior: 1, Leaf: 2, Overflow: 3 } as const;
@@ -234,6 +235,23 @@ export class PageLinkTable {
     this.ends[i] = this.used;
   }
 
+  /** Keep the links of page index `p` as page-parse.c read them (page-hash.ts PageHasher.parsed's words), as add would. */
+  addParsed(p: number, words: Int32Array): void {
+    const i = this.slotFor(p);
+    this.next[i] = words[2]! >>> 0;
+    this.kinds[i] = words[1]!;
+    this.size++;
+    this.starts[i] = this.used;
+    const children = words[3]!;
+    if (children === UNPARSED) return void (this.starts[i] = UNPARSED);
+    if (children > 0) {
+      while (this.used + CHILD * children > this.packed.length) this.growPacked();
+      this.packed.set(words.subarray(PARSED_CHILDREN, PARSED_CHILDREN + CHILD * children), this.used);
+      this.used += CHILD * children;
+    }
+    this.ends[i] = this.used;
+  }
+
   /** The children kept, of every page. */
   get children(): number {
     return this.used / CHILD;
@@ -244,12 +262,14 @@ export class PageLinkTable {
     return this.slotOf(p) >= 0;
   }
 
+  private growPacked(): void {
+    const grown = new Int32Array(2 * this.packed.length);
+    grown.set(this.packed);
+    this.packed = grown;
+  }
+
   private push(p: number, overflow: boolean, left: number, leaf: number): void {
-    if (this.used + CHILD > this.packed.length) {
-      const grown = new Int32Array(2 * this.packed.length);
-      grown.set(this.packed);
-      this.packed = grown;
-    }
+    if (this.used + CHILD > this.packed.length) this.growPacked();
     const packed = this.packed;
     packed[this.used] = p;
     packed[this.used + 1] = overflow ? 1 : 0;
