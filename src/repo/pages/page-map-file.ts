@@ -115,7 +115,7 @@ function* columns(map: PageMap, header: Buffer): Generator<Uint8Array> {
 function cellsColumn(values: PageValues, n: number): Uint8Array {
   if (values instanceof DenseValues || values instanceof StoredValues) return new Uint8Array(values.cells.buffer, values.cells.byteOffset, values.cells.byteLength);
   const cells = new Uint16Array(n); // 2 bytes a page, as the map's other columns in memory
-  for (let p = 0; p < n; p++) cells[p] = values.cellsOf(p);
+  values.cellsInto(0, n, cells);
   return new Uint8Array(cells.buffer);
 }
 

@@ -18,6 +18,8 @@ export interface PageValues {
   /** The spans of pages [from, to), two rowids each, to `out` from its start. */
   spansInto(from: number, to: number, out: BigInt64Array): void;
   cellsOf(p: number): number;
+  /** The cells of pages [from, to) (to ≤ pageCount), to `out` from its start. */
+  cellsInto(from: number, to: number, out: Uint16Array): void;
 }
 
 /** Every page's, in memory: a first map's. */
@@ -44,6 +46,10 @@ export class DenseValues implements PageValues {
 
   cellsOf(p: number): number {
     return this.cells[p]!;
+  }
+
+  cellsInto(from: number, to: number, out: Uint16Array): void {
+    out.set(this.cells.subarray(from, to));
   }
 
   /** Page `p`'s content is not known (the WAL's last transaction wrote it, page-read.ts). */
@@ -171,6 +177,15 @@ export class PatchedValues implements PageValues {
   cellsOf(p: number): number {
     const i = this.patches.slotOf(p);
     return i < 0 ? this.base.cellsOf(p) : this.patches.cells[i]!;
+  }
+
+  /** The base's cells copied whole, then the patches' (a page past the base's end is patched: page-read.ts). */
+  cellsInto(from: number, to: number, out: Uint16Array): void {
+    const fromBase = Math.max(from, Math.min(to, this.base.pageCount));
+    if (fromBase > from) this.base.cellsInto(from, fromBase, out);
+    out.fill(0, fromBase - from, to - from);
+    const { patches } = this;
+    for (let i = patches.firstFrom(from); i < patches.size && patches.pages[i]! < to; i++) out[patches.pages[i]! - from] = patches.cells[i]!;
   }
 
   /** Page `p` has the same known hash as in `base`: neither changed nor forgotten since. */

@@ -88,6 +88,10 @@ export class StoredValues implements PageValues {
     return this.cells[p]!;
   }
 
+  cellsInto(from: number, to: number, out: Uint16Array): void {
+    out.set(this.cells.subarray(from, to));
+  }
+
   /** `length` bytes of the file from `at`, to `out`'s start. */
   private bytesInto(at: number, length: number, out: Uint8Array): void {
     for (let done = 0; done < length; ) {
