@@ -103,6 +103,9 @@ describe('the page map file read and written a piece at a time', () => {
       back.values.spansInto(from, to, gotSpans);
       map.values.spansInto(from, to, wantSpans);
       expect(Buffer.from(gotSpans.buffer).equals(Buffer.from(wantSpans.buffer))).toBe(true);
+      const gotCells = new Uint16Array(to - from);
+      back.values.cellsInto(from, to, gotCells);
+      expect([...gotCells]).toEqual(Array.from({ length: to - from }, (_, i) => map.values.cellsOf(from + i)));
     }
   });
 

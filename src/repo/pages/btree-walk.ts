@@ -8,6 +8,7 @@
 // WAL's last transaction wrote (the reader may not see it yet), a page reached twice, a cell
 // that does not parse, an overflow chain of another length than its cell says — gives up, and
 // the caller walks that table with dbstat.
+import { PARSED_CHILDREN } from './page-hash/page-hash.ts';
 
 /** What a page is in the b-tree that owns it. */
 export const PageKind = { None: 0, Interior: 1, Leaf: 2, Overflow: 3 } as const;
@@ -115,9 +116,14 @@ export function slotIn(sortedPages: Int32Array, n: number, p: number): number {
  */
 export function childIndex(pageCount: number, parentOf: (p: number) => number, only: Int32Array | null = null): ChildIndex {
   const slots = only === null ? pageCount : only.length;
+  // Of many pages (one in 16 or more), each page's slot is looked up in a dense index made for
+  // this call: a binary search for every page of the file, twice, cost a spread edit ≈ 30 ms.
+  const dense = only !== null && only.length > 0 && 16 * only.length > pageCount ? new Int32Array(pageCount).fill(-1) : null;
+  if (dense !== null) for (let s = 0; s < only!.length; s++) if (only![s]! < pageCount) dense[only![s]!] = s;
   const slotOf = (p: number): number => {
     const parent = parentOf(p);
-    return parent < 0 || only === null ? parent : slotIn(only, only.length, parent);
+    if (parent < 0 || only === null) return parent;
+    return dense !== null ? (parent < pageCount ? dense[parent]! : -1) : slotIn(only, only.length, parent);
   };
   const starts = new Int32Array(slots + 1);
   for (let p = 0; p < pageCount; p++) {
@@ -183,15 +189,29 @@ export class PageLinkTable {
     this.ends = new Int32Array(slots);
   }
 
+  /**
+   * Sparse, once the pages kept are many (one in 16 or more up to the last): per page, its slot
+   * + 1 (0: not kept), made at the first lookup after the last page was added; a binary search
+   * per page visited cost a spread edit's walk of 18,000 pages more than the walk itself.
+   */
+  private dense: Int32Array | null = null;
+
   /** Where page index `p`'s links are kept; -1 when they are not. */
   slotOf(p: number): number {
-    if (this.pages !== null) return slotIn(this.pages, this.size, p);
-    return this.kinds[p] === undefined || this.kinds[p] === NOT_KEPT ? -1 : p;
+    const pages = this.pages;
+    if (pages === null) return this.kinds[p] === undefined || this.kinds[p] === NOT_KEPT ? -1 : p;
+    if (this.dense === null && this.size > 0 && 16 * this.size > pages[this.size - 1]!) {
+      this.dense = new Int32Array(pages[this.size - 1]! + 1);
+      for (let i = 0; i < this.size; i++) this.dense[pages[i]!] = i + 1;
+    }
+    if (this.dense !== null) return p >= 0 && p < this.dense.length ? this.dense[p]! - 1 : -1;
+    return slotIn(pages, this.size, p);
   }
 
   /** A slot for page index `p`, added after every page kept so far. */
   private slotFor(p: number): number {
     if (this.pages === null) return p;
+    this.dense = null;
     if (this.size === this.pages.length) {
       const grow = <T extends Int32Array | Uint32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
         const b = make(2 * a.length);
@@ -225,6 +245,23 @@ export class PageLinkTable {
     this.ends[i] = this.used;
   }
 
+  /** Keep the links of page index `p` as page-parse.c read them (page-hash.ts PageHasher.parsed's words), as add would. */
+  addParsed(p: number, words: Int32Array): void {
+    const i = this.slotFor(p);
+    this.next[i] = words[2]! >>> 0;
+    this.kinds[i] = words[1]!;
+    this.size++;
+    this.starts[i] = this.used;
+    const children = words[3]!;
+    if (children === UNPARSED) return void (this.starts[i] = UNPARSED);
+    if (children > 0) {
+      while (this.used + CHILD * children > this.packed.length) this.growPacked();
+      this.packed.set(words.subarray(PARSED_CHILDREN, PARSED_CHILDREN + CHILD * children), this.used);
+      this.used += CHILD * children;
+    }
+    this.ends[i] = this.used;
+  }
+
   /** The children kept, of every page. */
   get children(): number {
     return this.used / CHILD;
@@ -235,12 +272,14 @@ export class PageLinkTable {
     return this.slotOf(p) >= 0;
   }
 
+  private growPacked(): void {
+    const grown = new Int32Array(2 * this.packed.length);
+    grown.set(this.packed);
+    this.packed = grown;
+  }
+
   private push(p: number, overflow: boolean, left: number, leaf: number): void {
-    if (this.used + CHILD > this.packed.length) {
-      const grown = new Int32Array(2 * this.packed.length);
-      grown.set(this.packed);
-      this.packed = grown;
-    }
+    if (this.used + CHILD > this.packed.length) this.growPacked();
     const packed = this.packed;
     packed[this.used] = p;
     packed[this.used + 1] = overflow ? 1 : 0;
@@ -269,9 +308,14 @@ export class PageLinkTable {
         at += 4;
         if (type === 0x05) continue; // a table's interior cell: a rowid, no payload
       }
-      at = varintEnd(bytes, at);
-      if (at < 0) return false;
-      const size = varintRead.value;
+      // The payload's size: most often a one-byte varint, read here (a call per cell, half a million of them, cost more than the rest of the parse).
+      let size: number;
+      if (at < bytes.length && bytes[at]! < 0x80) size = bytes[at++]!;
+      else {
+        at = varintEnd(bytes, at);
+        if (at < 0) return false;
+        size = varintRead.value;
+      }
       if (size <= maxLocal) continue; // no chain: a table leaf's rowid, after the size, is not read (3,000,000 varints in a bulk load)
       if (type === 0x0d) {
         at = varintEnd(bytes, at);

@@ -114,7 +114,7 @@ function* columns(map: PageMap, header: Buffer): Generator<Uint8Array> {
     const cells = new Uint16Array(WINDOW_PAGES);
     for (let from = 0; from < n; from += WINDOW_PAGES) {
       const to = Math.min(n, from + WINDOW_PAGES);
-      for (let p = from; p < to; p++) cells[p - from] = values.cellsOf(p);
+      values.cellsInto(from, to, cells); // a window copied (the base's whole, then the patches'), not a lookup per page
       yield new Uint8Array(cells.buffer, 0, 2 * (to - from));
     }
   }

@@ -13,7 +13,7 @@ import { closeSync, fstatSync, readSync, type BigIntStats } from 'node:fs';
 import { PageLinkTable } from './btree-walk.ts';
 import { heldDescriptor } from './held-descriptor.ts';
 import { leafSpan, widenSpan } from './leaf-span.ts';
-import { newSeed, PAGE_HASH_BYTES, pageHasher } from './page-hash/page-hash.ts';
+import { newSeed, PAGE_HASH_BYTES, pageHasher, PARSE_IN_JS } from './page-hash/page-hash.ts';
 import { DenseValues, Patches, PatchedValues, type PageValues } from './page-values.ts';
 import { committedFrames, type WalFrames } from './wal-frames.ts';
 
@@ -130,7 +130,8 @@ function allKnown(hashes: Buffer, pages: number): boolean {
 function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, wal: WalFrames, ino: string, earlier: EarlierHashes | null, sameMainFile: boolean): PageImages {
   const headerCountValid = header.readUInt32BE(92) === header.readUInt32BE(24) && header.readUInt32BE(28) > 0;
   const pageCount = wal.dbSize > 0 ? wal.dbSize : headerCountValid ? header.readUInt32BE(28) : Math.floor(fileSize / pageSize);
-  const hasher = pageHasher(earlier?.seed ?? newSeed(), CHUNK_PAGES * pageSize);
+  const hasher = pageHasher(earlier?.seed ?? newSeed(), CHUNK_PAGES * pageSize, pageSize);
+  const { span: parsedSpan, words: parsed } = hasher.parsed;
   const chunk = hasher.input; // read straight into the hash kernel's memory
   const rollbackMode = header[18] === 1 && header[19] === 1 && wal.empty;
   const earlierPages = earlier === null ? 0 : earlier.values.pageCount;
@@ -163,15 +164,23 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
     if (known === to && hashes.compare(earlierHashes, 0, pages * HASH_BYTES, 0, pages * HASH_BYTES) === 0) continue;
     for (let i = from; i < to; i++) {
       if (i >= known || !sameHash(hashes, earlierHashes, i - from)) {
-        const page = chunk.subarray((i - from) * pageSize, (i - from + 1) * pageSize);
-        if (dense !== null) leafSpan(page, i + 1, dense.spans, dense.cells, i);
+        // Parsed by the hash kernel where it lies (page-hash/page-parse.c); by leaf-span.ts and btree-walk.ts when it says so.
+        hasher.parsePage((i - from) * pageSize, pageSize, usable, i + 1);
+        const inJs = parsed[4] === PARSE_IN_JS;
+        const page = inJs ? chunk.subarray((i - from) * pageSize, (i - from + 1) * pageSize) : null;
+        if (page !== null) leafSpan(page, i + 1, span, cellsRead, 0);
         else {
-          leafSpan(page, i + 1, span, cellsRead, 0);
-          patches.add(i, true, hashes, (i - from) * HASH_BYTES, span[0]!, span[1]!, cellsRead[0]!);
+          span.set(parsedSpan);
+          cellsRead[0] = parsed[0]!;
         }
+        if (dense !== null) {
+          dense.spans.set(span, 2 * i);
+          dense.cells[i] = cellsRead[0]!;
+        } else patches.add(i, true, hashes, (i - from) * HASH_BYTES, span[0]!, span[1]!, cellsRead[0]!);
         if (dense === null) differing.push(i);
-        if (changed !== null && changed.children <= KEPT_CHILDREN_PER_PAGE * pageCount) changed.add(page, i, usable);
-        else changed = null;
+        if (changed === null || changed.children > KEPT_CHILDREN_PER_PAGE * pageCount) changed = null;
+        else if (page !== null) changed.add(page, i, usable);
+        else changed.addParsed(i, parsed);
       }
     }
   }

@@ -97,7 +97,8 @@ function bytesInto(layout: StoredLayout, at: number, length: number, out: Uint8A
     const slot = pieceOf(layout, k);
     const from = at + done - k * CHECKSUM_PIECE;
     const take = Math.min(length - done, slot.length - from);
-    out.set(slot.bytes.subarray(from, from + take), into + done);
+    if (take <= 64) for (let b = 0; b < take; b++) out[into + done + b] = slot.bytes[from + b]!; // a page's: no view made per call
+    else out.set(slot.bytes.subarray(from, from + take), into + done);
     done += take;
   }
 }
@@ -176,7 +177,7 @@ export class StoredValues implements PageValues {
   }
 
   spansInto(from: number, to: number, out: BigInt64Array): void {
-    bytesInto(this.layout, this.spansAt + 16 * from, 16 * (to - from), new Uint8Array(out.buffer, out.byteOffset, 16 * (to - from)));
+    bytesInto(this.layout, this.spansAt + 16 * from, 16 * (to - from), bytesOf(out));
   }
 
   cellsOf(p: number): number {
@@ -186,6 +187,14 @@ export class StoredValues implements PageValues {
   cellsInto(from: number, to: number, out: Uint16Array): void {
     this.cells.into(from, to, out);
   }
+}
+
+/** The last array spansInto wrote and its bytes: the scans ask for one span at a time into the same array, 10,000 times in a spread edit. */
+let lastSpans: { out: BigInt64Array; bytes: Uint8Array } | undefined;
+
+function bytesOf(out: BigInt64Array): Uint8Array {
+  if (lastSpans?.out !== out) lastSpans = { out, bytes: new Uint8Array(out.buffer, out.byteOffset, out.byteLength) };
+  return lastSpans.bytes;
 }
 
 /** Piece `k` of the file into `into` (its length), checked against its sum. */

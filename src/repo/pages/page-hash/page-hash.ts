@@ -21,6 +21,7 @@ interface Xxh3Exports {
   __heap_base: { readonly value: number };
   xxh3_seed(seed: bigint): void;
   xxh3_each(inPtr: number, size: number, count: number, outPtr: number): void;
+  parse_page(pagePtr: number, size: number, usable: number, pageno: number, outPtr: number): void;
 }
 
 /** Bytes of one hash. */
@@ -33,7 +34,19 @@ export interface PageHasher {
   readonly input: Buffer;
   /** The hash of each of the `count` runs of `size` (> 240) bytes from the start of `input`, to `out` from `at`. */
   hashEach(size: number, count: number, out: Buffer, at: number): void;
+  /**
+   * What page-parse.c reads of the page of `size` bytes at `at` in `input` (`usable` of them the
+   * b-tree's; page number `pageno`), into `parsed`; only with room made for pages of that size.
+   */
+  parsePage(at: number, size: number, usable: number, pageno: number): void;
+  /** parsePage's last page: its span, and (cells, kind, next, children, status) then its children, four numbers each. */
+  readonly parsed: { span: BigInt64Array; words: Int32Array };
 }
+
+/** parsed.words' status: a page whose payload sizes reach 2^31, left to the JavaScript (leaf-span.ts, btree-walk.ts). */
+export const PARSE_IN_JS = -2;
+/** Where parsed.words holds a page's children. */
+export const PARSED_CHILDREN = 6;
 
 let compiled: WasmModule | undefined;
 
@@ -42,13 +55,19 @@ export function newSeed(): bigint {
   return randomBytes(8).readBigUInt64LE();
 }
 
-/** A hasher with `seed` for runs of up to `capacity` bytes in all. */
-export function pageHasher(seed: bigint, capacity: number): PageHasher {
+/**
+ * A hasher with `seed` for runs of up to `capacity` bytes in all; `parsedPageSize`: room for
+ * parsePage's output of pages of up to that size (a page's children, two bytes of cell pointer
+ * each at least, four numbers each).
+ */
+export function pageHasher(seed: bigint, capacity: number, parsedPageSize = 0): PageHasher {
   compiled ??= new WebAssembly.Module(Buffer.from(XXH3_WASM_BASE64, 'base64'));
   const kernel = new WebAssembly.Instance(compiled).exports as Xxh3Exports;
   const base = kernel.__heap_base.value;
   const outAt = base + capacity;
-  const need = outAt + (capacity / 241 + 1) * PAGE_HASH_BYTES - kernel.memory.buffer.byteLength;
+  const parsedAt = Math.ceil((outAt + (capacity / 241 + 1) * PAGE_HASH_BYTES) / 8) * 8;
+  const parsedBytes = 16 + 4 * (PARSED_CHILDREN + 4 * (parsedPageSize / 2 + 2));
+  const need = parsedAt + parsedBytes - kernel.memory.buffer.byteLength;
   if (need > 0) kernel.memory.grow(Math.ceil(need / 65536));
   kernel.xxh3_seed(BigInt.asUintN(64, seed));
   const memory = kernel.memory.buffer; // taken after growing: a grown memory has a new buffer
@@ -61,6 +80,11 @@ export function pageHasher(seed: bigint, capacity: number): PageHasher {
       kernel.xxh3_each(base, size, count, outAt);
       hashes.copy(out, at, 0, count * PAGE_HASH_BYTES);
     },
+    parsePage(at, size, usable, pageno) {
+      if (size > parsedPageSize || at + size > capacity) throw new RangeError(`cannot parse a page of ${size} bytes here`);
+      kernel.parse_page(base + at, size, usable, pageno, parsedAt);
+    },
+    parsed: { span: new BigInt64Array(memory, parsedAt, 2), words: new Int32Array(memory, parsedAt + 16, (parsedBytes - 16) / 4) },
   };
 }
 
