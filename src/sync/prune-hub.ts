@@ -3,6 +3,8 @@ import { SqlferryError } from '../errors/index.ts';
 import type { PruneReport } from '../hub/folder/prune.ts';
 import { openRemote } from '../remote/registry.ts';
 
+export { MIN_OLDER_THAN_MS } from '../hub/folder/prune.ts';
+
 export interface PruneHubResult extends PruneReport {
   /** False where the store leaves nothing behind (PostgreSQL): nothing was looked for. */
   applies: boolean;

@@ -113,7 +113,8 @@ describe('hub prune on a folder hub', () => {
       expect(sqlite3(clone, 'SELECT group_concat(v) FROM t ORDER BY id;').trim()).toBe('one,two,three');
       sqlite3(clone, "INSERT INTO t(v) VALUES ('four');");
       ok(dir, '--db', clone, 'sync');
-      expect(ok(dir, 'hub', 'prune', hub, '--older-than', '0m')).toContain('Removed 1 leftover file');
+      plant(hub, `log/${seqName(4)}.dddddddddddd.changeset`, 11 * 60_000); // a push killed before publishing
+      expect(ok(dir, 'hub', 'prune', hub, '--older-than', '10m')).toContain('Removed 1 leftover file');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -165,6 +166,9 @@ describe('hub prune on a folder hub', () => {
       const bad = run(dir, 'hub', 'prune', hub, '--older-than', 'soon');
       expect(bad.status).toBe(2);
       expect(bad.stderr).toContain('--older-than must be a span such as 90m, 12h or 30d, not "soon"');
+      const soon = run(dir, 'hub', 'prune', hub, '--older-than', '0m');
+      expect(soon.status).toBe(2);
+      expect(soon.stderr).toContain('--older-than must be at least 10m, not 0m: a push still at work may not have published the bytes it wrote yet');
       const stranger = join(dir, 'not-a-hub');
       plant(dir, 'not-a-hub.txt', 0);
       const none = run(dir, 'hub', 'prune', stranger);

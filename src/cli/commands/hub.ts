@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { SqlferryError, EXIT } from '../../errors/index.ts';
 import { durationMs } from '../../shared/duration.ts';
 import { migrateHub } from '../../sync/migrate-hub.ts';
-import { pruneHub } from '../../sync/prune-hub.ts';
+import { MIN_OLDER_THAN_MS, pruneHub } from '../../sync/prune-hub.ts';
 import { formatBytes } from '../progress.ts';
 import { globals, out } from '../output.ts';
 
@@ -33,7 +33,7 @@ export function registerHub(program: Command): void {
     .command('prune')
     .description('remove what killed pushes left in a folder or SSH hub (bytes no entry or snapshot names, staged files), once nothing has written them for a while')
     .argument('<url>', 'the hub: a folder or ssh://')
-    .option('--older-than <span>', 'keep leftovers written to more recently than this (90m, 12h, 30d): a push may still be at work', '1h')
+    .option('--older-than <span>', 'keep leftovers written to more recently than this (90m, 12h, 30d; at least 10m): a push may still be at work', '1h')
     .option('--dry-run', 'list what would be removed, remove nothing')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExamples:\n  $ sqlferry hub prune /srv/hubs/app --dry-run\n  $ sqlferry hub prune ssh://backup.example/srv/hubs/app --older-than 1d')
@@ -42,6 +42,9 @@ export function registerHub(program: Command): void {
       const olderThanMs = durationMs(opts.olderThan);
       if (olderThanMs === undefined) {
         throw new SqlferryError('USAGE', `--older-than must be a span such as 90m, 12h or 30d, not ${JSON.stringify(opts.olderThan)}`, { exitCode: EXIT.usage });
+      }
+      if (olderThanMs < MIN_OLDER_THAN_MS) {
+        throw new SqlferryError('USAGE', `--older-than must be at least ${MIN_OLDER_THAN_MS / 60_000}m, not ${opts.olderThan}: a push still at work may not have published the bytes it wrote yet`, { exitCode: EXIT.usage });
       }
       const dryRun = opts.dryRun === true;
       const result = await pruneHub(url, { olderThanMs, dryRun });

@@ -9,8 +9,15 @@ import { metaName, LOG_DIR, SNAPSHOTS_DIR, committedSeq, type HubFolder } from '
 import { SEQ_WIDTH } from '../naming.ts';
 import type { FolderFs } from './fs.ts';
 
+/**
+ * The least `olderThanMs` a prune should take: a push writes an entry's bytes, then links the
+ * metadata that publishes them, a batch's links one after another (a round trip each over SSH).
+ * Bytes removed in between would be published missing, and every reader of the hub would fail there.
+ */
+export const MIN_OLDER_THAN_MS = 10 * 60_000;
+
 export interface PruneOptions {
-  /** Leftovers written to more recently than this are kept (a writer may still be at work). */
+  /** Leftovers written to more recently than this are kept (a writer may still be at work); at least MIN_OLDER_THAN_MS. */
   olderThanMs: number;
   /** List what would go, remove nothing. */
   dryRun: boolean;
