@@ -44,15 +44,10 @@ export class WalkedPages implements PagesFound, PageSink {
 
   push(p: number, parent: number, kind: PageKind, leaf: number): void {
     if (this.length === this.pages.length) {
-      const grown = <T extends Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
-        const b = make(2 * a.length);
-        b.set(a);
-        return b;
-      };
-      this.pages = grown(this.pages, (n) => new Int32Array(n));
-      this.parents = grown(this.parents, (n) => new Int32Array(n));
-      this.kinds = grown(this.kinds, (n) => new Uint8Array(n));
-      this.leaves = grown(this.leaves, (n) => new Int32Array(n));
+      this.pages = doubled(this.pages, (n) => new Int32Array(n));
+      this.parents = doubled(this.parents, (n) => new Int32Array(n));
+      this.kinds = doubled(this.kinds, (n) => new Uint8Array(n));
+      this.leaves = doubled(this.leaves, (n) => new Int32Array(n));
     }
     const i = this.length++;
     this.pages[i] = p;
@@ -213,16 +208,11 @@ export class PageLinkTable {
     if (this.pages === null) return p;
     this.dense = null;
     if (this.size === this.pages.length) {
-      const grow = <T extends Int32Array | Uint32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
-        const b = make(2 * a.length);
-        b.set(a);
-        return b;
-      };
-      this.pages = grow(this.pages, (n) => new Int32Array(n));
-      this.next = grow(this.next, (n) => new Uint32Array(n));
-      this.kinds = grow(this.kinds, (n) => new Uint8Array(n));
-      this.starts = grow(this.starts, (n) => new Int32Array(n));
-      this.ends = grow(this.ends, (n) => new Int32Array(n));
+      this.pages = doubled(this.pages, (n) => new Int32Array(n));
+      this.next = doubled(this.next, (n) => new Uint32Array(n));
+      this.kinds = doubled(this.kinds, (n) => new Uint8Array(n));
+      this.starts = doubled(this.starts, (n) => new Int32Array(n));
+      this.ends = doubled(this.ends, (n) => new Int32Array(n));
     }
     this.pages[this.size] = p;
     return this.size;
@@ -472,4 +462,11 @@ function varintEnd(bytes: Buffer, at: number): number {
     }
   }
   return -1;
+}
+
+/** `a`'s numbers at the start of a new array twice its length (`make` makes one of its type). */
+function doubled<T extends Int32Array | Uint32Array | Uint8Array>(a: T, make: (n: number) => T): T {
+  const b = make(2 * a.length);
+  b.set(a);
+  return b;
 }

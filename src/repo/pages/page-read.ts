@@ -176,8 +176,10 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
         if (dense !== null) {
           dense.spans.set(span, 2 * i);
           dense.cells[i] = cellsRead[0]!;
-        } else patches.add(i, true, hashes, (i - from) * HASH_BYTES, span[0]!, span[1]!, cellsRead[0]!);
-        if (dense === null) differing.push(i);
+        } else {
+          patches.add(i, true, hashes, (i - from) * HASH_BYTES, span[0]!, span[1]!, cellsRead[0]!);
+          differing.push(i);
+        }
         if (changed === null || changed.children > KEPT_CHILDREN_PER_PAGE * pageCount) changed = null;
         else if (page !== null) changed.add(page, i, usable);
         else changed.addParsed(i, parsed);
