@@ -295,29 +295,29 @@ function partialStructure(old: PageMap, images: PageImages, layout: Record<strin
   const dirtyPages = Int32Array.from(dirty).sort();
   const children = childIndex(n, windowReader(old.parents), dirtyPages);
   // Walked: per page met, its table, parent, kind, leaf and whether its subtree was kept whole.
-  const met: number[] = [];
-  const seen = new Uint8Array(count);
+  const met = new Records(MET);
+  const seen = new Uint8Array(count); // also the pages met, with every table's
   const keep = (p: number): boolean => !dirty.has(p);
   for (const t of walked) {
     const source = walkSource(old, images, children, t);
     if (source === null) return null;
     const id = tables.indexOf(t) >= 0 ? tables.indexOf(t) : tables.push(t) - 1;
-    const sink: PageSink = { push: (p, parent, kind, leaf, whole) => void met.push(p, id, parent, kind, leaf, whole ? 1 : 0) };
+    const sink: PageSink = { push: (p, parent, kind, leaf, whole) => met.add(p, id, parent, kind, leaf, whole ? 1 : 0) };
     for (const tree of btrees) if (tree.tbl === t && !walkBtree(source, Number(tree.rootpage) - 1, tree.name === t, sink, seen, keep)) return null;
   }
-  const reached = new Set<number>();
-  for (let i = 0; i < met.length; i += MET) reached.add(met[i]!);
+  const reached = (p: number): boolean => p < count && seen[p] === 1;
   // Under the pages descended into, the last map's pages not met now (and their subtrees) left
   // the b-trees (tag -1); a chain kept whole that now continues another leaf takes that leaf (its tag).
   const roots = new Map<number, number>();
   for (let s = 0; s < dirtyPages.length; s++) {
     for (let i = children.starts[s]!; i < children.starts[s + 1]!; i++) {
       const c = children.list[i]!;
-      if (!dirty.has(c) && !reached.has(c)) roots.set(c, -1);
+      if (!dirty.has(c) && !reached(c)) roots.set(c, -1);
     }
   }
+  const m = met.numbers;
   for (let i = 0; i < met.length; i += MET) {
-    const [p, , , kind, leaf, whole] = met.slice(i, i + MET) as [number, number, number, number, number, number];
+    const [p, kind, leaf, whole] = [m[i]!, m[i + 3]!, m[i + 4]!, m[i + 5]!];
     if (whole !== 1 || leaf === leafAt(p)) continue;
     if (kind !== PageKind.Overflow) return null; // a leaf or interior page of another b-tree of its table
     roots.set(p, leaf);
@@ -326,35 +326,63 @@ function partialStructure(old: PageMap, images: PageImages, layout: Record<strin
   if (under === null) return null;
   // A subtree kept whole under a new parent: its old parent let it go (left the b-trees, or descended into and not linking to it now).
   for (let i = 0; i < met.length; i += MET) {
-    const [p, , parent, , , whole] = met.slice(i, i + MET) as [number, number, number, number, number, number];
+    const [p, parent, whole] = [m[i]!, m[i + 2]!, m[i + 5]!];
     const before = parentAt(p);
     if (whole === 1 && parent !== before && !(before >= 0 && (dirty.has(before) || under.get(before) === -1))) return null;
   }
-  // Patches, each over the ones before: per page, its owner, parent, kind and leaf.
-  const patches = new Map<number, [number, number, number, number]>();
-  const unowned: [number, number, number, number] = [-1, -1, PageKind.None, -1];
+  // Per page patched, its owner, parent, kind and leaf: the pages met, and the last map's pages
+  // not met now (a dropped table's, changed ones, those under them), or chains relabelled: no page twice.
+  const patches = new Records(PATCH);
+  const unowned = (p: number): void => patches.add(p, -1, -1, PageKind.None, -1);
   if (dropped.size > 0) {
-    for (const [from, owners] of windowsOf(old.owners, n)) for (let i = 0; i < Math.min(owners.length, n - from); i++) if (dropped.has(owners[i]!)) patches.set(from + i, unowned);
+    for (const [from, owners] of windowsOf(old.owners, n)) for (let i = 0; i < Math.min(owners.length, n - from); i++) if (dropped.has(owners[i]!) && !reached(from + i)) unowned(from + i);
   }
-  for (const p of dirtyPages) if (!reached.has(p)) patches.set(p, unowned);
-  for (const [p, tag] of under) patches.set(p, tag === -1 ? unowned : [ownerAt(p), parentAt(p), kindAt(p), tag]);
-  for (let i = 0; i < met.length; i += MET) {
-    const [p, id, parent, kind, leaf] = met.slice(i, i + MET) as [number, number, number, number, number];
-    patches.set(p, [id, parent, kind, leaf]);
+  for (const p of dirtyPages) if (!reached(p)) unowned(p);
+  for (const [p, tag] of under) {
+    if (reached(p)) continue; // a chain's first page, met
+    if (tag === -1) unowned(p);
+    else patches.add(p, ownerAt(p), parentAt(p), kindAt(p), tag);
   }
-  const pages = Int32Array.from(patches.keys()).sort();
-  const column = (base: PageColumn, width: 4 | 1, fill: number, field: number): PatchedColumn => new PatchedColumn(base, count, width, fill, pages, Int32Array.from(pages, (p) => patches.get(p)![field]!));
-  return { tables, owners: column(old.owners, 4, -1, 0), parents: column(old.parents, 4, -1, 1), kinds: column(old.kinds, 1, PageKind.None, 2), leafOf: column(old.leafOf, 4, -1, 3) };
+  for (let i = 0; i < met.length; i += MET) patches.add(m[i]!, m[i + 1]!, m[i + 2]!, m[i + 3]!, m[i + 4]!);
+  const pn = patches.numbers;
+  const order = Int32Array.from({ length: patches.length / PATCH }, (_, i) => PATCH * i).sort((x, y) => pn[x]! - pn[y]!);
+  const pages = Int32Array.from(order, (at) => pn[at]!);
+  const column = (base: PageColumn, width: 4 | 1, fill: number, field: number): PatchedColumn => new PatchedColumn(base, count, width, fill, pages, Int32Array.from(order, (at) => pn[at + field]!));
+  return { tables, owners: column(old.owners, 4, -1, 1), parents: column(old.parents, 4, -1, 2), kinds: column(old.kinds, 1, PageKind.None, 3), leafOf: column(old.leafOf, 4, -1, 4) };
 }
 
 /** Numbers per page partialStructure's walks met: page, table, parent, kind, leaf, kept whole. */
 const MET = 6;
+/** Numbers per page it patches: page, owner, parent, kind, leaf. */
+const PATCH = 5;
+
+/** Records of a few numbers each, in one typed array grown by doubling (no object per page: a bulk load's walk meets 50,000 pages). */
+class Records {
+  numbers = new Int32Array(1024);
+  /** Numbers used. */
+  length = 0;
+  private readonly width: number;
+
+  constructor(width: number) {
+    this.width = width;
+  }
+
+  add(...values: number[]): void {
+    if (this.length + this.width > this.numbers.length) {
+      const grown = new Int32Array(2 * this.numbers.length);
+      grown.set(this.numbers);
+      this.numbers = grown;
+    }
+    this.numbers.set(values, this.length);
+    this.length += this.width;
+  }
+}
 
 /**
  * The pages under `roots` in the last map (by its `parents` of `n` pages), each with its root's
  * tag, the roots too, not descending into the pages `stop`; null past SUBTREE_PASSES passes.
  */
-function subtrees(parents: PageColumn, n: number, roots: ReadonlyMap<number, number>, stop: ReadonlySet<number>): Map<number, number> | null {
+function subtrees(parents: PageColumn, n: number, roots: ReadonlyMap<number, number>, stop: (p: number) => boolean): Map<number, number> | null {
   const tags = new Map(roots);
   for (let pass = 0, added = roots.size > 0; added; pass++) {
     if (pass === SUBTREE_PASSES) return null;
@@ -363,7 +391,7 @@ function subtrees(parents: PageColumn, n: number, roots: ReadonlyMap<number, num
       for (let i = 0; i < Math.min(window.length, n - from); i++) {
         const parent = window[i]!;
         const tag = parent < 0 ? undefined : tags.get(parent);
-        if (tag === undefined || tags.has(from + i) || stop.has(from + i)) continue;
+        if (tag === undefined || tags.has(from + i) || stop(from + i)) continue;
         tags.set(from + i, tag);
         added = true;
       }
