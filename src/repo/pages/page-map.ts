@@ -280,11 +280,9 @@ function partialStructure(old: PageMap, images: PageImages, layout: Record<strin
   const dropped = new Set<number>();
   const walked: string[] = [];
   for (const t of reshaped) {
-    if (layout[t] === undefined) {
-      if (old.tables.includes(t)) dropped.add(old.tables.indexOf(t));
-    }
-    else if (old.layout[t] === undefined || old.layout[t] === layout[t]) walked.push(t);
-    else return null;
+    if (layout[t] !== undefined && old.layout[t] !== undefined && layout[t] !== old.layout[t]) return null; // its SQL, an index or a root page changed
+    if (layout[t] !== undefined) walked.push(t);
+    else if (old.tables.includes(t)) dropped.add(old.tables.indexOf(t));
   }
   const walkedIds = new Set(walked.map((t) => old.tables.indexOf(t)).filter((id) => id >= 0));
   const heldBefore = (p: number): boolean => p >= 0 && p < n && walkedIds.has(ownerAt(p));
@@ -403,7 +401,7 @@ function subtrees(parents: PageColumn, n: number, roots: ReadonlyMap<number, num
 /**
  * Of the changed tables, those whose b-trees changed shape (to walk again), what a walk of each
  * reads, and the last map's structure as the walks and the copy of the other tables' pages read
- * it: from pages.bin when no table changed shape, else in memory.
+ * it: from pages.bin, or in memory for a walk from the roots (`whole`, when partialStructure cannot).
  */
 function walkPlan(old: PageMap, images: PageImages, layout: Record<string, string>, changed: ReadonlySet<string>): { reshaped: Set<string>; whole: () => { sources: Map<string, WalkSource | null>; structure: PageMap } } {
   const heldBy = (map: PageMap, tables: ReadonlySet<string>): ((p: number) => boolean) => {
