@@ -73,6 +73,8 @@ describe('a b-tree that changed shape, walked from its changed pages', () => {
       'DELETE FROM t WHERE id BETWEEN 10000 AND 40000',
       // the freed pages taken by another table
       "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 400) INSERT INTO small SELECT 1000 + i, printf('%080d', i) FROM s",
+      // in one commit: pages freed by one table and taken by another
+      "DELETE FROM t WHERE id BETWEEN 45000 AND 52000; WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 400) INSERT INTO small SELECT 5000 + i, printf('%080d', i) FROM s",
       // a table dropped, and another's rows moved beside it
       "DROP TABLE gone; UPDATE t SET v = v || 'x' WHERE id BETWEEN 50000 AND 51000",
     ];
