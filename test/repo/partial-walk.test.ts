@@ -5,7 +5,10 @@
 // by another table, a table dropped, overflow chains moved to another leaf — the narrowed
 // comparison gives the full one's changeset, the map is made that way, and it is, page for
 // page, a first map's walk of every page (page-scope-property.test.ts holds that to dbstat's).
+// A subtree kept whole under a new parent while its old one still links to it (a damaged
+// b-tree) is not trusted: that table is walked with dbstat.
 import { describe, it, expect } from 'vitest';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Replica } from '../../src/repo/replica.ts';
@@ -93,5 +96,30 @@ describe('a b-tree that changed shape, walked from its changed pages', () => {
     }
     app.close();
     expect(dumpTables(replica.paths.base)).toEqual(dumpTables(path));
+  });
+
+  it('does not keep a subtree whole under a new parent while its old parent still links to it (a damaged b-tree): walks it with dbstat', () => {
+    const path = join(tempDir(), 'damaged.db');
+    const app = new DatabaseSync(path);
+    app.exec(`PRAGMA page_size = 512; CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);
+      WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 20000) INSERT INTO t SELECT i, printf('%020d', i) FROM s`);
+    const replica = Replica.init(path);
+    // Two interior pages under the root, and a leaf under the second.
+    const pages = app.prepare("SELECT pageno, pagetype, path FROM dbstat WHERE name = 't' ORDER BY path").all() as Array<{ pageno: number; pagetype: string; path: string }>;
+    const [a, b] = pages.filter((r) => r.pagetype === 'internal' && r.path.length === 5); // '/000/', '/001/'
+    const leaf = pages.find((r) => r.pagetype === 'leaf' && r.path.startsWith(b!.path))!;
+    app.close();
+    // The first one's right-most child now the second one's leaf: that leaf is reached twice.
+    const fd = openSync(path, 'r+'); // no connection to it is open in this process
+    const child = Buffer.alloc(4);
+    child.writeUInt32BE(leaf.pageno);
+    writeSync(fd, child, 0, 4, (a!.pageno - 1) * 512 + 8);
+    const check = Buffer.alloc(1);
+    readSync(fd, check, 0, 1, (a!.pageno - 1) * 512);
+    closeSync(fd);
+    expect(check[0]).toBe(0x05); // a table's interior page
+    const { next } = nextAndWhole(replica);
+    expect(next.owners).not.toBeInstanceOf(PatchedColumn);
+    expect(next.dbstatWalked).toEqual(['t']);
   });
 });
