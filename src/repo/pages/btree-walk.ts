@@ -26,9 +26,13 @@ export interface PagesFound {
   leaves: ArrayLike<number>;
 }
 
-/** Where walkBtree puts each page it meets: its parent, its kind, and its leaf (-1 when not of the table's own b-tree or not a row page). */
+/**
+ * Where walkBtree puts each page it meets: its parent, its kind, and its leaf (-1 when not of the
+ * table's own b-tree or not a row page); `whole`: a page not descended into, whose subtree is as
+ * the last map has it (walkBtree's `keep`).
+ */
 export interface PageSink {
-  push(p: number, parent: number, kind: PageKind, leaf: number): void;
+  push(p: number, parent: number, kind: PageKind, leaf: number, whole: boolean): void;
 }
 
 /**
@@ -350,9 +354,11 @@ function pushVisit(top: number, p: number, parent: number, overflow: boolean, le
 /**
  * Adds to `out` the pages of the b-tree rooted at page index `root`; `own`: the table's own
  * b-tree (it holds rows); `seen`: per page index, 1 once a walk met it (cheaper than a Set of
- * a bulk load's 54,000 pages). False: not sure.
+ * a bulk load's 54,000 pages); `keep`: of an unchanged page, whether its subtree in the last map
+ * held no changed page, so that it is the same now: pushed whole, not descended into (null:
+ * every page descended into). False: not sure.
  */
-export function walkBtree(source: WalkSource, root: number, own: boolean, out: PageSink, seen: Uint8Array): boolean {
+export function walkBtree(source: WalkSource, root: number, own: boolean, out: PageSink, seen: Uint8Array, keep: ((p: number) => boolean) | null = null): boolean {
   let top = pushVisit(0, root, -1, false, -1, -1);
   while (top > 0) {
     top -= VISIT;
@@ -364,13 +370,15 @@ export function walkBtree(source: WalkSource, root: number, own: boolean, out: P
     if (p < 1 || p >= source.pageCount || seen[p] === 1) return false; // page index 0 is page 1: sqlite_schema's
     seen[p] = 1;
     let kind: PageKind;
+    let whole = false;
     if (source.unchanged(p, overflow)) {
       kind = source.kindBefore(p);
+      whole = keep !== null && keep(p);
       const leaf = kind === PageKind.Leaf ? p : kind === PageKind.Overflow ? leafOfChain : UNKNOWN_LEAF;
       const { starts, list } = source.childrenBefore;
-      const slot = childSlot(source.childrenBefore, p);
-      if (slot < 0) return false;
-      for (let i = starts[slot]!, end = starts[slot + 1]!; i < end; i++) {
+      const slot = whole ? -1 : childSlot(source.childrenBefore, p);
+      if (!whole && slot < 0) return false;
+      for (let i = whole ? 0 : starts[slot]!, end = whole ? 0 : starts[slot + 1]!; i < end; i++) {
         const c = list[i]!;
         const chain = source.kindBefore(c) === PageKind.Overflow;
         top = pushVisit(top, c, p, chain, chain && left > 0 ? left - 1 : -1, chain ? leaf : -1);
@@ -394,7 +402,7 @@ export function walkBtree(source: WalkSource, root: number, own: boolean, out: P
         }
       }
     }
-    out.push(p, parent, kind, !own ? -1 : kind === PageKind.Leaf ? p : kind === PageKind.Overflow ? leafOfChain : -1);
+    out.push(p, parent, kind, !own ? -1 : kind === PageKind.Leaf ? p : kind === PageKind.Overflow ? leafOfChain : -1, whole);
   }
   return true;
 }

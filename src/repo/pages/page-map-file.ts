@@ -20,7 +20,7 @@ import { tempPathFor } from '../atomic.ts';
 import type { FileStamp } from './fingerprint.ts';
 import { Checksum, CHECKSUM_PIECE, checksumOfSums, PAGE_HASH_BYTES, pieceSum } from './page-hash/page-hash.ts';
 import type { PageMap } from './page-map.ts';
-import type { PageColumn } from './page-columns.ts';
+import { isWindowed, type PageColumn } from './page-columns.ts';
 import { DenseValues, PatchedValues } from './page-values.ts';
 import { PageMapChangedError, readPieceInto, scratchPiece, StoredColumn, StoredValues, type StoredLayout } from './stored-values.ts';
 import type { SidecarPaths } from '../sidecar.ts';
@@ -121,9 +121,9 @@ function* columns(map: PageMap, header: Buffer): Generator<Uint8Array> {
   yield* columnBytes(map.kinds, n, () => new Uint8Array(WINDOW_PAGES));
 }
 
-/** The bytes of a column of `n` pages: an array's own, or a stored one's a window at a time. */
+/** The bytes of a column of `n` pages: an array's own, or a stored or patched one's a window at a time. */
 function* columnBytes(column: PageColumn, n: number, window: () => Int32Array | Uint8Array): Generator<Uint8Array> {
-  if (!(column instanceof StoredColumn)) {
+  if (!isWindowed(column)) {
     const a = column as Int32Array | Uint8Array;
     yield new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
     return;

@@ -20,8 +20,7 @@ import type { FileStamp } from './fingerprint.ts';
 import { childIndex, PageKind, sameShape, walkBtree, WalkedPages, type ChildIndex, type PagesFound, type PageSink, type WalkSource } from './btree-walk.ts';
 import { dbstatWalk } from './dbstat-walk.ts';
 import { UNKNOWN_CELLS } from './leaf-span.ts';
-import { StoredColumn } from './stored-values.ts';
-import { numbersOf, windowReader, windowsOf, type PageColumn, type Reader } from './page-columns.ts';
+import { isWindowed, numbersOf, PatchedColumn, windowReader, windowsOf, type PageColumn, type Reader } from './page-columns.ts';
 
 export interface PageMap {
   pageSize: number;
@@ -101,7 +100,7 @@ class RowCounts {
 /** `map` with its structure (owners, leaves, parents, kinds) in memory: a walk reads them for every page of its tables. */
 function resident(map: PageMap): PageMap & { owners: Int32Array; leafOf: Int32Array; parents: Int32Array; kinds: Uint8Array } {
   const read = <T extends Int32Array | Uint8Array>(column: PageColumn, make: (n: number) => T): T => {
-    if (!(column instanceof StoredColumn)) return column as T;
+    if (!isWindowed(column)) return column as T;
     const whole = make(column.length);
     column.into(0, column.length, whole);
     return whole;
@@ -148,6 +147,9 @@ export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageI
   // saving writes them where they lie).
   const same = old !== null && plan?.reshaped.size === 0 && count === old.pageCount ? old : null;
   const btrees = db.prepare(`SELECT name, tbl_name AS tbl, rootpage FROM ${schema}.sqlite_schema WHERE type IN ('table', 'index') AND rootpage > 0`).all() as Array<{ name: string; tbl: string; rootpage: number | bigint }>;
+  // A b-tree that changed shape is walked from its changed pages when that can be sure, else from its roots (below).
+  const partial = old !== null && plan !== null && plan.reshaped.size > 0 ? partialStructure(old, images, layout, plan.reshaped, btrees) : null;
+  if (partial !== null) return { pageSize: images.pageSize, pageCount: count, values: forgetLastWritten(images), seed: images.seed, ...partial, layout, mainFile: null, dbstatWalked: [], replaces: old };
   const tableOf = new Map(btrees.map((b) => [b.name, b.tbl]));
   // The walks write into the map's arrays as they go (kept aside until each was sure, a first
   // map's walk of every page took 13–26 bytes a page more); one that gives up part way leaves
@@ -209,7 +211,8 @@ export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageI
       if (source === null) addDbstat(null);
       else for (const t of new Set(btrees.map((b) => b.tbl))) if (!walkOrDbstat(t, source)) return null;
     } else {
-      const { reshaped, sources, structure } = plan;
+      const { reshaped } = plan;
+      const { sources, structure } = plan.whole();
       const kept = old.tables.map((t) => (reshaped.has(t) ? -1 : idOf(t)));
       const [ownerAt, leafAt, parentAt, kindAt] = [structure.owners, structure.leafOf, structure.parents, structure.kinds].map(numbersOf) as [Reader, Reader, Reader, Reader];
       for (let p = 0; same === null && p < Math.min(old.pageCount, count); p++) {
@@ -225,20 +228,182 @@ export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageI
     return { tables, owners, leafOf, parents, kinds, dbstatWalked };
   };
   const { tables, owners, leafOf, parents, kinds, dbstatWalked } = structureOf(true) ?? structureOf(false)!;
-  // The read's own values, not copies (the walks above were their last readers); a page of the
-  // WAL's last transaction is not known: its span covers both its images (page-read.ts).
-  const { values } = images;
-  for (const p of images.lastWritten) if (p <= count) values.forget(p - 1);
   const structure = same ?? { owners, leafOf, parents, kinds };
-  return { pageSize: images.pageSize, pageCount: count, values, seed: images.seed, owners: structure.owners, leafOf: structure.leafOf, parents: structure.parents, kinds: structure.kinds, tables, layout, mainFile: null, dbstatWalked, replaces: old };
+  return { pageSize: images.pageSize, pageCount: count, values: forgetLastWritten(images), seed: images.seed, owners: structure.owners, leafOf: structure.leafOf, parents: structure.parents, kinds: structure.kinds, tables, layout, mainFile: null, dbstatWalked, replaces: old };
+}
+
+/**
+ * The read's own values, not copies (the walks were their last readers); a page of the WAL's
+ * last transaction is not known: its span covers both its images (page-read.ts).
+ */
+function forgetLastWritten(images: PageImages): PageValues {
+  const { values } = images;
+  for (const p of images.lastWritten) if (p <= images.pageCount) values.forget(p - 1);
+  return values;
+}
+
+/** A map's structure: its tables, and per page its owner, leaf, parent and kind. */
+interface Structure {
+  tables: string[];
+  owners: PageColumn;
+  leafOf: PageColumn;
+  parents: PageColumn;
+  kinds: PageColumn;
+}
+
+/** Passes over the last map's parents for the pages under a page freed or moved (one when the pages of a subtree or chain ascend, as SQLite mostly allocates them). */
+const SUBTREE_PASSES = 8;
+
+/**
+ * The next map's structure when the b-trees that changed shape (`reshaped`) are walked from the
+ * pages whose links changed only, not from their roots: the last map's columns, patched where a
+ * page changed owner, leaf, parent or kind (PatchedColumn), not read whole (13 bytes a page) nor
+ * indexed by parent (8). Why that suffices: a page unchanged, in the same role, links to the
+ * same pages as when the last map was made, and so does every page under it; if none under it
+ * changed either, its whole subtree is as that map has it (only a chain's leaf may differ, when
+ * a cell moved to another leaf). So the walk descends only into changed pages and the pages
+ * above them in the last map (whose children come from one pass over its parents, a window at a
+ * time), and keeps the subtree of any other page it meets whole. The pages the last map had
+ * under those descended into, not met now, left the b-tree (freed, or another table's): with
+ * their subtrees (passes over the parents again) they are unowned, unless a walk met them. A
+ * dropped table's pages are unowned (a pass over the owners). Null when that cannot be done
+ * for sure: a table whose SQL, indexes or root pages changed (not dropped), the file shorter,
+ * a page of the WAL's last transaction, a page a walk does not know, or one met twice; then the
+ * tables are walked from their roots.
+ */
+function partialStructure(old: PageMap, images: PageImages, layout: Record<string, string>, reshaped: ReadonlySet<string>, btrees: Array<{ name: string; tbl: string; rootpage: number | bigint }>): Structure | null {
+  const count = images.pageCount;
+  const n = old.pageCount;
+  if (images.changed === null || count < n) return null;
+  const [ownerAt, parentAt, leafAt, kindAt] = [old.owners, old.parents, old.leafOf, old.kinds].map(numbersOf) as [Reader, Reader, Reader, Reader];
+  const tables = [...old.tables];
+  const dropped = new Set<number>();
+  const walked: string[] = [];
+  for (const t of reshaped) {
+    if (layout[t] !== undefined && old.layout[t] !== undefined && layout[t] !== old.layout[t]) return null; // its SQL, an index or a root page changed
+    if (layout[t] !== undefined) walked.push(t);
+    else if (old.tables.includes(t)) dropped.add(old.tables.indexOf(t));
+  }
+  const walkedIds = new Set(walked.map((t) => old.tables.indexOf(t)).filter((id) => id >= 0));
+  const heldBefore = (p: number): boolean => p >= 0 && p < n && walkedIds.has(ownerAt(p));
+  if (images.lastWritten.some((p) => heldBefore(p - 1))) return null; // the reader may see either image
+  // The changed pages of the walked tables, and the pages above them in the last map.
+  const dirty = new Set<number>();
+  for (const p of images.differing) for (let q = p; heldBefore(q) && !dirty.has(q); q = parentAt(q)) dirty.add(q);
+  const dirtyPages = Int32Array.from(dirty).sort();
+  const children = childIndex(n, windowReader(old.parents), dirtyPages);
+  // Walked: per page met, its table, parent, kind, leaf and whether its subtree was kept whole.
+  const met = new Records(MET);
+  const seen = new Uint8Array(count); // also the pages met, with every table's
+  const keep = (p: number): boolean => !dirty.has(p);
+  for (const t of walked) {
+    const source = walkSource(old, images, children, t);
+    if (source === null) return null;
+    const id = tables.indexOf(t) >= 0 ? tables.indexOf(t) : tables.push(t) - 1;
+    const sink: PageSink = { push: (p, parent, kind, leaf, whole) => met.add(p, id, parent, kind, leaf, whole ? 1 : 0) };
+    for (const tree of btrees) if (tree.tbl === t && !walkBtree(source, Number(tree.rootpage) - 1, tree.name === t, sink, seen, keep)) return null;
+  }
+  const reached = (p: number): boolean => p < count && seen[p] === 1;
+  // Under the pages descended into, the last map's pages not met now (and their subtrees) left
+  // the b-trees (tag -1); a chain kept whole that now continues another leaf takes that leaf (its tag).
+  const roots = new Map<number, number>();
+  for (let s = 0; s < dirtyPages.length; s++) {
+    for (let i = children.starts[s]!; i < children.starts[s + 1]!; i++) {
+      const c = children.list[i]!;
+      if (!dirty.has(c) && !reached(c)) roots.set(c, -1);
+    }
+  }
+  const m = met.numbers;
+  for (let i = 0; i < met.length; i += MET) {
+    const [p, kind, leaf, whole] = [m[i]!, m[i + 3]!, m[i + 4]!, m[i + 5]!];
+    if (whole !== 1 || leaf === leafAt(p)) continue;
+    if (kind !== PageKind.Overflow) return null; // a leaf or interior page of another b-tree of its table
+    roots.set(p, leaf);
+  }
+  const under = subtrees(old.parents, n, roots, reached);
+  if (under === null) return null;
+  // A subtree kept whole under a new parent: its old parent let it go (left the b-trees, or descended into and not linking to it now).
+  for (let i = 0; i < met.length; i += MET) {
+    const [p, parent, whole] = [m[i]!, m[i + 2]!, m[i + 5]!];
+    const before = parentAt(p);
+    if (whole === 1 && parent !== before && !(before >= 0 && (dirty.has(before) || under.get(before) === -1))) return null;
+  }
+  // Per page patched, its owner, parent, kind and leaf: the pages met, and the last map's pages
+  // not met now (a dropped table's, changed ones, those under them), or chains relabelled: no page twice.
+  const patches = new Records(PATCH);
+  const unowned = (p: number): void => patches.add(p, -1, -1, PageKind.None, -1);
+  if (dropped.size > 0) {
+    for (const [from, owners] of windowsOf(old.owners, n)) for (let i = 0; i < Math.min(owners.length, n - from); i++) if (dropped.has(owners[i]!) && !reached(from + i)) unowned(from + i);
+  }
+  for (const p of dirtyPages) if (!reached(p)) unowned(p);
+  for (const [p, tag] of under) {
+    if (reached(p)) continue; // a chain's first page, met
+    if (tag === -1) unowned(p);
+    else patches.add(p, ownerAt(p), parentAt(p), kindAt(p), tag);
+  }
+  for (let i = 0; i < met.length; i += MET) patches.add(m[i]!, m[i + 1]!, m[i + 2]!, m[i + 3]!, m[i + 4]!);
+  const pn = patches.numbers;
+  const order = Int32Array.from({ length: patches.length / PATCH }, (_, i) => PATCH * i).sort((x, y) => pn[x]! - pn[y]!);
+  const pages = Int32Array.from(order, (at) => pn[at]!);
+  const column = (base: PageColumn, width: 4 | 1, fill: number, field: number): PatchedColumn => new PatchedColumn(base, count, width, fill, pages, Int32Array.from(order, (at) => pn[at + field]!));
+  return { tables, owners: column(old.owners, 4, -1, 1), parents: column(old.parents, 4, -1, 2), kinds: column(old.kinds, 1, PageKind.None, 3), leafOf: column(old.leafOf, 4, -1, 4) };
+}
+
+/** Numbers per page partialStructure's walks met: page, table, parent, kind, leaf, kept whole. */
+const MET = 6;
+/** Numbers per page it patches: page, owner, parent, kind, leaf. */
+const PATCH = 5;
+
+/** Records of a few numbers each, in one typed array grown by doubling (no object per page: a bulk load's walk meets 50,000 pages). */
+class Records {
+  numbers = new Int32Array(1024);
+  /** Numbers used. */
+  length = 0;
+  private readonly width: number;
+
+  constructor(width: number) {
+    this.width = width;
+  }
+
+  add(...values: number[]): void {
+    if (this.length + this.width > this.numbers.length) {
+      const grown = new Int32Array(2 * this.numbers.length);
+      grown.set(this.numbers);
+      this.numbers = grown;
+    }
+    this.numbers.set(values, this.length);
+    this.length += this.width;
+  }
+}
+
+/**
+ * The pages under `roots` in the last map (by its `parents` of `n` pages), each with its root's
+ * tag, the roots too, not descending into the pages `stop`; null past SUBTREE_PASSES passes.
+ */
+function subtrees(parents: PageColumn, n: number, roots: ReadonlyMap<number, number>, stop: (p: number) => boolean): Map<number, number> | null {
+  const tags = new Map(roots);
+  for (let pass = 0, added = roots.size > 0; added; pass++) {
+    if (pass === SUBTREE_PASSES) return null;
+    added = false;
+    for (const [from, window] of windowsOf(parents, n)) {
+      for (let i = 0; i < Math.min(window.length, n - from); i++) {
+        const parent = window[i]!;
+        const tag = parent < 0 ? undefined : tags.get(parent);
+        if (tag === undefined || tags.has(from + i) || stop(from + i)) continue;
+        tags.set(from + i, tag);
+        added = true;
+      }
+    }
+  }
+  return tags;
 }
 
 /**
  * Of the changed tables, those whose b-trees changed shape (to walk again), what a walk of each
  * reads, and the last map's structure as the walks and the copy of the other tables' pages read
- * it: from pages.bin when no table changed shape, else in memory.
+ * it: from pages.bin, or in memory for a walk from the roots (`whole`, when partialStructure cannot).
  */
-function walkPlan(old: PageMap, images: PageImages, layout: Record<string, string>, changed: ReadonlySet<string>): { reshaped: Set<string>; sources: Map<string, WalkSource | null>; structure: PageMap } {
+function walkPlan(old: PageMap, images: PageImages, layout: Record<string, string>, changed: ReadonlySet<string>): { reshaped: Set<string>; whole: () => { sources: Map<string, WalkSource | null>; structure: PageMap } } {
   const heldBy = (map: PageMap, tables: ReadonlySet<string>): ((p: number) => boolean) => {
     const held = map.tables.map((t) => tables.has(t));
     const ownerAt = numbersOf(map.owners);
@@ -249,12 +414,17 @@ function walkPlan(old: PageMap, images: PageImages, layout: Record<string, strin
   const changedPages = Int32Array.from(images.differing.filter(heldBy(old, changed)));
   const ofChangedPages = childIndex(old.pageCount, windowReader(old.parents), changedPages);
   const reshaped = new Set([...changed].filter((t) => !keptShape(old, images, layout, t, walkSource(old, images, ofChangedPages, t))));
-  if (reshaped.size === 0) return { reshaped, sources: new Map(), structure: old };
-  // A walk asks about the children of every page of the tables it walks, and their owners and kinds.
-  const whole = resident(old);
-  const walked = heldBy(whole, reshaped);
-  const ofEveryPage = childIndex(whole.pageCount, (p) => (walked(whole.parents[p]!) ? whole.parents[p]! : -1));
-  return { reshaped, sources: new Map([...reshaped].map((t) => [t, walkSource(whole, images, ofEveryPage, t)])), structure: whole };
+  if (reshaped.size === 0) return { reshaped, whole: () => ({ sources: new Map(), structure: old }) };
+  return {
+    reshaped,
+    // A walk from the roots asks about the children of every page of the tables it walks, and their owners and kinds.
+    whole: () => {
+      const whole = resident(old);
+      const walked = heldBy(whole, reshaped);
+      const ofEveryPage = childIndex(whole.pageCount, (p) => (walked(whole.parents[p]!) ? whole.parents[p]! : -1));
+      return { sources: new Map([...reshaped].map((t) => [t, walkSource(whole, images, ofEveryPage, t)])), structure: whole };
+    },
+  };
 }
 
 /**
