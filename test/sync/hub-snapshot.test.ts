@@ -34,7 +34,7 @@ describe('hub snapshots for fast clones', () => {
     commitAll(a);
     expect((await pushTo(a, hub)).snapshot).toEqual({ skipped: 'not-due' });
 
-    // Rewriting every row many times makes the log heavier than the database.
+    // Rewriting every row many times makes the log more than twice as heavy as the database.
     for (let round = 0; round < 6; round++) {
       sql(a.paths.db, `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 500)
         INSERT OR REPLACE INTO t SELECT i, printf('round %d row %d %.200c', ${round}, i, 'x') FROM s`);
