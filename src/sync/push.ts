@@ -124,7 +124,9 @@ async function uploadGenesis(replica: Replica, remote: Remote, info: HubInfo, pr
 function hubEntry(replica: Replica, info: HubInfo, parent: string, seq: number, claims: ContentClaims): EntryWithBytes {
   const entry = replica.entry(seq);
   const bytes = hubBytes(entry.bytes, info.kind);
-  return { meta: hubMeta(entry.meta, { seq, parent, replica: replica.replicaId, kind: info.kind, sha256: sha256(bytes), size: bytes.length, digest: claims.after(entry) }), bytes };
+  // The log's bytes as they are (a changeset hub) were just checked against the log's sha256.
+  const checksum = bytes === entry.bytes ? entry.meta.sha256 : sha256(bytes);
+  return { meta: hubMeta(entry.meta, { seq, parent, replica: replica.replicaId, kind: info.kind, sha256: checksum, size: bytes.length, digest: claims.after(entry) }), bytes };
 }
 
 /**

@@ -1,7 +1,8 @@
-// Later hub snapshots: once the log since the last snapshot outweighs the database, a push
+// Later hub snapshots: once the log since the last snapshot outweighs the database twice, a push
 // leaves a snapshot of the hub's state, and new clones start from it instead of replaying all.
 import { describe, it, expect } from 'vitest';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
 import { verify } from '../../src/repo/verify.ts';
 import { checkout } from '../../src/repo/base/checkout.ts';
@@ -10,6 +11,16 @@ import { cloneReplica, commitAll, firstReplica, newHub, pullWith, pushTo, rows, 
 
 const SCHEMA = 'CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);';
 const snapshotsOf = (hub: string) => readdirSync(join(hub, 'snapshots')).filter((f) => f.endsWith('.json')).sort();
+
+/** The database's bytes as SQLite counts its pages. */
+function pageBytes(path: string): number {
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    return Number((db.prepare('SELECT page_count * page_size AS n FROM pragma_page_count(), pragma_page_size()').get() as { n: number | bigint }).n);
+  } finally {
+    db.close();
+  }
+}
 
 describe('hub snapshots for fast clones', () => {
   it('are left by a push once the log outweighs the database, and a clone starts from the latest', async () => {
@@ -23,7 +34,7 @@ describe('hub snapshots for fast clones', () => {
     commitAll(a);
     expect((await pushTo(a, hub)).snapshot).toEqual({ skipped: 'not-due' });
 
-    // Rewriting every row many times makes the log heavier than the database.
+    // Rewriting every row many times makes the log more than twice as heavy as the database.
     for (let round = 0; round < 6; round++) {
       sql(a.paths.db, `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 500)
         INSERT OR REPLACE INTO t SELECT i, printf('round %d row %d %.200c', ${round}, i, 'x') FROM s`);
@@ -53,6 +64,31 @@ describe('hub snapshots for fast clones', () => {
     expect(rows(a.paths.db, 't').find((r) => r.id === 2n || r.id === 2)?.v).toBe('from b');
     expect(verify(a)).toMatchObject({ ok: true });
     expect(verify(b)).toMatchObject({ ok: true });
+  });
+
+  it('are left once the log since the latest outweighs the database twice, not once', async () => {
+    const dir = tempDir();
+    const hub = await newHub(dir);
+    const a = await firstReplica(dir, hub, SCHEMA);
+    sql(a.paths.db, `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 400)
+      INSERT INTO t SELECT i, printf('row %d %.200c', i, 'x') FROM s`);
+    commitAll(a);
+    await pushTo(a, hub);
+    const outcomes: Array<{ times: number; snapshot: unknown }> = [];
+    // Each round rewrites a third of the rows: the log grows by well under a database per push.
+    for (let round = 0; round < 12; round++) {
+      sql(a.paths.db, `UPDATE t SET v = printf('round %d row %d %.200c', ${round}, id, 'y') WHERE id % 3 = ${round % 3}`);
+      commitAll(a);
+      const since = (await withRemote(hub, (r) => r.latestSnapshot()))!.seq;
+      const pushed = await pushTo(a, hub);
+      const log = (await withRemote(hub, (r) => r.list(since))).reduce((n, e) => n + e.size, 0);
+      const times = log / pageBytes(a.paths.base);
+      outcomes.push({ times, snapshot: pushed.snapshot });
+      expect(pushed.snapshot, `round ${round}: log ${times.toFixed(2)}× the database`).toEqual(times > 2 ? { uploaded: pushed.head } : { skipped: 'not-due' });
+    }
+    // The rounds crossed both bounds: a log between one and two databases left no snapshot, a heavier one did.
+    expect(outcomes.some((o) => o.times > 1 && o.times <= 2)).toBe(true);
+    expect(outcomes.filter((o) => 'uploaded' in (o.snapshot as object)).length).toBeGreaterThanOrEqual(2);
   });
 
   it('keep the log of a clone starting at its snapshot through pulls, also when state.json lost that start', async () => {
