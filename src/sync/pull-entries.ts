@@ -38,6 +38,14 @@ import { settle } from '../shared/collect.ts';
 
 import type { PullResult, SettledOptions } from './pull.ts';
 
+/**
+ * Bytes fetched from which a pull settles the heap before its transaction (two full collections):
+ * what that gives back matters where the transaction's peak nears the memory budget; for a few
+ * MB it bought nothing at the peak (a 6.6 MB pull over SSH: 95 MB with or without) and cost
+ * ~0.08 s of CPU (docs/BENCHMARKS.md).
+ */
+const SETTLE_AFTER = 16 << 20;
+
 /** The hub's entries after `pos` (the hub is ahead of it), fetched and applied. Holding the replica lock. */
 export async function pullEntries(replica: Replica, remote: Remote, opts: SettledOptions, info: HubInfo, pos: { hubSeq: number; hubTip: string }): Promise<PullResult> {
   // Large entries are written into pull/ as they arrive, the others staged below.
@@ -69,7 +77,8 @@ export async function pullEntries(replica: Replica, remote: Remote, opts: Settle
     clearPending(replica.paths);
     throw err;
   }
-  settle(); // what the fetch left (over SSH, a young generation grown by ssh2's packets) freed before the transaction
+  // What a large fetch left (over SSH, a young generation grown by ssh2's packets) freed before the transaction.
+  if (incoming.reduce((n, e) => n + e.meta.size, 0) >= SETTLE_AFTER) settle();
   // `settled` also marks a failure as handled until the transaction awaits `staged` (it may await handlers first).
   const staged = Promise.all(staging).then(() => undefined);
   const settled = staged.then(() => undefined, () => undefined);
