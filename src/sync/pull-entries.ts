@@ -60,8 +60,11 @@ export async function pullEntries(replica: Replica, remote: Remote, opts: Settle
   const staging: Array<Promise<void>> = [];
   const take = async (batch: FetchedEntry[]) => {
     const held = batch.flatMap((e) => ('bytes' in e ? [{ seq: e.meta.seq, bytes: e.bytes }] : []));
-    if (held.length > 0) staging.push(stageHubEntries(replica.paths, held));
-    staging.at(-1)?.catch(() => {}); // awaited before pending.json is written, or before pull/ is cleared
+    if (held.length > 0) {
+      const writing = stageHubEntries(replica.paths, held);
+      writing.catch(() => {}); // awaited before pending.json is written, or before pull/ is cleared
+      staging.push(writing);
+    }
     for (const e of batch) {
       changes.push(digestChange(e));
       await new Promise((resolve) => setImmediate(resolve));
