@@ -126,6 +126,22 @@ describe('a hub lying in one batch while the next is in flight', () => {
       'HUB_ENTRY_DIGEST_MISMATCH', /hub entry 4 does not match the content digest it claims \(table "t"\): .*nothing was applied/, true);
   });
 
+  it('is refused when an entry changes a table this replica lacks, its schema statement and claim left out', async () => {
+    const { hub, a, b } = await setup();
+    sql(a.paths.db, "CREATE TABLE u(id INTEGER PRIMARY KEY, w TEXT); INSERT INTO u VALUES (1, 'x')");
+    commitAll(a, 'u');
+    await pushTo(a, hub);
+    // Entry 5 as an older sqlferry would have written it (no digest), without its CREATE TABLE: checked against the schema, it cannot apply.
+    const { digest: _claim, ...older } = readMeta(hub, 5);
+    writeFileSync(metaFile(hub, 5), JSON.stringify({ ...older, schema: [] }));
+    const before = content(b.paths.db);
+    const err = await pullWith(b, hub).then(() => undefined, (e: unknown) => e as SqlferryError);
+    expect(err).toMatchObject({ code: 'REPLICA_DIVERGED', exitCode: 6 });
+    expect(err!.message).toMatch(/^hub entry 5 does not apply to this replica: cannot apply changes to table "u": there is no such table/);
+    expect(content(b.paths.db)).toEqual(before);
+    expect(existsSync(join(b.paths.dir, 'pull'))).toBe(false);
+  });
+
   it('is refused when a later entry does not continue the history', async () => {
     await refused((hub) => rewriteMeta(hub, 4, (m) => ({ ...m, parent: '0'.repeat(64) })),
       'HUB_HISTORY_MISMATCH', /the hub at .* does not continue this replica's history \(entry 4 has another parent\)/);
