@@ -4,7 +4,7 @@
 // A patchset is checked the same way and its INSERTs counted; the rows its UPDATEs and DELETEs
 // touch are read when its digest is counted, from keys read from the file again (touched-digest.ts).
 import { addChangesetDelta, addPatchsetInsertsDelta, type TableDigests } from '../changeset/digest.ts';
-import type { ChangesetKind } from '../changeset/types.ts';
+import type { ChangesetKind, TableHeader } from '../changeset/types.ts';
 import { filePieces } from '../repo/apply/apply-pieces.ts';
 import type { PatchsetBytes } from './touched-digest.ts';
 
@@ -12,6 +12,8 @@ import type { PatchsetBytes } from './touched-digest.ts';
 export interface EntryDigestChange {
   delta: TableDigests;
   touched?: PatchsetBytes;
+  /** For bytes held in memory: the tables validateChangeset found in them, which applying them checks (apply.ts). */
+  tables?: readonly TableHeader[];
 }
 
 export function fileDelta(path: string, kind: ChangesetKind): EntryDigestChange {

@@ -25,6 +25,7 @@ import { finishLog, finishPull, type BaseForward } from '../repo/pull-recovery/r
 import { readLocalRows } from './local-rows.ts';
 import { addPatchsetInsertsDelta, copyDigests, type TableDigests } from '../changeset/digest.ts';
 import { validateChangeset } from '../changeset/index.ts';
+import type { TableHeader } from '../changeset/types.ts';
 import { scanDigests } from '../repo/digest-scan.ts';
 import { addTouchedRows } from './touched-digest.ts';
 import { fileDelta, type EntryDigestChange } from './file-delta.ts';
@@ -37,30 +38,57 @@ import { settle } from '../shared/collect.ts';
 
 import type { PullResult, SettledOptions } from './pull.ts';
 
+/**
+ * Bytes fetched from which a pull settles the heap before its transaction (two full collections):
+ * what that gives back matters where the transaction's peak nears the memory budget; for a few
+ * MB it bought nothing at the peak (a 6.6 MB pull over SSH: 95 MB with or without) and cost
+ * ~0.08 s of CPU (docs/BENCHMARKS.md).
+ */
+const SETTLE_AFTER = 16 << 20;
+
 /** The hub's entries after `pos` (the hub is ahead of it), fetched and applied. Holding the replica lock. */
 export async function pullEntries(replica: Replica, remote: Remote, opts: SettledOptions, info: HubInfo, pos: { hubSeq: number; hubTip: string }): Promise<PullResult> {
   // Large entries are written into pull/ as they arrive, the others staged below.
   openPullDir(replica.paths);
   let incoming: FetchedEntry[];
   let local: Array<LogEntry | LogEntryFile>;
+  // As each batch arrives, verified, while the next one travels: its bytes are written on the
+  // thread pool (staged, linked into the log after COMMIT) and its entries' changes of digest
+  // counted, yielding between entries so the transport keeps reading. Nothing is applied, and
+  // every claim is checked in the transaction, until the whole fetch is verified.
+  const changes: EntryDigestChange[] = [];
+  const staging: Array<Promise<void>> = [];
+  const take = async (batch: FetchedEntry[]) => {
+    const held = batch.flatMap((e) => ('bytes' in e ? [{ seq: e.meta.seq, bytes: e.bytes }] : []));
+    if (held.length > 0) {
+      const writing = stageHubEntries(replica.paths, held);
+      writing.catch(() => {}); // awaited before pending.json is written, or before pull/ is cleared
+      staging.push(writing);
+    }
+    for (const e of batch) {
+      changes.push(digestChange(e));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
   try {
-    incoming = await fetchEntries(remote, pos.hubSeq, pos.hubTip, (seq) => pendingBytesFile(replica.paths, seq), opts.progress);
+    incoming = await fetchEntries(remote, pos.hubSeq, pos.hubTip, (seq) => pendingBytesFile(replica.paths, seq), opts.progress, take);
     local = replica.seqsAfter(pos.hubSeq).map((s) => readEntryOrFile(replica.paths, s)); // a large one stays in its file (rebase/large-local.ts)
     refuseNonAdditive(local);
     prepareCapture(replica);
   } catch (err) {
+    await Promise.allSettled(staging);
     clearPending(replica.paths);
     throw err;
   }
-  settle(); // what the fetch left (over SSH, a young generation grown by ssh2's packets) freed before the transaction
-  // The hub entries' bytes are written on the thread pool while the transaction runs. `settled`
-  // also marks a failure as handled until the transaction awaits `staged` (it may await handlers first).
-  const staged = stageHubEntries(replica.paths, incoming.flatMap((e) => ('bytes' in e ? [{ seq: e.meta.seq, bytes: e.bytes }] : [])));
+  // What a large fetch left (over SSH, a young generation grown by ssh2's packets) freed before the transaction.
+  if (incoming.reduce((n, e) => n + e.meta.size, 0) >= SETTLE_AFTER) settle();
+  // `settled` also marks a failure as handled until the transaction awaits `staged` (it may await handlers first).
+  const staged = Promise.all(staging).then(() => undefined);
   const settled = staged.then(() => undefined, () => undefined);
   let pendingMayExist = false;
   const db = openDatabase(replica.paths.db, { foreignKeys: false });
   try {
-    return await rebaseOnto(replica, db, info.hubId, pos.hubSeq, incoming, local, opts, async () => {
+    return await rebaseOnto(replica, db, info.hubId, pos.hubSeq, incoming, changes, local, opts, async () => {
       await staged;
       pendingMayExist = true;
     });
@@ -74,7 +102,7 @@ export async function pullEntries(replica: Replica, remote: Remote, opts: Settle
 
 async function rebaseOnto(
   replica: Replica, db: DatabaseSync, hubId: string, hubSeq: number,
-  incoming: FetchedEntry[], committed: Array<LogEntry | LogEntryFile>, opts: SettledOptions, beforePending: () => Promise<void>,
+  incoming: FetchedEntry[], deltas: EntryDigestChange[], committed: Array<LogEntry | LogEntryFile>, opts: SettledOptions, beforePending: () => Promise<void>,
 ): Promise<PullResult> {
   const paths = replica.paths;
   const pullId = randomUUID();
@@ -85,7 +113,6 @@ async function rebaseOnto(
   let rebasedLocal = false;
   let forward: BaseForward | undefined;
   const digests = digestsAt(replica, hubSeq);
-  const deltas = digestDeltas(incoming);
   const pagesBefore = pageMapAt(paths, replica.lastSeq()); // before the log changes: the map names its entry
   // At BEGIN, before the triggers are dropped: the schema_version a rollback leaves, and what
   // other programs wrote since the commit before the fetch, captured where none can write.
@@ -97,7 +124,7 @@ async function rebaseOnto(
     const applyHub = () => incoming.forEach((e, i) => {
       const change = deltas[i]!;
       if (change.touched) addTouchedRows(db, change.touched, digests, -1);
-      applyHubEntry(db, e);
+      applyHubEntry(db, e, change.tables);
       if (change.touched) addTouchedRows(db, change.touched, digests, 1);
       checkEntryDigest(db, digests, e, change.delta);
     });
@@ -234,34 +261,33 @@ function corruptEntry(e: FetchedEntry, err: ChangesetFormatError): SqlferryError
 }
 
 /**
- * Each entry's change of digest from its bytes, and for a patchset the bytes whose rows give the
- * rest: before the transaction, so the app waits less, and a file that does not decode names its entry.
+ * An entry's change of digest from its bytes, and for a patchset the bytes whose rows give the
+ * rest; with the tables the bytes change (validated here, once: applying them checks those
+ * against the schema). Counted as the entry arrives (pullEntries); a file that does not decode names its entry.
  */
-function digestDeltas(incoming: FetchedEntry[]): EntryDigestChange[] {
-  return incoming.map((e) => {
-    try {
-      if ('file' in e) return fileDelta(e.file, e.meta.kind);
-      validateChangeset(e.bytes, e.meta.kind); // a file that repeats a table otherwise would be read two ways
-      const delta = entryDelta(e.bytes);
-      if (delta !== undefined) return { delta };
-      const inserts: TableDigests = new Map();
-      addPatchsetInsertsDelta(e.bytes, inserts);
-      return { delta: inserts, touched: e.bytes };
-    } catch (err) {
-      throw err instanceof ChangesetFormatError ? corruptEntry(e, err) : err;
-    }
-  });
+function digestChange(e: FetchedEntry): EntryDigestChange {
+  try {
+    if ('file' in e) return fileDelta(e.file, e.meta.kind);
+    const tables = validateChangeset(e.bytes, e.meta.kind); // a file that repeats a table otherwise would be read two ways
+    const delta = entryDelta(e.bytes);
+    if (delta !== undefined) return { delta, tables };
+    const inserts: TableDigests = new Map();
+    addPatchsetInsertsDelta(e.bytes, inserts);
+    return { delta: inserts, touched: e.bytes, tables };
+  } catch (err) {
+    throw err instanceof ChangesetFormatError ? corruptEntry(e, err) : err;
+  }
 }
 
 /**
  * A hub entry applies to exactly the state it was made on: one that does not decode, or does
  * not fit this replica's schema or rows, is damaged or forged, or this replica diverged.
  */
-function applyHubEntry(db: DatabaseSync, e: FetchedEntry): void {
+function applyHubEntry(db: DatabaseSync, e: FetchedEntry, tables: readonly TableHeader[] | undefined): void {
   applySchema(db, e.meta.schema, `hub entry ${e.meta.seq}`);
   try {
     if ('file' in e) applyCheckedFile(db, e.file, e.meta.kind);
-    else applyChecked(db, e.bytes, e.meta.kind);
+    else applyChecked(db, e.bytes, e.meta.kind, tables);
   } catch (err) {
     if (err instanceof ChangesetFormatError) throw corruptEntry(e, err);
     const code = (err as SqlferryError).code;

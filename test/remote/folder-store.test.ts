@@ -130,6 +130,28 @@ describe('folder hub', () => {
     expect((await remote.readBatch(0, { limit: 10, maxBytes: 1 << 20 })).map((e) => e.meta.seq)).toEqual([1, 2, 3]);
     await remote.close();
   });
+
+  it('reads entries listed before in batches without probing the head again (a pull asks for a batch at a time)', async () => {
+    const { dir, remote: maker } = await freshHub();
+    await addGenesis(maker);
+    await maker.appendBatch(batchOf(['a', 'b', 'c', 'd']));
+    await maker.close();
+    const asked: string[] = [];
+    const fs = new LocalFolderFs(dir);
+    const counted = Object.assign(Object.create(fs) as LocalFolderFs, {
+      exists: (name: string) => (asked.push(`exists ${name}`), fs.exists(name)),
+    });
+    const remote = new StoredHub(new FolderStore(dir, counted, 8));
+    expect((await remote.list(0)).map((m) => m.seq)).toEqual([1, 2, 3, 4]);
+    const probes = asked.length;
+    expect((await remote.readBatch(0, { limit: 2, maxBytes: 1 << 20 })).map((e) => e.meta.seq)).toEqual([1, 2]);
+    expect((await remote.readBatch(2, { limit: 2, maxBytes: 1 << 20 })).map((e) => e.meta.seq)).toEqual([3, 4]);
+    expect(asked.length).toBe(probes);
+    // Past what was listed, the head is asked as before: what was appended since is found.
+    expect((await remote.readBatch(2, { limit: 10, maxBytes: 1 << 20 })).map((e) => e.meta.seq)).toEqual([3, 4]);
+    expect(asked.length).toBeGreaterThan(probes);
+    await remote.close();
+  });
 });
 
 describe('folder hub on a local disk: reading a file', () => {

@@ -170,7 +170,8 @@ export class FolderStore implements HubStore {
   }
 
   private async storedEntries(after: number, limit: number): Promise<Array<Stored<EntryMeta>>> {
-    const last = Math.min(await this.head(), after + limit);
+    // Entries are never removed: one seen at after + limit (a batch of entries listed before) needs no head probe.
+    const last = this.listed.has(after + limit) ? after + limit : Math.min(await this.head(), after + limit);
     return inWindow(range(after + 1, last), this.listWindow, (seq) => this.entryMeta(seq));
   }
 

@@ -82,14 +82,15 @@ export function abandonSuspension(db: DatabaseSync): void {
 /**
  * Apply `bytes` inside withApplyTransaction, triggers suspended. Throws if the file is malformed
  * (not of the `expect`ed kind, when given), a table does not match the schema, or a conflict
- * aborts it; the caller's ROLLBACK then undoes what did apply.
+ * aborts it; the caller's ROLLBACK then undoes what did apply. `validated`: what
+ * validateChangeset(bytes, expect) returned for these very bytes, when the caller ran it already.
  */
-export function applyChecked(db: DatabaseSync, bytes: Uint8Array, expect?: ChangesetKind): void {
+export function applyChecked(db: DatabaseSync, bytes: Uint8Array, expect?: ChangesetKind, validated?: readonly TableHeader[]): void {
   if (!db.isTransaction) throw new Error('applyChecked must run inside withApplyTransaction');
   const restoreTriggers = suspendTriggers(db);
   let applied: boolean;
   try {
-    applied = applyValidated(db, bytes, { expect, onConflict: () => constants.SQLITE_CHANGESET_ABORT });
+    applied = applyValidated(db, bytes, { expect, validated, onConflict: () => constants.SQLITE_CHANGESET_ABORT });
   } finally {
     restoreTriggers();
   }
@@ -111,17 +112,20 @@ export interface ApplyValidatedOptions {
    * rebase re-applies local changes after the hub's ALTER TABLE … ADD COLUMN.
    */
   widerTables?: boolean;
+  /** What validateChangeset(bytes, expect) returned for these very bytes (a pull validates its entries as they arrive): not read again. */
+  validated?: readonly TableHeader[] | undefined;
 }
 
 /**
  * The one place sqlferry hands a changeset to SQLite. The file is read whole first
- * (validateChangeset: every record decodes, a table named twice is named alike) and every
+ * (validateChangeset: every record decodes, a table named twice is named alike; here, unless
+ * the caller did and passes `validated`) and every
  * table it changes is checked against the schema: exists, same column count, same primary key.
  * SQLite would crash on the first kind of fault and silently skip the table on the second.
  * One pass over the bytes that allocates nothing per value, and a query per table.
  */
 export function applyValidated(db: DatabaseSync, bytes: Uint8Array, opts: ApplyValidatedOptions): boolean {
-  checkTables(db, validateChangeset(bytes, opts.expect), opts.widerTables ?? false);
+  checkTables(db, opts.validated ?? validateChangeset(bytes, opts.expect), opts.widerTables ?? false);
   try {
     return db.applyChangeset(bytes, { onConflict: opts.onConflict });
   } catch (err) {

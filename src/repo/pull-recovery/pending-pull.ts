@@ -65,18 +65,18 @@ export function openPullDir(paths: SidecarPaths): void {
 }
 
 /**
- * Before the live transaction: the hub entries' bytes, written on the thread pool while the
- * main thread applies. O_DSYNC makes each write return only once its data is on disk, so
- * they are durable by the time the pull awaits them, without a request the main thread would
- * have to issue after the write (it is busy applying); after COMMIT they are hard-linked into
- * the log. The caller awaits this before writePending: pending.json never names a
- * half-written file. The bytes are checked by sha256 all the same before they enter the log
- * (recover-pull.ts): the hub keeps them, so a damaged one is fetched again (fetch.ts,
- * restoreLostEntries) rather than trusted.
+ * As a pull's batches arrive, before its live transaction: the hub entries' bytes, written on
+ * the thread pool while the main thread fetches and applies. O_DSYNC makes each write return
+ * only once its data is on disk, so they are durable by the time the pull awaits them, without
+ * a request the main thread would have to issue after the write (it may be busy applying);
+ * after COMMIT they are hard-linked into the log. The caller awaits this before writePending:
+ * pending.json never names a half-written file. The bytes are checked by sha256 all the same
+ * before they enter the log (recover-pull.ts): the hub keeps them, so a damaged one is fetched
+ * again (fetch.ts, restoreLostEntries) rather than trusted.
  */
 export async function stageHubEntries(paths: SidecarPaths, entries: ReadonlyArray<{ seq: number; bytes: Uint8Array }>): Promise<void> {
-  // The main thread is about to apply without a pause, so every request is issued here as one
-  // step that needs nothing from it to finish. Files are created first, synchronously (creating
+  // The main thread may be applying without a pause by then, so every request is issued here as
+  // one step that needs nothing from it to finish. Files are created first, synchronously (creating
   // one waits while the filesystem's journal commits for an O_DSYNC write).
   const files = entries.map((e) => ({ path: pendingBytesFile(paths, e.seq), bytes: e.bytes }));
   const fds: number[] = [];
