@@ -1,6 +1,7 @@
 // `clone`: a new replica from a hub — its latest snapshot (the genesis at least), then the
 // entries after it. The database file appears only once its snapshot is complete and verified.
 import { existsSync, renameSync, rmSync } from 'node:fs';
+import type { DatabaseSync } from 'node:sqlite';
 import { dirname, resolve } from 'node:path';
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import type { TableDigests } from '../changeset/digest.ts';
@@ -14,7 +15,8 @@ import { readConfig, writeConfig } from '../repo/config.ts';
 import { Replica } from '../repo/replica.ts';
 import { sidecarPaths } from '../repo/sidecar.ts';
 import { dropSeqTable, markSeq } from '../repo/base/snapshot.ts';
-import { openDatabase } from '../repo/sqlite.ts';
+import { dataVersion, openDatabase } from '../repo/sqlite.ts';
+import { saveFingerprint, takeStampPastTick } from '../repo/pages/fingerprint.ts';
 import { writeStreamDurably } from './write-stream.ts';
 import { pull, type PullOptions, type PullResult } from './pull.ts';
 import { savePosition } from './hub-state.ts';
@@ -42,6 +44,10 @@ export async function clone(remote: Remote, dbPath: string, opts: PullOptions & 
   removeLeftoversOf(dbPath);
   const tmp = tempPathFor(dbPath);
   let digests: TableDigests;
+  // The snapshot's connection, kept open over the rename: its data_version then tells whether
+  // another program wrote the new database before its fingerprint is taken (fingerprintClone).
+  let made: DatabaseSync | undefined;
+  let versionMade = 0;
   // The snapshot must hold what the log says the hub held at its seq (the genesis is checked by
   // entry 1's parent instead): a snapshot a client made is not trusted on its word.
   const atSnapshot = snap.seq === 0 ? undefined : (await remote.list(snap.seq - 1, 1))[0];
@@ -55,13 +61,9 @@ export async function clone(remote: Remote, dbPath: string, opts: PullOptions & 
   try {
     const label = snap.seq === 0 ? "Downloading the hub's starting snapshot" : `Downloading the hub's snapshot at entry ${snap.seq}`;
     await tracked(opts.progress, label, snap.size, 'bytes', async (advance) => writeStreamDurably(tmp, counted(metered((await remote.readSnapshot(snap.seq)).body), advance)));
-    const db = openDatabase(tmp, { foreignKeys: false });
-    try {
-      dropSeqTable(db); // snapshots are sidecar snapshots: their bookkeeping table is not user data
-      digests = digestsFromPages(db, tmp).digests; // its pages read: no one else has the file
-    } finally {
-      db.close();
-    }
+    made = openDatabase(tmp, { foreignKeys: false });
+    dropSeqTable(made); // snapshots are sidecar snapshots: their bookkeeping table is not user data
+    digests = digestsFromPages(made, tmp).digests; // its pages read: no one else has the file
     const table = atSnapshot?.digest === undefined ? undefined : claimMismatch(digests, atSnapshot.digest);
     if (table !== undefined) {
       throw new SqlferryError('HUB_SNAPSHOT_MISMATCH', `the hub's snapshot at ${snap.seq} does not hold what its log says (table "${table}"): it was altered or not made by sqlferry; nothing was cloned`, {
@@ -70,7 +72,11 @@ export async function clone(remote: Remote, dbPath: string, opts: PullOptions & 
         hint: 'tell whoever runs the hub; the snapshot file should be removed from it',
       });
     }
+    versionMade = dataVersion(made);
     renameSync(tmp, dbPath);
+  } catch (err) {
+    made?.close();
+    throw err;
   } finally {
     rmSync(tmp, { force: true });
   }
@@ -83,15 +89,39 @@ export async function clone(remote: Remote, dbPath: string, opts: PullOptions & 
     stampSidecar(replica.paths, false); // base.db as clone left it, checked against the hub's digest
     const tip = atSnapshot?.sha256 ?? snap.sha256;
     savePosition(replica, { hubId: info.hubId, hubSeq: snap.seq, hubTip: tip });
+    fingerprintClone(replica, made, versionMade);
     // The genesis (snapshot 0) is held to the chain instead: entry 1 names its checksum as parent.
     const snapshotChecked = snap.seq === 0 || atSnapshot?.digest !== undefined;
     return { replica, snapshot: snap.seq, snapshotChecked, pull: await pull(replica, remote, opts) };
   } catch (err) {
+    if (made.isOpen) made.close();
     // A clone that fails leaves nothing behind (it made these files), so running it again works.
     for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(dbPath + suffix, { force: true });
     if (!sidecarExisted) rmSync(sidecarPaths(dbPath).dir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * The new database holds the snapshot, as base.db does: its fingerprint recorded, as a commit
+ * that found nothing records it, so the clone's pull (and every sync after it) answers "nothing
+ * changed" from a stat instead of reading every page and comparing every row (255 MB and most of
+ * the clone's time at 2.5 M pages). Not when another program committed to it since the rename
+ * (`made`'s data_version moved): the stat is taken first, so a write before it shows here, and a
+ * write after it moves the timestamps past the stamp's clock (fingerprint.ts).
+ */
+function fingerprintClone(replica: Replica, made: DatabaseSync, versionMade: number): void {
+  const stamp = takeStampPastTick(replica.paths);
+  let unwritten: boolean;
+  try {
+    made.exec('BEGIN');
+    made.prepare('SELECT count(*) FROM sqlite_schema').get(); // the read transaction starts here
+    unwritten = dataVersion(made) === versionMade;
+    made.exec('COMMIT');
+  } finally {
+    made.close();
+  }
+  if (unwritten) saveFingerprint(replica.paths, stamp, replica.lastSeq());
 }
 
 /** A clone from snapshot N: its log starts at N+1, so genesis, base and state say they reflect entry N. */

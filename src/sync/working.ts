@@ -15,8 +15,8 @@ import type { Replica } from '../repo/replica.ts';
 /**
  * Whether the live database differs from the base snapshot. Call holding the replica lock.
  * A comparison that finds nothing records the fingerprint, as commit and status do: the next
- * sync answers from a stat instead of comparing again (after an init or a clone, which leave
- * none, every no-op sync compared every table). Not the page map: a replica that keeps one pays
+ * sync answers from a stat instead of comparing again (after an init, which may leave none,
+ * every no-op sync compared every table; a clone records one itself). Not the page map: a replica that keeps one pays
  * for it at every pull (pages-after-pull.ts), which one that never commits should not.
  */
 export function isDirty(replica: Replica): boolean {

@@ -18,7 +18,8 @@ describe('a no-op sync', () => {
     const dir = tempDir();
     const hub = await newHub(dir);
     await firstReplica(dir, hub, 'CREATE TABLE t(id INTEGER PRIMARY KEY, v INTEGER); INSERT INTO t VALUES (1, 1000);');
-    const b = await cloneReplica(dir, hub, 'b'); // a clone leaves no fingerprint
+    const b = await cloneReplica(dir, hub, 'b');
+    sql(b.paths.db, 'UPDATE t SET v = 1000'); // the same content, the file written: its fingerprint no longer holds
     expect((await syncWith(b, hub)).pushed).toBe(0); // compares, finds nothing, records it
 
     renameSync(b.paths.base, `${b.paths.base}.away`); // any read of base.db would now fail
