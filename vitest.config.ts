@@ -24,8 +24,8 @@ export default defineConfig({
     projects: [
       { test: { ...FILES, name: 'isolated', include: ISOLATED } },
       // The rest share their workers, one file after another: a fresh process and module graph
-      // for each of 140 files cost ≈ 0.7 s of CPU each (test/setup.ts puts process.env back
-      // after every file).
+      // for each file cost up to ≈ 0.7 s of CPU (docs/BENCHMARKS.md, session 28). test/setup.ts
+      // puts process.env back after every file.
       { test: { ...FILES, name: 'shared', include: ['test/**/*.test.ts'], exclude: ISOLATED, isolate: false } },
     ],
   },
