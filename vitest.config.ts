@@ -1,3 +1,4 @@
+import { globSync, readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 import { LongestFirstSequencer } from './test/sequencer.ts';
 
@@ -9,8 +10,9 @@ const FILES = {
   hookTimeout: 180_000,
 };
 // Files that would change what the next file in their worker sees: a vi.mock of a src module
-// stays in the worker's module graph, globals set by a handler file stay on globalThis.
-const ISOLATED = ['test/repo/entry-streamed.test.ts', 'test/sync/custom-handler.test.ts'];
+// stays in the worker's module graph, globals a file sets stay on globalThis. Found by reading
+// the files, so a new one that mocks or sets globals is isolated without being listed.
+const ISOLATED = globSync('test/**/*.test.ts').filter((file) => /\bvi\.(mock|doMock|spyOn|stubGlobal)\(|\bglobalThis\./.test(readFileSync(file, 'utf8')));
 
 export default defineConfig({
   test: {
