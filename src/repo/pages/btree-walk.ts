@@ -473,7 +473,7 @@ function varintEnd(bytes: Buffer, at: number): number {
 }
 
 /** `a`'s numbers at the start of a new array twice its length (`make` makes one of its type). */
-function doubled<T extends Int32Array | Uint32Array | Uint8Array>(a: T, make: (n: number) => T): T {
+export function doubled<T extends Int32Array | Uint32Array | Uint8Array>(a: T, make: (n: number) => T): T {
   const b = make(2 * a.length);
   b.set(a);
   return b;

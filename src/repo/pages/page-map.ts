@@ -17,7 +17,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { PageImages } from './page-read.ts';
 import { sameKnownPage, type PageValues } from './page-values.ts';
 import type { FileStamp } from './fingerprint.ts';
-import { childIndex, PageKind, sameShape, walkBtree, WalkedPages, type ChildIndex, type PagesFound, type PageSink, type WalkSource } from './btree-walk.ts';
+import { childIndex, doubled, PageKind, sameShape, walkBtree, WalkedPages, type ChildIndex, type PagesFound, type PageSink, type WalkSource } from './btree-walk.ts';
 import { dbstatWalk } from './dbstat-walk.ts';
 import { UNKNOWN_CELLS } from './leaf-span.ts';
 import { isWindowed, numbersOf, PatchedColumn, windowReader, windowsOf, type PageColumn, type Reader } from './page-columns.ts';
@@ -366,11 +366,7 @@ class Records {
   }
 
   add(...values: number[]): void {
-    if (this.length + this.width > this.numbers.length) {
-      const grown = new Int32Array(2 * this.numbers.length);
-      grown.set(this.numbers);
-      this.numbers = grown;
-    }
+    if (this.length + this.width > this.numbers.length) this.numbers = doubled(this.numbers, (n) => new Int32Array(n));
     this.numbers.set(values, this.length);
     this.length += this.width;
   }
