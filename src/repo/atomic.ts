@@ -1,7 +1,7 @@
 // Every file sqlferry writes in the sidecar is written whole or not at all:
 // temp file + fsync + rename + fsync of the folder, so a crash never leaves half a file.
 // Batches (a pull's sidecar update) write first and fsync after, all files at once.
-import { closeSync, fsyncSync, lstatSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync, unlinkSync } from 'node:fs';
+import { closeSync, copyFileSync, fsyncSync, lstatSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync, unlinkSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -38,6 +38,23 @@ export async function fsyncPathsConcurrently(paths: readonly string[]): Promise<
       await fh.close();
     }
   }));
+}
+
+/**
+ * `from`'s bytes as `to`, whole or not at all. Only for a file no connection in this process has
+ * open and no other program writes (a sidecar snapshot): closing a descriptor on a database
+ * drops every POSIX lock the process holds on it.
+ */
+export function copyFileAtomic(from: string, to: string): void {
+  const tmp = tempPathFor(to);
+  try {
+    copyFileSync(from, tmp);
+    fsyncPath(tmp);
+    renameSync(tmp, to);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+  fsyncDir(dirname(to));
 }
 
 /** A temp name beside `path`, unique per call, so two writers never share one. */

@@ -11,6 +11,7 @@ import { listSeqs, readEntry, readMeta, type LogEntry, type LogEntryMeta } from 
 import { entryChanges, type EntryChanges } from './log/entry-changes.ts';
 import { hasEntry, logEnd, seqsAfter } from './log/log-end.ts';
 import { noticeOutsideChanges, stampSidecar } from './sidecar-stamp.ts';
+import { copyFileAtomic } from './atomic.ts';
 import { recoverPendingPull, type Assumption } from './pull-recovery/recover-pull.ts';
 import { finishRestart } from './log/restart-history.ts';
 import { discoverReplicas, isReplica, sidecarPaths, type SidecarPaths } from './sidecar.ts';
@@ -59,12 +60,9 @@ export class Replica {
     } finally {
       live.close();
     }
-    const genesis = openDatabase(paths.genesis, { readOnly: true });
-    try {
-      snapshotInto(genesis, paths.genesis, paths.base, () => {});
-    } finally {
-      genesis.close();
-    }
+    // base.db starts as genesis.db's bytes: a file no connection has open and only this command
+    // writes, copied rather than made by a second VACUUM INTO (2.2 GB: ≈ 1.7 s against 7.4 s).
+    copyFileAtomic(paths.genesis, paths.base);
     writeState(paths.state, { hubId: null, hubSeq: 0 });
     stampSidecar(paths, false);
     const config = newConfig();

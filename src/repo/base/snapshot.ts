@@ -1,6 +1,7 @@
 // Snapshots of a database (genesis.db, base.db, checkout output): made by SQLite itself
-// (VACUUM INTO reads one consistent state), never by copying files, and recorded with the
-// log sequence they reflect in a one-row table `sqlferry_base`.
+// (VACUUM INTO reads one consistent state), never by copying a database someone may be writing
+// (init's first base.db is genesis.db's bytes: a file only init has touched), and recorded with
+// the log sequence they reflect in a one-row table `sqlferry_base`.
 import type { DatabaseSync } from 'node:sqlite';
 import { existsSync, renameSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
