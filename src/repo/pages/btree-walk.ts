@@ -374,14 +374,16 @@ export function walkBtree(source: WalkSource, root: number, own: boolean, out: P
     if (source.unchanged(p, overflow)) {
       kind = source.kindBefore(p);
       whole = keep !== null && keep(p);
-      const leaf = kind === PageKind.Leaf ? p : kind === PageKind.Overflow ? leafOfChain : UNKNOWN_LEAF;
-      const { starts, list } = source.childrenBefore;
-      const slot = whole ? -1 : childSlot(source.childrenBefore, p);
-      if (!whole && slot < 0) return false;
-      for (let i = whole ? 0 : starts[slot]!, end = whole ? 0 : starts[slot + 1]!; i < end; i++) {
-        const c = list[i]!;
-        const chain = source.kindBefore(c) === PageKind.Overflow;
-        top = pushVisit(top, c, p, chain, chain && left > 0 ? left - 1 : -1, chain ? leaf : -1);
+      if (!whole) {
+        const leaf = kind === PageKind.Leaf ? p : kind === PageKind.Overflow ? leafOfChain : UNKNOWN_LEAF;
+        const { starts, list } = source.childrenBefore;
+        const slot = childSlot(source.childrenBefore, p);
+        if (slot < 0) return false;
+        for (let i = starts[slot]!, end = starts[slot + 1]!; i < end; i++) {
+          const c = list[i]!;
+          const chain = source.kindBefore(c) === PageKind.Overflow;
+          top = pushVisit(top, c, p, chain, chain && left > 0 ? left - 1 : -1, chain ? leaf : -1);
+        }
       }
     } else {
       const links = source.linksNow(p);
