@@ -46,6 +46,33 @@ export function digestClaims(digests: TableDigests): Record<string, string> {
   return out;
 }
 
+/** Each table's lanes as base64 (as a replica's digest.json and a commit's `digestChange` keep them). */
+export function lanesRecord(digests: TableDigests): Record<string, string> {
+  const tables: Record<string, string> = {};
+  for (const [name, lanes] of digests) tables[name] = Buffer.from(lanes.buffer, lanes.byteOffset, lanes.byteLength).toString('base64');
+  return tables;
+}
+
+/** lanesRecord read back; undefined when it is not one (a damaged or foreign file: the caller counts again). */
+export function lanesFromRecord(tables: unknown): TableDigests | undefined {
+  if (typeof tables !== 'object' || tables === null || Array.isArray(tables)) return undefined;
+  const digests: TableDigests = new Map();
+  for (const [name, b64] of Object.entries(tables)) {
+    const bytes = typeof b64 === 'string' ? Buffer.from(b64, 'base64') : Buffer.alloc(0);
+    if (bytes.length !== DIGEST_LANES * 2) return undefined;
+    digests.set(name, new Uint16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)));
+  }
+  return digests;
+}
+
+/** The change of digest a changeset makes, table by table; undefined for a patchset (it lacks old values). */
+export function entryDelta(bytes: Uint8Array): TableDigests | undefined {
+  if (bytes.length > 0 && detectKind(bytes) === 'patchset') return undefined;
+  const delta: TableDigests = new Map();
+  addChangesetDelta(bytes, delta);
+  return delta;
+}
+
 export function copyDigests(digests: TableDigests): TableDigests {
   return new Map([...digests].map(([name, lanes]) => [name, lanes.slice()]));
 }

@@ -4,8 +4,7 @@
 // or at another seq, it is rebuilt from the log (a scan of the state at that seq), and checked
 // against the claim that entry carried when it was pulled.
 import { rmSync } from 'node:fs';
-import { addChangesetDelta, digestClaims, DIGEST_LANES, lanesOf, type TableDigests } from '../changeset/digest.ts';
-import { detectKind } from '../changeset/index.ts';
+import { digestClaims, DIGEST_LANES, lanesFromRecord, lanesOf, lanesRecord, type TableDigests } from '../changeset/digest.ts';
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import { classifySchemaStatement } from '../hub/schema-rule.ts';
 import { tempPathFor } from './atomic.ts';
@@ -24,21 +23,12 @@ interface DigestFile {
 }
 
 export function saveDigests(replica: Replica, seq: number, digests: TableDigests): void {
-  const tables: Record<string, string> = {};
-  for (const [name, lanes] of digests) tables[name] = Buffer.from(lanes.buffer, lanes.byteOffset, lanes.byteLength).toString('base64');
-  writeCache(replica.paths.digest, { seq, tables } satisfies DigestFile);
+  writeCache(replica.paths.digest, { seq, tables: lanesRecord(digests) } satisfies DigestFile);
 }
 
 function readDigests(replica: Replica, seq: number): TableDigests | undefined {
   const file = readCache<DigestFile>(replica.paths.digest);
-  if (file?.seq !== seq || typeof file.tables !== 'object' || file.tables === null) return undefined;
-  const digests: TableDigests = new Map();
-  for (const [name, b64] of Object.entries(file.tables)) {
-    const bytes = typeof b64 === 'string' ? Buffer.from(b64, 'base64') : Buffer.alloc(0);
-    if (bytes.length !== DIGEST_LANES * 2) return undefined;
-    digests.set(name, new Uint16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)));
-  }
-  return digests;
+  return file?.seq === seq ? lanesFromRecord(file.tables) : undefined;
 }
 
 /** The digests at log entry `seq` (at most the log's end): from digest.json, or rebuilt and checked. Holding the lock. */
@@ -100,14 +90,6 @@ export function claimMismatch(digests: TableDigests, claims: Record<string, stri
   const have = digestClaims(digests);
   const names = new Set([...Object.keys(have), ...Object.keys(claims)]);
   return [...names].sort().find((name) => have[name] !== claims[name]);
-}
-
-/** The change of digest a changeset makes, table by table; undefined for a patchset (it lacks old values). */
-export function entryDelta(bytes: Uint8Array): TableDigests | undefined {
-  if (bytes.length > 0 && detectKind(bytes) === 'patchset') return undefined;
-  const delta: TableDigests = new Map();
-  addChangesetDelta(bytes, delta);
-  return delta;
 }
 
 /**

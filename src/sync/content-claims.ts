@@ -2,10 +2,10 @@
 // after it (src/changeset/digest.ts), counted from the replica's digest at the hub position
 // plus each local entry's change. And a replica whose sidecar was written by something other
 // than sqlferry checks its base snapshot against that count before it pushes anything.
-import { digestClaims, type TableDigests } from '../changeset/digest.ts';
+import { digestClaims, entryDelta, lanesFromRecord, type TableDigests } from '../changeset/digest.ts';
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import { scanDigests } from '../repo/digest-scan.ts';
-import { advanceDigests, claimMismatch, digestsAt, entryDelta, rescanInto, saveDigests, scanAt } from '../repo/digest-state.ts';
+import { advanceDigests, claimMismatch, digestsAt, rescanInto, saveDigests, scanAt } from '../repo/digest-state.ts';
 import type { LogEntry, LogEntryMeta } from '../repo/log/log.ts';
 import { fileDelta } from './file-delta.ts';
 import { entryPaths } from '../repo/sidecar.ts';
@@ -18,15 +18,19 @@ export class ContentClaims {
   private readonly replica: Replica;
   private seq: number;
   private digests: TableDigests | undefined;
+  private readonly countedAtCommit: boolean;
 
-  constructor(replica: Replica, hubSeq: number) {
+  /** `countedAtCommit`: take a commit's own count of its change (`digestChange`); false when the log may have been changed behind sqlferry's back. */
+  constructor(replica: Replica, hubSeq: number, countedAtCommit: boolean) {
     this.replica = replica;
     this.seq = hubSeq;
+    this.countedAtCommit = countedAtCommit;
   }
 
   /** The claims of local entry `entry`, the next one after the last asked about. */
   after(entry: LogEntry): Record<string, string> {
-    return this.afterDelta(entry.meta, entryDelta(entry.bytes));
+    const counted = this.countedAtCommit && entry.meta.digestChange !== undefined ? lanesFromRecord(entry.meta.digestChange) : undefined;
+    return this.afterDelta(entry.meta, counted ?? entryDelta(entry.bytes));
   }
 
   /** The same for a large entry, read from its log file a piece at a time (file-delta.ts). */
@@ -53,9 +57,13 @@ function fileDeltaOf(file: string): TableDigests {
   return fileDelta(file, 'changeset').delta;
 }
 
-/** Refuse to push when base.db or the log was changed behind sqlferry's back and no longer matches the log. */
-export function refuseIfDamaged(replica: Replica): void {
-  if (!isSuspect(replica.paths)) return;
+/**
+ * Refuse to push when base.db or the log was changed behind sqlferry's back and no longer matches
+ * the log. True when the replica was suspect (and found right): its commits' own counts of their
+ * changes are then not taken either.
+ */
+export function refuseIfDamaged(replica: Replica): boolean {
+  if (!isSuspect(replica.paths)) return false;
   const hubSeq = replica.state().hubSeq;
   const expected = digestsAt(replica, hubSeq);
   for (const seq of replica.seqsAfter(hubSeq)) {
@@ -70,7 +78,10 @@ export function refuseIfDamaged(replica: Replica): void {
   } finally {
     base.close();
   }
-  if (table === undefined) return clearSuspicion(replica.paths);
+  if (table === undefined) {
+    clearSuspicion(replica.paths);
+    return true;
+  }
   throw new SqlferryError('REPLICA_DAMAGED', `this replica's base snapshot no longer matches its log (table "${table}"): something other than sqlferry changed it, so nothing was pushed`, {
     data: { table },
     exitCode: EXIT.corrupt,

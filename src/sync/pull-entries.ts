@@ -23,13 +23,13 @@ import { redoLocal, refuseNonAdditive, squashLocal, undoLocal } from './rebase/s
 import { conflictRecords } from './record-conflicts.ts';
 import { finishLog, finishPull, type BaseForward } from '../repo/pull-recovery/recover-pull.ts';
 import { readLocalRows } from './local-rows.ts';
-import { addPatchsetInsertsDelta, copyDigests, type TableDigests } from '../changeset/digest.ts';
+import { addPatchsetInsertsDelta, copyDigests, entryDelta, type TableDigests } from '../changeset/digest.ts';
 import { validateChangeset } from '../changeset/index.ts';
 import type { TableHeader } from '../changeset/types.ts';
 import { scanDigests } from '../repo/digest-scan.ts';
 import { addTouchedRows } from './touched-digest.ts';
 import { fileDelta, type EntryDigestChange } from './file-delta.ts';
-import { advanceDigests, claimMismatch, digestsAt, entryDelta, rescanInto, saveDigests } from '../repo/digest-state.ts';
+import { advanceDigests, claimMismatch, digestsAt, rescanInto, saveDigests } from '../repo/digest-state.ts';
 import { captureWorking, prepareCapture } from './working.ts';
 import { withLiveTransaction } from './transaction.ts';
 import { pageMapAt } from '../repo/pages/page-scope.ts';

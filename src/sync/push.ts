@@ -67,8 +67,8 @@ export async function push(replica: Replica, remote: Remote, opts: PushOptions =
     let started = restarted?.size ?? null;
     if (pos.hubId === null) ({ pos, size: started } = await uploadGenesis(replica, remote, info, opts.progress));
     const local = replica.seqsAfter(pos.hubSeq);
-    if (local.length > 0) refuseIfDamaged(replica);
-    const claims = new ContentClaims(replica, pos.hubSeq);
+    const checked = local.length > 0 && refuseIfDamaged(replica);
+    const claims = new ContentClaims(replica, pos.hubSeq, !checked);
     // Counted per batch as it lands: the contract's append takes the bytes whole.
     const total = local.reduce((n, seq) => n + replica.meta(seq).size, 0);
     let bytes = 0;

@@ -16,6 +16,7 @@ describe('sqlferry log', () => {
     cli(dir, 'commit', '-m', 'genre');
 
     const stat = JSON.parse(cli(dir, 'log', '--stat', '--json').stdout);
+    expect(Object.keys(stat[0]).sort()).toEqual(['changes', 'kind', 'message', 'onHub', 'parent', 'replicaId', 'schema', 'seq', 'sha256', 'size', 'time']); // not push's digestChange
     expect(stat.map((e: { seq: number; changes: unknown }) => [e.seq, e.changes])).toEqual([
       [2, { inserts: 1, updates: 0, deletes: 3, total: 4 }],
       [1, { inserts: 0, updates: 3, deletes: 0, total: 3 }],

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { applyFile } from '../../repo/apply/apply-file.ts';
 import { Replica } from '../../repo/replica.ts';
+import { shownMeta } from '../../repo/log/log.ts';
 import { withFile } from '../binary-files.ts';
 import { globals, out } from '../output.ts';
 
@@ -17,7 +18,7 @@ export function registerApply(program: Command): void {
       const g = globals(cmd);
       const replica = Replica.find(g.db);
       const meta = withFile(file, (bytes) => applyFile(replica, bytes, opts.message ?? `apply ${file}`));
-      if (opts.json) out.json(meta);
+      if (opts.json) out.json(meta && shownMeta(meta));
       else if (meta === null) out.info(g, 'The file changed no rows; nothing to commit.');
       else out.info(g, `Committed ${meta.seq} (${meta.size} bytes)`);
     });

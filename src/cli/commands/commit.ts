@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { commit } from '../../repo/capture/commit.ts';
 import { nullKeyNote, nullKeyRows } from '../../repo/capture/null-keys.ts';
 import { Replica } from '../../repo/replica.ts';
+import { shownMeta } from '../../repo/log/log.ts';
 import { globals, out } from '../output.ts';
 
 export function registerCommit(program: Command): void {
@@ -17,7 +18,7 @@ export function registerCommit(program: Command): void {
       const replica = Replica.find(g.db);
       const meta = commit(replica, { message: opts.message, explain: (line) => out.verbose(g, line) });
       for (const n of nullKeyRows(replica)) process.stderr.write(nullKeyNote(n) + '\n');
-      if (opts.json) out.json(meta);
+      if (opts.json) out.json(meta && shownMeta(meta));
       else if (meta === null) out.info(g, 'Nothing to commit.');
       else out.info(g, `Committed ${meta.seq} (${meta.size} bytes${meta.schema.length ? `, ${meta.schema.length} schema statement(s)` : ''})${meta.message ? `: ${meta.message}` : ''}`);
     });

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { execSql } from '../../repo/apply/exec.ts';
 import { Replica } from '../../repo/replica.ts';
+import { shownMeta } from '../../repo/log/log.ts';
 import { globals, out } from '../output.ts';
 
 export function registerExec(program: Command): void {
@@ -17,7 +18,7 @@ export function registerExec(program: Command): void {
       const { entry: meta, notCaptured } = execSql(Replica.find(g.db), sql, opts.message);
       // Changes kept in the database but not in the entry: always said, on stderr (--json prints the entry alone).
       for (const n of notCaptured) process.stderr.write(`note: the changes to ${n.table} are kept but not in this commit: ${n.reason}\n`);
-      if (opts.json) out.json(meta);
+      if (opts.json) out.json(meta && shownMeta(meta));
       else if (meta === null) out.info(g, notCaptured.length > 0 ? 'The SQL changed no rows sqlferry records; its changes are kept.' : 'The SQL changed no rows; nothing to commit.');
       else out.info(g, `Committed ${meta.seq} (${meta.size} bytes)`);
     });

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { changeStats, type ChangeCounts } from '../../changeset/index.ts';
 import { EXIT, SqlferryError } from '../../errors/index.ts';
 import { Replica } from '../../repo/replica.ts';
+import { shownMeta } from '../../repo/log/log.ts';
 import { globals, out } from '../output.ts';
 
 export function registerLog(program: Command): void {
@@ -27,7 +28,7 @@ export function registerLog(program: Command): void {
         .reverse()
         .map((seq) => {
           const meta = replica.meta(seq);
-          const entry = { ...meta, onHub: seq <= hubSeq };
+          const entry = { ...shownMeta(meta), onHub: seq <= hubSeq };
           return opts.stat ? { ...entry, changes: countsOf(replica, seq) } : entry;
         });
       if (opts.json) out.json(entries);

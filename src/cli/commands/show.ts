@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { changeStats, renderJson, renderSql } from '../../changeset/index.ts';
 import { Replica } from '../../repo/replica.ts';
+import { shownMeta } from '../../repo/log/log.ts';
 import { columnNamesIn } from '../../repo/capture/diff.ts';
 import { globals, out } from '../output.ts';
 import { printLines } from './print-lines.ts';
@@ -21,7 +22,7 @@ export function registerShow(program: Command): void {
       // Read a piece at a time: a bulk load's entry may be larger than memory (or a Buffer) holds.
       const { meta, changes, check } = replica.entryChanges(parseSeq(n));
       if (!opts.stat) check(); // printed as it is read: nothing of a damaged entry
-      if (opts.json) return out.jsonWithList({ entry: meta }, 'changes', mapped(changes(), renderJson));
+      if (opts.json) return out.jsonWithList({ entry: shownMeta(meta) }, 'changes', mapped(changes(), renderJson));
       if (opts.stat) {
         const stats = changeStats(changes(), meta.kind);
         const width = (f: (t: (typeof stats.tables)[number]) => string | number) => Math.max(0, ...stats.tables.map((t) => String(f(t)).length));

@@ -12,7 +12,10 @@ import { pageScope, rememberPages } from '../pages/page-scope.ts';
 import { writeJsonAtomic } from '../atomic.ts';
 import type { Replica } from '../replica.ts';
 import type { EntryFile } from './entry-file.ts';
-import { entryPaths } from '../sidecar.ts';
+import { entryPaths, type SidecarPaths } from '../sidecar.ts';
+import { entryDelta, lanesRecord } from '../../changeset/digest.ts';
+import { streamed } from '../../shared/pieces.ts';
+import { readFileSync } from 'node:fs';
 
 export interface CommitOptions {
   message?: string;
@@ -34,7 +37,7 @@ export function commit(replica: Replica, opts: CommitOptions = {}): LogEntryMeta
     catchUpBase(paths);
     const before = takeStampPastTick(paths); // after catching up: nearer the read transaction
     const captured = captureEntry(paths, last + 1, ({ sha256, size, schema }) => {
-      const next = entryMeta(replica, sha256, size, schema, opts.message ?? '');
+      const next = withDigestChange(entryMeta(replica, sha256, size, schema, opts.message ?? ''), paths);
       writeJsonAtomic(entryPaths(paths, next.seq).meta, next);
       return next;
     }, (db, schema) => pageScope(paths, db, before, last, schema), before);
@@ -47,9 +50,20 @@ export function commit(replica: Replica, opts: CommitOptions = {}): LogEntryMeta
   });
 }
 
+/**
+ * `meta` with its entry's change of content digest, counted from the bytes just published
+ * beside it (the page cache's copy) or held: a push of this commit then sums it rather than hashing every
+ * cell again. A large entry (src/shared/pieces.ts) is left to push, which reads it a piece at a time.
+ */
+function withDigestChange(meta: LogEntryMeta, paths: SidecarPaths, bytes?: Uint8Array): LogEntryMeta {
+  if (streamed(meta.size)) return meta;
+  const delta = entryDelta(bytes ?? new Uint8Array(readFileSync(entryPaths(paths, meta.seq).bytes)));
+  return delta === undefined ? meta : { ...meta, digestChange: lanesRecord(delta) };
+}
+
 /** Metadata for the next entry, written to the log (bytes, then metadata). Call with the lock held. */
 export function appendEntry(replica: Replica, bytes: Uint8Array, schema: string[], message: string): LogEntryMeta {
-  const meta = entryMeta(replica, sha256(bytes), bytes.byteLength, schema, message);
+  const meta = withDigestChange(entryMeta(replica, sha256(bytes), bytes.byteLength, schema, message), replica.paths, bytes);
   writeEntry(replica.paths, meta, bytes);
   return meta;
 }

@@ -25,11 +25,23 @@ export interface LogEntryMeta {
   size: number;
   /** For an entry pulled from a hub: the content digest it claimed (per table), checked when it was pulled. */
   digest?: Record<string, string>;
+  /**
+   * For a local commit held whole: the change of content digest its bytes make (per table, the
+   * lanes in base64: digest-state.ts), counted once as it is committed so that push does not
+   * hash its rows again. Absent on other entries: push counts it from the bytes.
+   */
+  digestChange?: Record<string, string>;
 }
 
 export interface LogEntry {
   meta: LogEntryMeta;
   bytes: Uint8Array;
+}
+
+/** The metadata `log --json` and `show --json` print: without `digestChange`, push's cache. */
+export function shownMeta(meta: LogEntryMeta): Omit<LogEntryMeta, 'digestChange'> {
+  const { digestChange: _counted, ...shown } = meta;
+  return shown;
 }
 
 /** A large entry (src/shared/pieces.ts), checked against its metadata and left in its file: read a piece at a time. */
