@@ -12,6 +12,7 @@ import { changesetStats, changesetToPatchset, concatChangesets, invertChangeset,
 import { SqlferryError } from '../../src/errors/index.ts';
 import { revert } from '../../src/repo/apply/revert.ts';
 import { commit } from '../../src/repo/capture/commit.ts';
+import { shownMeta } from '../../src/repo/log/log.ts';
 import { columnNamesIn } from '../../src/repo/capture/diff.ts';
 import { exportEntries } from '../../src/repo/log/export-entries.ts';
 import { Replica } from '../../src/repo/replica.ts';
@@ -127,7 +128,7 @@ describe('a large entry read a piece at a time', () => {
     const replica = Replica.init(db);
     sqlite3(db, 'CREATE TABLE v(id INTEGER PRIMARY KEY)');
     commit(replica, { message: 'schema only' });
-    expect(await sqlferry('--db', db, 'show', '1', '--json')).toBe(JSON.stringify({ entry: replica.meta(1), changes: [] }, null, 2) + '\n');
+    expect(await sqlferry('--db', db, 'show', '1', '--json')).toBe(JSON.stringify({ entry: shownMeta(replica.meta(1)), changes: [] }, null, 2) + '\n');
   });
 
   it('log --stat counts the rows of each entry', async () => {
