@@ -15,6 +15,7 @@
 // changes nothing. Values are hashed in their changeset encoding (type byte, then the bytes),
 // so INTEGER vs REAL, -0.0 and TEXT bytes that are not UTF-8 each count exactly.
 import { hash } from 'node:crypto';
+import { endianness } from 'node:os';
 import { ChangesetFormatError } from '../errors/index.ts';
 import { CellBatch } from './digest-cells.ts';
 import { ByteCursor } from './cursor.ts';
@@ -24,12 +25,15 @@ import type { TableHeader } from './types.ts';
 
 export const DIGEST_LANES = 256;
 const ELEMENT_BYTES = DIGEST_LANES * 2;
+/** A Uint16Array's own bytes are then the lanes little-endian, as claims hash them. */
+const LITTLE_ENDIAN = endianness() === 'LE';
 
 /** Each table's lattice; a table absent from the map has the zero digest (no non-NULL cells). */
 export type TableDigests = Map<string, Uint16Array>;
 
 /** The digest a table's content claims: hex sha256 of its lanes (little-endian), as stored in entry metadata. */
 export function digestHash(lanes: Uint16Array): string {
+  if (LITTLE_ENDIAN) return hash('sha256', new Uint8Array(lanes.buffer, lanes.byteOffset, lanes.byteLength), 'hex');
   const bytes = new Uint8Array(ELEMENT_BYTES);
   const view = new DataView(bytes.buffer);
   for (let i = 0; i < DIGEST_LANES; i++) view.setUint16(i * 2, lanes[i]!, true);

@@ -103,4 +103,10 @@ describe('the content digest', () => {
     expect(digestOf('INSERT INTO t VALUES (1, NULL)')).not.toBe(digestOf(''));
     expect(digestOf('')).toBeUndefined();
   });
+
+  it('claims what every earlier sqlferry claimed for the same table (hubs keep the claims)', () => {
+    const db = new DatabaseSync(':memory:');
+    db.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, price REAL, photo BLOB); INSERT INTO t VALUES (1, 'one', 1.5, x'00ff'), (2, 'deux', -0.0, NULL), (9007199254740993, 'big', 1e300, x'')");
+    expect(digestClaims(scanDigests(db))).toEqual({ t: '7e336eed26a9b0903ddd5d580e4058331896862908e9dd70c6d678fc3f0878ed' });
+  });
 });
