@@ -7,12 +7,12 @@ import { SqlferryError, EXIT } from '../errors/index.ts';
 import { createReadStream } from 'node:fs';
 import { sha256, verified } from '../hub/checksum.ts';
 import { entryPaths } from '../repo/sidecar.ts';
-import type { LogEntryMeta } from '../repo/log/log.ts';
+import type { LogEntry, LogEntryMeta } from '../repo/log/log.ts';
 import { metered, pieceBytes, streamed } from '../shared/pieces.ts';
 import type { EntryWithBytes, HubInfo, Remote } from '../hub/remote.ts';
 import { BATCH_BYTES, BATCH_ENTRIES } from '../hub/batch.ts';
 import type { Replica } from '../repo/replica.ts';
-import { meetHub, savePosition, unrelatedHub, type HubPosition } from './hub-state.ts';
+import { meetHub, positionOf, savePosition, unrelatedHub, type HubPosition } from './hub-state.ts';
 import { hubBytes } from './hub-bytes.ts';
 import { patchsetFileBytes, patchsetFileChecksums } from '../repo/log/entry-patchset.ts';
 import { hubMeta } from './entry-meta.ts';
@@ -58,7 +58,10 @@ export interface PushOptions {
 
 export async function push(replica: Replica, remote: Remote, opts: PushOptions = {}): Promise<PushResult> {
   return replica.withLockAsync(async () => {
-    const info = await remote.info();
+    const reaching = remote.info(); // the connection opens while the first batch is read
+    reaching.catch(() => {}); // awaited below, after the read's turns of the event loop
+    const ahead = await readWhileConnecting(replica);
+    const info = await reaching;
     const restarted = await startAnotherHub(replica, remote, info, opts.progress);
     let pos = await meetHub(replica, remote, info);
     const head = await remote.head();
@@ -93,7 +96,7 @@ export async function push(replica: Replica, remote: Remote, opts: PushOptions =
           advance?.(size);
           continue;
         }
-        const entry = hubEntry(replica, info, parent, seq, claims);
+        const entry = hubEntry(info, parent, seq, claims, replica.replicaId, ahead.get(seq) ?? replica.entry(seq));
         if (batch.length > 0 && (batchBytes + entry.bytes.byteLength > BATCH_BYTES || batch.length === BATCH_ENTRIES)) await send();
         batch.push(entry);
         batchBytes += entry.bytes.byteLength;
@@ -120,13 +123,35 @@ async function uploadGenesis(replica: Replica, remote: Remote, info: HubInfo, pr
   return { pos, size: uploaded.size };
 }
 
-/** Local commit `seq` as the hub stores it, following `parent`. */
-function hubEntry(replica: Replica, info: HubInfo, parent: string, seq: number, claims: ContentClaims): EntryWithBytes {
-  const entry = replica.entry(seq);
+/**
+ * The local commits a push most likely sends (those after the hub position this replica last
+ * saw), read and checked while the connection to the hub opens, one per turn of the event loop
+ * so that the handshake goes on between them: up to one batch, none held that is read a piece at
+ * a time. One that fails to read is left to the push, which reads it again and says why in turn.
+ */
+async function readWhileConnecting(replica: Replica): Promise<Map<number, LogEntry>> {
+  const read = new Map<number, LogEntry>();
+  let bytes = 0;
+  for (const seq of replica.seqsAfter(positionOf(replica).hubSeq)) {
+    const size = replica.meta(seq).size;
+    if (streamed(size) || bytes + size > BATCH_BYTES || read.size === BATCH_ENTRIES) break;
+    await new Promise(setImmediate);
+    try {
+      read.set(seq, replica.entry(seq));
+    } catch {
+      break;
+    }
+    bytes += size;
+  }
+  return read;
+}
+
+/** Local commit `entry` as the hub stores it, as entry `seq` following `parent`. */
+function hubEntry(info: HubInfo, parent: string, seq: number, claims: ContentClaims, replicaId: string, entry: LogEntry): EntryWithBytes {
   const bytes = hubBytes(entry.bytes, info.kind);
   // The log's bytes as they are (a changeset hub) were just checked against the log's sha256.
   const checksum = bytes === entry.bytes ? entry.meta.sha256 : sha256(bytes);
-  return { meta: hubMeta(entry.meta, { seq, parent, replica: replica.replicaId, kind: info.kind, sha256: checksum, size: bytes.length, digest: claims.after(entry) }), bytes };
+  return { meta: hubMeta(entry.meta, { seq, parent, replica: replicaId, kind: info.kind, sha256: checksum, size: bytes.length, digest: claims.after(entry) }), bytes };
 }
 
 /**
