@@ -3,7 +3,7 @@
 // log add up to (by content digest, checked against what each pulled entry claimed).
 import { DatabaseSync } from 'node:sqlite';
 import { changesetToPatchset, detectKind } from '../changeset/index.ts';
-import { addChangesetDelta, digestClaims, type TableDigests } from '../changeset/digest.ts';
+import { addChangesetDelta, digestClaims, entryDelta, lanesRecord, type TableDigests } from '../changeset/digest.ts';
 import { SqlferryError } from '../errors/index.ts';
 import { rmSync } from 'node:fs';
 import { readCache, tempPathFor } from './atomic.ts';
@@ -12,7 +12,6 @@ import { snapshotInto } from './base/snapshot.ts';
 import { applyEntries, catchUpBase } from './base/base.ts';
 import { digestsFromPages } from './digest-pages.ts';
 import { advanceDigests, claimMismatch, rescanInto, scanAt } from './digest-state.ts';
-import { entryDelta } from '../changeset/digest.ts';
 import { sha256 } from '../hub/checksum.ts';
 import type { Replica } from './replica.ts';
 import { checkEntryFile, type LogEntryMeta } from './log/log.ts';
@@ -133,6 +132,9 @@ function contentMatchesLog(replica: Replica, problems: string[]): void {
       runSchemaStatements(schema, meta.schema, `log entry ${seq}`);
       const delta = deltaOf(replica, seq, meta);
       if (delta === undefined) return replayMatchesBase(replica, problems); // a patchset lacks the old values
+      if (meta.digestChange !== undefined && !sameCounts(meta.digestChange, lanesRecord(delta))) {
+        problems.push(`log entry ${seq}'s own count of its digest change ("digestChange" in its .json) differs from its bytes' (a push would claim a wrong digest): remove that field, push counts it again`);
+      }
       rescanInto(digests, advanceDigests(digests, meta.schema, delta), (only) => scanAt(replica, seq, only));
       const claimed = meta.digest === undefined ? undefined : claimMismatch(digests, meta.digest);
       if (claimed !== undefined) problems.push(`log entry ${seq} does not hold what its hub entry claimed (table "${claimed}")`);
@@ -153,6 +155,12 @@ function contentMatchesLog(replica: Replica, problems: string[]): void {
   } finally {
     schema.close();
   }
+}
+
+/** Whether two per-table counts (lanesRecord) are the same, tables in any order. */
+function sameCounts(a: Record<string, string>, b: Record<string, string>): boolean {
+  const names = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...names].every((name) => a[name] === b[name]);
 }
 
 /** An entry's change of digest (undefined for a patchset: it lacks the old values); a large one read a piece at a time. */

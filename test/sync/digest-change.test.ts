@@ -5,6 +5,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { entryDelta, lanesRecord } from '../../src/changeset/digest.ts';
 import { execSql } from '../../src/repo/apply/exec.ts';
+import { verify } from '../../src/repo/verify.ts';
 import { entryPaths } from '../../src/repo/sidecar.ts';
 import type { Replica } from '../../src/repo/replica.ts';
 import { cloneReplica, commitAll, firstReplica, newHub, pullWith, pushTo, rows, sql, tempDir } from './helpers.ts';
@@ -36,6 +37,7 @@ describe("a commit's own count of its change of digest", () => {
       const entry = a.entry(seq);
       expect(entry.meta.digestChange, `commit ${seq}`).toEqual(lanesRecord(entryDelta(entry.bytes)!));
     }
+    expect(verify(a)).toMatchObject({ ok: true, problems: [] });
     await pushTo(a, hub);
     await pullWith(b, hub); // refuses an entry whose claims differ from its own count
     expect(rows(b.paths.db, 'item')).toEqual(rows(a.paths.db, 'item'));
@@ -50,6 +52,7 @@ describe("a commit's own count of its change of digest", () => {
     commitSome(a);
     const meta = entryPaths(a.paths, 1).meta;
     writeFileSync(meta, JSON.stringify({ ...a.meta(1), digestChange: a.meta(3).digestChange })); // commit 3's count on commit 1
+    expect(verify(a).problems).toEqual([expect.stringMatching(/^log entry 1's own count of its digest change \("digestChange" in its \.json\) differs from its bytes'/)]);
     await pushTo(a, hub);
     await expect(pullWith(b, hub)).rejects.toMatchObject({ code: 'HUB_ENTRY_DIGEST_MISMATCH' });
   });
