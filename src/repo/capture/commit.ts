@@ -2,6 +2,7 @@
 // log entry, and the base advances to it in the same pass (capture-entry.ts). When the
 // fingerprint says nothing changed, the base is not read at all (only refreshed by a copy
 // when a replica that only pulls has let it fall far behind, base-from-live.ts).
+import { readFileSync } from 'node:fs';
 import { catchUpBase } from '../base/base.ts';
 import { refreshBaseIfFarBehind } from '../base/base-from-live.ts';
 import { captureEntry } from './capture-entry.ts';
@@ -15,7 +16,6 @@ import type { EntryFile } from './entry-file.ts';
 import { entryPaths, type SidecarPaths } from '../sidecar.ts';
 import { entryDelta, lanesRecord } from '../../changeset/digest.ts';
 import { streamed } from '../../shared/pieces.ts';
-import { readFileSync } from 'node:fs';
 
 export interface CommitOptions {
   message?: string;
@@ -51,9 +51,10 @@ export function commit(replica: Replica, opts: CommitOptions = {}): LogEntryMeta
 }
 
 /**
- * `meta` with its entry's change of content digest, counted from the bytes just published
- * beside it (the page cache's copy) or held: a push of this commit then sums it rather than hashing every
- * cell again. A large entry (src/shared/pieces.ts) is left to push, which reads it a piece at a time.
+ * `meta` with its entry's change of content digest, counted from the bytes held or just published
+ * beside it (read back from the page cache): a push of this commit then sums it rather than
+ * hashing every cell again. A large entry (src/shared/pieces.ts) is left to push, which reads it
+ * a piece at a time.
  */
 function withDigestChange(meta: LogEntryMeta, paths: SidecarPaths, bytes?: Uint8Array): LogEntryMeta {
   if (streamed(meta.size)) return meta;

@@ -27,7 +27,7 @@ export interface LogEntryMeta {
   digest?: Record<string, string>;
   /**
    * For a local commit held whole: the change of content digest its bytes make (per table, the
-   * lanes in base64: digest-state.ts), counted once as it is committed so that push does not
+   * lanes in base64: lanesRecord in src/changeset/digest.ts), counted once as it is committed so that push does not
    * hash its rows again. Absent on other entries: push counts it from the bytes.
    */
   digestChange?: Record<string, string>;
