@@ -63,6 +63,7 @@ export async function push(replica: Replica, remote: Remote, opts: PushOptions =
     const ahead = await readWhileConnecting(replica);
     const info = await reaching;
     const restarted = await startAnotherHub(replica, remote, info, opts.progress);
+    if (restarted !== null) ahead.clear(); // the log was numbered again from 1
     let pos = await meetHub(replica, remote, info);
     const head = await remote.head();
     if (head < pos.hubSeq) throw hubBehind(remote.url, head, pos.hubSeq);
@@ -97,6 +98,7 @@ export async function push(replica: Replica, remote: Remote, opts: PushOptions =
           continue;
         }
         const entry = hubEntry(info, parent, seq, claims, replica.replicaId, ahead.get(seq) ?? replica.entry(seq));
+        ahead.delete(seq);
         if (batch.length > 0 && (batchBytes + entry.bytes.byteLength > BATCH_BYTES || batch.length === BATCH_ENTRIES)) await send();
         batch.push(entry);
         batchBytes += entry.bytes.byteLength;
