@@ -22,6 +22,7 @@ import { Checksum, CHECKSUM_PIECE, checksumOfSums, PAGE_HASH_BYTES, pieceSum } f
 import type { PageMap } from './page-map.ts';
 import { isWindowed, type PageColumn } from './page-columns.ts';
 import { DenseValues, PatchedValues } from './page-values.ts';
+import { SpilledValues } from './spilled-values.ts';
 import { PageMapChangedError, readPieceInto, scratchPiece, StoredColumn, StoredValues, type StoredLayout } from './stored-values.ts';
 import type { SidecarPaths } from '../sidecar.ts';
 
@@ -72,6 +73,7 @@ export function savePageMap(paths: SidecarPaths, map: PageMap, entry: string): v
     forgetPageMap(paths); // the map read was changed by someone else: record none
   } finally {
     base?.close(); // spent
+    if (map.values instanceof SpilledValues) map.values.close(); // copied into the file
   }
 }
 
