@@ -8,7 +8,7 @@
 // WAL's last transaction wrote (the reader may not see it yet), a page reached twice, a cell
 // that does not parse, an overflow chain of another length than its cell says — gives up, and
 // the caller walks that table with dbstat.
-import { PARSED_CHILDREN } from './page-hash/page-hash.ts';
+import { PARSED_CHILD, PARSED_CHILDREN } from './page-hash/page-hash.ts';
 
 /** What a page is in the b-tree that owns it. */
 export const PageKind = { None: 0, Interior: 1, Leaf: 2, Overflow: 3 } as const;
@@ -142,8 +142,13 @@ export function childIndex(pageCount: number, parentOf: (p: number) => number, o
 
 const NOT_KEPT = 0xff;
 const UNPARSED = -1;
-/** Numbers per child in PageLinkTable's `packed`, and per visit on walkBtree's stack (one more there: the parent). */
-const CHILD = 4;
+/**
+ * Numbers per child in PageLinkTable's `packed`: its page, and the pages left in its chain for
+ * an overflow page (at least 1), -1 for a b-tree page. The leaf of a chain is its parent's page
+ * if that is a leaf, else not known (an interior index cell's): a page's links need not repeat
+ * it, nor a flag for the chain (four numbers a child were 16 bytes a page of a first read).
+ */
+const CHILD = 2;
 
 /**
 * What a walk reads of changed pages, taken from their bytes while they are read and hashed
@@ -152,8 +157,8 @@ const CHILD = 4;
  * so both readings are kept: as an overflow page, the next page of its chain; as a b-tree page,
  * what it is and its children. A few bytes a page and no object (a bulk load's 54,000 changed
  * pages as objects took 9 MB of heap; a spread edit's 18,000, a third of a commit's b-tree time
- * in the collector): a page's children are packed four numbers each (page, 1 for an overflow
- * page, pages left in its chain, leaf), in the order a walk pushes them. Per page of the file
+ * in the collector): a page's children are packed two numbers each (CHILD), in the order a
+ * walk pushes them. Per page of the file
  * (dense: a first read keeps every page), or per page kept, found by a binary search of the
  * pages kept (sparse: a later read keeps the few that changed; dense, 13 bytes a page of the
  * file were most of a one-row commit's memory after the maps').
@@ -250,8 +255,12 @@ export class PageLinkTable {
     if (children === UNPARSED) return void (this.starts[i] = UNPARSED);
     if (children > 0) {
       while (this.used + CHILD * children > this.packed.length) this.growPacked();
-      this.packed.set(words.subarray(PARSED_CHILDREN, PARSED_CHILDREN + CHILD * children), this.used);
-      this.used += CHILD * children;
+      const packed = this.packed;
+      // The kernel's four numbers a child (page, 1 for an overflow page, pages left, leaf): the first and, of a chain, the third kept.
+      for (let k = 0, at = PARSED_CHILDREN; k < children; k++, at += PARSED_CHILD) {
+        packed[this.used++] = words[at]!;
+        packed[this.used++] = words[at + 1] === 1 ? words[at + 2]! : -1;
+      }
     }
     this.ends[i] = this.used;
   }
@@ -272,13 +281,11 @@ export class PageLinkTable {
     this.packed = grown;
   }
 
-  private push(p: number, overflow: boolean, left: number, leaf: number): void {
+  /** Child `p`: an overflow page with `left` pages in its chain (left ≥ 1), or a b-tree page (-1). */
+  private push(p: number, left: number): void {
     if (this.used + CHILD > this.packed.length) this.growPacked();
-    const packed = this.packed;
-    packed[this.used] = p;
-    packed[this.used + 1] = overflow ? 1 : 0;
-    packed[this.used + 2] = left;
-    packed[this.used + 3] = leaf;
+    this.packed[this.used] = p;
+    this.packed[this.used + 1] = left;
     this.used += CHILD;
   }
 
@@ -292,13 +299,11 @@ export class PageLinkTable {
     const index = type === 0x02 || type === 0x0a;
     const maxLocal = index ? Math.floor(((U - 12) * 64) / 255) - 23 : U - 35;
     const minLocal = Math.floor(((U - 12) * 32) / 255) - 23;
-    // An overflow chain hangs from a leaf's cell (its rows), or from an interior index cell (none: its leaf is unknown, as dbstat gives it).
-    const leaf = type === 0x0d || type === 0x0a ? p : UNKNOWN_LEAF;
     for (let i = 0; i < cells; i++) {
       let at = (bytes[pointers + 2 * i]! << 8) | bytes[pointers + 2 * i + 1]!;
       if (interior) {
         if (at + 4 > bytes.length) return false;
-        this.push(uint32At(bytes, at) - 1, false, -1, -1);
+        this.push(uint32At(bytes, at) - 1, -1);
         at += 4;
         if (type === 0x05) continue; // a table's interior cell: a rowid, no payload
       }
@@ -319,9 +324,9 @@ export class PageLinkTable {
       const local = k <= maxLocal ? k : minLocal;
       if (at + local + 4 > bytes.length) return false;
       const pages = Math.ceil((size - local) / (U - 4));
-      this.push(uint32At(bytes, at + local) - 1, true, pages, leaf);
+      this.push(uint32At(bytes, at + local) - 1, pages);
     }
-    if (interior) this.push(uint32At(bytes, 8) - 1, false, -1, -1);
+    if (interior) this.push(uint32At(bytes, 8) - 1, -1);
     return true;
   }
 }
@@ -399,8 +404,11 @@ export function walkBtree(source: WalkSource, root: number, own: boolean, out: P
         const start = links.starts[i]!;
         if (kind === PageKind.None || start === UNPARSED) return false;
         const packed = links.packed;
+        // An overflow chain hangs from a leaf's cell (its rows), or from an interior index cell (none: its leaf is unknown, as dbstat gives it).
+        const leaf = kind === PageKind.Leaf ? p : UNKNOWN_LEAF;
         for (let at = start, end = links.ends[i]!; at < end; at += CHILD) {
-          top = pushVisit(top, packed[at]!, p, packed[at + 1] === 1, packed[at + 2]!, packed[at + 3]!);
+          const left = packed[at + 1]!;
+          top = pushVisit(top, packed[at]!, p, left >= 0, left, left >= 0 ? leaf : -1);
         }
       }
     }
@@ -444,7 +452,7 @@ function sameLinks(source: WalkSource, p: number): boolean {
   const packed = links.packed;
   for (let i = 0; i < count; i++) {
     const c = packed[start + CHILD * i]!;
-    if ((packed[start + CHILD * i + 1] === 1) !== (c >= 0 && source.kindBefore(c) === PageKind.Overflow)) return false;
+    if (packed[start + CHILD * i + 1]! >= 0 !== (c >= 0 && source.kindBefore(c) === PageKind.Overflow)) return false;
     sorted[i] = c;
   }
   const now = sorted.subarray(0, count).sort();
