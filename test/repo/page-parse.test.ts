@@ -28,7 +28,7 @@ function bothReadings(page: Buffer, pageno: number, usable: number) {
   const kernel = new PageLinkTable(pageno);
   kernel.addParsed(pageno - 1, words);
   const links = (t: PageLinkTable) => {
-    const i = pageno - 1;
+    const i = t.slotOf(pageno - 1);
     return { next: t.next[i], kind: t.kinds[i], start: t.starts[i], end: t.starts[i] === -1 ? null : t.ends[i], children: [...t.packed.subarray(0, 2 * t.children)] };
   };
   return {

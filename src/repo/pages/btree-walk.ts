@@ -142,6 +142,8 @@ export function childIndex(pageCount: number, parentOf: (p: number) => number, o
 
 const NOT_KEPT = 0xff;
 const UNPARSED = -1;
+/** PageLinkTable's slot shared by the leaves with no children of a first read. */
+const CHILDLESS = 0;
 /**
  * Numbers per child in PageLinkTable's `packed`: its page, and the pages left in its chain for
  * an overflow page (at least 1), -1 for a b-tree page. The leaf of a chain is its parent's page
@@ -158,10 +160,11 @@ const CHILD = 2;
  * what it is and its children. A few bytes a page and no object (a bulk load's 54,000 changed
  * pages as objects took 9 MB of heap; a spread edit's 18,000, a third of a commit's b-tree time
  * in the collector): a page's children are packed two numbers each (CHILD), in the order a
- * walk pushes them. Per page of the file
- * (dense: a first read keeps every page), or per page kept, found by a binary search of the
- * pages kept (sparse: a later read keeps the few that changed; dense, 13 bytes a page of the
- * file were most of a one-row commit's memory after the maps').
+ * walk pushes them. Per page kept, found by a binary search of the pages kept (a later read
+ * keeps the few that changed; per page of the file, 13 bytes a page were most of a one-row
+ * commit's memory after the maps'). A first read keeps every page: a leaf with no children
+ * (most pages) is then a bit of `childless`, all of them sharing one slot, not a slot each (13
+ * bytes a page of the file, half of what a first map's walk held).
  */
 export class PageLinkTable {
   // Read by the walks as fields, not through methods: code that runs once a commit is not
@@ -177,20 +180,33 @@ export class PageLinkTable {
   ends: Int32Array;
   /** The children of every page kept, CHILD numbers each: slot `i`'s from `starts[i]` to `ends[i]`. */
   packed: Int32Array;
-  /** Sparse: the page index of each slot, ascending; null when dense (a page's slot is its index). */
-  private pages: Int32Array | null;
+  /** The page index of each slot, ascending (the shared slot of childless leaves: -1, first). */
+  private pages: Int32Array;
   private used = 0;
+  /** Slots used. */
+  private slots = 0;
+  /** Pages added. */
   size = 0;
+  private readonly pageCount: number;
+  /** Per page, a bit: a leaf with no children, in the slot CHILDLESS (null: each page in a slot of its own). */
+  private readonly childless: Uint8Array | null;
 
-  /** `children`: room for this many children at first (grown as needed); `sparse`: only a few pages will be kept. */
-  constructor(pageCount: number, children = 0, sparse = false) {
-    const slots = sparse ? 64 : pageCount;
+  /** `children`: room for this many children at first (grown as needed); `everyPage`: every page will be added (a first read). */
+  constructor(pageCount: number, children = 0, everyPage = false) {
+    this.pageCount = pageCount;
     this.packed = new Int32Array(CHILD * Math.max(256, children));
-    this.pages = sparse ? new Int32Array(slots) : null;
-    this.next = new Uint32Array(slots);
-    this.kinds = new Uint8Array(slots).fill(NOT_KEPT);
-    this.starts = new Int32Array(slots);
-    this.ends = new Int32Array(slots);
+    this.pages = new Int32Array(64);
+    this.next = new Uint32Array(64);
+    this.kinds = new Uint8Array(64).fill(NOT_KEPT);
+    this.starts = new Int32Array(64);
+    this.ends = new Int32Array(64);
+    this.childless = everyPage ? new Uint8Array(Math.ceil(pageCount / 8)) : null;
+    if (everyPage) {
+      // Read as an overflow page, a leaf's next page would be past the file's end (it is not
+      // put here otherwise), which gives the walk up: so does a next page of index -2.
+      const i = this.slotFor(-1);
+      [this.next[i], this.kinds[i], this.starts[i], this.ends[i]] = [0xffffffff, PageKind.Leaf, 0, 0];
+    }
   }
 
   /**
@@ -202,56 +218,67 @@ export class PageLinkTable {
 
   /** Where page index `p`'s links are kept; -1 when they are not. */
   slotOf(p: number): number {
-    const pages = this.pages;
-    if (pages === null) return this.kinds[p] === undefined || this.kinds[p] === NOT_KEPT ? -1 : p;
-    if (this.dense === null && this.size > 0 && 16 * this.size > pages[this.size - 1]!) {
-      this.dense = new Int32Array(pages[this.size - 1]! + 1);
-      for (let i = 0; i < this.size; i++) this.dense[pages[i]!] = i + 1;
+    const { pages, slots } = this;
+    if (this.childless !== null && p >= 0 && p < this.pageCount && (this.childless[p >>> 3]! & (1 << (p & 7))) !== 0) return CHILDLESS;
+    if (this.dense === null && slots > 0 && 16 * slots > pages[slots - 1]!) {
+      this.dense = new Int32Array(pages[slots - 1]! + 1);
+      for (let i = 0; i < slots; i++) if (pages[i]! >= 0) this.dense[pages[i]!] = i + 1;
     }
     if (this.dense !== null) return p >= 0 && p < this.dense.length ? this.dense[p]! - 1 : -1;
-    return slotIn(pages, this.size, p);
+    return slotIn(pages, slots, p);
+  }
+
+  /** Page index `p`, a leaf with no children whose next page (read as an overflow page) is `next`, kept as a bit: true; else it needs a slot. */
+  private keptChildless(p: number, next: number): boolean {
+    if (this.childless === null || next <= this.pageCount) return false;
+    this.childless[p >>> 3]! |= 1 << (p & 7);
+    this.size++;
+    return true;
   }
 
   /** A slot for page index `p`, added after every page kept so far. */
   private slotFor(p: number): number {
-    if (this.pages === null) return p;
     this.dense = null;
-    if (this.size === this.pages.length) {
+    if (this.slots === this.pages.length) {
       this.pages = doubled(this.pages, (n) => new Int32Array(n));
       this.next = doubled(this.next, (n) => new Uint32Array(n));
       this.kinds = doubled(this.kinds, (n) => new Uint8Array(n));
       this.starts = doubled(this.starts, (n) => new Int32Array(n));
       this.ends = doubled(this.ends, (n) => new Int32Array(n));
     }
-    this.pages[this.size] = p;
-    return this.size;
+    this.pages[this.slots] = p;
+    return this.slots++;
   }
 
   /** Keep the links of page index `p`, from its bytes; `usable`: the page size less the reserved bytes. Pages are added in ascending order. */
   add(bytes: Buffer, p: number, usable: number): void {
     const type = bytes[0];
     const kind = type === 0x0d || type === 0x0a ? PageKind.Leaf : type === 0x05 || type === 0x02 ? PageKind.Interior : PageKind.None;
+    const next = ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
+    const start = this.used;
+    const parsed = kind === PageKind.None || this.pushChildren(usable, bytes, p);
+    if (parsed && kind === PageKind.Leaf && this.used === start && this.keptChildless(p, next)) return;
     const i = this.slotFor(p);
-    this.next[i] = ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
+    this.next[i] = next;
     this.kinds[i] = kind;
     this.size++;
-    this.starts[i] = this.used;
-    if (kind !== PageKind.None && !this.pushChildren(usable, bytes, p)) {
-      this.used = this.starts[i]!; // what it pushed is dropped
+    this.starts[i] = start;
+    if (!parsed) {
+      this.used = start; // what it pushed is dropped
       this.starts[i] = UNPARSED;
-      return;
     }
     this.ends[i] = this.used;
   }
 
   /** Keep the links of page index `p` as page-parse.c read them (page-hash.ts PageHasher.parsed's words), as add would. */
   addParsed(p: number, words: Int32Array): void {
+    const children = words[3]!;
+    if (words[1] === PageKind.Leaf && children === 0 && this.keptChildless(p, words[2]! >>> 0)) return;
     const i = this.slotFor(p);
     this.next[i] = words[2]! >>> 0;
     this.kinds[i] = words[1]!;
     this.size++;
     this.starts[i] = this.used;
-    const children = words[3]!;
     if (children === UNPARSED) return void (this.starts[i] = UNPARSED);
     if (children > 0) {
       while (this.used + CHILD * children > this.packed.length) this.growPacked();

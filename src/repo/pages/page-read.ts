@@ -144,7 +144,7 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
   const [chunkHashes, earlierHashes] = [Buffer.alloc(CHUNK_PAGES * HASH_BYTES), Buffer.alloc(CHUNK_PAGES * HASH_BYTES)];
   const [span, cellsRead] = [new BigInt64Array(2), new Uint16Array(1)];
   // A first read keeps every page's links, one child a page: room for them from the start, not grown by doubling.
-  let changed: PageLinkTable | null = earlier === null ? new PageLinkTable(pageCount, pageCount) : new PageLinkTable(pageCount, 0, true);
+  let changed: PageLinkTable | null = earlier === null ? new PageLinkTable(pageCount, pageCount, true) : new PageLinkTable(pageCount);
   const usable = pageSize - header[20]!;
   const differing: number[] = [];
   let chunksRead = 0;
