@@ -1,8 +1,9 @@
 // A first read's values of every page (page-values.ts: hash, rowid span, cells), written to a
 // scratch file as the read goes rather than held: in memory they were 34 bytes a page, a third
-// of init's memory (2,540,801 pages: 86 MB of 242). The file is our own, removed as soon as it
-// is open (a crash leaves nothing behind), and read back a window at a time by the walks that
-// ask (rarely) and by the save that copies it into pages.bin.
+// of init's memory (2,540,801 pages: 86 MB of 242). The first map's owners, leaves, parents and
+// kinds (13 bytes a page) are written after them, a window of pages at a time (page-map.ts). The
+// file is our own, removed as soon as it is open (a crash leaves nothing behind), and read back
+// a window at a time by the save that copies it into pages.bin (and by whatever else asks).
 import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempPathFor } from '../atomic.ts';
@@ -20,7 +21,8 @@ const unclosed = new FinalizationRegistry<number>((fd) => closeSync(fd));
 
 /**
  * Every page's values, in a file: hashes, then spans (two rowids each), then cells, each column
- * whole, in the order of pages.bin's. Written in ascending page order (`hashesFor`, `put`), then read.
+ * whole, in the order of pages.bin's; then owners, leaves, parents and kinds (`structureInto`,
+ * `structure`). Written in ascending page order (`hashesFor`, `put`), then read.
  */
 export class SpilledValues implements PageValues {
   readonly pageCount: number;
@@ -113,6 +115,24 @@ export class SpilledValues implements PageValues {
     this.cellsFrom = -1;
   }
 
+  /** Pages [from, to)'s owners, leaves, parents and kinds (a window of the first map's walk: arrays from their start). */
+  structureInto(from: number, to: number, owners: Int32Array, leafOf: Int32Array, parents: Int32Array, kinds: Uint8Array): void {
+    const n = to - from;
+    for (const [column, numbers] of [[0, owners], [1, leafOf], [2, parents]] as const) writeAt(this.fd, bytesOf(numbers, 0, n), this.structureAt + 4 * (column * this.pageCount + from));
+    writeAt(this.fd, kinds.subarray(0, n), this.structureAt + 12 * this.pageCount + from);
+  }
+
+  /** The owners, leaves, parents and kinds written by structureInto, as columns read from the file. */
+  structure(): { owners: SpilledColumn; leafOf: SpilledColumn; parents: SpilledColumn; kinds: SpilledColumn } {
+    const column = (at: number, width: 4 | 1): SpilledColumn => new SpilledColumn(() => this.fd, this.pageCount, width, this.structureAt + at * this.pageCount);
+    return { owners: column(0, 4), leafOf: column(4, 4), parents: column(8, 4), kinds: column(12, 1) };
+  }
+
+  /** Where the structure starts in the file: after the values. */
+  private get structureAt(): number {
+    return (2 * H + 2) * this.pageCount;
+  }
+
   /** The file given up: spent once saved (page-map-file.ts). */
   close(): void {
     if (this.fd < 0) return;
@@ -122,7 +142,40 @@ export class SpilledValues implements PageValues {
   }
 }
 
-function bytesOf(a: BigInt64Array | Uint16Array, from: number, count: number): Uint8Array {
+/** A column of a first map's structure in SpilledValues' file: a number of `width` bytes a page (page-columns.ts PageColumn). */
+export class SpilledColumn {
+  readonly length: number;
+  readonly width: 4 | 1;
+  private readonly fd: () => number;
+  private readonly at0: number;
+  /** at's window of numbers read: its first page (-1: none). */
+  private from = -1;
+  private window: Int32Array | Uint8Array | null = null;
+
+  constructor(fd: () => number, length: number, width: 4 | 1, at: number) {
+    [this.fd, this.length, this.width, this.at0] = [fd, length, width, at];
+  }
+
+  at(p: number): number | undefined {
+    if (!(p >= 0 && p < this.length)) return undefined;
+    const window = (this.window ??= this.width === 4 ? new Int32Array(WINDOW_PAGES) : new Uint8Array(WINDOW_PAGES));
+    if (this.from < 0 || p < this.from || p >= this.from + WINDOW_PAGES) {
+      this.from = p - (p % WINDOW_PAGES);
+      this.into(this.from, Math.min(this.length, this.from + WINDOW_PAGES), window);
+    }
+    return window[p - this.from]!;
+  }
+
+  /** Pages [from, to)'s numbers, to `out` (a typed array of this width) from its start. */
+  into(from: number, to: number, out: Int32Array | Uint16Array | Uint8Array): void {
+    readAt(this.fd(), new Uint8Array(out.buffer, out.byteOffset, this.width * (to - from)), this.at0 + this.width * from);
+  }
+}
+
+/** Pages of a SpilledColumn that `at` reads at a time. */
+const WINDOW_PAGES = 8192;
+
+function bytesOf(a: BigInt64Array | Uint16Array | Int32Array, from: number, count: number): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset + from * a.BYTES_PER_ELEMENT, count * a.BYTES_PER_ELEMENT);
 }
 
