@@ -73,11 +73,19 @@ describe('walking a changed table from the last map', () => {
       app.exec('BEGIN; SELECT count(*) FROM sqlite_schema');
       const read = images(path);
       const walked = nextPageMap(app, null, read, layoutOf(app), 'all');
+      const found = structure(walked); // the next map made from this read writes over its scratch file's
       const whole = nextPageMap(app, null, { ...read, changed: null }, layoutOf(app), 'all');
+      // Written a window of pages at a time (spilled-values.ts): windows of 7 and 30 pages, each table walked again for each.
+      const windowed = [7, 30].map((pages) => {
+        const map = nextPageMap(app, null, read, layoutOf(app), 'all', 'main', pages);
+        return [map.tables, structure(map)];
+      });
       app.exec('COMMIT');
       expect(walked.dbstatWalked).toEqual(mode === 'wal' ? ['late'] : []); // the WAL's last transaction, which a reader may not see yet
-      expect(structure(walked)).toEqual(structure(whole));
-      expect(new Set(structure(walked).map((s) => s.split(' ')[4]))).toEqual(new Set(['0', '1', '2', '3']));
+      expect(walked.pageCount).toBeGreaterThan(2 * 30);
+      expect(found).toEqual(structure(whole));
+      for (const map of windowed) expect(map).toEqual([whole.tables, structure(whole)]);
+      expect(new Set(found.map((s) => s.split(' ')[4]))).toEqual(new Set(['0', '1', '2', '3']));
       app.close();
     }
   });

@@ -139,7 +139,7 @@ export function changedTables(old: PageMap, images: PageImages, layout: Record<s
  * walked again: from the old map and their changed pages (btree-walk.ts), without `old` from the
  * links of every page, else with dbstat.
  */
-export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageImages, layout: Record<string, string>, changed: ReadonlySet<string> | 'all', schema = 'main'): PageMap {
+export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageImages, layout: Record<string, string>, changed: ReadonlySet<string> | 'all', schema = 'main', structureWindow = STRUCTURE_WINDOW): PageMap {
   const count = images.pageCount;
   // A changed table whose b-trees kept their shape keeps its pages as the last map has them, unwalked.
   const plan = old === null || changed === 'all' ? null : walkPlan(old, images, layout, changed);
@@ -152,7 +152,7 @@ export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageI
   const partial = old !== null && plan !== null && plan.reshaped.size > 0 ? partialStructure(old, images, layout, plan.reshaped, btrees) : null;
   if (partial !== null) return { pageSize: images.pageSize, pageCount: count, values: forgetLastWritten(images), seed: images.seed, ...partial, layout, mainFile: null, dbstatWalked: [], replaces: old };
   // A first map's structure goes to the read's scratch file a window of pages at a time (held whole: 13 bytes a page).
-  const first = old === null && images.values instanceof SpilledValues ? windowedFirstStructure(images, btrees, count) : null;
+  const first = old === null && images.values instanceof SpilledValues ? windowedFirstStructure(images, btrees, count, structureWindow) : null;
   if (first !== null) return { pageSize: images.pageSize, pageCount: count, values: forgetLastWritten(images), seed: images.seed, ...first, layout, mainFile: null, dbstatWalked: [], replaces: null };
   const tableOf = new Map(btrees.map((b) => [b.name, b.tbl]));
   // The walks write into the map's arrays as they go (kept aside until each was sure, a first
@@ -471,18 +471,18 @@ const STRUCTURE_WINDOW = 1 << 18;
 
 /**
  * A first map's tables, and its owners, leaves, parents and kinds written to the read's scratch
- * file (spilled-values.ts) a window of STRUCTURE_WINDOW pages at a time: every table walked
+ * file (spilled-values.ts) a window of `window` pages at a time: every table walked
  * from its roots once a window, in the same order, each keeping the pages of that window (as
  * the walk of nextPageMap's structureOf would write them into arrays of every page); null when
  * a walk is not sure, or the links were not all kept (then structureOf makes it, in memory).
  */
-function windowedFirstStructure(images: PageImages, btrees: Array<{ name: string; tbl: string; rootpage: number | bigint }>, count: number): Structure | null {
+function windowedFirstStructure(images: PageImages, btrees: Array<{ name: string; tbl: string; rootpage: number | bigint }>, count: number, window: number): Structure | null {
   const source = firstWalkSource(images);
   const values = images.values;
   if (source === null || !(values instanceof SpilledValues)) return null;
   const tables = [...new Set(btrees.map((b) => b.tbl))];
   const trees = tables.map((t) => btrees.filter((b) => b.tbl === t));
-  const size = Math.min(count, STRUCTURE_WINDOW);
+  const size = Math.min(count, window);
   const [owners, leafOf, parents, kinds] = [new Int32Array(size), new Int32Array(size), new Int32Array(size), new Uint8Array(size)];
   const seen = new Uint8Array(count);
   let [from, to, id] = [0, 0, 0];
