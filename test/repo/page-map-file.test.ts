@@ -8,12 +8,12 @@ import { DatabaseSync } from 'node:sqlite';
 import { layoutOf, nextPageMap, type PageMap } from '../../src/repo/pages/page-map.ts';
 import { forgetPageMap, loadPageMap, savePageMap } from '../../src/repo/pages/page-map-file.ts';
 import { PAGE_HASH_BYTES } from '../../src/repo/pages/page-hash/page-hash.ts';
-import { DenseValues, PatchedValues, Patches } from '../../src/repo/pages/page-values.ts';
+import { PatchedValues, Patches } from '../../src/repo/pages/page-values.ts';
 import { PageMapChangedError, StoredValues } from '../../src/repo/pages/stored-values.ts';
 import { readPageImages } from '../../src/repo/pages/page-read.ts';
 import { sidecarPaths, type SidecarPaths } from '../../src/repo/sidecar.ts';
 import { tempDir } from './helpers.ts';
-import { bytesOf, denseOf, structureOf } from './page-values-dense.ts';
+import { bytesOf, DenseValues, denseOf, structureOf } from './page-values-dense.ts';
 
 describe('the page map file', () => {
   it('reads back what was saved, and refuses a damaged one, another version’s, another commit’s', () => {
