@@ -137,7 +137,8 @@ export function changedTables(old: PageMap, images: PageImages, layout: Record<s
  * The map of the database `db` reads now (inside the read transaction that `images` was read
  * in): the unchanged tables keep their pages, the changed ones (all, without `old`) are
  * walked again: from the old map and their changed pages (btree-walk.ts), without `old` from the
- * links of every page, else with dbstat.
+ * links of every page, else with dbstat. `structureWindow`: the pages of a first map's structure
+ * put together at a time (windowedFirstStructure).
  */
 export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageImages, layout: Record<string, string>, changed: ReadonlySet<string> | 'all', schema = 'main', structureWindow = STRUCTURE_WINDOW): PageMap {
   const count = images.pageCount;
