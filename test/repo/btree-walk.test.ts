@@ -155,7 +155,7 @@ describe('walking a changed table from the last map', () => {
     const roles = (p: number): string[] => {
       const found: string[] = [];
       const i = links.slotOf(p);
-      for (let at = links.starts[i]!; at < links.ends[i]!; at += 2) found.push(links.packed[at + 1]! >= 0 ? 'overflow' : 'page');
+      for (let at = links.starts[i]!; at < links.ends[i]!; at++) found.push(links.packed[at]! < 0 && links.chains[-1 - 2 * links.packed[at]!]! >= 0 ? 'overflow' : 'page');
       return found;
     };
     expect(roles(1)).toEqual(['overflow', 'overflow']);

@@ -144,13 +144,6 @@ const NOT_KEPT = 0xff;
 const UNPARSED = -1;
 /** PageLinkTable's slot shared by the leaves with no children of a first read. */
 const CHILDLESS = 0;
-/**
- * Numbers per child in PageLinkTable's `packed`: its page, and the pages left in its chain for
- * an overflow page (at least 1), -1 for a b-tree page. The leaf of a chain is its parent's page
- * if that is a leaf, else not known (an interior index cell's): a page's links need not repeat
- * it, nor a flag for the chain (four numbers a child were 16 bytes a page of a first read).
- */
-const CHILD = 2;
 
 /**
 * What a walk reads of changed pages, taken from their bytes while they are read and hashed
@@ -159,8 +152,11 @@ const CHILD = 2;
  * so both readings are kept: as an overflow page, the next page of its chain; as a b-tree page,
  * what it is and its children. A few bytes a page and no object (a bulk load's 54,000 changed
  * pages as objects took 9 MB of heap; a spread edit's 18,000, a third of a commit's b-tree time
- * in the collector): a page's children are packed two numbers each (CHILD), in the order a
- * walk pushes them. Per page kept, found by a binary search of the pages kept (a later read
+ * in the collector): a page's children are packed a number each, in the order a walk pushes
+ * them: its page, or for an overflow page (or a page number past 2^31), -1 - its place in
+ * `chains`, which holds its page and the pages left in its chain (four numbers a child were 16
+ * bytes a page of a first read). The leaf of a chain is its parent's page if that is a leaf,
+ * else not known (an interior index cell's): the links need not repeat it. Per page kept, found by a binary search of the pages kept (a later read
  * keeps the few that changed; per page of the file, 13 bytes a page were most of a one-row
  * commit's memory after the maps'). A first read keeps every page: a leaf with no children
  * (most pages) is then a bit of `childless`, all of them sharing one slot, not a slot each (13
@@ -178,8 +174,11 @@ export class PageLinkTable {
   starts: Int32Array;
   /** Per slot, where they end: its own (not the next page's start, which an unparsed next page overwrites). */
   ends: Int32Array;
-  /** The children of every page kept, CHILD numbers each: slot `i`'s from `starts[i]` to `ends[i]`. */
+  /** The children of every page kept, a number each (above): slot `i`'s from `starts[i]` to `ends[i]`. */
   packed: Int32Array;
+  /** Per child packed as a place here: its page, and the pages left in its chain (at least 1; -1: a b-tree page). */
+  chains = new Int32Array(128);
+  private chained = 0;
   /** The page index of each slot, ascending (the shared slot of childless leaves: -1, first). */
   private pages: Int32Array;
   private used = 0;
@@ -194,7 +193,7 @@ export class PageLinkTable {
   /** `children`: room for this many children at first (grown as needed); `everyPage`: every page will be added (a first read). */
   constructor(pageCount: number, children = 0, everyPage = false) {
     this.pageCount = pageCount;
-    this.packed = new Int32Array(CHILD * Math.max(256, children));
+    this.packed = new Int32Array(Math.max(256, children));
     this.pages = new Int32Array(64);
     this.next = new Uint32Array(64);
     this.kinds = new Uint8Array(64).fill(NOT_KEPT);
@@ -280,21 +279,14 @@ export class PageLinkTable {
     this.size++;
     this.starts[i] = this.used;
     if (children === UNPARSED) return void (this.starts[i] = UNPARSED);
-    if (children > 0) {
-      while (this.used + CHILD * children > this.packed.length) this.growPacked();
-      const packed = this.packed;
-      // The kernel's four numbers a child (page, 1 for an overflow page, pages left, leaf): the first and, of a chain, the third kept.
-      for (let k = 0, at = PARSED_CHILDREN; k < children; k++, at += PARSED_CHILD) {
-        packed[this.used++] = words[at]!;
-        packed[this.used++] = words[at + 1] === 1 ? words[at + 2]! : -1;
-      }
-    }
+    // The kernel's four numbers a child (page, 1 for an overflow page, pages left, leaf): the first and, of a chain, the third kept.
+    for (let k = 0, at = PARSED_CHILDREN; k < children; k++, at += PARSED_CHILD) this.push(words[at]!, words[at + 1] === 1 ? words[at + 2]! : -1);
     this.ends[i] = this.used;
   }
 
   /** The children kept, of every page. */
   get children(): number {
-    return this.used / CHILD;
+    return this.used;
   }
 
   /** Page index `p`'s links are kept. */
@@ -308,12 +300,18 @@ export class PageLinkTable {
     this.packed = grown;
   }
 
-  /** Child `p`: an overflow page with `left` pages in its chain (left ≥ 1), or a b-tree page (-1). */
+  /** Child `p` (as an int32: a page number read past 2^31 stays the number a walk refuses): an overflow page with `left` pages in its chain (left ≥ 1), or a b-tree page (-1). */
   private push(p: number, left: number): void {
-    if (this.used + CHILD > this.packed.length) this.growPacked();
-    this.packed[this.used] = p;
-    this.packed[this.used + 1] = left;
-    this.used += CHILD;
+    if (this.used === this.packed.length) this.growPacked();
+    const page = p | 0;
+    if (left < 0 && page >= 0) {
+      this.packed[this.used++] = page;
+      return;
+    }
+    if (2 * this.chained === this.chains.length) this.chains = doubled(this.chains, (n) => new Int32Array(n));
+    this.chains[2 * this.chained] = page;
+    this.chains[2 * this.chained + 1] = left;
+    this.packed[this.used++] = -1 - this.chained++;
   }
 
   /** Push the children of the b-tree page `bytes` (page index `p`); false when a cell does not parse. */
@@ -430,12 +428,18 @@ export function walkBtree(source: WalkSource, root: number, own: boolean, out: P
         kind = links.kinds[i] as PageKind;
         const start = links.starts[i]!;
         if (kind === PageKind.None || start === UNPARSED) return false;
-        const packed = links.packed;
+        const { packed, chains } = links;
         // An overflow chain hangs from a leaf's cell (its rows), or from an interior index cell (none: its leaf is unknown, as dbstat gives it).
         const leaf = kind === PageKind.Leaf ? p : UNKNOWN_LEAF;
-        for (let at = start, end = links.ends[i]!; at < end; at += CHILD) {
-          const left = packed[at + 1]!;
-          top = pushVisit(top, packed[at]!, p, left >= 0, left, left >= 0 ? leaf : -1);
+        for (let at = start, end = links.ends[i]!; at < end; at++) {
+          const child = packed[at]!;
+          if (child >= 0) {
+            top = pushVisit(top, child, p, false, -1, -1);
+            continue;
+          }
+          const c = -2 - 2 * child; // -1 - child's place, two numbers a place
+          const left = chains[c + 1]!;
+          top = pushVisit(top, chains[c]!, p, left >= 0, left, left >= 0 ? leaf : -1);
         }
       }
     }
@@ -472,14 +476,16 @@ function sameLinks(source: WalkSource, p: number): boolean {
   const slotBefore = childSlot(source.childrenBefore, p);
   if (slotBefore < 0) return false;
   const was = starts[slotBefore]!;
-  const count = (links.ends[slot]! - start) / CHILD;
+  const count = links.ends[slot]! - start;
   if (count !== starts[slotBefore + 1]! - was) return false;
   if (count === 0) return true; // most leaves
   if (sorted.length < count) sorted = new Int32Array(2 * count);
-  const packed = links.packed;
+  const { packed, chains } = links;
   for (let i = 0; i < count; i++) {
-    const c = packed[start + CHILD * i]!;
-    if (packed[start + CHILD * i + 1]! >= 0 !== (c >= 0 && source.kindBefore(c) === PageKind.Overflow)) return false;
+    const child = packed[start + i]!;
+    const c = child >= 0 ? child : chains[-2 - 2 * child]!;
+    const overflow = child < 0 && chains[-1 - 2 * child]! >= 0;
+    if (overflow !== (c >= 0 && source.kindBefore(c) === PageKind.Overflow)) return false;
     sorted[i] = c;
   }
   const now = sorted.subarray(0, count).sort();
