@@ -28,8 +28,8 @@ function bothReadings(page: Buffer, pageno: number, usable: number) {
   const kernel = new PageLinkTable(pageno);
   kernel.addParsed(pageno - 1, words);
   const links = (t: PageLinkTable) => {
-    const i = pageno - 1;
-    return { next: t.next[i], kind: t.kinds[i], start: t.starts[i], end: t.starts[i] === -1 ? null : t.ends[i], children: [...t.packed.subarray(0, 4 * t.children)] };
+    const i = t.slotOf(pageno - 1);
+    return { next: t.next[i], kind: t.kinds[i], start: t.starts[i], end: t.starts[i] === -1 ? null : t.ends[i], children: [...t.packed.subarray(0, t.children)].map((c) => (c >= 0 ? [c, -1] : [t.chains[-2 - 2 * c], t.chains[-1 - 2 * c]])) };
   };
   return {
     js: { lo: spans[0], hi: spans[1], cells: cells[0], ...links(js) },

@@ -8,7 +8,7 @@
 // WAL's last transaction wrote (the reader may not see it yet), a page reached twice, a cell
 // that does not parse, an overflow chain of another length than its cell says — gives up, and
 // the caller walks that table with dbstat.
-import { PARSED_CHILDREN } from './page-hash/page-hash.ts';
+import { PARSED_CHILD, PARSED_CHILDREN } from './page-hash/page-hash.ts';
 
 /** What a page is in the b-tree that owns it. */
 export const PageKind = { None: 0, Interior: 1, Leaf: 2, Overflow: 3 } as const;
@@ -142,8 +142,8 @@ export function childIndex(pageCount: number, parentOf: (p: number) => number, o
 
 const NOT_KEPT = 0xff;
 const UNPARSED = -1;
-/** Numbers per child in PageLinkTable's `packed`, and per visit on walkBtree's stack (one more there: the parent). */
-const CHILD = 4;
+/** PageLinkTable's slot shared by the leaves with no children of a first read. */
+const CHILDLESS = 0;
 
 /**
 * What a walk reads of changed pages, taken from their bytes while they are read and hashed
@@ -152,11 +152,15 @@ const CHILD = 4;
  * so both readings are kept: as an overflow page, the next page of its chain; as a b-tree page,
  * what it is and its children. A few bytes a page and no object (a bulk load's 54,000 changed
  * pages as objects took 9 MB of heap; a spread edit's 18,000, a third of a commit's b-tree time
- * in the collector): a page's children are packed four numbers each (page, 1 for an overflow
- * page, pages left in its chain, leaf), in the order a walk pushes them. Per page of the file
- * (dense: a first read keeps every page), or per page kept, found by a binary search of the
- * pages kept (sparse: a later read keeps the few that changed; dense, 13 bytes a page of the
- * file were most of a one-row commit's memory after the maps').
+ * in the collector): a page's children are packed a number each, in the order a walk pushes
+ * them: its page, or for an overflow page (or a page number past 2^31), -1 - its place in
+ * `chains`, which holds its page and the pages left in its chain (four numbers a child were 16
+ * bytes a page of a first read). The leaf of a chain is its parent's page if that is a leaf,
+ * else not known (an interior index cell's): the links need not repeat it. Per page kept, found by a binary search of the pages kept (a later read
+ * keeps the few that changed; per page of the file, 13 bytes a page were most of a one-row
+ * commit's memory after the maps'). A first read keeps every page: a leaf with no children
+ * (most pages) is then a bit of `childless`, all of them sharing one slot, not a slot each (13
+ * bytes a page of the file, half of what a first map's walk held).
  */
 export class PageLinkTable {
   // Read by the walks as fields, not through methods: code that runs once a commit is not
@@ -170,22 +174,38 @@ export class PageLinkTable {
   starts: Int32Array;
   /** Per slot, where they end: its own (not the next page's start, which an unparsed next page overwrites). */
   ends: Int32Array;
-  /** The children of every page kept, CHILD numbers each: slot `i`'s from `starts[i]` to `ends[i]`. */
+  /** The children of every page kept, a number each (above): slot `i`'s from `starts[i]` to `ends[i]`. */
   packed: Int32Array;
-  /** Sparse: the page index of each slot, ascending; null when dense (a page's slot is its index). */
-  private pages: Int32Array | null;
+  /** Per child packed as a place here: its page, and the pages left in its chain (at least 1; -1: a b-tree page). */
+  chains = new Int32Array(128);
+  private chained = 0;
+  /** The page index of each slot, ascending (the shared slot of childless leaves: -1, first). */
+  private pages: Int32Array;
   private used = 0;
+  /** Slots used. */
+  private slots = 0;
+  /** Pages added. */
   size = 0;
+  private readonly pageCount: number;
+  /** Per page, a bit: a leaf with no children, in the slot CHILDLESS (null: each page in a slot of its own). */
+  private readonly childless: Uint8Array | null;
 
-  /** `children`: room for this many children at first (grown as needed); `sparse`: only a few pages will be kept. */
-  constructor(pageCount: number, children = 0, sparse = false) {
-    const slots = sparse ? 64 : pageCount;
-    this.packed = new Int32Array(CHILD * Math.max(256, children));
-    this.pages = sparse ? new Int32Array(slots) : null;
-    this.next = new Uint32Array(slots);
-    this.kinds = new Uint8Array(slots).fill(NOT_KEPT);
-    this.starts = new Int32Array(slots);
-    this.ends = new Int32Array(slots);
+  /** `children`: room for this many children at first (grown as needed); `everyPage`: every page will be added (a first read). */
+  constructor(pageCount: number, children = 0, everyPage = false) {
+    this.pageCount = pageCount;
+    this.packed = new Int32Array(Math.max(256, children));
+    this.pages = new Int32Array(64);
+    this.next = new Uint32Array(64);
+    this.kinds = new Uint8Array(64).fill(NOT_KEPT);
+    this.starts = new Int32Array(64);
+    this.ends = new Int32Array(64);
+    this.childless = everyPage ? new Uint8Array(Math.ceil(pageCount / 8)) : null;
+    if (everyPage) {
+      // Read as an overflow page, a leaf's next page would be past the file's end (it is not
+      // put here otherwise), which gives the walk up: so does a next page of index -2.
+      const i = this.slotFor(-1);
+      [this.next[i], this.kinds[i], this.starts[i], this.ends[i]] = [0xffffffff, PageKind.Leaf, 0, 0];
+    }
   }
 
   /**
@@ -197,68 +217,76 @@ export class PageLinkTable {
 
   /** Where page index `p`'s links are kept; -1 when they are not. */
   slotOf(p: number): number {
-    const pages = this.pages;
-    if (pages === null) return this.kinds[p] === undefined || this.kinds[p] === NOT_KEPT ? -1 : p;
-    if (this.dense === null && this.size > 0 && 16 * this.size > pages[this.size - 1]!) {
-      this.dense = new Int32Array(pages[this.size - 1]! + 1);
-      for (let i = 0; i < this.size; i++) this.dense[pages[i]!] = i + 1;
+    const { pages, slots } = this;
+    if (this.childless !== null && p >= 0 && p < this.pageCount && (this.childless[p >>> 3]! & (1 << (p & 7))) !== 0) return CHILDLESS;
+    if (this.dense === null && slots > 0 && 16 * slots > pages[slots - 1]!) {
+      this.dense = new Int32Array(pages[slots - 1]! + 1);
+      for (let i = 0; i < slots; i++) if (pages[i]! >= 0) this.dense[pages[i]!] = i + 1;
     }
     if (this.dense !== null) return p >= 0 && p < this.dense.length ? this.dense[p]! - 1 : -1;
-    return slotIn(pages, this.size, p);
+    return slotIn(pages, slots, p);
+  }
+
+  /** Page index `p`, a leaf with no children whose next page (read as an overflow page) is `next`, kept as a bit: true; else it needs a slot. */
+  private keptChildless(p: number, next: number): boolean {
+    if (this.childless === null || next <= this.pageCount) return false;
+    this.childless[p >>> 3]! |= 1 << (p & 7);
+    this.size++;
+    return true;
   }
 
   /** A slot for page index `p`, added after every page kept so far. */
   private slotFor(p: number): number {
-    if (this.pages === null) return p;
     this.dense = null;
-    if (this.size === this.pages.length) {
+    if (this.slots === this.pages.length) {
       this.pages = doubled(this.pages, (n) => new Int32Array(n));
       this.next = doubled(this.next, (n) => new Uint32Array(n));
       this.kinds = doubled(this.kinds, (n) => new Uint8Array(n));
       this.starts = doubled(this.starts, (n) => new Int32Array(n));
       this.ends = doubled(this.ends, (n) => new Int32Array(n));
     }
-    this.pages[this.size] = p;
-    return this.size;
+    this.pages[this.slots] = p;
+    return this.slots++;
   }
 
   /** Keep the links of page index `p`, from its bytes; `usable`: the page size less the reserved bytes. Pages are added in ascending order. */
   add(bytes: Buffer, p: number, usable: number): void {
     const type = bytes[0];
     const kind = type === 0x0d || type === 0x0a ? PageKind.Leaf : type === 0x05 || type === 0x02 ? PageKind.Interior : PageKind.None;
+    const next = ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
+    const start = this.used;
+    const parsed = kind === PageKind.None || this.pushChildren(usable, bytes, p);
+    if (parsed && kind === PageKind.Leaf && this.used === start && this.keptChildless(p, next)) return;
     const i = this.slotFor(p);
-    this.next[i] = ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
+    this.next[i] = next;
     this.kinds[i] = kind;
     this.size++;
-    this.starts[i] = this.used;
-    if (kind !== PageKind.None && !this.pushChildren(usable, bytes, p)) {
-      this.used = this.starts[i]!; // what it pushed is dropped
+    this.starts[i] = start;
+    if (!parsed) {
+      this.used = start; // what it pushed is dropped
       this.starts[i] = UNPARSED;
-      return;
     }
     this.ends[i] = this.used;
   }
 
   /** Keep the links of page index `p` as page-parse.c read them (page-hash.ts PageHasher.parsed's words), as add would. */
   addParsed(p: number, words: Int32Array): void {
+    const children = words[3]!;
+    if (words[1] === PageKind.Leaf && children === 0 && this.keptChildless(p, words[2]! >>> 0)) return;
     const i = this.slotFor(p);
     this.next[i] = words[2]! >>> 0;
     this.kinds[i] = words[1]!;
     this.size++;
     this.starts[i] = this.used;
-    const children = words[3]!;
     if (children === UNPARSED) return void (this.starts[i] = UNPARSED);
-    if (children > 0) {
-      while (this.used + CHILD * children > this.packed.length) this.growPacked();
-      this.packed.set(words.subarray(PARSED_CHILDREN, PARSED_CHILDREN + CHILD * children), this.used);
-      this.used += CHILD * children;
-    }
+    // The kernel's four numbers a child (page, 1 for an overflow page, pages left, leaf): the first and, of a chain, the third kept.
+    for (let k = 0, at = PARSED_CHILDREN; k < children; k++, at += PARSED_CHILD) this.push(words[at]!, words[at + 1] === 1 ? words[at + 2]! : -1);
     this.ends[i] = this.used;
   }
 
   /** The children kept, of every page. */
   get children(): number {
-    return this.used / CHILD;
+    return this.used;
   }
 
   /** Page index `p`'s links are kept. */
@@ -272,14 +300,18 @@ export class PageLinkTable {
     this.packed = grown;
   }
 
-  private push(p: number, overflow: boolean, left: number, leaf: number): void {
-    if (this.used + CHILD > this.packed.length) this.growPacked();
-    const packed = this.packed;
-    packed[this.used] = p;
-    packed[this.used + 1] = overflow ? 1 : 0;
-    packed[this.used + 2] = left;
-    packed[this.used + 3] = leaf;
-    this.used += CHILD;
+  /** Child `p` (as an int32: a page number read past 2^31 stays the number a walk refuses): an overflow page with `left` pages in its chain (left ≥ 1), or a b-tree page (-1). */
+  private push(p: number, left: number): void {
+    if (this.used === this.packed.length) this.growPacked();
+    const page = p | 0;
+    if (left < 0 && page >= 0) {
+      this.packed[this.used++] = page;
+      return;
+    }
+    if (2 * this.chained === this.chains.length) this.chains = doubled(this.chains, (n) => new Int32Array(n));
+    this.chains[2 * this.chained] = page;
+    this.chains[2 * this.chained + 1] = left;
+    this.packed[this.used++] = -1 - this.chained++;
   }
 
   /** Push the children of the b-tree page `bytes` (page index `p`); false when a cell does not parse. */
@@ -292,13 +324,11 @@ export class PageLinkTable {
     const index = type === 0x02 || type === 0x0a;
     const maxLocal = index ? Math.floor(((U - 12) * 64) / 255) - 23 : U - 35;
     const minLocal = Math.floor(((U - 12) * 32) / 255) - 23;
-    // An overflow chain hangs from a leaf's cell (its rows), or from an interior index cell (none: its leaf is unknown, as dbstat gives it).
-    const leaf = type === 0x0d || type === 0x0a ? p : UNKNOWN_LEAF;
     for (let i = 0; i < cells; i++) {
       let at = (bytes[pointers + 2 * i]! << 8) | bytes[pointers + 2 * i + 1]!;
       if (interior) {
         if (at + 4 > bytes.length) return false;
-        this.push(uint32At(bytes, at) - 1, false, -1, -1);
+        this.push(uint32At(bytes, at) - 1, -1);
         at += 4;
         if (type === 0x05) continue; // a table's interior cell: a rowid, no payload
       }
@@ -319,9 +349,9 @@ export class PageLinkTable {
       const local = k <= maxLocal ? k : minLocal;
       if (at + local + 4 > bytes.length) return false;
       const pages = Math.ceil((size - local) / (U - 4));
-      this.push(uint32At(bytes, at + local) - 1, true, pages, leaf);
+      this.push(uint32At(bytes, at + local) - 1, pages);
     }
-    if (interior) this.push(uint32At(bytes, 8) - 1, false, -1, -1);
+    if (interior) this.push(uint32At(bytes, 8) - 1, -1);
     return true;
   }
 }
@@ -398,9 +428,18 @@ export function walkBtree(source: WalkSource, root: number, own: boolean, out: P
         kind = links.kinds[i] as PageKind;
         const start = links.starts[i]!;
         if (kind === PageKind.None || start === UNPARSED) return false;
-        const packed = links.packed;
-        for (let at = start, end = links.ends[i]!; at < end; at += CHILD) {
-          top = pushVisit(top, packed[at]!, p, packed[at + 1] === 1, packed[at + 2]!, packed[at + 3]!);
+        const { packed, chains } = links;
+        // An overflow chain hangs from a leaf's cell (its rows), or from an interior index cell (none: its leaf is unknown, as dbstat gives it).
+        const leaf = kind === PageKind.Leaf ? p : UNKNOWN_LEAF;
+        for (let at = start, end = links.ends[i]!; at < end; at++) {
+          const child = packed[at]!;
+          if (child >= 0) {
+            top = pushVisit(top, child, p, false, -1, -1);
+            continue;
+          }
+          const c = -2 - 2 * child; // -1 - child's place, two numbers a place
+          const left = chains[c + 1]!;
+          top = pushVisit(top, chains[c]!, p, left >= 0, left, left >= 0 ? leaf : -1);
         }
       }
     }
@@ -437,14 +476,16 @@ function sameLinks(source: WalkSource, p: number): boolean {
   const slotBefore = childSlot(source.childrenBefore, p);
   if (slotBefore < 0) return false;
   const was = starts[slotBefore]!;
-  const count = (links.ends[slot]! - start) / CHILD;
+  const count = links.ends[slot]! - start;
   if (count !== starts[slotBefore + 1]! - was) return false;
   if (count === 0) return true; // most leaves
   if (sorted.length < count) sorted = new Int32Array(2 * count);
-  const packed = links.packed;
+  const { packed, chains } = links;
   for (let i = 0; i < count; i++) {
-    const c = packed[start + CHILD * i]!;
-    if ((packed[start + CHILD * i + 1] === 1) !== (c >= 0 && source.kindBefore(c) === PageKind.Overflow)) return false;
+    const child = packed[start + i]!;
+    const c = child >= 0 ? child : chains[-2 - 2 * child]!;
+    const overflow = child < 0 && chains[-1 - 2 * child]! >= 0;
+    if (overflow !== (c >= 0 && source.kindBefore(c) === PageKind.Overflow)) return false;
     sorted[i] = c;
   }
   const now = sorted.subarray(0, count).sort();

@@ -1,6 +1,7 @@
 // The page map's per-page numbers (page-map.ts: owners, leaves, parents, kinds), held as arrays
 // (a map just made) or read from pages.bin as needed (the last map's, stored-values.ts), and the
 // ways a pass reads them: a page at a time, or a window of pages at a time.
+import { SpilledColumn } from './spilled-values.ts';
 import { StoredColumn } from './stored-values.ts';
 
 /**
@@ -15,11 +16,11 @@ export interface PageColumn {
   at(p: number): number | undefined;
 }
 
-/** A column read a window at a time, not held whole. */
-export type WindowedColumn = StoredColumn | PatchedColumn;
+/** A column read a window at a time, not held whole (SpilledColumn: a first map's, spilled-values.ts). */
+export type WindowedColumn = StoredColumn | PatchedColumn | SpilledColumn;
 
 export function isWindowed(column: PageColumn): column is WindowedColumn {
-  return column instanceof StoredColumn || column instanceof PatchedColumn;
+  return column instanceof StoredColumn || column instanceof PatchedColumn || column instanceof SpilledColumn;
 }
 
 /**

@@ -21,7 +21,8 @@ import type { FileStamp } from './fingerprint.ts';
 import { Checksum, CHECKSUM_PIECE, checksumOfSums, PAGE_HASH_BYTES, pieceSum } from './page-hash/page-hash.ts';
 import type { PageMap } from './page-map.ts';
 import { isWindowed, type PageColumn } from './page-columns.ts';
-import { DenseValues, PatchedValues } from './page-values.ts';
+import { PatchedValues } from './page-values.ts';
+import { SpilledValues } from './spilled-values.ts';
 import { PageMapChangedError, readPieceInto, scratchPiece, StoredColumn, StoredValues, type StoredLayout } from './stored-values.ts';
 import type { SidecarPaths } from '../sidecar.ts';
 
@@ -72,6 +73,7 @@ export function savePageMap(paths: SidecarPaths, map: PageMap, entry: string): v
     forgetPageMap(paths); // the map read was changed by someone else: record none
   } finally {
     base?.close(); // spent
+    if (map.values instanceof SpilledValues) map.values.close(); // copied into the file
   }
 }
 
@@ -92,31 +94,24 @@ function openOver(path: string, base: StoredValues): number | null {
 function* columns(map: PageMap, header: Buffer): Generator<Uint8Array> {
   yield header;
   const { values, pageCount: n } = map;
-  if (values instanceof DenseValues) {
-    yield* [values.spans, values.hashes].map((a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-  } else {
-    const spans = new BigInt64Array(2 * WINDOW_PAGES);
-    for (let from = 0; from < n; from += WINDOW_PAGES) {
-      const to = Math.min(n, from + WINDOW_PAGES);
-      values.spansInto(from, to, spans);
-      yield new Uint8Array(spans.buffer, 0, 16 * (to - from));
-    }
-    const hashes = Buffer.alloc(PAGE_HASH_BYTES * WINDOW_PAGES);
-    for (let from = 0; from < n; from += WINDOW_PAGES) {
-      const to = Math.min(n, from + WINDOW_PAGES);
-      values.hashesInto(from, to, hashes);
-      yield hashes.subarray(0, PAGE_HASH_BYTES * (to - from));
-    }
+  const spans = new BigInt64Array(2 * WINDOW_PAGES);
+  for (let from = 0; from < n; from += WINDOW_PAGES) {
+    const to = Math.min(n, from + WINDOW_PAGES);
+    values.spansInto(from, to, spans);
+    yield new Uint8Array(spans.buffer, 0, 16 * (to - from));
+  }
+  const hashes = Buffer.alloc(PAGE_HASH_BYTES * WINDOW_PAGES);
+  for (let from = 0; from < n; from += WINDOW_PAGES) {
+    const to = Math.min(n, from + WINDOW_PAGES);
+    values.hashesInto(from, to, hashes);
+    yield hashes.subarray(0, PAGE_HASH_BYTES * (to - from));
   }
   for (const column of [map.owners, map.leafOf, map.parents]) yield* columnBytes(column, n, () => new Int32Array(WINDOW_PAGES));
-  if (values instanceof DenseValues) yield new Uint8Array(values.cells.buffer, values.cells.byteOffset, values.cells.byteLength);
-  else {
-    const cells = new Uint16Array(WINDOW_PAGES);
-    for (let from = 0; from < n; from += WINDOW_PAGES) {
-      const to = Math.min(n, from + WINDOW_PAGES);
-      values.cellsInto(from, to, cells); // a window copied (the base's whole, then the patches'), not a lookup per page
-      yield new Uint8Array(cells.buffer, 0, 2 * (to - from));
-    }
+  const cells = new Uint16Array(WINDOW_PAGES);
+  for (let from = 0; from < n; from += WINDOW_PAGES) {
+    const to = Math.min(n, from + WINDOW_PAGES);
+    values.cellsInto(from, to, cells); // a window copied (the base's whole, then the patches'), not a lookup per page
+    yield new Uint8Array(cells.buffer, 0, 2 * (to - from));
   }
   yield* columnBytes(map.kinds, n, () => new Uint8Array(WINDOW_PAGES));
 }

@@ -20,6 +20,7 @@ import type { FileStamp } from './fingerprint.ts';
 import { childIndex, doubled, PageKind, sameShape, walkBtree, WalkedPages, type ChildIndex, type PagesFound, type PageSink, type WalkSource } from './btree-walk.ts';
 import { dbstatWalk } from './dbstat-walk.ts';
 import { UNKNOWN_CELLS } from './leaf-span.ts';
+import { SpilledValues } from './spilled-values.ts';
 import { isWindowed, numbersOf, PatchedColumn, windowReader, windowsOf, type PageColumn, type Reader } from './page-columns.ts';
 
 export interface PageMap {
@@ -136,9 +137,10 @@ export function changedTables(old: PageMap, images: PageImages, layout: Record<s
  * The map of the database `db` reads now (inside the read transaction that `images` was read
  * in): the unchanged tables keep their pages, the changed ones (all, without `old`) are
  * walked again: from the old map and their changed pages (btree-walk.ts), without `old` from the
- * links of every page, else with dbstat.
+ * links of every page, else with dbstat. `structureWindow`: the pages of a first map's structure
+ * put together at a time (windowedFirstStructure).
  */
-export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageImages, layout: Record<string, string>, changed: ReadonlySet<string> | 'all', schema = 'main'): PageMap {
+export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageImages, layout: Record<string, string>, changed: ReadonlySet<string> | 'all', schema = 'main', structureWindow = STRUCTURE_WINDOW): PageMap {
   const count = images.pageCount;
   // A changed table whose b-trees kept their shape keeps its pages as the last map has them, unwalked.
   const plan = old === null || changed === 'all' ? null : walkPlan(old, images, layout, changed);
@@ -150,6 +152,9 @@ export function nextPageMap(db: DatabaseSync, old: PageMap | null, images: PageI
   // A b-tree that changed shape is walked from its changed pages when that can be sure, else from its roots (below).
   const partial = old !== null && plan !== null && plan.reshaped.size > 0 ? partialStructure(old, images, layout, plan.reshaped, btrees) : null;
   if (partial !== null) return { pageSize: images.pageSize, pageCount: count, values: forgetLastWritten(images), seed: images.seed, ...partial, layout, mainFile: null, dbstatWalked: [], replaces: old };
+  // A first map's structure goes to the read's scratch file a window of pages at a time (held whole: 13 bytes a page).
+  const first = old === null && images.values instanceof SpilledValues ? windowedFirstStructure(images, btrees, count, structureWindow) : null;
+  if (first !== null) return { pageSize: images.pageSize, pageCount: count, values: forgetLastWritten(images), seed: images.seed, ...first, layout, mainFile: null, dbstatWalked: [], replaces: null };
   const tableOf = new Map(btrees.map((b) => [b.name, b.tbl]));
   // The walks write into the map's arrays as they go (kept aside until each was sure, a first
   // map's walk of every page took 13–26 bytes a page more); one that gives up part way leaves
@@ -460,6 +465,50 @@ function walkSource(old: PageMap, images: PageImages, children: ChildIndex, t: s
     kindBefore: (p) => (p < old.pageCount ? (kindAt(p) as PageKind) : PageKind.None),
     linksNow: (p) => (lastWritten.has(p) || !changed.has(p) ? undefined : changed),
   };
+}
+
+/** Pages of a first map's owners, leaves, parents and kinds put together at a time: 13 bytes each. */
+const STRUCTURE_WINDOW = 1 << 18;
+
+/**
+ * A first map's tables, and its owners, leaves, parents and kinds written to the read's scratch
+ * file (spilled-values.ts) a window of `window` pages at a time: every table walked
+ * from its roots once a window, in the same order, each keeping the pages of that window (as
+ * the walk of nextPageMap's structureOf would write them into arrays of every page); null when
+ * a walk is not sure, or the links were not all kept (then structureOf makes it, in memory).
+ */
+function windowedFirstStructure(images: PageImages, btrees: Array<{ name: string; tbl: string; rootpage: number | bigint }>, count: number, window: number): Structure | null {
+  const source = firstWalkSource(images);
+  const values = images.values;
+  if (source === null || !(values instanceof SpilledValues)) return null;
+  const tables = [...new Set(btrees.map((b) => b.tbl))];
+  const trees = tables.map((t) => btrees.filter((b) => b.tbl === t));
+  const size = Math.min(count, window);
+  const [owners, leafOf, parents, kinds] = [new Int32Array(size), new Int32Array(size), new Int32Array(size), new Uint8Array(size)];
+  const seen = new Uint8Array(count);
+  let [from, to, id] = [0, 0, 0];
+  const into: PageSink = {
+    push(p, parent, kind, leaf) {
+      if (p < from || p >= to) return;
+      owners[p - from] = id;
+      parents[p - from] = parent;
+      kinds[p - from] = kind;
+      leafOf[p - from] = leaf;
+    },
+  };
+  for (; from < count; from = to) {
+    to = Math.min(count, from + size);
+    owners.fill(-1);
+    leafOf.fill(-1);
+    parents.fill(-1);
+    kinds.fill(PageKind.None);
+    for (id = 0; id < tables.length; id++) {
+      seen.fill(0); // a table's b-trees share one, as walkTable's
+      for (const tree of trees[id]!) if (!walkBtree(source, Number(tree.rootpage) - 1, tree.name === tables[id], into, seen)) return null;
+    }
+    values.structureInto(from, to, owners, leafOf, parents, kinds);
+  }
+  return { tables, ...values.structure() };
 }
 
 /** What a first map's walk reads: no last map, the links of every page (the read kept them all, with no earlier hashes to compare); null without those. */

@@ -10,11 +10,13 @@
 // process and never closed (held-descriptor.ts). The -wal file carries no locks (readers and writers lock the -shm
 // file and the database file), so it is read and closed as usual.
 import { closeSync, fstatSync, readSync, type BigIntStats } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { PageLinkTable } from './btree-walk.ts';
 import { heldDescriptor } from './held-descriptor.ts';
 import { leafSpan, widenSpan } from './leaf-span.ts';
 import { newSeed, PAGE_HASH_BYTES, pageHasher, PARSE_IN_JS } from './page-hash/page-hash.ts';
-import { DenseValues, Patches, PatchedValues, type PageValues } from './page-values.ts';
+import { Patches, PatchedValues, type PageValues } from './page-values.ts';
+import { SpilledValues } from './spilled-values.ts';
 import { committedFrames, type WalFrames } from './wal-frames.ts';
 
 /** Bytes of hash kept per page. */
@@ -40,7 +42,7 @@ export interface PageImages {
    * of the image read): every page's without an earlier read; else the earlier read's patched
    * with the pages that differ from it and those of the WAL's last transaction.
    */
-  values: DenseValues | PatchedValues;
+  values: SpilledValues | PatchedValues;
   /** The seed of the hashes (page-hash/page-hash.ts): only hashes of one seed compare. */
   seed: bigint;
   /** Reserved bytes at the end of each page (database header, offset 20). */
@@ -79,12 +81,12 @@ export interface EarlierHashes {
  * the caller proved the main file unchanged since `earlier` was read (in WAL mode a page
  * differs from then only if the WAL holds it): then only the chunks the WAL touches are read.
  */
-export function readPageImages(dbPath: string, earlier: EarlierHashes | null = null, sameMainFile = false): PageImages | string {
+export function readPageImages(dbPath: string, earlier: EarlierHashes | null = null, sameMainFile = false, spillDir = tmpdir()): PageImages | string {
   const opened = openPages(dbPath);
   if (typeof opened === 'string') return opened;
   const { fd, stat, header, pageSize, wal } = opened;
   try {
-    return hashed(fd, header, Number(stat.size), pageSize, wal, String(stat.ino), earlier?.pageSize === pageSize ? earlier : null, sameMainFile);
+    return hashed(fd, header, Number(stat.size), pageSize, wal, String(stat.ino), earlier?.pageSize === pageSize ? earlier : null, sameMainFile, spillDir);
   } finally {
     if (wal.fd !== null) closeSync(wal.fd); // the WAL file carries no locks
   }
@@ -127,7 +129,7 @@ function allKnown(hashes: Buffer, pages: number): boolean {
   return true;
 }
 
-function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, wal: WalFrames, ino: string, earlier: EarlierHashes | null, sameMainFile: boolean): PageImages {
+function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, wal: WalFrames, ino: string, earlier: EarlierHashes | null, sameMainFile: boolean, spillDir: string): PageImages {
   const headerCountValid = header.readUInt32BE(92) === header.readUInt32BE(24) && header.readUInt32BE(28) > 0;
   const pageCount = wal.dbSize > 0 ? wal.dbSize : headerCountValid ? header.readUInt32BE(28) : Math.floor(fileSize / pageSize);
   const hasher = pageHasher(earlier?.seed ?? newSeed(), CHUNK_PAGES * pageSize, pageSize);
@@ -136,13 +138,13 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
   const rollbackMode = header[18] === 1 && header[19] === 1 && wal.empty;
   const earlierPages = earlier === null ? 0 : earlier.values.pageCount;
   const unread = sameMainFile && !rollbackMode && earlier !== null ? untouchedChunks(earlierPages, pageCount, wal) : () => false;
-  // Without an earlier read, every page's values, in arrays sized once; with one, the pages that differ from it.
-  const dense = earlier === null ? new DenseValues(Buffer.alloc(pageCount * HASH_BYTES), new BigInt64Array(2 * pageCount), new Uint16Array(pageCount)) : null;
+  // Without an earlier read, every page's values, written to a scratch file as read; with one, the pages that differ from it.
+  const spilled = earlier === null ? new SpilledValues(spillDir, pageCount) : null;
   const patches = new Patches();
   const [chunkHashes, earlierHashes] = [Buffer.alloc(CHUNK_PAGES * HASH_BYTES), Buffer.alloc(CHUNK_PAGES * HASH_BYTES)];
   const [span, cellsRead] = [new BigInt64Array(2), new Uint16Array(1)];
   // A first read keeps every page's links, one child a page: room for them from the start, not grown by doubling.
-  let changed: PageLinkTable | null = earlier === null ? new PageLinkTable(pageCount, pageCount) : new PageLinkTable(pageCount, 0, true);
+  let changed: PageLinkTable | null = earlier === null ? new PageLinkTable(pageCount, pageCount, true) : new PageLinkTable(pageCount);
   const usable = pageSize - header[20]!;
   const differing: number[] = [];
   let chunksRead = 0;
@@ -158,7 +160,7 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
     chunk.fill(0, got, pages * pageSize); // beyond the file's end a reader sees zeros
     walRuns ??= wal.frames.size === 0 ? null : new WalRuns(wal, pageSize);
     walRuns?.readInto(chunk, first, pages);
-    const hashes = dense === null ? chunkHashes : dense.hashes.subarray(from * HASH_BYTES, to * HASH_BYTES);
+    const hashes = spilled === null ? chunkHashes : spilled.hashesFor(from, to);
     hasher.hashEach(pageSize, pages, hashes, 0);
     // A page whose hash is the earlier read's has its span: only the others are parsed.
     if (known === to && hashes.compare(earlierHashes, 0, pages * HASH_BYTES, 0, pages * HASH_BYTES) === 0) continue;
@@ -173,10 +175,8 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
           span.set(parsedSpan);
           cellsRead[0] = parsed[0]!;
         }
-        if (dense !== null) {
-          dense.spans.set(span, 2 * i);
-          dense.cells[i] = cellsRead[0]!;
-        } else {
+        if (spilled !== null) spilled.put(i, span, cellsRead[0]!);
+        else {
           patches.add(i, true, hashes, (i - from) * HASH_BYTES, span[0]!, span[1]!, cellsRead[0]!);
           differing.push(i);
         }
@@ -186,7 +186,7 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
       }
     }
   }
-  const values = dense ?? new PatchedValues(earlier!.values, pageCount, withLastWritten(patches, earlier!.values, wal.lastWritten, pageCount));
+  const values = spilled ?? new PatchedValues(earlier!.values, pageCount, withLastWritten(patches, earlier!.values, wal.lastWritten, pageCount));
   // A reader may not see the WAL's last transaction yet: its pages' spans also cover their image before it.
   const page = Buffer.alloc(pageSize);
   for (let i = 0; i < wal.lastWritten.length; i++) {
@@ -195,7 +195,7 @@ function hashed(fd: number, header: Buffer, fileSize: number, pageSize: number, 
     const offset = wal.before[i]!;
     const got = offset < 0 ? readSync(fd, page, 0, pageSize, (p - 1) * pageSize) : readSync(wal.fd!, page, 0, pageSize, offset);
     page.fill(0, got);
-    if (values instanceof DenseValues) widenSpan(page, p, values.spans, p - 1);
+    if (values instanceof SpilledValues) values.widen(page, p - 1);
     else widenSpan(page, p, values.patches.spans, values.patches.slotOf(p - 1));
   }
   return { pageSize, pageCount, values, seed: hasher.seed, reserved: header[20]!, changed, differing, lastWritten: wal.lastWritten, walEnd: wal.end, rollbackMode, ino, chunksRead };

@@ -61,7 +61,7 @@ export function pageMapAt(paths: SidecarPaths, seq: number): PageMap | string {
 export function scopeAgainst(paths: SidecarPaths, db: DatabaseSync, before: Stamp, old: PageMap | string, since: string, schema = 'main', lastWriteSeen = false): PageScope {
   // In WAL mode an unchanged main file needs only the chunks the WAL touches read (page-read.ts).
   const sameMain = typeof old !== 'string' && old.mainFile !== null && sameFile(old.mainFile, before.db) && clockPastWrites(before);
-  const read = readOrWhyNot(paths.db, typeof old === 'string' ? null : old, sameMain);
+  const read = readOrWhyNot(paths, typeof old === 'string' ? null : old, sameMain);
   if (typeof read === 'string') return compareEverything(read);
   const images = lastWriteSeen || publishedBefore(before, read) ? { ...read, lastWritten: [] } : read;
   if (images.rollbackMode) {
@@ -142,9 +142,9 @@ function publishedBefore(before: Stamp, read: PageImages): boolean {
 }
 
 /** The pages, or why not: a file this process may not read (permissions…) costs a full comparison, not the command. */
-function readOrWhyNot(dbPath: string, earlier: EarlierHashes | null, sameMainFile: boolean): PageImages | string {
+function readOrWhyNot(paths: SidecarPaths, earlier: EarlierHashes | null, sameMainFile: boolean): PageImages | string {
   try {
-    return readPageImages(dbPath, earlier, sameMainFile);
+    return readPageImages(paths.db, earlier, sameMainFile, paths.dir);
   } catch (err) {
     return `its pages could not be read (${(err as Error).message})`;
   }

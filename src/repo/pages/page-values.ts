@@ -1,7 +1,7 @@
 // What the page map keeps of each page's bytes (page-map.ts): its hash (zeros: not known) and,
-// as a table leaf, its rowid span and cells (leaf-span.ts). Held three ways: in memory, every
-// page (a first map, whose read counts every page changed); in pages.bin, read a piece at a time
-// (the last map, page-map-file.ts); or as the last map patched with the pages a read found
+// as a table leaf, its rowid span and cells (leaf-span.ts). Held three ways: in a scratch file,
+// every page (a first map, whose read counts every page changed: spilled-values.ts); in
+// pages.bin, read a piece at a time (the last map, page-map-file.ts); or as the last map patched with the pages a read found
 // changed (the next map made from it). Held whole, the last map's and the read's hashes and spans
 // were 64 bytes a page of the file, most of a one-row commit's memory; patched, they follow the
 // pages that changed.
@@ -20,43 +20,6 @@ export interface PageValues {
   cellsOf(p: number): number;
   /** The cells of pages [from, to) (to ≤ pageCount), to `out` from its start. */
   cellsInto(from: number, to: number, out: Uint16Array): void;
-}
-
-/** Every page's, in memory: a first map's. */
-export class DenseValues implements PageValues {
-  readonly hashes: Buffer;
-  readonly spans: BigInt64Array;
-  readonly cells: Uint16Array;
-
-  constructor(hashes: Buffer, spans: BigInt64Array, cells: Uint16Array) {
-    [this.hashes, this.spans, this.cells] = [hashes, spans, cells];
-  }
-
-  get pageCount(): number {
-    return this.cells.length;
-  }
-
-  hashesInto(from: number, to: number, out: Uint8Array): void {
-    this.hashes.copy(out, 0, from * H, to * H);
-  }
-
-  spansInto(from: number, to: number, out: BigInt64Array): void {
-    out.set(this.spans.subarray(2 * from, 2 * to));
-  }
-
-  cellsOf(p: number): number {
-    return this.cells[p]!;
-  }
-
-  cellsInto(from: number, to: number, out: Uint16Array): void {
-    out.set(this.cells.subarray(from, to));
-  }
-
-  /** Page `p`'s content is not known (the WAL's last transaction wrote it, page-read.ts). */
-  forget(p: number): void {
-    this.hashes.fill(0, p * H, (p + 1) * H);
-    this.cells[p] = UNKNOWN_CELLS;
-  }
 }
 
 /** The values of some pages, in ascending page order, in typed arrays grown by doubling. */

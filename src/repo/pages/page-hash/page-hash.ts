@@ -47,6 +47,8 @@ export interface PageHasher {
 export const PARSE_IN_JS = -2;
 /** Where parsed.words holds a page's children. */
 export const PARSED_CHILDREN = 6;
+/** Numbers per child in parsed.words (page-parse.c push: page, 1 for an overflow page, pages left in its chain, leaf). */
+export const PARSED_CHILD = 4;
 
 let compiled: WasmModule | undefined;
 
@@ -66,7 +68,7 @@ export function pageHasher(seed: bigint, capacity: number, parsedPageSize = 0): 
   const base = kernel.__heap_base.value;
   const outAt = base + capacity;
   const parsedAt = Math.ceil((outAt + (capacity / 241 + 1) * PAGE_HASH_BYTES) / 8) * 8;
-  const parsedBytes = 16 + 4 * (PARSED_CHILDREN + 4 * (parsedPageSize / 2 + 2));
+  const parsedBytes = 16 + 4 * (PARSED_CHILDREN + PARSED_CHILD * (parsedPageSize / 2 + 2));
   const need = parsedAt + parsedBytes - kernel.memory.buffer.byteLength;
   if (need > 0) kernel.memory.grow(Math.ceil(need / 65536));
   kernel.xxh3_seed(BigInt.asUintN(64, seed));
