@@ -24,12 +24,20 @@ function commitSome(a: Replica): void {
   execSql(a, "UPDATE tag SET label = 'z' WHERE item = 1; DELETE FROM item WHERE id = 3", 'exec');
 }
 
+/** A hub, replica a holding SCHEMA, and b cloned from it. */
+async function replicas(): Promise<{ hub: string; a: Replica; b: Replica }> {
+  const dir = tempDir();
+  const hub = await newHub(dir);
+  const a = await firstReplica(dir, hub, SCHEMA);
+  return { hub, a, b: await cloneReplica(dir, hub, 'b') };
+}
+
+/** Commit 1's metadata carrying commit 3's count. */
+const miscounted = (a: Replica): string => JSON.stringify({ ...a.meta(1), digestChange: a.meta(3).digestChange });
+
 describe("a commit's own count of its change of digest", () => {
   it('is the count of its bytes, and a push of it claims what the puller counts', async () => {
-    const dir = tempDir();
-    const hub = await newHub(dir);
-    const a = await firstReplica(dir, hub, SCHEMA);
-    const b = await cloneReplica(dir, hub, 'b');
+    const { hub, a, b } = await replicas();
     commitSome(a);
     const seqs = a.seqsAfter(0);
     expect(seqs).toHaveLength(3);
@@ -45,27 +53,21 @@ describe("a commit's own count of its change of digest", () => {
   });
 
   it('is what push claims: a count rewritten in place, the log folder stat unchanged, reaches the hub and pullers refuse it', async () => {
-    const dir = tempDir();
-    const hub = await newHub(dir);
-    const a = await firstReplica(dir, hub, SCHEMA);
-    const b = await cloneReplica(dir, hub, 'b');
+    const { hub, a, b } = await replicas();
     commitSome(a);
     const meta = entryPaths(a.paths, 1).meta;
-    writeFileSync(meta, JSON.stringify({ ...a.meta(1), digestChange: a.meta(3).digestChange })); // commit 3's count on commit 1
+    writeFileSync(meta, miscounted(a));
     expect(verify(a).problems).toEqual([expect.stringMatching(/^log entry 1's own count of its digest change \("digestChange" in its \.json\) differs from its bytes'/)]);
     await pushTo(a, hub);
     await expect(pullWith(b, hub)).rejects.toMatchObject({ code: 'HUB_ENTRY_DIGEST_MISMATCH' });
   });
 
   it('is not taken from a replica changed behind sqlferry\'s back: push counts the bytes', async () => {
-    const dir = tempDir();
-    const hub = await newHub(dir);
-    const a = await firstReplica(dir, hub, SCHEMA);
-    const b = await cloneReplica(dir, hub, 'b');
+    const { hub, a, b } = await replicas();
     commitSome(a);
     // Rewritten as an editor writes (a new file renamed over it): the log folder's stat changes, the replica is suspect.
     const meta = entryPaths(a.paths, 1).meta;
-    writeFileSync(`${meta}.new`, JSON.stringify({ ...a.meta(1), digestChange: a.meta(3).digestChange }));
+    writeFileSync(`${meta}.new`, miscounted(a));
     renameSync(`${meta}.new`, meta);
     await pushTo(a, hub);
     await pullWith(b, hub);
@@ -73,10 +75,7 @@ describe("a commit's own count of its change of digest", () => {
   });
 
   it('is left to push for an entry too large to hold whole', async () => {
-    const dir = tempDir();
-    const hub = await newHub(dir);
-    const a = await firstReplica(dir, hub, SCHEMA);
-    const b = await cloneReplica(dir, hub, 'b');
+    const { hub, a, b } = await replicas();
     sql(a.paths.db, "WITH RECURSIVE n(i) AS (SELECT 10 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) INSERT INTO item SELECT i, printf('item %d', i), i * 0.5, i, randomblob(40) FROM n");
     process.env.SQLFERRY_PIECE_BYTES = '4096'; // streamed above 32 KiB
     try {
