@@ -94,26 +94,21 @@ function openOver(path: string, base: StoredValues): number | null {
 function* columns(map: PageMap, header: Buffer): Generator<Uint8Array> {
   yield header;
   const { values, pageCount: n } = map;
-  const spans = new BigInt64Array(2 * WINDOW_PAGES);
-  for (let from = 0; from < n; from += WINDOW_PAGES) {
-    const to = Math.min(n, from + WINDOW_PAGES);
-    values.spansInto(from, to, spans);
-    yield new Uint8Array(spans.buffer, 0, 16 * (to - from));
-  }
-  const hashes = Buffer.alloc(PAGE_HASH_BYTES * WINDOW_PAGES);
-  for (let from = 0; from < n; from += WINDOW_PAGES) {
-    const to = Math.min(n, from + WINDOW_PAGES);
-    values.hashesInto(from, to, hashes);
-    yield hashes.subarray(0, PAGE_HASH_BYTES * (to - from));
-  }
+  yield* inWindows(n, new BigInt64Array(2 * WINDOW_PAGES), 16, (from, to, out) => values.spansInto(from, to, out));
+  yield* inWindows(n, Buffer.alloc(PAGE_HASH_BYTES * WINDOW_PAGES), PAGE_HASH_BYTES, (from, to, out) => values.hashesInto(from, to, out));
   for (const column of [map.owners, map.leafOf, map.parents]) yield* columnBytes(column, n, () => new Int32Array(WINDOW_PAGES));
-  const cells = new Uint16Array(WINDOW_PAGES);
+  // A window copied (the base's whole, then the patches'), not a lookup per page.
+  yield* inWindows(n, new Uint16Array(WINDOW_PAGES), 2, (from, to, out) => values.cellsInto(from, to, out));
+  yield* columnBytes(map.kinds, n, () => new Uint8Array(WINDOW_PAGES));
+}
+
+/** `n` pages' bytes, `bytesPerPage` each, a window of WINDOW_PAGES at a time: `fill` puts pages [from, to) at the start of `out`. */
+function* inWindows<T extends ArrayBufferView>(n: number, out: T, bytesPerPage: number, fill: (from: number, to: number, out: T) => void): Generator<Uint8Array> {
   for (let from = 0; from < n; from += WINDOW_PAGES) {
     const to = Math.min(n, from + WINDOW_PAGES);
-    values.cellsInto(from, to, cells); // a window copied (the base's whole, then the patches'), not a lookup per page
-    yield new Uint8Array(cells.buffer, 0, 2 * (to - from));
+    fill(from, to, out);
+    yield new Uint8Array(out.buffer, out.byteOffset, bytesPerPage * (to - from));
   }
-  yield* columnBytes(map.kinds, n, () => new Uint8Array(WINDOW_PAGES));
 }
 
 /** The bytes of a column of `n` pages: an array's own, or a stored or patched one's a window at a time. */
@@ -124,11 +119,7 @@ function* columnBytes(column: PageColumn, n: number, window: () => Int32Array | 
     return;
   }
   const out = window();
-  for (let from = 0; from < n; from += WINDOW_PAGES) {
-    const to = Math.min(n, from + WINDOW_PAGES);
-    column.into(from, to, out);
-    yield new Uint8Array(out.buffer, 0, out.BYTES_PER_ELEMENT * (to - from));
-  }
+  yield* inWindows(n, out, out.BYTES_PER_ELEMENT, (from, to) => column.into(from, to, out));
 }
 
 /**

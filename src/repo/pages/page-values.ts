@@ -1,8 +1,8 @@
 // What the page map keeps of each page's bytes (page-map.ts): its hash (zeros: not known) and,
 // as a table leaf, its rowid span and cells (leaf-span.ts). Held three ways: in a scratch file,
 // every page (a first map, whose read counts every page changed: spilled-values.ts); in
-// pages.bin, read a piece at a time (the last map, page-map-file.ts); or as the last map patched with the pages a read found
-// changed (the next map made from it). Held whole, the last map's and the read's hashes and spans
+// pages.bin, read a piece at a time (the last map, page-map-file.ts); or as the last map
+// patched with the pages a read found changed (the next map made from it). Held whole, the last map's and the read's hashes and spans
 // were 64 bytes a page of the file, most of a one-row commit's memory; patched, they follow the
 // pages that changed.
 import { PAGE_HASH_BYTES } from './page-hash/page-hash.ts';
