@@ -9,6 +9,7 @@ import type { SshHost } from './config.ts';
 import { hostKeyCheck } from './host-key.ts';
 import { authRefused, identities, noIdentity } from './identities.ts';
 import { newClient } from './ssh2.ts';
+import { coalescedSocket } from './coalesced-socket.ts';
 
 export interface SshSession {
   client: Client;
@@ -80,6 +81,10 @@ async function login(url: string, at: SshHost, through: ClientChannel | undefine
   const seconds = process.env.SQLFERRY_TIMEOUT ? timeoutSeconds() : at.connectTimeout ?? timeoutSeconds();
   const where = `${at.host}:${at.port}`;
   const client = await newClient();
+  // A direct connection's socket is made here, to send ssh2's writes of one turn together
+  // (coalesced-socket.ts); connecting before ssh2 sees it, so that ssh2 waits for it. A hop's
+  // channel is ssh2's own.
+  const sock = through ?? coalescedSocket({ host: at.host, port: at.port });
   return new Promise<Client>((resolve, reject) => {
     client.once('ready', () => resolve(client));
     // Errors may come more than once (a timeout, then the socket's end): a promise settles once,
@@ -95,7 +100,7 @@ async function login(url: string, at: SshHost, through: ClientChannel | undefine
     client.connect({
       host: at.host,
       port: at.port,
-      sock: through,
+      sock,
       username: at.user,
       authHandler: ids.methods,
       hostVerifier: (key: Buffer) => hostKey.verify(key),
