@@ -80,9 +80,17 @@ export function readMeta(paths: SidecarPaths, seq: number): LogEntryMeta {
 export function readEntry(paths: SidecarPaths, seq: number): LogEntry {
   const meta = readMeta(paths, seq);
   const file = entryPaths(paths, seq).bytes;
-  const bytes = existsSync(file) ? new Uint8Array(readFileSync(file)) : undefined;
+  const bytes = existsSync(file) ? uint8View(readFileSync(file)) : undefined;
   if (bytes === undefined || bytes.byteLength !== meta.size || sha256(bytes) !== meta.sha256) throw logCorrupt(seq, file);
   return { meta, bytes };
+}
+
+/**
+ * A Buffer's bytes as a plain Uint8Array, not copied: a copy of a push's 6.6 MB of entries cost
+ * ~20 ms in a fresh process, most of it the new memory's page faults.
+ */
+function uint8View(buffer: Buffer): Uint8Array {
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
 /** An entry's metadata, its bytes checked against it a piece at a time: for an entry too large to hold (or to read at all) whole. */
