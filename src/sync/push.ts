@@ -6,6 +6,7 @@
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import { createReadStream } from 'node:fs';
 import { sha256, verified } from '../hub/checksum.ts';
+import { validateChangeset } from '../changeset/index.ts';
 import { entryPaths } from '../repo/sidecar.ts';
 import type { LogEntry, LogEntryMeta } from '../repo/log/log.ts';
 import { metered, pieceBytes, streamed } from '../shared/pieces.ts';
@@ -97,7 +98,7 @@ export async function push(replica: Replica, remote: Remote, opts: PushOptions =
           advance?.(size);
           continue;
         }
-        const entry = hubEntry(info, parent, seq, claims, replica.replicaId, ahead.get(seq) ?? replica.entry(seq));
+        const entry = fromLog(seq, entryPaths(replica.paths, seq).bytes, () => hubEntry(info, parent, seq, claims, replica.replicaId, ahead.get(seq) ?? replica.entry(seq)));
         ahead.delete(seq);
         if (batch.length > 0 && (batchBytes + entry.bytes.byteLength > BATCH_BYTES || batch.length === BATCH_ENTRIES)) await send();
         batch.push(entry);
@@ -127,9 +128,10 @@ async function uploadGenesis(replica: Replica, remote: Remote, info: HubInfo, pr
 
 /**
  * The local commits a push most likely sends (those after the hub position this replica last
- * saw), read and checked while the connection to the hub opens, one per turn of the event loop
- * so that the handshake goes on between them: up to one batch, none held that is read a piece at
- * a time. One that fails to read is left to the push, which reads it again and says why in turn.
+ * saw), read, checked against their sha256 and validated while the connection to the hub opens,
+ * one per turn of the event loop so that the handshake goes on between them: up to one batch,
+ * none held that is read a piece at a time. The hub's check then finds them validated
+ * (validateChangesetOnce). One that fails is left to the push, which says why in turn.
  */
 async function readWhileConnecting(replica: Replica): Promise<Map<number, LogEntry>> {
   const read = new Map<number, LogEntry>();
@@ -139,7 +141,9 @@ async function readWhileConnecting(replica: Replica): Promise<Map<number, LogEnt
     if (streamed(size) || bytes + size > BATCH_BYTES || read.size === BATCH_ENTRIES) break;
     await new Promise(setImmediate);
     try {
-      read.set(seq, replica.entry(seq));
+      const entry = replica.entry(seq);
+      validateChangeset(entry.bytes, 'changeset');
+      read.set(seq, entry);
     } catch {
       break;
     }
@@ -182,14 +186,7 @@ async function appendStreamed(replica: Replica, remote: Remote, info: HubInfo, p
 
 /** The patchset's checksum and size, once the log file proved to be what its metadata says. */
 function patchsetOfLog(seq: number, meta: LogEntryMeta, file: string): { sha256: string; size: number } {
-  let checksums;
-  try {
-    checksums = patchsetFileChecksums(file);
-  } catch (err) {
-    if ((err as SqlferryError).code === 'CHANGESET_MALFORMED') throw logCorrupt(seq, file); // damaged before its checksum could say so
-    throw err;
-  }
-  const { log, patchset } = checksums;
+  const { log, patchset } = fromLog(seq, file, () => patchsetFileChecksums(file));
   if (log.sha256 !== meta.sha256 || log.size !== meta.size) throw logCorrupt(seq, file);
   return patchset;
 }
@@ -206,6 +203,16 @@ async function* checkedLog(seq: number, file: string, expected: { sha256: string
     const code = (err as SqlferryError).code;
     if (code !== 'HUB_ENTRY_CORRUPT' && code !== 'CHANGESET_MALFORMED') throw err;
     throw logCorrupt(seq, file);
+  }
+}
+
+/** What `read` makes of log entry `seq`; bytes that are no changeset (damaged before, or with, their checksum) are LOG_CORRUPT. */
+function fromLog<T>(seq: number, file: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if ((err as SqlferryError).code === 'CHANGESET_MALFORMED') throw logCorrupt(seq, file);
+    throw err;
   }
 }
 
