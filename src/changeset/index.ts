@@ -3,7 +3,7 @@
 export type { Change, ChangeOp, ChangesetKind, SqlValue, TableHeader } from './types.ts';
 export { detectKind, iterateChanges, parseChangeset } from './reader.ts';
 export { changedTables, withoutTables } from './tables.ts';
-export { validateChangeset, validateChangesetOnce } from './validate.ts';
+export { validateChangeset } from './validate.ts';
 export { ChangesetWriter, writeChangeset, writeChunks } from './writer.ts';
 export { changesOfPieces } from './piece-changes.ts';
 export type { Piece } from './piece-changes.ts';

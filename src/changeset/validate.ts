@@ -16,19 +16,6 @@ import { walkTables } from './tables.ts';
  * another column count or other primary-key flags. Tables are one table as SQLite compares
  * their names: ASCII case folded.
  */
-/**
- * Byte arrays validateChangeset accepted, with their kind: a push validates its entries while the
- * connection to the hub opens (sync/push.ts), and the hub's check of the same arrays
- * (hub/check-append.ts) then need not read them again. Only sound for bytes nothing writes to
- * after they were read, as entries are.
- */
-const accepted = new WeakMap<Uint8Array, ChangesetKind>();
-
-/** validateChangeset, unless these very bytes passed it already as `expect`. */
-export function validateChangesetOnce(bytes: Uint8Array, expect: ChangesetKind): void {
-  if (accepted.get(bytes) !== expect) validateChangeset(bytes, expect);
-}
-
 export function validateChangeset(bytes: Uint8Array, expect?: ChangesetKind): TableHeader[] {
   const kind = detectKind(bytes);
   if (expect !== undefined && bytes.length > 0 && kind !== expect) {
@@ -52,7 +39,6 @@ export function validateChangeset(bytes: Uint8Array, expect?: ChangesetKind): Ta
       changed.push(table);
     },
   });
-  accepted.set(bytes, kind);
   return changed;
 }
 

@@ -8,7 +8,7 @@ import { ChangesetFormatError, SqlferryError, EXIT } from '../errors/index.ts';
 import { PieceCutter } from '../changeset/pieces.ts';
 import { passed } from '../shared/collect.ts';
 import { pieceBytes } from '../shared/pieces.ts';
-import { validateChangesetOnce } from '../changeset/index.ts';
+import { validateChangeset } from '../changeset/index.ts';
 import { checkAppendable } from './errors.ts';
 import { checkSchemaStatements } from './schema-rule.ts';
 import { sha256, verified } from './checksum.ts';
@@ -105,7 +105,7 @@ function checkEntry(url: string, kind: ChangesetKind, before: { sha256: string; 
       throw refuse('checksum', `its bytes do not match the size and sha256 its metadata gives (damaged in transit?)`);
     }
     try {
-      validateChangesetOnce(bytes, kind);
+      validateChangeset(bytes, kind);
     } catch (err) {
       if (!(err instanceof SqlferryError)) throw err;
       throw refuse('changeset', `its bytes are not a valid ${kind} (${err.message})`, { offset: err.data.offset }, err);

@@ -6,7 +6,6 @@
 import { SqlferryError, EXIT } from '../errors/index.ts';
 import { createReadStream } from 'node:fs';
 import { sha256, verified } from '../hub/checksum.ts';
-import { validateChangeset } from '../changeset/index.ts';
 import { entryPaths } from '../repo/sidecar.ts';
 import type { LogEntry, LogEntryMeta } from '../repo/log/log.ts';
 import { metered, pieceBytes, streamed } from '../shared/pieces.ts';
@@ -128,10 +127,9 @@ async function uploadGenesis(replica: Replica, remote: Remote, info: HubInfo, pr
 
 /**
  * The local commits a push most likely sends (those after the hub position this replica last
- * saw), read, checked against their sha256 and validated while the connection to the hub opens,
- * one per turn of the event loop so that the handshake goes on between them: up to one batch,
- * none held that is read a piece at a time. The hub's check then finds them validated
- * (validateChangesetOnce). One that fails is left to the push, which says why in turn.
+ * saw), read and checked while the connection to the hub opens, one per turn of the event loop
+ * so that the handshake goes on between them: up to one batch, none held that is read a piece at
+ * a time. One that fails to read is left to the push, which reads it again and says why in turn.
  */
 async function readWhileConnecting(replica: Replica): Promise<Map<number, LogEntry>> {
   const read = new Map<number, LogEntry>();
@@ -141,9 +139,7 @@ async function readWhileConnecting(replica: Replica): Promise<Map<number, LogEnt
     if (streamed(size) || bytes + size > BATCH_BYTES || read.size === BATCH_ENTRIES) break;
     await new Promise(setImmediate);
     try {
-      const entry = replica.entry(seq);
-      validateChangeset(entry.bytes, 'changeset');
-      read.set(seq, entry);
+      read.set(seq, replica.entry(seq));
     } catch {
       break;
     }

@@ -1,4 +1,4 @@
-// A push reads and validates its first batch while the connection to the hub opens. Whatever
+// A push reads its first batch while the connection to the hub opens. Whatever
 // goes wrong is still said as before: a hub that cannot be reached is the error, not the entries
 // read meanwhile; a damaged entry is the error once the hub is there; and an entry whose bytes
 // match its checksum but are no changeset is LOG_CORRUPT, nothing stored.
