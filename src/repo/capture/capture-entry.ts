@@ -20,6 +20,8 @@ import { compareEverything, type Compared, type PageScope } from '../pages/page-
 import type { PageMap } from '../pages/page-map.ts';
 import type { Stamp } from '../pages/fingerprint.ts';
 import type { DatabaseSync } from 'node:sqlite';
+import { fsync } from 'node:fs';
+import { heldDescriptor } from '../pages/held-descriptor.ts';
 import { attach, openDatabase, rollbackQuietly, withSnapshotErrors, withSqliteErrors } from '../sqlite.ts';
 
 /** What a capture wrote (or null when nothing changed), the page map of what it read, and which tables it compared. */
@@ -94,6 +96,11 @@ export function captureEntry<T>(paths: SidecarPaths, seq: number, publish: (capt
         applySchema(db, schema.statements, `commit ${seq}`);
         const restoreTriggers = suspendTriggers(db);
         for (const table of collected) writeTable(db, table, entry);
+        // Written without a journal, base.db's pages are in the file already (the cache spilled
+        // them): the disk writes them back while the entry is finished and published, and the
+        // fsync of the COMMIT finds them written. A descriptor never closed: closing one would
+        // drop SQLite's locks on base.db.
+        if (unjournaled) fsync(heldDescriptor(paths.base), () => {});
         restoreTriggers();
         markSeq(db, seq);
         const captured = { sha256: entry.sha256(), size: entry.size, schema: schema.statements };
