@@ -19,6 +19,7 @@ import { markSeq } from '../base/snapshot.ts';
 import { compareEverything, type Compared, type PageScope } from '../pages/page-scope.ts';
 import type { PageMap } from '../pages/page-map.ts';
 import type { Stamp } from '../pages/fingerprint.ts';
+import type { TableDigests } from '../../changeset/digest.ts';
 import type { DatabaseSync } from 'node:sqlite';
 import { fsync } from 'node:fs';
 import { heldDescriptor } from '../pages/held-descriptor.ts';
@@ -37,6 +38,8 @@ export interface CapturedEntry {
   sha256: string;
   size: number;
   schema: string[];
+  /** The change of content digest its bytes make (EntryFile.digestChange); undefined for a large entry. */
+  digestChange: TableDigests | undefined;
 }
 
 /**
@@ -103,7 +106,9 @@ export function captureEntry<T>(paths: SidecarPaths, seq: number, publish: (capt
         if (unjournaled) fsync(heldDescriptor(paths.base), () => {});
         restoreTriggers();
         markSeq(db, seq);
-        const captured = { sha256: entry.sha256(), size: entry.size, schema: schema.statements };
+        // The disk writes the entry back while its change of digest is counted: publish's fsync then finds it written.
+        entry.startWriteBack();
+        const captured = { sha256: entry.sha256(), size: entry.size, schema: schema.statements, digestChange: entry.digestChange() };
         entry.publish();
         const published = publish(captured);
         db.exec('COMMIT');
