@@ -21,8 +21,7 @@ import type { PageMap } from '../pages/page-map.ts';
 import type { Stamp } from '../pages/fingerprint.ts';
 import type { TableDigests } from '../../changeset/digest.ts';
 import type { DatabaseSync } from 'node:sqlite';
-import { fsync } from 'node:fs';
-import { heldDescriptor } from '../pages/held-descriptor.ts';
+import { startWriteBack } from '../pages/held-descriptor.ts';
 import { attach, openDatabase, rollbackQuietly, withSnapshotErrors, withSqliteErrors } from '../sqlite.ts';
 
 /** What a capture wrote (or null when nothing changed), the page map of what it read, and which tables it compared. */
@@ -101,9 +100,8 @@ export function captureEntry<T>(paths: SidecarPaths, seq: number, publish: (capt
         for (const table of collected) writeTable(db, table, entry);
         // Written without a journal, base.db's pages are in the file already (the cache spilled
         // them): the disk writes them back while the entry is finished and published, and the
-        // fsync of the COMMIT finds them written. A descriptor never closed: closing one would
-        // drop SQLite's locks on base.db.
-        if (unjournaled) fsync(heldDescriptor(paths.base), () => {});
+        // fsync of the COMMIT finds them written.
+        if (unjournaled) startWriteBack(paths.base);
         restoreTriggers();
         markSeq(db, seq);
         // The disk writes the entry back while its change of digest is counted: publish's fsync then finds it written.
