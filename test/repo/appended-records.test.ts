@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { iterateChanges, type Change, type SqlValue } from '../../src/changeset/index.ts';
 import { sqlLiteral } from '../../src/changeset/value.ts';
+import { lanesRecord } from '../../src/changeset/digest.ts';
 import { FIRST_PIECE_ROWS, nextPieceRows } from '../../src/repo/capture/entry-file.ts';
 import { UNJOURNALED_FROM_ROWS } from '../../src/repo/base/base-unjournaled.ts';
 import { writeJsonAtomic } from '../../src/repo/atomic.ts';
@@ -237,8 +238,8 @@ describe('appended rows of a database changed while they are read', () => {
       const full = replica.withLock(() => withWorkingDiff(replica.paths.db, replica.paths.base, (d) => canonical(d.changes())));
       const read = dumpTables(path);
       const paths = replica.paths;
-      const captured = replica.withLock(() => captureEntry(paths, 1, (entry) => {
-        writeJsonAtomic(entryPaths(paths, 1).meta, { seq: 1, parent: null, replicaId: replica.replicaId, time: new Date().toISOString(), message: '', kind: 'changeset', ...entry });
+      const captured = replica.withLock(() => captureEntry(paths, 1, ({ digestChange, ...entry }) => {
+        writeJsonAtomic(entryPaths(paths, 1).meta, { seq: 1, parent: null, replicaId: replica.replicaId, time: new Date().toISOString(), message: '', kind: 'changeset', ...entry, digestChange: lanesRecord(digestChange!) });
         return entry;
       }, () => {
         change(app, path);

@@ -16,9 +16,8 @@
 // made and the entry published. The fsyncs that make them durable stay where they were; these
 // only find less to write (a bulk load: ≈ 0.35 s of 2.4 s of wall time). Any table not sure to
 // be read exactly is copied as before (copyAppended), and `notes` say why (-v).
-import { fsync } from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
-import { heldDescriptor } from '../pages/held-descriptor.ts';
+import { startWriteBack } from '../pages/held-descriptor.ts';
 import { quoteIdent } from '../../changeset/value.ts';
 import { suspendTriggers, noteApplied } from '../apply/apply.ts';
 import { appendedRecords, type AppendedTable } from './appended-records.ts';
@@ -108,7 +107,7 @@ export function appendedFromPages(db: DatabaseSync, paths: SidecarPaths, seq: nu
     }
     result.entry?.startWriteBack();
     insertAppended(db, taken);
-    fsync(heldDescriptor(paths.base), () => {}); // a descriptor never closed: closing one would drop SQLite's locks on base.db
+    startWriteBack(paths.base);
     result.notes.push(`new rows read from the pages: ${taken.map((c) => `${c.table.name} ${c.fromPages!.rows}`).join(', ')}`);
     return result;
   } catch (err) {

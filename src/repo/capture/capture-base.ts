@@ -15,6 +15,7 @@
 // replay a UNIQUE value handed from row to row in key order (SQLite's apply retries those):
 // such a table's changes are encoded in JavaScript from the same copies, then applied.
 import type { DatabaseSync } from 'node:sqlite';
+import { startWriteBack } from '../pages/held-descriptor.ts';
 import type { Change, SqlValue } from '../../changeset/types.ts';
 import { writeChangeset } from '../../changeset/index.ts';
 import { quoteIdent } from '../../changeset/value.ts';
@@ -32,6 +33,9 @@ import { foldAscii } from '../../changeset/validate.ts';
 
 /** base.db is `main`, the live database `live`. */
 export const BASE_MAIN: Sides = { live: 'live', base: 'main' };
+
+/** Batches of base.db's deletes and updates (TWIN_BATCH_ROWS rows each) between two write-backs started, without a journal. */
+const WRITE_BACK_BATCHES = 64;
 
 const OP = { delete: 0, update: 1, insert: 2 } as const;
 
@@ -128,7 +132,7 @@ function writeCopied(db: DatabaseSync, collected: CollectedTable, entry: EntryFi
     if (collected.table.rowid !== undefined) writeInJs(db, collected, entry);
     else {
       try {
-        writeWithSessions(db, collected, entry);
+        writeWithSessions(db, collected, entry, canRollBack);
       } catch (err) {
         if (!isConstraint(err) || !canRollBack) throw err;
         db.exec('ROLLBACK TO sqlferry_table');
@@ -144,7 +148,7 @@ function writeCopied(db: DatabaseSync, collected: CollectedTable, entry: EntryFi
   }
 }
 
-function writeWithSessions(db: DatabaseSync, { table, copy, n, op: opColumn, changedUpTo, insertedUpTo }: CollectedTable, entry: EntryFile): void {
+function writeWithSessions(db: DatabaseSync, { table, copy, n, op: opColumn, changedUpTo, insertedUpTo }: CollectedTable, entry: EntryFile, canRollBack: boolean): void {
   const sql = comparisonSql(table); // A: the copy of the live rows; B: the base
   const t = quoteIdent(table.name);
   const cols = sql.cols.map((c) => quoteIdent(c.name));
@@ -166,11 +170,15 @@ function writeWithSessions(db: DatabaseSync, { table, copy, n, op: opColumn, cha
     const fill = db.prepare(`INSERT INTO temp.${t}(${[...rowid, ...cols].join(', ')}) SELECT ${[...rowid, ...cols].map((c) => `B.${c}`).join(', ')}
       FROM temp.${copy} AS A JOIN main.${t} AS B ON ${sameKey} WHERE A.${n} BETWEEN ? AND ? AND A.${opColumn} <> ${OP.insert}`);
     const [remove, update] = [db.prepare(dml('main')[OP.delete]!), set.length === 0 ? undefined : db.prepare(dml('main')[OP.update]!)];
+    // Without a journal, the pages the cache spills are base.db's own: the disk writes them back
+    // as the batches go, not all in the fsync of the entry's publish or of the COMMIT.
+    const writtenBack = canRollBack ? null : db.location('main');
     for (let lo = 1; lo <= changedUpTo; lo += TWIN_BATCH_ROWS) {
       const hi = Math.min(changedUpTo, lo + TWIN_BATCH_ROWS - 1);
       fill.run(lo, hi);
       remove.run(lo, hi, OP.delete);
       update?.run(lo, hi, OP.update);
+      if (writtenBack !== null && ((lo - 1) / TWIN_BATCH_ROWS) % WRITE_BACK_BATCHES === WRITE_BACK_BATCHES - 1) startWriteBack(writtenBack);
     }
   }
   const realDefaults = realDefaultsOf(table);

@@ -19,7 +19,9 @@ import { markSeq } from '../base/snapshot.ts';
 import { compareEverything, type Compared, type PageScope } from '../pages/page-scope.ts';
 import type { PageMap } from '../pages/page-map.ts';
 import type { Stamp } from '../pages/fingerprint.ts';
+import type { TableDigests } from '../../changeset/digest.ts';
 import type { DatabaseSync } from 'node:sqlite';
+import { startWriteBack } from '../pages/held-descriptor.ts';
 import { attach, openDatabase, rollbackQuietly, withSnapshotErrors, withSqliteErrors } from '../sqlite.ts';
 
 /** What a capture wrote (or null when nothing changed), the page map of what it read, and which tables it compared. */
@@ -35,6 +37,8 @@ export interface CapturedEntry {
   sha256: string;
   size: number;
   schema: string[];
+  /** The change of content digest its bytes make (EntryFile.digestChange); undefined for a large entry. */
+  digestChange: TableDigests | undefined;
 }
 
 /**
@@ -94,9 +98,15 @@ export function captureEntry<T>(paths: SidecarPaths, seq: number, publish: (capt
         applySchema(db, schema.statements, `commit ${seq}`);
         const restoreTriggers = suspendTriggers(db);
         for (const table of collected) writeTable(db, table, entry);
+        // Written without a journal, base.db's pages are in the file already (the cache spilled
+        // them): the disk writes them back while the entry is finished and published, and the
+        // fsync of the COMMIT finds them written.
+        if (unjournaled) startWriteBack(paths.base);
         restoreTriggers();
         markSeq(db, seq);
-        const captured = { sha256: entry.sha256(), size: entry.size, schema: schema.statements };
+        // The disk writes the entry back while its change of digest is counted: publish's fsync then finds it written.
+        entry.startWriteBack();
+        const captured = { sha256: entry.sha256(), size: entry.size, schema: schema.statements, digestChange: entry.digestChange() };
         entry.publish();
         const published = publish(captured);
         db.exec('COMMIT');

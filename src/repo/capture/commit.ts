@@ -2,7 +2,6 @@
 // log entry, and the base advances to it in the same pass (capture-entry.ts). When the
 // fingerprint says nothing changed, the base is not read at all (only refreshed by a copy
 // when a replica that only pulls has let it fall far behind, base-from-live.ts).
-import { readFileSync } from 'node:fs';
 import { catchUpBase } from '../base/base.ts';
 import { refreshBaseIfFarBehind } from '../base/base-from-live.ts';
 import { captureEntry } from './capture-entry.ts';
@@ -13,7 +12,7 @@ import { pageScope, rememberPages } from '../pages/page-scope.ts';
 import { writeJsonAtomic } from '../atomic.ts';
 import type { Replica } from '../replica.ts';
 import type { EntryFile } from './entry-file.ts';
-import { entryPaths, type SidecarPaths } from '../sidecar.ts';
+import { entryPaths } from '../sidecar.ts';
 import { entryDelta, lanesRecord } from '../../changeset/digest.ts';
 import { streamed } from '../../shared/pieces.ts';
 
@@ -36,8 +35,9 @@ export function commit(replica: Replica, opts: CommitOptions = {}): LogEntryMeta
     }
     catchUpBase(paths);
     const before = takeStampPastTick(paths); // after catching up: nearer the read transaction
-    const captured = captureEntry(paths, last + 1, ({ sha256, size, schema }) => {
-      const next = withDigestChange(entryMeta(replica, sha256, size, schema, opts.message ?? ''), paths);
+    const captured = captureEntry(paths, last + 1, ({ sha256, size, schema, digestChange }) => {
+      const meta = entryMeta(replica, sha256, size, schema, opts.message ?? '');
+      const next = digestChange === undefined ? meta : { ...meta, digestChange: lanesRecord(digestChange) };
       writeJsonAtomic(entryPaths(paths, next.seq).meta, next);
       return next;
     }, (db, schema) => pageScope(paths, db, before, last, schema), before);
@@ -51,20 +51,18 @@ export function commit(replica: Replica, opts: CommitOptions = {}): LogEntryMeta
 }
 
 /**
- * `meta` with its entry's change of content digest, counted from the bytes held or just published
- * beside it (read back from the page cache): a push of this commit then sums it rather than
- * hashing every cell again. A large entry (src/shared/pieces.ts) is left to push, which reads it
- * a piece at a time.
+ * `meta` with its entry's change of content digest, counted from the bytes held: a push of this
+ * entry then sums it rather than hashing every cell again. A large entry (src/shared/pieces.ts)
+ * is left to push, which reads it a piece at a time.
  */
-function withDigestChange(meta: LogEntryMeta, paths: SidecarPaths, bytes?: Uint8Array): LogEntryMeta {
-  if (streamed(meta.size)) return meta;
-  const delta = entryDelta(bytes ?? new Uint8Array(readFileSync(entryPaths(paths, meta.seq).bytes)));
+function withDigestChange(meta: LogEntryMeta, bytes: Uint8Array): LogEntryMeta {
+  const delta = streamed(meta.size) ? undefined : entryDelta(bytes);
   return delta === undefined ? meta : { ...meta, digestChange: lanesRecord(delta) };
 }
 
 /** Metadata for the next entry, written to the log (bytes, then metadata). Call with the lock held. */
 export function appendEntry(replica: Replica, bytes: Uint8Array, schema: string[], message: string): LogEntryMeta {
-  const meta = withDigestChange(entryMeta(replica, sha256(bytes), bytes.byteLength, schema, message), replica.paths, bytes);
+  const meta = withDigestChange(entryMeta(replica, sha256(bytes), bytes.byteLength, schema, message), bytes);
   writeEntry(replica.paths, meta, bytes);
   return meta;
 }

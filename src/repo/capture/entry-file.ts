@@ -7,6 +7,8 @@ import { closeSync, fsync, fsyncSync, ftruncateSync, openSync, readSync, renameS
 import { createHash, type Hash } from 'node:crypto';
 import { passed } from '../../shared/collect.ts';
 import { tempPathFor } from '../atomic.ts';
+import { entryDelta, type TableDigests } from '../../changeset/digest.ts';
+import { streamed } from '../../shared/pieces.ts';
 
 /** A piece of an entry (one session's changeset) aims at about this size: memory stays bounded whatever the row width. */
 export const PIECE_BYTES = 2 ** 20;
@@ -94,6 +96,15 @@ export class EntryFile {
   startWriteBack(): void {
     const fd = openSync(this.path, 'r');
     fsync(fd, () => closeSync(fd));
+  }
+
+  /**
+   * The change of content digest its bytes make, read back from the page cache (digest.ts
+   * entryDelta); undefined for an entry large enough to go as a stream (src/shared/pieces.ts),
+   * which push counts a piece at a time.
+   */
+  digestChange(): TableDigests | undefined {
+    return streamed(this.size) ? undefined : entryDelta(this.read(0, this.size));
   }
 
   /** fsync and rename into place; the caller then writes the metadata (the commit point) and fsyncs the folder. */

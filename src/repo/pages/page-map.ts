@@ -297,7 +297,9 @@ function partialStructure(old: PageMap, images: PageImages, layout: Record<strin
   for (const p of images.differing) for (let q = p; heldBefore(q) && !dirty.has(q); q = parentAt(q)) dirty.add(q);
   const dirtyPages = Int32Array.from(dirty).sort();
   const children = childIndex(n, windowReader(old.parents), dirtyPages);
-  // Walked: per page met, its table, parent, kind, leaf and whether its subtree was kept whole.
+  // Walked: per page met, its table, parent, kind, leaf and whether its subtree was kept whole;
+  // not a page met as the last map has it (a leaf changed in place, a subtree kept whole under
+  // its parent): it needs no patch, and nothing below asks about it.
   const met = new Records(MET);
   const seen = new Uint8Array(count); // also the pages met, with every table's
   const keep = (p: number): boolean => !dirty.has(p);
@@ -305,7 +307,12 @@ function partialStructure(old: PageMap, images: PageImages, layout: Record<strin
     const source = walkSource(old, images, children, t);
     if (source === null) return null;
     const id = tables.indexOf(t) >= 0 ? tables.indexOf(t) : tables.push(t) - 1;
-    const sink: PageSink = { push: (p, parent, kind, leaf, whole) => met.add(p, id, parent, kind, leaf, whole ? 1 : 0) };
+    const sink: PageSink = {
+      push: (p, parent, kind, leaf, whole) => {
+        if (p < n && parentAt(p) === parent && leafAt(p) === leaf && kindAt(p) === kind && ownerAt(p) === id) return;
+        met.add(p, id, parent, kind, leaf, whole ? 1 : 0);
+      },
+    };
     for (const tree of btrees) if (tree.tbl === t && !walkBtree(source, Number(tree.rootpage) - 1, tree.name === t, sink, seen, keep)) return null;
   }
   const reached = (p: number): boolean => p < count && seen[p] === 1;
@@ -349,8 +356,13 @@ function partialStructure(old: PageMap, images: PageImages, layout: Record<strin
   for (let i = 0; i < met.length; i += MET) patches.add(m[i]!, m[i + 1]!, m[i + 2]!, m[i + 3]!, m[i + 4]!);
   const pn = patches.numbers;
   const order = Int32Array.from({ length: patches.length / PATCH }, (_, i) => PATCH * i).sort((x, y) => pn[x]! - pn[y]!);
-  const pages = Int32Array.from(order, (at) => pn[at]!);
-  const column = (base: PageColumn, width: 4 | 1, fill: number, field: number): PatchedColumn => new PatchedColumn(base, count, width, fill, pages, Int32Array.from(order, (at) => pn[at + field]!));
+  const field = (k: number): Int32Array => {
+    const out = new Int32Array(order.length);
+    for (let i = 0; i < order.length; i++) out[i] = pn[order[i]! + k]!;
+    return out;
+  };
+  const pages = field(0);
+  const column = (base: PageColumn, width: 4 | 1, fill: number, k: number): PatchedColumn => new PatchedColumn(base, count, width, fill, pages, field(k));
   return { tables, owners: column(old.owners, 4, -1, 1), parents: column(old.parents, 4, -1, 2), kinds: column(old.kinds, 1, PageKind.None, 3), leafOf: column(old.leafOf, 4, -1, 4) };
 }
 
@@ -370,9 +382,16 @@ class Records {
     this.width = width;
   }
 
-  add(...values: number[]): void {
+  /** One record: its first five numbers, and a sixth when the width is six (no array per record: called once a page met). */
+  add(a: number, b: number, c: number, d: number, e: number, f = 0): void {
     if (this.length + this.width > this.numbers.length) this.numbers = doubled(this.numbers, (n) => new Int32Array(n));
-    this.numbers.set(values, this.length);
+    const [numbers, at] = [this.numbers, this.length];
+    numbers[at] = a;
+    numbers[at + 1] = b;
+    numbers[at + 2] = c;
+    numbers[at + 3] = d;
+    numbers[at + 4] = e;
+    if (this.width === 6) numbers[at + 5] = f;
     this.length += this.width;
   }
 }
