@@ -13,6 +13,8 @@ import { sshRemote } from '../../src/remote/ssh/index.ts';
 import { fileRemote } from '../../src/remote/file/index.ts';
 import { parseSshUrl } from '../../src/remote/ssh/url.ts';
 import { collect } from '../../src/hub/checksum.ts';
+import { EXIT } from '../../src/errors/index.ts';
+import { cli } from '../repo/helpers.ts';
 
 const sshd = await startSshd();
 afterAll(() => sshd.stop());
@@ -126,6 +128,14 @@ describe('ssh: nobody there', () => {
     const err = await info(url('/x', await freePort())).catch((e) => e);
     expect(err).toMatchObject({ code: 'HUB_UNREACHABLE' });
     expect(err.message).toMatch(/^cannot connect to 127\.0\.0\.1:\d+ for ssh:.*: connection refused \(nothing is listening on that port\)$/);
+  });
+
+  it('says so from the command line too, where the refusal comes while the keys and ssh2 load', async () => {
+    const dir = join(sshd.dir, `cli${n++}`);
+    mkdirSync(dir);
+    const r = cli(dir, 'clone', url('/x', await freePort()), 'out.db');
+    expect(r.status).toBe(EXIT.failure);
+    expect(r.stderr).toMatch(/^error: cannot connect to 127\.0\.0\.1:\d+ for ssh:.*: connection refused \(nothing is listening on that port\)\n/);
   });
 
   it('gives up within SQLFERRY_TIMEOUT when the server never answers', async () => {
